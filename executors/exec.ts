@@ -1,0 +1,94 @@
+/**
+ * The `exec` executor: runs a task's arguments as a shell command through `sh -c`.
+ *
+ * Each child gets its own process group (`detached`), so stopping a task stops everything
+ * it started; stdin is null; stdout and stderr are passed on line by line while it runs.
+ *
+ * @module
+ */
+
+import { forEachLine } from "../src/lines.ts";
+import type { Executor, ExecutorContext, TaskResult, TaskSpec } from "../src/types.ts";
+
+/** How long a cancelled task gets between SIGTERM and SIGKILL, in milliseconds. */
+export const DEFAULT_GRACE_MS = 5_000;
+
+/** Options of {@linkcode createExecExecutor}. */
+export interface ExecExecutorOptions {
+  /** Milliseconds between SIGTERM and SIGKILL when a task is stopped. */
+  readonly graceMs?: number;
+  /** The shell; `sh` by default. */
+  readonly shell?: string;
+}
+
+/**
+ * Creates the `exec` executor.
+ *
+ * @example
+ * ```ts
+ * import { createExecExecutor } from "./exec.ts";
+ * const exec = createExecExecutor({ graceMs: 1000 });
+ * ```
+ */
+export function createExecExecutor(options: ExecExecutorOptions = {}): Executor {
+  const graceMs = options.graceMs ?? DEFAULT_GRACE_MS;
+  const shell = options.shell ?? "sh";
+  return {
+    type: "exec",
+    argumentsSchema: { type: "string" },
+    run: (task, context) => runCommand(task, context, shell, graceMs),
+  };
+}
+
+async function runCommand(
+  task: TaskSpec,
+  context: ExecutorContext,
+  shell: string,
+  graceMs: number,
+): Promise<TaskResult> {
+  if (context.signal.aborted) return { ok: false, error: "interrupted" };
+  let child: Deno.ChildProcess;
+  try {
+    child = new Deno.Command(shell, {
+      args: ["-c", task.arguments as string],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+      detached: true,
+    }).spawn();
+  } catch (error) {
+    return { ok: false, error: `cannot start ${shell}: ${(error as Error).message}` };
+  }
+  const group = -child.pid;
+  let killTimer: ReturnType<typeof setTimeout> | undefined;
+  const stop = () => {
+    signalGroup(group, "SIGTERM");
+    killTimer = setTimeout(() => signalGroup(group, "SIGKILL"), graceMs);
+  };
+  context.signal.addEventListener("abort", stop, { once: true });
+  const drained = Promise.all([
+    forEachLine(child.stdout, (line) => context.output("stdout", line)),
+    forEachLine(child.stderr, (line) => context.output("stderr", line)),
+  ]);
+  const status = await child.status;
+  context.signal.removeEventListener("abort", stop);
+  // The shell is gone; whatever it left behind in its group must not outlive the task
+  // (and would hold the pipes open).
+  signalGroup(group, "SIGKILL");
+  clearTimeout(killTimer);
+  await drained;
+  if (status.success) return { ok: true, exitCode: 0 };
+  if (status.signal) {
+    return { ok: false, signal: status.signal, error: `killed by ${status.signal}` };
+  }
+  return { ok: false, exitCode: status.code, error: `exit code ${status.code}` };
+}
+
+/** Signals a process group, ignoring a group that is already gone. */
+export function signalGroup(group: number, signal: Deno.Signal): void {
+  try {
+    Deno.kill(group, signal);
+  } catch {
+    // ESRCH: nothing left in the group.
+  }
+}

@@ -1,0 +1,169 @@
+/**
+ * The checks a task graph must pass before anything runs: names, dependencies, cycles and
+ * executor types and arguments. Every walk is iterative, so a 100,000-task chain cannot
+ * overflow the stack.
+ *
+ * @module
+ */
+
+import { Ajv, type ValidateFunction } from "./deps.ts";
+import { quote, TaskFileError } from "./errors.ts";
+import { schemaError, type TaskFile } from "./load.ts";
+import type { ExecutorRegistry } from "./registry.ts";
+import type { Executor } from "./types.ts";
+
+/**
+ * Checks a loaded task file against the registry.
+ *
+ * @throws {TaskFileError} naming file, position and task for the first problem found.
+ */
+export function checkTaskFile(taskFile: TaskFile, registry: ExecutorRegistry): void {
+  const { tasks, file } = taskFile;
+  const fail = (detail: string, index: number, path: (string | number)[] = []): never => {
+    throw new TaskFileError(detail, {
+      file,
+      position: taskFile.locate(["tasks", index, ...path]),
+      task: tasks[index]!.name === "" ? `#${index + 1}` : tasks[index]!.name,
+    });
+  };
+
+  const indexByName = new Map<string, number>();
+  for (let i = 0; i < tasks.length; i++) {
+    const name = tasks[i]!.name;
+    if (name.trim() === "") fail('"name" must not be empty or blank', i, ["name"]);
+    const first = indexByName.get(name);
+    if (first !== undefined) {
+      fail(`duplicate name; first defined at line ${taskFile.locate(["tasks", first]).line}`, i, [
+        "name",
+      ]);
+    }
+    indexByName.set(name, i);
+  }
+
+  for (let i = 0; i < tasks.length; i++) {
+    const dependencies = tasks[i]!.dependencies;
+    const seen = new Set<string>();
+    for (let d = 0; d < dependencies.length; d++) {
+      const dependency = dependencies[d]!;
+      if (dependency === tasks[i]!.name) {
+        fail("depends on itself", i, ["dependencies", d]);
+      }
+      if (!indexByName.has(dependency)) {
+        fail(
+          `unknown dependency ${quote(dependency)}${didYouMean(dependency, indexByName.keys())}`,
+          i,
+          ["dependencies", d],
+        );
+      }
+      if (seen.has(dependency)) {
+        fail(`lists dependency ${quote(dependency)} twice`, i, [
+          "dependencies",
+          d,
+        ]);
+      }
+      seen.add(dependency);
+    }
+  }
+
+  const cycle = findCycle(tasks.map((task) => task.dependencies), indexByName);
+  if (cycle) {
+    const names = cycle.map((i) => tasks[i]!.name);
+    fail(`dependency cycle: ${[...names, names[0]!].join(" -> ")}`, cycle[0]!, ["dependencies"]);
+  }
+
+  checkTypesAndArguments(taskFile, registry);
+}
+
+/**
+ * Finds one cycle, as task indices in dependency order (each depends on the next, the last
+ * on the first), or `undefined` for an acyclic graph. Iterative depth-first search.
+ */
+export function findCycle(
+  dependencies: readonly (readonly string[])[],
+  indexByName: ReadonlyMap<string, number>,
+): number[] | undefined {
+  const count = dependencies.length;
+  // 0 = unvisited, 1 = on the current path, 2 = finished.
+  const color = new Uint8Array(count);
+  const nextEdge = new Int32Array(count);
+  const path: number[] = [];
+  for (let root = 0; root < count; root++) {
+    if (color[root] !== 0) continue;
+    path.push(root);
+    color[root] = 1;
+    while (path.length > 0) {
+      const node = path[path.length - 1]!;
+      const edges = dependencies[node]!;
+      if (nextEdge[node]! < edges.length) {
+        const next = indexByName.get(edges[nextEdge[node]!++]!)!;
+        if (color[next] === 1) return path.slice(path.lastIndexOf(next));
+        if (color[next] === 0) {
+          color[next] = 1;
+          path.push(next);
+        }
+      } else {
+        color[node] = 2;
+        path.pop();
+      }
+    }
+  }
+  return undefined;
+}
+
+const argumentValidators = new WeakMap<Executor, ValidateFunction>();
+const ajv = new Ajv({ allErrors: false, strict: false });
+
+function checkTypesAndArguments(taskFile: TaskFile, registry: ExecutorRegistry): void {
+  const { tasks, file } = taskFile;
+  for (let i = 0; i < tasks.length; i++) {
+    const task = tasks[i]!;
+    const executor = registry.get(task.type);
+    if (!executor) {
+      const types = registry.types();
+      throw new TaskFileError(
+        `unknown type ${quote(task.type)}${didYouMean(task.type, types)}; registered types: ${
+          types.join(", ")
+        }`,
+        { file, position: taskFile.locate(["tasks", i, "type"]), task: task.name },
+      );
+    }
+    if (!executor.argumentsSchema) continue;
+    let validate = argumentValidators.get(executor);
+    if (!validate) {
+      validate = ajv.compile(executor.argumentsSchema);
+      argumentValidators.set(executor, validate);
+    }
+    if (!validate(task.arguments)) {
+      const error = validate.errors![0]!;
+      throw schemaError(error, taskFile.document, file, taskFile.locate, ["tasks", i, "arguments"]);
+    }
+  }
+}
+
+/** ` (did you mean "x"?)` when a known name is close to an unknown one, else empty. */
+export function didYouMean(unknown: string, known: Iterable<string>): string {
+  let best: string | undefined, bestDistance = Infinity;
+  const limit = Math.max(2, Math.floor(unknown.length / 3));
+  for (const candidate of known) {
+    if (Math.abs(candidate.length - unknown.length) > limit) continue;
+    const distance = editDistance(unknown, candidate);
+    if (distance < bestDistance) [best, bestDistance] = [candidate, distance];
+  }
+  return best !== undefined && bestDistance <= limit ? ` (did you mean ${quote(best)}?)` : "";
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(
+        previous[j]! + 1,
+        current[j - 1]! + 1,
+        previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
+}

@@ -1,0 +1,78 @@
+/**
+ * The errors dagrun reports to users, each carrying its exit code.
+ *
+ * @module
+ */
+
+/** Exit codes of the command-line program. */
+export const ExitCode = {
+  /** Every task ended ok. */
+  Ok: 0,
+  /** A task failed or was skipped. */
+  TaskFailed: 1,
+  /** The input or the command line was invalid; nothing ran. */
+  InvalidInput: 2,
+  /** Interrupted by SIGINT (128 + 2). */
+  Interrupted: 130,
+} as const;
+
+/** A place in a task file. */
+export interface SourcePosition {
+  /** The file as the user named it, or `<stdin>`. */
+  readonly file: string;
+  /** 1-based line. */
+  readonly line: number;
+  /** 1-based column. */
+  readonly column: number;
+}
+
+/**
+ * A problem with a task file, found before anything runs. Its message is one line:
+ * `FILE:LINE:COL: task "NAME": what is wrong`.
+ */
+export class TaskFileError extends Error {
+  /** The exit code this error ends the program with. */
+  readonly exitCode: number = ExitCode.InvalidInput;
+  /** Where the problem is, when it is in the file. */
+  readonly position: SourcePosition | undefined;
+  /** The task concerned, when there is one. */
+  readonly task: string | undefined;
+  /** The problem alone, without place or task. */
+  readonly detail: string;
+
+  /** Builds the error from its parts; the message is derived from them. */
+  constructor(
+    detail: string,
+    where: { file: string; position?: SourcePosition | undefined; task?: string | undefined },
+  ) {
+    const place = where.position
+      ? `${where.position.file}:${where.position.line}:${where.position.column}`
+      : where.file;
+    const task = where.task === undefined ? "" : ` task ${quote(where.task)}:`;
+    super(`${place}:${task} ${detail}`);
+    this.name = "TaskFileError";
+    this.position = where.position;
+    this.task = where.task;
+    this.detail = detail;
+  }
+}
+
+/** A bad command line: unknown option, missing argument, bad value. */
+export class UsageError extends Error {
+  /** The exit code this error ends the program with. */
+  readonly exitCode: number = ExitCode.InvalidInput;
+
+  /** Builds the error. */
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+/**
+ * Quotes a user-supplied value for a one-line message: JSON string syntax, so newlines and
+ * control characters are visible instead of breaking the line.
+ */
+export function quote(value: string): string {
+  return JSON.stringify(value);
+}

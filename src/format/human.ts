@@ -1,0 +1,123 @@
+/**
+ * The human formatter: `Started:`/`Ended :` lines, live task output prefixed with the task's
+ * name, and a report table with a summary at the end.
+ *
+ * @module
+ */
+
+import type { RunEvent, RunReport, TaskReport, TerminalStatus } from "../types.ts";
+import type { TextSink } from "../output.ts";
+
+/** Options of {@linkcode createHumanFormatter}. */
+export interface HumanFormatOptions {
+  /** Colour the statuses; only sensible on a terminal. */
+  readonly color?: boolean;
+}
+
+/**
+ * Creates a listener that writes the human view of a run to a sink.
+ *
+ * @example
+ * ```ts
+ * import { createHumanFormatter } from "./human.ts";
+ * import { createSink } from "../output.ts";
+ * const onEvent = createHumanFormatter(createSink(), { color: false });
+ * onEvent({ event: "task_started", task: "build", type: "exec", time: Date.now() });
+ * ```
+ */
+export function createHumanFormatter(
+  sink: TextSink,
+  options: HumanFormatOptions = {},
+): (event: RunEvent) => void {
+  const paint = options.color ? colorize : (_status: TerminalStatus, text: string) => text;
+  return (event) => {
+    switch (event.event) {
+      case "task_started":
+        sink.out(`Started: ${event.task}\n`);
+        break;
+      case "output": {
+        const line = `[${event.task}] ${event.text}\n`;
+        if (event.stream === "stdout") sink.out(line);
+        else sink.err(line);
+        break;
+      }
+      case "task_ended":
+        sink.out(`Ended : ${event.task}\n`);
+        break;
+      case "task_skipped":
+        sink.out(`Skipped: ${event.task} (${event.reason})\n`);
+        break;
+      case "run_ended":
+        sink.out(formatReport(event, paint));
+        break;
+    }
+  };
+}
+
+/** The final report: one row per task, then a summary line. */
+export function formatReport(
+  report: RunReport,
+  paint: (status: TerminalStatus, text: string) => string = (_status, text) => text,
+): string {
+  const header = ["TASK", "TYPE", "STATUS", "DURATION", "DETAILS"];
+  const rows = report.tasks.map((task) => [
+    task.name,
+    task.type,
+    task.status,
+    task.status === "skipped" ? "-" : formatDuration(task.durationMs),
+    details(task),
+  ]);
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...rows.map((row) => row[column]!.length))
+  );
+  const render = (cells: string[], status?: TerminalStatus) =>
+    cells.map((cell, column) => {
+      const padded = column === cells.length - 1 ? cell : cell.padEnd(widths[column]!);
+      return column === 2 && status ? paint(status, padded) : padded;
+    }).join("  ").trimEnd();
+  const lines = [
+    "",
+    render(header),
+    ...rows.map((row, i) => render(row, report.tasks[i]!.status)),
+    "",
+    summary(report),
+  ];
+  return lines.join("\n") + "\n";
+}
+
+function details(task: TaskReport): string {
+  if (task.status === "skipped") return task.reason ?? "";
+  if (task.status === "failed") return task.error ?? "";
+  return "";
+}
+
+/** The summary line: counts, wall time and the first failure. */
+export function summary(report: RunReport): string {
+  const { ok, failed, skipped } = report.counts;
+  const total = ok + failed + skipped;
+  let text = `${total} ${total === 1 ? "task" : "tasks"}: ${ok} ok, ${failed} failed, ` +
+    `${skipped} skipped in ${formatDuration(report.durationMs)}`;
+  const firstFailure = report.tasks.find((task) => task.status === "failed");
+  if (firstFailure) {
+    text += `; first failure: ${firstFailure.name}${
+      firstFailure.error ? ` (${firstFailure.error})` : ""
+    }`;
+  }
+  if (report.cancelled) text += "; cancelled";
+  return text;
+}
+
+/** `850ms`, `1.25s`, `2m05s`. */
+export function formatDuration(milliseconds: number): string {
+  if (milliseconds < 1000) return `${Math.round(milliseconds)}ms`;
+  if (milliseconds < 60_000) return `${(milliseconds / 1000).toFixed(2)}s`;
+  const minutes = Math.floor(milliseconds / 60_000);
+  const seconds = Math.round((milliseconds % 60_000) / 1000);
+  return `${minutes}m${String(seconds).padStart(2, "0")}s`;
+}
+
+const COLORS: Record<TerminalStatus, number> = { ok: 32, failed: 31, skipped: 33 };
+
+function colorize(status: TerminalStatus, text: string): string {
+  return `\x1b[${COLORS[status]}m${text}\x1b[39m`;
+}

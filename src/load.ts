@@ -1,0 +1,419 @@
+/**
+ * Reading, parsing and schema-validating task files, keeping every value's position so that
+ * each error names `FILE:LINE:COL`.
+ *
+ * @module
+ */
+
+import { dirname, resolve } from "node:path";
+import {
+  Ajv,
+  type ErrorObject,
+  type JsonNode,
+  type JsonParseError,
+  parseJsonTree,
+  printParseErrorCode,
+  type ValidateFunction,
+} from "./deps.ts";
+import { quote, type SourcePosition, TaskFileError } from "./errors.ts";
+import type { TaskSpec } from "./types.ts";
+import tasksSchema from "../schema/tasks.schema.json" with { type: "json" };
+
+/** A segment of a path into a JSON document: a property name or an array index. */
+export type JsonPathSegment = string | number;
+
+/** A parsed and schema-validated task file. */
+export interface TaskFile {
+  /** The file as the user named it (`<stdin>` for standard input), used in messages. */
+  readonly file: string;
+  /** Directory relative paths in the file resolve against. */
+  readonly baseDir: string;
+  /** The tasks, in file order. */
+  readonly tasks: TaskSpec[];
+  /** The whole document, for top-level settings beside `tasks`. */
+  readonly document: Record<string, unknown>;
+  /** Where a value of the document is; the document's start when the path is not found. */
+  locate(path: readonly JsonPathSegment[]): SourcePosition;
+}
+
+/** Options of {@linkcode loadTaskFile} and {@linkcode parseTaskFile}. */
+export interface LoadOptions {
+  /** A JSON Schema to validate against instead of dagrun's own. */
+  readonly schema?: Record<string, unknown>;
+  /** Directory relative paths resolve against (for text not read from a file). */
+  readonly baseDir?: string;
+}
+
+/**
+ * Reads a task file (`-` for standard input), parses it as JSON or JSONC and validates it.
+ *
+ * @throws {TaskFileError} for an unreadable, malformed or invalid file.
+ */
+export async function loadTaskFile(path: string, options: LoadOptions = {}): Promise<TaskFile> {
+  const { text, file, baseDir } = await readTaskText(path);
+  return parseTaskFile(text, { ...options, file, baseDir: options.baseDir ?? baseDir });
+}
+
+/** The text of a task file, with how to name it and where its relative paths point. */
+export async function readTaskText(
+  path: string,
+): Promise<{ text: string; file: string; baseDir: string }> {
+  if (path === "-") {
+    const bytes = await new Response(Deno.stdin.readable).bytes();
+    return { text: decodeUtf8(bytes, "<stdin>"), file: "<stdin>", baseDir: Deno.cwd() };
+  }
+  let bytes: Uint8Array;
+  try {
+    bytes = await Deno.readFile(path);
+  } catch (error) {
+    throw new TaskFileError(describeReadError(error), { file: path });
+  }
+  return { text: decodeUtf8(bytes, path), file: path, baseDir: dirname(resolve(path)) };
+}
+
+function describeReadError(error: unknown): string {
+  if (error instanceof Deno.errors.NotFound) return "cannot read task file: no such file";
+  if (error instanceof Deno.errors.PermissionDenied) {
+    return "cannot read task file: permission denied";
+  }
+  if (error instanceof Deno.errors.IsADirectory) {
+    return "cannot read task file: it is a directory";
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  if (/is a directory/i.test(message)) return "cannot read task file: it is a directory";
+  return `cannot read task file: ${message}`;
+}
+
+function decodeUtf8(bytes: Uint8Array, file: string): string {
+  try {
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    const offset = firstInvalidUtf8Offset(bytes);
+    throw new TaskFileError(`invalid UTF-8 at byte ${offset}`, { file });
+  }
+}
+
+/** Finds where decoding fails, by decoding growing prefixes in a binary search. */
+function firstInvalidUtf8Offset(bytes: Uint8Array): number {
+  const decoder = new TextDecoder("utf-8", { fatal: true });
+  let good = 0, bad = bytes.length;
+  while (bad - good > 4) {
+    const middle = (good + bad) >> 1;
+    try {
+      decoder.decode(bytes.subarray(0, middle), { stream: true });
+      decoder.decode();
+      good = middle;
+    } catch {
+      bad = middle;
+    }
+  }
+  for (let end = good + 1; end <= bad; end++) {
+    try {
+      new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(0, end), { stream: true });
+    } catch {
+      return end - 1;
+    }
+  }
+  return good;
+}
+
+/** Deeper nesting than this is refused before parsing, which recurses per level. */
+const MAX_NESTING = 1_000;
+
+/**
+ * Parses the text of a task file and validates it against the schema.
+ *
+ * @throws {TaskFileError} for malformed JSON or a schema violation.
+ */
+export function parseTaskFile(
+  text: string,
+  options: LoadOptions & { readonly file?: string } = {},
+): TaskFile {
+  const file = options.file ?? "<input>";
+  const locator = new Locator(text, file);
+  if (text.charCodeAt(0) === 0xfeff) {
+    throw new TaskFileError("starts with a byte-order mark; save it as UTF-8 without one", {
+      file,
+      position: locator.at(0),
+    });
+  }
+  checkNesting(text, locator);
+  const errors: JsonParseError[] = [];
+  const root = parseJsonTree(text, errors, { allowTrailingComma: true, disallowComments: false });
+  if (errors.length > 0) {
+    const first = errors[0]!;
+    throw new TaskFileError(describeParseError(first.error, text, first.offset), {
+      file,
+      position: locator.at(first.offset),
+    });
+  }
+  if (root === undefined) {
+    throw new TaskFileError('is empty; expected a JSON object with a "tasks" array', { file });
+  }
+  const document = nodeValue(root);
+  const locate = (path: readonly JsonPathSegment[]) =>
+    locator.at(findNode(root, path)?.offset ?? root.offset);
+  validateAgainstSchema(document, options.schema, file, locate);
+  const object = document as Record<string, unknown>;
+  const tasks = (object.tasks as Record<string, unknown>[]).map((task): TaskSpec => ({
+    name: task.name as string,
+    type: task.type as string,
+    arguments: task.arguments,
+    dependencies: (task.dependencies as string[] | undefined) ?? [],
+  }));
+  return {
+    file,
+    baseDir: options.baseDir ?? Deno.cwd(),
+    tasks,
+    document: object,
+    locate,
+  };
+}
+
+/** Refuses absurd nesting without recursion, so the parser cannot overflow the stack. */
+function checkNesting(text: string, locator: Locator): void {
+  let depth = 0, inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (inString) {
+      if (code === 0x5c) i++; // backslash escapes the next character
+      else if (code === 0x22) inString = false;
+    } else if (code === 0x22) {
+      inString = true;
+    } else if (code === 0x5b || code === 0x7b) {
+      if (++depth > MAX_NESTING) {
+        throw new TaskFileError(`nesting deeper than ${MAX_NESTING} levels`, {
+          file: locator.file,
+          position: locator.at(i),
+        });
+      }
+    } else if (code === 0x5d || code === 0x7d) {
+      depth--;
+    }
+  }
+}
+
+const PARSE_ERROR_TEXT: Record<string, string> = {
+  InvalidSymbol: "unexpected character",
+  InvalidNumberFormat: "invalid number",
+  PropertyNameExpected: "expected a property name in double quotes",
+  ValueExpected: "expected a value",
+  ColonExpected: "expected ':'",
+  CommaExpected: "expected ',' or a closing bracket",
+  CloseBraceExpected: "expected '}'",
+  CloseBracketExpected: "expected ']'",
+  EndOfFileExpected: "unexpected content after the end of the document",
+  InvalidCommentToken: "invalid comment",
+  UnexpectedEndOfComment: "unterminated comment",
+  UnexpectedEndOfString: "unterminated string",
+  UnexpectedEndOfNumber: "unterminated number",
+  InvalidUnicode: "invalid unicode escape",
+  InvalidEscapeCharacter: "invalid escape character",
+  InvalidCharacter: "invalid character in string",
+};
+
+function describeParseError(code: number, text: string, offset: number): string {
+  const name = printParseErrorCode(code as Parameters<typeof printParseErrorCode>[0]);
+  const what = PARSE_ERROR_TEXT[name] ?? name;
+  const found = offset >= text.length ? "end of file" : quote(text.slice(offset, offset + 12));
+  return `invalid JSON: ${what} (found ${found})`;
+}
+
+/** The plain value of a tree node, built iteratively enough for any accepted nesting. */
+function nodeValue(node: JsonNode): unknown {
+  switch (node.type) {
+    case "object": {
+      const object: Record<string, unknown> = {};
+      for (const property of node.children ?? []) {
+        const [key, value] = property.children ?? [];
+        if (key && value) object[key.value as string] = nodeValue(value);
+      }
+      return object;
+    }
+    case "array":
+      return (node.children ?? []).map(nodeValue);
+    default:
+      return node.value;
+  }
+}
+
+function findNode(root: JsonNode, path: readonly JsonPathSegment[]): JsonNode | undefined {
+  let node: JsonNode | undefined = root;
+  for (const segment of path) {
+    if (!node) return undefined;
+    if (node.type === "array" && typeof segment === "number") {
+      node = node.children?.[segment];
+    } else if (node.type === "object") {
+      // The last duplicate key wins, as in JSON.parse.
+      const property: JsonNode | undefined = node.children?.findLast((child) =>
+        child.children?.[0]?.value === String(segment)
+      );
+      node = property?.children?.[1];
+    } else {
+      return undefined;
+    }
+  }
+  return node;
+}
+
+/** Turns offsets into 1-based lines and columns, scanning the text only when asked. */
+class Locator {
+  constructor(readonly text: string, readonly file: string) {}
+
+  at(offset: number): SourcePosition {
+    let line = 1, lineStart = 0;
+    for (
+      let i = this.text.indexOf("\n");
+      i !== -1 && i < offset;
+      i = this.text.indexOf("\n", i + 1)
+    ) {
+      line++;
+      lineStart = i + 1;
+    }
+    return { file: this.file, line, column: offset - lineStart + 1 };
+  }
+}
+
+const ajv = new Ajv({ allErrors: false, strict: false });
+let defaultValidator: ValidateFunction | undefined;
+const userValidators = new WeakMap<object, ValidateFunction>();
+
+function validatorFor(schema: Record<string, unknown> | undefined, file: string) {
+  if (!schema) return defaultValidator ??= ajv.compile(tasksSchema);
+  let validator = userValidators.get(schema);
+  if (!validator) {
+    try {
+      validator = new Ajv({ allErrors: false, strict: false }).compile(schema);
+    } catch (error) {
+      throw new TaskFileError(
+        `cannot use the schema: ${error instanceof Error ? error.message : String(error)}`,
+        { file },
+      );
+    }
+    userValidators.set(schema, validator);
+  }
+  return validator;
+}
+
+function validateAgainstSchema(
+  document: unknown,
+  schema: Record<string, unknown> | undefined,
+  file: string,
+  locate: (path: readonly JsonPathSegment[]) => SourcePosition,
+): void {
+  const validate = validatorFor(schema, file);
+  if (validate(document)) {
+    // A user's schema may accept what the program cannot work with; check the minimum.
+    if (schema) checkMinimumShape(document, file, locate);
+    return;
+  }
+  const error = validate.errors![0]!;
+  throw schemaError(error, document, file, locate);
+}
+
+/** The shape the program needs, checked when a user's schema replaced dagrun's own. */
+function checkMinimumShape(
+  document: unknown,
+  file: string,
+  locate: (path: readonly JsonPathSegment[]) => SourcePosition,
+): void {
+  const validate = validatorFor(undefined, file);
+  if (!validate(document)) throw schemaError(validate.errors![0]!, document, file, locate);
+}
+
+/** A schema violation as a one-line message naming the task and the field. */
+export function schemaError(
+  error: ErrorObject,
+  document: unknown,
+  file: string,
+  locate: (path: readonly JsonPathSegment[]) => SourcePosition,
+  basePath: readonly JsonPathSegment[] = [],
+): TaskFileError {
+  const path: JsonPathSegment[] = [
+    ...basePath,
+    ...error.instancePath.split("/").slice(1).map(unescapePointer).map((segment) =>
+      /^\d+$/.test(segment) ? Number(segment) : segment
+    ),
+  ];
+  const inTask = path[0] === "tasks" && typeof path[1] === "number";
+  const taskIndex = inTask ? path[1] as number : undefined;
+  const task = taskIndex === undefined ? undefined : taskLabel(document, taskIndex);
+  const field = formatPath(inTask ? path.slice(2) : path);
+  return new TaskFileError(describeSchemaError(error, field, valueAt(document, path)), {
+    file,
+    position: locate(path),
+    task,
+  });
+}
+
+function unescapePointer(segment: string): string {
+  return segment.replaceAll("~1", "/").replaceAll("~0", "~");
+}
+
+/** How to name a task in a message: its name when it has a usable one, else `#N`. */
+export function taskLabel(document: unknown, index: number): string {
+  const tasks = (document as { tasks?: unknown[] } | null)?.tasks;
+  const name = (tasks?.[index] as { name?: unknown } | undefined)?.name;
+  return typeof name === "string" && name !== "" ? name : `#${index + 1}`;
+}
+
+function valueAt(document: unknown, path: readonly JsonPathSegment[]): unknown {
+  let value = document;
+  for (const segment of path) {
+    if (value === null || typeof value !== "object") return undefined;
+    value = (value as Record<string | number, unknown>)[segment];
+  }
+  return value;
+}
+
+function formatPath(path: readonly JsonPathSegment[]): string {
+  let text = "";
+  for (const segment of path) {
+    text += typeof segment === "number" ? `[${segment}]` : (text ? "." : "") + segment;
+  }
+  return text;
+}
+
+function describeSchemaError(error: ErrorObject, field: string, value: unknown): string {
+  const subject = field ? `"${field}"` : "the document";
+  const params = error.params as Record<string, unknown>;
+  switch (error.keyword) {
+    case "required": {
+      const missing = String(params.missingProperty);
+      return field
+        ? `"${field}" is missing required field "${missing}"`
+        : `missing required field "${missing}"`;
+    }
+    case "type":
+      return `${subject} must be ${article(String(params.type))}, not ${jsonType(value)}`;
+    case "enum":
+      return `${subject} must be one of ${
+        (params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(", ")
+      }, not ${JSON.stringify(value)}`;
+    case "pattern":
+      return `${subject} ${
+        params.pattern === "^(.*)$" ? "must be a single line" : `must match /${params.pattern}/`
+      }, not ${JSON.stringify(value)}`;
+    case "minLength":
+      return `${subject} must not be empty`;
+    case "additionalProperties":
+      return `${subject} has unknown field "${params.additionalProperty}"`;
+    default:
+      return `${subject} ${error.message ?? "is invalid"}`;
+  }
+}
+
+function article(type: string): string {
+  const words = type.split(",").map((t) => /^[aeiou]/.test(t) ? `an ${t}` : `a ${t}`);
+  return words.join(" or ");
+}
+
+function jsonType(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  if (typeof value === "object") return "an object";
+  if (typeof value === "number") return `a number (${value})`;
+  if (typeof value === "boolean") return `a boolean (${value})`;
+  if (typeof value === "string") return `a string (${JSON.stringify(value)})`;
+  return typeof value;
+}

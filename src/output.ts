@@ -1,0 +1,83 @@
+/**
+ * Writing text to stdout and stderr: coalesced per turn of the event loop, in order, and
+ * synchronous, so a slow reader slows the run down instead of filling memory.
+ *
+ * @module
+ */
+
+/** Where formatters write. */
+export interface TextSink {
+  /** Queues text for standard output. */
+  out(text: string): void;
+  /** Queues text for standard error. */
+  err(text: string): void;
+  /** Writes everything queued. */
+  flush(): void;
+}
+
+/** A stream a sink can write to synchronously. */
+export interface SyncWriter {
+  /** Writes some of the bytes, returning how many. */
+  writeSync(bytes: Uint8Array): number;
+}
+
+/** Options of {@linkcode createSink}. */
+export interface SinkOptions {
+  /** Standard output; `Deno.stdout` by default. */
+  readonly stdout?: SyncWriter;
+  /** Standard error; `Deno.stderr` by default. */
+  readonly stderr?: SyncWriter;
+  /** Called once when a stream can no longer be written (its reader went away). */
+  readonly onClosed?: (error: unknown) => void;
+}
+
+/**
+ * A sink that gathers text and writes it at the end of the current microtask queue, keeping
+ * the order of stdout and stderr pieces.
+ */
+export function createSink(options: SinkOptions = {}): TextSink {
+  const stdout = options.stdout ?? Deno.stdout;
+  const stderr = options.stderr ?? Deno.stderr;
+  const encoder = new TextEncoder();
+  const queue: { writer: SyncWriter; text: string }[] = [];
+  let scheduled = false;
+  let closed = false;
+
+  const writeAll = (writer: SyncWriter, text: string) => {
+    let bytes = encoder.encode(text);
+    while (bytes.length > 0) bytes = bytes.subarray(writer.writeSync(bytes));
+  };
+  const flush = () => {
+    scheduled = false;
+    if (closed) {
+      queue.length = 0;
+      return;
+    }
+    let i = 0;
+    try {
+      while (i < queue.length) {
+        // Adjacent pieces for the same stream go out in one write.
+        const writer = queue[i]!.writer;
+        let text = "";
+        while (i < queue.length && queue[i]!.writer === writer) text += queue[i++]!.text;
+        writeAll(writer, text);
+      }
+    } catch (error) {
+      closed = true;
+      options.onClosed?.(error);
+    }
+    queue.length = 0;
+  };
+  const push = (writer: SyncWriter, text: string) => {
+    queue.push({ writer, text });
+    if (!scheduled) {
+      scheduled = true;
+      queueMicrotask(flush);
+    }
+  };
+  return {
+    out: (text) => push(stdout, text),
+    err: (text) => push(stderr, text),
+    flush,
+  };
+}

@@ -1,0 +1,314 @@
+/**
+ * The scheduler: runs a validated task graph with as much concurrency as allowed.
+ *
+ * It keeps, like CPython's graphlib and ninja's `Plan`, per task a count of dependencies not
+ * yet ended and the list of its dependents. When a task ends, its dependents' counts drop and
+ * those reaching zero join the ready queue, and ready tasks start at once, in the same turn of
+ * the event loop: nothing polls and nothing rescans the graph. The scheduler emits events and
+ * never prints; formatters subscribe.
+ *
+ * @module
+ */
+
+import type {
+  Executor,
+  ExecutorContext,
+  OutputStream,
+  RunEvent,
+  RunReport,
+  StatusCounts,
+  TaskReport,
+  TaskResult,
+  TaskSpec,
+  TerminalStatus,
+} from "./types.ts";
+import { ReadyQueue } from "./ready_queue.ts";
+
+/** Options of {@linkcode schedule}. */
+export interface ScheduleOptions {
+  /** Finds the executor of a task type; every type in the graph must have one. */
+  readonly executorFor: (type: string) => Executor;
+  /** The most tasks running at once; unlimited by default. */
+  readonly concurrency?: number;
+  /** Aborting it cancels the run: nothing new starts and running tasks are told to stop. */
+  readonly signal?: AbortSignal;
+  /** Receives every event, synchronously, in order. */
+  readonly onEvent?: (event: RunEvent) => void;
+  /** Directory relative paths resolve against; the working directory by default. */
+  readonly baseDir?: string;
+  /**
+   * Start priority per task (index in file order): among ready tasks the highest starts
+   * first; ties go in file order. File order alone by default.
+   */
+  readonly priority?: ArrayLike<number>;
+}
+
+// Numeric states keep the hot path on typed arrays.
+const PENDING = 0, RUNNING = 1, OK = 2, FAILED = 3, SKIPPED = 4;
+const TERMINAL_NAMES: Record<number, TerminalStatus> = { 2: "ok", 3: "failed", 4: "skipped" };
+
+const now = (): number => performance.timeOrigin + performance.now();
+
+/**
+ * Runs every task of a graph that has already been validated (unique names, known
+ * dependencies, no cycle) and resolves with the report when all have ended.
+ *
+ * A task starts once all its dependencies ended `ok`; when one fails or is skipped, its
+ * dependents are skipped, transitively, naming the failed task at the root.
+ */
+export function schedule(
+  tasks: readonly TaskSpec[],
+  options: ScheduleOptions,
+): Promise<RunReport> {
+  return new Run(tasks, options).promise;
+}
+
+class Run {
+  readonly promise: Promise<RunReport>;
+  #resolve!: (report: RunReport) => void;
+
+  readonly #tasks: readonly TaskSpec[];
+  readonly #options: ScheduleOptions;
+  readonly #emit: ((event: RunEvent) => void) | undefined;
+  readonly #limit: number;
+  readonly #baseDir: string;
+
+  /** Dependents of task i are #dependents[#dependentStart[i] .. #dependentStart[i+1]). */
+  readonly #dependentStart: Int32Array;
+  readonly #dependents: Int32Array;
+  readonly #unfinishedDependencies: Int32Array;
+  readonly #state: Uint8Array;
+  readonly #startTime: Float64Array;
+  readonly #durations: Float64Array;
+  readonly #results: (TaskResult | undefined)[];
+  readonly #skipReasons: (string | undefined)[];
+  readonly #ready: ReadyQueue;
+
+  #running = 0;
+  #ended = 0;
+  #cancelled = false;
+  readonly #runStart = now();
+
+  constructor(tasks: readonly TaskSpec[], options: ScheduleOptions) {
+    this.promise = new Promise((resolve) => this.#resolve = resolve);
+    this.#tasks = tasks;
+    this.#options = options;
+    this.#emit = options.onEvent;
+    this.#limit = options.concurrency ?? Infinity;
+    this.#baseDir = options.baseDir ?? Deno.cwd();
+    const count = tasks.length;
+    this.#unfinishedDependencies = new Int32Array(count);
+    this.#state = new Uint8Array(count);
+    this.#startTime = new Float64Array(count);
+    this.#durations = new Float64Array(count);
+    this.#results = new Array(count);
+    this.#skipReasons = new Array(count);
+    [this.#dependentStart, this.#dependents] = this.#indexDependents();
+    this.#ready = new ReadyQueue(count, options.priority);
+
+    this.#emit?.({ event: "run_started", total: count, time: this.#runStart });
+    const signal = options.signal;
+    if (signal?.aborted) {
+      this.#cancel();
+    } else {
+      signal?.addEventListener("abort", () => this.#cancel(), { once: true });
+      for (let i = 0; i < count; i++) {
+        if (this.#unfinishedDependencies[i] === 0) this.#ready.push(i);
+      }
+      this.#startReady();
+    }
+    this.#finishIfDone();
+  }
+
+  /** Builds the dependents lists in compressed form and the dependency counters. */
+  #indexDependents(): [Int32Array, Int32Array] {
+    const tasks = this.#tasks;
+    const indexByName = new Map<string, number>();
+    for (let i = 0; i < tasks.length; i++) indexByName.set(tasks[i]!.name, i);
+    const start = new Int32Array(tasks.length + 1);
+    let edges = 0;
+    for (const task of tasks) {
+      for (const dependency of task.dependencies) {
+        start[indexByName.get(dependency)! + 1]!++;
+        edges++;
+      }
+    }
+    for (let i = 0; i < tasks.length; i++) start[i + 1]! += start[i]!;
+    const fill = start.slice(0, tasks.length);
+    const dependents = new Int32Array(edges);
+    for (let i = 0; i < tasks.length; i++) {
+      const dependencies = tasks[i]!.dependencies;
+      this.#unfinishedDependencies[i] = dependencies.length;
+      for (const dependency of dependencies) {
+        dependents[fill[indexByName.get(dependency)!]!++] = i;
+      }
+    }
+    return [start, dependents];
+  }
+
+  #startReady(): void {
+    while (this.#running < this.#limit && this.#ready.size > 0 && !this.#cancelled) {
+      this.#start(this.#ready.pop());
+    }
+  }
+
+  #start(index: number): void {
+    const task = this.#tasks[index]!;
+    this.#state[index] = RUNNING;
+    this.#running++;
+    const startTime = now();
+    this.#startTime[index] = startTime;
+    this.#emit?.({ event: "task_started", task: task.name, type: task.type, time: startTime });
+    let result: Promise<TaskResult>;
+    try {
+      result = this.#options.executorFor(task.type).run(task, this.#contextFor(task));
+    } catch (error) {
+      result = Promise.reject(error);
+    }
+    result.then(
+      (outcome) => this.#end(index, outcome),
+      (error) => this.#end(index, { ok: false, error: `executor error: ${describe(error)}` }),
+    );
+  }
+
+  #contextFor(task: TaskSpec): ExecutorContext {
+    const emit = this.#emit;
+    const name = task.name;
+    return {
+      signal: this.#options.signal ?? NEVER_ABORTED,
+      baseDir: this.#baseDir,
+      output: emit
+        ? (stream: OutputStream, text: string) =>
+          emit({ event: "output", task: name, stream, text })
+        : () => {},
+    };
+  }
+
+  #end(index: number, result: TaskResult): void {
+    if (this.#state[index] !== RUNNING) {
+      throw new Error(`Internal error: task #${index} ended twice`);
+    }
+    const signal = this.#options.signal;
+    if (!result.ok && signal?.aborted) {
+      result = { ...result, error: describe(signal.reason ?? "interrupted") };
+    }
+    this.#running--;
+    this.#results[index] = result;
+    const state = result.ok ? OK : FAILED;
+    this.#state[index] = state;
+    this.#ended++;
+    const time = now();
+    const durationMs = time - this.#startTime[index]!;
+    this.#durations[index] = durationMs;
+    if (this.#emit) {
+      this.#emit({
+        event: "task_ended",
+        task: this.#tasks[index]!.name,
+        status: result.ok ? "ok" : "failed",
+        ...resultFields(result),
+        durationMs,
+        time,
+      });
+    }
+    if (state === OK) this.#releaseDependents(index);
+    else this.#skipDependents(index);
+    this.#startReady();
+    this.#finishIfDone();
+  }
+
+  #releaseDependents(index: number): void {
+    const end = this.#dependentStart[index + 1]!;
+    for (let k = this.#dependentStart[index]!; k < end; k++) {
+      const dependent = this.#dependents[k]!;
+      if (--this.#unfinishedDependencies[dependent]! === 0 && this.#state[dependent] === PENDING) {
+        this.#ready.push(dependent);
+      }
+    }
+  }
+
+  /** Skips every pending task downstream of a failed one, iteratively. */
+  #skipDependents(root: number): void {
+    const rootName = this.#tasks[root]!.name;
+    const stack = [root];
+    while (stack.length > 0) {
+      const via = stack.pop()!;
+      const end = this.#dependentStart[via + 1]!;
+      for (let k = this.#dependentStart[via]!; k < end; k++) {
+        const dependent = this.#dependents[k]!;
+        if (this.#state[dependent] !== PENDING) continue;
+        const reason = via === root
+          ? `dependency "${rootName}" failed`
+          : `dependency "${this.#tasks[via]!.name}" was skipped ("${rootName}" failed)`;
+        this.#skip(dependent, reason);
+        stack.push(dependent);
+      }
+    }
+  }
+
+  #skip(index: number, reason: string): void {
+    this.#state[index] = SKIPPED;
+    this.#skipReasons[index] = reason;
+    this.#ended++;
+    this.#emit?.({ event: "task_skipped", task: this.#tasks[index]!.name, reason, time: now() });
+  }
+
+  #cancel(): void {
+    if (this.#cancelled) return;
+    this.#cancelled = true;
+    for (let i = 0; i < this.#tasks.length; i++) {
+      if (this.#state[i] === PENDING) this.#skip(i, "cancelled");
+    }
+    this.#finishIfDone();
+  }
+
+  #finishIfDone(): void {
+    if (this.#ended !== this.#tasks.length || this.#running > 0) return;
+    const counts: StatusCounts = { ok: 0, failed: 0, skipped: 0 };
+    const tasks: TaskReport[] = this.#tasks.map((task, i) => {
+      const status = TERMINAL_NAMES[this.#state[i]!]!;
+      counts[status]++;
+      const result = this.#results[i];
+      const reason = this.#skipReasons[i];
+      return {
+        name: task.name,
+        type: task.type,
+        status,
+        durationMs: this.#durations[i]!,
+        ...(result ? resultFields(result) : {}),
+        ...(reason === undefined ? {} : { reason }),
+      };
+    });
+    const time = now();
+    const report: RunReport = {
+      ok: counts.failed === 0 && counts.skipped === 0,
+      cancelled: this.#cancelled,
+      counts,
+      durationMs: time - this.#runStart,
+      tasks,
+    };
+    this.#emit?.({ event: "run_ended", ...report, time });
+    this.#resolve(report);
+  }
+}
+
+const NEVER_ABORTED = new AbortController().signal;
+
+/** The optional result fields, without `undefined` members. */
+function resultFields(result: TaskResult) {
+  return {
+    ...(result.exitCode === undefined ? {} : { exitCode: result.exitCode }),
+    ...(result.signal === undefined ? {} : { signal: result.signal }),
+    ...(result.error === undefined ? {} : { error: result.error }),
+  };
+}
+
+/** A one-line description of a thrown value. */
+export function describe(value: unknown): string {
+  if (value instanceof Error) return value.message || value.name;
+  if (typeof value === "string") return value;
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * Shared test helpers: running the CLI as a real subprocess, and a fake executor that
+ * records what the scheduler did.
+ *
+ * @module
+ */
+
+import type { Executor, RunEvent, TaskResult, TaskSpec } from "../src/types.ts";
+
+/** The repository root. */
+export const ROOT = new URL("../", import.meta.url);
+/** mod.ts, the CLI entry point. */
+export const MOD = new URL("../mod.ts", import.meta.url).pathname;
+
+/** What a CLI run printed and how it ended. */
+export interface CliResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs `deno run -A mod.ts ...args` and collects its output. */
+export async function runCli(
+  args: readonly string[],
+  options: { stdin?: string; cwd?: string; env?: Record<string, string> } = {},
+): Promise<CliResult> {
+  const command = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--quiet", MOD, ...args],
+    stdin: options.stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+    ...(options.cwd ? { cwd: options.cwd } : {}),
+    env: { NO_COLOR: "1", ...options.env },
+  });
+  const child = command.spawn();
+  if (options.stdin !== undefined) {
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(options.stdin));
+    await writer.close();
+  }
+  const output = await child.output();
+  const decoder = new TextDecoder();
+  return {
+    code: output.code,
+    stdout: decoder.decode(output.stdout),
+    stderr: decoder.decode(output.stderr),
+  };
+}
+
+/** Writes a task file into a fresh temporary directory and returns its path. */
+export async function writeTaskFile(content: unknown, name = "tasks.json"): Promise<string> {
+  const directory = await Deno.makeTempDir({ prefix: "dagrun-test-" });
+  const path = `${directory}/${name}`;
+  await Deno.writeTextFile(path, typeof content === "string" ? content : JSON.stringify(content));
+  return path;
+}
+
+/** A scripted outcome for a fake task: how long it takes and whether it succeeds. */
+export interface FakeOutcome {
+  readonly ms?: number;
+  readonly ok?: boolean;
+}
+
+/**
+ * An executor for scheduler tests, like ninja's FakeCommandRunner: it records the order tasks
+ * started in and the most that ran at once, and ends each after its scripted delay.
+ */
+export class FakeExecutor implements Executor {
+  readonly type = "fake";
+  readonly started: string[] = [];
+  running = 0;
+  peakRunning = 0;
+
+  constructor(readonly outcomes: Record<string, FakeOutcome> = {}) {}
+
+  run(task: TaskSpec): Promise<TaskResult> {
+    this.started.push(task.name);
+    this.running++;
+    this.peakRunning = Math.max(this.peakRunning, this.running);
+    const outcome = this.outcomes[task.name] ?? {};
+    const result: TaskResult = outcome.ok === false
+      ? { ok: false, error: "scripted failure" }
+      : { ok: true };
+    const finish = () => {
+      this.running--;
+      return result;
+    };
+    if (!outcome.ms) return Promise.resolve().then(finish);
+    return new Promise((resolve) => setTimeout(() => resolve(finish()), outcome.ms));
+  }
+}
+
+/** Collects events into an array, for assertions. */
+export function eventLog(): { events: RunEvent[]; onEvent: (event: RunEvent) => void } {
+  const events: RunEvent[] = [];
+  return { events, onEvent: (event) => events.push(event) };
+}
