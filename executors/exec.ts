@@ -55,6 +55,8 @@ async function runCommand(
       stdout: "piped",
       stderr: "piped",
       detached: true,
+      cwd: context.cwd,
+      ...(context.env ? { env: { ...context.env } } : {}),
     }).spawn();
   } catch (error) {
     return { ok: false, error: `cannot start ${shell}: ${(error as Error).message}` };

@@ -159,23 +159,36 @@ class Run {
     const startTime = now();
     this.#startTime[index] = startTime;
     this.#emit?.({ event: "task_started", task: task.name, type: task.type, time: startTime });
+    const context = this.#contextFor(task);
     let result: Promise<TaskResult>;
     try {
-      result = this.#options.executorFor(task.type).run(task, this.#contextFor(task));
+      result = this.#options.executorFor(task.type).run(task, context);
     } catch (error) {
       result = Promise.reject(error);
     }
     result.then(
-      (outcome) => this.#end(index, outcome),
-      (error) => this.#end(index, { ok: false, error: `executor error: ${describe(error)}` }),
+      (outcome) => this.#end(index, outcome, context.signal),
+      (error) =>
+        this.#end(
+          index,
+          { ok: false, error: `executor error: ${describe(error)}` },
+          context.signal,
+        ),
     );
   }
 
   #contextFor(task: TaskSpec): ExecutorContext {
     const emit = this.#emit;
     const name = task.name;
+    const runSignal = this.#options.signal ?? NEVER_ABORTED;
+    const timeoutMs = task.timeoutMs;
     return {
-      signal: this.#options.signal ?? NEVER_ABORTED,
+      signal: timeoutMs === undefined
+        ? runSignal
+        : AbortSignal.any([runSignal, timeoutSignal(timeoutMs)]),
+      timeoutMs,
+      env: task.env,
+      cwd: task.cwd ?? Deno.cwd(),
       baseDir: this.#baseDir,
       output: emit
         ? (stream: OutputStream, text: string) =>
@@ -184,12 +197,12 @@ class Run {
     };
   }
 
-  #end(index: number, result: TaskResult): void {
+  #end(index: number, result: TaskResult, signal: AbortSignal): void {
     if (this.#state[index] !== RUNNING) {
       throw new Error(`Internal error: task #${index} ended twice`);
     }
-    const signal = this.#options.signal;
-    if (!result.ok && signal?.aborted) {
+    // A task stopped from outside failed because it was stopped, whatever it returned.
+    if (!result.ok && signal.aborted) {
       result = { ...result, error: describe(signal.reason ?? "interrupted") };
     }
     this.#running--;
@@ -292,6 +305,19 @@ class Run {
 }
 
 const NEVER_ABORTED = new AbortController().signal;
+
+/** A signal aborted after `ms` with the reason `timed out after …`. */
+function timeoutSignal(ms: number): AbortSignal {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(`timed out after ${formatSeconds(ms)}`), ms);
+  // A pending timer must not keep the process alive after the run.
+  Deno.unrefTimer(timer as unknown as number);
+  return controller.signal;
+}
+
+function formatSeconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${(ms / 1000).toFixed(3).replace(/0+$/, "")}s`;
+}
 
 /** The optional result fields, without `undefined` members. */
 function resultFields(result: TaskResult) {

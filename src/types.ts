@@ -14,6 +14,12 @@ export interface TaskSpec {
   readonly arguments: unknown;
   /** Names of the tasks that must end `ok` before this one starts. */
   readonly dependencies: readonly string[];
+  /** Time limit in milliseconds; the task fails as timed out past it. */
+  readonly timeoutMs?: number;
+  /** Variables merged over the environment for this task. */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Absolute working directory; the process's own when absent. */
+  readonly cwd?: string;
 }
 
 /**
@@ -46,8 +52,17 @@ export interface TaskResult {
 
 /** Everything an executor gets besides the task itself. */
 export interface ExecutorContext {
-  /** Aborted when the task must stop: interruption, fail-fast or a timeout. */
+  /**
+   * Aborted when the task must stop: interruption, fail-fast or its timeout. The reason
+   * says which; the scheduler words the failure, so an executor need not.
+   */
   readonly signal: AbortSignal;
+  /** The task's time limit in milliseconds, when it has one (already armed in `signal`). */
+  readonly timeoutMs: number | undefined;
+  /** Variables to merge over the environment, when the task sets any. */
+  readonly env: Readonly<Record<string, string>> | undefined;
+  /** Working directory for the task. */
+  readonly cwd: string;
   /** Passes one piece of output on; `text` holds whole lines without their final newline. */
   readonly output: (stream: OutputStream, text: string) => void;
   /** Directory the task file lives in, against which relative paths resolve. */
