@@ -33,9 +33,8 @@ export function checkTaskFile(taskFile: TaskFile, registry: ExecutorRegistry): v
     if (name.trim() === "") fail('"name" must not be empty or blank', i, ["name"]);
     const first = indexByName.get(name);
     if (first !== undefined) {
-      fail(`duplicate name; first defined at line ${taskFile.locate(["tasks", first]).line}`, i, [
-        "name",
-      ]);
+      const { line, column } = taskFile.locate(["tasks", first, "name"]);
+      fail(`duplicate name; first defined at ${line}:${column}`, i, ["name"]);
     }
     indexByName.set(name, i);
   }
@@ -50,7 +49,12 @@ export function checkTaskFile(taskFile: TaskFile, registry: ExecutorRegistry): v
       }
       if (!indexByName.has(dependency)) {
         fail(
-          `unknown dependency ${quote(dependency)}${didYouMean(dependency, indexByName.keys())}`,
+          `unknown dependency ${quote(dependency)}${
+            didYouMean(
+              dependency,
+              [...indexByName.keys()].filter((name) => name !== tasks[i]!.name),
+            )
+          }`,
           i,
           ["dependencies", d],
         );

@@ -137,6 +137,9 @@ export function parseTaskFile(
       position: locator.at(0),
     });
   }
+  if (text.trim() === "") {
+    throw new TaskFileError('is empty; expected a JSON object with a "tasks" array', { file });
+  }
   checkNesting(text, locator);
   const errors: JsonParseError[] = [];
   const root = parseJsonTree(text, errors, { allowTrailingComma: true, disallowComments: false });
@@ -339,7 +342,8 @@ export function schemaError(
   const taskIndex = inTask ? path[1] as number : undefined;
   const task = taskIndex === undefined ? undefined : taskLabel(document, taskIndex);
   const field = formatPath(inTask ? path.slice(2) : path);
-  return new TaskFileError(describeSchemaError(error, field, valueAt(document, path)), {
+  const subject = field ? `"${field}"` : inTask ? "the task" : "the task file";
+  return new TaskFileError(describeSchemaError(error, subject, valueAt(document, path)), {
     file,
     position: locate(path),
     task,
@@ -374,14 +378,13 @@ function formatPath(path: readonly JsonPathSegment[]): string {
   return text;
 }
 
-function describeSchemaError(error: ErrorObject, field: string, value: unknown): string {
-  const subject = field ? `"${field}"` : "the document";
+function describeSchemaError(error: ErrorObject, subject: string, value: unknown): string {
   const params = error.params as Record<string, unknown>;
   switch (error.keyword) {
     case "required": {
       const missing = String(params.missingProperty);
-      return field
-        ? `"${field}" is missing required field "${missing}"`
+      return subject.startsWith('"')
+        ? `${subject} is missing required field "${missing}"`
         : `missing required field "${missing}"`;
     }
     case "type":

@@ -1,0 +1,235 @@
+import assert from "node:assert/strict";
+import { Ajv } from "../src/deps.ts";
+import eventsSchema from "../schema/events.schema.json" with { type: "json" };
+import type { RunEvent } from "../src/types.ts";
+import { runCli, writeTaskFile } from "./helpers.ts";
+
+const EXAMPLE = new URL("../examples/input1.json", import.meta.url).pathname;
+const validateEvent = new Ajv({ strict: false }).compile(eventsSchema);
+
+function parseNdjson(stdout: string): RunEvent[] {
+  return stdout.trimEnd().split("\n").map((line) => {
+    const event = JSON.parse(line) as RunEvent;
+    const valid = validateEvent(JSON.parse(line));
+    assert.ok(valid, `${line}\n${JSON.stringify(validateEvent.errors)}`);
+    return event;
+  });
+}
+
+Deno.test("the example ends with task6 failed, task9 skipped and the rest ok", async () => {
+  const result = await runCli([EXAMPLE, "--format", "ndjson"]);
+  assert.equal(result.code, 1);
+  const events = parseNdjson(result.stdout);
+  const end = events.at(-1)!;
+  assert.equal(end.event, "run_ended");
+  if (end.event !== "run_ended") return;
+  const statuses = Object.fromEntries(end.tasks.map((task) => [task.name, task.status]));
+  assert.deepEqual(statuses, {
+    task1: "ok",
+    task2: "ok",
+    task3: "ok",
+    task4: "ok",
+    task5: "ok",
+    task6: "failed",
+    task7: "ok",
+    task8: "ok",
+    task9: "skipped",
+  });
+  // The critical path task4 -> task5 -> task2 -> task8 is 6 s; nothing waits on a poll.
+  assert.ok(end.durationMs < 6_500, `took ${end.durationMs} ms`);
+
+  // No task starts before all its dependencies ended.
+  const tasks = JSON.parse(await Deno.readTextFile(EXAMPLE)).tasks as {
+    name: string;
+    dependencies?: string[];
+  }[];
+  const startOf = new Map<string, number>(), endOf = new Map<string, number>();
+  for (const event of events) {
+    if (event.event === "task_started") startOf.set(event.task, event.time);
+    if (event.event === "task_ended") endOf.set(event.task, event.time);
+  }
+  for (const task of tasks) {
+    const start = startOf.get(task.name);
+    if (start === undefined) continue;
+    for (const dependency of task.dependencies ?? []) {
+      assert.ok(endOf.get(dependency)! <= start, `${task.name} started before ${dependency}`);
+    }
+  }
+});
+
+Deno.test("human output uses the assignment's Started/Ended lines and prefixes output", async () => {
+  const file = await writeTaskFile({
+    tasks: [
+      { name: "hello", type: "exec", arguments: "echo out; echo err >&2" },
+      {
+        name: "after",
+        type: "eval",
+        arguments: "console.log('from eval')",
+        dependencies: ["hello"],
+      },
+      { name: "bad", type: "exec", arguments: "exit 4" },
+      { name: "never", type: "exec", arguments: "echo no", dependencies: ["bad"] },
+    ],
+  });
+  const result = await runCli([file]);
+  assert.equal(result.code, 1);
+  const lines = result.stdout.split("\n");
+  for (
+    const expected of [
+      "Started: hello",
+      "[hello] out",
+      "Ended : hello",
+      "Started: after",
+      "[after] from eval",
+      "Ended : after",
+      'Skipped: never (dependency "bad" failed)',
+    ]
+  ) {
+    assert.ok(lines.includes(expected), `missing line ${JSON.stringify(expected)}`);
+  }
+  assert.ok(lines.indexOf("[hello] out") < lines.indexOf("Ended : hello"));
+  assert.equal(result.stderr, "[hello] err\n");
+  assert.match(result.stdout, /^bad +exec +failed +\d+ms +exit code 4$/m);
+  assert.match(result.stdout, /^never +exec +skipped +- +dependency "bad" failed$/m);
+  assert.match(result.stdout, /4 tasks: 2 ok, 1 failed, 1 skipped in .*; first failure: bad/);
+  assert.ok(!result.stdout.includes("\x1b["), "no colour when not a terminal");
+});
+
+Deno.test("NDJSON output has only schema-valid events on stdout", async () => {
+  const file = await writeTaskFile({
+    tasks: [
+      { name: "a", type: "exec", arguments: "echo one; echo two >&2" },
+      { name: "b", type: "eval", arguments: "throw new Error('nope')", dependencies: ["a"] },
+      { name: "c", type: "exec", arguments: "true", dependencies: ["b"] },
+      { name: "d", type: "exec", arguments: "kill -TERM $$" },
+    ],
+  });
+  const result = await runCli([file, "--format", "ndjson"]);
+  assert.equal(result.code, 1);
+  const events = parseNdjson(result.stdout);
+  const kinds = new Set(events.map((event) => event.event));
+  assert.deepEqual(
+    [...kinds].sort(),
+    ["output", "run_ended", "run_started", "task_ended", "task_skipped", "task_started"],
+  );
+  assert.ok(events.some((e) => e.event === "output" && e.stream === "stderr" && e.text === "two"));
+  const d = events.find((e) => e.event === "task_ended" && e.task === "d");
+  assert.equal(d?.event === "task_ended" && d.signal, "SIGTERM");
+  const b = events.find((e) => e.event === "task_ended" && e.task === "b");
+  assert.equal(b?.event === "task_ended" && b.error, "Error: nope");
+});
+
+Deno.test("exit status is 0 when every task is ok", async () => {
+  const file = await writeTaskFile({ tasks: [{ name: "a", type: "exec", arguments: "true" }] });
+  assert.equal((await runCli([file])).code, 0);
+});
+
+Deno.test("the task file can come from standard input, --input, and be JSONC", async () => {
+  const jsonc = `{
+    // a comment
+    "tasks": [
+      { "name": "a", "type": "exec", "arguments": "echo hi", }, /* trailing comma */
+    ],
+  }`;
+  const viaStdin = await runCli(["-"], { stdin: jsonc });
+  assert.equal(viaStdin.code, 0, viaStdin.stderr);
+  assert.match(viaStdin.stdout, /\[a\] hi/);
+  const file = await writeTaskFile(jsonc, "tasks.jsonc");
+  const viaInput = await runCli(["--input", file]);
+  assert.equal(viaInput.code, 0, viaInput.stderr);
+});
+
+Deno.test("--schema validates against the user's schema", async () => {
+  const schema = await writeTaskFile({
+    type: "object",
+    properties: {
+      tasks: { type: "array", items: { properties: { type: { enum: ["exec"] } } } },
+    },
+  }, "schema.json");
+  const file = await writeTaskFile({
+    tasks: [{ name: "a", type: "eval", arguments: "1" }],
+  });
+  const result = await runCli([file, "--schema", schema]);
+  assert.equal(result.code, 2);
+  assert.match(
+    result.stderr,
+    /tasks\.json:1:\d+: task "a": "type" must be one of "exec", not "eval"/,
+  );
+  const original = new URL("../schema/tasks.schema.json", import.meta.url).pathname;
+  assert.equal((await runCli([file, "--schema", original])).code, 0);
+});
+
+Deno.test("30 independent sleep 1 tasks end together", async () => {
+  const tasks = Array.from({ length: 30 }, (_, i) => ({
+    name: `sleep${i}`,
+    type: "exec",
+    arguments: "sleep 1",
+  }));
+  const result = await runCli([await writeTaskFile({ tasks }), "--format", "ndjson"]);
+  assert.equal(result.code, 0);
+  const end = parseNdjson(result.stdout).at(-1)!;
+  assert.ok(end.event === "run_ended" && end.durationMs < 2_000, `took ${JSON.stringify(end)}`);
+});
+
+Deno.test("-j caps the number of tasks running at once", async () => {
+  const tasks = Array.from({ length: 6 }, (_, i) => ({
+    name: `t${i}`,
+    type: "exec",
+    arguments: "sleep 0.2",
+  }));
+  const result = await runCli([await writeTaskFile({ tasks }), "-j", "2", "--format", "ndjson"]);
+  let running = 0, peak = 0;
+  for (const event of parseNdjson(result.stdout)) {
+    if (event.event === "task_started") peak = Math.max(peak, ++running);
+    if (event.event === "task_ended") running--;
+  }
+  assert.equal(peak, 2);
+});
+
+Deno.test("usage errors exit 2 with a hint", async (t) => {
+  for (
+    const args of [
+      ["--no-such-option", "x.json"],
+      ["-j", "0", "x.json"],
+      ["-j", "two", "x.json"],
+      ["--format", "xml", "x.json"],
+      [],
+    ]
+  ) {
+    await t.step(args.join(" ") || "(no arguments)", async () => {
+      const result = await runCli(args);
+      assert.equal(result.code, 2);
+      assert.match(result.stderr, /^dagrun: .+\nTry 'dagrun --help' for usage\.\n$/);
+      assert.equal(result.stdout, "");
+    });
+  }
+});
+
+Deno.test("--help and --version exit 0", async () => {
+  const help = await runCli(["--help"]);
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /Usage: dagrun/);
+  const version = await runCli(["--version"]);
+  assert.equal(version.code, 0);
+  assert.match(version.stdout, /^\d+\.\d+\.\d+\n$/);
+});
+
+Deno.test("validate checks without running anything", async () => {
+  const ok = await runCli(["validate", EXAMPLE]);
+  assert.equal(ok.code, 0);
+  assert.match(ok.stdout, /9 tasks, valid/);
+  const marker = await Deno.makeTempDir();
+  const file = await writeTaskFile({
+    tasks: [
+      { name: "a", type: "exec", arguments: `touch ${marker}/ran` },
+      { name: "b", type: "exec", arguments: "true", dependencies: ["c"] },
+    ],
+  });
+  const bad = await runCli(["validate", file]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /unknown dependency "c"/);
+  const run = await runCli([file]);
+  assert.equal(run.code, 2);
+  assert.equal(run.stdout, "");
+  await assert.rejects(Deno.stat(`${marker}/ran`), "nothing may run when the file is invalid");
+});

@@ -1,0 +1,79 @@
+import assert from "node:assert/strict";
+import { createExecExecutor } from "../executors/exec.ts";
+import type { ExecutorContext, OutputStream, TaskSpec } from "../src/types.ts";
+
+const exec = createExecExecutor({ graceMs: 500 });
+
+function execTask(command: string): TaskSpec {
+  return { name: "t", type: "exec", arguments: command, dependencies: [] };
+}
+
+/** Runs a command, recording each output line with the time it arrived. */
+async function runCommand(command: string, signal = new AbortController().signal) {
+  const lines: { stream: OutputStream; text: string; at: number }[] = [];
+  const context: ExecutorContext = {
+    signal,
+    timeoutMs: undefined,
+    env: undefined,
+    cwd: Deno.cwd(),
+    baseDir: Deno.cwd(),
+    output: (stream, text) => lines.push({ stream, text, at: performance.now() }),
+  };
+  const result = await exec.run(execTask(command), context);
+  return { result, lines, endedAt: performance.now() };
+}
+
+Deno.test("exec runs the arguments through sh -c and passes stdout and stderr on", async () => {
+  const { result, lines } = await runCommand("echo one; echo two >&2; printf 'no newline'");
+  assert.deepEqual(result, { ok: true, exitCode: 0 });
+  // The two pipes are read independently, so only the order within a stream is defined.
+  const of = (stream: OutputStream) => lines.filter((l) => l.stream === stream).map((l) => l.text);
+  assert.deepEqual(of("stdout"), ["one", "no newline"]);
+  assert.deepEqual(of("stderr"), ["two"]);
+});
+
+Deno.test("exec streams output live, before the command ends", async () => {
+  const { lines, endedAt } = await runCommand("echo first; sleep 0.6; echo second");
+  const first = lines.find((line) => line.text === "first")!;
+  // Buffered until the end, "first" would arrive with "second", right before the end.
+  assert.ok(endedAt - first.at >= 400, `first line came ${endedAt - first.at} ms before the end`);
+});
+
+Deno.test("exec reports a non-zero exit code as a failure", async () => {
+  const { result } = await runCommand("exit 42");
+  assert.deepEqual(result, { ok: false, exitCode: 42, error: "exit code 42" });
+});
+
+Deno.test("exec reports death by a signal with the signal's name", async () => {
+  const { result } = await runCommand("kill -KILL $$");
+  assert.deepEqual(result, { ok: false, signal: "SIGKILL", error: "killed by SIGKILL" });
+});
+
+Deno.test("exec gives each child its own process group and stdin from null", async () => {
+  const { result, lines } = await runCommand("echo $$; ps -o pgid= -p $$; cat; echo read-nothing");
+  assert.equal(result.ok, true);
+  const [pid, pgid, after] = lines.map((line) => line.text.trim());
+  assert.equal(pgid, pid, "the shell leads its own process group");
+  assert.equal(after, "read-nothing", "cat saw end of input at once");
+});
+
+Deno.test("exec stops the whole process group when the task is aborted", async () => {
+  const controller = new AbortController();
+  const marker = `sleep 31.${Date.now() % 1000}7`;
+  const running = runCommand(`${marker} & ${marker}; echo unreachable`, controller.signal);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  controller.abort("interrupted");
+  const { result, lines } = await running;
+  assert.equal(result.ok, false);
+  assert.equal(result.signal, "SIGTERM");
+  assert.equal(lines.length, 0);
+  const pgrep = await new Deno.Command("pgrep", { args: ["-f", marker], stdout: "piped" }).output();
+  assert.equal(new TextDecoder().decode(pgrep.stdout), "", "no sleep left behind");
+});
+
+Deno.test("exec splits a long line without a newline into bounded pieces", async () => {
+  const { result, lines } = await runCommand("head -c 200000 /dev/zero | tr '\\0' x");
+  assert.equal(result.ok, true);
+  assert.equal(lines.map((line) => line.text).join(""), "x".repeat(200_000));
+  assert.ok(lines.every((line) => line.text.length <= 64 * 1024));
+});

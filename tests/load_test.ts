@@ -1,0 +1,138 @@
+import assert from "node:assert/strict";
+import { checkTaskFile, findCycle } from "../src/check.ts";
+import { TaskFileError } from "../src/errors.ts";
+import { parseTaskFile } from "../src/load.ts";
+import { createDefaultRegistry } from "../src/run.ts";
+
+const registry = createDefaultRegistry();
+
+/** Parses and checks `text` as `t.json`, returning the error message or "valid". */
+function check(text: string): string {
+  try {
+    checkTaskFile(parseTaskFile(text, { file: "t.json" }), registry);
+    return "valid";
+  } catch (error) {
+    if (error instanceof TaskFileError) return error.message;
+    throw error;
+  }
+}
+
+const task = (fields: Record<string, unknown>) =>
+  JSON.stringify({ name: "a", type: "exec", arguments: "true", ...fields });
+
+const cases: [string, string, string | RegExp][] = [
+  ["malformed JSON", '{"tasks": [}', 't.json:1:12: invalid JSON: expected a value (found "}")'],
+  [
+    "truncated JSON",
+    '{"tasks": [',
+    "t.json:1:12: invalid JSON: expected ']' (found end of file)",
+  ],
+  ["empty file", "  \n", 't.json: is empty; expected a JSON object with a "tasks" array'],
+  ["not an object", "[]", "t.json:1:1: the task file must be an object, not an array"],
+  ["tasks missing", "{}", 't.json:1:1: missing required field "tasks"'],
+  ["tasks not an array", '{"tasks": 3}', 't.json:1:11: "tasks" must be an array, not a number (3)'],
+  [
+    "task not an object",
+    '{"tasks": ["x"]}',
+    't.json:1:12: task "#1": the task must be an object, not a string ("x")',
+  ],
+  [
+    "required field missing",
+    '{"tasks": [{"name": "a", "type": "exec"}]}',
+    't.json:1:12: task "a": missing required field "arguments"',
+  ],
+  [
+    "name of the wrong type",
+    `{"tasks": [${task({ name: 7 })}]}`,
+    't.json:1:20: task "#1": "name" must be a string, not a number (7)',
+  ],
+  [
+    "arguments of the wrong type",
+    `{"tasks": [${task({ arguments: ["ls"] })}]}`,
+    't.json:1:50: task "a": "arguments" must be a string, not an array',
+  ],
+  [
+    "dependencies not an array",
+    `{"tasks": [${task({ dependencies: "b" })}]}`,
+    't.json:1:72: task "a": "dependencies" must be an array, not a string ("b")',
+  ],
+  [
+    "dependency not a string",
+    `{"tasks": [${task({ dependencies: [1] })}]}`,
+    't.json:1:73: task "a": "dependencies[0]" must be a string, not a number (1)',
+  ],
+  [
+    "empty name",
+    `{"tasks": [${task({ name: "" })}]}`,
+    't.json:1:20: task "#1": "name" must not be empty or blank',
+  ],
+  [
+    "name with a newline",
+    `{"tasks": [${task({ name: "a\nb" })}]}`,
+    't.json:1:20: task "a\\nb": "name" must be a single line, not "a\\nb"',
+  ],
+  [
+    "duplicate names",
+    `{"tasks": [\n${task({})},\n${task({})}\n]}`,
+    't.json:3:9: task "a": duplicate name; first defined at 2:9',
+  ],
+  [
+    "unknown dependency, with a suggestion",
+    `{"tasks": [${task({ name: "build" })}, ${task({ name: "test", dependencies: ["biuld"] })}]}`,
+    't.json:1:127: task "test": unknown dependency "biuld" (did you mean "build"?)',
+  ],
+  [
+    "self-dependency",
+    `{"tasks": [${task({ dependencies: ["a"] })}]}`,
+    't.json:1:73: task "a": depends on itself',
+  ],
+  [
+    "two-task cycle",
+    `{"tasks": [${task({ dependencies: ["b"] })}, ${task({ name: "b", dependencies: ["a"] })}]}`,
+    't.json:1:72: task "a": dependency cycle: a -> b -> a',
+  ],
+  [
+    "unknown type",
+    `{"tasks": [${task({ type: "exe" })}]}`,
+    't.json:1:31: task "a": unknown type "exe" (did you mean "exec"?); registered types: eval, exec',
+  ],
+  [
+    "byte-order mark",
+    `\ufeff{"tasks": []}`,
+    "t.json:1:1: starts with a byte-order mark; save it as UTF-8 without one",
+  ],
+  [
+    "JSONC comments and trailing commas",
+    '{"tasks": [/* c */ {"name": "a", "type": "exec", "arguments": "x",},], // c\n}',
+    "valid",
+  ],
+  [
+    "a file valid under the original schema",
+    await Deno.readTextFile(new URL("../examples/input1.json", import.meta.url)),
+    "valid",
+  ],
+];
+
+for (const [title, text, expected] of cases) {
+  Deno.test(`loading reports: ${title}`, () => {
+    const message = check(text);
+    if (typeof expected === "string") assert.equal(message, expected);
+    else assert.match(message, expected);
+  });
+}
+
+Deno.test("findCycle() reports a 100,000-task cycle iteratively, as a path", () => {
+  const count = 100_000;
+  const dependencies = Array.from({ length: count }, (_, i) => [`t${(i + 1) % count}`]);
+  const index = new Map(dependencies.map((_, i) => [`t${i}`, i]));
+  const cycle = findCycle(dependencies, index);
+  assert.equal(cycle?.length, count);
+  assert.deepEqual(cycle!.slice(0, 3), [0, 1, 2]);
+  const chain = dependencies.map((_, i) => (i + 1 < count ? [`t${i + 1}`] : []));
+  assert.equal(findCycle(chain, index), undefined);
+});
+
+Deno.test("error messages stay on one line whatever the input", () => {
+  const message = check(`{"tasks": [${task({ name: "x\ny", dependencies: ["p\nq"] })}]}`);
+  assert.ok(!message.includes("\n"), message);
+});
