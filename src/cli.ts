@@ -57,6 +57,10 @@ function buildProgram(sink: TextSink, setExitCode: (code: number) => void) {
     )
     .version(VERSION, "-V, --version")
     .showSuggestionAfterError()
+    .addHelpText(
+      "after",
+      "\n'dagrun FILE' is short for 'dagrun run FILE'; see 'dagrun run --help' for its options.",
+    )
     .exitOverride()
     .configureOutput({
       writeOut: (text) => sink.out(text),

@@ -233,3 +233,31 @@ Deno.test("validate checks without running anything", async () => {
   assert.equal(run.stdout, "");
   await assert.rejects(Deno.stat(`${marker}/ran`), "nothing may run when the file is invalid");
 });
+
+Deno.test("Ctrl-C ends the run with exit status 130 and a report", async () => {
+  const file = await writeTaskFile({
+    tasks: [
+      { name: "long", type: "exec", arguments: "sleep 30" },
+      { name: "after", type: "exec", arguments: "true", dependencies: ["long"] },
+    ],
+  });
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--quiet", new URL("../mod.ts", import.meta.url).pathname, file],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let stdout = "";
+  while (!stdout.includes("Started: long")) stdout += (await reader.read()).value ?? "";
+  child.kill("SIGINT");
+  for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
+    stdout += chunk.value;
+  }
+  const status = await child.status;
+  await child.stderr.cancel();
+  assert.equal(status.code, 130);
+  assert.match(stdout, /^long +exec +failed .*interrupted$/m);
+  assert.match(stdout, /^after +exec +skipped +- +cancelled$/m);
+});
