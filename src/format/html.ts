@@ -112,6 +112,7 @@ ${svg}
 ${timeline.tasks.map(outputBlock).join("\n")}
 <script>
 // Hovering a bar highlights its dependency lines.
+document.documentElement.dataset.interactive = "true";
 for (const bar of document.querySelectorAll(".bar")) {
   const name = bar.dataset.task;
   const lines = [...document.querySelectorAll(".dep")].filter((line) =>
