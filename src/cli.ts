@@ -191,6 +191,10 @@ async function runCommand(
   flags: RunFlags & RunOnlyFlags,
   sink: TextSink,
 ) {
+  if (file !== undefined && flags.input !== undefined && file !== flags.input) {
+    // With --input naming the file, every positional argument is a task name.
+    [file, names] = [undefined, [file, ...names]];
+  }
   const taskFile = selectSubset(await loadChecked(file, flags), names, flags.only);
   if (flags.dryRun) {
     await dryRun(taskFile, {

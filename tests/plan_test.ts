@@ -98,3 +98,16 @@ Deno.test("--dry-run --from-report takes durations from a previous NDJSON run", 
   assert.match(stdout, /^1\. \+0ms +a$/m);
   assert.match(stdout, /^Critical path: a -> c \(\d+ms\); estimated run \d+ms$/m);
 });
+
+Deno.test("planRun() simulates 20,000 running tasks with distinct durations, ending at the longest", async () => {
+  const tasks = Array.from({ length: 20_000 }, (_, i): TaskSpec => ({
+    name: `t${i}`,
+    type: "exec",
+    arguments: "",
+    dependencies: [],
+  }));
+  const durations = new Map(tasks.map((task, i) => [task.name, 20_000 - i]));
+  const plan = await planRun(tasks, { durations });
+  assert.equal(plan.makespan, 20_000);
+  assert.equal(plan.starts.length, 20_000);
+});

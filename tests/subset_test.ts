@@ -74,3 +74,9 @@ Deno.test("an unknown task name exits 2 naming close matches, running nothing", 
   assert.equal(stdout, "");
   assert.match(stderr, /^dagrun: Unknown task "tset" \(did you mean "test"\?\)\n/);
 });
+
+Deno.test("with --input, every positional argument is a task name", async () => {
+  const { code, stdout } = await runCli(["--input", file, "lint"]);
+  assert.equal(code, 0);
+  assert.match(stdout, /1 task: 1 ok/);
+});

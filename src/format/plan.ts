@@ -72,15 +72,13 @@ export async function planRun(
 
   let clock = 0;
   const starts: PlannedStart[] = [];
-  // Running tasks by simulated end time; the earliest ends next.
-  const running: { end: number; seq: number; resolve: (result: TaskResult) => void }[] = [];
-  let seq = 0;
+  const running = new EndQueue(); // running tasks by simulated end time
   const executor: Executor = {
     type: "plan",
     run(task) {
       const duration = durationOf(task.name);
       starts.push({ task: task.name, start: clock, duration });
-      return new Promise((resolve) => running.push({ end: clock + duration, seq: seq++, resolve }));
+      return new Promise((resolve) => running.push(clock + duration, resolve));
     },
   };
   let ended = 0;
@@ -92,13 +90,13 @@ export async function planRun(
     ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
     ...(options.priority === undefined ? {} : { priority: options.priority }),
   });
-  while (running.length > 0) {
-    running.sort((a, b) => a.end - b.end || a.seq - b.seq);
-    const next = running[0]!.end;
-    const batch = running.splice(0, running.findLastIndex((entry) => entry.end === next) + 1);
-    clock = next;
-    const expected = ended + batch.length;
-    for (const entry of batch) entry.resolve({ ok: true });
+  while (running.size > 0) {
+    clock = running.peekEnd();
+    let expected = ended;
+    while (running.size > 0 && running.peekEnd() === clock) {
+      running.pop()({ ok: true });
+      expected++;
+    }
     // The scheduler handles each end in a promise reaction; let them all run (and start
     // the next tasks) before the clock moves on.
     while (ended < expected) await Promise.resolve();
@@ -142,4 +140,52 @@ export function formatPlan(plan: Plan, concurrency: number | undefined): string 
     "Nothing was run (--dry-run).",
   ];
   return lines.join("\n") + "\n";
+}
+
+/** A binary min-heap of running tasks by end time, ties in start order. */
+class EndQueue {
+  readonly #heap: { end: number; seq: number; resolve: (result: TaskResult) => void }[] = [];
+  #seq = 0;
+
+  get size(): number {
+    return this.#heap.length;
+  }
+
+  peekEnd(): number {
+    return this.#heap[0]!.end;
+  }
+
+  push(end: number, resolve: (result: TaskResult) => void): void {
+    const heap = this.#heap;
+    heap.push({ end, seq: this.#seq++, resolve });
+    for (let child = heap.length - 1; child > 0;) {
+      const parent = (child - 1) >> 1;
+      if (!this.#before(child, parent)) break;
+      [heap[child], heap[parent]] = [heap[parent]!, heap[child]!];
+      child = parent;
+    }
+  }
+
+  pop(): (result: TaskResult) => void {
+    const heap = this.#heap;
+    const first = heap[0]!;
+    const last = heap.pop()!;
+    if (heap.length > 0) {
+      heap[0] = last;
+      for (let parent = 0;;) {
+        let child = 2 * parent + 1;
+        if (child >= heap.length) break;
+        if (child + 1 < heap.length && this.#before(child + 1, child)) child++;
+        if (!this.#before(child, parent)) break;
+        [heap[child], heap[parent]] = [heap[parent]!, heap[child]!];
+        parent = child;
+      }
+    }
+    return first.resolve;
+  }
+
+  #before(a: number, b: number): boolean {
+    const x = this.#heap[a]!, y = this.#heap[b]!;
+    return x.end < y.end || (x.end === y.end && x.seq < y.seq);
+  }
 }
