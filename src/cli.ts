@@ -105,7 +105,7 @@ function buildProgram(sink: TextSink, setExitCode: (code: number) => void) {
       (value: string, previous: string[] = []) => [...previous, value],
     )
     .addOption(
-      new Option("--output <mode>", "task output: prefixed, grouped or interleaved")
+      new Option("--output <mode>", "how task output is laid out (default: prefixed)")
         .choices(["prefixed", "grouped", "interleaved"] as const),
     )
     .option("--output-errors-only", "print only failed tasks' output (implies --output grouped)")
@@ -196,6 +196,9 @@ async function runCommand(
     [file, names] = [undefined, [file, ...names]];
   }
   const taskFile = selectSubset(await loadChecked(file, flags), names, flags.only);
+  if (flags.fromReport !== undefined && !flags.dryRun) {
+    throw new UsageError("Cannot use --from-report without --dry-run when running tasks");
+  }
   if (flags.dryRun) {
     await dryRun(taskFile, {
       ...(flags.concurrency === undefined ? {} : { concurrency: flags.concurrency }),
