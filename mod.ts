@@ -27,7 +27,7 @@ export type { ScheduleOptions } from "./src/scheduler.ts";
 export { ExitCode, TaskFileError, UsageError } from "./src/errors.ts";
 export type { SourcePosition } from "./src/errors.ts";
 export { createHumanFormatter, formatReport } from "./src/format/human.ts";
-export type { HumanFormatOptions } from "./src/format/human.ts";
+export type { HumanFormatOptions, OutputMode } from "./src/format/human.ts";
 export { createNdjsonFormatter } from "./src/format/ndjson.ts";
 export { createSink } from "./src/output.ts";
 export type { SinkOptions, SyncWriter, TextSink } from "./src/output.ts";

@@ -1,5 +1,6 @@
 /**
- * The command-line program: `dagrun [run] FILE`, `dagrun validate FILE`.
+ * The command-line program: `dagrun [run] FILE [NAME...]`, `dagrun validate FILE`,
+ * `dagrun graph FILE`, `dagrun schema`.
  *
  * @module
  */
@@ -7,12 +8,17 @@
 import { Command, CommanderError, Option } from "./deps.ts";
 import { checkTaskFile } from "./check.ts";
 import { ExitCode, TaskFileError, UsageError } from "./errors.ts";
-import { createHumanFormatter } from "./format/human.ts";
-import { createNdjsonFormatter } from "./format/ndjson.ts";
 import { loadTaskFile, type TaskFile } from "./load.ts";
 import { createSink, type TextSink } from "./output.ts";
 import { createDefaultRegistry, run } from "./run.ts";
-import type { RunEvent } from "./types.ts";
+import {
+  createRunView,
+  dryRun,
+  printGraph,
+  printSchema,
+  selectSubset,
+  type ViewFlags,
+} from "./terminal.ts";
 import denoJson from "../deno.json" with { type: "json" };
 
 /** The program's version, from deno.json. */
@@ -24,6 +30,12 @@ interface RunFlags {
   concurrency?: number;
   format: "human" | "ndjson";
   color: boolean;
+}
+
+interface RunOnlyFlags extends ViewFlags {
+  only?: string[];
+  dryRun?: boolean;
+  fromReport?: string;
 }
 
 /**
@@ -85,11 +97,55 @@ function buildProgram(sink: TextSink, setExitCode: (code: number) => void) {
 
   addRunOptions(
     program.command("run", { isDefault: true })
-      .description("run the tasks of FILE ('-' for standard input)")
-      .argument("[file]", "the task file, JSON or JSONC; '-' reads standard input"),
-  ).action(async (file, flags) => {
-    setExitCode(await runCommand(file, flags satisfies RunFlags, sink));
-  });
+      .description(
+        "run the tasks of FILE ('-' for standard input), or only NAMEs and their dependencies",
+      )
+      .argument("[file]", "the task file, JSON or JSONC; '-' reads standard input")
+      .argument("[names...]", "run only these tasks and what they depend on"),
+  )
+    .option(
+      "--only <names>",
+      "run only these tasks (comma list, repeatable) and what they depend on",
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
+    .addOption(
+      new Option("--output <mode>", "how task output is laid out (default: prefixed)")
+        .choices(["prefixed", "grouped", "interleaved"] as const),
+    )
+    .option("--output-errors-only", "print only failed tasks' output (implies --output grouped)")
+    .option("-q, --quiet", "print only the final report: no task output, no progress lines")
+    .option("--dry-run", "print the order tasks would start in and the critical path; run nothing")
+    .option("--from-report <file>", "with --dry-run: task durations from a previous NDJSON report")
+    .option("--report-html <file>", "write a self-contained HTML timeline of the run")
+    .option(
+      "--trace <file>",
+      "write a Chrome trace-event JSON of the run (Perfetto, chrome://tracing)",
+    )
+    .action(async (file, names, flags) => {
+      setExitCode(await runCommand(file, names, flags satisfies RunFlags & RunOnlyFlags, sink));
+    });
+
+  program.command("graph")
+    .description("print the task graph of FILE as Graphviz DOT or Mermaid")
+    .argument("[file]", "the task file; '-' reads standard input")
+    .option("--input <file>", "the task file")
+    .option("--schema <file>", "validate against this JSON Schema instead of dagrun's own")
+    .addOption(
+      new Option("--format <format>", "graph format").choices(["dot", "mermaid"] as const)
+        .default("dot" as const),
+    )
+    .option("--from-report <file>", "colour tasks by status from a previous NDJSON report")
+    .action(async (file, flags) => {
+      const taskFile = await loadChecked(file, { ...flags, format: "human", color: false });
+      await printGraph(taskFile, {
+        format: flags.format,
+        ...(flags.fromReport === undefined ? {} : { fromReport: flags.fromReport }),
+      }, sink);
+    });
+
+  program.command("schema")
+    .description("print the task-file JSON Schema, for editors")
+    .action(() => printSchema(sink));
 
   addRunOptions(
     program.command("validate")
@@ -133,12 +189,36 @@ async function readSchema(path: string): Promise<Record<string, unknown>> {
   }
 }
 
-async function runCommand(file: string | undefined, flags: RunFlags, sink: TextSink) {
-  const taskFile = await loadChecked(file, flags);
+async function runCommand(
+  file: string | undefined,
+  names: string[],
+  flags: RunFlags & RunOnlyFlags,
+  sink: TextSink,
+) {
+  if (file !== undefined && flags.input !== undefined && file !== flags.input) {
+    // With --input naming the file, every positional argument is a task name.
+    [file, names] = [undefined, [file, ...names]];
+  }
+  const taskFile = selectSubset(await loadChecked(file, flags), names, flags.only);
+  if (flags.fromReport !== undefined && !flags.dryRun) {
+    throw new UsageError("Cannot use --from-report without --dry-run when running tasks");
+  }
+  if (flags.dryRun) {
+    await dryRun(taskFile, {
+      ...(flags.concurrency === undefined ? {} : { concurrency: flags.concurrency }),
+      ...(flags.fromReport === undefined ? {} : { fromReport: flags.fromReport }),
+    }, sink);
+    return ExitCode.Ok;
+  }
+  const view = createRunView(taskFile, flags, sink);
   const controller = new AbortController();
   let interruptedBy: Deno.Signal | undefined;
   const onSignal = (signal: Deno.Signal) => () => {
-    if (interruptedBy) Deno.exit(128 + SIGNAL_NUMBERS[signal]); // a second signal: stop now
+    if (interruptedBy) { // a second signal: stop now
+      view.stop();
+      sink.flush();
+      Deno.exit(128 + SIGNAL_NUMBERS[signal]);
+    }
     interruptedBy = signal;
     controller.abort("interrupted");
   };
@@ -147,16 +227,13 @@ async function runCommand(file: string | undefined, flags: RunFlags, sink: TextS
     Deno.addSignalListener(signal, listener);
     return [signal, listener] as const;
   });
-  const color = flags.color && Deno.stdout.isTerminal() && !Deno.env.get("NO_COLOR");
-  const onEvent: (event: RunEvent) => void = flags.format === "ndjson"
-    ? createNdjsonFormatter(sink)
-    : createHumanFormatter(sink, { color });
   try {
     const report = await run(taskFile, {
-      onEvent,
+      onEvent: view.onEvent,
       signal: controller.signal,
       ...(flags.concurrency === undefined ? {} : { concurrency: flags.concurrency }),
     });
+    await view.finish();
     if (interruptedBy) return 128 + SIGNAL_NUMBERS[interruptedBy];
     return report.ok ? ExitCode.Ok : ExitCode.TaskFailed;
   } finally {

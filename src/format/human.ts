@@ -7,11 +7,27 @@
 
 import type { RunEvent, RunReport, TaskReport, TerminalStatus } from "../types.ts";
 import type { TextSink } from "../output.ts";
+import { createGroupedWriter } from "./grouped.ts";
+
+/**
+ * How task output is laid out:
+ * - `prefixed`: each line as it comes, as `[NAME] line`;
+ * - `grouped`: each task's output as one block when it ends, between its `Started:` and
+ *   `Ended :` lines;
+ * - `interleaved`: each line as it comes, unprefixed.
+ */
+export type OutputMode = "prefixed" | "grouped" | "interleaved";
 
 /** Options of {@linkcode createHumanFormatter}. */
 export interface HumanFormatOptions {
   /** Colour the statuses; only sensible on a terminal. */
   readonly color?: boolean;
+  /** How task output is laid out; `prefixed` by default. */
+  readonly output?: OutputMode;
+  /** With `grouped`: print only the output of tasks that failed. */
+  readonly errorsOnly?: boolean;
+  /** Print only the final report: no task output, no `Started:`/`Ended :`/`Skipped:` lines. */
+  readonly quiet?: boolean;
 }
 
 /**
@@ -30,19 +46,30 @@ export function createHumanFormatter(
   options: HumanFormatOptions = {},
 ): (event: RunEvent) => void {
   const paint = options.color ? colorize : (_status: TerminalStatus, text: string) => text;
+  const mode = options.output ?? "prefixed";
+  const grouped = mode === "grouped"
+    ? createGroupedWriter(sink, { errorsOnly: options.errorsOnly ?? false })
+    : undefined;
+  const quiet = options.quiet ?? false;
   return (event) => {
+    if (quiet && event.event !== "run_ended") return;
     switch (event.event) {
       case "task_started":
-        sink.out(`Started: ${event.task}\n`);
+        if (!grouped) sink.out(`Started: ${event.task}\n`);
         break;
       case "output": {
-        const line = `[${event.task}] ${event.text}\n`;
+        if (grouped) {
+          grouped.output(event.task, event.stream, event.text);
+          break;
+        }
+        const line = mode === "interleaved" ? `${event.text}\n` : `[${event.task}] ${event.text}\n`;
         if (event.stream === "stdout") sink.out(line);
         else sink.err(line);
         break;
       }
       case "task_ended":
-        sink.out(`Ended : ${event.task}\n`);
+        if (grouped) grouped.ended(event.task, event.status === "ok");
+        else sink.out(`Ended : ${event.task}\n`);
         break;
       case "task_skipped":
         sink.out(`Skipped: ${event.task} (${event.reason})\n`);
