@@ -23,6 +23,7 @@ import type {
   TerminalStatus,
 } from "./types.ts";
 import { ReadyQueue } from "./ready_queue.ts";
+import { formatSeconds } from "./duration.ts";
 
 /** Options of {@linkcode schedule}. */
 export interface ScheduleOptions {
@@ -473,10 +474,6 @@ class Run {
 const NEVER_ABORTED = new AbortController().signal;
 
 type Timer = ReturnType<typeof setTimeout>;
-
-function formatSeconds(ms: number): string {
-  return ms % 1000 === 0 ? `${ms / 1000}s` : `${(ms / 1000).toFixed(3).replace(/0+$/, "")}s`;
-}
 
 /** The optional result fields, without `undefined` members. */
 function resultFields(result: TaskResult) {
