@@ -98,14 +98,14 @@ function buildProgram(sink: TextSink, setExitCode: (code: number) => void) {
         "retry failed tasks N times, in place of the file's defaults (a task's own retries win)",
         parseRetries,
       )
-      .option("--report <file>", "also write the NDJSON event stream to FILE")
-      .option("--resume <report>", "take tasks that were ok in an NDJSON report as done")
       .option("--no-color", "never colour the output");
 
   addRunOptions(
     program.command("run", { isDefault: true })
       .description("run the tasks of FILE ('-' for standard input)")
-      .argument("[file]", "the task file, JSON or JSONC; '-' reads standard input"),
+      .argument("[file]", "the task file, JSON or JSONC; '-' reads standard input")
+      .option("--report <file>", "also write the NDJSON event stream to FILE")
+      .option("--resume <report>", "take tasks that were ok in an NDJSON report as done"),
   ).action(async (file, flags) => {
     setExitCode(await runCommand(file, flags satisfies RunFlags, sink));
   });

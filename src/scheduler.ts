@@ -414,6 +414,7 @@ class Run {
   /** `attempts`, `allowed` and `resumed` for an event or report, each only when it applies. */
   #optionFields(index: number, allowed: boolean) {
     const attempts = this.#attempts[index]!;
+    if (attempts <= 1 && !allowed && this.#resumed === undefined) return NO_FIELDS;
     return {
       ...(attempts > 1 ? { attempts } : {}),
       ...(allowed ? { allowed: true as const } : {}),
@@ -474,6 +475,8 @@ class Run {
 const NEVER_ABORTED = new AbortController().signal;
 
 type Timer = ReturnType<typeof setTimeout>;
+
+const NO_FIELDS: Readonly<{ attempts?: number; allowed?: true; resumed?: true }> = {};
 
 /** The optional result fields, without `undefined` members. */
 function resultFields(result: TaskResult) {

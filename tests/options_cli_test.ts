@@ -218,3 +218,29 @@ Deno.test("--report to an unwritable path is an error before anything runs", asy
   assert.match(result.stderr, /report\.ndjson: cannot write report/);
   await assert.rejects(p.read("ran"));
 });
+
+Deno.test("a file of the original schema shows none of the task options", async () => {
+  const p = await project({
+    tasks: [
+      { name: "a", type: "exec", arguments: "echo a" },
+      { name: "b", type: "exec", arguments: "exit 1", dependencies: ["a"] },
+      { name: "c", type: "eval", arguments: "console.log('c')", dependencies: ["b"] },
+    ],
+  });
+  const input = p.file;
+  const human = await runCli([input]);
+  assert.equal(human.code, 1);
+  assert.doesNotMatch(human.stdout, /^(Retry|Resumed)/m);
+  assert.doesNotMatch(human.stdout, /allowed|attempts|resumed/);
+  const ndjson = await runCli([input, "--format", "ndjson"]);
+  for (const event of parseEvents(ndjson.stdout)) {
+    assert.notEqual(event.event, "task_retry");
+    for (const key of ["attempts", "allowed", "resumed"]) assert.ok(!(key in event), key);
+    if (event.event === "run_ended") {
+      assert.deepEqual(Object.keys(event.counts), ["ok", "failed", "skipped"]);
+      for (const task of event.tasks) {
+        for (const key of ["attempts", "allowed", "resumed"]) assert.ok(!(key in task), key);
+      }
+    }
+  }
+});
