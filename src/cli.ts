@@ -80,7 +80,7 @@ function buildProgram(sink: TextSink, setExitCode: (code: number) => void) {
       .option("--schema <file>", "validate against this JSON Schema instead of dagrun's own")
       .option(
         "-j, --concurrency <n>",
-        "run at most N tasks at once (default: unlimited)",
+        "run at most N tasks at once (default: the file's concurrency, else unlimited)",
         parsePositiveInteger,
       )
       .addOption(
