@@ -10,6 +10,7 @@ import { checkTaskFile } from "./check.ts";
 import { ExitCode, TaskFileError, UsageError } from "./errors.ts";
 import { loadTaskFile, type TaskFile } from "./load.ts";
 import { createSink, type TextSink } from "./output.ts";
+import { createNdjsonFormatter } from "./format/ndjson.ts";
 import { createDefaultRegistry, run } from "./run.ts";
 import {
   createRunView,
@@ -19,6 +20,9 @@ import {
   selectSubset,
   type ViewFlags,
 } from "./terminal.ts";
+import type { RunEvent } from "./types.ts";
+import { parseDuration } from "./duration.ts";
+import { identify, readResumeReport, resumedTasks } from "./resume.ts";
 import denoJson from "../deno.json" with { type: "json" };
 
 /** The program's version, from deno.json. */
@@ -30,6 +34,10 @@ interface RunFlags {
   concurrency?: number;
   format: "human" | "ndjson";
   color: boolean;
+  timeout?: number;
+  retries?: number;
+  report?: string;
+  resume?: string;
 }
 
 interface RunOnlyFlags extends ViewFlags {
@@ -86,12 +94,23 @@ function buildProgram(sink: TextSink, setExitCode: (code: number) => void) {
       .option("--schema <file>", "validate against this JSON Schema instead of dagrun's own")
       .option(
         "-j, --concurrency <n>",
-        "run at most N tasks at once (default: unlimited)",
+        "run at most N tasks at once (default: the file's concurrency, else unlimited)",
         parsePositiveInteger,
       )
       .addOption(
         new Option("--format <format>", "output format").choices(["human", "ndjson"] as const)
           .default("human" as const),
+      )
+      .option(
+        "--timeout <duration>",
+        "time limit per task attempt, such as 90s or 1m30s, in place of the file's defaults " +
+          "(a task's own timeout wins)",
+        parseTimeout,
+      )
+      .option(
+        "--retries <n>",
+        "retry failed tasks N times, in place of the file's defaults (a task's own retries win)",
+        parseRetries,
       )
       .option("--no-color", "never colour the output");
 
@@ -101,7 +120,9 @@ function buildProgram(sink: TextSink, setExitCode: (code: number) => void) {
         "run the tasks of FILE ('-' for standard input), or only NAMEs and their dependencies",
       )
       .argument("[file]", "the task file, JSON or JSONC; '-' reads standard input")
-      .argument("[names...]", "run only these tasks and what they depend on"),
+      .argument("[names...]", "run only these tasks and what they depend on")
+      .option("--report <file>", "also write the NDJSON event stream to FILE")
+      .option("--resume <report>", "take tasks that were ok in an NDJSON report as done"),
   )
     .option(
       "--only <names>",
@@ -166,7 +187,11 @@ async function loadChecked(file: string | undefined, flags: RunFlags): Promise<T
   const path = file ?? flags.input;
   if (path === undefined) throw new UsageError("Missing the task file: dagrun FILE");
   const schema = flags.schema === undefined ? undefined : await readSchema(flags.schema);
-  const taskFile = await loadTaskFile(path, schema ? { schema } : {});
+  const overrides = {
+    ...(flags.timeout === undefined ? {} : { timeoutMs: flags.timeout }),
+    ...(flags.retries === undefined ? {} : { retries: flags.retries }),
+  };
+  const taskFile = await loadTaskFile(path, { ...(schema ? { schema } : {}), overrides });
   checkTaskFile(taskFile, createDefaultRegistry());
   return taskFile;
 }
@@ -204,13 +229,24 @@ async function runCommand(
     throw new UsageError("Cannot use --from-report without --dry-run when running tasks");
   }
   if (flags.dryRun) {
+    const concurrency = flags.concurrency ?? taskFile.concurrency;
     await dryRun(taskFile, {
-      ...(flags.concurrency === undefined ? {} : { concurrency: flags.concurrency }),
+      ...(concurrency === undefined ? {} : { concurrency }),
       ...(flags.fromReport === undefined ? {} : { fromReport: flags.fromReport }),
     }, sink);
     return ExitCode.Ok;
   }
   const view = createRunView(taskFile, flags, sink);
+  // Hashing every task costs about a microsecond each: only when the events are kept.
+  const identity = flags.format === "ndjson" || flags.report !== undefined ||
+      flags.resume !== undefined
+    ? identify(taskFile)
+    : undefined;
+  // Read before the report is opened: `--resume r.ndjson --report r.ndjson` is fine.
+  const resumed = flags.resume === undefined
+    ? undefined
+    : resumedTasks(taskFile, identity!, await readResumeReport(flags.resume));
+  const report = flags.report === undefined ? undefined : openReport(flags.report);
   const controller = new AbortController();
   let interruptedBy: Deno.Signal | undefined;
   const onSignal = (signal: Deno.Signal) => () => {
@@ -227,21 +263,69 @@ async function runCommand(
     Deno.addSignalListener(signal, listener);
     return [signal, listener] as const;
   });
+  const onEvent = report
+    ? (event: RunEvent) => {
+      view.onEvent(event);
+      report.onEvent(event);
+    }
+    : view.onEvent;
   try {
-    const report = await run(taskFile, {
-      onEvent: view.onEvent,
+    const result = await run(taskFile, {
+      onEvent,
       signal: controller.signal,
       ...(flags.concurrency === undefined ? {} : { concurrency: flags.concurrency }),
+      ...(identity ? { identity } : {}),
+      ...(resumed ? { resumed } : {}),
     });
     await view.finish();
     if (interruptedBy) return 128 + SIGNAL_NUMBERS[interruptedBy];
-    return report.ok ? ExitCode.Ok : ExitCode.TaskFailed;
+    return result.ok ? ExitCode.Ok : ExitCode.TaskFailed;
   } finally {
     for (const [signal, listener] of listeners) Deno.removeSignalListener(signal, listener);
+    report?.close();
   }
 }
 
+/** The NDJSON report file of `--report`, written as the events come. */
+function openReport(path: string) {
+  let file: Deno.FsFile;
+  try {
+    file = Deno.openSync(path, { write: true, create: true, truncate: true });
+  } catch (error) {
+    throw new TaskFileError(`cannot write report: ${(error as Error).message}`, { file: path });
+  }
+  const sink = createSink({ stdout: file, stderr: file });
+  return {
+    onEvent: createNdjsonFormatter(sink),
+    close: () => {
+      sink.flush();
+      file.close();
+    },
+  };
+}
+
 const SIGNAL_NUMBERS = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as Record<Deno.Signal, number>;
+
+function parseTimeout(value: string): number {
+  let ms: number;
+  try {
+    ms = parseDuration(/^\d+(\.\d+)?$/.test(value) ? Number(value) : value);
+  } catch (error) {
+    throw new UsageError(
+      `Invalid timeout: ${(error as Error).message.replace(/^must be/, "expected")}`,
+    );
+  }
+  if (ms === 0) throw new UsageError("Invalid timeout: expected more than zero, received '0'");
+  return ms;
+}
+
+function parseRetries(value: string): number {
+  const number = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(number)) {
+    throw new UsageError(`Invalid retries: expected a non-negative integer, received '${value}'`);
+  }
+  return number;
+}
 
 function parsePositiveInteger(value: string): number {
   const number = Number(value);

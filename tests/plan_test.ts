@@ -81,6 +81,23 @@ Deno.test("--dry-run prints the plan and runs nothing", async () => {
   await assert.rejects(Deno.stat(marker));
 });
 
+Deno.test("--dry-run plans under the task file's own concurrency", async () => {
+  const file = await writeTaskFile({
+    concurrency: 1,
+    tasks: [
+      { name: "a", type: "exec", arguments: "true" },
+      { name: "b", type: "exec", arguments: "true" },
+    ],
+  });
+  const { code, stdout } = await runCli([file, "--dry-run"]);
+  assert.equal(code, 0);
+  assert.equal(
+    stdout,
+    "Plan: 2 tasks, concurrency 1, durations unknown (one step each)\n" +
+      "1. step 1  a\n2. step 2  b\nLongest chain: a (1 task)\nNothing was run (--dry-run).\n",
+  );
+});
+
 Deno.test("--dry-run --from-report takes durations from a previous NDJSON run", async () => {
   const file = await writeTaskFile({
     tasks: [

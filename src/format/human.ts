@@ -68,8 +68,16 @@ export function createHumanFormatter(
         break;
       }
       case "task_ended":
-        if (grouped) grouped.ended(event.task, event.status === "ok");
+        if (event.resumed) sink.out(`Resumed: ${event.task}\n`);
+        else if (grouped) grouped.ended(event.task, event.status === "ok");
         else sink.out(`Ended : ${event.task}\n`);
+        break;
+      case "task_retry":
+        sink.out(
+          `Retry  : ${event.task} (attempt ${event.attempt}/${event.attempts}, after ${
+            event.error ?? "a failure"
+          })\n`,
+        );
         break;
       case "task_skipped":
         sink.out(`Skipped: ${event.task} (${event.reason})\n`);
@@ -91,7 +99,7 @@ export function formatReport(
     task.name,
     task.type,
     task.status,
-    task.status === "skipped" ? "-" : formatDuration(task.durationMs),
+    task.status === "skipped" || task.resumed ? "-" : formatDuration(task.durationMs),
     details(task),
   ]);
   const widths = header.map((title, column) =>
@@ -113,21 +121,32 @@ export function formatReport(
 }
 
 function details(task: TaskReport): string {
+  const attempts = task.attempts ? ` (${task.attempts} attempts)` : "";
   if (task.status === "skipped") return task.reason ?? "";
-  if (task.status === "failed") return task.error ?? "";
-  return "";
+  if (task.status === "failed") {
+    return `${task.allowed ? "allowed to fail: " : ""}${task.error ?? ""}${attempts}`;
+  }
+  if (task.resumed) return "resumed: ok in the earlier run";
+  return attempts ? `ok after ${task.attempts} attempts` : "";
 }
 
 /** The summary line: counts, wall time and the first failure. */
 export function summary(report: RunReport): string {
-  const { ok, failed, skipped } = report.counts;
+  const { ok, failed, skipped, allowed } = report.counts;
   const total = ok + failed + skipped;
-  let text = `${total} ${total === 1 ? "task" : "tasks"}: ${ok} ok, ${failed} failed, ` +
+  const resumed = report.tasks.reduce((n, task) => task.resumed ? n + 1 : n, 0);
+  let text =
+    `${total} ${total === 1 ? "task" : "tasks"}: ${ok} ok${
+      resumed ? ` (${resumed} resumed)` : ""
+    }, ${failed} failed${allowed ? ` (${allowed} allowed)` : ""}, ` +
     `${skipped} skipped in ${formatDuration(report.durationMs)}`;
-  const firstFailure = report.tasks.find((task) => task.status === "failed");
-  if (firstFailure) {
-    text += `; first failure: ${firstFailure.name}${
-      firstFailure.error ? ` (${firstFailure.error})` : ""
+  // The root cause first: a failure that fails the run, else an allowed one.
+  const firstFailure = report.tasks.find((task) => task.status === "failed" && !task.allowed);
+  const firstAllowed = report.tasks.find((task) => task.status === "failed" && task.allowed);
+  const failure = firstFailure ?? firstAllowed;
+  if (failure) {
+    text += `; ${firstFailure ? "first failure" : "allowed failure"}: ${failure.name}${
+      failure.error ? ` (${failure.error})` : ""
     }`;
   }
   if (report.cancelled) text += "; cancelled";

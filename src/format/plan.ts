@@ -136,7 +136,9 @@ export function formatPlan(plan: Plan, concurrency: number | undefined): string 
       }); estimated run ${formatDuration(plan.makespan)}`
       : `Longest chain: ${
         plan.criticalPath.tasks.join(" -> ")
-      } (${plan.criticalPath.tasks.length} tasks)`,
+      } (${plan.criticalPath.tasks.length} ${
+        plan.criticalPath.tasks.length === 1 ? "task" : "tasks"
+      })`,
     "Nothing was run (--dry-run).",
   ];
   return lines.join("\n") + "\n";
