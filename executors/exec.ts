@@ -8,6 +8,7 @@
  */
 
 import { forEachLine } from "../src/lines.ts";
+import { addProcessGroup, removeProcessGroup, signalGroup } from "../src/process_groups.ts";
 import type { Executor, ExecutorContext, TaskResult, TaskSpec } from "../src/types.ts";
 
 /** How long a cancelled task gets between SIGTERM and SIGKILL, in milliseconds. */
@@ -62,6 +63,7 @@ async function runCommand(
     return { ok: false, error: `cannot start ${shell}: ${(error as Error).message}` };
   }
   const group = -child.pid;
+  addProcessGroup(child.pid);
   let killTimer: ReturnType<typeof setTimeout> | undefined;
   const stop = () => {
     signalGroup(group, "SIGTERM");
@@ -77,6 +79,7 @@ async function runCommand(
   // The shell is gone; whatever it left behind in its group must not outlive the task
   // (and would hold the pipes open).
   signalGroup(group, "SIGKILL");
+  removeProcessGroup(child.pid);
   clearTimeout(killTimer);
   await drained;
   if (status.success) return { ok: true, exitCode: 0 };
@@ -86,11 +89,4 @@ async function runCommand(
   return { ok: false, exitCode: status.code, error: `exit code ${status.code}` };
 }
 
-/** Signals a process group, ignoring a group that is already gone. */
-export function signalGroup(group: number, signal: Deno.Signal): void {
-  try {
-    Deno.kill(group, signal);
-  } catch {
-    // ESRCH: nothing left in the group.
-  }
-}
+export { signalGroup };

@@ -11,6 +11,7 @@ import { createHumanFormatter } from "./format/human.ts";
 import { createNdjsonFormatter } from "./format/ndjson.ts";
 import { loadTaskFile, type TaskFile } from "./load.ts";
 import { createSink, type TextSink } from "./output.ts";
+import { signalProcessGroups } from "./process_groups.ts";
 import { createDefaultRegistry, run } from "./run.ts";
 import type { RunEvent } from "./types.ts";
 import denoJson from "../deno.json" with { type: "json" };
@@ -24,6 +25,8 @@ interface RunFlags {
   concurrency?: number;
   format: "human" | "ndjson";
   color: boolean;
+  grace?: number;
+  failFast?: boolean;
 }
 
 /**
@@ -37,10 +40,13 @@ interface RunFlags {
  */
 export async function main(
   args: readonly string[],
-  sink: TextSink = createSink(),
+  sink?: TextSink,
 ): Promise<number> {
   let exitCode: number = ExitCode.Ok;
-  const program = buildProgram(sink, (code) => exitCode = code);
+  // When our own stdout goes away (`dagrun x.json | head -1`), the run stops quietly.
+  const outputClosed = new AbortController();
+  sink ??= createSink({ onClosed: () => outputClosed.abort("output closed") });
+  const program = buildProgram(sink, outputClosed.signal, (code) => exitCode = code);
   try {
     await program.parseAsync([...args], { from: "user" });
   } catch (error) {
@@ -50,7 +56,11 @@ export async function main(
   return exitCode;
 }
 
-function buildProgram(sink: TextSink, setExitCode: (code: number) => void) {
+function buildProgram(
+  sink: TextSink,
+  outputClosed: AbortSignal,
+  setExitCode: (code: number) => void,
+) {
   const program = new Command("dagrun")
     .description(
       "Run a JSON or JSONC file of tasks with maximal concurrency, respecting dependencies.",
@@ -83,9 +93,17 @@ function buildProgram(sink: TextSink, setExitCode: (code: number) => void) {
     program.command("run", { isDefault: true })
       .description("run the tasks of FILE ('-' for standard input)")
       .argument("[file]", "the task file, JSON or JSONC; '-' reads standard input"),
-  ).action(async (file, flags) => {
-    setExitCode(await runCommand(file, flags satisfies RunFlags, sink));
-  });
+  )
+    .option("--fail-fast", "at the first failure, stop the running tasks and skip the rest")
+    .option(
+      "--grace <duration>",
+      "how long stopped tasks get between SIGTERM and SIGKILL: seconds or 500ms, 2s, 1m " +
+        "(default: 5s)",
+      parseDuration,
+    )
+    .action(async (file, flags) => {
+      setExitCode(await runCommand(file, flags satisfies RunFlags, sink, outputClosed));
+    });
 
   addRunOptions(
     program.command("validate")
@@ -129,12 +147,24 @@ async function readSchema(path: string): Promise<Record<string, unknown>> {
   }
 }
 
-async function runCommand(file: string | undefined, flags: RunFlags, sink: TextSink) {
+async function runCommand(
+  file: string | undefined,
+  flags: RunFlags,
+  sink: TextSink,
+  outputClosed: AbortSignal,
+) {
   const taskFile = await loadChecked(file, flags);
   const controller = new AbortController();
+  const stopOnClosedOutput = () => controller.abort("output closed");
+  outputClosed.addEventListener("abort", stopOnClosedOutput, { once: true });
   let interruptedBy: Deno.Signal | undefined;
   const onSignal = (signal: Deno.Signal) => () => {
-    if (interruptedBy) Deno.exit(128 + SIGNAL_NUMBERS[signal]); // a second signal: stop now
+    if (interruptedBy) {
+      // A second signal: the user will not wait for the grace period.
+      signalProcessGroups("SIGKILL");
+      sink.flush();
+      Deno.exit(128 + SIGNAL_NUMBERS[signal]);
+    }
     interruptedBy = signal;
     controller.abort("interrupted");
   };
@@ -151,16 +181,33 @@ async function runCommand(file: string | undefined, flags: RunFlags, sink: TextS
     const report = await run(taskFile, {
       onEvent,
       signal: controller.signal,
+      registry: createDefaultRegistry(flags.grace === undefined ? {} : { graceMs: flags.grace }),
       ...(flags.concurrency === undefined ? {} : { concurrency: flags.concurrency }),
+      ...(flags.failFast ? { failFast: true } : {}),
     });
     if (interruptedBy) return 128 + SIGNAL_NUMBERS[interruptedBy];
+    // As a program killed by SIGPIPE would, without the noise.
+    if (outputClosed.aborted) return 128 + 13;
     return report.ok ? ExitCode.Ok : ExitCode.TaskFailed;
   } finally {
+    outputClosed.removeEventListener("abort", stopOnClosedOutput);
     for (const [signal, listener] of listeners) Deno.removeSignalListener(signal, listener);
   }
 }
 
 const SIGNAL_NUMBERS = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as Record<Deno.Signal, number>;
+
+/** Seconds (`5`, `0.5`) or a duration with a unit (`500ms`, `2s`, `1m`), in milliseconds. */
+export function parseDuration(value: string): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(value.trim());
+  if (!match) {
+    throw new UsageError(
+      `Invalid duration: expected seconds or a number with ms, s or m, received '${value}'`,
+    );
+  }
+  const scale = match[2] === "ms" ? 1 : match[2] === "m" ? 60_000 : 1000;
+  return Math.round(Number(match[1]) * scale);
+}
 
 function parsePositiveInteger(value: string): number {
   const number = Number(value);

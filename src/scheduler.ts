@@ -41,6 +41,11 @@ export interface ScheduleOptions {
    * first; ties go in file order. File order alone by default.
    */
   readonly priority?: ArrayLike<number>;
+  /**
+   * Cancel the run at the first failure: running tasks are told to stop, as on an abort of
+   * `signal`, and tasks not started are skipped.
+   */
+  readonly failFast?: boolean;
 }
 
 // Numeric states keep the hot path on typed arrays.
@@ -87,6 +92,9 @@ class Run {
   #running = 0;
   #ended = 0;
   #cancelled = false;
+  #finished = false;
+  /** Aborted on cancellation; every task's signal follows it. */
+  readonly #stop = new AbortController();
   readonly #runStart = now();
 
   constructor(tasks: readonly TaskSpec[], options: ScheduleOptions) {
@@ -109,9 +117,9 @@ class Run {
     this.#emit?.({ event: "run_started", total: count, time: this.#runStart });
     const signal = options.signal;
     if (signal?.aborted) {
-      this.#cancel();
+      this.#cancel(signal.reason);
     } else {
-      signal?.addEventListener("abort", () => this.#cancel(), { once: true });
+      signal?.addEventListener("abort", () => this.#cancel(signal.reason), { once: true });
       for (let i = 0; i < count; i++) {
         if (this.#unfinishedDependencies[i] === 0) this.#ready.push(i);
       }
@@ -180,7 +188,7 @@ class Run {
   #contextFor(task: TaskSpec): ExecutorContext {
     const emit = this.#emit;
     const name = task.name;
-    const runSignal = this.#options.signal ?? NEVER_ABORTED;
+    const runSignal = this.#stop.signal;
     const timeoutMs = task.timeoutMs;
     return {
       signal: timeoutMs === undefined
@@ -225,6 +233,9 @@ class Run {
     }
     if (state === OK) this.#releaseDependents(index);
     else this.#skipDependents(index);
+    if (state === FAILED && this.#options.failFast && !this.#cancelled) {
+      this.#cancel(`cancelled: "${this.#tasks[index]!.name}" failed (fail-fast)`);
+    }
     this.#startReady();
     this.#finishIfDone();
   }
@@ -265,9 +276,11 @@ class Run {
     this.#emit?.({ event: "task_skipped", task: this.#tasks[index]!.name, reason, time: now() });
   }
 
-  #cancel(): void {
+  /** Starts nothing more, skips what has not started and tells running tasks to stop. */
+  #cancel(reason: unknown): void {
     if (this.#cancelled) return;
     this.#cancelled = true;
+    this.#stop.abort(reason ?? "interrupted");
     for (let i = 0; i < this.#tasks.length; i++) {
       if (this.#state[i] === PENDING) this.#skip(i, "cancelled");
     }
@@ -275,7 +288,8 @@ class Run {
   }
 
   #finishIfDone(): void {
-    if (this.#ended !== this.#tasks.length || this.#running > 0) return;
+    if (this.#ended !== this.#tasks.length || this.#running > 0 || this.#finished) return;
+    this.#finished = true;
     const counts: StatusCounts = { ok: 0, failed: 0, skipped: 0 };
     const tasks: TaskReport[] = this.#tasks.map((task, i) => {
       const status = TERMINAL_NAMES[this.#state[i]!]!;
@@ -303,8 +317,6 @@ class Run {
     this.#resolve(report);
   }
 }
-
-const NEVER_ABORTED = new AbortController().signal;
 
 /** A signal aborted after `ms` with the reason `timed out after …`. */
 function timeoutSignal(ms: number): AbortSignal {
