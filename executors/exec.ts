@@ -7,7 +7,7 @@
  * @module
  */
 
-import { forEachLine } from "../src/lines.ts";
+import { forEachLineBlock } from "../src/lines.ts";
 import { addProcessGroup, removeProcessGroup, signalGroup } from "../src/process_groups.ts";
 import type { Executor, ExecutorContext, TaskResult, TaskSpec } from "../src/types.ts";
 
@@ -71,8 +71,8 @@ async function runCommand(
   };
   context.signal.addEventListener("abort", stop, { once: true });
   const drained = Promise.all([
-    forEachLine(child.stdout, (line) => context.output("stdout", line)),
-    forEachLine(child.stderr, (line) => context.output("stderr", line)),
+    forEachLineBlock(child.stdout, (lines) => context.output("stdout", lines)),
+    forEachLineBlock(child.stderr, (lines) => context.output("stderr", lines)),
   ]);
   const status = await child.status;
   context.signal.removeEventListener("abort", stop);

@@ -36,7 +36,9 @@ export function createHumanFormatter(
         sink.out(`Started: ${event.task}\n`);
         break;
       case "output": {
-        const line = `[${event.task}] ${event.text}\n`;
+        // The text may hold several lines; each gets the prefix.
+        const prefix = `[${event.task}] `;
+        const line = prefix + event.text.replaceAll("\n", "\n" + prefix) + "\n";
         if (event.stream === "stdout") sink.out(line);
         else sink.err(line);
         break;
