@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+// Tests may import npm packages directly, pinned (see the brief); deps.ts is for the library.
+// deno-lint-ignore no-import-prefix
 import fc from "npm:fast-check@4.10.2";
 import { schedule } from "../src/scheduler.ts";
 import type {
