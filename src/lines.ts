@@ -23,15 +23,21 @@ export async function forEachLineBlock(
 ): Promise<void> {
   const decoder = new TextDecoder();
   let pending = "";
-  const pass = (block: string) =>
-    onLines(block.includes("\r") ? block.replace(/\r$/gm, "") : block);
+  // Whether pending holds a \r. Searching the decoded text, which is flat, costs nothing;
+  // searching the joined block would first copy it whole.
+  let pendingReturn = false;
+  const pass = (block: string, hasReturn: boolean) =>
+    onLines(hasReturn ? block.replace(/\r$/gm, "") : block);
   const take = (text: string) => {
+    const textReturn = text.includes("\r");
     const last = text.lastIndexOf("\n");
     if (last === -1) {
       pending += text;
+      pendingReturn ||= textReturn;
     } else {
-      pass(pending + text.slice(0, last));
+      pass(pending + text.slice(0, last), pendingReturn || textReturn);
       pending = text.slice(last + 1);
+      pendingReturn = textReturn && pending.includes("\r");
     }
     while (pending.length > MAX_LINE_LENGTH) {
       onLines(pending.slice(0, MAX_LINE_LENGTH));
@@ -40,7 +46,7 @@ export async function forEachLineBlock(
   };
   for await (const chunk of chunks(stream)) take(decoder.decode(chunk, { stream: true }));
   take(decoder.decode());
-  if (pending !== "") pass(pending);
+  if (pending !== "") pass(pending, pendingReturn);
 }
 
 /**

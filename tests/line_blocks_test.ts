@@ -23,6 +23,9 @@ Deno.test("forEachLineBlock() passes the complete lines of each read as one bloc
 
 Deno.test("forEachLineBlock() drops the \\r of \\r\\n endings", async () => {
   assert.deepEqual(await blocks(streamOf("a\r\nb\r\n", "c\r\n")), ["a\nb", "c"]);
+  // The \r in one read, its \n in the next.
+  assert.deepEqual(await blocks(streamOf("a\r", "\nb\r", "\n")), ["a", "b"]);
+  assert.deepEqual(await blocks(streamOf("x\ny\r", "", "\nz")), ["x", "y", "z"]);
 });
 
 Deno.test("forEachLineBlock() decodes a character split across reads", async () => {
