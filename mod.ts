@@ -43,9 +43,13 @@ export type { EvalExecutorOptions } from "./executors/eval.ts";
 export type * from "./src/types.ts";
 
 import { main } from "./src/cli.ts";
+import { signalProcessGroups } from "./src/process_groups.ts";
 
 if (import.meta.main) {
   // Exit explicitly: a worker spinning in a busy loop survives terminate() in this Deno and
   // would otherwise keep the process alive after the report.
-  Deno.exit(await main(Deno.args));
+  const code = await main(Deno.args);
+  // Deno.exit skips unload handlers: kill whatever a task may have left first.
+  signalProcessGroups("SIGKILL");
+  Deno.exit(code);
 }

@@ -7,7 +7,8 @@
  * @module
  */
 
-import { forEachLine } from "../src/lines.ts";
+import { forEachLineBlock } from "../src/lines.ts";
+import { addProcessGroup, removeProcessGroup, signalGroup } from "../src/process_groups.ts";
 import type { Executor, ExecutorContext, TaskResult, TaskSpec } from "../src/types.ts";
 
 /** How long a cancelled task gets between SIGTERM and SIGKILL, in milliseconds. */
@@ -62,6 +63,7 @@ async function runCommand(
     return { ok: false, error: `cannot start ${shell}: ${(error as Error).message}` };
   }
   const group = -child.pid;
+  addProcessGroup(child.pid);
   let killTimer: ReturnType<typeof setTimeout> | undefined;
   const stop = () => {
     signalGroup(group, "SIGTERM");
@@ -69,14 +71,15 @@ async function runCommand(
   };
   context.signal.addEventListener("abort", stop, { once: true });
   const drained = Promise.all([
-    forEachLine(child.stdout, (line) => context.output("stdout", line)),
-    forEachLine(child.stderr, (line) => context.output("stderr", line)),
+    forEachLineBlock(child.stdout, (lines) => context.output("stdout", lines)),
+    forEachLineBlock(child.stderr, (lines) => context.output("stderr", lines)),
   ]);
   const status = await child.status;
   context.signal.removeEventListener("abort", stop);
   // The shell is gone; whatever it left behind in its group must not outlive the task
   // (and would hold the pipes open).
   signalGroup(group, "SIGKILL");
+  removeProcessGroup(child.pid);
   clearTimeout(killTimer);
   await drained;
   if (status.success) return { ok: true, exitCode: 0 };
@@ -86,11 +89,4 @@ async function runCommand(
   return { ok: false, exitCode: status.code, error: `exit code ${status.code}` };
 }
 
-/** Signals a process group, ignoring a group that is already gone. */
-export function signalGroup(group: number, signal: Deno.Signal): void {
-  try {
-    Deno.kill(group, signal);
-  } catch {
-    // ESRCH: nothing left in the group.
-  }
-}
+export { signalGroup };

@@ -11,6 +11,7 @@ import { ExitCode, TaskFileError, UsageError } from "./errors.ts";
 import { loadTaskFile, type TaskFile } from "./load.ts";
 import { createSink, type TextSink } from "./output.ts";
 import { createNdjsonFormatter } from "./format/ndjson.ts";
+import { signalProcessGroups } from "./process_groups.ts";
 import { createDefaultRegistry, run } from "./run.ts";
 import {
   createRunView,
@@ -38,6 +39,8 @@ interface RunFlags {
   retries?: number;
   report?: string;
   resume?: string;
+  grace?: number;
+  failFast?: boolean;
 }
 
 interface RunOnlyFlags extends ViewFlags {
@@ -57,10 +60,13 @@ interface RunOnlyFlags extends ViewFlags {
  */
 export async function main(
   args: readonly string[],
-  sink: TextSink = createSink(),
+  sink?: TextSink,
 ): Promise<number> {
   let exitCode: number = ExitCode.Ok;
-  const program = buildProgram(sink, (code) => exitCode = code);
+  // When our own stdout goes away (`dagrun x.json | head -1`), the run stops quietly.
+  const outputClosed = new AbortController();
+  sink ??= createSink({ onClosed: () => outputClosed.abort("output closed") });
+  const program = buildProgram(sink, outputClosed.signal, (code) => exitCode = code);
   try {
     await program.parseAsync([...args], { from: "user" });
   } catch (error) {
@@ -70,7 +76,11 @@ export async function main(
   return exitCode;
 }
 
-function buildProgram(sink: TextSink, setExitCode: (code: number) => void) {
+function buildProgram(
+  sink: TextSink,
+  outputClosed: AbortSignal,
+  setExitCode: (code: number) => void,
+) {
   const program = new Command("dagrun")
     .description(
       "Run a JSON or JSONC file of tasks with maximal concurrency, respecting dependencies.",
@@ -135,6 +145,13 @@ function buildProgram(sink: TextSink, setExitCode: (code: number) => void) {
     )
     .option("--output-errors-only", "print only failed tasks' output (implies --output grouped)")
     .option("-q, --quiet", "print only the final report: no task output, no progress lines")
+    .option("--fail-fast", "at the first failure, stop the running tasks and skip the rest")
+    .option(
+      "--grace <duration>",
+      "how long stopped tasks get between SIGTERM and SIGKILL: seconds or 500ms, 2s, 1m " +
+        "(default: 5s)",
+      (value: string) => parseDurationOption("grace", value),
+    )
     .option("--dry-run", "print the order tasks would start in and the critical path; run nothing")
     .option("--from-report <file>", "with --dry-run: task durations from a previous NDJSON report")
     .option("--report-html <file>", "write a self-contained HTML timeline of the run")
@@ -143,7 +160,9 @@ function buildProgram(sink: TextSink, setExitCode: (code: number) => void) {
       "write a Chrome trace-event JSON of the run (Perfetto, chrome://tracing)",
     )
     .action(async (file, names, flags) => {
-      setExitCode(await runCommand(file, names, flags satisfies RunFlags & RunOnlyFlags, sink));
+      setExitCode(
+        await runCommand(file, names, flags satisfies RunFlags & RunOnlyFlags, sink, outputClosed),
+      );
     });
 
   program.command("graph")
@@ -219,6 +238,7 @@ async function runCommand(
   names: string[],
   flags: RunFlags & RunOnlyFlags,
   sink: TextSink,
+  outputClosed: AbortSignal,
 ) {
   if (file !== undefined && flags.input !== undefined && file !== flags.input) {
     // With --input naming the file, every positional argument is a task name.
@@ -248,9 +268,13 @@ async function runCommand(
     : resumedTasks(taskFile, identity!, await readResumeReport(flags.resume));
   const report = flags.report === undefined ? undefined : openReport(flags.report);
   const controller = new AbortController();
+  const stopOnClosedOutput = () => controller.abort("output closed");
+  outputClosed.addEventListener("abort", stopOnClosedOutput, { once: true });
   let interruptedBy: Deno.Signal | undefined;
   const onSignal = (signal: Deno.Signal) => () => {
-    if (interruptedBy) { // a second signal: stop now
+    if (interruptedBy) {
+      // A second signal: the user will not wait for the grace period.
+      signalProcessGroups("SIGKILL");
       view.stop();
       sink.flush();
       Deno.exit(128 + SIGNAL_NUMBERS[signal]);
@@ -273,14 +297,19 @@ async function runCommand(
     const result = await run(taskFile, {
       onEvent,
       signal: controller.signal,
+      registry: createDefaultRegistry(flags.grace === undefined ? {} : { graceMs: flags.grace }),
       ...(flags.concurrency === undefined ? {} : { concurrency: flags.concurrency }),
       ...(identity ? { identity } : {}),
       ...(resumed ? { resumed } : {}),
+      ...(flags.failFast ? { failFast: true } : {}),
     });
     await view.finish();
     if (interruptedBy) return 128 + SIGNAL_NUMBERS[interruptedBy];
+    // As a program killed by SIGPIPE would, without the noise.
+    if (outputClosed.aborted) return 128 + 13;
     return result.ok ? ExitCode.Ok : ExitCode.TaskFailed;
   } finally {
+    outputClosed.removeEventListener("abort", stopOnClosedOutput);
     for (const [signal, listener] of listeners) Deno.removeSignalListener(signal, listener);
     report?.close();
   }
@@ -306,15 +335,24 @@ function openReport(path: string) {
 
 const SIGNAL_NUMBERS = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as Record<Deno.Signal, number>;
 
-function parseTimeout(value: string): number {
-  let ms: number;
+/**
+ * Parses a duration option: seconds (`5`, `0.5`) or a duration (`500ms`, `2s`, `1m30s`), in
+ * milliseconds.
+ *
+ * @throws {UsageError} naming the option for anything else.
+ */
+export function parseDurationOption(option: string, value: string): number {
   try {
-    ms = parseDuration(/^\d+(\.\d+)?$/.test(value) ? Number(value) : value);
+    return parseDuration(/^\d+(\.\d+)?$/.test(value) ? Number(value) : value);
   } catch (error) {
     throw new UsageError(
-      `Invalid timeout: ${(error as Error).message.replace(/^must be/, "expected")}`,
+      `Invalid ${option}: ${(error as Error).message.replace(/^must be/, "expected")}`,
     );
   }
+}
+
+function parseTimeout(value: string): number {
+  const ms = parseDurationOption("timeout", value);
   if (ms === 0) throw new UsageError("Invalid timeout: expected more than zero, received '0'");
   return ms;
 }

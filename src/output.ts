@@ -43,9 +43,16 @@ export function createSink(options: SinkOptions = {}): TextSink {
   let scheduled = false;
   let closed = false;
 
+  // One buffer for all writes: encoding each piece into a new one would leave a dead buffer
+  // per write for the collector, and a task printing 200 MB makes thousands.
+  const buffer = new Uint8Array(64 * 1024);
   const writeAll = (writer: SyncWriter, text: string) => {
-    let bytes = encoder.encode(text);
-    while (bytes.length > 0) bytes = bytes.subarray(writer.writeSync(bytes));
+    while (text.length > 0) {
+      const { read, written } = encoder.encodeInto(text, buffer);
+      let bytes = buffer.subarray(0, written);
+      while (bytes.length > 0) bytes = bytes.subarray(writer.writeSync(bytes));
+      text = text.slice(read);
+    }
   };
   const flush = () => {
     scheduled = false;

@@ -77,6 +77,8 @@ export interface RunOptions {
   readonly signal?: AbortSignal;
   /** Receives every event, synchronously, in order. */
   readonly onEvent?: (event: RunEvent) => void;
+  /** Cancel the run at the first failure, stopping running tasks and skipping the rest. */
+  readonly failFast?: boolean;
 }
 
 /**
@@ -111,6 +113,7 @@ export async function run(
       ...(options.identity ? { identity: options.identity } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+      ...(options.failFast ? { failFast: true } : {}),
     });
   } finally {
     await Promise.all(executors.map((executor) => executor.dispose?.()));

@@ -62,7 +62,9 @@ export function createHumanFormatter(
           grouped.output(event.task, event.stream, event.text);
           break;
         }
-        const line = mode === "interleaved" ? `${event.text}\n` : `[${event.task}] ${event.text}\n`;
+        // The text may hold several lines; each gets the prefix.
+        const prefix = mode === "interleaved" ? "" : `[${event.task}] `;
+        const line = prefix + event.text.replaceAll("\n", "\n" + prefix) + "\n";
         if (event.stream === "stdout") sink.out(line);
         else sink.err(line);
         break;
