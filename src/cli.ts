@@ -11,6 +11,8 @@ import { createHumanFormatter } from "./format/human.ts";
 import { createNdjsonFormatter } from "./format/ndjson.ts";
 import { loadTaskFile, type TaskFile } from "./load.ts";
 import { createSink, type TextSink } from "./output.ts";
+import { registerExecutorModules, registerTaskFileExecutors } from "./plugins.ts";
+import type { ExecutorRegistry } from "./registry.ts";
 import { createDefaultRegistry, run } from "./run.ts";
 import type { RunEvent } from "./types.ts";
 import denoJson from "../deno.json" with { type: "json" };
@@ -24,6 +26,7 @@ interface RunFlags {
   concurrency?: number;
   format: "human" | "ndjson";
   color: boolean;
+  executor: string[];
 }
 
 /**
@@ -81,7 +84,13 @@ function buildProgram(sink: TextSink, setExitCode: (code: number) => void) {
         new Option("--format <format>", "output format").choices(["human", "ndjson"] as const)
           .default("human" as const),
       )
-      .option("--no-color", "never colour the output");
+      .option("--no-color", "never colour the output")
+      .option(
+        "--executor <module>",
+        "load executor plugins from MODULE, a path or URL (repeatable)",
+        (value: string, previous: string[]) => [...previous, value],
+        [] as string[],
+      );
 
   addRunOptions(
     program.command("run", { isDefault: true })
@@ -96,14 +105,18 @@ function buildProgram(sink: TextSink, setExitCode: (code: number) => void) {
       .description("check FILE without running anything")
       .argument("[file]", "the task file; '-' reads standard input"),
   ).action(async (file, flags) => {
-    const taskFile = await loadChecked(file, flags satisfies RunFlags);
+    const { taskFile } = await loadChecked(file, flags satisfies RunFlags);
     sink.out(`${taskFile.file}: ${taskFile.tasks.length} tasks, valid\n`);
   });
 
   return program;
 }
 
-async function loadChecked(file: string | undefined, flags: RunFlags): Promise<TaskFile> {
+/** Loads the task file and the plugins, then checks the file against every executor. */
+async function loadChecked(
+  file: string | undefined,
+  flags: RunFlags,
+): Promise<{ taskFile: TaskFile; registry: ExecutorRegistry }> {
   if (file !== undefined && flags.input !== undefined && file !== flags.input) {
     throw new UsageError(`Cannot take both FILE '${file}' and --input '${flags.input}'`);
   }
@@ -111,8 +124,11 @@ async function loadChecked(file: string | undefined, flags: RunFlags): Promise<T
   if (path === undefined) throw new UsageError("Missing the task file: dagrun FILE");
   const schema = flags.schema === undefined ? undefined : await readSchema(flags.schema);
   const taskFile = await loadTaskFile(path, schema ? { schema } : {});
-  checkTaskFile(taskFile, createDefaultRegistry());
-  return taskFile;
+  const registry = createDefaultRegistry();
+  await registerExecutorModules(registry, flags.executor);
+  await registerTaskFileExecutors(taskFile, registry);
+  checkTaskFile(taskFile, registry);
+  return { taskFile, registry };
 }
 
 async function readSchema(path: string): Promise<Record<string, unknown>> {
@@ -134,7 +150,7 @@ async function readSchema(path: string): Promise<Record<string, unknown>> {
 }
 
 async function runCommand(file: string | undefined, flags: RunFlags, sink: TextSink) {
-  const taskFile = await loadChecked(file, flags);
+  const { taskFile, registry } = await loadChecked(file, flags);
   const controller = new AbortController();
   let interruptedBy: Deno.Signal | undefined;
   const onSignal = (signal: Deno.Signal) => () => {
@@ -154,6 +170,7 @@ async function runCommand(file: string | undefined, flags: RunFlags, sink: TextS
   try {
     const report = await run(taskFile, {
       onEvent,
+      registry,
       signal: controller.signal,
       ...(flags.concurrency === undefined ? {} : { concurrency: flags.concurrency }),
     });

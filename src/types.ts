@@ -50,11 +50,33 @@ export interface TaskResult {
   readonly error?: string;
 }
 
-/** Everything an executor gets besides the task itself. */
+/**
+ * Everything an executor gets besides the task itself.
+ *
+ * Output goes through one writer for both streams, {@linkcode ExecutorContext.output}, named by
+ * its first argument: it maps one to one onto the `output` event, and a single function keeps
+ * the context a plain object that tests and wrappers can build in one line. Pass whole lines;
+ * {@linkcode forEachLine} splits a byte stream into them.
+ *
+ * @example A context for calling an executor directly, as a test would
+ * ```ts
+ * import type { ExecutorContext } from "@dagrun/dagrun";
+ *
+ * const context: ExecutorContext = {
+ *   signal: AbortSignal.timeout(10_000),
+ *   timeoutMs: 10_000,
+ *   env: undefined,
+ *   cwd: Deno.cwd(),
+ *   baseDir: Deno.cwd(),
+ *   output: (stream, text) => console.log(`${stream}: ${text}`),
+ * };
+ * ```
+ */
 export interface ExecutorContext {
   /**
    * Aborted when the task must stop: interruption, fail-fast or its timeout. The reason
-   * says which; the scheduler words the failure, so an executor need not.
+   * says which; the scheduler words the failure, so an executor need not. An executor stops
+   * its work when it fires and returns `{ ok: false }`.
    */
   readonly signal: AbortSignal;
   /** The task's time limit in milliseconds, when it has one (already armed in `signal`). */
@@ -63,7 +85,10 @@ export interface ExecutorContext {
   readonly env: Readonly<Record<string, string>> | undefined;
   /** Working directory for the task. */
   readonly cwd: string;
-  /** Passes one piece of output on; `text` holds whole lines without their final newline. */
+  /**
+   * The task's stdout and stderr writer: passes one piece of output on to the formatters.
+   * `text` holds whole lines without their final newline.
+   */
   readonly output: (stream: OutputStream, text: string) => void;
   /** Directory the task file lives in, against which relative paths resolve. */
   readonly baseDir: string;
@@ -72,15 +97,42 @@ export interface ExecutorContext {
 /**
  * An executor plugin: runs the tasks of one type.
  *
- * It returns a {@linkcode TaskResult} for a task's own failure and throws only for its own
- * bugs; a throw is still recorded as the task's failure.
+ * It returns a {@linkcode TaskResult} for a task's own failure (`{ ok: false, error }`) and
+ * throws only for its own bugs; a throw is still recorded as the task's failure. When
+ * `argumentsSchema` is set, every task of its type is checked against it before anything
+ * runs, with the same `FILE:LINE:COL: task "NAME": ...` errors as the built-in types.
+ *
+ * A module whose default export is an executor, or an array of them, is a plugin:
+ * `dagrun --executor ./shout.ts tasks.json`, or `"executors": { "shout": "./shout.ts" }` in the
+ * task file.
+ *
+ * @example A plugin that prints its argument in capitals
+ * ```ts
+ * import type { Executor } from "@dagrun/dagrun";
+ *
+ * const shout: Executor = {
+ *   type: "shout",
+ *   argumentsSchema: { type: "string", minLength: 1 },
+ *   run(task, context) {
+ *     if (context.signal.aborted) return Promise.resolve({ ok: false, error: "interrupted" });
+ *     context.output("stdout", String(task.arguments).toUpperCase());
+ *     return Promise.resolve({ ok: true });
+ *   },
+ * };
+ * export default shout;
+ * ```
  */
 export interface Executor {
   /** The task type it handles, the key of the registry. */
   readonly type: string;
-  /** An optional JSON Schema the task's `arguments` must satisfy. */
+  /** An optional JSON Schema (draft-07) the task's `arguments` must satisfy. */
   readonly argumentsSchema?: Record<string, unknown>;
-  /** Runs one task. */
+  /**
+   * Set on a plugin that is meant to replace an executor already registered for its type,
+   * such as the built-in `exec`; without it, loading such a plugin is an error.
+   */
+  readonly override?: boolean;
+  /** Runs one task; resolves with its result, also when the task fails. */
   run(task: TaskSpec, context: ExecutorContext): Promise<TaskResult>;
   /** Called once before a run with the tasks of this type, to warm up (pools, caches). */
   prepare?(tasks: readonly TaskSpec[]): void;
