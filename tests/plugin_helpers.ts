@@ -16,13 +16,16 @@ export interface TestServer extends AsyncDisposable {
   readonly requests: { method: string; path: string; body: string }[];
 }
 
-/** Serves `handler` on 127.0.0.1 with a free port; dispose to stop it. */
+/**
+ * Serves `handler` on 127.0.0.1 with a free port; dispose to stop it. The request body is
+ * read (and recorded) before the handler is called.
+ */
 export function serve(handler: (request: Request) => Response | Promise<Response>): TestServer {
   const requests: { method: string; path: string; body: string }[] = [];
   const server = Deno.serve(
     { hostname: "127.0.0.1", port: 0, onListen: () => {} },
     async (request) => {
-      const body = await request.clone().text();
+      const body = await request.text();
       requests.push({ method: request.method, path: new URL(request.url).pathname, body });
       return handler(request);
     },
