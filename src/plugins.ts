@@ -165,6 +165,7 @@ async function loadModule(
   if (url.startsWith("file:")) await checkFile(new URL(url), fail);
   let module: Record<string, unknown>;
   try {
+    // The module is the user's choice, known only now (`deno publish` warns of this, rightly).
     module = await import(url);
   } catch (error) {
     fail(`cannot load: ${firstLine(error)}`);
