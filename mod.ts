@@ -41,15 +41,14 @@
  * ```ts
  * import type { Executor } from "@dagrun/dagrun";
  *
- * const shout: Executor = {
+ * export default {
  *   type: "shout",
  *   argumentsSchema: { type: "string" },
  *   run: (task, context) => {
  *     context.output("stdout", String(task.arguments).toUpperCase());
  *     return Promise.resolve({ ok: true });
  *   },
- * };
- * export default shout;
+ * } satisfies Executor;
  * ```
  *
  * @module

@@ -44,7 +44,16 @@ export interface DenoArguments {
 
 const PERMISSION_NAMES = "read|write|net|env|run|ffi|sys|import";
 
-/** The JSON Schema of {@linkcode DenoArguments}, checked before anything runs. */
+/**
+ * The JSON Schema of {@linkcode DenoArguments}, checked before anything runs.
+ *
+ * @example
+ * ```ts
+ * import { DENO_ARGUMENTS_SCHEMA } from "@dagrun/dagrun/executors/deno";
+ *
+ * DENO_ARGUMENTS_SCHEMA.required; // ["file"]
+ * ```
+ */
 export const DENO_ARGUMENTS_SCHEMA: Record<string, unknown> = {
   type: "object",
   required: ["file"],
@@ -100,7 +109,17 @@ export function createDenoExecutor(options: DenoExecutorOptions = {}): Executor 
   };
 }
 
-/** The command line for a task: `run`, the permission flags, the script and its arguments. */
+/**
+ * The command line for a task: `run`, the permission flags, the script and its arguments.
+ *
+ * @example
+ * ```ts
+ * import { denoArgs } from "@dagrun/dagrun/executors/deno";
+ *
+ * denoArgs({ file: "x.ts", permissions: ["read", "net=127.0.0.1"] }, "/work");
+ * // ["run", "--no-prompt", "--allow-read", "--allow-net=127.0.0.1", "/work/x.ts"]
+ * ```
+ */
 export function denoArgs(args: DenoArguments, baseDir: string): string[] {
   const flags = (args.permissions ?? []).map((permission) =>
     permission === "all" ? "--allow-all" : `--allow-${permission}`
@@ -161,6 +180,16 @@ function signalGroup(group: number, signal: Deno.Signal): void {
   }
 }
 
-/** The `deno` executor, for `--executor executors/deno.ts`. */
+/**
+ * The `deno` executor, for `--executor executors/deno.ts`.
+ *
+ * @example
+ * ```ts
+ * import { createDefaultRegistry } from "@dagrun/dagrun";
+ * import deno from "@dagrun/dagrun/executors/deno";
+ *
+ * const registry = createDefaultRegistry().register(deno);
+ * ```
+ */
 const deno: Executor = createDenoExecutor();
 export default deno;

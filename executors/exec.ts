@@ -13,7 +13,17 @@ import type { Executor, ExecutorContext, TaskResult, TaskSpec } from "../src/typ
 /** How long a cancelled task gets between SIGTERM and SIGKILL, in milliseconds. */
 export const DEFAULT_GRACE_MS = 5_000;
 
-/** Options of {@linkcode createExecExecutor}. */
+/**
+ * Options of {@linkcode createExecExecutor}.
+ *
+ * @example
+ * ```ts
+ * import { createExecExecutor, type ExecExecutorOptions } from "@dagrun/dagrun";
+ *
+ * const options: ExecExecutorOptions = { graceMs: 1000, shell: "bash" };
+ * const exec = createExecExecutor(options);
+ * ```
+ */
 export interface ExecExecutorOptions {
   /** Milliseconds between SIGTERM and SIGKILL when a task is stopped. */
   readonly graceMs?: number;
@@ -26,7 +36,8 @@ export interface ExecExecutorOptions {
  *
  * @example
  * ```ts
- * import { createExecExecutor } from "./exec.ts";
+ * import { createExecExecutor } from "@dagrun/dagrun";
+ *
  * const exec = createExecExecutor({ graceMs: 1000 });
  * ```
  */

@@ -45,7 +45,16 @@ export interface HttpArguments {
   readonly expectStatus?: number | readonly number[];
 }
 
-/** The JSON Schema of {@linkcode HttpArguments}, checked before anything runs. */
+/**
+ * The JSON Schema of {@linkcode HttpArguments}, checked before anything runs.
+ *
+ * @example
+ * ```ts
+ * import { HTTP_ARGUMENTS_SCHEMA } from "@dagrun/dagrun/executors/http";
+ *
+ * HTTP_ARGUMENTS_SCHEMA.required; // ["url"]
+ * ```
+ */
 export const HTTP_ARGUMENTS_SCHEMA: Record<string, unknown> = {
   type: "object",
   required: ["url"],
@@ -134,6 +143,16 @@ function describe(error: unknown): string {
   return error instanceof Error ? error.message.split("\n")[0]! : String(error);
 }
 
-/** The `http` executor, for `--executor executors/http.ts`. */
+/**
+ * The `http` executor, for `--executor executors/http.ts`.
+ *
+ * @example
+ * ```ts
+ * import { createDefaultRegistry } from "@dagrun/dagrun";
+ * import http from "@dagrun/dagrun/executors/http";
+ *
+ * const registry = createDefaultRegistry().register(http);
+ * ```
+ */
 const http: Executor = createHttpExecutor();
 export default http;

@@ -17,7 +17,16 @@ import { createDefaultRegistry, run } from "./run.ts";
 import type { RunEvent } from "./types.ts";
 import denoJson from "../deno.json" with { type: "json" };
 
-/** The program's version, from deno.json. */
+/**
+ * The program's version, from deno.json.
+ *
+ * @example
+ * ```ts
+ * import { VERSION } from "@dagrun/dagrun";
+ *
+ * console.log(`dagrun ${VERSION}`);
+ * ```
+ */
 export const VERSION: string = denoJson.version;
 
 interface RunFlags {
@@ -34,7 +43,8 @@ interface RunFlags {
  *
  * @example
  * ```ts
- * import { main } from "./cli.ts";
+ * import { main } from "@dagrun/dagrun";
+ *
  * const code = await main(["validate", "examples/input1.json"]);
  * ```
  */

@@ -9,7 +9,18 @@ import type { TaskFile } from "./load.ts";
 import { run, type RunOptions, type TaskInput } from "./run.ts";
 import type { RunEvent } from "./types.ts";
 
-/** Output events kept for a slow consumer before later ones are dropped, by default. */
+/**
+ * Output events kept for a slow consumer before later ones are dropped, by default.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_MAX_BUFFERED_OUTPUT, runEvents } from "@dagrun/dagrun";
+ *
+ * const events = runEvents([{ name: "a", type: "exec", arguments: "true" }], {
+ *   maxBufferedOutput: DEFAULT_MAX_BUFFERED_OUTPUT * 10,
+ * });
+ * ```
+ */
 export const DEFAULT_MAX_BUFFERED_OUTPUT = 10_000;
 
 /**

@@ -24,7 +24,20 @@ import type {
 } from "./types.ts";
 import { ReadyQueue } from "./ready_queue.ts";
 
-/** Options of {@linkcode schedule}. */
+/**
+ * Options of {@linkcode schedule}.
+ *
+ * @example
+ * ```ts
+ * import { createDefaultRegistry, type ScheduleOptions } from "@dagrun/dagrun";
+ *
+ * const registry = createDefaultRegistry();
+ * const options: ScheduleOptions = {
+ *   executorFor: (type) => registry.get(type)!,
+ *   concurrency: 2,
+ * };
+ * ```
+ */
 export interface ScheduleOptions {
   /** Finds the executor of a task type; every type in the graph must have one. */
   readonly executorFor: (type: string) => Executor;
@@ -55,6 +68,16 @@ const now = (): number => performance.timeOrigin + performance.now();
  *
  * A task starts once all its dependencies ended `ok`; when one fails or is skipped, its
  * dependents are skipped, transitively, naming the failed task at the root.
+ *
+ * @example
+ * ```ts
+ * import { createDefaultRegistry, schedule, validate } from "@dagrun/dagrun";
+ *
+ * // run() does this and more (plugins, prepare and dispose); schedule() is the bare loop.
+ * const registry = createDefaultRegistry();
+ * const { tasks } = validate([{ name: "a", type: "exec", arguments: "echo a" }], registry);
+ * const report = await schedule(tasks, { executorFor: (type) => registry.get(type)! });
+ * ```
  */
 export function schedule(
   tasks: readonly TaskSpec[],

@@ -4,7 +4,22 @@
  * @module
  */
 
-/** One task as written in a task file, after validation. */
+/**
+ * One task as written in a task file, after validation.
+ *
+ * @example
+ * ```ts
+ * import type { TaskSpec } from "@dagrun/dagrun";
+ *
+ * const task: TaskSpec = {
+ *   name: "test",
+ *   type: "exec",
+ *   arguments: "deno test",
+ *   dependencies: ["build"],
+ *   timeoutMs: 60_000,
+ * };
+ * ```
+ */
 export interface TaskSpec {
   /** Unique, non-empty name. */
   readonly name: string;
@@ -29,16 +44,51 @@ export interface TaskSpec {
  * - `ok`: it ran and succeeded;
  * - `failed`: it ran and failed (non-zero exit, signal, thrown error, timeout, interruption);
  * - `skipped`: it never ran, because a dependency failed or was skipped, or the run was cancelled.
+ *
+ * @example
+ * ```ts
+ * import type { TaskStatus } from "@dagrun/dagrun";
+ *
+ * const status: TaskStatus = "running";
+ * ```
  */
 export type TaskStatus = "pending" | "running" | "ok" | "failed" | "skipped";
 
-/** The statuses a task can end in. */
+/**
+ * The statuses a task can end in.
+ *
+ * @example
+ * ```ts
+ * import type { TerminalStatus } from "@dagrun/dagrun";
+ *
+ * const statuses: TerminalStatus[] = ["ok", "failed", "skipped"];
+ * ```
+ */
 export type TerminalStatus = "ok" | "failed" | "skipped";
 
-/** Which output stream a line of task output belongs to. */
+/**
+ * Which output stream a line of task output belongs to.
+ *
+ * @example
+ * ```ts
+ * import type { OutputStream } from "@dagrun/dagrun";
+ *
+ * const stream: OutputStream = "stderr";
+ * ```
+ */
 export type OutputStream = "stdout" | "stderr";
 
-/** What an executor returns for one run of a task. */
+/**
+ * What an executor returns for one run of a task.
+ *
+ * @example
+ * ```ts
+ * import type { TaskResult } from "@dagrun/dagrun";
+ *
+ * const ok: TaskResult = { ok: true, exitCode: 0 };
+ * const failed: TaskResult = { ok: false, exitCode: 2, error: "exit code 2" };
+ * ```
+ */
 export interface TaskResult {
   /** Whether the task succeeded. */
   readonly ok: boolean;
@@ -110,7 +160,7 @@ export interface ExecutorContext {
  * ```ts
  * import type { Executor } from "@dagrun/dagrun";
  *
- * const shout: Executor = {
+ * export default {
  *   type: "shout",
  *   argumentsSchema: { type: "string", minLength: 1 },
  *   run(task, context) {
@@ -118,8 +168,7 @@ export interface ExecutorContext {
  *     context.output("stdout", String(task.arguments).toUpperCase());
  *     return Promise.resolve({ ok: true });
  *   },
- * };
- * export default shout;
+ * } satisfies Executor;
  * ```
  */
 export interface Executor {
@@ -140,7 +189,23 @@ export interface Executor {
   dispose?(): void | Promise<void>;
 }
 
-/** Where a task ended up, as the final report shows it. */
+/**
+ * Where a task ended up, as the final report shows it.
+ *
+ * @example
+ * ```ts
+ * import type { TaskReport } from "@dagrun/dagrun";
+ *
+ * const row: TaskReport = {
+ *   name: "lint",
+ *   type: "exec",
+ *   status: "failed",
+ *   durationMs: 7,
+ *   exitCode: 1,
+ *   error: "exit code 1",
+ * };
+ * ```
+ */
 export interface TaskReport {
   /** The task's name. */
   readonly name: string;
@@ -160,7 +225,16 @@ export interface TaskReport {
   readonly reason?: string;
 }
 
-/** Counts of tasks by terminal status. */
+/**
+ * Counts of tasks by terminal status.
+ *
+ * @example
+ * ```ts
+ * import type { StatusCounts } from "@dagrun/dagrun";
+ *
+ * const counts: StatusCounts = { ok: 2, failed: 1, skipped: 1 };
+ * ```
+ */
 export interface StatusCounts {
   /** Tasks that succeeded. */
   ok: number;
@@ -170,7 +244,18 @@ export interface StatusCounts {
   skipped: number;
 }
 
-/** The outcome of a whole run. */
+/**
+ * The outcome of a whole run.
+ *
+ * @example
+ * ```ts
+ * import { run } from "@dagrun/dagrun";
+ *
+ * const report = await run([{ name: "a", type: "exec", arguments: "exit 3" }]);
+ * report.ok; // false
+ * report.tasks[0]?.error; // "exit code 3"
+ * ```
+ */
 export interface RunReport {
   /** Whether every task ended `ok`. */
   readonly ok: boolean;
@@ -184,7 +269,16 @@ export interface RunReport {
   readonly tasks: readonly TaskReport[];
 }
 
-/** Emitted once when the run begins. */
+/**
+ * Emitted once when the run begins.
+ *
+ * @example
+ * ```ts
+ * import type { RunStartedEvent } from "@dagrun/dagrun";
+ *
+ * const event: RunStartedEvent = { event: "run_started", total: 4, time: Date.now() };
+ * ```
+ */
 export interface RunStartedEvent {
   /** Discriminant. */
   readonly event: "run_started";
@@ -194,7 +288,21 @@ export interface RunStartedEvent {
   readonly time: number;
 }
 
-/** Emitted when a task's executor is called. */
+/**
+ * Emitted when a task's executor is called.
+ *
+ * @example
+ * ```ts
+ * import type { TaskStartedEvent } from "@dagrun/dagrun";
+ *
+ * const event: TaskStartedEvent = {
+ *   event: "task_started",
+ *   task: "build",
+ *   type: "exec",
+ *   time: Date.now(),
+ * };
+ * ```
+ */
 export interface TaskStartedEvent {
   /** Discriminant. */
   readonly event: "task_started";
@@ -206,7 +314,16 @@ export interface TaskStartedEvent {
   readonly time: number;
 }
 
-/** A piece of a task's output, whole lines without their final newline. */
+/**
+ * A piece of a task's output, whole lines without their final newline.
+ *
+ * @example
+ * ```ts
+ * import type { OutputEvent } from "@dagrun/dagrun";
+ *
+ * const event: OutputEvent = { event: "output", task: "build", stream: "stdout", text: "done" };
+ * ```
+ */
 export interface OutputEvent {
   /** Discriminant. */
   readonly event: "output";
@@ -218,7 +335,24 @@ export interface OutputEvent {
   readonly text: string;
 }
 
-/** Emitted when a task has run and ended, `ok` or `failed`. */
+/**
+ * Emitted when a task has run and ended, `ok` or `failed`.
+ *
+ * @example
+ * ```ts
+ * import type { TaskEndedEvent } from "@dagrun/dagrun";
+ *
+ * const event: TaskEndedEvent = {
+ *   event: "task_ended",
+ *   task: "lint",
+ *   status: "failed",
+ *   exitCode: 1,
+ *   error: "exit code 1",
+ *   durationMs: 9.8,
+ *   time: Date.now(),
+ * };
+ * ```
+ */
 export interface TaskEndedEvent {
   /** Discriminant. */
   readonly event: "task_ended";
@@ -238,7 +372,21 @@ export interface TaskEndedEvent {
   readonly time: number;
 }
 
-/** Emitted when a task will not run. */
+/**
+ * Emitted when a task will not run.
+ *
+ * @example
+ * ```ts
+ * import type { TaskSkippedEvent } from "@dagrun/dagrun";
+ *
+ * const event: TaskSkippedEvent = {
+ *   event: "task_skipped",
+ *   task: "ship",
+ *   reason: 'dependency "lint" failed',
+ *   time: Date.now(),
+ * };
+ * ```
+ */
 export interface TaskSkippedEvent {
   /** Discriminant. */
   readonly event: "task_skipped";
@@ -250,7 +398,22 @@ export interface TaskSkippedEvent {
   readonly time: number;
 }
 
-/** Emitted once when every task has ended. */
+/**
+ * Emitted once when every task has ended.
+ *
+ * @example
+ * ```ts
+ * import { run, type RunEndedEvent } from "@dagrun/dagrun";
+ *
+ * let last: RunEndedEvent | undefined;
+ * await run([{ name: "a", type: "exec", arguments: "true" }], {
+ *   onEvent: (event) => {
+ *     if (event.event === "run_ended") last = event;
+ *   },
+ * });
+ * last?.counts; // { ok: 1, failed: 0, skipped: 0 }
+ * ```
+ */
 export interface RunEndedEvent extends RunReport {
   /** Discriminant. */
   readonly event: "run_ended";
@@ -258,7 +421,30 @@ export interface RunEndedEvent extends RunReport {
   readonly time: number;
 }
 
-/** Everything the scheduler reports while running. */
+/**
+ * Everything the scheduler reports while running.
+ *
+ * @example
+ * ```ts
+ * import { run, type RunEvent } from "@dagrun/dagrun";
+ *
+ * const describe = (event: RunEvent): string => {
+ *   switch (event.event) {
+ *     case "task_started":
+ *       return `started ${event.task}`;
+ *     case "output":
+ *       return `[${event.task}] ${event.text}`;
+ *     case "task_ended":
+ *       return `${event.task}: ${event.status}`;
+ *     default:
+ *       return event.event;
+ *   }
+ * };
+ * await run([{ name: "a", type: "exec", arguments: "echo hi" }], {
+ *   onEvent: (event) => console.log(describe(event)),
+ * });
+ * ```
+ */
 export type RunEvent =
   | RunStartedEvent
   | TaskStartedEvent

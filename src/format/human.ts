@@ -8,7 +8,17 @@
 import type { RunEvent, RunReport, TaskReport, TerminalStatus } from "../types.ts";
 import type { TextSink } from "../output.ts";
 
-/** Options of {@linkcode createHumanFormatter}. */
+/**
+ * Options of {@linkcode createHumanFormatter}.
+ *
+ * @example
+ * ```ts
+ * import { createHumanFormatter, createSink, type HumanFormatOptions } from "@dagrun/dagrun";
+ *
+ * const options: HumanFormatOptions = { color: Deno.stdout.isTerminal() };
+ * const onEvent = createHumanFormatter(createSink(), options);
+ * ```
+ */
 export interface HumanFormatOptions {
   /** Colour the statuses; only sensible on a terminal. */
   readonly color?: boolean;
@@ -19,8 +29,8 @@ export interface HumanFormatOptions {
  *
  * @example
  * ```ts
- * import { createHumanFormatter } from "./human.ts";
- * import { createSink } from "../output.ts";
+ * import { createHumanFormatter, createSink } from "@dagrun/dagrun";
+ *
  * const onEvent = createHumanFormatter(createSink(), { color: false });
  * onEvent({ event: "task_started", task: "build", type: "exec", time: Date.now() });
  * ```
@@ -54,7 +64,17 @@ export function createHumanFormatter(
   };
 }
 
-/** The final report: one row per task, then a summary line. */
+/**
+ * The final report: one row per task, then a summary line.
+ *
+ * @example
+ * ```ts
+ * import { formatReport, run } from "@dagrun/dagrun";
+ *
+ * const report = await run([{ name: "a", type: "exec", arguments: "true" }]);
+ * console.log(formatReport(report)); // the table and summary the CLI prints
+ * ```
+ */
 export function formatReport(
   report: RunReport,
   paint: (status: TerminalStatus, text: string) => string = (_status, text) => text,
