@@ -216,3 +216,23 @@ export default [make("one"), make("two")];
   await registerExecutorModules(registry, [`${directory}/pair.ts`]);
   assert.deepEqual(registry.types(), ["eval", "exec", "one", "two"]);
 });
+
+Deno.test("the README's plugin example runs from a separate directory with --executor", async () => {
+  const readme = await Deno.readTextFile(new URL("../README.md", import.meta.url));
+  const block = (after: string, language: string) => {
+    const start = readme.indexOf("```" + language + "\n", readme.indexOf(after));
+    assert.ok(start !== -1, `no ${language} block after ${after}`);
+    const body = start + language.length + 4;
+    return readme.slice(body, readme.indexOf("```\n", body));
+  };
+  const directory = await tempDir({
+    "sha256.ts": block("This one checks a file's SHA-256", "ts"),
+    "tasks.json": block("and a `tasks.json` beside it", "json"),
+  });
+  const result = await runCli(["--executor", "./sha256.ts", "tasks.json"], { cwd: directory });
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(
+    result.stdout,
+    /^\[verify\] 3879a5d930ae1999b278a3a498f7de3fd83ba8dae59330fcfa2db31c103ac21d {2}app\.js$/m,
+  );
+});
