@@ -35,7 +35,7 @@ interface RunFlags {
   concurrency?: number;
   format: "human" | "ndjson";
   color: boolean;
-  executor: string[];
+  executor?: string[];
 }
 
 /**
@@ -98,8 +98,7 @@ function buildProgram(sink: TextSink, setExitCode: (code: number) => void) {
       .option(
         "--executor <module>",
         "load executor plugins from MODULE, a path or URL (repeatable)",
-        (value: string, previous: string[]) => [...previous, value],
-        [] as string[],
+        (value: string, previous: string[] | undefined) => [...previous ?? [], value],
       );
 
   addRunOptions(
@@ -135,7 +134,7 @@ async function loadChecked(
   const schema = flags.schema === undefined ? undefined : await readSchema(flags.schema);
   const taskFile = await loadTaskFile(path, schema ? { schema } : {});
   const registry = createDefaultRegistry();
-  await registerExecutorModules(registry, flags.executor);
+  await registerExecutorModules(registry, flags.executor ?? []);
   await registerTaskFileExecutors(taskFile, registry);
   checkTaskFile(taskFile, registry);
   return { taskFile, registry };

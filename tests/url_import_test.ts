@@ -10,7 +10,15 @@ import { fileURLToPath } from "node:url";
 import { runCommand, serveFiles } from "./plugin_helpers.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
-const FLAGS = ["run", "-A", "--no-config", "--no-lock", "--quiet"];
+/** `--reload` for the server's origin: a port may be reused, and Deno caches by URL. */
+const flags = (origin: string) => [
+  "run",
+  "-A",
+  "--no-config",
+  "--no-lock",
+  "--quiet",
+  `--reload=${origin}`,
+];
 
 const CONSUMER = (origin: string) => `
 import { createDefaultRegistry, registerExecutorModules, run } from "${origin}/mod.ts";
@@ -29,7 +37,9 @@ Deno.test("mod.ts imported by URL runs exec and eval tasks without our config", 
   await using server = serveFiles(ROOT);
   const directory = await Deno.makeTempDir({ prefix: "dagrun-consumer-" });
   await Deno.writeTextFile(`${directory}/main.ts`, CONSUMER(server.origin));
-  const result = await runCommand(Deno.execPath(), [...FLAGS, "main.ts"], { cwd: directory });
+  const result = await runCommand(Deno.execPath(), [...flags(server.origin), "main.ts"], {
+    cwd: directory,
+  });
   assert.equal(result.code, 0, result.stderr);
   assert.deepEqual(JSON.parse(result.stdout), {
     ok: true,
@@ -65,7 +75,7 @@ Deno.test("the CLI runs from its URL, with a plugin from a URL too", async () =>
     }),
   );
   const result = await runCommand(Deno.execPath(), [
-    ...FLAGS,
+    ...flags(server.origin),
     `${server.origin}/mod.ts`,
     "--executor",
     `${server.origin}/executors/http.ts`,
