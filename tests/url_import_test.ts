@@ -87,3 +87,30 @@ Deno.test("the CLI runs from its URL, with a plugin from a URL too", async () =>
   assert.match(result.stdout, /^\[fetch\] +"name": "@dagrun\/dagrun",$/m);
   assert.match(result.stdout, /^3 tasks: 3 ok, 0 failed, 0 skipped/m);
 });
+
+Deno.test("third-party modules are imported only in src/deps.ts, with pinned npm: specifiers", async () => {
+  const offenders: string[] = [];
+  const files = ["mod.ts"];
+  const directories = ["src", "executors"];
+  for (let directory; (directory = directories.pop()) !== undefined;) {
+    for await (const entry of Deno.readDir(`${ROOT}/${directory}`)) {
+      const path = `${directory}/${entry.name}`;
+      if (entry.isDirectory) directories.push(path);
+      else if (entry.name.endsWith(".ts")) files.push(path);
+    }
+  }
+  for (const file of files) {
+    const text = await Deno.readTextFile(`${ROOT}/${file}`);
+    // Static imports and re-exports; doc examples are in comments and start with " * ".
+    for (const match of text.matchAll(/^(?:import|export)\s(?:[^;]*?\sfrom\s)?\s*"([^"]+)"/gms)) {
+      const specifier = match[1]!;
+      if (specifier.startsWith(".") || specifier.startsWith("node:")) continue;
+      const pinned = /^npm:(@[^/]+\/)?[^@/]+@\d+\.\d+\.\d+$/.test(specifier);
+      if (file !== "src/deps.ts" || !pinned) offenders.push(`${file}: ${specifier}`);
+    }
+  }
+  assert.deepEqual(offenders, []);
+  const config = JSON.parse(await Deno.readTextFile(`${ROOT}/deno.json`));
+  assert.equal(config.imports, undefined, "no import map: URL importers would not have it");
+  assert.equal(config.importMap, undefined, "no import map: URL importers would not have it");
+});
