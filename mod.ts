@@ -70,11 +70,15 @@ export {
 export type { ExecutorModuleOptions } from "./src/plugins.ts";
 export { forEachLine, MAX_LINE_LENGTH } from "./src/lines.ts";
 export { schedule } from "./src/scheduler.ts";
-export type { ScheduleOptions } from "./src/scheduler.ts";
+export type { RunIdentity, ScheduleOptions } from "./src/scheduler.ts";
+export type { OptionOverrides } from "./src/task_options.ts";
+export { parseDuration } from "./src/duration.ts";
+export { identify, readResumeReport, resumedTasks } from "./src/resume.ts";
+export type { ResumeReport } from "./src/resume.ts";
 export { ExitCode, TaskFileError, UsageError } from "./src/errors.ts";
 export type { SourcePosition } from "./src/errors.ts";
 export { createHumanFormatter, formatReport } from "./src/format/human.ts";
-export type { HumanFormatOptions } from "./src/format/human.ts";
+export type { HumanFormatOptions, OutputMode } from "./src/format/human.ts";
 export { createNdjsonFormatter } from "./src/format/ndjson.ts";
 export { createSink } from "./src/output.ts";
 export type { SinkOptions, SyncWriter, TextSink } from "./src/output.ts";

@@ -8,7 +8,7 @@ import { checkTaskFile } from "./check.ts";
 import { parseTaskFile, type TaskFile } from "./load.ts";
 import { registerTaskFileExecutors } from "./plugins.ts";
 import { ExecutorRegistry } from "./registry.ts";
-import { schedule } from "./scheduler.ts";
+import { type RunIdentity, schedule } from "./scheduler.ts";
 import type { Executor, RunEvent, RunReport, TaskSpec } from "./types.ts";
 import { createExecExecutor } from "../executors/exec.ts";
 import { createEvalExecutor } from "../executors/eval.ts";
@@ -92,9 +92,17 @@ export function validate(
 }
 
 function toTaskFile(tasks: readonly TaskInput[] | TaskFile): TaskFile {
-  return "locate" in tasks
-    ? tasks
-    : parseTaskFile(JSON.stringify({ tasks }, null, 2), { file: "<tasks>" });
+  return "locate" in tasks ? tasks : fromInputs(tasks);
+}
+
+/**
+ * Checks task objects as a task file would be, keeping the fields a file cannot spell
+ * (`timeoutMs`, `retryDelayMs`) from the objects; `env`, `cwd`, `retries` and `allowFailure`
+ * are checked like a file's.
+ */
+function fromInputs(inputs: readonly TaskInput[]): TaskFile {
+  const taskFile = parseTaskFile(JSON.stringify({ tasks: inputs }, null, 2), { file: "<tasks>" });
+  return { ...taskFile, tasks: taskFile.tasks.map((spec, i) => ({ ...inputs[i]!, ...spec })) };
 }
 
 /**
@@ -118,8 +126,12 @@ export interface RunOptions {
    * map are added to a copy of it.
    */
   readonly registry?: ExecutorRegistry;
-  /** The most tasks running at once; unlimited by default. */
+  /** The most tasks running at once; the file's `concurrency`, else unlimited, by default. */
   readonly concurrency?: number;
+  /** Names of tasks done in an earlier run, not to run again (see `resume.ts`). */
+  readonly resumed?: ReadonlySet<string>;
+  /** File and task hashes to put into the events, so that the NDJSON can be resumed from. */
+  readonly identity?: RunIdentity;
   /** Aborting it cancels the run: nothing new starts and running tasks are stopped. */
   readonly signal?: AbortSignal;
   /** Receives every event, synchronously, in order. */
@@ -154,11 +166,14 @@ export async function run(
   );
   checkTaskFile(taskFile, registry);
   const executors = prepareExecutors(taskFile.tasks, registry);
+  const concurrency = options.concurrency ?? taskFile.concurrency;
   try {
     return await schedule(taskFile.tasks, {
       executorFor: (type) => registry.get(type)!,
       baseDir: taskFile.baseDir,
-      ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
+      ...(concurrency === undefined ? {} : { concurrency }),
+      ...(options.resumed ? { resumed: options.resumed } : {}),
+      ...(options.identity ? { identity: options.identity } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.onEvent ? { onEvent: options.onEvent } : {}),
     });
