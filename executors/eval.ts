@@ -8,7 +8,17 @@
 import type { Executor, ExecutorContext, TaskResult, TaskSpec } from "../src/types.ts";
 import type { EvalRequest, EvalResponse } from "./eval_protocol.ts";
 
-/** Options of {@linkcode createEvalExecutor}. */
+/**
+ * Options of {@linkcode createEvalExecutor}.
+ *
+ * @example
+ * ```ts
+ * import { createEvalExecutor, type EvalExecutorOptions } from "@dagrun/dagrun";
+ *
+ * const options: EvalExecutorOptions = { prewarm: 4 };
+ * const evaluator = createEvalExecutor(options);
+ * ```
+ */
 export interface EvalExecutorOptions {
   /** Workers started before the first eval task is ready; at most one per eval task. */
   readonly prewarm?: number;
@@ -19,11 +29,19 @@ export interface EvalExecutorOptions {
  *
  * @example
  * ```ts
- * import { createEvalExecutor } from "./eval.ts";
+ * import { createEvalExecutor } from "@dagrun/dagrun";
+ *
  * const evaluator = createEvalExecutor();
  * const result = await evaluator.run(
  *   { name: "hello", type: "eval", arguments: "console.log('hi')", dependencies: [] },
- *   { signal: new AbortController().signal, baseDir: ".", output: console.log },
+ *   {
+ *     signal: new AbortController().signal,
+ *     timeoutMs: undefined,
+ *     env: undefined,
+ *     cwd: Deno.cwd(),
+ *     baseDir: Deno.cwd(),
+ *     output: (stream, text) => console.log(stream, text),
+ *   },
  * );
  * evaluator.dispose?.();
  * ```

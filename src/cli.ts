@@ -12,6 +12,8 @@ import { loadTaskFile, type TaskFile } from "./load.ts";
 import { createSink, type TextSink } from "./output.ts";
 import { createNdjsonFormatter } from "./format/ndjson.ts";
 import { signalProcessGroups } from "./process_groups.ts";
+import { registerExecutorModules, registerTaskFileExecutors } from "./plugins.ts";
+import type { ExecutorRegistry } from "./registry.ts";
 import { createDefaultRegistry, run } from "./run.ts";
 import {
   createRunView,
@@ -26,7 +28,16 @@ import { parseDuration } from "./duration.ts";
 import { identify, readResumeReport, resumedTasks } from "./resume.ts";
 import denoJson from "../deno.json" with { type: "json" };
 
-/** The program's version, from deno.json. */
+/**
+ * The program's version, from deno.json.
+ *
+ * @example
+ * ```ts
+ * import { VERSION } from "@dagrun/dagrun";
+ *
+ * console.log(`dagrun ${VERSION}`);
+ * ```
+ */
 export const VERSION: string = denoJson.version;
 
 interface RunFlags {
@@ -41,6 +52,7 @@ interface RunFlags {
   resume?: string;
   grace?: number;
   failFast?: boolean;
+  executor?: string[];
 }
 
 interface RunOnlyFlags extends ViewFlags {
@@ -54,7 +66,8 @@ interface RunOnlyFlags extends ViewFlags {
  *
  * @example
  * ```ts
- * import { main } from "./cli.ts";
+ * import { main } from "@dagrun/dagrun";
+ *
  * const code = await main(["validate", "examples/input1.json"]);
  * ```
  */
@@ -122,7 +135,12 @@ function buildProgram(
         "retry failed tasks N times, in place of the file's defaults (a task's own retries win)",
         parseRetries,
       )
-      .option("--no-color", "never colour the output");
+      .option("--no-color", "never colour the output")
+      .option(
+        "--executor <module>",
+        "load executor plugins from MODULE, a path or URL (repeatable)",
+        collect,
+      );
 
   addRunOptions(
     program.command("run", { isDefault: true })
@@ -175,8 +193,9 @@ function buildProgram(
         .default("dot" as const),
     )
     .option("--from-report <file>", "colour tasks by status from a previous NDJSON report")
+    .option("--executor <module>", "load executor plugins from MODULE (repeatable)", collect)
     .action(async (file, flags) => {
-      const taskFile = await loadChecked(file, { ...flags, format: "human", color: false });
+      const { taskFile } = await loadChecked(file, { ...flags, format: "human", color: false });
       await printGraph(taskFile, {
         format: flags.format,
         ...(flags.fromReport === undefined ? {} : { fromReport: flags.fromReport }),
@@ -192,14 +211,18 @@ function buildProgram(
       .description("check FILE without running anything")
       .argument("[file]", "the task file; '-' reads standard input"),
   ).action(async (file, flags) => {
-    const taskFile = await loadChecked(file, flags satisfies RunFlags);
+    const { taskFile } = await loadChecked(file, flags satisfies RunFlags);
     sink.out(`${taskFile.file}: ${taskFile.tasks.length} tasks, valid\n`);
   });
 
   return program;
 }
 
-async function loadChecked(file: string | undefined, flags: RunFlags): Promise<TaskFile> {
+/** Loads the task file and the plugins, then checks the file against every executor. */
+async function loadChecked(
+  file: string | undefined,
+  flags: RunFlags,
+): Promise<{ taskFile: TaskFile; registry: ExecutorRegistry }> {
   if (file !== undefined && flags.input !== undefined && file !== flags.input) {
     throw new UsageError(`Cannot take both FILE '${file}' and --input '${flags.input}'`);
   }
@@ -211,8 +234,11 @@ async function loadChecked(file: string | undefined, flags: RunFlags): Promise<T
     ...(flags.retries === undefined ? {} : { retries: flags.retries }),
   };
   const taskFile = await loadTaskFile(path, { ...(schema ? { schema } : {}), overrides });
-  checkTaskFile(taskFile, createDefaultRegistry());
-  return taskFile;
+  const registry = createDefaultRegistry(flags.grace === undefined ? {} : { graceMs: flags.grace });
+  await registerExecutorModules(registry, flags.executor ?? []);
+  await registerTaskFileExecutors(taskFile, registry);
+  checkTaskFile(taskFile, registry);
+  return { taskFile, registry };
 }
 
 async function readSchema(path: string): Promise<Record<string, unknown>> {
@@ -244,7 +270,8 @@ async function runCommand(
     // With --input naming the file, every positional argument is a task name.
     [file, names] = [undefined, [file, ...names]];
   }
-  const taskFile = selectSubset(await loadChecked(file, flags), names, flags.only);
+  const { taskFile: loaded, registry } = await loadChecked(file, flags);
+  const taskFile = selectSubset(loaded, names, flags.only);
   if (flags.fromReport !== undefined && !flags.dryRun) {
     throw new UsageError("Cannot use --from-report without --dry-run when running tasks");
   }
@@ -296,8 +323,8 @@ async function runCommand(
   try {
     const result = await run(taskFile, {
       onEvent,
+      registry,
       signal: controller.signal,
-      registry: createDefaultRegistry(flags.grace === undefined ? {} : { graceMs: flags.grace }),
       ...(flags.concurrency === undefined ? {} : { concurrency: flags.concurrency }),
       ...(identity ? { identity } : {}),
       ...(resumed ? { resumed } : {}),
@@ -363,6 +390,11 @@ function parseRetries(value: string): number {
     throw new UsageError(`Invalid retries: expected a non-negative integer, received '${value}'`);
   }
   return number;
+}
+
+/** Commander's way to take an option more than once. */
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...previous ?? [], value];
 }
 
 function parsePositiveInteger(value: string): number {

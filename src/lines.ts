@@ -4,7 +4,16 @@
  * @module
  */
 
-/** A line longer than this is passed on in pieces, so one endless line cannot exhaust memory. */
+/**
+ * A line longer than this is passed on in pieces, so one endless line cannot exhaust memory.
+ *
+ * @example
+ * ```ts
+ * import { MAX_LINE_LENGTH } from "@dagrun/dagrun";
+ *
+ * MAX_LINE_LENGTH; // 65536
+ * ```
+ */
 export const MAX_LINE_LENGTH = 64 * 1024;
 
 /**
@@ -16,6 +25,15 @@ export const MAX_LINE_LENGTH = 64 * 1024;
  * Invalid UTF-8 becomes U+FFFD; a final line without a newline is passed on at the end;
  * `\r\n` endings lose their `\r`; a line longer than {@linkcode MAX_LINE_LENGTH} is passed
  * on in pieces of about that size.
+ *
+ * @example
+ * ```ts
+ * import { forEachLineBlock } from "./lines.ts";
+ *
+ * const child = new Deno.Command("sh", { args: ["-c", "echo a; echo b"], stdout: "piped" }).spawn();
+ * await forEachLineBlock(child.stdout, (lines) => console.log(lines.split("\n")));
+ * await child.status;
+ * ```
  */
 export async function forEachLineBlock(
   stream: ReadableStream<Uint8Array>,
@@ -52,6 +70,15 @@ export async function forEachLineBlock(
 /**
  * Reads a byte stream to its end, calling `onLine` for every line (without its newline) as
  * soon as it is complete, with the rules of {@linkcode forEachLineBlock}.
+ *
+ * @example
+ * ```ts
+ * import { forEachLine } from "@dagrun/dagrun";
+ *
+ * const child = new Deno.Command("sh", { args: ["-c", "echo a; echo b"], stdout: "piped" }).spawn();
+ * await forEachLine(child.stdout, (line) => console.log(`> ${line}`));
+ * await child.status;
+ * ```
  */
 export function forEachLine(
   stream: ReadableStream<Uint8Array>,

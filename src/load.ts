@@ -21,10 +21,32 @@ import { DURATION_PATTERN } from "./duration.ts";
 import { buildTaskSpecs, fileConcurrency, type OptionOverrides } from "./task_options.ts";
 import tasksSchema from "../schema/tasks.schema.json" with { type: "json" };
 
-/** A segment of a path into a JSON document: a property name or an array index. */
+/**
+ * A segment of a path into a JSON document: a property name or an array index.
+ *
+ * @example
+ * ```ts
+ * import { parseTaskFile, type JsonPathSegment } from "@dagrun/dagrun";
+ *
+ * const taskFile = parseTaskFile('{ "tasks": [{ "name": "a", "type": "exec", "arguments": "" }] }');
+ * const path: JsonPathSegment[] = ["tasks", 0, "arguments"];
+ * taskFile.locate(path); // { file: "<input>", line: 1, column: 55 }
+ * ```
+ */
 export type JsonPathSegment = string | number;
 
-/** A parsed and schema-validated task file. */
+/**
+ * A parsed and schema-validated task file.
+ *
+ * @example
+ * ```ts
+ * import { loadTaskFile, type TaskFile } from "@dagrun/dagrun";
+ *
+ * const taskFile: TaskFile = await loadTaskFile("examples/input1.json");
+ * taskFile.tasks.length; // 9
+ * taskFile.locate(["tasks", 2, "name"]); // where the third task's name is
+ * ```
+ */
 export interface TaskFile {
   /** The file as the user named it (`<stdin>` for standard input), used in messages. */
   readonly file: string;
@@ -40,7 +62,17 @@ export interface TaskFile {
   locate(path: readonly JsonPathSegment[]): SourcePosition;
 }
 
-/** Options of {@linkcode loadTaskFile} and {@linkcode parseTaskFile}. */
+/**
+ * Options of {@linkcode loadTaskFile} and {@linkcode parseTaskFile}.
+ *
+ * @example
+ * ```ts
+ * import { loadTaskFile, type LoadOptions } from "@dagrun/dagrun";
+ *
+ * const options: LoadOptions = { baseDir: "/srv/project" };
+ * await loadTaskFile("examples/input1.json", options);
+ * ```
+ */
 export interface LoadOptions {
   /** A JSON Schema to validate against instead of dagrun's own. */
   readonly schema?: Record<string, unknown>;
@@ -57,6 +89,14 @@ export interface LoadOptions {
  * Reads a task file (`-` for standard input), parses it as JSON or JSONC and validates it.
  *
  * @throws {TaskFileError} for an unreadable, malformed or invalid file.
+ *
+ * @example
+ * ```ts
+ * import { loadTaskFile, run } from "@dagrun/dagrun";
+ *
+ * const taskFile = await loadTaskFile("examples/input1.json");
+ * const report = await run(taskFile);
+ * ```
  */
 export async function loadTaskFile(path: string, options: LoadOptions = {}): Promise<TaskFile> {
   const { text, file, baseDir } = await readTaskText(path);
@@ -145,6 +185,20 @@ const MAX_NESTING = 1_000;
  * Parses the text of a task file and validates it against the schema.
  *
  * @throws {TaskFileError} for malformed JSON or a schema violation.
+ *
+ * @example
+ * ```ts
+ * import { parseTaskFile } from "@dagrun/dagrun";
+ *
+ * const taskFile = parseTaskFile(
+ *   `{
+ *     // JSONC: comments and trailing commas are fine
+ *     "tasks": [{ "name": "a", "type": "exec", "arguments": "echo a" },],
+ *   }`,
+ *   { file: "inline.jsonc" },
+ * );
+ * taskFile.tasks[0]?.name; // "a"
+ * ```
  */
 export function parseTaskFile(
   text: string,

@@ -25,7 +25,20 @@ import type {
 import { ReadyQueue } from "./ready_queue.ts";
 import { formatSeconds } from "./duration.ts";
 
-/** Options of {@linkcode schedule}. */
+/**
+ * Options of {@linkcode schedule}.
+ *
+ * @example
+ * ```ts
+ * import { createDefaultRegistry, type ScheduleOptions } from "@dagrun/dagrun";
+ *
+ * const registry = createDefaultRegistry();
+ * const options: ScheduleOptions = {
+ *   executorFor: (type) => registry.get(type)!,
+ *   concurrency: 2,
+ * };
+ * ```
+ */
 export interface ScheduleOptions {
   /** Finds the executor of a task type; every type in the graph must have one. */
   readonly executorFor: (type: string) => Executor;
@@ -60,7 +73,19 @@ export interface ScheduleOptions {
   readonly failFast?: boolean;
 }
 
-/** What makes a report resumable: which file it ran, and each task's definition hash. */
+/**
+ * What makes a report resumable: which file it ran, and each task's definition hash.
+ *
+ * @example
+ * ```ts
+ * import { identify, loadTaskFile, readResumeReport, resumedTasks, run } from "@dagrun/dagrun";
+ *
+ * const taskFile = await loadTaskFile("tasks.json");
+ * const identity = identify(taskFile);
+ * const resumed = resumedTasks(taskFile, identity, await readResumeReport("last-run.ndjson"));
+ * await run(taskFile, { identity, resumed });
+ * ```
+ */
 export interface RunIdentity {
   /** The task file's absolute path, or `<stdin>`. */
   readonly file: string;
@@ -82,6 +107,16 @@ const now = (): number => performance.timeOrigin + performance.now();
  *
  * A task starts once all its dependencies ended `ok`; when one fails or is skipped, its
  * dependents are skipped, transitively, naming the failed task at the root.
+ *
+ * @example
+ * ```ts
+ * import { createDefaultRegistry, schedule, validate } from "@dagrun/dagrun";
+ *
+ * // run() does this and more (plugins, prepare and dispose); schedule() is the bare loop.
+ * const registry = createDefaultRegistry();
+ * const { tasks } = validate([{ name: "a", type: "exec", arguments: "echo a" }], registry);
+ * const report = await schedule(tasks, { executorFor: (type) => registry.get(type)! });
+ * ```
  */
 export function schedule(
   tasks: readonly TaskSpec[],
