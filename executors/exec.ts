@@ -1,5 +1,6 @@
 /**
- * The `exec` executor: runs a task's arguments as a shell command through `sh -c`.
+ * The `exec` executor: runs a task's arguments as a shell command through `sh -c`, or
+ * directly when the command has no shell syntax at all (as make does).
  *
  * Each child gets its own process group (`detached`), so stopping a task stops everything
  * it started; stdin is null; stdout and stderr are passed on line by line while it runs.
@@ -8,6 +9,7 @@
  */
 
 import { forEachLine } from "../src/lines.ts";
+import { plainWords } from "./exec_argv.ts";
 import type { Executor, ExecutorContext, TaskResult, TaskSpec } from "../src/types.ts";
 
 /** How long a cancelled task gets between SIGTERM and SIGKILL, in milliseconds. */
@@ -47,20 +49,9 @@ async function runCommand(
   graceMs: number,
 ): Promise<TaskResult> {
   if (context.signal.aborted) return { ok: false, error: "interrupted" };
-  let child: Deno.ChildProcess;
-  try {
-    child = new Deno.Command(shell, {
-      args: ["-c", task.arguments as string],
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-      detached: true,
-      cwd: context.cwd,
-      ...(context.env ? { env: { ...context.env } } : {}),
-    }).spawn();
-  } catch (error) {
-    return { ok: false, error: `cannot start ${shell}: ${(error as Error).message}` };
-  }
+  const spawned = spawnCommand(task.arguments as string, context, shell);
+  if ("error" in spawned) return spawned.error;
+  const child = spawned.child;
   const group = -child.pid;
   let killTimer: ReturnType<typeof setTimeout> | undefined;
   const stop = () => {
@@ -84,6 +75,49 @@ async function runCommand(
     return { ok: false, signal: status.signal, error: `killed by ${status.signal}` };
   }
   return { ok: false, exitCode: status.code, error: `exit code ${status.code}` };
+}
+
+/**
+ * Starts a command in its own process group with piped output: directly when it is only
+ * plain words (like make, saving a shell per task), through `sh -c` otherwise.
+ */
+function spawnCommand(
+  command: string,
+  context: ExecutorContext,
+  shell: string,
+): { child: Deno.ChildProcess } | { error: TaskResult } {
+  const words = plainWords(command);
+  if (words) {
+    try {
+      return { child: spawn(words[0]!, words.slice(1), context) };
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) {
+        context.output("stderr", `${words[0]}: command not found`);
+        return { error: { ok: false, exitCode: 127, error: `command not found: ${words[0]}` } };
+      }
+      // Anything else (a script without `#!`, no permission): the shell knows what to do
+      // and how to word it.
+    }
+  }
+  try {
+    return { child: spawn(shell, ["-c", command], context) };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return { error: { ok: false, error: `cannot start ${shell}: ${message}` } };
+  }
+}
+
+// Deno resolves a relative program (`./build.sh`) against `cwd`, as the shell would.
+function spawn(program: string, args: string[], context: ExecutorContext): Deno.ChildProcess {
+  return new Deno.Command(program, {
+    args,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+    detached: true,
+    cwd: context.cwd,
+    ...(context.env ? { env: { ...context.env } } : {}),
+  }).spawn();
 }
 
 /** Signals a process group, ignoring a group that is already gone. */
