@@ -9,6 +9,7 @@ import { checkTaskFile } from "./check.ts";
 import { ExitCode, TaskFileError, UsageError } from "./errors.ts";
 import { createHumanFormatter } from "./format/human.ts";
 import { createNdjsonFormatter } from "./format/ndjson.ts";
+import { historyLocation } from "./history.ts";
 import { loadTaskFile, type TaskFile } from "./load.ts";
 import { createSink, type TextSink } from "./output.ts";
 import { createDefaultRegistry, run } from "./run.ts";
@@ -24,6 +25,7 @@ interface RunFlags {
   concurrency?: number;
   format: "human" | "ndjson";
   color: boolean;
+  history: boolean;
 }
 
 /**
@@ -81,7 +83,8 @@ function buildProgram(sink: TextSink, setExitCode: (code: number) => void) {
         new Option("--format <format>", "output format").choices(["human", "ndjson"] as const)
           .default("human" as const),
       )
-      .option("--no-color", "never colour the output");
+      .option("--no-color", "never colour the output")
+      .option("--no-history", "neither read nor record task durations (.dagrun_history.json)");
 
   addRunOptions(
     program.command("run", { isDefault: true })
@@ -156,6 +159,9 @@ async function runCommand(file: string | undefined, flags: RunFlags, sink: TextS
       onEvent,
       signal: controller.signal,
       ...(flags.concurrency === undefined ? {} : { concurrency: flags.concurrency }),
+      ...(flags.history && file !== "-" && taskFile.file !== "<stdin>"
+        ? { history: historyLocation(taskFile.file) }
+        : {}),
     });
     if (interruptedBy) return 128 + SIGNAL_NUMBERS[interruptedBy];
     return report.ok ? ExitCode.Ok : ExitCode.TaskFailed;

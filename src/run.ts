@@ -8,6 +8,8 @@ import { checkTaskFile } from "./check.ts";
 import { parseTaskFile, type TaskFile } from "./load.ts";
 import { ExecutorRegistry } from "./registry.ts";
 import { schedule } from "./scheduler.ts";
+import { criticalPathPriority } from "./critical_path.ts";
+import { type HistoryLocation, readHistory, recordHistory } from "./history.ts";
 import type { Executor, RunEvent, RunReport, TaskSpec } from "./types.ts";
 import { createExecExecutor } from "../executors/exec.ts";
 import { createEvalExecutor } from "../executors/eval.ts";
@@ -65,6 +67,11 @@ export interface RunOptions {
   readonly signal?: AbortSignal;
   /** Receives every event, synchronously, in order. */
   readonly onEvent?: (event: RunEvent) => void;
+  /**
+   * Where durations are read from before the run, to weight the critical-path priorities,
+   * and recorded to after it (see `historyLocation()`); none by default.
+   */
+  readonly history?: HistoryLocation;
 }
 
 /**
@@ -88,18 +95,27 @@ export async function run(
 ): Promise<RunReport> {
   const registry = options.registry ?? createDefaultRegistry();
   const taskFile = validate(tasks, registry);
+  const durations = options.history ? await readHistory(options.history) : undefined;
+  // When more tasks are ready than may run, the one with the longest path ahead goes first.
+  const priority = options.concurrency === undefined
+    ? undefined
+    : criticalPathPriority(taskFile.tasks, durations);
   const executors = prepareExecutors(taskFile.tasks, registry);
+  let report: RunReport;
   try {
-    return await schedule(taskFile.tasks, {
+    report = await schedule(taskFile.tasks, {
       executorFor: (type) => registry.get(type)!,
       baseDir: taskFile.baseDir,
       ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+      ...(priority ? { priority } : {}),
     });
   } finally {
     await Promise.all(executors.map((executor) => executor.dispose?.()));
   }
+  if (options.history) await recordHistory(options.history, report);
+  return report;
 }
 
 /** Lets each executor in use warm up with its tasks; returns the executors in use. */
