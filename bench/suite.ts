@@ -236,13 +236,15 @@ const schedulerOverhead: Workload = {
         // run() validates through JSON with positions: far heavier, so skip its largest size.
         if (mode === "run" && size > 100_000) continue;
         const sample = await overheadSample(size, mode);
-        result.push({
-          label: `${mode}() ${size.toLocaleString("en")} tasks`,
-          value: sample.usPerTask,
-          unit: "µs/task",
-        });
+        const label = `${mode}() ${size.toLocaleString("en")} tasks`;
+        result.push(
+          { label, value: sample.usPerTask, unit: "µs/task (wall)" },
+          { label, value: sample.cpuUsPerTask, unit: "µs/task (CPU)" },
+          { label, value: sample.bytesPerTask, unit: "B/task peak" },
+        );
         notes.push(
-          `${mode}() ${size} tasks, ${sample.edges} edges: ${sample.ms.toFixed(0)} ms, ` +
+          `${mode}() ${size} tasks, ${sample.edges} edges, median of ${sample.runs} runs: ` +
+            `${sample.ms.toFixed(0)} ms, ` +
             `${sample.usPerTask.toFixed(2)} µs/task, ${
               Math.round(sample.bytesPerTask)
             } B/task peak`,
@@ -261,7 +263,15 @@ const schedulerOverhead: Workload = {
 
 async function overheadSample(size: number, mode: "schedule" | "run"): Promise<OverheadSample> {
   const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--quiet", `${ROOT}bench/scheduler_overhead.ts`, `${size}`, mode],
+    args: [
+      "run",
+      "-A",
+      "--quiet",
+      "--v8-flags=--expose-gc",
+      `${ROOT}bench/scheduler_overhead.ts`,
+      `${size}`,
+      mode,
+    ],
     stdout: "piped",
     stderr: "inherit",
   }).output();

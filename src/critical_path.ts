@@ -7,6 +7,7 @@
  */
 
 import type { TaskSpec } from "./types.ts";
+import { NameIndex } from "./name_index.ts";
 
 /**
  * Each task's priority: the heaviest path from the task to the end of the graph, its own
@@ -36,8 +37,7 @@ export function criticalPathPriority(
 ): Float64Array {
   const count = tasks.length;
   const { weight, timed } = weights(tasks, durations);
-  const indexByName = new Map<string, number>();
-  for (let i = 0; i < count; i++) indexByName.set(tasks[i]!.name, i);
+  const indexByName = new NameIndex(tasks.map((task) => task.name));
 
   // Dependencies in compressed form, and each task's number of dependents.
   const dependencyStart = new Int32Array(count + 1);
@@ -48,7 +48,7 @@ export function criticalPathPriority(
   const dependentCount = new Int32Array(count);
   for (let i = 0, k = 0; i < count; i++) {
     for (const name of tasks[i]!.dependencies) {
-      const dependency = indexByName.get(name)!;
+      const dependency = indexByName.get(name);
       dependencies[k++] = dependency;
       dependentCount[dependency]!++;
     }
