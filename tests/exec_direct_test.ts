@@ -64,54 +64,101 @@ function context(lines: [OutputStream, string][], cwd = Deno.cwd()): ExecutorCon
   };
 }
 
-async function exec(command: string, cwd?: string) {
+async function exec(command: string, options: { cwd?: string; posixSpawn?: boolean } = {}) {
   const lines: [OutputStream, string][] = [];
-  const result: TaskResult = await createExecExecutor().run(
+  const executor = createExecExecutor({ posixSpawn: options.posixSpawn ?? true });
+  const result: TaskResult = await executor.run(
     { name: "t", type: "exec", arguments: command, dependencies: [] },
-    context(lines, cwd),
+    context(lines, options.cwd),
   );
   return { result, lines };
 }
 
-Deno.test("exec runs a plain command directly with its output and exit code", async () => {
-  const listed = await exec("ls -d /");
-  assert.deepEqual(listed.result, { ok: true, exitCode: 0 });
-  assert.deepEqual(listed.lines, [["stdout", "/"]]);
-  const failed = await exec("ls /no/such/path");
-  assert.equal(failed.result.ok, false);
-  assert.equal(failed.result.exitCode, 2);
-  assert.equal(failed.lines[0]![0], "stderr");
-});
-
-Deno.test("exec fails a missing plain command with 127 and 'command not found'", async () => {
-  const { result, lines } = await exec("no-such-command-dagrun --flag");
-  assert.deepEqual(result, {
-    ok: false,
-    exitCode: 127,
-    error: "command not found: no-such-command-dagrun",
-  });
-  assert.deepEqual(lines, [["stderr", "no-such-command-dagrun: command not found"]]);
-  // The shell path says the same in its own words, with the same code.
-  const viaShell = await exec("no-such-command-dagrun 2>&1");
-  assert.equal(viaShell.result.exitCode, 127);
-});
-
-Deno.test("exec resolves a relative program against the task's directory", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
-    await Deno.writeTextFile(`${dir}/hello.sh`, "#!/bin/sh\necho hello from $0\n");
-    await Deno.chmod(`${dir}/hello.sh`, 0o755);
-    const { result, lines } = await exec("./hello.sh", dir);
-    assert.equal(result.ok, true);
-    // $0 is the resolved path where sh would say ./hello.sh: the one visible difference.
-    assert.deepEqual(lines, [["stdout", `hello from ${dir}/hello.sh`]]);
-    // A script without `#!` is left to the shell, which runs it as sh would.
-    await Deno.writeTextFile(`${dir}/bare.sh`, "echo bare\n");
-    await Deno.chmod(`${dir}/bare.sh`, 0o755);
-    const bare = await exec("./bare.sh", dir);
-    assert.equal(bare.result.ok, true);
-    assert.deepEqual(bare.lines, [["stdout", "bare"]]);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
+/** Whether a process is still running: not gone and not a zombie awaiting its reaper. */
+async function alive(pid: number): Promise<boolean> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    let stat: string;
+    try {
+      stat = await Deno.readTextFile(`/proc/${pid}/stat`);
+    } catch {
+      return false;
+    }
+    if (/^\d+ \(.*\) Z/.test(stat)) return false;
+    await new Promise((resolve) => setTimeout(resolve, 50));
   }
-});
+  return true;
+}
+
+// Both direct paths: glibc's posix_spawnp over FFI (tests run with -A) and Deno.Command.
+for (const posixSpawn of [true, false]) {
+  const via = posixSpawn ? "posix_spawnp" : "Deno.Command";
+
+  Deno.test(`exec runs a plain command directly with its output and exit code (${via})`, async () => {
+    const listed = await exec("ls -d /", { posixSpawn });
+    assert.deepEqual(listed.result, { ok: true, exitCode: 0 });
+    assert.deepEqual(listed.lines, [["stdout", "/"]]);
+    const failed = await exec("ls /no/such/path", { posixSpawn });
+    assert.equal(failed.result.ok, false);
+    assert.equal(failed.result.exitCode, 2);
+    assert.equal(failed.lines[0]![0], "stderr");
+  });
+
+  Deno.test(`exec fails a missing plain command with 127 (${via})`, async () => {
+    const { result, lines } = await exec("no-such-command-dagrun --flag", { posixSpawn });
+    assert.deepEqual(result, {
+      ok: false,
+      exitCode: 127,
+      error: "command not found: no-such-command-dagrun",
+    });
+    assert.deepEqual(lines, [["stderr", "no-such-command-dagrun: command not found"]]);
+    // The shell path says the same in its own words, with the same code.
+    const viaShell = await exec("no-such-command-dagrun 2>&1", { posixSpawn });
+    assert.equal(viaShell.result.exitCode, 127);
+  });
+
+  Deno.test(`exec runs a relative program in the task's directory (${via})`, async () => {
+    const dir = await Deno.makeTempDir();
+    try {
+      await Deno.writeTextFile(`${dir}/hello.sh`, "#!/bin/sh\necho hello from $0 in $PWD\n");
+      await Deno.chmod(`${dir}/hello.sh`, 0o755);
+      const { result, lines } = await exec("./hello.sh", { cwd: dir, posixSpawn });
+      assert.equal(result.ok, true);
+      // Deno.Command resolves the program, so $0 is the full path where sh says ./hello.sh.
+      const name = posixSpawn ? "./hello.sh" : `${dir}/hello.sh`;
+      assert.deepEqual(lines, [["stdout", `hello from ${name} in ${dir}`]]);
+      // A script without `#!` is left to the shell, which runs it as sh would.
+      await Deno.writeTextFile(`${dir}/bare.sh`, "echo bare\n");
+      await Deno.chmod(`${dir}/bare.sh`, 0o755);
+      const bare = await exec("./bare.sh", { cwd: dir, posixSpawn });
+      assert.equal(bare.result.ok, true);
+      assert.deepEqual(bare.lines, [["stdout", "bare"]]);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+
+  Deno.test(`exec stops a plain command's whole process group (${via})`, async () => {
+    const dir = await Deno.makeTempDir();
+    try {
+      // The script leaves a grandchild behind in its group and says where.
+      await Deno.writeTextFile(
+        `${dir}/spawner.sh`,
+        "#!/bin/sh\nsleep 30 &\necho $! > grandchild.pid\nwait\n",
+      );
+      await Deno.chmod(`${dir}/spawner.sh`, 0o755);
+      const controller = new AbortController();
+      const running = createExecExecutor({ posixSpawn, graceMs: 100 }).run(
+        { name: "t", type: "exec", arguments: "./spawner.sh", dependencies: [] },
+        { ...context([], dir), signal: controller.signal },
+      );
+      setTimeout(() => controller.abort("interrupted"), 200);
+      const result = await running;
+      assert.equal(result.ok, false);
+      assert.equal(result.signal, "SIGTERM");
+      const grandchild = Number(await Deno.readTextFile(`${dir}/grandchild.pid`));
+      assert.equal(await alive(grandchild), false);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+}
