@@ -104,16 +104,18 @@ export function median(values: readonly number[]): number {
 }
 
 /**
- * Times every command `runs` times after one untimed warm-up each, alternating between
+ * Times every command `runs` times after one untimed warm-up each (unless `warmUp` is
+ * false), alternating between
  * them (a, b, c, a, b, c, …); resolves with the samples per tool.
  */
 export async function alternate(
   commands: readonly ToolCommand[],
   runs: number,
   time: (command: ToolCommand) => Promise<number> = timeCommand,
+  warmUp = true,
 ): Promise<Map<string, number[]>> {
   const samples = new Map<string, number[]>(commands.map((command) => [command.tool, []]));
-  for (const command of commands) await time(command);
+  if (warmUp) { for (const command of commands) await time(command); }
   for (let run = 0; run < runs; run++) {
     for (const command of commands) samples.get(command.tool)!.push(await time(command));
   }
