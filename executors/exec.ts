@@ -144,11 +144,11 @@ const ENOENT = 2;
 
 /**
  * The posix_spawn path, loaded on first use (it costs a `dlopen`), with a bound on the
- * children it has running: each holds three threads of Deno's blocking pool (two pipe
- * reads and a `waitpid`), and that pool is finite. Past the bound, `Deno.Command` it is.
+ * children it has running: each holds a thread of Deno's blocking pool (in `poll`) while
+ * it runs, and that pool is finite. Past the bound, `Deno.Command` it is.
  */
 class FastSpawn {
-  static readonly MAX_RUNNING = 64;
+  static readonly MAX_RUNNING = 128;
   #spawner: PosixSpawner | undefined | null = null;
   #running = 0;
 

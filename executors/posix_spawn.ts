@@ -6,10 +6,12 @@
  * `setsid()` in a pre-exec hook, and a pre-exec hook forces Rust to `fork()` the whole Deno
  * process instead of the `vfork`-style `posix_spawn` it uses otherwise: that fork is most of
  * the cost of a short task. glibc's `posix_spawnp` takes `POSIX_SPAWN_SETSID` and stays on
- * the cheap path. Measured on the benchmark's 200-task chain, see the README.
+ * the cheap path. The child is then watched with one `poll` per wake-up over its two pipes
+ * and a pidfd (readable once it has exited), rather than two stream reads and a `waitpid`
+ * each holding a thread. Figures in the README's Performance section.
  *
- * It needs `--allow-ffi` and `--allow-read` (for `/proc/self/fd`), Linux and glibc; without
- * them {@linkcode createPosixSpawner} returns `undefined` and the caller uses `Deno.Command`.
+ * It needs `--allow-ffi`, Linux 5.3 and glibc 2.36 (for `pidfd_open`); without them
+ * {@linkcode createPosixSpawner} returns `undefined` and the caller uses `Deno.Command`.
  *
  * @module
  */
@@ -23,7 +25,17 @@ export interface SpawnedChild {
   /** Its standard error. */
   readonly stderr: ReadableStream<Uint8Array>;
   /** Resolves when it has ended. */
-  readonly status: Promise<{ success: boolean; code: number; signal: Deno.Signal | null }>;
+  readonly status: Promise<ChildStatus>;
+}
+
+/** How a child ended, as `Deno.CommandStatus` says it. */
+export interface ChildStatus {
+  /** Whether it exited with code 0. */
+  readonly success: boolean;
+  /** Its exit code (128 + the signal's number when a signal ended it). */
+  readonly code: number;
+  /** The signal that ended it, if one did. */
+  readonly signal: Deno.Signal | null;
 }
 
 /** Spawns argv in `cwd` in a new session, or returns the `errno` of a failure. */
@@ -46,14 +58,20 @@ const SYMBOLS = {
   posix_spawn_file_actions_addchdir_np: { parameters: ["buffer", "buffer"], result: "i32" },
   pipe2: { parameters: ["buffer", "i32"], result: "i32" },
   close: { parameters: ["i32"], result: "i32" },
-  // On a thread of Deno's blocking pool, so the event loop goes on while the child runs.
-  waitpid: { parameters: ["i32", "buffer", "i32"], result: "i32", nonblocking: true },
+  fcntl: { parameters: ["i32", "i32", "i32"], result: "i32" },
+  read: { parameters: ["i32", "buffer", "u64"], result: "i64" },
+  pidfd_open: { parameters: ["i32", "u32"], result: "i32" },
+  waitpid: { parameters: ["i32", "buffer", "i32"], result: "i32" },
+  // The one blocking call, on a thread of Deno's blocking pool: the event loop goes on.
+  poll: { parameters: ["buffer", "u64", "i32"], result: "i32", nonblocking: true },
   __errno_location: { parameters: [], result: "pointer" },
 } as const;
 
+type Libc = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
+
 const POSIX_SPAWN_SETSID = 0x80; // glibc
-const O_CLOEXEC = 0o2000000;
-const O_RDONLY = 0;
+const O_RDONLY = 0, O_NONBLOCK = 0o4000, O_CLOEXEC = 0o2000000;
+const F_SETFL = 4, WNOHANG = 1, POLLIN = 0x1, EAGAIN = 11;
 /** Opaque glibc structures, with room to spare (80 and 336 bytes on x86_64). */
 const FILE_ACTIONS_SIZE = 512, ATTR_SIZE = 1024;
 
@@ -62,36 +80,36 @@ const cString = (text: string) => encoder.encode(text + "\0");
 
 /**
  * A spawner over glibc's `posix_spawnp`, or `undefined` where it cannot work (another OS,
- * no glibc, no FFI or read permission): callers then use `Deno.Command`.
+ * no glibc, no pidfds, no FFI permission): callers then use `Deno.Command`.
  */
 export function createPosixSpawner(): PosixSpawner | undefined {
   if (Deno.build.os !== "linux") return undefined;
   try {
     if (Deno.permissions.querySync({ name: "ffi" }).state !== "granted") return undefined;
-    const read = Deno.permissions.querySync({ name: "read", path: "/proc/self/fd" });
-    if (read.state !== "granted") return undefined;
     const libc = Deno.dlopen("libc.so.6", SYMBOLS).symbols;
+    // A kernel without pidfds says so here, once, rather than on every spawn.
+    const probe = libc.pidfd_open(Deno.pid, 0);
+    if (probe < 0) return undefined;
+    libc.close(probe);
     return spawnerOver(libc);
   } catch {
     return undefined;
   }
 }
 
-type Libc = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
-
 function spawnerOver(libc: Libc): PosixSpawner {
   const attr = new Uint8Array(ATTR_SIZE);
   libc.posix_spawnattr_init(attr);
   libc.posix_spawnattr_setflags(attr, POSIX_SPAWN_SETSID);
   const devNull = cString("/dev/null");
-  const errno = () => new Deno.UnsafePointerView(libc.__errno_location()!).getInt32();
 
   return (argv, cwd) => {
     const out = new Int32Array(2), err = new Int32Array(2);
-    if (libc.pipe2(bytes(out), O_CLOEXEC) !== 0) return errno();
+    if (libc.pipe2(bytes(out), O_CLOEXEC) !== 0) return errnoOf(libc);
     if (libc.pipe2(bytes(err), O_CLOEXEC) !== 0) {
+      const errno = errnoOf(libc);
       closeAll(libc, out);
-      return errno();
+      return errno;
     }
     const actions = new Uint8Array(FILE_ACTIONS_SIZE);
     libc.posix_spawn_file_actions_init(actions);
@@ -113,18 +131,105 @@ function spawnerOver(libc: Libc): PosixSpawner {
     libc.posix_spawn_file_actions_destroy(actions);
     libc.close(out[1]!);
     libc.close(err[1]!);
-    if (failure !== 0) {
+    const pidfd = failure === 0 ? libc.pidfd_open(pid[0]!, 0) : -1;
+    if (pidfd < 0) {
+      const errno = failure || errnoOf(libc);
       libc.close(out[0]!);
       libc.close(err[0]!);
-      return failure;
+      // A child that cannot be watched is not left running unwatched.
+      if (failure === 0) Deno.kill(-pid[0]!, "SIGKILL");
+      return errno;
     }
-    return {
-      pid: pid[0]!,
-      stdout: readEnd(libc, out[0]!),
-      stderr: readEnd(libc, err[0]!),
-      status: waitFor(libc, pid[0]!),
-    };
+    return watch(libc, pid[0]!, pidfd, out[0]!, err[0]!);
   };
+}
+
+/** One pipe of a child, and the stream its output goes to. */
+interface Pipe {
+  readonly fd: number;
+  open: boolean;
+  readonly stream: ReadableStream<Uint8Array>;
+  readonly controller: ReadableStreamDefaultController<Uint8Array>;
+}
+
+function pipe(libc: Libc, fd: number): Pipe {
+  libc.fcntl(fd, F_SETFL, O_NONBLOCK);
+  let controller!: ReadableStreamDefaultController<Uint8Array>;
+  const stream = new ReadableStream<Uint8Array>({ start: (c) => void (controller = c) });
+  return { fd, open: true, stream, controller };
+}
+
+/**
+ * Follows a child until it has exited and both its pipes are closed, with one `poll` per
+ * wake-up over the pipes and the pidfd; output is read without blocking as it comes.
+ */
+function watch(libc: Libc, pid: number, pidfd: number, out: number, err: number): SpawnedChild {
+  const pipes = [pipe(libc, out), pipe(libc, err)];
+  let settle!: (status: ChildStatus) => void;
+  const status = new Promise<ChildStatus>((resolve) => settle = resolve);
+  // struct pollfd { int fd; short events; short revents; }, three of them.
+  const pollfds = new Int32Array(6);
+  const shorts = new Int16Array(pollfds.buffer);
+
+  const loop = async () => {
+    let running = true;
+    while (running || pipes[0]!.open || pipes[1]!.open) {
+      const open = pipes.filter((p) => p.open);
+      const fds = [...open.map((p) => p.fd), ...(running ? [pidfd] : [])];
+      for (let i = 0; i < fds.length; i++) {
+        pollfds[i * 2] = fds[i]!;
+        shorts[i * 4 + 2] = POLLIN;
+        shorts[i * 4 + 3] = 0;
+      }
+      await libc.poll(bytes(pollfds), BigInt(fds.length), -1);
+      for (let i = 0; i < open.length; i++) if (shorts[i * 4 + 3] !== 0) drain(libc, open[i]!);
+      if (running && shorts[open.length * 4 + 3] !== 0) {
+        running = false;
+        libc.close(pidfd);
+        settle(reap(libc, pid));
+      }
+    }
+  };
+  loop().catch((error) => {
+    for (const p of pipes) if (p.open) p.controller.error(error);
+    settle({ success: false, code: 255, signal: null });
+  });
+  return { pid, stdout: pipes[0]!.stream, stderr: pipes[1]!.stream, status };
+}
+
+const chunk = new Uint8Array(64 * 1024);
+
+/** Reads what a pipe holds without blocking; closes it at its end. */
+function drain(libc: Libc, pipe: Pipe): void {
+  for (;;) {
+    const count = Number(libc.read(pipe.fd, chunk, BigInt(chunk.length)));
+    if (count > 0) {
+      pipe.controller.enqueue(chunk.slice(0, count));
+      continue;
+    }
+    if (count < 0 && errnoOf(libc) === EAGAIN) return;
+    // End of file, or an error that will not go away: the stream ends either way.
+    libc.close(pipe.fd);
+    pipe.open = false;
+    pipe.controller.close();
+    return;
+  }
+}
+
+/** The exit status of a child whose pidfd said it has exited. */
+function reap(libc: Libc, pid: number): ChildStatus {
+  const status = new Int32Array(1);
+  if (libc.waitpid(pid, bytes(status), WNOHANG) <= 0) {
+    // Someone else reaped it: its outcome is unknown.
+    return { success: false, code: 255, signal: null };
+  }
+  const raw = status[0]!;
+  const signal = raw & 0x7f;
+  if (signal === 0) {
+    const code = (raw >> 8) & 0xff;
+    return { success: code === 0, code, signal: null };
+  }
+  return { success: false, code: 128 + signal, signal: SIGNAL_NAMES[signal] ?? null };
 }
 
 function bytes(array: Int32Array | BigUint64Array): Uint8Array {
@@ -133,6 +238,10 @@ function bytes(array: Int32Array | BigUint64Array): Uint8Array {
 
 function closeAll(libc: Libc, fds: Int32Array): void {
   for (const fd of fds) libc.close(fd);
+}
+
+function errnoOf(libc: Libc): number {
+  return new Deno.UnsafePointerView(libc.__errno_location()!).getInt32();
 }
 
 /** A NULL-terminated array of pointers to the given C strings. */
@@ -146,7 +255,7 @@ function pointers(strings: readonly Uint8Array[]): BigUint64Array {
 
 /**
  * The environment as `envp`, rebuilt when it changes (a task may call `Deno.env.set`);
- * the strings are kept referenced alongside the array of pointers to them.
+ * the strings stay referenced alongside the array of pointers to them.
  */
 let environ: { key: string; strings: Uint8Array[]; array: BigUint64Array } | undefined;
 function currentEnviron(): Deno.PointerValue {
@@ -157,31 +266,6 @@ function currentEnviron(): Deno.PointerValue {
     environ = { key, strings, array: pointers(strings) };
   }
   return Deno.UnsafePointer.of(environ.array);
-}
-
-/** A pipe's read end as a stream: opened anew through `/proc/self/fd`, then closed. */
-function readEnd(libc: Libc, fd: number): ReadableStream<Uint8Array> {
-  try {
-    return Deno.openSync(`/proc/self/fd/${fd}`, { read: true }).readable;
-  } finally {
-    libc.close(fd);
-  }
-}
-
-async function waitFor(libc: Libc, pid: number) {
-  const status = new Int32Array(1);
-  // Deno's signal handlers restart interrupted calls, so -1 means the child was not ours
-  // to wait for any more (someone else reaped it): its outcome is unknown.
-  if (await libc.waitpid(pid, bytes(status), 0) === -1) {
-    return { success: false, code: 255, signal: null };
-  }
-  const raw = status[0]!;
-  const signal = raw & 0x7f;
-  if (signal === 0) {
-    const code = (raw >> 8) & 0xff;
-    return { success: code === 0, code, signal: null };
-  }
-  return { success: false, code: 128 + signal, signal: SIGNAL_NAMES[signal] ?? null };
 }
 
 /** Linux signal numbers on x86_64 and aarch64. */
