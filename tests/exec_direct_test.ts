@@ -89,6 +89,18 @@ async function alive(pid: number): Promise<boolean> {
   return true;
 }
 
+Deno.test("exec runs more plain commands at once than the posix_spawn path takes", async () => {
+  const executor = createExecExecutor();
+  const results = await Promise.all(
+    Array.from({ length: 300 }, (_, i) =>
+      executor.run(
+        { name: `t${i}`, type: "exec", arguments: `ls -d /tmp`, dependencies: [] },
+        context([]),
+      )),
+  );
+  assert.ok(results.every((result) => result.ok));
+});
+
 // Both direct paths: glibc's posix_spawnp over FFI (tests run with -A) and Deno.Command.
 for (const posixSpawn of [true, false]) {
   const via = posixSpawn ? "posix_spawnp" : "Deno.Command";
@@ -135,6 +147,14 @@ for (const posixSpawn of [true, false]) {
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
+  });
+
+  Deno.test(`exec passes on large output whole and in order (${via})`, async () => {
+    const { result, lines } = await exec("seq 1 100000", { posixSpawn });
+    assert.equal(result.ok, true);
+    assert.equal(lines.length, 100_000);
+    assert.deepEqual(lines[99_999], ["stdout", "100000"]);
+    assert.ok(lines.every(([stream, text], i) => stream === "stdout" && text === `${i + 1}`));
   });
 
   Deno.test(`exec stops a plain command's whole process group (${via})`, async () => {
