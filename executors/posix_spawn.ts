@@ -65,6 +65,8 @@ const SYMBOLS = {
   // The one blocking call, on a thread of Deno's blocking pool: the event loop goes on.
   poll: { parameters: ["buffer", "u64", "i32"], result: "i32", nonblocking: true },
   __errno_location: { parameters: [], result: "pointer" },
+  // The address of libc's `char **environ`, which `Deno.env.set` keeps current.
+  environ: { type: "pointer" },
 } as const;
 
 type Libc = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
@@ -126,7 +128,7 @@ function spawnerOver(libc: Libc): PosixSpawner {
       actions,
       attr,
       bytes(pointers(args)),
-      currentEnviron(),
+      currentEnviron(libc),
     );
     libc.posix_spawn_file_actions_destroy(actions);
     libc.close(out[1]!);
@@ -253,19 +255,9 @@ function pointers(strings: readonly Uint8Array[]): BigUint64Array {
   return array;
 }
 
-/**
- * The environment as `envp`, rebuilt when it changes (a task may call `Deno.env.set`);
- * the strings stay referenced alongside the array of pointers to them.
- */
-let environ: { key: string; strings: Uint8Array[]; array: BigUint64Array } | undefined;
-function currentEnviron(): Deno.PointerValue {
-  const entries = Object.entries(Deno.env.toObject());
-  const key = entries.join("\0");
-  if (environ?.key !== key) {
-    const strings = entries.map(([name, value]) => cString(`${name}=${value}`));
-    environ = { key, strings, array: pointers(strings) };
-  }
-  return Deno.UnsafePointer.of(environ.array);
+/** libc's `environ` as it is now: `setenv` may have moved it since the last spawn. */
+function currentEnviron(libc: Libc): Deno.PointerValue {
+  return Deno.UnsafePointer.create(new Deno.UnsafePointerView(libc.environ!).getBigUint64(0));
 }
 
 /** Linux signal numbers on x86_64 and aarch64. */

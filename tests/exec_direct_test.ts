@@ -149,6 +149,17 @@ for (const posixSpawn of [true, false]) {
     }
   });
 
+  Deno.test(`exec gives a plain command the environment as it is now (${via})`, async () => {
+    Deno.env.set("DAGRUN_ENV_PROBE", `${via} ${Math.random()}`);
+    try {
+      const { result, lines } = await exec("printenv DAGRUN_ENV_PROBE", { posixSpawn });
+      assert.equal(result.ok, true);
+      assert.deepEqual(lines, [["stdout", Deno.env.get("DAGRUN_ENV_PROBE")]]);
+    } finally {
+      Deno.env.delete("DAGRUN_ENV_PROBE");
+    }
+  });
+
   Deno.test(`exec passes on large output whole and in order (${via})`, async () => {
     const { result, lines } = await exec("seq 1 100000", { posixSpawn });
     assert.equal(result.ok, true);
