@@ -58,7 +58,7 @@ async function runCommand(
   fast: FastSpawn,
 ): Promise<TaskResult> {
   if (context.signal.aborted) return { ok: false, error: "interrupted" };
-  const spawned = spawnCommand(task.arguments as string, context, shell, fast);
+  const spawned = await spawnCommand(task.arguments as string, context, shell, fast);
   if ("error" in spawned) return spawned.error;
   const child = spawned.child;
   const group = -child.pid;
@@ -68,6 +68,8 @@ async function runCommand(
     killTimer = setTimeout(() => signalGroup(group, "SIGKILL"), graceMs);
   };
   context.signal.addEventListener("abort", stop, { once: true });
+  // The spawn may have awaited: a stop asked for meanwhile is not lost.
+  if (context.signal.aborted) stop();
   const drained = Promise.all([
     forEachLine(child.stdout, (line) => context.output("stdout", line)),
     forEachLine(child.stderr, (line) => context.output("stderr", line)),
@@ -90,15 +92,15 @@ async function runCommand(
  * Starts a command in its own process group with piped output: directly when it is only
  * plain words (like make, saving a shell per task), through `sh -c` otherwise.
  */
-function spawnCommand(
+async function spawnCommand(
   command: string,
   context: ExecutorContext,
   shell: string,
   fast: FastSpawn,
-): { child: SpawnedChild } | { error: TaskResult } {
+): Promise<{ child: SpawnedChild } | { error: TaskResult }> {
   const words = plainWords(command);
   if (words) {
-    const direct = spawnDirect(words, context, fast);
+    const direct = await spawnDirect(words, context, fast);
     if (direct) return direct;
     // Anything else (a script without `#!`, no permission): the shell knows what to do
     // and how to word it.
@@ -112,11 +114,11 @@ function spawnCommand(
 }
 
 /** Execs plain words without a shell; `undefined` when the shell should try instead. */
-function spawnDirect(
+async function spawnDirect(
   words: string[],
   context: ExecutorContext,
   fast: FastSpawn,
-): { child: SpawnedChild } | { error: TaskResult } | undefined {
+): Promise<{ child: SpawnedChild } | { error: TaskResult } | undefined> {
   const notFound = () => {
     context.output("stderr", `${words[0]}: command not found`);
     return { error: { ok: false, exitCode: 127, error: `command not found: ${words[0]}` } };
@@ -125,7 +127,8 @@ function spawnDirect(
   // slow way.
   const spawner = context.env ? undefined : fast.acquire();
   if (spawner) {
-    const child = spawner(words, context.cwd);
+    // Alone, spawn on this thread: in a chain of tasks every thread hop is latency.
+    const child = await spawner(words, context.cwd, fast.othersRunning);
     if (typeof child !== "number") {
       child.status.finally(() => fast.release());
       return { child };
@@ -163,6 +166,11 @@ class FastSpawn {
 
   release(): void {
     this.#running--;
+  }
+
+  /** Whether other children of this path are running besides the one being started. */
+  get othersRunning(): boolean {
+    return this.#running > 1;
   }
 }
 

@@ -38,13 +38,28 @@ export interface ChildStatus {
   readonly signal: Deno.Signal | null;
 }
 
-/** Spawns argv in `cwd` in a new session, or returns the `errno` of a failure. */
-export type PosixSpawner = (argv: readonly string[], cwd: string) => SpawnedChild | number;
+/**
+ * Spawns argv in `cwd` in a new session, resolving with the child or the `errno` of a
+ * failure. `posix_spawnp` returns once the child has exec'd; `inBackground` waits for
+ * that on a thread of Deno's blocking pool, so that several spawns overlap, at the price of
+ * a thread hop (worth it only when other tasks are running).
+ */
+export type PosixSpawner = (
+  argv: readonly string[],
+  cwd: string,
+  inBackground: boolean,
+) => Promise<SpawnedChild | number>;
 
 const SYMBOLS = {
   posix_spawnp: {
-    parameters: ["buffer", "buffer", "buffer", "buffer", "buffer", "pointer"],
+    parameters: ["buffer", "buffer", "buffer", "buffer", "buffer", "buffer"],
     result: "i32",
+  },
+  posix_spawnp_in_background: {
+    name: "posix_spawnp",
+    parameters: ["buffer", "buffer", "buffer", "buffer", "buffer", "buffer"],
+    result: "i32",
+    nonblocking: true,
   },
   posix_spawnattr_init: { parameters: ["buffer"], result: "i32" },
   posix_spawnattr_setflags: { parameters: ["buffer", "i16"], result: "i32" },
@@ -105,7 +120,7 @@ function spawnerOver(libc: Libc): PosixSpawner {
   libc.posix_spawnattr_setflags(attr, POSIX_SPAWN_SETSID);
   const devNull = cString("/dev/null");
 
-  return (argv, cwd) => {
+  return async (argv, cwd, inBackground) => {
     const out = new Int32Array(2), err = new Int32Array(2);
     if (libc.pipe2(bytes(out), O_CLOEXEC) !== 0) return errnoOf(libc);
     if (libc.pipe2(bytes(err), O_CLOEXEC) !== 0) {
@@ -120,16 +135,14 @@ function spawnerOver(libc: Libc): PosixSpawner {
     libc.posix_spawn_file_actions_addopen(actions, 0, devNull, O_RDONLY, 0);
     libc.posix_spawn_file_actions_adddup2(actions, out[1]!, 1);
     libc.posix_spawn_file_actions_adddup2(actions, err[1]!, 2);
+    // Every buffer stays referenced here until the call has returned.
     const args = argv.map(cString);
+    const argvArray = bytes(pointers(args));
+    const envp = bytes(environSnapshot(libc));
     const pid = new Int32Array(1);
-    const failure = libc.posix_spawnp(
-      bytes(pid),
-      args[0]!,
-      actions,
-      attr,
-      bytes(pointers(args)),
-      currentEnviron(libc),
-    );
+    const failure = inBackground
+      ? await libc.posix_spawnp_in_background(bytes(pid), args[0]!, actions, attr, argvArray, envp)
+      : libc.posix_spawnp(bytes(pid), args[0]!, actions, attr, argvArray, envp);
     libc.posix_spawn_file_actions_destroy(actions);
     libc.close(out[1]!);
     libc.close(err[1]!);
@@ -255,9 +268,20 @@ function pointers(strings: readonly Uint8Array[]): BigUint64Array {
   return array;
 }
 
-/** libc's `environ` as it is now: `setenv` may have moved it since the last spawn. */
-function currentEnviron(libc: Libc): Deno.PointerValue {
-  return Deno.UnsafePointer.create(new Deno.UnsafePointerView(libc.environ!).getBigUint64(0));
+/**
+ * A copy of libc's `environ` array as it is now (`Deno.env.set` may have moved it since the
+ * last spawn, and may move it again while a spawn runs on another thread; glibc never frees
+ * the strings themselves).
+ */
+function environSnapshot(libc: Libc): BigUint64Array {
+  const array = new Deno.UnsafePointerView(libc.environ!).getPointer(0);
+  if (!array) return new BigUint64Array(1);
+  const view = new Deno.UnsafePointerView(array);
+  let count = 0;
+  while (view.getBigUint64(count * 8) !== 0n) count++;
+  const copy = new BigUint64Array(count + 1);
+  view.copyInto(new Uint8Array(copy.buffer, 0, count * 8));
+  return copy;
 }
 
 /** Linux signal numbers on x86_64 and aarch64. */
