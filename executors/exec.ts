@@ -78,7 +78,8 @@ async function runCommand(
   context.signal.removeEventListener("abort", stop);
   // The shell is gone; whatever it left behind in its group must not outlive the task
   // (and would hold the pipes open).
-  signalGroup(group, "SIGKILL");
+  if (child.killLeftovers) child.killLeftovers();
+  else signalGroup(group, "SIGKILL");
   clearTimeout(killTimer);
   await drained;
   if (status.success) return { ok: true, exitCode: 0 };

@@ -160,6 +160,23 @@ for (const posixSpawn of [true, false]) {
     }
   });
 
+  Deno.test(`exec kills what a plain command left in its group (${via})`, async () => {
+    const dir = await Deno.makeTempDir();
+    try {
+      await Deno.writeTextFile(
+        `${dir}/leaver.sh`,
+        "#!/bin/sh\nsleep 30 >/dev/null 2>&1 &\necho $! > leftover.pid\n",
+      );
+      await Deno.chmod(`${dir}/leaver.sh`, 0o755);
+      const { result } = await exec("./leaver.sh", { cwd: dir, posixSpawn });
+      assert.equal(result.ok, true);
+      const leftover = Number(await Deno.readTextFile(`${dir}/leftover.pid`));
+      assert.equal(await alive(leftover), false);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+
   Deno.test(`exec passes on large output whole and in order (${via})`, async () => {
     const { result, lines } = await exec("seq 1 100000", { posixSpawn });
     assert.equal(result.ok, true);
