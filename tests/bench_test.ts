@@ -74,5 +74,6 @@ Deno.test("bench runs the quick hop workload against the peers", async () => {
   assert.equal(result!.name, "hop");
   assert.equal(result!.metrics[0]!.label, "dagrun -j 8");
   assert.equal(result!.metrics[0]!.unit, "ms/hop");
-  assert.match(formatWorkload(result!), /^\| dagrun -j 8 \| [\d.]+ \| ms\/hop \|/m);
+  // A one-run quick figure may even come out negative on a loaded machine: only the shape counts.
+  assert.match(formatWorkload(result!), /^\| dagrun -j 8 \| -?[\d.]+ \| ms\/hop \|/m);
 });
