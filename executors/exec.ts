@@ -121,6 +121,8 @@ async function spawnDirect(
   fast: FastSpawn,
 ): Promise<{ child: SpawnedChild } | { error: TaskResult } | undefined> {
   const notFound = () => {
+    // ENOENT may be the working directory's: leave that to the shell path to report.
+    if (!isDirectory(context.cwd)) return undefined;
     context.output("stderr", `${words[0]}: command not found`);
     return { error: { ok: false, exitCode: 127, error: `command not found: ${words[0]}` } };
   };
@@ -145,6 +147,14 @@ async function spawnDirect(
 }
 
 const ENOENT = 2;
+
+function isDirectory(path: string): boolean {
+  try {
+    return Deno.statSync(path).isDirectory;
+  } catch {
+    return false;
+  }
+}
 
 /**
  * The posix_spawn path, loaded on first use (it costs a `dlopen`), with a bound on the

@@ -177,6 +177,12 @@ for (const posixSpawn of [true, false]) {
     }
   });
 
+  Deno.test(`exec does not call a missing directory a missing command (${via})`, async () => {
+    const { result } = await exec("ls -d .", { cwd: "/no/such/dagrun/dir", posixSpawn });
+    assert.equal(result.ok, false);
+    assert.doesNotMatch(result.error ?? "", /command not found/);
+  });
+
   Deno.test(`exec passes on large output whole and in order (${via})`, async () => {
     const { result, lines } = await exec("seq 1 100000", { posixSpawn });
     assert.equal(result.ok, true);
