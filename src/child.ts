@@ -10,6 +10,22 @@ import { forEachLineBlock } from "./lines.ts";
 import { addProcessGroup, removeProcessGroup, signalGroup } from "./process_groups.ts";
 import type { ExecutorContext, TaskResult } from "./types.ts";
 
+/** What supervision needs of a child process; `Deno.ChildProcess` has this shape. */
+export interface SupervisedChild {
+  /** The child's process id, also its process group id. */
+  readonly pid: number;
+  /** Its standard output. */
+  readonly stdout: ReadableStream<Uint8Array>;
+  /** Its standard error. */
+  readonly stderr: ReadableStream<Uint8Array>;
+  /** Resolves when it has ended. */
+  readonly status: Promise<
+    { readonly success: boolean; readonly code: number; readonly signal: Deno.Signal | null }
+  >;
+  /** SIGKILLs what is left of its process group, when the spawner has a cheaper way. */
+  readonly killLeftovers?: () => void;
+}
+
 /**
  * Waits for a child spawned with `detached: true` and piped stdout and stderr, and turns its
  * end into a task result.
@@ -37,7 +53,7 @@ import type { ExecutorContext, TaskResult } from "./types.ts";
  * ```
  */
 export async function superviseChild(
-  child: Deno.ChildProcess,
+  child: SupervisedChild,
   context: ExecutorContext,
   graceMs: number,
 ): Promise<TaskResult> {
@@ -49,6 +65,8 @@ export async function superviseChild(
     killTimer = setTimeout(() => signalGroup(group, "SIGKILL"), graceMs);
   };
   context.signal.addEventListener("abort", stop, { once: true });
+  // The spawn may have awaited: a stop asked for meanwhile is not lost.
+  if (context.signal.aborted) stop();
   const drained = Promise.all([
     forEachLineBlock(child.stdout, (lines) => context.output("stdout", lines)),
     forEachLineBlock(child.stderr, (lines) => context.output("stderr", lines)),
@@ -57,7 +75,8 @@ export async function superviseChild(
   context.signal.removeEventListener("abort", stop);
   // The leader is gone; whatever it left behind in its group must not outlive the task
   // (and would hold the pipes open).
-  signalGroup(group, "SIGKILL");
+  if (child.killLeftovers) child.killLeftovers();
+  else signalGroup(group, "SIGKILL");
   removeProcessGroup(child.pid);
   clearTimeout(killTimer);
   await drained;

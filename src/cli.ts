@@ -8,6 +8,7 @@
 import { Command, CommanderError, Option } from "./deps.ts";
 import { checkTaskFile } from "./check.ts";
 import { ExitCode, TaskFileError, UsageError } from "./errors.ts";
+import { historyLocation } from "./history.ts";
 import { loadTaskFile, type TaskFile } from "./load.ts";
 import { createSink, type TextSink } from "./output.ts";
 import { createNdjsonFormatter } from "./format/ndjson.ts";
@@ -53,6 +54,7 @@ interface RunFlags {
   grace?: number;
   failFast?: boolean;
   executor?: string[];
+  history?: boolean;
 }
 
 interface RunOnlyFlags extends ViewFlags {
@@ -136,6 +138,7 @@ function buildProgram(
         parseRetries,
       )
       .option("--no-color", "never colour the output")
+      .option("--no-history", "neither read nor record task durations (.dagrun_history.json)")
       .option(
         "--executor <module>",
         "load executor plugins from MODULE, a path or URL (repeatable)",
@@ -279,6 +282,9 @@ async function runCommand(
     const concurrency = flags.concurrency ?? taskFile.concurrency;
     await dryRun(taskFile, {
       ...(concurrency === undefined ? {} : { concurrency }),
+      ...(flags.history !== false && taskFile.file !== "<stdin>"
+        ? { history: historyLocation(taskFile.file) }
+        : {}),
       ...(flags.fromReport === undefined ? {} : { fromReport: flags.fromReport }),
     }, sink);
     return ExitCode.Ok;
@@ -329,6 +335,9 @@ async function runCommand(
       ...(identity ? { identity } : {}),
       ...(resumed ? { resumed } : {}),
       ...(flags.failFast ? { failFast: true } : {}),
+      ...(flags.history !== false && file !== "-" && taskFile.file !== "<stdin>"
+        ? { history: historyLocation(taskFile.file) }
+        : {}),
     });
     await view.finish();
     if (interruptedBy) return 128 + SIGNAL_NUMBERS[interruptedBy];

@@ -9,6 +9,8 @@ import { parseTaskFile, type TaskFile } from "./load.ts";
 import { registerTaskFileExecutors } from "./plugins.ts";
 import { ExecutorRegistry } from "./registry.ts";
 import { type RunIdentity, schedule } from "./scheduler.ts";
+import { criticalPathPriority } from "./critical_path.ts";
+import { type HistoryLocation, readHistory, recordHistory } from "./history.ts";
 import type { Executor, RunEvent, RunReport, TaskSpec } from "./types.ts";
 import { createExecExecutor } from "../executors/exec.ts";
 import { createEvalExecutor } from "../executors/eval.ts";
@@ -138,6 +140,11 @@ export interface RunOptions {
   readonly onEvent?: (event: RunEvent) => void;
   /** Cancel the run at the first failure, stopping running tasks and skipping the rest. */
   readonly failFast?: boolean;
+  /**
+   * Where durations are read from before the run, to weight the critical-path priorities,
+   * and recorded to after it (see `historyLocation()`); none by default.
+   */
+  readonly history?: HistoryLocation;
 }
 
 /**
@@ -169,8 +176,14 @@ export async function run(
   checkTaskFile(taskFile, registry);
   const executors = prepareExecutors(taskFile.tasks, registry);
   const concurrency = options.concurrency ?? taskFile.concurrency;
+  const durations = options.history ? await readHistory(options.history) : undefined;
+  // When more tasks are ready than may run, the one with the longest path ahead goes first.
+  const priority = concurrency === undefined
+    ? undefined
+    : criticalPathPriority(taskFile.tasks, durations);
+  let report: RunReport;
   try {
-    return await schedule(taskFile.tasks, {
+    report = await schedule(taskFile.tasks, {
       executorFor: (type) => registry.get(type)!,
       baseDir: taskFile.baseDir,
       ...(concurrency === undefined ? {} : { concurrency }),
@@ -179,10 +192,13 @@ export async function run(
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.onEvent ? { onEvent: options.onEvent } : {}),
       ...(options.failFast ? { failFast: true } : {}),
+      ...(priority ? { priority } : {}),
     });
   } finally {
     await Promise.all(executors.map((executor) => executor.dispose?.()));
   }
+  if (options.history) await recordHistory(options.history, report);
+  return report;
 }
 
 /** The registry with the task file's own plugins: a copy, when it declares any. */

@@ -24,6 +24,7 @@ import type {
 } from "./types.ts";
 import { ReadyQueue } from "./ready_queue.ts";
 import { formatSeconds } from "./duration.ts";
+import { NameIndex } from "./name_index.ts";
 
 /**
  * Options of {@linkcode schedule}.
@@ -134,6 +135,9 @@ class Run {
   readonly #emit: ((event: RunEvent) => void) | undefined;
   readonly #limit: number;
   readonly #baseDir: string;
+  /** The working directory at the start, for tasks that set none (read once: it is a syscall). */
+  readonly #cwd: string;
+  #sharedContext: ExecutorContext | undefined;
 
   /** Dependents of task i are #dependents[#dependentStart[i] .. #dependentStart[i+1]). */
   readonly #dependentStart: Int32Array;
@@ -166,7 +170,8 @@ class Run {
     this.#options = options;
     this.#emit = options.onEvent;
     this.#limit = options.concurrency ?? Infinity;
-    this.#baseDir = options.baseDir ?? Deno.cwd();
+    this.#cwd = Deno.cwd();
+    this.#baseDir = options.baseDir ?? this.#cwd;
     const count = tasks.length;
     this.#unfinishedDependencies = new Int32Array(count);
     this.#state = new Uint8Array(count);
@@ -205,25 +210,30 @@ class Run {
   /** Builds the dependents lists in compressed form and the dependency counters. */
   #indexDependents(): [Int32Array, Int32Array] {
     const tasks = this.#tasks;
-    const indexByName = new Map<string, number>();
-    for (let i = 0; i < tasks.length; i++) indexByName.set(tasks[i]!.name, i);
-    const start = new Int32Array(tasks.length + 1);
+    const count = tasks.length;
+    const names: string[] = new Array(count);
+    for (let i = 0; i < count; i++) names[i] = tasks[i]!.name;
+    const indexByName = new NameIndex(names);
+    // Each name is looked up once; the edges are then walked as integers.
     let edges = 0;
-    for (const task of tasks) {
-      for (const dependency of task.dependencies) {
-        start[indexByName.get(dependency)! + 1]!++;
-        edges++;
-      }
-    }
-    for (let i = 0; i < tasks.length; i++) start[i + 1]! += start[i]!;
-    const fill = start.slice(0, tasks.length);
-    const dependents = new Int32Array(edges);
-    for (let i = 0; i < tasks.length; i++) {
+    for (let i = 0; i < count; i++) edges += tasks[i]!.dependencies.length;
+    const dependencyOf = new Int32Array(edges);
+    const start = new Int32Array(count + 1);
+    for (let i = 0, k = 0; i < count; i++) {
       const dependencies = tasks[i]!.dependencies;
       this.#unfinishedDependencies[i] = dependencies.length;
-      for (const dependency of dependencies) {
-        dependents[fill[indexByName.get(dependency)!]!++] = i;
+      for (let d = 0; d < dependencies.length; d++) {
+        const dependency = indexByName.get(dependencies[d]!);
+        dependencyOf[k++] = dependency;
+        start[dependency + 1]!++;
       }
+    }
+    for (let i = 0; i < count; i++) start[i + 1]! += start[i]!;
+    const fill = start.slice(0, count);
+    const dependents = new Int32Array(edges);
+    for (let i = 0, k = 0; i < count; i++) {
+      const end = k + this.#unfinishedDependencies[i]!;
+      for (; k < end; k++) dependents[fill[dependencyOf[k]!]!++] = i;
     }
     return [start, dependents];
   }
@@ -371,17 +381,31 @@ class Run {
 
   #contextFor(task: TaskSpec, signal: AbortSignal): ExecutorContext {
     const emit = this.#emit;
+    const timeoutMs = task.timeoutMs;
+    // Without listeners, a task with no options of its own gets the one shared context:
+    // no allocation per task on the hot path.
+    // Without a time limit, the attempt's signal is the run's own stop signal.
+    if (!emit && timeoutMs === undefined && !task.env && task.cwd === undefined) {
+      return this.#sharedContext ??= {
+        signal: this.#stop.signal,
+        timeoutMs: undefined,
+        env: undefined,
+        cwd: this.#cwd,
+        baseDir: this.#baseDir,
+        output: IGNORE_OUTPUT,
+      };
+    }
     const name = task.name;
     return {
       signal,
       timeoutMs: task.timeoutMs,
       env: task.env,
-      cwd: task.cwd ?? Deno.cwd(),
+      cwd: task.cwd ?? this.#cwd,
       baseDir: this.#baseDir,
       output: emit
         ? (stream: OutputStream, text: string) =>
           emit({ event: "output", task: name, stream, text })
-        : () => {},
+        : IGNORE_OUTPUT,
     };
   }
 
@@ -487,24 +511,15 @@ class Run {
     if (this.#ended !== this.#tasks.length || this.#running > 0 || this.#finished) return;
     this.#finished = true;
     const counts: StatusCounts = { ok: 0, failed: 0, skipped: 0 };
+    const tasks: TaskReport[] = new Array(this.#tasks.length);
     let allowedCount = 0;
-    const tasks: TaskReport[] = this.#tasks.map((task, i) => {
+    for (let i = 0; i < tasks.length; i++) {
       const status = TERMINAL_NAMES[this.#state[i]!]!;
       counts[status]++;
-      const allowed = status === "failed" && task.allowFailure === true;
+      const allowed = status === "failed" && this.#tasks[i]!.allowFailure === true;
       if (allowed) allowedCount++;
-      const result = this.#results[i];
-      const reason = this.#skipReasons[i];
-      return {
-        name: task.name,
-        type: task.type,
-        status,
-        durationMs: this.#durations[i]!,
-        ...(result ? resultFields(result) : {}),
-        ...(reason === undefined ? {} : { reason }),
-        ...this.#optionFields(i, allowed),
-      };
-    });
+      tasks[i] = this.#taskReport(i, status, allowed);
+    }
     if (allowedCount > 0) counts.allowed = allowedCount;
     const time = now();
     const report: RunReport = {
@@ -517,9 +532,34 @@ class Run {
     this.#emit?.({ event: "run_ended", ...report, time });
     this.#resolve(report);
   }
+
+  /** One task's line of the report, with only the fields that apply. */
+  #taskReport(index: number, status: TerminalStatus, allowed: boolean): TaskReport {
+    const task = this.#tasks[index]!;
+    const report: { -readonly [K in keyof TaskReport]: TaskReport[K] } = {
+      name: task.name,
+      type: task.type,
+      status,
+      durationMs: this.#durations[index]!,
+    };
+    const result = this.#results[index];
+    if (result) {
+      if (result.exitCode !== undefined) report.exitCode = result.exitCode;
+      if (result.signal !== undefined) report.signal = result.signal;
+      if (result.error !== undefined) report.error = result.error;
+    }
+    const reason = this.#skipReasons[index];
+    if (reason !== undefined) report.reason = reason;
+    const attempts = this.#attempts[index]!;
+    if (attempts > 1) report.attempts = attempts;
+    if (allowed) report.allowed = true;
+    if (this.#resumed?.[index]) report.resumed = true;
+    return report;
+  }
 }
 
 type Timer = ReturnType<typeof setTimeout>;
+const IGNORE_OUTPUT = () => {};
 
 const NO_FIELDS: Readonly<{ attempts?: number; allowed?: true; resumed?: true }> = {};
 

@@ -6,6 +6,8 @@
  * @module
  */
 
+import { criticalPathPriority } from "./critical_path.ts";
+import { type HistoryLocation, readHistory } from "./history.ts";
 import { TaskFileError, UsageError } from "./errors.ts";
 import { formatGraph, type GraphFormat } from "./format/graph.ts";
 import { renderHtmlReport } from "./format/html.ts";
@@ -133,15 +135,23 @@ export function selectSubset(
 /** `--dry-run`: prints the simulated order of starts; durations from `--from-report`. */
 export async function dryRun(
   taskFile: TaskFile,
-  options: { concurrency?: number; fromReport?: string },
+  options: { concurrency?: number; fromReport?: string; history?: HistoryLocation },
   sink: TextSink,
 ): Promise<void> {
-  const durations = options.fromReport === undefined
+  // Durations from the report asked for, else from the history a real run would use.
+  const durations = options.fromReport !== undefined
+    ? (await readPreviousRun(options.fromReport)).durations
+    : options.history
+    ? await readHistory(options.history)
+    : undefined;
+  // The same priority a real run computes: only a limit makes start order a choice.
+  const priority = options.concurrency === undefined
     ? undefined
-    : (await readPreviousRun(options.fromReport)).durations;
+    : criticalPathPriority(taskFile.tasks, durations);
   const plan = await planRun(taskFile.tasks, {
     ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
-    ...(durations ? { durations } : {}),
+    ...(durations && durations.size > 0 ? { durations } : {}),
+    ...(priority ? { priority } : {}),
   });
   sink.out(formatPlan(plan, options.concurrency));
 }

@@ -100,3 +100,26 @@ Deno.test("dagrun handles a task that closes its stdout early", async () => {
   assert.match(decoder.decode(output.stdout), /closer +exec +ok/);
   assert.equal(decoder.decode(output.stderr), "[closer] after\n");
 });
+
+Deno.test("a plain command spawned directly streams 300 MB in bounded memory", async () => {
+  // No shell syntax: this takes the posix_spawn path, which must not read ahead of its reader.
+  const file = await taskFile([
+    { name: "zeros", arguments: "head -c 300000000 /dev/zero" },
+    { ...PROBE, dependencies: ["zeros"] },
+  ]);
+  const result = await runCounting(file);
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.byteCounts[0], 300_000_000);
+  assert.ok(result.peakKb < MAX_RSS_KB, `peak RSS ${result.peakKb} kB`);
+});
+
+Deno.test("an endless plain producer is stopped by its timeout in bounded memory", async () => {
+  const file = await taskFile([
+    { name: "endless", arguments: "yes", timeout: "1s" },
+    { ...PROBE },
+  ]);
+  const result = await runCounting(file);
+  assert.equal(result.code, 1, result.stderr);
+  assert.ok(result.byteCounts["y".charCodeAt(0)]! > 0);
+  assert.ok(result.peakKb < MAX_RSS_KB, `peak RSS ${result.peakKb} kB`);
+});

@@ -70,7 +70,13 @@ export function spawnCli(args: readonly string[]): LiveCli {
 
 /** Writes a task file of exec/eval tasks into a temporary directory. */
 export function taskFile(
-  tasks: { name: string; type?: string; arguments: string; dependencies?: string[] }[],
+  tasks: {
+    name: string;
+    type?: string;
+    arguments: string;
+    dependencies?: string[];
+    timeout?: string;
+  }[],
 ): Promise<string> {
   return writeTaskFile({
     tasks: tasks.map((task) => ({ type: "exec", dependencies: [], ...task })),

@@ -1,0 +1,93 @@
+/**
+ * Deciding whether a command can run without a shell, as make does: a command made only of
+ * plain words means the same to `sh -c` as to a direct exec of its words, and spawning it
+ * directly saves starting a shell per task.
+ *
+ * @module
+ */
+
+// Conservative on purpose: every character that means anything to sh (quotes, escapes,
+// `$`, backquotes, globs, redirections, pipes, `;`, `&`, parentheses, braces, `~`, `#`,
+// `!`, newlines, ...) sends the command to the shell. `=` is fine in arguments but not in
+// the first word, where it would be an assignment.
+const PLAIN_WORD = /^[A-Za-z0-9_@%+,./:-][A-Za-z0-9_@%+,./:=-]*$/;
+
+/**
+ * Shell builtins and reserved words: as a first word they mean the shell's own version
+ * (`echo -e`, `cd`, `exit`, `kill %1`, `test`), which an exec could not reproduce.
+ */
+const SHELL_WORDS = new Set([
+  ".",
+  ":",
+  "[",
+  "alias",
+  "bg",
+  "break",
+  "case",
+  "cd",
+  "command",
+  "continue",
+  "do",
+  "done",
+  "echo",
+  "elif",
+  "else",
+  "esac",
+  "eval",
+  "exec",
+  "exit",
+  "export",
+  "false",
+  "fc",
+  "fg",
+  "fi",
+  "for",
+  "function",
+  "getopts",
+  "hash",
+  "if",
+  "jobs",
+  "kill",
+  "local",
+  "printf",
+  "pwd",
+  "read",
+  "readonly",
+  "return",
+  "select",
+  "set",
+  "shift",
+  "test",
+  "then",
+  "time",
+  "times",
+  "trap",
+  "true",
+  "type",
+  "ulimit",
+  "umask",
+  "unalias",
+  "unset",
+  "until",
+  "wait",
+  "while",
+]);
+
+/**
+ * The words of a command when it has no shell syntax at all, so it can be exec'd directly
+ * with the same meaning; `undefined` when it needs a shell.
+ *
+ * @example
+ * ```ts
+ * import { plainWords } from "./exec_argv.ts";
+ * plainWords("gcc -O2 -c main.c"); // ["gcc", "-O2", "-c", "main.c"]
+ * plainWords("echo $HOME"); // undefined
+ * ```
+ */
+export function plainWords(command: string): string[] | undefined {
+  const words = command.split(/[ \t]+/).filter((word) => word !== "");
+  if (words.length === 0 || SHELL_WORDS.has(words[0]!)) return undefined;
+  for (const word of words) if (!PLAIN_WORD.test(word)) return undefined;
+  if (words[0]!.includes("=")) return undefined;
+  return words;
+}

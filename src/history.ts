@@ -1,0 +1,151 @@
+/**
+ * The duration history, like ninja's `.ninja_log`: a small JSON file next to the task file,
+ * `.dagrun_history.json`, holding per task file (by base name) and per task the duration
+ * of its recent runs, which weights the critical-path priorities of the next run.
+ *
+ * ```json
+ * { "version": 1, "files": { "tasks.json": { "build": 1520.4, "test": 310.2 } } }
+ * ```
+ *
+ * It is a cache, never a source of truth: a missing, unreadable or corrupt file (or entry)
+ * is ignored and rewritten, and it is replaced atomically (write, then rename) so that an
+ * interrupted or concurrent run cannot leave half a file behind.
+ *
+ * @module
+ */
+
+import type { RunReport } from "./types.ts";
+
+/**
+ * The history file's name, in the task file's directory.
+ *
+ * @example
+ * ```ts
+ * import { HISTORY_FILE_NAME } from "@dagrun/dagrun";
+ * console.log(HISTORY_FILE_NAME); // ".dagrun_history.json"
+ * ```
+ */
+export const HISTORY_FILE_NAME = ".dagrun_history.json";
+
+const VERSION = 1;
+/** Weight of the newest duration against the recorded one, so one noisy run moves it half-way. */
+const NEWEST_WEIGHT = 0.5;
+/** Task files remembered per directory; beyond it the file is not allowed to grow. */
+const MAX_FILES = 64;
+
+/**
+ * Where a task file's history lives.
+ *
+ * @example
+ * ```ts
+ * import type { HistoryLocation } from "@dagrun/dagrun";
+ * const location: HistoryLocation = { path: "ci/.dagrun_history.json", key: "tasks.json" };
+ * ```
+ */
+export interface HistoryLocation {
+  /** The history file's path. */
+  readonly path: string;
+  /** The key of the task file inside it: its base name. */
+  readonly key: string;
+}
+
+/**
+ * The history location of a task file: `.dagrun_history.json` in the same directory.
+ *
+ * @example
+ * ```ts
+ * import { historyLocation } from "@dagrun/dagrun";
+ * historyLocation("ci/tasks.json"); // { path: "ci/.dagrun_history.json", key: "tasks.json" }
+ * ```
+ */
+export function historyLocation(taskFile: string): HistoryLocation {
+  const slash = taskFile.lastIndexOf("/");
+  const dir = slash === -1 ? "." : taskFile.slice(0, slash) || "/";
+  return { path: `${dir}/${HISTORY_FILE_NAME}`, key: taskFile.slice(slash + 1) };
+}
+
+type Files = Record<string, Record<string, number>>;
+
+/** Reads the whole file as `{ key: { task: ms } }`, keeping only well-formed entries. */
+async function readFiles(path: string): Promise<Files> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(await Deno.readTextFile(path));
+  } catch {
+    return {}; // missing or corrupt: start afresh
+  }
+  const files: Files = {};
+  if (!isObject(parsed) || parsed.version !== VERSION || !isObject(parsed.files)) return files;
+  for (const [key, tasks] of Object.entries(parsed.files)) {
+    if (!isObject(tasks)) continue;
+    const durations: Record<string, number> = {};
+    for (const [name, ms] of Object.entries(tasks)) {
+      if (typeof ms === "number" && Number.isFinite(ms) && ms >= 0) durations[name] = ms;
+    }
+    files[key] = durations;
+  }
+  return files;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/**
+ * The recorded durations in milliseconds of a task file's tasks; empty when there is no
+ * usable history.
+ *
+ * @example
+ * ```ts
+ * import { historyLocation, readHistory } from "@dagrun/dagrun";
+ * const durations = await readHistory(historyLocation("tasks.json"));
+ * durations.get("build"); // milliseconds, when "build" ran before
+ * ```
+ */
+export async function readHistory(location: HistoryLocation): Promise<Map<string, number>> {
+  const files = await readFiles(location.path);
+  return new Map(Object.entries(files[location.key] ?? {}));
+}
+
+/**
+ * Records the durations of the tasks that ran (ended `ok` or `failed`) in a report, blended
+ * with the recorded ones; tasks no longer in the file are dropped. Failures to write are
+ * ignored: a history is never worth failing a run for.
+ *
+ * @example
+ * ```ts
+ * import { historyLocation, recordHistory, run } from "@dagrun/dagrun";
+ * const report = await run([{ name: "build", type: "exec", arguments: "true" }]);
+ * await recordHistory(historyLocation("/tmp/tasks.json"), report);
+ * ```
+ */
+export async function recordHistory(location: HistoryLocation, report: RunReport): Promise<void> {
+  const temporary = `${location.path}.${Deno.pid}.tmp`;
+  try {
+    const files = await readFiles(location.path);
+    const previous = files[location.key] ?? {};
+    const next: Record<string, number> = {};
+    for (const task of report.tasks) {
+      const recorded = previous[task.name];
+      // An interrupted task's duration says nothing about how long it takes.
+      const ran = task.status === "ok" || (task.status === "failed" && !report.cancelled);
+      if (ran) {
+        const ms = recorded === undefined
+          ? task.durationMs
+          : recorded + NEWEST_WEIGHT * (task.durationMs - recorded);
+        next[task.name] = Math.round(ms * 10) / 10;
+      } else if (recorded !== undefined) {
+        next[task.name] = recorded;
+      }
+    }
+    delete files[location.key];
+    const keys = Object.keys(files);
+    for (const key of keys.slice(0, Math.max(0, keys.length - MAX_FILES + 1))) delete files[key];
+    files[location.key] = next;
+    await Deno.writeTextFile(temporary, JSON.stringify({ version: VERSION, files }) + "\n");
+    await Deno.rename(temporary, location.path);
+  } catch {
+    // A read-only directory, a full disk: run without a history next time.
+    await Deno.remove(temporary).catch(() => {});
+  }
+}

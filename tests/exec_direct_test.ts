@@ -1,0 +1,222 @@
+import assert from "node:assert/strict";
+import { plainWords } from "../executors/exec_argv.ts";
+import { createExecExecutor } from "../executors/exec.ts";
+import type { ExecutorContext, OutputStream, TaskResult } from "../src/types.ts";
+
+Deno.test("plainWords() splits commands made of plain words", () => {
+  assert.deepEqual(plainWords("/bin/true"), ["/bin/true"]);
+  assert.deepEqual(plainWords("  gcc\t-O2 -c main.c  "), ["gcc", "-O2", "-c", "main.c"]);
+  assert.deepEqual(plainWords("sleep 0.25"), ["sleep", "0.25"]);
+  assert.deepEqual(plainWords("deno run --allow-read=. x.ts"), [
+    "deno",
+    "run",
+    "--allow-read=.",
+    "x.ts",
+  ]);
+});
+
+Deno.test("plainWords() leaves anything with shell syntax to the shell", () => {
+  const needShell = [
+    "",
+    "   ",
+    "echo hi",
+    "true",
+    "cd src",
+    "exit 3",
+    "FOO=1 env",
+    "ls $HOME",
+    "ls `pwd`",
+    "ls 'a b'",
+    'ls "a"',
+    "ls a\\ b",
+    "ls *.ts",
+    "ls a?",
+    "ls [ab]",
+    "ls > out",
+    "cat < in",
+    "a | b",
+    "a; b",
+    "a && b",
+    "sleep 1 &",
+    "(ls)",
+    "{ ls; }",
+    "ls ~",
+    "ls #comment",
+    "ls !x",
+    "ls\nls",
+    "ls\r",
+    "ls a{b,c}",
+    "ls ${x}",
+  ];
+  for (const command of needShell) {
+    assert.equal(plainWords(command), undefined, JSON.stringify(command));
+  }
+});
+
+function context(lines: [OutputStream, string][], cwd = Deno.cwd()): ExecutorContext {
+  return {
+    signal: new AbortController().signal,
+    timeoutMs: undefined,
+    env: undefined,
+    cwd,
+    baseDir: cwd,
+    output: (stream, text) => lines.push([stream, text]),
+  };
+}
+
+async function exec(command: string, options: { cwd?: string; posixSpawn?: boolean } = {}) {
+  const lines: [OutputStream, string][] = [];
+  const executor = createExecExecutor({ posixSpawn: options.posixSpawn ?? true });
+  const result: TaskResult = await executor.run(
+    { name: "t", type: "exec", arguments: command, dependencies: [] },
+    context(lines, options.cwd),
+  );
+  return { result, lines };
+}
+
+/** Whether a process is still running: not gone and not a zombie awaiting its reaper. */
+async function alive(pid: number): Promise<boolean> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    let stat: string;
+    try {
+      stat = await Deno.readTextFile(`/proc/${pid}/stat`);
+    } catch {
+      return false;
+    }
+    if (/^\d+ \(.*\) Z/.test(stat)) return false;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return true;
+}
+
+Deno.test("exec runs more plain commands at once than the posix_spawn path takes", async () => {
+  const executor = createExecExecutor();
+  const results = await Promise.all(
+    Array.from({ length: 300 }, (_, i) =>
+      executor.run(
+        { name: `t${i}`, type: "exec", arguments: `ls -d /tmp`, dependencies: [] },
+        context([]),
+      )),
+  );
+  assert.ok(results.every((result) => result.ok));
+});
+
+// Both direct paths: glibc's posix_spawnp over FFI (tests run with -A) and Deno.Command.
+for (const posixSpawn of [true, false]) {
+  const via = posixSpawn ? "posix_spawnp" : "Deno.Command";
+
+  Deno.test(`exec runs a plain command directly with its output and exit code (${via})`, async () => {
+    const listed = await exec("ls -d /", { posixSpawn });
+    assert.deepEqual(listed.result, { ok: true, exitCode: 0 });
+    assert.deepEqual(listed.lines, [["stdout", "/"]]);
+    const failed = await exec("ls /no/such/path", { posixSpawn });
+    assert.equal(failed.result.ok, false);
+    assert.equal(failed.result.exitCode, 2);
+    assert.equal(failed.lines[0]![0], "stderr");
+  });
+
+  Deno.test(`exec fails a missing plain command with 127 (${via})`, async () => {
+    const { result, lines } = await exec("no-such-command-dagrun --flag", { posixSpawn });
+    assert.deepEqual(result, {
+      ok: false,
+      exitCode: 127,
+      error: "command not found: no-such-command-dagrun",
+    });
+    assert.deepEqual(lines, [["stderr", "no-such-command-dagrun: command not found"]]);
+    // The shell path says the same in its own words, with the same code.
+    const viaShell = await exec("no-such-command-dagrun 2>&1", { posixSpawn });
+    assert.equal(viaShell.result.exitCode, 127);
+  });
+
+  Deno.test(`exec runs a relative program in the task's directory (${via})`, async () => {
+    const dir = await Deno.makeTempDir();
+    try {
+      await Deno.writeTextFile(`${dir}/hello.sh`, "#!/bin/sh\necho hello from $0 in $PWD\n");
+      await Deno.chmod(`${dir}/hello.sh`, 0o755);
+      const { result, lines } = await exec("./hello.sh", { cwd: dir, posixSpawn });
+      assert.equal(result.ok, true);
+      // Deno.Command resolves the program, so $0 is the full path where sh says ./hello.sh.
+      const name = posixSpawn ? "./hello.sh" : `${dir}/hello.sh`;
+      assert.deepEqual(lines, [["stdout", `hello from ${name} in ${dir}`]]);
+      // A script without `#!` is left to the shell, which runs it as sh would.
+      await Deno.writeTextFile(`${dir}/bare.sh`, "echo bare\n");
+      await Deno.chmod(`${dir}/bare.sh`, 0o755);
+      const bare = await exec("./bare.sh", { cwd: dir, posixSpawn });
+      assert.equal(bare.result.ok, true);
+      assert.deepEqual(bare.lines, [["stdout", "bare"]]);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+
+  Deno.test(`exec gives a plain command the environment as it is now (${via})`, async () => {
+    Deno.env.set("DAGRUN_ENV_PROBE", `${via} ${Math.random()}`);
+    try {
+      const { result, lines } = await exec("printenv DAGRUN_ENV_PROBE", { posixSpawn });
+      assert.equal(result.ok, true);
+      assert.deepEqual(lines, [["stdout", Deno.env.get("DAGRUN_ENV_PROBE")]]);
+    } finally {
+      Deno.env.delete("DAGRUN_ENV_PROBE");
+    }
+  });
+
+  Deno.test(`exec kills what a plain command left in its group (${via})`, async () => {
+    const dir = await Deno.makeTempDir();
+    try {
+      await Deno.writeTextFile(
+        `${dir}/leaver.sh`,
+        "#!/bin/sh\nsleep 30 >/dev/null 2>&1 &\necho $! > leftover.pid\n",
+      );
+      await Deno.chmod(`${dir}/leaver.sh`, 0o755);
+      const { result } = await exec("./leaver.sh", { cwd: dir, posixSpawn });
+      assert.equal(result.ok, true);
+      const leftover = Number(await Deno.readTextFile(`${dir}/leftover.pid`));
+      assert.equal(await alive(leftover), false);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+
+  Deno.test(`exec does not call a missing directory a missing command (${via})`, async () => {
+    const { result } = await exec("ls -d .", { cwd: "/no/such/dagrun/dir", posixSpawn });
+    assert.equal(result.ok, false);
+    assert.doesNotMatch(result.error ?? "", /command not found/);
+  });
+
+  Deno.test(`exec passes on large output whole and in order (${via})`, async () => {
+    const { result, lines: blocks } = await exec("seq 1 100000", { posixSpawn });
+    assert.equal(result.ok, true);
+    // Output comes in blocks of whole lines, one block per read.
+    const lines = blocks.flatMap(([stream, text]) =>
+      text.split("\n").map((line) => [stream, line] as const)
+    );
+    assert.equal(lines.length, 100_000);
+    assert.deepEqual(lines[99_999], ["stdout", "100000"]);
+    assert.ok(lines.every(([stream, text], i) => stream === "stdout" && text === `${i + 1}`));
+  });
+
+  Deno.test(`exec stops a plain command's whole process group (${via})`, async () => {
+    const dir = await Deno.makeTempDir();
+    try {
+      // The script leaves a grandchild behind in its group and says where.
+      await Deno.writeTextFile(
+        `${dir}/spawner.sh`,
+        "#!/bin/sh\nsleep 30 &\necho $! > grandchild.pid\nwait\n",
+      );
+      await Deno.chmod(`${dir}/spawner.sh`, 0o755);
+      const controller = new AbortController();
+      const running = createExecExecutor({ posixSpawn, graceMs: 100 }).run(
+        { name: "t", type: "exec", arguments: "./spawner.sh", dependencies: [] },
+        { ...context([], dir), signal: controller.signal },
+      );
+      setTimeout(() => controller.abort("interrupted"), 200);
+      const result = await running;
+      assert.equal(result.ok, false);
+      assert.equal(result.signal, "SIGTERM");
+      const grandchild = Number(await Deno.readTextFile(`${dir}/grandchild.pid`));
+      assert.equal(await alive(grandchild), false);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+}

@@ -1,0 +1,13 @@
+import assert from "node:assert/strict";
+import { NameIndex } from "../src/name_index.ts";
+
+Deno.test("NameIndex finds every name and returns -1 for unknown ones", () => {
+  const names = Array.from({ length: 5000 }, (_, i) => `task-${i}`);
+  names.push("", "é", "\u{1F600}", "task-1 ");
+  const index = new NameIndex(names);
+  names.forEach((name, i) => assert.equal(index.get(name), i, name));
+  for (const unknown of ["task-5000", "task-", "task-1  ", "x"]) {
+    assert.equal(index.get(unknown), -1, unknown);
+  }
+  assert.equal(new NameIndex([]).get("a"), -1);
+});
