@@ -86,3 +86,26 @@ Deno.test("schedule() resolves at once for an empty graph", async () => {
   assert.equal(result.ok, true);
   assert.equal(result.tasks.length, 0);
 });
+
+Deno.test("schedule() tells running tasks to stop on fail-fast even with no listener", async () => {
+  // Without onEvent the scheduler hands tasks one shared context: its signal must still be
+  // the run's own, or fail-fast would never reach them.
+  const executor = {
+    type: "fake",
+    run: (task: TaskSpec, context: { signal: AbortSignal }) =>
+      new Promise<{ ok: boolean; error?: string }>((resolve) => {
+        if (task.name === "fails") return setTimeout(() => resolve({ ok: false }), 10);
+        const safety = setTimeout(() => resolve({ ok: true }), 5_000);
+        context.signal.addEventListener("abort", () => {
+          clearTimeout(safety);
+          resolve({ ok: false, error: "stopped" });
+        });
+      }),
+  };
+  const report = await schedule(graph({ waits: [], fails: [] }, "fake"), {
+    executorFor: () => executor,
+    failFast: true,
+  });
+  assert.equal(report.tasks[0]!.status, "failed", "the waiting task was stopped");
+  assert.match(report.tasks[0]!.error!, /fail-fast/);
+});
