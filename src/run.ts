@@ -10,12 +10,14 @@ import { ExecutorRegistry } from "./registry.ts";
 import { schedule } from "./scheduler.ts";
 import type { Executor, RunEvent, RunReport, TaskSpec } from "./types.ts";
 import { createExecExecutor } from "../executors/exec.ts";
-import { createEvalExecutor } from "../executors/eval.ts";
+import { createEvalExecutor, type EvalExecutorOptions } from "../executors/eval.ts";
 
 /** Options of {@linkcode createDefaultRegistry}. */
 export interface DefaultRegistryOptions {
   /** Milliseconds between SIGTERM and SIGKILL when an exec task is stopped. */
   readonly graceMs?: number;
+  /** Options of the `eval` executor: isolation, permissions, pool size. */
+  readonly eval?: EvalExecutorOptions;
 }
 
 /**
@@ -30,7 +32,7 @@ export interface DefaultRegistryOptions {
 export function createDefaultRegistry(options: DefaultRegistryOptions = {}): ExecutorRegistry {
   return new ExecutorRegistry()
     .register(createExecExecutor(options.graceMs === undefined ? {} : { graceMs: options.graceMs }))
-    .register(createEvalExecutor());
+    .register(createEvalExecutor(options.eval));
 }
 
 /** A task as a library user may write it: `dependencies` may be left out. */
@@ -88,7 +90,7 @@ export async function run(
 ): Promise<RunReport> {
   const registry = options.registry ?? createDefaultRegistry();
   const taskFile = validate(tasks, registry);
-  const executors = prepareExecutors(taskFile.tasks, registry);
+  const executors = prepareExecutors(taskFile.tasks, registry, options.concurrency ?? Infinity);
   try {
     return await schedule(taskFile.tasks, {
       executorFor: (type) => registry.get(type)!,
@@ -103,7 +105,11 @@ export async function run(
 }
 
 /** Lets each executor in use warm up with its tasks; returns the executors in use. */
-function prepareExecutors(tasks: readonly TaskSpec[], registry: ExecutorRegistry): Executor[] {
+function prepareExecutors(
+  tasks: readonly TaskSpec[],
+  registry: ExecutorRegistry,
+  concurrency: number,
+): Executor[] {
   const byType = new Map<string, TaskSpec[]>();
   for (const task of tasks) {
     let list = byType.get(task.type);
@@ -112,7 +118,7 @@ function prepareExecutors(tasks: readonly TaskSpec[], registry: ExecutorRegistry
   }
   return [...byType].map(([type, list]) => {
     const executor = registry.get(type)!;
-    executor.prepare?.(list);
+    executor.prepare?.(list, { concurrency });
     return executor;
   });
 }

@@ -82,10 +82,19 @@ export interface Executor {
   readonly argumentsSchema?: Record<string, unknown>;
   /** Runs one task. */
   run(task: TaskSpec, context: ExecutorContext): Promise<TaskResult>;
-  /** Called once before a run with the tasks of this type, to warm up (pools, caches). */
-  prepare?(tasks: readonly TaskSpec[]): void;
+  /**
+   * Called once before a run with the tasks of this type, to warm up (pools, caches); `run`
+   * tells how the run is limited.
+   */
+  prepare?(tasks: readonly TaskSpec[], run?: PrepareOptions): void;
   /** Releases what `prepare` or `run` acquired; called once when the run is over. */
   dispose?(): void | Promise<void>;
+}
+
+/** What {@linkcode Executor.prepare} is told about the run. */
+export interface PrepareOptions {
+  /** The most tasks running at once; `Infinity` when unlimited. */
+  readonly concurrency: number;
 }
 
 /** Where a task ended up, as the final report shows it. */

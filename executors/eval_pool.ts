@@ -1,0 +1,183 @@
+/**
+ * The pool of Web Workers behind the `eval` executor.
+ *
+ * Workers start before they are needed, run one task at a time, and are reused (`pooled`) or
+ * replaced after each task (`fresh`). A task that finds no idle worker waits for the first one
+ * free, in arrival order. The pool grows while tasks wait and the busy workers make no
+ * progress (long or asynchronous snippets); a stream of short tasks is served by the workers it
+ * has, which is much cheaper than starting a worker per task (~15–30 ms each). It never holds
+ * more workers than its cap: the run's concurrency limit, or `maxWorkers`.
+ *
+ * @module
+ */
+
+import type { ExecutorContext, TaskResult, TaskSpec } from "../src/types.ts";
+import { EvalWorker, type EvalWorkerOptions } from "./eval_worker_handle.ts";
+
+/** How the pool runs snippets. */
+export interface PoolOptions extends EvalWorkerOptions {
+  /** `pooled`: workers are reused; `fresh`: a brand-new worker per task. */
+  readonly isolation: "pooled" | "fresh";
+  /** The most workers alive at once. */
+  readonly maxWorkers: number;
+  /** The most workers starting at once (each start is CPU-bound). */
+  readonly maxStarting: number;
+}
+
+/** Waiting this long with no worker finishing a task means the busy ones are slow: grow. */
+const GROW_AFTER_MS = 5;
+
+interface Waiter {
+  readonly resolve: (worker: EvalWorker | undefined) => void;
+}
+
+/** Workers, each running one snippet at a time. */
+export class WorkerPool {
+  readonly #options: PoolOptions;
+  readonly #live = new Set<EvalWorker>();
+  readonly #idle: EvalWorker[] = [];
+  readonly #waiting: Waiter[] = [];
+  #cap: number;
+  #starting = 0;
+  #busy = 0;
+  /** Tasks announced by `prepare` that have not asked for a worker yet. */
+  #remaining = 0;
+  #lastProgress = 0;
+  #growTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Set when a worker died before it was ready: the pool cannot work. */
+  #brokenBy: string | undefined;
+  #nextId = 0;
+
+  constructor(options: PoolOptions) {
+    this.#options = options;
+    this.#cap = options.maxWorkers;
+  }
+
+  /** The number of workers alive, starting, idle or busy. */
+  get size(): number {
+    return this.#live.size;
+  }
+
+  /** Takes note of the run's eval tasks and its concurrency limit, and starts workers. */
+  prepare(taskCount: number, concurrency = Infinity): void {
+    this.#remaining = taskCount;
+    this.#cap = Math.max(1, Math.min(this.#options.maxWorkers, concurrency));
+    this.#brokenBy = undefined;
+    const warm = Math.min(taskCount, this.#cap, this.#options.maxStarting);
+    while (this.#live.size < warm) this.#spawn();
+  }
+
+  /** Runs one task on a worker of the pool. */
+  async run(task: TaskSpec, context: ExecutorContext): Promise<TaskResult> {
+    if (this.#remaining > 0) this.#remaining--;
+    if (context.signal.aborted) return { ok: false, error: "interrupted" };
+    if (this.#brokenBy) return { ok: false, error: this.#brokenBy };
+    const worker = this.#idle.pop() ?? await this.#wait(context.signal);
+    if (!worker) return { ok: false, error: this.#brokenBy ?? "interrupted" };
+    this.#busy++;
+    const result = await worker.run(
+      { kind: "run", id: this.#nextId++, name: task.name, code: String(task.arguments) },
+      context,
+    );
+    this.#busy--;
+    this.#lastProgress = performance.now();
+    if (worker.gone) return result;
+    if (this.#options.isolation === "fresh" || worker.retiring) worker.terminate();
+    else this.#offer(worker);
+    return result;
+  }
+
+  /** Terminates every worker; tasks still waiting for one end as interrupted. */
+  dispose(): void {
+    this.#remaining = 0;
+    for (const waiter of this.#waiting.splice(0)) waiter.resolve(undefined);
+    for (const worker of [...this.#live]) worker.terminate();
+    this.#idle.length = 0;
+    if (this.#growTimer !== undefined) clearTimeout(this.#growTimer);
+    this.#growTimer = undefined;
+  }
+
+  #wait(signal: AbortSignal): Promise<EvalWorker | undefined> {
+    return new Promise((resolve) => {
+      const waiter: Waiter = {
+        resolve: (worker) => {
+          signal.removeEventListener("abort", onAbort);
+          resolve(worker);
+        },
+      };
+      const onAbort = () => {
+        const index = this.#waiting.indexOf(waiter);
+        if (index !== -1) this.#waiting.splice(index, 1);
+        waiter.resolve(undefined);
+      };
+      signal.addEventListener("abort", onAbort, { once: true });
+      this.#waiting.push(waiter);
+      this.#topUp();
+    });
+  }
+
+  /** Hands a free worker to the first waiting task, or keeps it idle. */
+  #offer(worker: EvalWorker): void {
+    const waiter = this.#waiting.shift();
+    if (waiter) waiter.resolve(worker);
+    else this.#idle.push(worker);
+  }
+
+  #spawn(): void {
+    this.#starting++;
+    const worker: EvalWorker = new EvalWorker(this.#options, {
+      ready: () => {
+        this.#starting--;
+        this.#lastProgress = performance.now();
+        this.#offer(worker);
+        this.#topUp();
+      },
+      gone: (startError) => this.#discard(worker, startError),
+    });
+    this.#live.add(worker);
+  }
+
+  #discard(worker: EvalWorker, startError: string | undefined): void {
+    if (!this.#live.delete(worker)) return;
+    const index = this.#idle.indexOf(worker);
+    if (index !== -1) this.#idle.splice(index, 1);
+    if (!worker.ready) this.#starting--;
+    if (startError !== undefined) {
+      // Starting another would fail the same way: fail the waiting tasks instead.
+      this.#brokenBy = `Cannot start an eval worker: ${startError}`;
+      for (const waiter of this.#waiting.splice(0)) waiter.resolve(undefined);
+      return;
+    }
+    this.#topUp(); // replaces it while tasks wait or are still to come
+  }
+
+  /** Starts workers while tasks need them, within the cap and the start limit. */
+  #topUp(): void {
+    if (this.#brokenBy) return;
+    const fresh = this.#options.isolation === "fresh";
+    const wanted = this.#waiting.length + (fresh ? this.#remaining : Math.min(this.#remaining, 1));
+    while (
+      this.#idle.length + this.#starting < wanted && this.#live.size < this.#cap &&
+      this.#starting < this.#options.maxStarting
+    ) {
+      // Busy pooled workers that keep finishing tasks will serve the waiting ones sooner
+      // than a new worker could start.
+      const sinceProgress = performance.now() - this.#lastProgress;
+      if (!fresh && this.#busy > 0 && sinceProgress < GROW_AFTER_MS) {
+        this.#growLater(GROW_AFTER_MS - sinceProgress);
+        return;
+      }
+      this.#spawn();
+    }
+  }
+
+  #growLater(ms: number): void {
+    if (this.#growTimer !== undefined) return;
+    const timer = setTimeout(() => {
+      this.#growTimer = undefined;
+      this.#topUp();
+    }, Math.ceil(ms));
+    Deno.unrefTimer(timer);
+    this.#growTimer = timer;
+  }
+}
