@@ -25,7 +25,7 @@ export interface PoolOptions extends EvalWorkerOptions {
 }
 
 /** Waiting this long with no worker finishing a task means the busy ones are slow: grow. */
-const GROW_AFTER_MS = 5;
+const GROW_AFTER_MS = 10;
 
 interface Waiter {
   readonly resolve: (worker: EvalWorker | undefined) => void;
@@ -42,6 +42,7 @@ export class WorkerPool {
   #busy = 0;
   /** Tasks announced by `prepare` that have not asked for a worker yet. */
   #remaining = 0;
+  /** When a worker last started or finished a task, or became ready. */
   #lastProgress = 0;
   #growTimer: ReturnType<typeof setTimeout> | undefined;
   /** Set when a worker died before it was ready: the pool cannot work. */
@@ -72,9 +73,14 @@ export class WorkerPool {
     if (this.#remaining > 0) this.#remaining--;
     if (context.signal.aborted) return { ok: false, error: "interrupted" };
     if (this.#brokenBy) return { ok: false, error: this.#brokenBy };
-    const worker = this.#idle.pop() ?? await this.#wait(context.signal);
+    let worker = this.#idle.pop();
+    if (worker) {
+      this.#busy++;
+      this.#lastProgress = performance.now();
+    } else {
+      worker = await this.#wait(context.signal); // counted busy when handed over
+    }
     if (!worker) return { ok: false, error: this.#brokenBy ?? "interrupted" };
-    this.#busy++;
     const result = await worker.run(
       { kind: "run", id: this.#nextId++, name: task.name, code: String(task.arguments) },
       context,
@@ -119,8 +125,10 @@ export class WorkerPool {
   /** Hands a free worker to the first waiting task, or keeps it idle. */
   #offer(worker: EvalWorker): void {
     const waiter = this.#waiting.shift();
-    if (waiter) waiter.resolve(worker);
-    else this.#idle.push(worker);
+    if (!waiter) return void this.#idle.push(worker);
+    this.#busy++;
+    this.#lastProgress = performance.now();
+    waiter.resolve(worker);
   }
 
   #spawn(): void {

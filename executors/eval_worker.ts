@@ -28,6 +28,8 @@ const realSetTimeout = setTimeout;
 const realSetInterval = setInterval;
 const realClearTimeout = clearTimeout;
 const realUnrefTimer = Deno.unrefTimer;
+const nextMacrotask: (callback: () => void) => void = globalThis.setImmediate ??
+  ((callback) => realSetTimeout(callback, 0));
 
 /** The task running, if any. */
 interface Running {
@@ -74,13 +76,14 @@ function succeedWhenIdle(): void {
   if (!running || !running.returned || timers.size > 0 || running.ending) return;
   running.ending = true;
   // One macrotask later: a promise rejected and left unhandled is reported first.
-  realSetTimeout(() => {
+  // (setImmediate, not setTimeout(0): timers take at least a millisecond.)
+  nextMacrotask(() => {
     running.ending = false;
     if (task !== running || timers.size > 0) return;
     capture.end();
     task = undefined;
     post({ id: running.id, kind: "done", ok: true, ...(retiring ? { retire: true } : {}) });
-  }, 0);
+  });
 }
 
 function finishTimers(): void {
