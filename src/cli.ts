@@ -1,5 +1,6 @@
 /**
- * The command-line program: `dagrun [run] FILE`, `dagrun validate FILE`.
+ * The command-line program: `dagrun [run] FILE [NAME...]`, `dagrun validate FILE`,
+ * `dagrun graph FILE`, `dagrun schema`.
  *
  * @module
  */
@@ -7,12 +8,21 @@
 import { Command, CommanderError, Option } from "./deps.ts";
 import { checkTaskFile } from "./check.ts";
 import { ExitCode, TaskFileError, UsageError } from "./errors.ts";
-import { createHumanFormatter } from "./format/human.ts";
-import { createNdjsonFormatter } from "./format/ndjson.ts";
 import { loadTaskFile, type TaskFile } from "./load.ts";
 import { createSink, type TextSink } from "./output.ts";
+import { createNdjsonFormatter } from "./format/ndjson.ts";
 import { createDefaultRegistry, run } from "./run.ts";
+import {
+  createRunView,
+  dryRun,
+  printGraph,
+  printSchema,
+  selectSubset,
+  type ViewFlags,
+} from "./terminal.ts";
 import type { RunEvent } from "./types.ts";
+import { parseDuration } from "./duration.ts";
+import { identify, readResumeReport, resumedTasks } from "./resume.ts";
 import denoJson from "../deno.json" with { type: "json" };
 
 /** The program's version, from deno.json. */
@@ -24,6 +34,16 @@ interface RunFlags {
   concurrency?: number;
   format: "human" | "ndjson";
   color: boolean;
+  timeout?: number;
+  retries?: number;
+  report?: string;
+  resume?: string;
+}
+
+interface RunOnlyFlags extends ViewFlags {
+  only?: string[];
+  dryRun?: boolean;
+  fromReport?: string;
 }
 
 /**
@@ -74,22 +94,79 @@ function buildProgram(sink: TextSink, setExitCode: (code: number) => void) {
       .option("--schema <file>", "validate against this JSON Schema instead of dagrun's own")
       .option(
         "-j, --concurrency <n>",
-        "run at most N tasks at once (default: unlimited)",
+        "run at most N tasks at once (default: the file's concurrency, else unlimited)",
         parsePositiveInteger,
       )
       .addOption(
         new Option("--format <format>", "output format").choices(["human", "ndjson"] as const)
           .default("human" as const),
       )
+      .option(
+        "--timeout <duration>",
+        "time limit per task attempt, such as 90s or 1m30s, in place of the file's defaults " +
+          "(a task's own timeout wins)",
+        parseTimeout,
+      )
+      .option(
+        "--retries <n>",
+        "retry failed tasks N times, in place of the file's defaults (a task's own retries win)",
+        parseRetries,
+      )
       .option("--no-color", "never colour the output");
 
   addRunOptions(
     program.command("run", { isDefault: true })
-      .description("run the tasks of FILE ('-' for standard input)")
-      .argument("[file]", "the task file, JSON or JSONC; '-' reads standard input"),
-  ).action(async (file, flags) => {
-    setExitCode(await runCommand(file, flags satisfies RunFlags, sink));
-  });
+      .description(
+        "run the tasks of FILE ('-' for standard input), or only NAMEs and their dependencies",
+      )
+      .argument("[file]", "the task file, JSON or JSONC; '-' reads standard input")
+      .argument("[names...]", "run only these tasks and what they depend on")
+      .option("--report <file>", "also write the NDJSON event stream to FILE")
+      .option("--resume <report>", "take tasks that were ok in an NDJSON report as done"),
+  )
+    .option(
+      "--only <names>",
+      "run only these tasks (comma list, repeatable) and what they depend on",
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
+    .addOption(
+      new Option("--output <mode>", "how task output is laid out (default: prefixed)")
+        .choices(["prefixed", "grouped", "interleaved"] as const),
+    )
+    .option("--output-errors-only", "print only failed tasks' output (implies --output grouped)")
+    .option("-q, --quiet", "print only the final report: no task output, no progress lines")
+    .option("--dry-run", "print the order tasks would start in and the critical path; run nothing")
+    .option("--from-report <file>", "with --dry-run: task durations from a previous NDJSON report")
+    .option("--report-html <file>", "write a self-contained HTML timeline of the run")
+    .option(
+      "--trace <file>",
+      "write a Chrome trace-event JSON of the run (Perfetto, chrome://tracing)",
+    )
+    .action(async (file, names, flags) => {
+      setExitCode(await runCommand(file, names, flags satisfies RunFlags & RunOnlyFlags, sink));
+    });
+
+  program.command("graph")
+    .description("print the task graph of FILE as Graphviz DOT or Mermaid")
+    .argument("[file]", "the task file; '-' reads standard input")
+    .option("--input <file>", "the task file")
+    .option("--schema <file>", "validate against this JSON Schema instead of dagrun's own")
+    .addOption(
+      new Option("--format <format>", "graph format").choices(["dot", "mermaid"] as const)
+        .default("dot" as const),
+    )
+    .option("--from-report <file>", "colour tasks by status from a previous NDJSON report")
+    .action(async (file, flags) => {
+      const taskFile = await loadChecked(file, { ...flags, format: "human", color: false });
+      await printGraph(taskFile, {
+        format: flags.format,
+        ...(flags.fromReport === undefined ? {} : { fromReport: flags.fromReport }),
+      }, sink);
+    });
+
+  program.command("schema")
+    .description("print the task-file JSON Schema, for editors")
+    .action(() => printSchema(sink));
 
   addRunOptions(
     program.command("validate")
@@ -110,7 +187,11 @@ async function loadChecked(file: string | undefined, flags: RunFlags): Promise<T
   const path = file ?? flags.input;
   if (path === undefined) throw new UsageError("Missing the task file: dagrun FILE");
   const schema = flags.schema === undefined ? undefined : await readSchema(flags.schema);
-  const taskFile = await loadTaskFile(path, schema ? { schema } : {});
+  const overrides = {
+    ...(flags.timeout === undefined ? {} : { timeoutMs: flags.timeout }),
+    ...(flags.retries === undefined ? {} : { retries: flags.retries }),
+  };
+  const taskFile = await loadTaskFile(path, { ...(schema ? { schema } : {}), overrides });
   checkTaskFile(taskFile, createDefaultRegistry());
   return taskFile;
 }
@@ -133,12 +214,47 @@ async function readSchema(path: string): Promise<Record<string, unknown>> {
   }
 }
 
-async function runCommand(file: string | undefined, flags: RunFlags, sink: TextSink) {
-  const taskFile = await loadChecked(file, flags);
+async function runCommand(
+  file: string | undefined,
+  names: string[],
+  flags: RunFlags & RunOnlyFlags,
+  sink: TextSink,
+) {
+  if (file !== undefined && flags.input !== undefined && file !== flags.input) {
+    // With --input naming the file, every positional argument is a task name.
+    [file, names] = [undefined, [file, ...names]];
+  }
+  const taskFile = selectSubset(await loadChecked(file, flags), names, flags.only);
+  if (flags.fromReport !== undefined && !flags.dryRun) {
+    throw new UsageError("Cannot use --from-report without --dry-run when running tasks");
+  }
+  if (flags.dryRun) {
+    const concurrency = flags.concurrency ?? taskFile.concurrency;
+    await dryRun(taskFile, {
+      ...(concurrency === undefined ? {} : { concurrency }),
+      ...(flags.fromReport === undefined ? {} : { fromReport: flags.fromReport }),
+    }, sink);
+    return ExitCode.Ok;
+  }
+  const view = createRunView(taskFile, flags, sink);
+  // Hashing every task costs about a microsecond each: only when the events are kept.
+  const identity = flags.format === "ndjson" || flags.report !== undefined ||
+      flags.resume !== undefined
+    ? identify(taskFile)
+    : undefined;
+  // Read before the report is opened: `--resume r.ndjson --report r.ndjson` is fine.
+  const resumed = flags.resume === undefined
+    ? undefined
+    : resumedTasks(taskFile, identity!, await readResumeReport(flags.resume));
+  const report = flags.report === undefined ? undefined : openReport(flags.report);
   const controller = new AbortController();
   let interruptedBy: Deno.Signal | undefined;
   const onSignal = (signal: Deno.Signal) => () => {
-    if (interruptedBy) Deno.exit(128 + SIGNAL_NUMBERS[signal]); // a second signal: stop now
+    if (interruptedBy) { // a second signal: stop now
+      view.stop();
+      sink.flush();
+      Deno.exit(128 + SIGNAL_NUMBERS[signal]);
+    }
     interruptedBy = signal;
     controller.abort("interrupted");
   };
@@ -147,24 +263,69 @@ async function runCommand(file: string | undefined, flags: RunFlags, sink: TextS
     Deno.addSignalListener(signal, listener);
     return [signal, listener] as const;
   });
-  const color = flags.color && Deno.stdout.isTerminal() && !Deno.env.get("NO_COLOR");
-  const onEvent: (event: RunEvent) => void = flags.format === "ndjson"
-    ? createNdjsonFormatter(sink)
-    : createHumanFormatter(sink, { color });
+  const onEvent = report
+    ? (event: RunEvent) => {
+      view.onEvent(event);
+      report.onEvent(event);
+    }
+    : view.onEvent;
   try {
-    const report = await run(taskFile, {
+    const result = await run(taskFile, {
       onEvent,
       signal: controller.signal,
       ...(flags.concurrency === undefined ? {} : { concurrency: flags.concurrency }),
+      ...(identity ? { identity } : {}),
+      ...(resumed ? { resumed } : {}),
     });
+    await view.finish();
     if (interruptedBy) return 128 + SIGNAL_NUMBERS[interruptedBy];
-    return report.ok ? ExitCode.Ok : ExitCode.TaskFailed;
+    return result.ok ? ExitCode.Ok : ExitCode.TaskFailed;
   } finally {
     for (const [signal, listener] of listeners) Deno.removeSignalListener(signal, listener);
+    report?.close();
   }
 }
 
+/** The NDJSON report file of `--report`, written as the events come. */
+function openReport(path: string) {
+  let file: Deno.FsFile;
+  try {
+    file = Deno.openSync(path, { write: true, create: true, truncate: true });
+  } catch (error) {
+    throw new TaskFileError(`cannot write report: ${(error as Error).message}`, { file: path });
+  }
+  const sink = createSink({ stdout: file, stderr: file });
+  return {
+    onEvent: createNdjsonFormatter(sink),
+    close: () => {
+      sink.flush();
+      file.close();
+    },
+  };
+}
+
 const SIGNAL_NUMBERS = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as Record<Deno.Signal, number>;
+
+function parseTimeout(value: string): number {
+  let ms: number;
+  try {
+    ms = parseDuration(/^\d+(\.\d+)?$/.test(value) ? Number(value) : value);
+  } catch (error) {
+    throw new UsageError(
+      `Invalid timeout: ${(error as Error).message.replace(/^must be/, "expected")}`,
+    );
+  }
+  if (ms === 0) throw new UsageError("Invalid timeout: expected more than zero, received '0'");
+  return ms;
+}
+
+function parseRetries(value: string): number {
+  const number = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(number)) {
+    throw new UsageError(`Invalid retries: expected a non-negative integer, received '${value}'`);
+  }
+  return number;
+}
 
 function parsePositiveInteger(value: string): number {
   const number = Number(value);

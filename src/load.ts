@@ -17,6 +17,8 @@ import {
 } from "./deps.ts";
 import { quote, type SourcePosition, TaskFileError } from "./errors.ts";
 import type { TaskSpec } from "./types.ts";
+import { DURATION_PATTERN } from "./duration.ts";
+import { buildTaskSpecs, fileConcurrency, type OptionOverrides } from "./task_options.ts";
 import tasksSchema from "../schema/tasks.schema.json" with { type: "json" };
 
 /** A segment of a path into a JSON document: a property name or an array index. */
@@ -30,6 +32,8 @@ export interface TaskFile {
   readonly baseDir: string;
   /** The tasks, in file order. */
   readonly tasks: TaskSpec[];
+  /** The file's top-level `concurrency`, when it sets one. */
+  readonly concurrency?: number;
   /** The whole document, for top-level settings beside `tasks`. */
   readonly document: Record<string, unknown>;
   /** Where a value of the document is; the document's start when the path is not found. */
@@ -42,6 +46,11 @@ export interface LoadOptions {
   readonly schema?: Record<string, unknown>;
   /** Directory relative paths resolve against (for text not read from a file). */
   readonly baseDir?: string;
+  /**
+   * Task option defaults from the command line (`--timeout`, `--retries`): they take the
+   * place of the file's `defaults` for the options they set; a task's own value still wins.
+   */
+  readonly overrides?: OptionOverrides;
 }
 
 /**
@@ -158,16 +167,14 @@ export function parseTaskFile(
     locator.at(findNode(root, path)?.offset ?? root.offset);
   validateAgainstSchema(document, options.schema, file, locate);
   const object = document as Record<string, unknown>;
-  const tasks = (object.tasks as Record<string, unknown>[]).map((task): TaskSpec => ({
-    name: task.name as string,
-    type: task.type as string,
-    arguments: task.arguments,
-    dependencies: (task.dependencies as string[] | undefined) ?? [],
-  }));
+  const baseDir = options.baseDir ?? Deno.cwd();
+  const tasks = buildTaskSpecs(object, { file, baseDir, locate, overrides: options.overrides });
+  const concurrency = fileConcurrency(object);
   return {
     file,
-    baseDir: options.baseDir ?? Deno.cwd(),
+    baseDir,
     tasks,
+    ...(concurrency === undefined ? {} : { concurrency }),
     document: object,
     locate,
   };
@@ -394,6 +401,11 @@ function describeSchemaError(error: ErrorObject, subject: string, value: unknown
         (params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(", ")
       }, not ${JSON.stringify(value)}`;
     case "pattern":
+      if (params.pattern === DURATION_PATTERN) {
+        return `${subject} must be a number of seconds or a duration such as "90s", "1m30s" or "500ms", not ${
+          JSON.stringify(value)
+        }`;
+      }
       return `${subject} ${
         params.pattern === "^(.*)$" ? "must be a single line" : `must match /${params.pattern}/`
       }, not ${JSON.stringify(value)}`;

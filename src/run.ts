@@ -7,7 +7,7 @@
 import { checkTaskFile } from "./check.ts";
 import { parseTaskFile, type TaskFile } from "./load.ts";
 import { ExecutorRegistry } from "./registry.ts";
-import { schedule } from "./scheduler.ts";
+import { type RunIdentity, schedule } from "./scheduler.ts";
 import type { Executor, RunEvent, RunReport, TaskSpec } from "./types.ts";
 import { createExecExecutor } from "../executors/exec.ts";
 import { createEvalExecutor, type EvalExecutorOptions } from "../executors/eval.ts";
@@ -50,19 +50,31 @@ export function validate(
   tasks: readonly TaskInput[] | TaskFile,
   registry: ExecutorRegistry = createDefaultRegistry(),
 ): TaskFile {
-  const taskFile = "locate" in tasks
-    ? tasks
-    : parseTaskFile(JSON.stringify({ tasks }, null, 2), { file: "<tasks>" });
+  const taskFile = "locate" in tasks ? tasks : fromInputs(tasks);
   checkTaskFile(taskFile, registry);
   return taskFile;
+}
+
+/**
+ * Checks task objects as a task file would be, keeping the fields a file cannot spell
+ * (`timeoutMs`, `retryDelayMs`) from the objects; `env`, `cwd`, `retries` and `allowFailure`
+ * are checked like a file's.
+ */
+function fromInputs(inputs: readonly TaskInput[]): TaskFile {
+  const taskFile = parseTaskFile(JSON.stringify({ tasks: inputs }, null, 2), { file: "<tasks>" });
+  return { ...taskFile, tasks: taskFile.tasks.map((spec, i) => ({ ...inputs[i]!, ...spec })) };
 }
 
 /** Options of {@linkcode run}. */
 export interface RunOptions {
   /** The executors; `exec` and `eval` by default. */
   readonly registry?: ExecutorRegistry;
-  /** The most tasks running at once; unlimited by default. */
+  /** The most tasks running at once; the file's `concurrency`, else unlimited, by default. */
   readonly concurrency?: number;
+  /** Names of tasks done in an earlier run, not to run again (see `resume.ts`). */
+  readonly resumed?: ReadonlySet<string>;
+  /** File and task hashes to put into the events, so that the NDJSON can be resumed from. */
+  readonly identity?: RunIdentity;
   /** Aborting it cancels the run: nothing new starts and running tasks are stopped. */
   readonly signal?: AbortSignal;
   /** Receives every event, synchronously, in order. */
@@ -90,12 +102,15 @@ export async function run(
 ): Promise<RunReport> {
   const registry = options.registry ?? createDefaultRegistry();
   const taskFile = validate(tasks, registry);
-  const executors = prepareExecutors(taskFile.tasks, registry, options.concurrency ?? Infinity);
+  const concurrency = options.concurrency ?? taskFile.concurrency;
+  const executors = prepareExecutors(taskFile.tasks, registry, concurrency ?? Infinity);
   try {
     return await schedule(taskFile.tasks, {
       executorFor: (type) => registry.get(type)!,
       baseDir: taskFile.baseDir,
-      ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
+      ...(concurrency === undefined ? {} : { concurrency }),
+      ...(options.resumed ? { resumed: options.resumed } : {}),
+      ...(options.identity ? { identity: options.identity } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.onEvent ? { onEvent: options.onEvent } : {}),
     });

@@ -23,6 +23,7 @@ import type {
   TerminalStatus,
 } from "./types.ts";
 import { ReadyQueue } from "./ready_queue.ts";
+import { formatSeconds } from "./duration.ts";
 
 /** Options of {@linkcode schedule}. */
 export interface ScheduleOptions {
@@ -41,6 +42,27 @@ export interface ScheduleOptions {
    * first; ties go in file order. File order alone by default.
    */
   readonly priority?: ArrayLike<number>;
+  /**
+   * Names of tasks already done in an earlier run (`--resume`): they end `ok` at once without
+   * running, marked `resumed`, and their dependents start as usual.
+   */
+  readonly resumed?: ReadonlySet<string>;
+  /**
+   * Identifies the run in its events so that an NDJSON report can be resumed from: `file` and
+   * `tasksHash` go into `run_started`, `hashes[i]` (task i's definition) into its
+   * `task_started`, or its `task_ended` when resumed.
+   */
+  readonly identity?: RunIdentity;
+}
+
+/** What makes a report resumable: which file it ran, and each task's definition hash. */
+export interface RunIdentity {
+  /** The task file's absolute path, or `<stdin>`. */
+  readonly file: string;
+  /** A hash of the task names. */
+  readonly tasksHash: string;
+  /** Per task, in file order, a hash of its definition. */
+  readonly hashes: readonly string[];
 }
 
 // Numeric states keep the hot path on typed arrays.
@@ -83,6 +105,13 @@ class Run {
   readonly #results: (TaskResult | undefined)[];
   readonly #skipReasons: (string | undefined)[];
   readonly #ready: ReadyQueue;
+  /** Attempts made per task; more than one only for retried tasks. */
+  readonly #attempts: Uint32Array;
+  /** Tasks waiting out their retry delay, with the timer and the failed attempt's result. */
+  readonly #waiting = new Map<number, { timer: Timer; result: TaskResult }>();
+  readonly #runSignal: AbortSignal;
+  readonly #hashes: readonly string[] | undefined;
+  #resumed: Uint8Array | undefined;
 
   #running = 0;
   #ended = 0;
@@ -103,17 +132,29 @@ class Run {
     this.#durations = new Float64Array(count);
     this.#results = new Array(count);
     this.#skipReasons = new Array(count);
+    this.#attempts = new Uint32Array(count);
+    this.#runSignal = options.signal ?? NEVER_ABORTED;
+    this.#hashes = options.identity?.hashes;
     [this.#dependentStart, this.#dependents] = this.#indexDependents();
     this.#ready = new ReadyQueue(count, options.priority);
 
-    this.#emit?.({ event: "run_started", total: count, time: this.#runStart });
+    const identity = options.identity;
+    this.#emit?.({
+      event: "run_started",
+      total: count,
+      ...(identity ? { file: identity.file, tasksHash: identity.tasksHash } : {}),
+      time: this.#runStart,
+    });
+    if (options.resumed && options.resumed.size > 0) this.#resume(options.resumed);
     const signal = options.signal;
     if (signal?.aborted) {
       this.#cancel();
     } else {
       signal?.addEventListener("abort", () => this.#cancel(), { once: true });
       for (let i = 0; i < count; i++) {
-        if (this.#unfinishedDependencies[i] === 0) this.#ready.push(i);
+        if (this.#unfinishedDependencies[i] === 0 && this.#state[i] === PENDING) {
+          this.#ready.push(i);
+        }
       }
       this.#startReady();
     }
@@ -152,14 +193,71 @@ class Run {
     }
   }
 
+  /** Marks the tasks done in an earlier run as ended `ok`, before anything starts. */
+  #resume(names: ReadonlySet<string>): void {
+    const resumed = this.#resumed = new Uint8Array(this.#tasks.length);
+    const time = now();
+    for (let i = 0; i < this.#tasks.length; i++) {
+      const task = this.#tasks[i]!;
+      if (!names.has(task.name)) continue;
+      resumed[i] = 1;
+      this.#state[i] = OK;
+      this.#ended++;
+      this.#results[i] = { ok: true };
+      const hash = this.#hashes?.[i];
+      this.#emit?.({
+        event: "task_ended",
+        task: task.name,
+        status: "ok",
+        durationMs: 0,
+        resumed: true,
+        ...(hash === undefined ? {} : { hash }),
+        time,
+      });
+      // Only counters here: the constructor queues what is ready once all are marked.
+      const end = this.#dependentStart[i + 1]!;
+      for (let k = this.#dependentStart[i]!; k < end; k++) {
+        this.#unfinishedDependencies[this.#dependents[k]!]!--;
+      }
+    }
+  }
+
   #start(index: number): void {
     const task = this.#tasks[index]!;
     this.#state[index] = RUNNING;
     this.#running++;
     const startTime = now();
     this.#startTime[index] = startTime;
-    this.#emit?.({ event: "task_started", task: task.name, type: task.type, time: startTime });
-    const context = this.#contextFor(task);
+    const hash = this.#hashes?.[index];
+    this.#emit?.({
+      event: "task_started",
+      task: task.name,
+      type: task.type,
+      ...(hash === undefined ? {} : { hash }),
+      time: startTime,
+    });
+    this.#attempt(index);
+  }
+
+  /**
+   * Calls the executor once; each attempt gets its own time limit. The timer is cleared when
+   * the attempt ends, so it needs no unref: while it is pending, a task is running.
+   */
+  #attempt(index: number): void {
+    const task = this.#tasks[index]!;
+    this.#attempts[index]!++;
+    const timeoutMs = task.timeoutMs;
+    let timer: Timer | undefined;
+    let signal = this.#runSignal;
+    if (timeoutMs !== undefined) {
+      const controller = new AbortController();
+      timer = setTimeout(
+        () => controller.abort(`timed out after ${formatSeconds(timeoutMs)}`),
+        timeoutMs,
+      );
+      signal = AbortSignal.any([signal, controller.signal]);
+    }
+    const context = this.#contextFor(task, signal);
     let result: Promise<TaskResult>;
     try {
       result = this.#options.executorFor(task.type).run(task, context);
@@ -167,26 +265,75 @@ class Run {
       result = Promise.reject(error);
     }
     result.then(
-      (outcome) => this.#end(index, outcome, context.signal),
+      (outcome) => this.#attemptEnded(index, outcome, signal, timer),
       (error) =>
-        this.#end(
+        this.#attemptEnded(
           index,
           { ok: false, error: `executor error: ${describe(error)}` },
-          context.signal,
+          signal,
+          timer,
         ),
     );
   }
 
-  #contextFor(task: TaskSpec): ExecutorContext {
+  #attemptEnded(
+    index: number,
+    result: TaskResult,
+    signal: AbortSignal,
+    timer: Timer | undefined,
+  ): void {
+    if (timer !== undefined) clearTimeout(timer);
+    // A task stopped from outside failed because it was stopped, whatever it returned.
+    if (!result.ok && signal.aborted) {
+      result = { ...result, error: describe(signal.reason ?? "interrupted") };
+    }
+    const attempts = (this.#tasks[index]!.retries ?? 0) + 1;
+    // An interrupted or cancelled task is not retried: it was told to stop.
+    if (
+      result.ok || this.#attempts[index]! >= attempts || this.#cancelled ||
+      this.#runSignal.aborted
+    ) {
+      this.#end(index, result);
+    } else {
+      this.#retry(index, result, attempts);
+    }
+  }
+
+  /** Announces the next attempt and starts it after the task's retry delay. */
+  #retry(index: number, result: TaskResult, attempts: number): void {
+    const task = this.#tasks[index]!;
+    const delayMs = task.retryDelayMs ?? 0;
+    this.#emit?.({
+      event: "task_retry",
+      task: task.name,
+      attempt: this.#attempts[index]! + 1,
+      attempts,
+      delayMs,
+      ...resultFields(result),
+      time: now(),
+    });
+    // A listener of the event may have cancelled the run (fail-fast): then no more attempts.
+    if (this.#cancelled) {
+      return this.#end(index, {
+        ...result,
+        error: describe(this.#runSignal.reason ?? "cancelled"),
+      });
+    }
+    if (delayMs <= 0) return this.#attempt(index);
+    // Not unref'd: the run is waiting on it. Cancelling the run ends the wait (#cancel).
+    const timer = setTimeout(() => {
+      this.#waiting.delete(index);
+      this.#attempt(index);
+    }, delayMs);
+    this.#waiting.set(index, { timer, result });
+  }
+
+  #contextFor(task: TaskSpec, signal: AbortSignal): ExecutorContext {
     const emit = this.#emit;
     const name = task.name;
-    const runSignal = this.#options.signal ?? NEVER_ABORTED;
-    const timeoutMs = task.timeoutMs;
     return {
-      signal: timeoutMs === undefined
-        ? runSignal
-        : AbortSignal.any([runSignal, timeoutSignal(timeoutMs)]),
-      timeoutMs,
+      signal,
+      timeoutMs: task.timeoutMs,
       env: task.env,
       cwd: task.cwd ?? Deno.cwd(),
       baseDir: this.#baseDir,
@@ -197,13 +344,9 @@ class Run {
     };
   }
 
-  #end(index: number, result: TaskResult, signal: AbortSignal): void {
+  #end(index: number, result: TaskResult): void {
     if (this.#state[index] !== RUNNING) {
       throw new Error(`Internal error: task #${index} ended twice`);
-    }
-    // A task stopped from outside failed because it was stopped, whatever it returned.
-    if (!result.ok && signal.aborted) {
-      result = { ...result, error: describe(signal.reason ?? "interrupted") };
     }
     this.#running--;
     this.#results[index] = result;
@@ -213,17 +356,20 @@ class Run {
     const time = now();
     const durationMs = time - this.#startTime[index]!;
     this.#durations[index] = durationMs;
+    const task = this.#tasks[index]!;
+    const allowed = state === FAILED && task.allowFailure === true;
     if (this.#emit) {
       this.#emit({
         event: "task_ended",
-        task: this.#tasks[index]!.name,
+        task: task.name,
         status: result.ok ? "ok" : "failed",
         ...resultFields(result),
         durationMs,
+        ...this.#optionFields(index, allowed),
         time,
       });
     }
-    if (state === OK) this.#releaseDependents(index);
+    if (state === OK || allowed) this.#releaseDependents(index);
     else this.#skipDependents(index);
     this.#startReady();
     this.#finishIfDone();
@@ -265,11 +411,28 @@ class Run {
     this.#emit?.({ event: "task_skipped", task: this.#tasks[index]!.name, reason, time: now() });
   }
 
+  /** `attempts`, `allowed` and `resumed` for an event or report, each only when it applies. */
+  #optionFields(index: number, allowed: boolean) {
+    const attempts = this.#attempts[index]!;
+    if (attempts <= 1 && !allowed && this.#resumed === undefined) return NO_FIELDS;
+    return {
+      ...(attempts > 1 ? { attempts } : {}),
+      ...(allowed ? { allowed: true as const } : {}),
+      ...(this.#resumed?.[index] ? { resumed: true as const } : {}),
+    };
+  }
+
   #cancel(): void {
     if (this.#cancelled) return;
     this.#cancelled = true;
     for (let i = 0; i < this.#tasks.length; i++) {
       if (this.#state[i] === PENDING) this.#skip(i, "cancelled");
+    }
+    // A task waiting to retry is not retried; it ends with the failure that made it wait.
+    for (const [index, { timer, result }] of this.#waiting) {
+      clearTimeout(timer);
+      this.#waiting.delete(index);
+      this.#end(index, { ...result, error: describe(this.#runSignal.reason ?? "interrupted") });
     }
     this.#finishIfDone();
   }
@@ -277,9 +440,12 @@ class Run {
   #finishIfDone(): void {
     if (this.#ended !== this.#tasks.length || this.#running > 0) return;
     const counts: StatusCounts = { ok: 0, failed: 0, skipped: 0 };
+    let allowedCount = 0;
     const tasks: TaskReport[] = this.#tasks.map((task, i) => {
       const status = TERMINAL_NAMES[this.#state[i]!]!;
       counts[status]++;
+      const allowed = status === "failed" && task.allowFailure === true;
+      if (allowed) allowedCount++;
       const result = this.#results[i];
       const reason = this.#skipReasons[i];
       return {
@@ -289,11 +455,13 @@ class Run {
         durationMs: this.#durations[i]!,
         ...(result ? resultFields(result) : {}),
         ...(reason === undefined ? {} : { reason }),
+        ...this.#optionFields(i, allowed),
       };
     });
+    if (allowedCount > 0) counts.allowed = allowedCount;
     const time = now();
     const report: RunReport = {
-      ok: counts.failed === 0 && counts.skipped === 0,
+      ok: counts.failed === allowedCount && counts.skipped === 0,
       cancelled: this.#cancelled,
       counts,
       durationMs: time - this.#runStart,
@@ -306,18 +474,9 @@ class Run {
 
 const NEVER_ABORTED = new AbortController().signal;
 
-/** A signal aborted after `ms` with the reason `timed out after …`. */
-function timeoutSignal(ms: number): AbortSignal {
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(`timed out after ${formatSeconds(ms)}`), ms);
-  // A pending timer must not keep the process alive after the run.
-  Deno.unrefTimer(timer as unknown as number);
-  return controller.signal;
-}
+type Timer = ReturnType<typeof setTimeout>;
 
-function formatSeconds(ms: number): string {
-  return ms % 1000 === 0 ? `${ms / 1000}s` : `${(ms / 1000).toFixed(3).replace(/0+$/, "")}s`;
-}
+const NO_FIELDS: Readonly<{ attempts?: number; allowed?: true; resumed?: true }> = {};
 
 /** The optional result fields, without `undefined` members. */
 function resultFields(result: TaskResult) {

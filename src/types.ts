@@ -20,6 +20,12 @@ export interface TaskSpec {
   readonly env?: Readonly<Record<string, string>>;
   /** Absolute working directory; the process's own when absent. */
   readonly cwd?: string;
+  /** How many times a failed task is run again; 0 by default. */
+  readonly retries?: number;
+  /** Milliseconds to wait before each retry; 0 by default. */
+  readonly retryDelayMs?: number;
+  /** When set, a failure is reported but its dependents run and the run does not fail. */
+  readonly allowFailure?: boolean;
 }
 
 /**
@@ -115,6 +121,12 @@ export interface TaskReport {
   readonly error?: string;
   /** Why it was skipped. */
   readonly reason?: string;
+  /** How many times it ran, when more than once (it was retried). */
+  readonly attempts?: number;
+  /** Present on a failed task whose failure was allowed (`allowFailure`). */
+  readonly allowed?: true;
+  /** Present on a task taken as done from an earlier run's report (`--resume`). */
+  readonly resumed?: true;
 }
 
 /** Counts of tasks by terminal status. */
@@ -125,11 +137,13 @@ export interface StatusCounts {
   failed: number;
   /** Tasks that were skipped. */
   skipped: number;
+  /** Failed tasks whose failure was allowed (also counted in `failed`); absent when none. */
+  allowed?: number;
 }
 
 /** The outcome of a whole run. */
 export interface RunReport {
-  /** Whether every task ended `ok`. */
+  /** Whether every task ended `ok`, or `failed` with its failure allowed. */
   readonly ok: boolean;
   /** Whether the run was cancelled before it finished (interruption or fail-fast). */
   readonly cancelled: boolean;
@@ -147,6 +161,10 @@ export interface RunStartedEvent {
   readonly event: "run_started";
   /** Number of tasks in the run. */
   readonly total: number;
+  /** The task file's absolute path (`<stdin>` for standard input), when the run identifies it. */
+  readonly file?: string;
+  /** A hash of the file's task names, which `--resume` checks a report against. */
+  readonly tasksHash?: string;
   /** Milliseconds since the Unix epoch. */
   readonly time: number;
 }
@@ -159,6 +177,8 @@ export interface TaskStartedEvent {
   readonly task: string;
   /** Task type. */
   readonly type: string;
+  /** A hash of the task's definition (type, arguments, env, cwd), when the run identifies it. */
+  readonly hash?: string;
   /** Milliseconds since the Unix epoch. */
   readonly time: number;
 }
@@ -189,8 +209,38 @@ export interface TaskEndedEvent {
   readonly signal?: string;
   /** Why the task failed. */
   readonly error?: string;
-  /** Wall time the task ran, in milliseconds. */
+  /** Wall time the task ran, in milliseconds, over all its attempts; 0 when resumed. */
   readonly durationMs: number;
+  /** How many times it ran, when more than once. */
+  readonly attempts?: number;
+  /** Present on a failure that was allowed: its dependents run and the run does not fail. */
+  readonly allowed?: true;
+  /** Present when the task did not run but was taken as done from an earlier run's report. */
+  readonly resumed?: true;
+  /** The definition hash of a resumed task, so that a report can itself be resumed from. */
+  readonly hash?: string;
+  /** Milliseconds since the Unix epoch. */
+  readonly time: number;
+}
+
+/** Emitted when a failed attempt of a task will be followed by another. */
+export interface TaskRetryEvent {
+  /** Discriminant. */
+  readonly event: "task_retry";
+  /** Task name. */
+  readonly task: string;
+  /** The attempt about to run, from 2. */
+  readonly attempt: number;
+  /** The most attempts the task gets (its retries plus one). */
+  readonly attempts: number;
+  /** Milliseconds until the attempt starts. */
+  readonly delayMs: number;
+  /** Exit code of the failed attempt, when there was one. */
+  readonly exitCode?: number;
+  /** Signal that ended the failed attempt, when one did. */
+  readonly signal?: string;
+  /** Why the attempt failed. */
+  readonly error?: string;
   /** Milliseconds since the Unix epoch. */
   readonly time: number;
 }
@@ -221,5 +271,6 @@ export type RunEvent =
   | TaskStartedEvent
   | OutputEvent
   | TaskEndedEvent
+  | TaskRetryEvent
   | TaskSkippedEvent
   | RunEndedEvent;

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { createEvalExecutor } from "../executors/eval.ts";
 import type { ExecutorContext, OutputStream, TaskResult } from "../src/types.ts";
+import { MOD, writeTaskFile } from "./helpers.ts";
 
 /** Runs snippets on one pooled executor, collecting each task's output lines. */
 async function evaluate(...snippets: string[]) {
@@ -40,7 +41,16 @@ Deno.test("eval runs TypeScript with top-level await and captures console output
   assert.deepEqual(texts, [["{ a: 1 } two [ 3 ]"]]);
 });
 
-Deno.test("eval imports node:, npm: and URL modules", async () => {
+Deno.test("eval imports node: and npm: modules", async () => {
+  const { results, texts } = await evaluate(
+    "import { basename } from 'node:path'; console.log(basename('/a/b.txt'));",
+    "import { parse } from 'npm:jsonc-parser@3.3.1'; console.log(parse('[1, /* c */ 2]'));",
+  );
+  assert.deepEqual(results, [{ ok: true }, { ok: true }]);
+  assert.deepEqual(texts, [["b.txt"], ["[ 1, 2 ]"]]);
+});
+
+Deno.test("eval imports URL modules", async () => {
   const server = Deno.serve(
     { hostname: "127.0.0.1", port: 0, onListen() {} },
     () =>
@@ -50,13 +60,22 @@ Deno.test("eval imports node:, npm: and URL modules", async () => {
   );
   try {
     const url = `http://127.0.0.1:${server.addr.port}/answer.js`;
-    const { results, texts } = await evaluate(
-      "import { basename } from 'node:path'; console.log(basename('/a/b.txt'));",
-      "import { parse } from 'npm:jsonc-parser@3.3.1'; console.log(parse('[1, /* c */ 2]'));",
-      `import { answer } from '${url}'; console.log(answer);`,
-    );
-    assert.deepEqual(results, [{ ok: true }, { ok: true }, { ok: true }]);
-    assert.deepEqual(texts, [["b.txt"], ["[ 1, 2 ]"], ["42"]]);
+    const file = await writeTaskFile({
+      tasks: [{
+        name: "url",
+        type: "eval",
+        arguments: `import { answer } from '${url}'; console.log(answer);`,
+      }],
+    });
+    // In a subprocess without the lock file: a random port must not end up in deno.lock.
+    const output = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "--quiet", "--no-lock", MOD, file],
+      stdin: "null",
+      env: { NO_COLOR: "1" },
+    }).output();
+    const stdout = new TextDecoder().decode(output.stdout);
+    assert.equal(output.code, 0, new TextDecoder().decode(output.stderr));
+    assert.match(stdout, /^\[url\] 42$/m);
   } finally {
     await server.shutdown();
   }

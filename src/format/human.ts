@@ -7,11 +7,27 @@
 
 import type { RunEvent, RunReport, TaskReport, TerminalStatus } from "../types.ts";
 import type { TextSink } from "../output.ts";
+import { createGroupedWriter } from "./grouped.ts";
+
+/**
+ * How task output is laid out:
+ * - `prefixed`: each line as it comes, as `[NAME] line`;
+ * - `grouped`: each task's output as one block when it ends, between its `Started:` and
+ *   `Ended :` lines;
+ * - `interleaved`: each line as it comes, unprefixed.
+ */
+export type OutputMode = "prefixed" | "grouped" | "interleaved";
 
 /** Options of {@linkcode createHumanFormatter}. */
 export interface HumanFormatOptions {
   /** Colour the statuses; only sensible on a terminal. */
   readonly color?: boolean;
+  /** How task output is laid out; `prefixed` by default. */
+  readonly output?: OutputMode;
+  /** With `grouped`: print only the output of tasks that failed. */
+  readonly errorsOnly?: boolean;
+  /** Print only the final report: no task output, no `Started:`/`Ended :`/`Skipped:` lines. */
+  readonly quiet?: boolean;
 }
 
 /**
@@ -30,19 +46,38 @@ export function createHumanFormatter(
   options: HumanFormatOptions = {},
 ): (event: RunEvent) => void {
   const paint = options.color ? colorize : (_status: TerminalStatus, text: string) => text;
+  const mode = options.output ?? "prefixed";
+  const grouped = mode === "grouped"
+    ? createGroupedWriter(sink, { errorsOnly: options.errorsOnly ?? false })
+    : undefined;
+  const quiet = options.quiet ?? false;
   return (event) => {
+    if (quiet && event.event !== "run_ended") return;
     switch (event.event) {
       case "task_started":
-        sink.out(`Started: ${event.task}\n`);
+        if (!grouped) sink.out(`Started: ${event.task}\n`);
         break;
       case "output": {
-        const line = `[${event.task}] ${event.text}\n`;
+        if (grouped) {
+          grouped.output(event.task, event.stream, event.text);
+          break;
+        }
+        const line = mode === "interleaved" ? `${event.text}\n` : `[${event.task}] ${event.text}\n`;
         if (event.stream === "stdout") sink.out(line);
         else sink.err(line);
         break;
       }
       case "task_ended":
-        sink.out(`Ended : ${event.task}\n`);
+        if (event.resumed) sink.out(`Resumed: ${event.task}\n`);
+        else if (grouped) grouped.ended(event.task, event.status === "ok");
+        else sink.out(`Ended : ${event.task}\n`);
+        break;
+      case "task_retry":
+        sink.out(
+          `Retry  : ${event.task} (attempt ${event.attempt}/${event.attempts}, after ${
+            event.error ?? "a failure"
+          })\n`,
+        );
         break;
       case "task_skipped":
         sink.out(`Skipped: ${event.task} (${event.reason})\n`);
@@ -64,7 +99,7 @@ export function formatReport(
     task.name,
     task.type,
     task.status,
-    task.status === "skipped" ? "-" : formatDuration(task.durationMs),
+    task.status === "skipped" || task.resumed ? "-" : formatDuration(task.durationMs),
     details(task),
   ]);
   const widths = header.map((title, column) =>
@@ -86,21 +121,32 @@ export function formatReport(
 }
 
 function details(task: TaskReport): string {
+  const attempts = task.attempts ? ` (${task.attempts} attempts)` : "";
   if (task.status === "skipped") return task.reason ?? "";
-  if (task.status === "failed") return task.error ?? "";
-  return "";
+  if (task.status === "failed") {
+    return `${task.allowed ? "allowed to fail: " : ""}${task.error ?? ""}${attempts}`;
+  }
+  if (task.resumed) return "resumed: ok in the earlier run";
+  return attempts ? `ok after ${task.attempts} attempts` : "";
 }
 
 /** The summary line: counts, wall time and the first failure. */
 export function summary(report: RunReport): string {
-  const { ok, failed, skipped } = report.counts;
+  const { ok, failed, skipped, allowed } = report.counts;
   const total = ok + failed + skipped;
-  let text = `${total} ${total === 1 ? "task" : "tasks"}: ${ok} ok, ${failed} failed, ` +
+  const resumed = report.tasks.reduce((n, task) => task.resumed ? n + 1 : n, 0);
+  let text =
+    `${total} ${total === 1 ? "task" : "tasks"}: ${ok} ok${
+      resumed ? ` (${resumed} resumed)` : ""
+    }, ${failed} failed${allowed ? ` (${allowed} allowed)` : ""}, ` +
     `${skipped} skipped in ${formatDuration(report.durationMs)}`;
-  const firstFailure = report.tasks.find((task) => task.status === "failed");
-  if (firstFailure) {
-    text += `; first failure: ${firstFailure.name}${
-      firstFailure.error ? ` (${firstFailure.error})` : ""
+  // The root cause first: a failure that fails the run, else an allowed one.
+  const firstFailure = report.tasks.find((task) => task.status === "failed" && !task.allowed);
+  const firstAllowed = report.tasks.find((task) => task.status === "failed" && task.allowed);
+  const failure = firstFailure ?? firstAllowed;
+  if (failure) {
+    text += `; ${firstFailure ? "first failure" : "allowed failure"}: ${failure.name}${
+      failure.error ? ` (${failure.error})` : ""
     }`;
   }
   if (report.cancelled) text += "; cancelled";

@@ -1,0 +1,60 @@
+/**
+ * Durations as task files and the command line write them: a number of seconds, or a string
+ * of numbers with units such as `"90s"`, `"1m30s"`, `"500ms"`, `"1.5h"`.
+ *
+ * @module
+ */
+
+/** The JSON Schema pattern of a duration string (kept in step with the schema file). */
+export const DURATION_PATTERN = "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$";
+
+/** The longest duration a timer can wait: setTimeout fires at once past 2^31 - 1 ms. */
+export const MAX_DURATION_MS = 2 ** 31 - 1;
+
+const PART = /([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)/g;
+const WHOLE = new RegExp(DURATION_PATTERN);
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
+
+/**
+ * Milliseconds in a duration: a number of seconds or a string such as `"1m30s"`; rounded to
+ * a whole millisecond.
+ *
+ * @example
+ * ```ts
+ * import { parseDuration } from "./duration.ts";
+ * parseDuration("1m30s"); // 90000
+ * parseDuration(0.25); // 250
+ * ```
+ *
+ * @throws {RangeError} for a malformed string, a negative number or more than
+ * {@linkcode MAX_DURATION_MS}; the message completes a sentence naming the value.
+ */
+export function parseDuration(value: number | string): number {
+  let ms: number;
+  if (typeof value === "number") {
+    if (!Number.isFinite(value) || value < 0) {
+      throw new RangeError(`must be a non-negative number of seconds, not ${value}`);
+    }
+    ms = value * 1_000;
+  } else {
+    if (!WHOLE.test(value)) {
+      throw new RangeError(
+        `must be a number of seconds or a duration such as "90s", "1m30s" or "500ms", not ${
+          JSON.stringify(value)
+        }`,
+      );
+    }
+    ms = 0;
+    for (const [, amount, unit] of value.matchAll(PART)) ms += Number(amount) * UNIT_MS[unit!]!;
+  }
+  ms = Math.round(ms);
+  if (ms > MAX_DURATION_MS) {
+    throw new RangeError(`must be at most 596h (24 days), not ${JSON.stringify(value)}`);
+  }
+  return ms;
+}
+
+/** `0.3s`, `1.5s`, `90s`: how messages name a duration. */
+export function formatSeconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${(ms / 1000).toFixed(3).replace(/0+$/, "")}s`;
+}

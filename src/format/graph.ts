@@ -1,0 +1,93 @@
+/**
+ * The task graph as Graphviz DOT or Mermaid text, edges from a dependency to its dependent,
+ * nodes coloured by a previous run's statuses when given.
+ *
+ * @module
+ */
+
+import type { TaskSpec, TerminalStatus } from "../types.ts";
+
+/** Text formats of {@linkcode formatGraph}. */
+export type GraphFormat = "dot" | "mermaid";
+
+/** Fill colours by status, shared by both formats and the HTML timeline. */
+export const STATUS_COLORS: Record<TerminalStatus, string> = {
+  ok: "#4caf50",
+  failed: "#e53935",
+  skipped: "#bdbdbd",
+};
+
+/**
+ * Renders the graph of `tasks` in `format`.
+ *
+ * @example
+ * ```ts
+ * import { formatGraph } from "./graph.ts";
+ * const tasks = [
+ *   { name: "build", type: "exec", arguments: "make", dependencies: [] },
+ *   { name: "test", type: "exec", arguments: "make test", dependencies: ["build"] },
+ * ];
+ * formatGraph(tasks, "mermaid");
+ * // flowchart LR
+ * //   t0["build"]
+ * //   t1["test"]
+ * //   t0 --> t1
+ * ```
+ */
+export function formatGraph(
+  tasks: readonly TaskSpec[],
+  format: GraphFormat,
+  statuses: ReadonlyMap<string, TerminalStatus> = new Map(),
+): string {
+  return format === "dot" ? toDot(tasks, statuses) : toMermaid(tasks, statuses);
+}
+
+function toDot(tasks: readonly TaskSpec[], statuses: ReadonlyMap<string, TerminalStatus>) {
+  const lines = [
+    "digraph dagrun {",
+    "  rankdir=LR;",
+    '  node [shape=box, style="rounded,filled", fillcolor="#ffffff", fontname="sans-serif"];',
+  ];
+  for (const task of tasks) {
+    const status = statuses.get(task.name);
+    const fill = status ? `, fillcolor="${STATUS_COLORS[status]}"` : "";
+    const tooltip = status ? ` (${status})` : "";
+    lines.push(`  ${dotId(task.name)} [tooltip=${dotId(`${task.type}${tooltip}`)}${fill}];`);
+  }
+  for (const task of tasks) {
+    for (const dependency of task.dependencies) {
+      lines.push(`  ${dotId(dependency)} -> ${dotId(task.name)};`);
+    }
+  }
+  lines.push("}");
+  return lines.join("\n") + "\n";
+}
+
+/** A DOT quoted ID: backslashes and quotes escaped; names are single-line already. */
+function dotId(text: string): string {
+  return `"${text.replaceAll("\\", "\\\\").replaceAll('"', '\\"').replaceAll("\n", "\\n")}"`;
+}
+
+function toMermaid(tasks: readonly TaskSpec[], statuses: ReadonlyMap<string, TerminalStatus>) {
+  // Mermaid IDs are restricted; names go in quoted labels, with its entity escapes.
+  const ids = new Map(tasks.map((task, i) => [task.name, `t${i}`]));
+  const lines = ["flowchart LR"];
+  for (const task of tasks) lines.push(`  ${ids.get(task.name)}["${mermaidText(task.name)}"]`);
+  for (const task of tasks) {
+    for (const dependency of task.dependencies) {
+      const from = ids.get(dependency);
+      if (from !== undefined) lines.push(`  ${from} --> ${ids.get(task.name)}`);
+    }
+  }
+  for (const status of ["ok", "failed", "skipped"] as const) {
+    const members = tasks.filter((task) => statuses.get(task.name) === status);
+    if (members.length === 0) continue;
+    lines.push(`  classDef ${status} fill:${STATUS_COLORS[status]},color:#000`);
+    lines.push(`  class ${members.map((task) => ids.get(task.name)).join(",")} ${status}`);
+  }
+  return lines.join("\n") + "\n";
+}
+
+function mermaidText(text: string): string {
+  return text.replace(/["#<>&]/g, (c) => `#${c.charCodeAt(0)};`);
+}

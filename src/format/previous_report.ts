@@ -1,0 +1,78 @@
+/**
+ * Reading a previous run's NDJSON report (`dagrun --format ndjson FILE > run.ndjson`) for the
+ * status colours of `dagrun graph` and the durations of `--dry-run`.
+ *
+ * @module
+ */
+
+import { TaskFileError } from "../errors.ts";
+import type { TerminalStatus } from "../types.ts";
+
+/** What a previous run says about each task. */
+export interface PreviousRun {
+  /** How each task ended, by name. */
+  readonly statuses: Map<string, TerminalStatus>;
+  /** How long each task that ran took, in ms, by name. */
+  readonly durations: Map<string, number>;
+}
+
+/**
+ * Parses NDJSON report text: `task_ended` and `task_skipped` events give statuses and
+ * durations, and `run_ended`'s task list fills in the rest. Other events are ignored.
+ *
+ * @example
+ * ```ts
+ * import { parsePreviousRun } from "./previous_report.ts";
+ * const text = '{"event":"task_ended","task":"a","status":"ok","durationMs":12,"time":0}\n';
+ * parsePreviousRun(text, "run.ndjson").durations.get("a"); // 12
+ * ```
+ *
+ * @throws {TaskFileError} naming the file and line of a line that is not a JSON object.
+ */
+export function parsePreviousRun(text: string, file: string): PreviousRun {
+  const statuses = new Map<string, TerminalStatus>();
+  const durations = new Map<string, number>();
+  const lines = text.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!.trim();
+    if (line === "") continue;
+    let event: Record<string, unknown>;
+    try {
+      event = JSON.parse(line);
+      if (event === null || typeof event !== "object") throw new SyntaxError("not an object");
+    } catch (error) {
+      throw new TaskFileError(
+        `not an NDJSON report: ${(error as Error).message}`,
+        { file, position: { file, line: i + 1, column: 1 } },
+      );
+    }
+    if (event.event === "task_ended" && typeof event.task === "string") {
+      statuses.set(event.task, event.status === "ok" ? "ok" : "failed");
+      if (typeof event.durationMs === "number") durations.set(event.task, event.durationMs);
+    } else if (event.event === "task_skipped" && typeof event.task === "string") {
+      statuses.set(event.task, "skipped");
+    } else if (event.event === "run_ended" && Array.isArray(event.tasks)) {
+      for (const task of event.tasks as Record<string, unknown>[]) {
+        if (typeof task?.name !== "string" || statuses.has(task.name)) continue;
+        if (task.status === "ok" || task.status === "failed" || task.status === "skipped") {
+          statuses.set(task.name, task.status);
+        }
+        if (task.status !== "skipped" && typeof task.durationMs === "number") {
+          durations.set(task.name, task.durationMs);
+        }
+      }
+    }
+  }
+  return { statuses, durations };
+}
+
+/** Reads and parses a previous report file. */
+export async function readPreviousRun(path: string): Promise<PreviousRun> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (error) {
+    throw new TaskFileError(`cannot read report: ${(error as Error).message}`, { file: path });
+  }
+  return parsePreviousRun(text, path);
+}

@@ -1,0 +1,187 @@
+/**
+ * The live status line, ninja-style: `[done/total] running: a, b, c (+4) 1.2s`, kept as the
+ * last line of a terminal below the streaming output and gone when the run ends.
+ *
+ * It wraps the sink the formatter writes to: before any text goes out the line is erased
+ * (`\r` and erase-line), and once the text is out it is drawn again, so output scrolls above
+ * it and it never lands in the middle of a task's line. Only for terminals: the caller
+ * decides, and never uses it when stdout is a pipe or a file, for NDJSON, or with `--quiet`.
+ *
+ * @module
+ */
+
+import type { TextSink } from "../output.ts";
+import type { RunEvent } from "../types.ts";
+
+/** Carriage return, then erase the whole line. */
+export const ERASE_LINE = "\r\x1b[2K";
+
+/** Options of {@linkcode createStatusLine}. */
+export interface StatusLineOptions {
+  /** The terminal's width in columns; `Deno.consoleSize()` by default. */
+  readonly columns?: () => number;
+  /** How often the elapsed time is refreshed, in ms; 100 by default. */
+  readonly intervalMs?: number;
+}
+
+/** A status line bound to a sink. */
+export interface StatusLine {
+  /** The sink to give the formatter: it erases and redraws the line around each write. */
+  readonly sink: TextSink;
+  /** Feed it every event before the formatter sees it; `run_ended` erases the line for good. */
+  readonly onEvent: (event: RunEvent) => void;
+  /** Erases the line and stops the timer (also done on `run_ended`). */
+  stop(): void;
+}
+
+/**
+ * Creates a status line writing through `sink`.
+ *
+ * @example
+ * ```ts
+ * import { createStatusLine } from "./status_line.ts";
+ * import { createSink } from "../output.ts";
+ * const status = createStatusLine(createSink(), { columns: () => 80 });
+ * status.onEvent({ event: "run_started", total: 3, time: Date.now() });
+ * status.stop();
+ * ```
+ */
+export function createStatusLine(sink: TextSink, options: StatusLineOptions = {}): StatusLine {
+  const columns = options.columns ?? terminalColumns;
+  const running = new Set<string>();
+  let total = 0, done = 0, startedAt = 0;
+  let active = false, drawn = false, redrawQueued = false;
+  let timer: ReturnType<typeof setInterval> | undefined;
+
+  const render = () =>
+    formatStatus(
+      done,
+      total,
+      firstNames(running, 64),
+      performance.now() - startedAt,
+      columns(),
+      running.size,
+    );
+  const draw = () => {
+    redrawQueued = false;
+    if (!active) return;
+    sink.out((drawn ? ERASE_LINE : "") + render());
+    drawn = true;
+  };
+  const erase = () => {
+    if (drawn) sink.out(ERASE_LINE);
+    drawn = false;
+  };
+  const queueRedraw = () => {
+    if (redrawQueued || !active) return;
+    redrawQueued = true;
+    // After the sink's own flush of the text just written, which is queued before us.
+    queueMicrotask(draw);
+  };
+  const stop = () => {
+    active = false;
+    erase();
+    if (timer !== undefined) clearInterval(timer);
+    timer = undefined;
+  };
+  const write = (text: string, stream: "out" | "err") => {
+    erase();
+    sink[stream](text);
+    queueRedraw();
+  };
+
+  const onEvent = (event: RunEvent) => {
+    switch (event.event) {
+      case "run_started":
+        total = event.total;
+        startedAt = performance.now();
+        active = true;
+        timer = setInterval(draw, options.intervalMs ?? 100);
+        // The timer only refreshes the clock; it must not keep the process alive.
+        Deno.unrefTimer(timer as unknown as number);
+        break;
+      case "task_started":
+        running.add(event.task);
+        break;
+      case "task_ended":
+        running.delete(event.task);
+        done++;
+        break;
+      case "task_skipped":
+        done++;
+        break;
+      case "run_ended":
+        stop();
+        return;
+      default:
+        return;
+    }
+    queueRedraw();
+  };
+
+  return {
+    sink: {
+      out: (text) => write(text, "out"),
+      err: (text) => write(text, "err"),
+      flush: () => sink.flush(),
+    },
+    onEvent,
+    stop,
+  };
+}
+
+/**
+ * The text of the line, cut to fit in `width - 1` columns so the terminal never wraps it:
+ * as many running names as fit, then `(+N)` for the rest. `running` may hold only the first
+ * few names when `runningCount` gives the whole number.
+ *
+ * @example
+ * ```ts
+ * import { formatStatus } from "./status_line.ts";
+ * formatStatus(3, 9, ["a", "b"], 1234, 80); // "[3/9] running: a, b 1.2s"
+ * ```
+ */
+export function formatStatus(
+  done: number,
+  total: number,
+  running: readonly string[],
+  elapsedMs: number,
+  width: number,
+  runningCount: number = running.length,
+): string {
+  const head = `[${done}/${total}]`;
+  const clock = `${(elapsedMs / 1000).toFixed(1)}s`;
+  const room = Math.max(20, width - 1);
+  if (runningCount === 0) return fit(`${head} ${clock}`, room);
+  for (let shown = running.length; shown >= 1; shown--) {
+    const rest = runningCount - shown;
+    const line = `${head} running: ${running.slice(0, shown).join(", ")}${
+      rest > 0 ? ` (+${rest})` : ""
+    } ${clock}`;
+    if ([...line].length <= room) return line;
+  }
+  return fit(`${head} running: (+${runningCount}) ${clock}`, room);
+}
+
+/** The first `count` names of a set, without copying all of a large one. */
+function firstNames(names: Set<string>, count: number): string[] {
+  const first: string[] = [];
+  for (const name of names) {
+    if (first.length === count) break;
+    first.push(name);
+  }
+  return first;
+}
+
+function fit(text: string, room: number): string {
+  const characters = [...text];
+  return characters.length <= room ? text : characters.slice(0, room - 1).join("") + "…";
+}
+
+function terminalColumns(): number {
+  try {
+    return Deno.consoleSize().columns || 80;
+  } catch {
+    return 80;
+  }
+}

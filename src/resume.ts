@@ -1,0 +1,165 @@
+/**
+ * Resuming a run from an earlier run's NDJSON report (`--resume REPORT`).
+ *
+ * A report identifies its task file (`run_started`: absolute path and a hash of the task
+ * names) and each task's definition (`task_started`, or `task_ended` of a resumed task: a
+ * hash of type, arguments, env and cwd). A task is taken as done when it ended `ok` in the
+ * report with the same definition hash and every task it depends on is taken as done too;
+ * everything else runs. A report of another file is refused.
+ *
+ * @module
+ */
+
+import { resolve } from "node:path";
+import { createHash } from "node:crypto";
+import { TaskFileError } from "./errors.ts";
+import type { TaskFile } from "./load.ts";
+import type { RunIdentity } from "./scheduler.ts";
+import type { TaskSpec } from "./types.ts";
+
+/** What a report says about its run. */
+export interface ResumeReport {
+  /** The report's path, for messages. */
+  readonly path: string;
+  /** The task file it ran (absolute path, or `<stdin>`). */
+  readonly file: string;
+  /** The hash of that file's task names. */
+  readonly tasksHash: string;
+  /** Tasks that ended `ok` (ran or resumed), with their definition hashes. */
+  readonly done: ReadonlyMap<string, string>;
+}
+
+/**
+ * The identity of a task file for events: its absolute path, a hash of its task names (in
+ * sorted order, so reordering tasks keeps it) and per task a hash of its definition.
+ */
+export function identify(taskFile: TaskFile): RunIdentity {
+  const names = taskFile.tasks.map((task) => task.name).sort();
+  return {
+    file: taskFile.file === "<stdin>" ? "<stdin>" : resolve(taskFile.file),
+    tasksHash: hash(names.join("\n")),
+    hashes: taskFile.tasks.map(taskHash),
+  };
+}
+
+/** A hash of what a task does: type, arguments, env and cwd (not timeouts or retries). */
+export function taskHash(task: TaskSpec): string {
+  return hash(JSON.stringify([task.type, task.arguments, task.env ?? {}, task.cwd ?? ""], sorted));
+}
+
+function hash(text: string): string {
+  return createHash("sha256").update(text).digest("hex").slice(0, 16);
+}
+
+/** A JSON.stringify replacer writing object keys in sorted order, for stable hashes. */
+function sorted(_key: string, value: unknown): unknown {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return value;
+  return Object.fromEntries(
+    Object.entries(value as Record<string, unknown>).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0),
+  );
+}
+
+/**
+ * Reads an NDJSON report. When it holds several runs, the last counts; a last line cut short
+ * (the run was killed while writing it) is ignored.
+ *
+ * @throws {TaskFileError} for an unreadable file or one that is not a resumable report.
+ */
+export async function readResumeReport(path: string): Promise<ResumeReport> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (error) {
+    const detail = error instanceof Deno.errors.NotFound
+      ? "no such file"
+      : (error as Error).message;
+    throw new TaskFileError(`cannot read report: ${detail}`, { file: path });
+  }
+  const fail = (detail: string, line?: number): never => {
+    throw new TaskFileError(detail, { file: line === undefined ? path : `${path}:${line}` });
+  };
+  const lines = text.split("\n");
+  let last = lines.length - 1;
+  while (last >= 0 && lines[last]!.trim() === "") last--;
+  let run: { file: string; tasksHash: string } | undefined;
+  let started = new Map<string, string>();
+  let done = new Map<string, string>();
+  for (let i = 0; i <= last; i++) {
+    const line = lines[i]!;
+    if (line.trim() === "") continue;
+    let event: Record<string, unknown>;
+    try {
+      event = JSON.parse(line);
+    } catch {
+      if (i === last) break;
+      return fail("not an NDJSON report: this line is not JSON", i + 1);
+    }
+    if (event === null || typeof event !== "object" || typeof event.event !== "string") {
+      return fail('not an NDJSON report: this line has no "event"', i + 1);
+    }
+    if (event.event === "run_started") {
+      if (typeof event.file !== "string" || typeof event.tasksHash !== "string") {
+        return fail(
+          "run_started has no file identity; only reports of dagrun runs that wrote NDJSON can be resumed from",
+          i + 1,
+        );
+      }
+      run = { file: event.file, tasksHash: event.tasksHash };
+      started = new Map();
+      done = new Map();
+    } else if (event.event === "task_started" && typeof event.hash === "string") {
+      started.set(event.task as string, event.hash);
+    } else if (event.event === "task_ended" && event.status === "ok") {
+      const hash = event.resumed ? event.hash : started.get(event.task as string);
+      if (typeof hash === "string") done.set(event.task as string, hash);
+    }
+  }
+  if (!run) return fail("not a dagrun NDJSON report: it has no run_started event");
+  return { path, ...run, done };
+}
+
+/**
+ * The names of the tasks to take as done: ok in the report with an unchanged definition,
+ * and with every dependency taken as done.
+ *
+ * @throws {TaskFileError} when the report is of another task file: neither its path nor its
+ * task names match.
+ */
+export function resumedTasks(
+  taskFile: TaskFile,
+  identity: RunIdentity,
+  report: ResumeReport,
+): Set<string> {
+  if (report.file !== identity.file && report.tasksHash !== identity.tasksHash) {
+    throw new TaskFileError(
+      `is a report of another task file (${report.file}, with other task names), not of ${identity.file}; refusing to resume from it`,
+      { file: report.path },
+    );
+  }
+  const tasks = taskFile.tasks;
+  const indexByName = new Map(tasks.map((task, i) => [task.name, i]));
+  const dependents: number[][] = tasks.map(() => []);
+  const reruns = new Uint8Array(tasks.length);
+  const stack: number[] = [];
+  for (let i = 0; i < tasks.length; i++) {
+    for (const dependency of tasks[i]!.dependencies) {
+      dependents[indexByName.get(dependency)!]!.push(i);
+    }
+    if (report.done.get(tasks[i]!.name) !== identity.hashes[i]) {
+      reruns[i] = 1;
+      stack.push(i);
+    }
+  }
+  // Whatever depends on a task that runs again runs again too: its inputs may change.
+  while (stack.length > 0) {
+    for (const dependent of dependents[stack.pop()!]!) {
+      if (!reruns[dependent]) {
+        reruns[dependent] = 1;
+        stack.push(dependent);
+      }
+    }
+  }
+  const names = new Set<string>();
+  for (let i = 0; i < tasks.length; i++) if (!reruns[i]) names.add(tasks[i]!.name);
+  return names;
+}

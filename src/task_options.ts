@@ -1,0 +1,150 @@
+/**
+ * Task options in a task file — `timeout`, `retries`, `retryDelay`, `env`, `cwd`,
+ * `allowFailure`, the top-level `defaults` giving them for every task, and `concurrency` —
+ * turned into {@linkcode TaskSpec} fields after the schema has checked their types.
+ *
+ * Precedence, from strongest: the task's own value; the command line (`--timeout`,
+ * `--retries`), which takes the place of the file's `defaults`; the file's `defaults`.
+ * `env` objects merge instead, the task's variables over the defaults'.
+ *
+ * @module
+ */
+
+import { resolve } from "node:path";
+import { parseDuration } from "./duration.ts";
+import { quote, type SourcePosition, TaskFileError } from "./errors.ts";
+import type { TaskSpec } from "./types.ts";
+
+/** Defaults from the command line, taking the place of the file's `defaults` for these. */
+export interface OptionOverrides {
+  /** `--timeout`, in milliseconds. */
+  readonly timeoutMs?: number;
+  /** `--retries`. */
+  readonly retries?: number;
+}
+
+/** What {@linkcode buildTaskSpecs} needs besides the document. */
+export interface OptionContext {
+  /** The file, for messages. */
+  readonly file: string;
+  /** Directory `cwd` values resolve against. */
+  readonly baseDir: string;
+  /** Where a value of the document is. */
+  readonly locate: (path: readonly (string | number)[]) => SourcePosition;
+  /** Command-line defaults. */
+  readonly overrides?: OptionOverrides | undefined;
+}
+
+type Options = Omit<TaskSpec, "name" | "type" | "arguments" | "dependencies">;
+type Raw = Record<string, unknown>;
+
+const OPTION_FIELDS = ["timeout", "retries", "retryDelay", "env", "cwd", "allowFailure"];
+
+/**
+ * The tasks of a schema-valid document as {@linkcode TaskSpec}s with their options resolved.
+ *
+ * @throws {TaskFileError} for a duration out of range, a bad variable name, or a `cwd` that is
+ * not an existing directory.
+ */
+export function buildTaskSpecs(document: Raw, context: OptionContext): TaskSpec[] {
+  const directories = new Map<string, string | undefined>();
+  const defaults = {
+    ...parseOptions(
+      (document.defaults ?? {}) as Raw,
+      ["defaults"],
+      undefined,
+      context,
+      directories,
+    ),
+    ...definedOnly(context.overrides ?? {}),
+  };
+  const hasDefaults = Object.keys(defaults).length > 0;
+  return (document.tasks as Raw[]).map((task, index): TaskSpec => {
+    const spec: TaskSpec = {
+      name: task.name as string,
+      type: task.type as string,
+      arguments: task.arguments,
+      dependencies: (task.dependencies as string[] | undefined) ?? [],
+    };
+    // The common case, a task of the original schema and no defaults, stays a plain object.
+    if (!hasDefaults && !OPTION_FIELDS.some((field) => field in task)) return spec;
+    const own = parseOptions(task, ["tasks", index], spec.name, context, directories);
+    const env = defaults.env && own.env ? { ...defaults.env, ...own.env } : undefined;
+    return { ...spec, ...defaults, ...own, ...(env ? { env } : {}) };
+  });
+}
+
+/** The top-level `concurrency`, when the document sets it. */
+export function fileConcurrency(document: Raw): number | undefined {
+  return typeof document.concurrency === "number" ? document.concurrency : undefined;
+}
+
+function parseOptions(
+  raw: Raw,
+  path: (string | number)[],
+  task: string | undefined,
+  context: OptionContext,
+  directories: Map<string, string | undefined>,
+): Options {
+  const fail = (field: string, detail: string): never => {
+    throw new TaskFileError(detail, {
+      file: context.file,
+      position: context.locate([...path, field]),
+      task: task === undefined ? undefined : task === "" ? `#${(path[1] as number) + 1}` : task,
+    });
+  };
+  const field = (name: string) => task === undefined ? `"defaults.${name}"` : `"${name}"`;
+  const duration = (name: string): number | undefined => {
+    const value = raw[name] as number | string | undefined;
+    if (value === undefined) return undefined;
+    try {
+      return parseDuration(value);
+    } catch (error) {
+      return fail(name, `${field(name)} ${(error as Error).message}`);
+    }
+  };
+  const options: { -readonly [K in keyof Options]: Options[K] } = {};
+  const timeoutMs = duration("timeout");
+  if (timeoutMs !== undefined) {
+    if (timeoutMs === 0) fail("timeout", `${field("timeout")} must be more than zero`);
+    options.timeoutMs = timeoutMs;
+  }
+  if (raw.retries !== undefined) options.retries = raw.retries as number;
+  const retryDelayMs = duration("retryDelay");
+  if (retryDelayMs !== undefined) options.retryDelayMs = retryDelayMs;
+  if (raw.allowFailure !== undefined) options.allowFailure = raw.allowFailure as boolean;
+  if (raw.env !== undefined) {
+    const env = raw.env as Record<string, string>;
+    for (const [name, value] of Object.entries(env)) {
+      if (name === "" || /[=\0]/.test(name)) {
+        fail("env", `${field("env")} has an invalid variable name ${quote(name)}`);
+      }
+      if (value.includes("\0")) fail("env", `${field("env")} variable ${quote(name)} holds a NUL`);
+    }
+    options.env = env;
+  }
+  if (raw.cwd !== undefined) {
+    const cwd = resolve(context.baseDir, raw.cwd as string);
+    if (!directories.has(cwd)) directories.set(cwd, checkDirectory(cwd));
+    const problem = directories.get(cwd);
+    if (problem) fail("cwd", `${field("cwd")} ${quote(raw.cwd as string)} ${problem}`);
+    options.cwd = cwd;
+  }
+  return options;
+}
+
+/** Why a path cannot be a working directory, or `undefined` when it can. */
+function checkDirectory(path: string): string | undefined {
+  try {
+    return Deno.statSync(path).isDirectory ? undefined : `is not a directory (${path})`;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return `does not exist (${path})`;
+    return `cannot be used: ${(error as Error).message}`;
+  }
+}
+
+function definedOnly<T extends object>(object: T): Partial<T> {
+  return Object.fromEntries(
+    Object.entries(object).filter(([, value]) => value !== undefined),
+  ) as Partial<T>;
+}

@@ -1,0 +1,80 @@
+import assert from "node:assert/strict";
+import { formatGraph } from "../src/format/graph.ts";
+import { parsePreviousRun } from "../src/format/previous_report.ts";
+import { TaskFileError } from "../src/errors.ts";
+import type { TaskSpec } from "../src/types.ts";
+import { runCli, writeTaskFile } from "./helpers.ts";
+import { findProgram, runProgram } from "./terminal_helpers.ts";
+
+const tasks: TaskSpec[] = [
+  { name: "build", type: "exec", arguments: "", dependencies: [] },
+  { name: 'say "hi" \\ <b>', type: "exec", arguments: "", dependencies: ["build"] },
+];
+
+Deno.test("formatGraph() writes DOT with escaped names and status colours", () => {
+  const dot = formatGraph(tasks, "dot", new Map([["build", "failed"]]));
+  assert.match(dot, /^digraph dagrun \{/);
+  assert.match(dot, /"build" \[tooltip="exec \(failed\)", fillcolor="#e53935"\];/);
+  assert.match(dot, /"build" -> "say \\"hi\\" \\\\ <b>";/);
+});
+
+Deno.test("formatGraph() writes Mermaid with escaped labels and status classes", () => {
+  const mermaid = formatGraph(tasks, "mermaid", new Map([["build", "ok"]]));
+  assert.equal(
+    mermaid,
+    'flowchart LR\n  t0["build"]\n  t1["say #34;hi#34; \\ #60;b#62;"]\n  t0 --> t1\n' +
+      "  classDef ok fill:#4caf50,color:#000\n  class t0 ok\n",
+  );
+});
+
+Deno.test("parsePreviousRun() reads statuses and durations, and names a bad line", () => {
+  const text = [
+    '{"event":"run_started","total":3,"time":1}',
+    '{"event":"task_ended","task":"a","status":"failed","durationMs":12,"time":2}',
+    '{"event":"task_skipped","task":"b","reason":"x","time":3}',
+    '{"event":"run_ended","tasks":[{"name":"c","status":"ok","durationMs":5}],"time":4}',
+  ].join("\n");
+  const run = parsePreviousRun(text, "r.ndjson");
+  assert.deepEqual([...run.statuses], [["a", "failed"], ["b", "skipped"], ["c", "ok"]]);
+  assert.deepEqual([...run.durations], [["a", 12], ["c", 5]]);
+  assert.throws(
+    () => parsePreviousRun('{"event":"x"}\nnot json\n', "r.ndjson"),
+    (error: unknown) =>
+      error instanceof TaskFileError && /^r\.ndjson:2:1: not an NDJSON/.test(error.message),
+  );
+});
+
+const dot = await findProgram("dot");
+
+Deno.test({
+  name: "dagrun graph output renders with graphviz, coloured by a previous report",
+  ignore: dot === undefined,
+  async fn() {
+    const file = await writeTaskFile({
+      tasks: [
+        { name: "fetch", type: "exec", arguments: "true" },
+        { name: "build", type: "exec", arguments: "false", dependencies: ["fetch"] },
+        { name: "<test>", type: "exec", arguments: "true", dependencies: ["build"] },
+      ],
+    });
+    const previous = await runCli([file, "--format", "ndjson"]);
+    const report = file.replace(/tasks\.json$/, "run.ndjson");
+    await Deno.writeTextFile(report, previous.stdout);
+    const graph = await runCli(["graph", file, "--from-report", report]);
+    assert.equal(graph.code, 0, graph.stderr);
+    const dotFile = file.replace(/tasks\.json$/, "graph.dot");
+    await Deno.writeTextFile(dotFile, graph.stdout);
+    const svg = await runProgram(dot!, ["-Tsvg", dotFile]);
+    assert.match(svg, /<svg/);
+    for (const name of ["fetch", "build", "&lt;test&gt;"]) {
+      assert.ok(svg.includes(`>${name}</text>`), name);
+    }
+    assert.ok(svg.includes('fill="#e53935"'), "the failed task is red");
+    assert.ok(svg.includes('fill="#4caf50"'), "the ok task is green");
+    assert.ok(svg.includes('fill="#bdbdbd"'), "the skipped task is grey");
+    assert.equal(svg.match(/class="edge"/g)?.length, 2);
+
+    const mermaid = await runCli(["graph", file, "--format", "mermaid"]);
+    assert.match(mermaid.stdout, /^flowchart LR\n/);
+  },
+});

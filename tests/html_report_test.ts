@@ -1,0 +1,124 @@
+import assert from "node:assert/strict";
+import { escapeHtml, renderHtmlReport } from "../src/format/html.ts";
+import type { RunEvent } from "../src/types.ts";
+import { runCli, writeTaskFile } from "./helpers.ts";
+import { findProgram } from "./terminal_helpers.ts";
+
+const EVIL = "<script>alert(1)</script>";
+
+Deno.test("escapeHtml() escapes markup and quotes", () => {
+  assert.equal(
+    escapeHtml(`<a href="x">'&'</a>`),
+    "&#60;a href=&#34;x&#34;&#62;&#39;&#38;&#39;&#60;/a&#62;",
+  );
+});
+
+Deno.test("renderHtmlReport() escapes task names and output and needs no network", () => {
+  const html = renderHtmlReport({
+    start: 0,
+    end: 100,
+    tasks: [{
+      name: EVIL,
+      type: "exec",
+      arguments: `echo "${EVIL}"`,
+      dependencies: [],
+      status: "ok",
+      start: 0,
+      end: 100,
+      output: [{ stream: "stdout", text: `<img src=x onerror=alert(2)>` }],
+      droppedLines: 0,
+    }],
+  }, EVIL);
+  assert.equal(html.match(/<script/g)?.length, 1, "only the page's own script");
+  assert.doesNotMatch(html, /<img/);
+  assert.doesNotMatch(html, /(src|href)=["']?(https?:)?\/\//, "nothing is fetched");
+});
+
+/** The attributes of every `<rect class="bar …">` in the serialized DOM. */
+function bars(dom: string): Record<string, string>[] {
+  const decode = (value: string) =>
+    value.replace(
+      /&(lt|gt|quot|amp|#(\d+));/g,
+      (_, name, code) =>
+        code
+          ? String.fromCharCode(Number(code))
+          : { lt: "<", gt: ">", quot: '"', amp: "&" }[name as "lt"]!,
+    );
+  return [...dom.matchAll(/<rect class="bar[^>]*>/g)].map(([tag]) =>
+    Object.fromEntries(
+      [...tag.matchAll(/([\w-]+)="([^"]*)"/g)].map(([, key, value]) => [key!, decode(value!)]),
+    )
+  );
+}
+
+const chromium = await findProgram("chromium");
+
+Deno.test({
+  name: "--report-html renders in headless Chromium with one bar per task matching the run",
+  ignore: chromium === undefined,
+  async fn() {
+    const file = await writeTaskFile({
+      tasks: [
+        { name: "fetch", type: "exec", arguments: "sleep 0.3" },
+        { name: EVIL, type: "exec", arguments: `echo '${EVIL}'; sleep 0.2` },
+        { name: "compile", type: "exec", arguments: "sleep 0.4", dependencies: ["fetch"] },
+        { name: "lint", type: "exec", arguments: "exit 3" },
+        { name: "docs", type: "exec", arguments: "true", dependencies: ["lint"] },
+        { name: "package", type: "exec", arguments: "sleep 0.1", dependencies: ["compile", EVIL] },
+      ],
+    });
+    const directory = file.replace(/\/tasks\.json$/, "");
+    const page = `${directory}/report.html`;
+    const run = await runCli([file, "--format", "ndjson", "--report-html", page]);
+    assert.equal(run.code, 1, run.stderr);
+    const events: RunEvent[] = run.stdout.trim().split("\n").map((line) => JSON.parse(line));
+    const ended = new Map(
+      events.flatMap((event) => event.event === "task_ended" ? [[event.task, event]] : []),
+    );
+
+    const profile = await Deno.makeTempDir({ prefix: "dagrun-chromium-" });
+    const output = await new Deno.Command(chromium!, {
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        `--user-data-dir=${profile}`,
+        "--virtual-time-budget=2000",
+        "--dump-dom",
+        `file://${page}`,
+      ],
+      stdout: "piped",
+      stderr: "null",
+      signal: AbortSignal.timeout(90_000),
+    }).output();
+    await Deno.remove(profile, { recursive: true }).catch(() => {});
+    const dom = new TextDecoder().decode(output.stdout);
+    assert.match(dom, /<html[^>]* data-interactive="true"/, "the page's script ran");
+    assert.equal(dom.match(/<script/g)?.length, 1, "the task named <script> stayed text");
+
+    const drawn = bars(dom);
+    assert.deepEqual(drawn.map((bar) => bar["data-task"]).sort(), [...ended.keys()].sort());
+    // One time scale for every bar: width / duration is the same, x follows the start.
+    const scales = drawn.map((bar) => Number(bar.width) / Number(bar["data-duration-ms"]));
+    for (const bar of drawn) {
+      const event = ended.get(bar["data-task"]!)!;
+      assert.equal(bar["data-status"], event.status);
+      assert.ok(Math.abs(Number(bar["data-duration-ms"]) - event.durationMs) < 0.01);
+      assert.ok(Math.abs(Number(bar["data-start-ms"]) - (event.time - event.durationMs)) < 0.01);
+      if (event.durationMs > 50) {
+        assert.ok(Math.abs(Number(bar.width) / event.durationMs - scales[0]!) < 0.05 * scales[0]!);
+      }
+    }
+    const x = (name: string) => Number(drawn.find((bar) => bar["data-task"] === name)!.x);
+    assert.ok(x("fetch") < x("compile") && x("compile") < x("package"));
+    assert.match(dom, /class="bar ok critical"[^>]*data-task="compile"/);
+    assert.match(dom, /<title>lint\ncommand: exit 3\nstatus: failed, exit code 3\nduration: \d+ms/);
+    assert.match(dom, /class="dep critical" data-from="compile" data-to="package"/);
+    assert.match(dom, /class="skip" data-task="docs" data-status="skipped"/);
+  },
+});

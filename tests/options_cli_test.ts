@@ -1,0 +1,246 @@
+import assert from "node:assert/strict";
+import { runCli } from "./helpers.ts";
+import { failsUntil, parseEvents, project } from "./options_helpers.ts";
+
+Deno.test("an exec task over its file timeout fails as timed out and its process is stopped", async () => {
+  const p = await project({
+    tasks: [
+      { name: "slow", type: "exec", arguments: "echo $$ > shell.pid; sleep 10", timeout: "300ms" },
+      { name: "after", type: "exec", arguments: "echo never", dependencies: ["slow"] },
+    ],
+  });
+  const started = performance.now();
+  const result = await runCli([p.file], { cwd: p.dir });
+  // Generous: the point is "not 10 s", on a loaded machine.
+  assert.ok(performance.now() - started < 8_000);
+  assert.equal(result.code, 1, result.stderr);
+  assert.match(result.stdout, /slow +exec +failed +\S+ +timed out after 0\.3s/);
+  assert.match(result.stdout, /after +exec +skipped/);
+  const pid = Number(await p.read("shell.pid"));
+  assert.throws(() => Deno.kill(pid, "SIGCONT"), Deno.errors.NotFound);
+});
+
+Deno.test("an eval busy loop over its timeout fails and the CLI still exits promptly", async () => {
+  const p = await project({
+    tasks: [
+      { name: "spin", type: "eval", arguments: "while (true) {}", timeout: 1 },
+      { name: "after", type: "eval", arguments: "console.log('never')", dependencies: ["spin"] },
+      { name: "other", type: "exec", arguments: "echo other done" },
+    ],
+  });
+  const started = performance.now();
+  const result = await runCli([p.file]);
+  assert.ok(performance.now() - started < 10_000);
+  assert.equal(result.code, 1, result.stderr);
+  assert.match(result.stdout, /spin +eval +failed +\S+ +timed out after 1s/);
+  assert.match(result.stdout, /after +eval +skipped/);
+  assert.match(result.stdout, /other +exec +ok/);
+});
+
+Deno.test("a task that fails once and has retries succeeds on its second attempt", async () => {
+  const p = await project({
+    tasks: [{ name: "flaky", type: "exec", arguments: failsUntil(2, "count"), retries: 2 }],
+  });
+  const result = await runCli([p.file, "--report", "report.ndjson"], { cwd: p.dir });
+  assert.equal(result.code, 0, result.stdout + result.stderr);
+  assert.match(result.stdout, /^Retry {2}: flaky \(attempt 2\/3, after exit code 1\)$/m);
+  assert.match(result.stdout, /flaky +exec +ok +\S+ +ok after 2 attempts/);
+  assert.equal((await p.read("count")).trim(), "2");
+  const events = parseEvents(await p.read("report.ndjson"));
+  const retry = events.find((e) => e.event === "task_retry");
+  assert.deepEqual(retry && { ...retry, time: 0 }, {
+    event: "task_retry",
+    task: "flaky",
+    attempt: 2,
+    attempts: 3,
+    delayMs: 0,
+    exitCode: 1,
+    error: "exit code 1",
+    time: 0,
+  });
+  const end = events.at(-1)!;
+  assert.equal(end.event === "run_ended" && end.tasks[0]!.attempts, 2);
+});
+
+Deno.test("env merges over the environment and defaults; cwd is relative to the task file", async () => {
+  const p = await project({
+    defaults: { env: { GREETING: "hello", WHO: "nobody" } },
+    tasks: [
+      {
+        name: "env",
+        type: "exec",
+        arguments: 'echo "$GREETING $WHO $HOME_SEEN"',
+        env: { WHO: "world" },
+      },
+      { name: "cwd", type: "exec", arguments: "pwd", cwd: "sub" },
+    ],
+  });
+  await Deno.mkdir(`${p.dir}/sub`);
+  // Run from elsewhere, to show cwd follows the file, not the process.
+  const result = await runCli([p.file], { cwd: "/", env: { HOME_SEEN: "inherited" } });
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stdout, /^\[env\] hello world inherited$/m);
+  assert.match(
+    result.stdout,
+    new RegExp(`^\\[cwd\\] ${await Deno.realPath(`${p.dir}/sub`)}$`, "m"),
+  );
+});
+
+Deno.test("a cwd that does not exist is refused before anything runs", async () => {
+  const p = await project({
+    tasks: [
+      { name: "first", type: "exec", arguments: "touch ran" },
+      { name: "build", type: "exec", arguments: "make", cwd: "missing" },
+    ],
+  });
+  const result = await runCli([p.file], { cwd: p.dir });
+  assert.equal(result.code, 2);
+  assert.match(result.stderr, /tasks\.json:\d+:\d+: task "build": "cwd" "missing" does not exist/);
+  await assert.rejects(p.read("ran"));
+});
+
+Deno.test("an allowed failure is reported, its dependents run, and the run exits 0", async () => {
+  const p = await project({
+    tasks: [
+      { name: "lint", type: "exec", arguments: "exit 3", allowFailure: true },
+      { name: "build", type: "exec", arguments: "echo built", dependencies: ["lint"] },
+    ],
+  });
+  const result = await runCli([p.file, "--report", `${p.dir}/report.ndjson`]);
+  assert.equal(result.code, 0, result.stdout + result.stderr);
+  assert.match(result.stdout, /lint +exec +failed +\S+ +allowed to fail: exit code 3/);
+  assert.match(result.stdout, /build +exec +ok/);
+  assert.match(
+    result.stdout,
+    /2 tasks: 1 ok, 1 failed \(1 allowed\), 0 skipped .*; allowed failure: lint/,
+  );
+  const events = parseEvents(await p.read("report.ndjson"));
+  const ended = events.find((e) => e.event === "task_ended" && e.task === "lint");
+  assert.equal(ended?.event === "task_ended" && ended.allowed, true);
+  const end = events.at(-1)!;
+  assert.equal(end.event === "run_ended" && end.ok, true);
+  assert.deepEqual(end.event === "run_ended" && end.counts, {
+    ok: 1,
+    failed: 1,
+    skipped: 0,
+    allowed: 1,
+  });
+});
+
+Deno.test("--timeout replaces the file's default timeout but not a task's own", async () => {
+  const p = await project({
+    defaults: { timeout: 60 },
+    tasks: [
+      { name: "default", type: "exec", arguments: "sleep 10" },
+      { name: "own", type: "exec", arguments: "sleep 1", timeout: "30s" },
+    ],
+  });
+  const result = await runCli([p.file, "--timeout", "300ms"]);
+  assert.equal(result.code, 1);
+  assert.match(result.stdout, /default +exec +failed +\S+ +timed out after 0\.3s/);
+  assert.match(result.stdout, /own +exec +ok/);
+});
+
+Deno.test("--retries replaces the file's default retries but not a task's own", async () => {
+  const p = await project({
+    defaults: { retries: 0 },
+    tasks: [
+      { name: "default", type: "exec", arguments: failsUntil(2, "a") },
+      { name: "own", type: "exec", arguments: failsUntil(2, "b"), retries: 0, allowFailure: true },
+    ],
+  });
+  const result = await runCli([p.file, "--retries", "1"], { cwd: p.dir });
+  assert.equal(result.code, 0, result.stdout);
+  assert.match(result.stdout, /default +exec +ok +\S+ +ok after 2 attempts/);
+  assert.match(result.stdout, /own +exec +failed/);
+  assert.equal((await p.read("b")).trim(), "1");
+});
+
+Deno.test("the file's concurrency limits the run and -j replaces it", async () => {
+  const tasks = ["a", "b", "c"].map((name) => ({ name, type: "exec", arguments: "sleep 0.2" }));
+  const p = await project({ concurrency: 1, tasks });
+  const lines = (stdout: string) => stdout.split("\n").filter((l) => /^(Started|Ended )/.test(l));
+  const limited = await runCli([p.file]);
+  assert.deepEqual(lines(limited.stdout).map((l) => l.slice(0, 5)), [
+    "Start",
+    "Ended",
+    "Start",
+    "Ended",
+    "Start",
+    "Ended",
+  ]);
+  const wide = await runCli([p.file, "-j", "3"]);
+  assert.deepEqual(lines(wide.stdout).slice(0, 3), ["Started: a", "Started: b", "Started: c"]);
+});
+
+Deno.test("bad --timeout and --retries values are usage errors", async () => {
+  const p = await project({ tasks: [{ name: "a", type: "exec", arguments: "true" }] });
+  const timeout = await runCli([p.file, "--timeout", "soon"]);
+  assert.equal(timeout.code, 2);
+  assert.match(
+    timeout.stderr,
+    /^dagrun: Invalid timeout: expected a number of seconds or a duration/,
+  );
+  const retries = await runCli([p.file, "--retries", "-1"]);
+  assert.equal(retries.code, 2);
+});
+
+Deno.test("--report writes the NDJSON events to a file while the terminal gets the human view", async () => {
+  const p = await project({
+    tasks: [
+      { name: "hello", type: "exec", arguments: "echo hi" },
+      { name: "world", type: "eval", arguments: "console.log('there')", dependencies: ["hello"] },
+    ],
+  });
+  const result = await runCli([p.file, "--report", `${p.dir}/report.ndjson`]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stdout, /^Started: hello$/m);
+  assert.doesNotMatch(result.stdout, /"event"/);
+  const events = parseEvents(await p.read("report.ndjson"));
+  assert.deepEqual(events.map((e) => e.event), [
+    "run_started",
+    "task_started",
+    "output",
+    "task_ended",
+    "task_started",
+    "output",
+    "task_ended",
+    "run_ended",
+  ]);
+  const start = events[0]!;
+  assert.equal(start.event === "run_started" && start.file, await Deno.realPath(p.file));
+});
+
+Deno.test("--report to an unwritable path is an error before anything runs", async () => {
+  const p = await project({ tasks: [{ name: "a", type: "exec", arguments: "touch ran" }] });
+  const result = await runCli([p.file, "--report", "no/such/dir/report.ndjson"], { cwd: p.dir });
+  assert.equal(result.code, 2);
+  assert.match(result.stderr, /report\.ndjson: cannot write report/);
+  await assert.rejects(p.read("ran"));
+});
+
+Deno.test("a file of the original schema shows none of the task options", async () => {
+  const p = await project({
+    tasks: [
+      { name: "a", type: "exec", arguments: "echo a" },
+      { name: "b", type: "exec", arguments: "exit 1", dependencies: ["a"] },
+      { name: "c", type: "eval", arguments: "console.log('c')", dependencies: ["b"] },
+    ],
+  });
+  const input = p.file;
+  const human = await runCli([input]);
+  assert.equal(human.code, 1);
+  assert.doesNotMatch(human.stdout, /^(Retry|Resumed)/m);
+  assert.doesNotMatch(human.stdout, /allowed|attempts|resumed/);
+  const ndjson = await runCli([input, "--format", "ndjson"]);
+  for (const event of parseEvents(ndjson.stdout)) {
+    assert.notEqual(event.event, "task_retry");
+    for (const key of ["attempts", "allowed", "resumed"]) assert.ok(!(key in event), key);
+    if (event.event === "run_ended") {
+      assert.deepEqual(Object.keys(event.counts), ["ok", "failed", "skipped"]);
+      for (const task of event.tasks) {
+        for (const key of ["attempts", "allowed", "resumed"]) assert.ok(!(key in task), key);
+      }
+    }
+  }
+});

@@ -1,0 +1,202 @@
+import assert from "node:assert/strict";
+import { parseTaskFile } from "../src/load.ts";
+import { parseDuration } from "../src/duration.ts";
+import { TaskFileError } from "../src/errors.ts";
+import { run } from "../src/run.ts";
+
+/** Parses a document given as an object, with relative paths resolving against `baseDir`. */
+function parse(document: unknown, options: Parameters<typeof parseTaskFile>[1] = {}) {
+  return parseTaskFile(JSON.stringify(document, null, 2), { file: "tasks.json", ...options });
+}
+
+/** The message of the TaskFileError that parsing throws. */
+function parseError(document: unknown, options: Parameters<typeof parseTaskFile>[1] = {}) {
+  try {
+    parse(document, options);
+  } catch (error) {
+    assert.ok(error instanceof TaskFileError, String(error));
+    return error.message;
+  }
+  assert.fail("expected a TaskFileError");
+}
+
+const t = (fields: Record<string, unknown> = {}) => ({
+  name: "build",
+  type: "exec",
+  arguments: "make",
+  ...fields,
+});
+
+Deno.test("parseDuration() reads seconds and duration strings", () => {
+  assert.equal(parseDuration(90), 90_000);
+  assert.equal(parseDuration(0.25), 250);
+  assert.equal(parseDuration("90s"), 90_000);
+  assert.equal(parseDuration("1m30s"), 90_000);
+  assert.equal(parseDuration("500ms"), 500);
+  assert.equal(parseDuration("1h"), 3_600_000);
+  assert.equal(parseDuration("1.5s"), 1_500);
+  assert.throws(() => parseDuration("90"), /duration such as "90s"/);
+  assert.throws(() => parseDuration("1m 30s"), RangeError);
+  assert.throws(() => parseDuration(-1), RangeError);
+  assert.throws(() => parseDuration("600h"), /at most 596h/);
+});
+
+Deno.test("parseTaskFile() leaves a task of the original schema without options", () => {
+  const file = parse({ tasks: [t()] });
+  assert.deepEqual(file.tasks[0], {
+    name: "build",
+    type: "exec",
+    arguments: "make",
+    dependencies: [],
+  });
+  assert.equal(file.concurrency, undefined);
+});
+
+Deno.test("parseTaskFile() reads every task option", () => {
+  const dir = Deno.makeTempDirSync();
+  Deno.mkdirSync(`${dir}/web`);
+  const file = parse({
+    concurrency: 3,
+    tasks: [t({
+      timeout: "1m30s",
+      retries: 2,
+      retryDelay: 0.5,
+      env: { NODE_ENV: "production" },
+      cwd: "web",
+      allowFailure: true,
+    })],
+  }, { baseDir: dir });
+  assert.deepEqual(file.tasks[0], {
+    name: "build",
+    type: "exec",
+    arguments: "make",
+    dependencies: [],
+    timeoutMs: 90_000,
+    retries: 2,
+    retryDelayMs: 500,
+    env: { NODE_ENV: "production" },
+    cwd: `${dir}/web`,
+    allowFailure: true,
+  });
+  assert.equal(file.concurrency, 3);
+});
+
+Deno.test("parseTaskFile() applies defaults, lets a task's own value win and merges env", () => {
+  const file = parse({
+    defaults: { timeout: 10, retries: 1, env: { A: "default", B: "default" }, allowFailure: true },
+    tasks: [
+      t({ name: "plain" }),
+      t({
+        name: "own",
+        timeout: "2s",
+        retries: 0,
+        env: { B: "own", C: "own" },
+        allowFailure: false,
+      }),
+    ],
+  });
+  const [plain, own] = file.tasks;
+  assert.equal(plain!.timeoutMs, 10_000);
+  assert.equal(plain!.retries, 1);
+  assert.equal(plain!.allowFailure, true);
+  assert.deepEqual(plain!.env, { A: "default", B: "default" });
+  assert.equal(own!.timeoutMs, 2_000);
+  assert.equal(own!.retries, 0);
+  assert.equal(own!.allowFailure, false);
+  assert.deepEqual(own!.env, { A: "default", B: "own", C: "own" });
+});
+
+Deno.test("parseTaskFile() overrides replace the file's defaults but not a task's own value", () => {
+  const file = parse({
+    defaults: { timeout: 10, retries: 1 },
+    tasks: [t({ name: "plain" }), t({ name: "own", timeout: 60, retries: 5 })],
+  }, { overrides: { timeoutMs: 3_000, retries: 2 } });
+  assert.equal(file.tasks[0]!.timeoutMs, 3_000);
+  assert.equal(file.tasks[0]!.retries, 2);
+  assert.equal(file.tasks[1]!.timeoutMs, 60_000);
+  assert.equal(file.tasks[1]!.retries, 5);
+});
+
+Deno.test("parseTaskFile() resolves a default cwd against the task file's directory", () => {
+  const dir = Deno.makeTempDirSync();
+  Deno.mkdirSync(`${dir}/sub`);
+  const file = parse({ defaults: { cwd: "sub" }, tasks: [t()] }, { baseDir: dir });
+  assert.equal(file.tasks[0]!.cwd, `${dir}/sub`);
+});
+
+Deno.test("parseTaskFile() refuses bad task options with the place and the field", async (t2) => {
+  const cases: [string, unknown, RegExp][] = [
+    [
+      "a malformed duration",
+      { tasks: [t({ timeout: "5 minutes" })] },
+      /^tasks\.json:7:18: task "build": "timeout" must be a number of seconds or a duration such as "90s", "1m30s" or "500ms", not "5 minutes"$/,
+    ],
+    [
+      "a zero timeout string",
+      { tasks: [t({ timeout: "0s" })] },
+      /"timeout" must be more than zero/,
+    ],
+    ["a zero timeout number", { tasks: [t({ timeout: 0 })] }, /"timeout" must be > 0/],
+    [
+      "a boolean timeout",
+      { tasks: [t({ timeout: true })] },
+      /"timeout" must be a number or a string/,
+    ],
+    ["a huge timeout", { tasks: [t({ timeout: "1000h" })] }, /"timeout" must be at most 596h/],
+    ["negative retries", { tasks: [t({ retries: -1 })] }, /task "build": "retries" must be >= 0/],
+    ["fractional retries", { tasks: [t({ retries: 1.5 })] }, /"retries" must be an integer/],
+    [
+      "a bad retryDelay",
+      { tasks: [t({ retryDelay: "soon" })] },
+      /"retryDelay" must be a number of seconds/,
+    ],
+    [
+      "an env value not a string",
+      { tasks: [t({ env: { N: 1 } })] },
+      /"env\.N" must be a string, not a number \(1\)/,
+    ],
+    [
+      "an env name with '='",
+      { tasks: [t({ env: { "A=B": "x" } })] },
+      /"env" has an invalid variable name "A=B"/,
+    ],
+    [
+      "a missing cwd",
+      { tasks: [t({ cwd: "nowhere" })] },
+      /:7:14: task "build": "cwd" "nowhere" does not exist \(\/.*\/nowhere\)$/,
+    ],
+    [
+      "a cwd that is a file",
+      { tasks: [t({ cwd: "tasks.json" })] },
+      /"cwd" "tasks\.json" is not a directory/,
+    ],
+    [
+      "a non-boolean allowFailure",
+      { tasks: [t({ allowFailure: "yes" })] },
+      /"allowFailure" must be a boolean/,
+    ],
+    [
+      "a bad default",
+      { defaults: { timeout: "x" }, tasks: [t()] },
+      /^tasks\.json:3:16: "defaults\.timeout" must be a number of seconds/,
+    ],
+    [
+      "a missing default cwd",
+      { defaults: { cwd: "nowhere" }, tasks: [t()] },
+      /"defaults\.cwd" "nowhere" does not exist/,
+    ],
+    ["zero concurrency", { concurrency: 0, tasks: [t()] }, /"concurrency" must be >= 1/],
+  ];
+  const dir = Deno.makeTempDirSync();
+  Deno.writeTextFileSync(`${dir}/tasks.json`, "{}");
+  for (const [what, document, expected] of cases) {
+    await t2.step(what, () => assert.match(parseError(document, { baseDir: dir }), expected));
+  }
+});
+
+Deno.test("run() keeps timeoutMs and retryDelayMs given to the library", async () => {
+  const report = await run([
+    { name: "slow", type: "exec", arguments: "sleep 10", timeoutMs: 200 },
+  ]);
+  assert.equal(report.tasks[0]!.error, "timed out after 0.2s");
+});

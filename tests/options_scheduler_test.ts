@@ -1,0 +1,206 @@
+import assert from "node:assert/strict";
+import { schedule } from "../src/scheduler.ts";
+import type { Executor, ExecutorContext, TaskResult, TaskSpec } from "../src/types.ts";
+import { eventLog } from "./helpers.ts";
+
+/** An executor whose tasks fail their first `failures[name]` attempts, then succeed. */
+function flaky(failures: Record<string, number>, ms = 0) {
+  const calls: string[] = [];
+  const executor: Executor = {
+    type: "fake",
+    run: (task) => {
+      calls.push(task.name);
+      const attempt = calls.filter((name) => name === task.name).length;
+      const result: TaskResult = attempt <= (failures[task.name] ?? 0)
+        ? { ok: false, exitCode: 1, error: "exit code 1" }
+        : { ok: true, exitCode: 0 };
+      return new Promise((resolve) => setTimeout(() => resolve(result), ms));
+    },
+  };
+  return { executor, calls };
+}
+
+function task(name: string, options: Partial<TaskSpec> = {}): TaskSpec {
+  return { name, type: "fake", arguments: "", dependencies: [], ...options };
+}
+
+Deno.test("schedule() clears a task's timeout timer when the task ends first", async () => {
+  let seen: AbortSignal | undefined;
+  const executor: Executor = {
+    type: "fake",
+    run: (_task, context: ExecutorContext) => {
+      seen = context.signal;
+      return Promise.resolve({ ok: true });
+    },
+  };
+  const report = await schedule([task("quick", { timeoutMs: 20 })], {
+    executorFor: () => executor,
+  });
+  assert.equal(report.ok, true);
+  await new Promise((resolve) => setTimeout(resolve, 80));
+  assert.equal(seen?.aborted, false);
+});
+
+Deno.test("schedule() retries a failed task and reports its attempts", async () => {
+  const { executor, calls } = flaky({ a: 2 });
+  const log = eventLog();
+  const report = await schedule([task("a", { retries: 3 }), task("b", { dependencies: ["a"] })], {
+    executorFor: () => executor,
+    onEvent: log.onEvent,
+  });
+  assert.equal(report.ok, true);
+  assert.deepEqual(calls, ["a", "a", "a", "b"]);
+  assert.equal(report.tasks[0]!.attempts, 3);
+  assert.equal(report.tasks[1]!.attempts, undefined);
+  const retries = log.events.filter((e) => e.event === "task_retry");
+  assert.deepEqual(retries.map((e) => e.event === "task_retry" && [e.attempt, e.attempts]), [
+    [2, 4],
+    [3, 4],
+  ]);
+  assert.equal(retries[0]!.event === "task_retry" && retries[0]!.error, "exit code 1");
+  // One start and one end per task, whatever the attempts.
+  assert.equal(log.events.filter((e) => e.event === "task_started").length, 2);
+  const ended = log.events.find((e) => e.event === "task_ended" && e.task === "a");
+  assert.equal(ended?.event === "task_ended" && ended.attempts, 3);
+});
+
+Deno.test("schedule() gives up after the last retry and skips dependents", async () => {
+  const { executor, calls } = flaky({ a: 5 });
+  const report = await schedule([task("a", { retries: 1 }), task("b", { dependencies: ["a"] })], {
+    executorFor: () => executor,
+  });
+  assert.deepEqual(calls, ["a", "a"]);
+  assert.equal(report.tasks[0]!.status, "failed");
+  assert.equal(report.tasks[0]!.attempts, 2);
+  assert.equal(report.tasks[1]!.status, "skipped");
+});
+
+Deno.test("schedule() waits retryDelay between attempts", async () => {
+  const { executor } = flaky({ a: 1 });
+  const log = eventLog();
+  await schedule([task("a", { retries: 1, retryDelayMs: 50 })], {
+    executorFor: () => executor,
+    onEvent: log.onEvent,
+  });
+  const retry = log.events.find((e) => e.event === "task_retry");
+  const ended = log.events.find((e) => e.event === "task_ended");
+  assert.equal(retry?.event === "task_retry" && retry.delayMs, 50);
+  // A lower bound only: timers never fire early.
+  assert.ok(ended!.event === "task_ended" && ended!.time - retry!.time! >= 49);
+});
+
+Deno.test("schedule() does not retry a task when the run is cancelled", async () => {
+  const controller = new AbortController();
+  const executor: Executor = {
+    type: "fake",
+    run: (_task, context) =>
+      new Promise((resolve) =>
+        context.signal.addEventListener("abort", () => resolve({ ok: false, error: "stopped" }))
+      ),
+  };
+  const log = eventLog();
+  const report = schedule([task("a", { retries: 5 })], {
+    executorFor: () => executor,
+    signal: controller.signal,
+    onEvent: log.onEvent,
+  });
+  controller.abort("interrupted");
+  const result = await report;
+  assert.equal(result.tasks[0]!.status, "failed");
+  assert.equal(result.tasks[0]!.error, "interrupted");
+  assert.equal(log.events.some((e) => e.event === "task_retry"), false);
+});
+
+Deno.test("schedule() ends a task waiting out its retry delay when the run is cancelled", async () => {
+  const controller = new AbortController();
+  const { executor, calls } = flaky({ a: 5 });
+  const report = schedule([task("a", { retries: 5, retryDelayMs: 60_000 })], {
+    executorFor: () => executor,
+    signal: controller.signal,
+    onEvent: (event) => {
+      if (event.event === "task_retry") controller.abort("interrupted");
+    },
+  });
+  const result = await report;
+  assert.deepEqual(calls, ["a"]);
+  assert.equal(result.tasks[0]!.status, "failed");
+  assert.equal(result.tasks[0]!.exitCode, 1);
+  assert.equal(result.cancelled, true);
+});
+
+Deno.test("schedule() retries a timed-out attempt with a fresh time limit", async () => {
+  let attempts = 0;
+  const executor: Executor = {
+    type: "fake",
+    run: (_task, context) => {
+      attempts++;
+      if (attempts === 2) return Promise.resolve({ ok: true });
+      return new Promise((resolve) =>
+        context.signal.addEventListener("abort", () => resolve({ ok: false }))
+      );
+    },
+  };
+  const log = eventLog();
+  const report = await schedule([task("a", { retries: 1, timeoutMs: 30 })], {
+    executorFor: () => executor,
+    onEvent: log.onEvent,
+  });
+  assert.equal(report.ok, true);
+  const retry = log.events.find((e) => e.event === "task_retry");
+  assert.equal(retry?.event === "task_retry" && retry.error, "timed out after 0.03s");
+});
+
+Deno.test("schedule() runs the dependents of an allowed failure and the run succeeds", async () => {
+  const { executor, calls } = flaky({ lint: 9 });
+  const report = await schedule([
+    task("lint", { allowFailure: true }),
+    task("build", { dependencies: ["lint"] }),
+  ], { executorFor: () => executor });
+  assert.deepEqual(calls, ["lint", "build"]);
+  assert.equal(report.ok, true);
+  assert.deepEqual(report.counts, { ok: 1, failed: 1, skipped: 0, allowed: 1 });
+  assert.equal(report.tasks[0]!.status, "failed");
+  assert.equal(report.tasks[0]!.allowed, true);
+  assert.equal(report.tasks[1]!.status, "ok");
+});
+
+Deno.test("schedule() still fails the run for a failure that is not allowed", async () => {
+  const { executor } = flaky({ lint: 9, test: 9 });
+  const report = await schedule([task("lint", { allowFailure: true }), task("test")], {
+    executorFor: () => executor,
+  });
+  assert.equal(report.ok, false);
+  assert.equal(report.tasks[1]!.allowed, undefined);
+});
+
+Deno.test("schedule() takes resumed tasks as done and starts their dependents", async () => {
+  const { executor, calls } = flaky({});
+  const log = eventLog();
+  const report = await schedule(
+    [task("a"), task("b", { dependencies: ["a"] }), task("c", { dependencies: ["b"] })],
+    {
+      executorFor: () => executor,
+      onEvent: log.onEvent,
+      resumed: new Set(["a", "b"]),
+      identity: { file: "/x/tasks.json", tasksHash: "names", hashes: ["h0", "h1", "h2"] },
+    },
+  );
+  assert.deepEqual(calls, ["c"]);
+  assert.equal(report.ok, true);
+  assert.equal(report.tasks[0]!.resumed, true);
+  assert.equal(report.tasks[2]!.resumed, undefined);
+  assert.deepEqual(log.events[0], {
+    event: "run_started",
+    total: 3,
+    file: "/x/tasks.json",
+    tasksHash: "names",
+    time: log.events[0]!.event === "run_started" ? log.events[0]!.time : 0,
+  });
+  const resumed = log.events.filter((e) => e.event === "task_ended" && e.resumed);
+  assert.deepEqual(resumed.map((e) => e.event === "task_ended" && [e.task, e.hash]), [
+    ["a", "h0"],
+    ["b", "h1"],
+  ]);
+  const started = log.events.find((e) => e.event === "task_started");
+  assert.equal(started?.event === "task_started" && started.hash, "h2");
+});

@@ -1,0 +1,76 @@
+import assert from "node:assert/strict";
+import { runCli, writeTaskFile } from "./helpers.ts";
+
+// Two tasks whose output alternates: a prints, then b, then a again. They hand over through
+// marker files rather than sleeps, so a loaded machine cannot reorder them.
+const markers = await Deno.makeTempDir({ prefix: "dagrun-markers-" });
+const waitFor = (name: string) => `while [ ! -f ${markers}/${name} ]; do sleep 0.02; done`;
+const interleaving = {
+  tasks: [
+    {
+      name: "a",
+      type: "exec",
+      arguments: `echo a1; touch ${markers}/a1; ${waitFor("b1")}; sleep 0.1; echo a2`,
+    },
+    {
+      name: "b",
+      type: "exec",
+      arguments: `${waitFor("a1")}; echo b1; touch ${markers}/b1; exit 3`,
+    },
+  ],
+};
+const reset = () => Deno.remove(markers, { recursive: true }).then(() => Deno.mkdir(markers));
+
+Deno.test("--output prefixed (the default) prefixes lines as they come", async () => {
+  await reset();
+  const file = await writeTaskFile(interleaving);
+  const { stdout, code } = await runCli([file]);
+  assert.equal(code, 1);
+  const lines = stdout.split("\n").filter((line) => line.startsWith("["));
+  assert.deepEqual(lines, ["[a] a1", "[b] b1", "[a] a2"]);
+});
+
+Deno.test("--output grouped prints each task's output as one block between its Started/Ended lines", async () => {
+  await reset();
+  const file = await writeTaskFile(interleaving);
+  const { stdout, code } = await runCli([file, "--output", "grouped"]);
+  assert.equal(code, 1);
+  const body = stdout.slice(0, stdout.indexOf("\nTASK"));
+  assert.equal(body, "Started: b\nb1\nEnded : b\nStarted: a\na1\na2\nEnded : a\n");
+  assert.match(stdout, /first failure: b \(exit code 3\)/);
+});
+
+Deno.test("--output-errors-only keeps only the failed tasks' blocks", async () => {
+  await reset();
+  const file = await writeTaskFile(interleaving);
+  const { stdout } = await runCli([file, "--output-errors-only"]);
+  const body = stdout.slice(0, stdout.indexOf("\nTASK"));
+  assert.equal(body, "Started: b\nb1\nEnded : b\nStarted: a\nEnded : a\n");
+});
+
+Deno.test("--output-errors-only with --output prefixed is a usage error", async () => {
+  await reset();
+  const file = await writeTaskFile(interleaving);
+  const { code, stderr } = await runCli([file, "--output-errors-only", "--output", "prefixed"]);
+  assert.equal(code, 2);
+  assert.match(stderr, /^dagrun: Cannot use --output-errors-only with --output prefixed/);
+});
+
+Deno.test("--output interleaved passes output through unprefixed", async () => {
+  await reset();
+  const file = await writeTaskFile(interleaving);
+  const { stdout } = await runCli([file, "--output", "interleaved"]);
+  const lines = stdout.split("\n").filter((line) => /^[ab]\d$/.test(line));
+  assert.deepEqual(lines, ["a1", "b1", "a2"]);
+  assert.match(stdout, /^Started: a$/m);
+});
+
+Deno.test("--quiet prints only the report", async () => {
+  await reset();
+  const file = await writeTaskFile(interleaving);
+  const { stdout, stderr } = await runCli([file, "--quiet"]);
+  assert.equal(stderr, "");
+  assert.ok(stdout.startsWith("\nTASK "), stdout);
+  assert.doesNotMatch(stdout, /Started:|Ended :|a1|b1/);
+  assert.match(stdout, /2 tasks: 1 ok, 1 failed, 0 skipped .*first failure: b/);
+});

@@ -1,0 +1,130 @@
+import assert from "node:assert/strict";
+import { criticalPath } from "../src/format/critical_path.ts";
+import { formatPlan, planRun } from "../src/format/plan.ts";
+import type { TaskSpec } from "../src/types.ts";
+import { runCli, writeTaskFile } from "./helpers.ts";
+
+function graph(spec: Record<string, string[]>): TaskSpec[] {
+  return Object.entries(spec).map(([name, dependencies]) => ({
+    name,
+    type: "exec",
+    arguments: "true",
+    dependencies,
+  }));
+}
+
+Deno.test("criticalPath() follows the longest chain by duration", () => {
+  const tasks = graph({ a: [], b: ["a"], c: [], d: ["b", "c"], e: ["c"] });
+  const durations = new Map([["a", 1], ["b", 1], ["c", 5], ["d", 1], ["e", 0.5]]);
+  assert.deepEqual(criticalPath(tasks, durations), { tasks: ["c", "d"], length: 6 });
+  durations.set("a", 10);
+  assert.deepEqual(criticalPath(tasks, durations), { tasks: ["a", "b", "d"], length: 12 });
+});
+
+Deno.test("planRun() simulates starts under the concurrency limit with known durations", async () => {
+  const tasks = graph({ a: [], b: [], c: [], d: ["a"] });
+  const durations = new Map([["a", 100], ["b", 300], ["c", 50], ["d", 20]]);
+  const plan = await planRun(tasks, { concurrency: 2, durations });
+  assert.deepEqual(plan.starts.map((s) => [s.task, s.start]), [
+    ["a", 0],
+    ["b", 0],
+    ["c", 100],
+    ["d", 150],
+  ]);
+  assert.equal(plan.makespan, 300);
+  assert.deepEqual(plan.criticalPath, { tasks: ["b"], length: 300 });
+  assert.equal(plan.timed, true);
+});
+
+Deno.test("planRun() follows the scheduler's priority", async () => {
+  const tasks = graph({ a: [], b: [], c: [] });
+  const plan = await planRun(tasks, { concurrency: 1, priority: [0, 1, 2] });
+  assert.deepEqual(plan.starts.map((s) => s.task), ["c", "b", "a"]);
+});
+
+Deno.test("planRun() counts one step per task when no duration is known", async () => {
+  const plan = await planRun(graph({ a: [], b: ["a"], c: ["b"], d: [] }));
+  assert.deepEqual(plan.starts.map((s) => [s.task, s.start]), [["a", 0], ["d", 0], [
+    "b",
+    1,
+  ], ["c", 2]]);
+  assert.equal(plan.timed, false);
+  assert.match(formatPlan(plan, undefined), /^Longest chain: a -> b -> c \(3 tasks\)$/m);
+});
+
+Deno.test("planRun() handles a 10,000-task graph", async () => {
+  const tasks = Array.from({ length: 10_000 }, (_, i): TaskSpec => ({
+    name: `t${i}`,
+    type: "exec",
+    arguments: "",
+    dependencies: i < 100 ? [] : [`t${i - 100}`],
+  }));
+  const plan = await planRun(tasks, { concurrency: 8 });
+  assert.equal(plan.starts.length, 10_000);
+});
+
+Deno.test("--dry-run prints the plan and runs nothing", async () => {
+  const marker = `${await Deno.makeTempDir()}/ran`;
+  const file = await writeTaskFile({
+    tasks: [
+      { name: "a", type: "exec", arguments: `touch ${marker}` },
+      { name: "b", type: "exec", arguments: `touch ${marker}`, dependencies: ["a"] },
+    ],
+  });
+  const { code, stdout } = await runCli([file, "--dry-run"]);
+  assert.equal(code, 0);
+  assert.equal(
+    stdout,
+    "Plan: 2 tasks, concurrency unlimited, durations unknown (one step each)\n" +
+      "1. step 1  a\n2. step 2  b\nLongest chain: a -> b (2 tasks)\nNothing was run (--dry-run).\n",
+  );
+  await assert.rejects(Deno.stat(marker));
+});
+
+Deno.test("--dry-run plans under the task file's own concurrency", async () => {
+  const file = await writeTaskFile({
+    concurrency: 1,
+    tasks: [
+      { name: "a", type: "exec", arguments: "true" },
+      { name: "b", type: "exec", arguments: "true" },
+    ],
+  });
+  const { code, stdout } = await runCli([file, "--dry-run"]);
+  assert.equal(code, 0);
+  assert.equal(
+    stdout,
+    "Plan: 2 tasks, concurrency 1, durations unknown (one step each)\n" +
+      "1. step 1  a\n2. step 2  b\nLongest chain: a (1 task)\nNothing was run (--dry-run).\n",
+  );
+});
+
+Deno.test("--dry-run --from-report takes durations from a previous NDJSON run", async () => {
+  const file = await writeTaskFile({
+    tasks: [
+      { name: "a", type: "exec", arguments: "sleep 0.3" },
+      { name: "b", type: "exec", arguments: "true" },
+      { name: "c", type: "exec", arguments: "true", dependencies: ["a"] },
+    ],
+  });
+  const previous = await runCli([file, "--format", "ndjson"]);
+  const report = file.replace(/tasks\.json$/, "run.ndjson");
+  await Deno.writeTextFile(report, previous.stdout);
+  const { code, stdout } = await runCli([file, "--dry-run", "-j", "1", "--from-report", report]);
+  assert.equal(code, 0, stdout);
+  assert.match(stdout, /durations from a previous run \(3 known\)/);
+  assert.match(stdout, /^1\. \+0ms +a$/m);
+  assert.match(stdout, /^Critical path: a -> c \(\d+ms\); estimated run \d+ms$/m);
+});
+
+Deno.test("planRun() simulates 20,000 running tasks with distinct durations, ending at the longest", async () => {
+  const tasks = Array.from({ length: 20_000 }, (_, i): TaskSpec => ({
+    name: `t${i}`,
+    type: "exec",
+    arguments: "",
+    dependencies: [],
+  }));
+  const durations = new Map(tasks.map((task, i) => [task.name, 20_000 - i]));
+  const plan = await planRun(tasks, { durations });
+  assert.equal(plan.makespan, 20_000);
+  assert.equal(plan.starts.length, 20_000);
+});

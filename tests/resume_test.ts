@@ -1,0 +1,156 @@
+import assert from "node:assert/strict";
+import { runCli } from "./helpers.ts";
+import { parseEvents, project } from "./options_helpers.ts";
+import { readResumeReport } from "../src/resume.ts";
+
+const pipeline = {
+  tasks: [
+    { name: "fetch", type: "exec", arguments: "echo fetched >> log" },
+    { name: "build", type: "exec", arguments: "test -e fixed && echo built >> log" },
+    { name: "test", type: "exec", arguments: "echo tested >> log", dependencies: ["build"] },
+    { name: "docs", type: "eval", arguments: "console.log('docs')" },
+  ],
+};
+
+Deno.test("--resume takes tasks ok in the report as done and runs the rest", async () => {
+  const p = await project(pipeline);
+  const first = await runCli([p.file, "--report", "run1.ndjson"], { cwd: p.dir });
+  assert.equal(first.code, 1);
+  await p.write("", "fixed");
+  await p.write("", "log");
+  const second = await runCli([p.file, "--resume", "run1.ndjson", "--report", "run2.ndjson"], {
+    cwd: p.dir,
+  });
+  assert.equal(second.code, 0, second.stdout + second.stderr);
+  assert.match(second.stdout, /^Resumed: fetch$/m);
+  assert.match(second.stdout, /^Resumed: docs$/m);
+  assert.match(second.stdout, /^Started: build$/m);
+  assert.match(second.stdout, /fetch +exec +ok +- +resumed: ok in the earlier run/);
+  assert.match(second.stdout, /4 tasks: 4 ok \(2 resumed\), 0 failed, 0 skipped/);
+  assert.equal(await p.read("log"), "built\ntested\n");
+  const events = parseEvents(await p.read("run2.ndjson"));
+  const resumed = events.filter((e) => e.event === "task_ended" && e.resumed);
+  assert.deepEqual(resumed.map((e) => e.event === "task_ended" && e.task), ["fetch", "docs"]);
+  assert.ok(resumed.every((e) => e.event === "task_ended" && /^[0-9a-f]{16}$/.test(e.hash!)));
+
+  // A report of a resumed run resumes in turn: now everything is done.
+  const third = await runCli([p.file, "--resume", "run2.ndjson"], { cwd: p.dir });
+  assert.equal(third.code, 0);
+  assert.match(third.stdout, /4 tasks: 4 ok \(4 resumed\)/);
+  assert.equal(await p.read("log"), "built\ntested\n");
+});
+
+Deno.test("--resume runs again a changed task and what depends on it", async () => {
+  const p = await project(pipeline);
+  await p.write("", "fixed");
+  const first = await runCli([p.file, "--format", "ndjson"], { cwd: p.dir });
+  assert.equal(first.code, 0, first.stderr);
+  // The stdout of --format ndjson is a report too.
+  await p.write(first.stdout, "run1.ndjson");
+  const changed = structuredClone(pipeline);
+  changed.tasks[1]!.arguments = "echo built again >> log";
+  // A timeout is not part of a task's definition: fetch stays done.
+  Object.assign(changed.tasks[0]!, { timeout: 30 });
+  await p.write(changed);
+  await p.write("", "log");
+  const second = await runCli([p.file, "--resume", "run1.ndjson"], { cwd: p.dir });
+  assert.equal(second.code, 0, second.stdout + second.stderr);
+  assert.match(second.stdout, /^Resumed: fetch$/m);
+  assert.match(second.stdout, /^Resumed: docs$/m);
+  assert.match(second.stdout, /^Started: build$/m);
+  assert.match(second.stdout, /^Started: test$/m);
+  assert.equal(await p.read("log"), "built again\ntested\n");
+});
+
+Deno.test("--resume runs again a task whose env or cwd changed", async () => {
+  const exec = (name: string, fields: Record<string, unknown> = {}) => ({
+    name,
+    type: "exec",
+    arguments: "true",
+    ...fields,
+  });
+  const p = await project({
+    defaults: { env: { MODE: "debug" } },
+    tasks: [exec("own"), exec("inherits"), exec("moves", { cwd: "." })],
+  });
+  await Deno.mkdir(`${p.dir}/sub`);
+  assert.equal((await runCli([p.file, "--report", "r.ndjson"], { cwd: p.dir })).code, 0);
+  await p.write({
+    defaults: { env: { MODE: "release" } },
+    tasks: [
+      exec("own", { env: { MODE: "debug" } }),
+      exec("inherits"),
+      exec("moves", { cwd: "sub" }),
+    ],
+  });
+  const second = await runCli([p.file, "--resume", "r.ndjson"], { cwd: p.dir });
+  assert.equal(second.code, 0, second.stderr);
+  // The effective env is what counts: "own" keeps MODE=debug, "inherits" gets release.
+  assert.match(second.stdout, /^Resumed: own$/m);
+  assert.match(second.stdout, /^Started: inherits$/m);
+  assert.match(second.stdout, /^Started: moves$/m);
+});
+
+Deno.test("--resume refuses a report of another task file", async () => {
+  const p = await project(pipeline);
+  assert.equal((await runCli([p.file, "--report", "r.ndjson"], { cwd: p.dir })).code, 1);
+  await p.write({ tasks: [{ name: "other", type: "exec", arguments: "touch ran" }] }, "other.json");
+  const result = await runCli([`${p.dir}/other.json`, "--resume", "r.ndjson"], { cwd: p.dir });
+  assert.equal(result.code, 2);
+  const file = await Deno.realPath(p.file);
+  assert.equal(
+    result.stderr,
+    `dagrun: r.ndjson: is a report of another task file (${file}, with other task names), not of ${
+      file.replace(/tasks\.json$/, "other.json")
+    }; refusing to resume from it\n`,
+  );
+  await assert.rejects(p.read("ran"));
+});
+
+Deno.test("--resume accepts a report of the same tasks at another path", async () => {
+  const p = await project(pipeline);
+  await p.write("", "fixed");
+  assert.equal((await runCli([p.file, "--report", "r.ndjson"], { cwd: p.dir })).code, 0);
+  await p.write(pipeline, "copy.json");
+  const result = await runCli([`${p.dir}/copy.json`, "--resume", "r.ndjson"], { cwd: p.dir });
+  assert.equal(result.code, 0);
+  assert.match(result.stdout, /4 ok \(4 resumed\)/);
+});
+
+Deno.test("--resume refuses what is not a report", async (t) => {
+  const p = await project(pipeline);
+  await t.step("a missing file", async () => {
+    const result = await runCli([p.file, "--resume", "nope.ndjson"], { cwd: p.dir });
+    assert.equal(result.code, 2);
+    assert.equal(result.stderr, "dagrun: nope.ndjson: cannot read report: no such file\n");
+  });
+  await t.step("a task file", async () => {
+    const result = await runCli([p.file, "--resume", "tasks.json"], { cwd: p.dir });
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /^dagrun: tasks\.json:1: not an NDJSON report/);
+  });
+  await t.step("NDJSON without a run", async () => {
+    await p.write('{"event":"output","task":"a","stream":"stdout","text":"x"}\n', "x.ndjson");
+    const result = await runCli([p.file, "--resume", "x.ndjson"], { cwd: p.dir });
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /x\.ndjson: not a dagrun NDJSON report: it has no run_started/);
+  });
+});
+
+Deno.test("readResumeReport() ignores a last line cut short and keeps the last run", async () => {
+  const p = await project(pipeline);
+  const lines = [
+    { event: "run_started", total: 1, file: "/old", tasksHash: "h", time: 1 },
+    { event: "task_started", task: "a", type: "exec", hash: "ha", time: 1 },
+    { event: "task_ended", task: "a", status: "ok", durationMs: 1, time: 2 },
+    { event: "run_started", total: 2, file: "/new", tasksHash: "h2", time: 3 },
+    { event: "task_started", task: "b", type: "exec", hash: "hb", time: 3 },
+    { event: "task_ended", task: "b", status: "ok", durationMs: 1, time: 4 },
+    { event: "task_started", task: "c", type: "exec", hash: "hc", time: 3 },
+    { event: "task_ended", task: "c", status: "failed", durationMs: 1, time: 4 },
+  ].map((event) => JSON.stringify(event));
+  await p.write(lines.join("\n") + '\n{"event":"task_en', "r.ndjson");
+  const report = await readResumeReport(`${p.dir}/r.ndjson`);
+  assert.equal(report.file, "/new");
+  assert.deepEqual([...report.done], [["b", "hb"]]);
+});

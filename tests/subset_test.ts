@@ -1,0 +1,82 @@
+import assert from "node:assert/strict";
+import { parseNameList, selectTasks } from "../src/subset.ts";
+import { UsageError } from "../src/errors.ts";
+import type { TaskSpec } from "../src/types.ts";
+import { runCli, writeTaskFile } from "./helpers.ts";
+
+function graph(spec: Record<string, string[]>): TaskSpec[] {
+  return Object.entries(spec).map(([name, dependencies]) => ({
+    name,
+    type: "exec",
+    arguments: "true",
+    dependencies,
+  }));
+}
+
+Deno.test("selectTasks() keeps the named tasks and their transitive dependencies, in file order", () => {
+  const tasks = graph({ a: [], b: ["a"], c: ["b"], d: ["a"], e: [], f: ["c", "e"] });
+  assert.deepEqual(selectTasks(tasks, ["c"]).map((t) => t.name), ["a", "b", "c"]);
+  assert.deepEqual(selectTasks(tasks, ["d", "e"]).map((t) => t.name), ["a", "d", "e"]);
+  assert.deepEqual(selectTasks(tasks, ["f", "c"]).map((t) => t.name), ["a", "b", "c", "e", "f"]);
+});
+
+Deno.test("selectTasks() walks a 100,000-task chain without overflowing", () => {
+  const tasks = Array.from({ length: 100_000 }, (_, i): TaskSpec => ({
+    name: `t${i}`,
+    type: "exec",
+    arguments: "",
+    dependencies: i === 0 ? [] : [`t${i - 1}`],
+  }));
+  assert.equal(selectTasks(tasks, ["t99999"]).length, 100_000);
+});
+
+Deno.test("selectTasks() names every unknown task with a close match", () => {
+  const tasks = graph({ build: [], test: ["build"] });
+  assert.throws(() => selectTasks(tasks, ["tets", "zzzzzzzz"]), (error: unknown) => {
+    assert.ok(error instanceof UsageError);
+    assert.equal(error.message, 'Unknown tasks "tets" (did you mean "test"?), "zzzzzzzz"');
+    return true;
+  });
+});
+
+Deno.test("parseNameList() splits repeated and comma-separated values", () => {
+  assert.deepEqual(parseNameList(["a,b", " c ", ",", "d"]), ["a", "b", "c", "d"]);
+});
+
+const file = await writeTaskFile({
+  tasks: [
+    { name: "build", type: "exec", arguments: "echo built" },
+    { name: "lint", type: "exec", arguments: "echo linted" },
+    { name: "test", type: "exec", arguments: "echo tested", dependencies: ["build"] },
+    { name: "deploy", type: "exec", arguments: "echo deployed", dependencies: ["test", "lint"] },
+  ],
+});
+
+Deno.test("dagrun FILE NAME runs the task and what it depends on, nothing else", async () => {
+  const { code, stdout } = await runCli([file, "test"]);
+  assert.equal(code, 0);
+  assert.match(stdout, /\[build\] built/);
+  assert.match(stdout, /\[test\] tested/);
+  assert.doesNotMatch(stdout, /lint|deploy/);
+  assert.match(stdout, /2 tasks: 2 ok/);
+});
+
+Deno.test("--only takes comma lists and repeats", async () => {
+  const { code, stdout } = await runCli([file, "--only", "lint", "--only", "build,lint"]);
+  assert.equal(code, 0);
+  assert.match(stdout, /2 tasks: 2 ok/);
+  assert.doesNotMatch(stdout, /test|deploy/);
+});
+
+Deno.test("an unknown task name exits 2 naming close matches, running nothing", async () => {
+  const { code, stdout, stderr } = await runCli([file, "tset"]);
+  assert.equal(code, 2);
+  assert.equal(stdout, "");
+  assert.match(stderr, /^dagrun: Unknown task "tset" \(did you mean "test"\?\)\n/);
+});
+
+Deno.test("with --input, every positional argument is a task name", async () => {
+  const { code, stdout } = await runCli(["--input", file, "lint"]);
+  assert.equal(code, 0);
+  assert.match(stdout, /1 task: 1 ok/);
+});
