@@ -113,14 +113,16 @@ function isFlagValue(args: string[], index: number): boolean {
   );
 }
 
-/** The configuration files Deno would read: `--config`'s, or those found upwards. */
+/** The configuration files Deno may read: `--config`'s, or those found upwards. */
 function configFiles(args: string[]): string[] {
   const flag = args.findIndex((arg) => arg === "-c" || arg === "--config");
   const inline = args.find((arg) => arg.startsWith("--config="));
   if (flag !== -1 && args[flag + 1]) return [args[flag + 1]!];
   if (inline) return [inline.slice("--config=".length)];
   const files: string[] = [];
-  let directory = Deno.cwd();
+  // Deno looks beside a local main module, else in the working directory, and upwards.
+  const main = Deno.mainModule.startsWith("file:") ? new URL(".", Deno.mainModule) : undefined;
+  let directory = main ? decodeURIComponent(main.pathname).replace(/\/$/, "") : Deno.cwd();
   while (true) {
     files.push(`${directory}/deno.json`, `${directory}/deno.jsonc`);
     const parent = directory.replace(/\/[^/]*$/, "") || "/";

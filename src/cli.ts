@@ -12,6 +12,7 @@ import { loadTaskFile, type TaskFile } from "./load.ts";
 import { createSink, type TextSink } from "./output.ts";
 import { createNdjsonFormatter } from "./format/ndjson.ts";
 import { createDefaultRegistry, run } from "./run.ts";
+import { type EvalPermissions, parseEvalPermissions } from "../executors/eval.ts";
 import {
   createRunView,
   dryRun,
@@ -41,6 +42,8 @@ interface RunFlags {
 }
 
 interface RunOnlyFlags extends ViewFlags {
+  evalIsolation: "pooled" | "fresh";
+  evalPermissions: EvalPermissions;
   only?: string[];
   dryRun?: boolean;
   fromReport?: string;
@@ -124,6 +127,16 @@ function buildProgram(sink: TextSink, setExitCode: (code: number) => void) {
       .option("--report <file>", "also write the NDJSON event stream to FILE")
       .option("--resume <report>", "take tasks that were ok in an NDJSON report as done"),
   )
+    .addOption(
+      new Option("--eval-isolation <mode>", "eval tasks share warm workers, or get a fresh one")
+        .choices(["pooled", "fresh"] as const).default("pooled" as const),
+    )
+    .option(
+      "--eval-permissions <set>",
+      "permissions of eval tasks: inherit, none, or a list such as read,env or net=example.com",
+      parsePermissions,
+      "inherit" as EvalPermissions,
+    )
     .option(
       "--only <names>",
       "run only these tasks (comma list, repeatable) and what they depend on",
@@ -236,6 +249,14 @@ async function runCommand(
     }, sink);
     return ExitCode.Ok;
   }
+  // Before anything runs: a sandbox this Deno cannot give is a usage error.
+  const registry = createDefaultRegistry({
+    eval: {
+      isolation: flags.evalIsolation,
+      permissions: flags.evalPermissions,
+      colors: flags.color && Deno.stdout.isTerminal() && !Deno.env.get("NO_COLOR"),
+    },
+  });
   const view = createRunView(taskFile, flags, sink);
   // Hashing every task costs about a microsecond each: only when the events are kept.
   const identity = flags.format === "ndjson" || flags.report !== undefined ||
@@ -271,6 +292,7 @@ async function runCommand(
     : view.onEvent;
   try {
     const result = await run(taskFile, {
+      registry,
       onEvent,
       signal: controller.signal,
       ...(flags.concurrency === undefined ? {} : { concurrency: flags.concurrency }),
@@ -317,6 +339,14 @@ function parseTimeout(value: string): number {
   }
   if (ms === 0) throw new UsageError("Invalid timeout: expected more than zero, received '0'");
   return ms;
+}
+
+function parsePermissions(value: string): EvalPermissions {
+  try {
+    return parseEvalPermissions(value);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
 }
 
 function parseRetries(value: string): number {
