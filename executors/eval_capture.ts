@@ -59,7 +59,7 @@ export class Capture {
     this.#active = false;
   }
 
-  /** Queues text (one or more lines, each ending with `\n`) for a stream. */
+  /** Queues the snippet's text (lines, each ending with `\n`) for a stream, within the limit. */
   write(stream: "stdout" | "stderr", text: string): void {
     if (!this.#active) return; // a finished task's stray output has no one to go to
     if (this.#overflowed) {
@@ -74,6 +74,12 @@ export class Capture {
       this.#sink.overflow(this.#limit);
       return;
     }
+    this.note(stream, text);
+  }
+
+  /** Queues dagrun's own text about the task (an error's details), past any limit. */
+  note(stream: "stdout" | "stderr", text: string): void {
+    if (!this.#active) return;
     const last = this.#pieces.at(-1);
     if (last && last.stream === stream) {
       this.#pieces[this.#pieces.length - 1] = { stream, text: last.text + text };

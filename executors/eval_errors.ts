@@ -37,7 +37,7 @@ export function describeThrown(value: unknown, task: string): ThrownDescription 
   const lines = message.split("\n");
   const head = `${name}: ${lines[0]!.trim()}`.replace(/^TypeError: (\w*Error): /, "$1: ");
   const place = lines.slice(1).join("\n").match(/at (<[^>\n]*>:\d+:\d+)/)?.[1];
-  const hint = /relative URL with a cannot-be-a-base base/.test(head)
+  const hint = /cannot-be-a-base|Import "\.\.?\//.test(head)
     ? " (an eval snippet has no base URL: import by absolute path or URL)"
     : "";
   const error = place && !head.includes(place) ? `${head} at ${place}${hint}` : head + hint;

@@ -63,7 +63,7 @@ function fail(value: unknown, prefix = ""): void {
   const running = task;
   if (!running) return;
   const { error, detail } = describeThrown(value, running.name);
-  capture.write("stderr", `${prefix}${detail}\n`);
+  capture.note("stderr", `${prefix}${detail}\n`);
   capture.end();
   task = undefined;
   // A failed snippet may have left work behind; a new worker keeps it from the next task.

@@ -249,14 +249,21 @@ async function runCommand(
     }, sink);
     return ExitCode.Ok;
   }
-  // Before anything runs: a sandbox this Deno cannot give is a usage error.
-  const registry = createDefaultRegistry({
-    eval: {
-      isolation: flags.evalIsolation,
-      permissions: flags.evalPermissions,
-      colors: flags.color && Deno.stdout.isTerminal() && !Deno.env.get("NO_COLOR"),
-    },
-  });
+  let registry;
+  try {
+    registry = createDefaultRegistry({
+      eval: {
+        isolation: flags.evalIsolation,
+        permissions: flags.evalPermissions,
+        colors: flags.color && Deno.stdout.isTerminal() && !Deno.env.get("NO_COLOR"),
+      },
+    });
+  } catch (error) {
+    // A sandbox this Deno cannot give: one line, before anything runs.
+    if (!(error instanceof UsageError)) throw error;
+    sink.err(`dagrun: ${error.message}\n`);
+    return error.exitCode;
+  }
   const view = createRunView(taskFile, flags, sink);
   // Hashing every task costs about a microsecond each: only when the events are kept.
   const identity = flags.format === "ndjson" || flags.report !== undefined ||
