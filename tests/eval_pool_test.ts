@@ -1,0 +1,89 @@
+import assert from "node:assert/strict";
+import { createEvalExecutor } from "../executors/eval.ts";
+import { createDefaultRegistry, run } from "../src/run.ts";
+import { contextFor, evalTask, evaluate, type Line, textOf } from "./eval_helpers.ts";
+
+/** Prints an id that stays with the worker, to tell workers apart. */
+const WORKER_ID = "globalThis.__id ??= crypto.randomUUID(); console.log(globalThis.__id);";
+
+/** Runs `count` eval tasks that each print their worker's id and then wait `ms`. */
+async function workerIds(count: number, ms: number, options: {
+  concurrency?: number;
+  maxWorkers?: number;
+}) {
+  const ids: string[] = [];
+  const report = await run(
+    Array.from({ length: count }, (_, i) => ({
+      name: `t${i}`,
+      type: "eval",
+      arguments: `${WORKER_ID} await new Promise((r) => setTimeout(r, ${ms}));`,
+    })),
+    {
+      registry: createDefaultRegistry({
+        eval: options.maxWorkers === undefined ? {} : { maxWorkers: options.maxWorkers },
+      }),
+      ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
+      onEvent: (event) => event.event === "output" && ids.push(event.text),
+    },
+  );
+  assert.equal(report.ok, true);
+  return new Set(ids);
+}
+
+Deno.test("eval pool starts workers when prepared, before the first task", async () => {
+  const RealWorker = globalThis.Worker;
+  let started = 0;
+  globalThis.Worker = class extends RealWorker {
+    constructor(...args: ConstructorParameters<typeof Worker>) {
+      super(...args);
+      started++;
+    }
+  };
+  const executor = createEvalExecutor();
+  try {
+    executor.prepare!([evalTask("1", 0), evalTask("2", 1), evalTask("3", 2)], {
+      concurrency: Infinity,
+    });
+    assert.equal(started, 2, "two workers warming up at once");
+  } finally {
+    globalThis.Worker = RealWorker;
+    await executor.dispose?.();
+  }
+});
+
+Deno.test("pooled workers are reused, keeping globalThis changes; fresh ones are not", async () => {
+  const counter = "globalThis.n = (globalThis.n ?? 0) + 1; console.log(globalThis.n);";
+  const pooled = await evaluate([counter, counter, counter]);
+  assert.deepEqual(pooled.outputs.map((lines) => textOf(lines, "stdout")), [["1"], ["2"], ["3"]]);
+  const fresh = await evaluate([counter, counter, counter], { isolation: "fresh" });
+  assert.deepEqual(fresh.outputs.map((lines) => textOf(lines, "stdout")), [["1"], ["1"], ["1"]]);
+});
+
+Deno.test("eval pool grows to the tasks running at once, within the concurrency limit", async () => {
+  assert.equal((await workerIds(6, 300, {})).size, 6);
+  assert.equal((await workerIds(6, 300, { concurrency: 3 })).size, 3);
+});
+
+Deno.test("eval pool never holds more than maxWorkers; waiting tasks still run", async () => {
+  assert.equal((await workerIds(6, 100, { maxWorkers: 2 })).size, 2);
+});
+
+Deno.test("a stopped eval task's worker is terminated and a new one runs the next", async () => {
+  const executor = createEvalExecutor();
+  try {
+    const controller = new AbortController();
+    const first: Line[] = [];
+    const stopped = executor.run(
+      evalTask(`${WORKER_ID} await new Promise(() => {});`, 0),
+      contextFor(first, controller.signal),
+    );
+    while (first.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    controller.abort("timed out after 1s");
+    assert.deepEqual(await stopped, { ok: false, error: "interrupted" });
+    const second: Line[] = [];
+    assert.deepEqual(await executor.run(evalTask(WORKER_ID, 1), contextFor(second)), { ok: true });
+    assert.notEqual(second[0]!.text, first[0]!.text, "a different worker");
+  } finally {
+    await executor.dispose?.();
+  }
+});
