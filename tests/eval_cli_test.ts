@@ -1,0 +1,135 @@
+import assert from "node:assert/strict";
+import { parseEvalPermissions } from "../executors/eval.ts";
+import { MOD, runCli, writeTaskFile } from "./helpers.ts";
+
+/** A file that exists wherever the tests run. */
+const SOME_FILE = Deno.execPath();
+
+/**
+ * Runs the CLI as a subprocess, noting when the final summary line reached its stdout and
+ * when the process ended.
+ */
+async function runTimed(args: string[]) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--quiet", MOD, ...args],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).spawn();
+  const stderr = new Response(child.stderr).text();
+  let stdout = "";
+  let reportedAt: number | undefined;
+  for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
+    stdout += chunk;
+    if (reportedAt === undefined && /^\d+ tasks?: .* in /m.test(stdout)) {
+      reportedAt = performance.now();
+    }
+  }
+  const { code } = await child.status;
+  return { code, stdout, stderr: await stderr, reportedAt, exitedAt: performance.now() };
+}
+
+Deno.test("an eval `while (true) {}` times out, dependents skip, others finish, the CLI exits", async () => {
+  const file = await writeTaskFile({
+    tasks: [
+      { name: "spin", type: "eval", arguments: "while (true) {}", timeout: "1s" },
+      { name: "after", type: "eval", arguments: "console.log('never')", dependencies: ["spin"] },
+      { name: "slow", type: "eval", arguments: "await new Promise((r) => setTimeout(r, 1500));" },
+      { name: "next", type: "eval", arguments: "console.log('ran')", dependencies: ["slow"] },
+      { name: "shell", type: "exec", arguments: "echo shell done" },
+    ],
+  });
+  const result = await runTimed([file]);
+  assert.equal(result.code, 1, result.stderr);
+  assert.match(result.stdout, /spin +eval +failed +\S+ +timed out after 1s/);
+  assert.match(result.stdout, /after +eval +skipped +- +dependency "spin" failed/);
+  assert.match(result.stdout, /^\[next\] ran$/m, "a later eval task ran after the timeout");
+  assert.match(result.stdout, /shell +exec +ok/);
+  assert.ok(result.reportedAt !== undefined, result.stdout);
+  const lingered = result.exitedAt - result.reportedAt;
+  assert.ok(lingered < 2000, `the process ended ${lingered.toFixed(0)} ms after the report`);
+});
+
+Deno.test("--eval-permissions none denies eval tasks while exec tasks are unaffected", async () => {
+  const file = await writeTaskFile({
+    tasks: [
+      { name: "read", type: "eval", arguments: `await Deno.stat(${JSON.stringify(SOME_FILE)})` },
+      { name: "env", type: "eval", arguments: "Deno.env.get('HOME')" },
+      { name: "shell", type: "exec", arguments: `test -r '${SOME_FILE}' && echo read ok` },
+      { name: "pure", type: "eval", arguments: "console.log(1 + 1)" },
+    ],
+  });
+  const result = await runCli([file, "--eval-permissions", "none"]);
+  assert.equal(result.code, 1, result.stderr);
+  assert.match(
+    result.stdout,
+    new RegExp(`read +eval +failed +\\S+ +NotCapable: Requires read access to "${SOME_FILE}"`),
+  );
+  assert.match(result.stdout, /env +eval +failed +\S+ +NotCapable: Requires env access/);
+  assert.match(result.stdout, /^\[shell\] read ok$/m);
+  assert.match(result.stdout, /^\[pure\] 2$/m);
+});
+
+Deno.test("--eval-permissions takes a list: named permissions only", async () => {
+  const file = await writeTaskFile({
+    tasks: [
+      { name: "env", type: "eval", arguments: "console.log(typeof Deno.env.get('HOME'))" },
+      { name: "read", type: "eval", arguments: `await Deno.stat(${JSON.stringify(SOME_FILE)})` },
+    ],
+  });
+  const result = await runCli([file, "--eval-permissions", "env,net=example.com"]);
+  assert.equal(result.code, 1, result.stderr);
+  assert.match(result.stdout, /^\[env\] string$/m);
+  assert.match(result.stdout, /read +eval +failed +\S+ +NotCapable/);
+});
+
+Deno.test("--eval-permissions rejects an unknown permission with exit code 2", async () => {
+  const file = await writeTaskFile({ tasks: [{ name: "a", type: "eval", arguments: "1" }] });
+  const result = await runCli([file, "--eval-permissions", "read,fly"]);
+  assert.equal(result.code, 2);
+  assert.match(result.stderr, /^dagrun: Invalid eval permission 'fly': expected inherit, none/);
+});
+
+Deno.test("a sandbox without Deno's --unstable-worker-options flag fails in one line", async () => {
+  const file = await writeTaskFile({ tasks: [{ name: "a", type: "eval", arguments: "1" }] });
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--quiet", "--no-config", MOD, file, "--eval-permissions", "none"],
+    stdin: "null",
+    env: { NO_COLOR: "1" },
+  }).output();
+  const stderr = new TextDecoder().decode(output.stderr);
+  assert.equal(output.code, 2, stderr);
+  assert.equal(
+    stderr,
+    "dagrun: Cannot restrict eval permissions: Deno needs the --unstable-worker-options flag " +
+      '(or "unstable": ["worker-options"] in deno.json)\n',
+  );
+});
+
+Deno.test("--eval-isolation fresh gives every eval task a new worker", async () => {
+  const counter = "globalThis.n = (globalThis.n ?? 0) + 1; console.log(globalThis.n);";
+  const file = await writeTaskFile({
+    tasks: [
+      { name: "a", type: "eval", arguments: counter },
+      { name: "b", type: "eval", arguments: counter, dependencies: ["a"] },
+    ],
+  });
+  const fresh = await runCli([file, "--eval-isolation", "fresh"]);
+  assert.match(fresh.stdout, /^\[b\] 1$/m, fresh.stdout);
+  const pooled = await runCli([file]);
+  assert.match(pooled.stdout, /^\[b\] 2$/m, pooled.stdout);
+});
+
+Deno.test("parseEvalPermissions() reads Deno-style permission lists", () => {
+  assert.equal(parseEvalPermissions("inherit"), "inherit");
+  assert.equal(parseEvalPermissions("none"), "none");
+  assert.deepEqual(parseEvalPermissions("read,env"), { read: true, env: true });
+  assert.deepEqual(parseEvalPermissions("read=/tmp,/var,net=example.com,sys"), {
+    read: ["/tmp", "/var"],
+    net: ["example.com"],
+    sys: true,
+  });
+  assert.throws(() => parseEvalPermissions(""), TypeError);
+  assert.throws(() => parseEvalPermissions("fly"), /Invalid eval permission 'fly'/);
+});
