@@ -25,7 +25,7 @@ export interface PoolOptions extends EvalWorkerOptions {
 }
 
 /** Waiting this long with no worker finishing a task means the busy ones are slow: grow. */
-const GROW_AFTER_MS = 10;
+const GROW_AFTER_MS = 20;
 
 interface Waiter {
   readonly resolve: (worker: EvalWorker | undefined) => void;
