@@ -45,6 +45,7 @@ export class WorkerPool {
   /** When a worker last started or finished a task, or became ready. */
   #lastProgress = 0;
   #growTimer: ReturnType<typeof setTimeout> | undefined;
+  #topUpQueued = false;
   /** Set when a worker died before it was ready: the pool cannot work. */
   #brokenBy: string | undefined;
   #nextId = 0;
@@ -65,7 +66,11 @@ export class WorkerPool {
     this.#cap = Math.max(1, Math.min(this.#options.maxWorkers, concurrency));
     this.#brokenBy = undefined;
     const warm = Math.min(taskCount, this.#cap, this.#options.maxStarting);
-    while (this.#live.size < warm) this.#spawn();
+    // `new Worker()` blocks this thread for a while (~15 ms here): let the scheduler start the
+    // first tasks (exec processes) before the workers, which then start alongside them.
+    queueMicrotask(() => {
+      while (this.#live.size < warm && this.#starting < this.#options.maxStarting) this.#spawn();
+    });
   }
 
   /** Runs one task on a worker of the pool. */
@@ -159,8 +164,18 @@ export class WorkerPool {
     this.#topUp(); // replaces it while tasks wait or are still to come
   }
 
-  /** Starts workers while tasks need them, within the cap and the start limit. */
+  /** Starts workers while tasks need them, after the current task starts (see `prepare`). */
   #topUp(): void {
+    if (this.#topUpQueued) return;
+    this.#topUpQueued = true;
+    queueMicrotask(() => {
+      this.#topUpQueued = false;
+      this.#grow();
+    });
+  }
+
+  /** Starts workers while tasks need them, within the cap and the start limit. */
+  #grow(): void {
     if (this.#brokenBy) return;
     const fresh = this.#options.isolation === "fresh";
     const wanted = this.#waiting.length + (fresh ? this.#remaining : Math.min(this.#remaining, 1));

@@ -30,25 +30,45 @@ async function workerIds(count: number, ms: number, options: {
   return new Set(ids);
 }
 
-Deno.test("eval pool starts workers when prepared, before the first task", async () => {
+/** Counts worker constructions into `log` while `body` runs. */
+async function withWorkerLog(log: string[], body: () => Promise<void>) {
   const RealWorker = globalThis.Worker;
-  let started = 0;
   globalThis.Worker = class extends RealWorker {
     constructor(...args: ConstructorParameters<typeof Worker>) {
       super(...args);
-      started++;
+      log.push("worker");
     }
   };
-  const executor = createEvalExecutor();
   try {
+    await body();
+  } finally {
+    globalThis.Worker = RealWorker;
+  }
+}
+
+Deno.test("eval pool starts workers when prepared, before the first eval task", async () => {
+  const log: string[] = [];
+  const executor = createEvalExecutor();
+  await withWorkerLog(log, async () => {
     executor.prepare!([evalTask("1", 0), evalTask("2", 1), evalTask("3", 2)], {
       concurrency: Infinity,
     });
-    assert.equal(started, 2, "two workers warming up at once");
-  } finally {
-    globalThis.Worker = RealWorker;
-    await executor.dispose?.();
-  }
+    await Promise.resolve();
+    assert.deepEqual(log, ["worker", "worker"], "two workers warming up at once");
+  });
+  await executor.dispose?.();
+});
+
+Deno.test("eval workers start right after the first exec tasks, not before", async () => {
+  const log: string[] = [];
+  await withWorkerLog(log, async () => {
+    const report = await run([
+      { name: "shell", type: "exec", arguments: "true" },
+      { name: "js", type: "eval", arguments: "1", dependencies: ["shell"] },
+    ], { onEvent: (event) => event.event === "task_started" && log.push(event.task) });
+    assert.equal(report.ok, true);
+  });
+  assert.deepEqual(log, ["shell", "worker", "js"]);
 });
 
 Deno.test("pooled workers are reused, keeping globalThis changes; fresh ones are not", async () => {
