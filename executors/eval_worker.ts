@@ -53,22 +53,31 @@ let retiring = false;
 const capture = new Capture({
   post: (pieces) => task && post({ id: task.id, kind: "output", pieces }),
   overflow: (limit) =>
-    fail(new RangeError(`Printed more than ${limit} characters of output; the rest was dropped`)),
+    fail(
+      new RangeError(`Printed more than ${limit} characters of output; the rest was dropped`),
+      "",
+      true,
+    ),
   frames: (text) => rewriteTrace(text, task?.name ?? ""),
 });
 capture.install();
 
-/** Ends the running task as failed, once; later stray errors of that task are ignored. */
-function fail(value: unknown, prefix = ""): void {
+/**
+ * Ends the running task as failed, once; later stray errors of that task are ignored. A
+ * snippet that may have left work behind (timers, a stray error, an exit) retires its worker,
+ * so that nothing of it reaches the next task; one that merely threw does not.
+ */
+function fail(value: unknown, prefix = "", retire = prefix !== ""): void {
   const running = task;
   if (!running) return;
   const { error, detail } = describeThrown(value, running.name);
   capture.note("stderr", `${prefix}${detail}\n`);
   capture.end();
   task = undefined;
-  // A failed snippet may have left work behind; a new worker keeps it from the next task.
+  const leftTimers = timers.size > 0;
   finishTimers();
-  post({ id: running.id, kind: "done", ok: false, error: prefix + error, retire: true });
+  const done = { id: running.id, kind: "done", ok: false, error: prefix + error } as const;
+  post(retire || leftTimers || retiring ? { ...done, retire: true } : done);
 }
 
 function succeedWhenIdle(): void {
@@ -149,7 +158,7 @@ class ExitRequest extends Error {
 }
 
 function exitRequested(message: string): never {
-  fail(new Error(message));
+  fail(new Error(message), "", true);
   throw new ExitRequest(message);
 }
 
