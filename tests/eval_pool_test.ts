@@ -107,3 +107,17 @@ Deno.test("a stopped eval task's worker is terminated and a new one runs the nex
     await executor.dispose?.();
   }
 });
+
+Deno.test("a worker is replaced after a failure that may leave work behind, not after a throw", async () => {
+  const { results, outputs } = await evaluate([
+    WORKER_ID,
+    "throw new Error('plain');",
+    WORKER_ID,
+    "setTimeout(() => {}, 10_000); Promise.reject(new Error('stray'));",
+    WORKER_ID,
+  ]);
+  assert.deepEqual(results.map((result) => result.ok), [true, false, true, false, true]);
+  const [first, , afterThrow, , afterStray] = outputs.map((lines) => lines[0]?.text);
+  assert.equal(afterThrow, first, "same worker after a plain throw");
+  assert.notEqual(afterStray, first, "a new worker after a stray rejection");
+});
