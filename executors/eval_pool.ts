@@ -28,7 +28,14 @@ export interface PoolOptions extends EvalWorkerOptions {
 const GROW_AFTER_MS = 20;
 
 interface Waiter {
+  readonly signal: AbortSignal;
   readonly resolve: (worker: EvalWorker | undefined) => void;
+}
+
+/** The tasks waiting under one abort signal, and the one listener watching it. */
+interface SignalGroup {
+  readonly waiters: Set<Waiter>;
+  readonly onAbort: () => void;
 }
 
 /** Workers, each running one snippet at a time. */
@@ -36,7 +43,13 @@ export class WorkerPool {
   readonly #options: PoolOptions;
   readonly #live = new Set<EvalWorker>();
   readonly #idle: EvalWorker[] = [];
-  readonly #waiting: Waiter[] = [];
+  #waiting: Waiter[] = [];
+  /**
+   * Waiting tasks by abort signal. Many tasks share the run's signal, and each listener
+   * added to and removed from one signal costs a scan of its listeners: one listener per
+   * signal keeps thousands of waiting tasks from costing quadratic time.
+   */
+  readonly #groups = new Map<AbortSignal, SignalGroup>();
   #cap: number;
   #starting = 0;
   #busy = 0;
@@ -101,7 +114,7 @@ export class WorkerPool {
   /** Terminates every worker; tasks still waiting for one end as interrupted. */
   dispose(): void {
     this.#remaining = 0;
-    for (const waiter of this.#waiting.splice(0)) waiter.resolve(undefined);
+    this.#failWaiting();
     for (const worker of [...this.#live]) worker.terminate();
     this.#idle.length = 0;
     if (this.#growTimer !== undefined) clearTimeout(this.#growTimer);
@@ -110,26 +123,51 @@ export class WorkerPool {
 
   #wait(signal: AbortSignal): Promise<EvalWorker | undefined> {
     return new Promise((resolve) => {
-      const waiter: Waiter = {
-        resolve: (worker) => {
-          signal.removeEventListener("abort", onAbort);
-          resolve(worker);
-        },
-      };
-      const onAbort = () => {
-        const index = this.#waiting.indexOf(waiter);
-        if (index !== -1) this.#waiting.splice(index, 1);
-        waiter.resolve(undefined);
-      };
-      signal.addEventListener("abort", onAbort, { once: true });
+      const waiter: Waiter = { signal, resolve };
+      let group = this.#groups.get(signal);
+      if (!group) {
+        group = { waiters: new Set(), onAbort: () => this.#abortWaiting(signal) };
+        this.#groups.set(signal, group);
+        signal.addEventListener("abort", group.onAbort, { once: true });
+      }
+      group.waiters.add(waiter);
       this.#waiting.push(waiter);
       this.#topUp();
     });
   }
 
+  /** Removes the first waiting task from the queue and its signal's group. */
+  #takeWaiting(): Waiter | undefined {
+    const waiter = this.#waiting.shift();
+    if (!waiter) return undefined;
+    const group = this.#groups.get(waiter.signal)!;
+    group.waiters.delete(waiter);
+    if (group.waiters.size === 0) {
+      this.#groups.delete(waiter.signal);
+      waiter.signal.removeEventListener("abort", group.onAbort);
+    }
+    return waiter;
+  }
+
+  /** The tasks waiting under an aborted signal end as interrupted. */
+  #abortWaiting(signal: AbortSignal): void {
+    const group = this.#groups.get(signal);
+    if (!group) return;
+    this.#groups.delete(signal);
+    this.#waiting = this.#waiting.filter((waiter) => !group.waiters.has(waiter));
+    for (const waiter of group.waiters) waiter.resolve(undefined);
+  }
+
+  /** Every waiting task ends without a worker. */
+  #failWaiting(): void {
+    for (const [signal, group] of this.#groups) signal.removeEventListener("abort", group.onAbort);
+    this.#groups.clear();
+    for (const waiter of this.#waiting.splice(0)) waiter.resolve(undefined);
+  }
+
   /** Hands a free worker to the first waiting task, or keeps it idle. */
   #offer(worker: EvalWorker): void {
-    const waiter = this.#waiting.shift();
+    const waiter = this.#takeWaiting();
     if (!waiter) return void this.#idle.push(worker);
     this.#busy++;
     this.#lastProgress = performance.now();
@@ -158,7 +196,7 @@ export class WorkerPool {
     if (startError !== undefined) {
       // Starting another would fail the same way: fail the waiting tasks instead.
       this.#brokenBy = `Cannot start an eval worker: ${startError}`;
-      for (const waiter of this.#waiting.splice(0)) waiter.resolve(undefined);
+      this.#failWaiting();
       return;
     }
     this.#topUp(); // replaces it while tasks wait or are still to come
