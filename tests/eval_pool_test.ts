@@ -121,3 +121,32 @@ Deno.test("a worker is replaced after a failure that may leave work behind, not 
   assert.equal(afterThrow, first, "same worker after a plain throw");
   assert.notEqual(afterStray, first, "a new worker after a stray rejection");
 });
+
+Deno.test("tasks waiting for a worker end as interrupted when their signal aborts", async () => {
+  const executor = createEvalExecutor({ maxWorkers: 1 });
+  try {
+    const shared = new AbortController();
+    const lines: Line[][] = [[], [], [], []];
+    const slow = executor.run(
+      evalTask("await new Promise((r) => setTimeout(r, 300));", 0),
+      contextFor(lines[0]!),
+    );
+    const waitingB = executor.run(
+      evalTask("console.log('B')", 1),
+      contextFor(lines[1]!, shared.signal),
+    );
+    const waitingC = executor.run(
+      evalTask("console.log('C')", 2),
+      contextFor(lines[2]!, shared.signal),
+    );
+    const waitingD = executor.run(evalTask("console.log('D')", 3), contextFor(lines[3]!));
+    shared.abort("interrupted");
+    assert.deepEqual(await waitingB, { ok: false, error: "interrupted" });
+    assert.deepEqual(await waitingC, { ok: false, error: "interrupted" });
+    assert.deepEqual(await slow, { ok: true });
+    assert.deepEqual(await waitingD, { ok: true });
+    assert.deepEqual(lines.map((task) => task.map((line) => line.text)), [[], [], [], ["D"]]);
+  } finally {
+    await executor.dispose?.();
+  }
+});
