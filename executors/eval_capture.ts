@@ -18,6 +18,9 @@ export interface CaptureSink {
   frames(text: string): string;
 }
 
+/** Kept from before any snippet ran: a snippet may replace the global. */
+const defer = queueMicrotask;
+
 /** Output batches are posted at the end of the current microtask queue, or past this size. */
 const BATCH_CHARS = 64 * 1024;
 
@@ -91,7 +94,7 @@ export class Capture {
       this.flush();
     } else if (!this.#scheduled) {
       this.#scheduled = true;
-      queueMicrotask(() => this.flush());
+      defer(() => this.flush());
     }
   }
 

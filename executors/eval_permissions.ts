@@ -92,25 +92,19 @@ export function workerOptionsEnabled(): boolean | undefined {
   return configFiles(args).some(enablesWorkerOptions);
 }
 
-/** Deno's own arguments (those before the script), or `undefined` when unknown. */
+/**
+ * The process's command line, or `undefined` when unknown. Deno's flags come before the
+ * script's arguments, but telling them apart needs Deno's own parser; an argument spelled
+ * exactly like one of its flags is unlikely enough to be taken for one.
+ */
 function commandLine(): string[] | undefined {
   const exe = Deno.execPath().split(/[\\/]/).pop() ?? "";
-  if (!/^deno(\.exe)?$/.test(exe)) return undefined; // compiled
-  let args: string[];
+  if (!/^deno(\.exe)?$/.test(exe)) return undefined; // compiled: its flags are baked in
   try {
-    args = Deno.readTextFileSync("/proc/self/cmdline").split("\0");
+    return Deno.readTextFileSync("/proc/self/cmdline").split("\0");
   } catch {
     return undefined;
   }
-  // Flags after the script belong to the script, not to Deno.
-  const script = args.findIndex((arg, i) => i > 1 && !arg.startsWith("-") && !isFlagValue(args, i));
-  return script === -1 ? args : args.slice(0, script);
-}
-
-function isFlagValue(args: string[], index: number): boolean {
-  return /^(-c|--config|--cert|--location|--seed|--v8-flags|--lock|--import-map)$/.test(
-    args[index - 1] ?? "",
-  );
 }
 
 /** The configuration files Deno may read: `--config`'s, or those found upwards. */
