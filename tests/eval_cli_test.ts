@@ -133,3 +133,30 @@ Deno.test("parseEvalPermissions() reads Deno-style permission lists", () => {
   assert.throws(() => parseEvalPermissions(""), TypeError);
   assert.throws(() => parseEvalPermissions("fly"), /Invalid eval permission 'fly'/);
 });
+
+Deno.test("a library run with an eval busy loop and timeoutMs ends when the script exits", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "dagrun-eval-lib-" });
+  const script = `${dir}/main.ts`;
+  await Deno.writeTextFile(
+    script,
+    `import { run } from ${JSON.stringify(new URL("../mod.ts", import.meta.url).href)};
+const report = await run([
+  { name: "spin", type: "eval", arguments: "while (true) {}", timeoutMs: 500 },
+  { name: "after", type: "eval", arguments: "1", dependencies: ["spin"] },
+  { name: "other", type: "eval", arguments: "await new Promise((r) => setTimeout(r, 700))" },
+]);
+console.log(JSON.stringify(report.tasks.map((t) => [t.name, t.status, t.error ?? t.reason])));
+Deno.exit(0); // the spinning thread outlives terminate(): end the process explicitly
+`,
+  );
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--quiet", script],
+    stdin: "null",
+  }).output();
+  assert.equal(output.code, 0, new TextDecoder().decode(output.stderr));
+  assert.deepEqual(JSON.parse(new TextDecoder().decode(output.stdout)), [
+    ["spin", "failed", "timed out after 0.5s"],
+    ["after", "skipped", 'dependency "spin" failed'],
+    ["other", "ok", null],
+  ]);
+});
