@@ -2,15 +2,53 @@
  * dagrun: run a graph of tasks with maximal concurrency while respecting dependencies.
  *
  * Use it from a terminal (`deno run -A mod.ts tasks.json`), as a compiled binary, or as a
- * library:
+ * library, imported from a checkout, from JSR as `@dagrun/dagrun`, or by URL
+ * (`https://HOST/dagrun/mod.ts`): it needs no configuration of yours, as every third-party
+ * module is pinned with a full `npm:` specifier.
  *
+ * - {@linkcode run} validates and runs tasks and resolves with the {@linkcode RunReport};
+ *   {@linkcode runEvents} yields the same run as an async iterable of {@linkcode RunEvent}s.
+ * - {@linkcode loadTaskFile} reads a JSON/JSONC task file, {@linkcode validate} checks tasks
+ *   without running them, and errors are {@linkcode TaskFileError}s naming file, line, column
+ *   and task.
+ * - {@linkcode ExecutorRegistry} maps task types to {@linkcode Executor}s: write a plugin by
+ *   implementing that interface, and load plugin modules with
+ *   {@linkcode registerExecutorModules} (what `--executor` does).
+ * - {@linkcode createHumanFormatter} and {@linkcode createNdjsonFormatter} print events as the
+ *   command line does.
+ *
+ * @example Run tasks and read the report
  * ```ts
- * import { run } from "./mod.ts";
+ * import { run } from "@dagrun/dagrun";
+ *
  * const report = await run([
  *   { name: "build", type: "exec", arguments: "echo building" },
  *   { name: "test", type: "eval", arguments: "console.log(1 + 1)", dependencies: ["build"] },
  * ]);
- * console.log(report.ok, report.counts);
+ * console.log(report.ok, report.counts); // true { ok: 2, failed: 0, skipped: 0 }
+ * ```
+ *
+ * @example Follow a run event by event
+ * ```ts
+ * import { runEvents } from "@dagrun/dagrun";
+ *
+ * for await (const event of runEvents([{ name: "hi", type: "exec", arguments: "echo hi" }])) {
+ *   console.log(JSON.stringify(event));
+ * }
+ * ```
+ *
+ * @example A plugin, loaded with `dagrun --executor ./shout.ts tasks.json`
+ * ```ts
+ * import type { Executor } from "@dagrun/dagrun";
+ *
+ * export default {
+ *   type: "shout",
+ *   argumentsSchema: { type: "string" },
+ *   run: (task, context) => {
+ *     context.output("stdout", String(task.arguments).toUpperCase());
+ *     return Promise.resolve({ ok: true });
+ *   },
+ * } satisfies Executor;
  * ```
  *
  * @module
@@ -18,10 +56,19 @@
 
 export { createDefaultRegistry, run, validate } from "./src/run.ts";
 export type { DefaultRegistryOptions, RunOptions, TaskInput } from "./src/run.ts";
+export { DEFAULT_MAX_BUFFERED_OUTPUT, runEvents } from "./src/events.ts";
+export type { RunEventsOptions, RunEventStream } from "./src/events.ts";
 export { loadTaskFile, parseTaskFile } from "./src/load.ts";
 export type { JsonPathSegment, LoadOptions, TaskFile } from "./src/load.ts";
 export { ExecutorRegistry } from "./src/registry.ts";
 export type { RegisterOptions } from "./src/registry.ts";
+export {
+  importExecutors,
+  registerExecutorModules,
+  registerTaskFileExecutors,
+} from "./src/plugins.ts";
+export type { ExecutorModuleOptions } from "./src/plugins.ts";
+export { forEachLine, MAX_LINE_LENGTH } from "./src/lines.ts";
 export { schedule } from "./src/scheduler.ts";
 export type { RunIdentity, ScheduleOptions } from "./src/scheduler.ts";
 export type { OptionOverrides } from "./src/task_options.ts";
@@ -43,9 +90,13 @@ export type { EvalExecutorOptions, EvalIsolation, EvalPermissions } from "./exec
 export type * from "./src/types.ts";
 
 import { main } from "./src/cli.ts";
+import { signalProcessGroups } from "./src/process_groups.ts";
 
 if (import.meta.main) {
   // Exit explicitly: a worker spinning in a busy loop survives terminate() in this Deno and
   // would otherwise keep the process alive after the report.
-  Deno.exit(await main(Deno.args));
+  const code = await main(Deno.args);
+  // Deno.exit skips unload handlers: kill whatever a task may have left first.
+  signalProcessGroups("SIGKILL");
+  Deno.exit(code);
 }

@@ -12,10 +12,30 @@ import { WorkerPool } from "./eval_pool.ts";
 
 export { type EvalPermissions, parseEvalPermissions } from "./eval_permissions.ts";
 
-/** How eval tasks are kept apart: see {@linkcode EvalExecutorOptions.isolation}. */
+/**
+ * How eval tasks are kept apart: see {@linkcode EvalExecutorOptions.isolation}.
+ *
+ * @example
+ * ```ts
+ * import { createEvalExecutor, type EvalIsolation } from "@dagrun/dagrun";
+ *
+ * const isolation: EvalIsolation = "fresh";
+ * createEvalExecutor({ isolation }).dispose?.();
+ * ```
+ */
 export type EvalIsolation = "pooled" | "fresh";
 
-/** Options of {@linkcode createEvalExecutor}. */
+/**
+ * Options of {@linkcode createEvalExecutor}.
+ *
+ * @example
+ * ```ts
+ * import { createEvalExecutor, type EvalExecutorOptions } from "@dagrun/dagrun";
+ *
+ * const options: EvalExecutorOptions = { isolation: "fresh", permissions: "none" };
+ * const evaluator = createEvalExecutor(options);
+ * ```
+ */
 export interface EvalExecutorOptions {
   /**
    * `pooled` (default): workers are reused, one task at a time; each snippet is its own
@@ -49,7 +69,8 @@ export const WORKER_OPTIONS_HINT =
  *
  * @example
  * ```ts
- * import { createEvalExecutor } from "./eval.ts";
+ * import { createEvalExecutor } from "@dagrun/dagrun";
+ *
  * const evaluator = createEvalExecutor({ isolation: "pooled" });
  * const result = await evaluator.run(
  *   { name: "hello", type: "eval", arguments: "console.log('hi')", dependencies: [] },
@@ -57,9 +78,9 @@ export const WORKER_OPTIONS_HINT =
  *     signal: new AbortController().signal,
  *     timeoutMs: undefined,
  *     env: undefined,
- *     cwd: ".",
- *     baseDir: ".",
- *     output: (_stream, line) => console.log(line),
+ *     cwd: Deno.cwd(),
+ *     baseDir: Deno.cwd(),
+ *     output: (stream, text) => console.log(stream, text),
  *   },
  * );
  * evaluator.dispose?.();

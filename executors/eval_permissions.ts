@@ -12,7 +12,16 @@
 
 import { parseJsonc } from "../src/deps.ts";
 
-/** The permissions of eval workers: Deno's `deno.permissions` worker option. */
+/**
+ * The permissions of eval workers: Deno's `deno.permissions` worker option.
+ *
+ * @example
+ * ```ts
+ * import { type EvalPermissions, parseEvalPermissions } from "@dagrun/dagrun";
+ *
+ * const permissions: EvalPermissions = parseEvalPermissions("read,net=example.com");
+ * ```
+ */
 export type EvalPermissions = Deno.PermissionOptions;
 
 /** The permission names a worker's permission object takes. */
@@ -40,7 +49,7 @@ const isPermissionName = (text: string): text is PermissionName =>
  *
  * @example
  * ```ts
- * import { parseEvalPermissions } from "./eval_permissions.ts";
+ * import { parseEvalPermissions } from "@dagrun/dagrun";
  * parseEvalPermissions("read,net=example.com"); // { read: true, net: ["example.com"] }
  * ```
  *

@@ -7,13 +7,24 @@
  * @module
  */
 
-import { forEachLine } from "../src/lines.ts";
+import { superviseChild } from "../src/child.ts";
+import { signalGroup } from "../src/process_groups.ts";
 import type { Executor, ExecutorContext, TaskResult, TaskSpec } from "../src/types.ts";
 
 /** How long a cancelled task gets between SIGTERM and SIGKILL, in milliseconds. */
 export const DEFAULT_GRACE_MS = 5_000;
 
-/** Options of {@linkcode createExecExecutor}. */
+/**
+ * Options of {@linkcode createExecExecutor}.
+ *
+ * @example
+ * ```ts
+ * import { createExecExecutor, type ExecExecutorOptions } from "@dagrun/dagrun";
+ *
+ * const options: ExecExecutorOptions = { graceMs: 1000, shell: "bash" };
+ * const exec = createExecExecutor(options);
+ * ```
+ */
 export interface ExecExecutorOptions {
   /** Milliseconds between SIGTERM and SIGKILL when a task is stopped. */
   readonly graceMs?: number;
@@ -26,7 +37,8 @@ export interface ExecExecutorOptions {
  *
  * @example
  * ```ts
- * import { createExecExecutor } from "./exec.ts";
+ * import { createExecExecutor } from "@dagrun/dagrun";
+ *
  * const exec = createExecExecutor({ graceMs: 1000 });
  * ```
  */
@@ -61,36 +73,7 @@ async function runCommand(
   } catch (error) {
     return { ok: false, error: `cannot start ${shell}: ${(error as Error).message}` };
   }
-  const group = -child.pid;
-  let killTimer: ReturnType<typeof setTimeout> | undefined;
-  const stop = () => {
-    signalGroup(group, "SIGTERM");
-    killTimer = setTimeout(() => signalGroup(group, "SIGKILL"), graceMs);
-  };
-  context.signal.addEventListener("abort", stop, { once: true });
-  const drained = Promise.all([
-    forEachLine(child.stdout, (line) => context.output("stdout", line)),
-    forEachLine(child.stderr, (line) => context.output("stderr", line)),
-  ]);
-  const status = await child.status;
-  context.signal.removeEventListener("abort", stop);
-  // The shell is gone; whatever it left behind in its group must not outlive the task
-  // (and would hold the pipes open).
-  signalGroup(group, "SIGKILL");
-  clearTimeout(killTimer);
-  await drained;
-  if (status.success) return { ok: true, exitCode: 0 };
-  if (status.signal) {
-    return { ok: false, signal: status.signal, error: `killed by ${status.signal}` };
-  }
-  return { ok: false, exitCode: status.code, error: `exit code ${status.code}` };
+  return await superviseChild(child, context, graceMs);
 }
 
-/** Signals a process group, ignoring a group that is already gone. */
-export function signalGroup(group: number, signal: Deno.Signal): void {
-  try {
-    Deno.kill(group, signal);
-  } catch {
-    // ESRCH: nothing left in the group.
-  }
-}
+export { signalGroup };

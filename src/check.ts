@@ -71,8 +71,7 @@ export function checkTaskFile(taskFile: TaskFile, registry: ExecutorRegistry): v
 
   const cycle = findCycle(tasks.map((task) => task.dependencies), indexByName);
   if (cycle) {
-    const names = cycle.map((i) => tasks[i]!.name);
-    fail(`dependency cycle: ${[...names, names[0]!].join(" -> ")}`, cycle[0]!, ["dependencies"]);
+    fail(formatCycle(cycle.map((i) => tasks[i]!.name)), cycle[0]!, ["dependencies"]);
   }
 
   checkTypesAndArguments(taskFile, registry);
@@ -112,6 +111,27 @@ export function findCycle(
     }
   }
   return undefined;
+}
+
+/** Names shown at each end of a long cycle; the middle is counted, not listed. */
+const CYCLE_ENDS = 5;
+
+/**
+ * `dependency cycle: a -> b -> a`; a long cycle keeps one line by naming its first and last
+ * few tasks: `dependency cycle of 1000 tasks: t0 -> … -> t4 -> (990 more) -> t995 -> … -> t0`.
+ */
+export function formatCycle(names: readonly string[]): string {
+  if (names.length <= 2 * CYCLE_ENDS + 2) {
+    return `dependency cycle: ${[...names, names[0]!].join(" -> ")}`;
+  }
+  const hidden = names.length - 2 * CYCLE_ENDS;
+  const shown = [
+    ...names.slice(0, CYCLE_ENDS),
+    `(${hidden} more)`,
+    ...names.slice(-CYCLE_ENDS),
+    names[0]!,
+  ];
+  return `dependency cycle of ${names.length} tasks: ${shown.join(" -> ")}`;
 }
 
 const argumentValidators = new WeakMap<Executor, ValidateFunction>();

@@ -11,8 +11,17 @@ import { ExitCode, TaskFileError, UsageError } from "./errors.ts";
 import { loadTaskFile, type TaskFile } from "./load.ts";
 import { createSink, type TextSink } from "./output.ts";
 import { createNdjsonFormatter } from "./format/ndjson.ts";
+import { signalProcessGroups } from "./process_groups.ts";
+import { registerExecutorModules, registerTaskFileExecutors } from "./plugins.ts";
+import type { ExecutorRegistry } from "./registry.ts";
 import { createDefaultRegistry, run } from "./run.ts";
-import { type EvalPermissions, parseEvalPermissions } from "../executors/eval.ts";
+import {
+  type EvalExecutorOptions,
+  type EvalPermissions,
+  parseEvalPermissions,
+  WORKER_OPTIONS_HINT,
+} from "../executors/eval.ts";
+import { isSandbox, workerOptionsEnabled } from "../executors/eval_permissions.ts";
 import {
   createRunView,
   dryRun,
@@ -26,7 +35,16 @@ import { parseDuration } from "./duration.ts";
 import { identify, readResumeReport, resumedTasks } from "./resume.ts";
 import denoJson from "../deno.json" with { type: "json" };
 
-/** The program's version, from deno.json. */
+/**
+ * The program's version, from deno.json.
+ *
+ * @example
+ * ```ts
+ * import { VERSION } from "@dagrun/dagrun";
+ *
+ * console.log(`dagrun ${VERSION}`);
+ * ```
+ */
 export const VERSION: string = denoJson.version;
 
 interface RunFlags {
@@ -39,6 +57,9 @@ interface RunFlags {
   retries?: number;
   report?: string;
   resume?: string;
+  grace?: number;
+  failFast?: boolean;
+  executor?: string[];
 }
 
 interface RunOnlyFlags extends ViewFlags {
@@ -54,16 +75,20 @@ interface RunOnlyFlags extends ViewFlags {
  *
  * @example
  * ```ts
- * import { main } from "./cli.ts";
+ * import { main } from "@dagrun/dagrun";
+ *
  * const code = await main(["validate", "examples/input1.json"]);
  * ```
  */
 export async function main(
   args: readonly string[],
-  sink: TextSink = createSink(),
+  sink?: TextSink,
 ): Promise<number> {
   let exitCode: number = ExitCode.Ok;
-  const program = buildProgram(sink, (code) => exitCode = code);
+  // When our own stdout goes away (`dagrun x.json | head -1`), the run stops quietly.
+  const outputClosed = new AbortController();
+  sink ??= createSink({ onClosed: () => outputClosed.abort("output closed") });
+  const program = buildProgram(sink, outputClosed.signal, (code) => exitCode = code);
   try {
     await program.parseAsync([...args], { from: "user" });
   } catch (error) {
@@ -73,7 +98,11 @@ export async function main(
   return exitCode;
 }
 
-function buildProgram(sink: TextSink, setExitCode: (code: number) => void) {
+function buildProgram(
+  sink: TextSink,
+  outputClosed: AbortSignal,
+  setExitCode: (code: number) => void,
+) {
   const program = new Command("dagrun")
     .description(
       "Run a JSON or JSONC file of tasks with maximal concurrency, respecting dependencies.",
@@ -115,7 +144,12 @@ function buildProgram(sink: TextSink, setExitCode: (code: number) => void) {
         "retry failed tasks N times, in place of the file's defaults (a task's own retries win)",
         parseRetries,
       )
-      .option("--no-color", "never colour the output");
+      .option("--no-color", "never colour the output")
+      .option(
+        "--executor <module>",
+        "load executor plugins from MODULE, a path or URL (repeatable)",
+        collect,
+      );
 
   addRunOptions(
     program.command("run", { isDefault: true })
@@ -148,6 +182,13 @@ function buildProgram(sink: TextSink, setExitCode: (code: number) => void) {
     )
     .option("--output-errors-only", "print only failed tasks' output (implies --output grouped)")
     .option("-q, --quiet", "print only the final report: no task output, no progress lines")
+    .option("--fail-fast", "at the first failure, stop the running tasks and skip the rest")
+    .option(
+      "--grace <duration>",
+      "how long stopped tasks get between SIGTERM and SIGKILL: seconds or 500ms, 2s, 1m " +
+        "(default: 5s)",
+      (value: string) => parseDurationOption("grace", value),
+    )
     .option("--dry-run", "print the order tasks would start in and the critical path; run nothing")
     .option("--from-report <file>", "with --dry-run: task durations from a previous NDJSON report")
     .option("--report-html <file>", "write a self-contained HTML timeline of the run")
@@ -156,7 +197,9 @@ function buildProgram(sink: TextSink, setExitCode: (code: number) => void) {
       "write a Chrome trace-event JSON of the run (Perfetto, chrome://tracing)",
     )
     .action(async (file, names, flags) => {
-      setExitCode(await runCommand(file, names, flags satisfies RunFlags & RunOnlyFlags, sink));
+      setExitCode(
+        await runCommand(file, names, flags satisfies RunFlags & RunOnlyFlags, sink, outputClosed),
+      );
     });
 
   program.command("graph")
@@ -169,8 +212,9 @@ function buildProgram(sink: TextSink, setExitCode: (code: number) => void) {
         .default("dot" as const),
     )
     .option("--from-report <file>", "colour tasks by status from a previous NDJSON report")
+    .option("--executor <module>", "load executor plugins from MODULE (repeatable)", collect)
     .action(async (file, flags) => {
-      const taskFile = await loadChecked(file, { ...flags, format: "human", color: false });
+      const { taskFile } = await loadChecked(file, { ...flags, format: "human", color: false });
       await printGraph(taskFile, {
         format: flags.format,
         ...(flags.fromReport === undefined ? {} : { fromReport: flags.fromReport }),
@@ -186,14 +230,19 @@ function buildProgram(sink: TextSink, setExitCode: (code: number) => void) {
       .description("check FILE without running anything")
       .argument("[file]", "the task file; '-' reads standard input"),
   ).action(async (file, flags) => {
-    const taskFile = await loadChecked(file, flags satisfies RunFlags);
+    const { taskFile } = await loadChecked(file, flags satisfies RunFlags);
     sink.out(`${taskFile.file}: ${taskFile.tasks.length} tasks, valid\n`);
   });
 
   return program;
 }
 
-async function loadChecked(file: string | undefined, flags: RunFlags): Promise<TaskFile> {
+/** Loads the task file and the plugins, then checks the file against every executor. */
+async function loadChecked(
+  file: string | undefined,
+  flags: RunFlags,
+  evalOptions: EvalExecutorOptions = {},
+): Promise<{ taskFile: TaskFile; registry: ExecutorRegistry }> {
   if (file !== undefined && flags.input !== undefined && file !== flags.input) {
     throw new UsageError(`Cannot take both FILE '${file}' and --input '${flags.input}'`);
   }
@@ -205,8 +254,14 @@ async function loadChecked(file: string | undefined, flags: RunFlags): Promise<T
     ...(flags.retries === undefined ? {} : { retries: flags.retries }),
   };
   const taskFile = await loadTaskFile(path, { ...(schema ? { schema } : {}), overrides });
-  checkTaskFile(taskFile, createDefaultRegistry());
-  return taskFile;
+  const registry = createDefaultRegistry({
+    ...(flags.grace === undefined ? {} : { graceMs: flags.grace }),
+    eval: evalOptions,
+  });
+  await registerExecutorModules(registry, flags.executor ?? []);
+  await registerTaskFileExecutors(taskFile, registry);
+  checkTaskFile(taskFile, registry);
+  return { taskFile, registry };
 }
 
 async function readSchema(path: string): Promise<Record<string, unknown>> {
@@ -232,12 +287,23 @@ async function runCommand(
   names: string[],
   flags: RunFlags & RunOnlyFlags,
   sink: TextSink,
+  outputClosed: AbortSignal,
 ) {
   if (file !== undefined && flags.input !== undefined && file !== flags.input) {
     // With --input naming the file, every positional argument is a task name.
     [file, names] = [undefined, [file, ...names]];
   }
-  const taskFile = selectSubset(await loadChecked(file, flags), names, flags.only);
+  if (isSandbox(flags.evalPermissions) && workerOptionsEnabled() === false) {
+    // Deno would end the process at the first sandboxed worker: say so in one line, first.
+    sink.err(`dagrun: ${WORKER_OPTIONS_HINT}\n`);
+    return ExitCode.InvalidInput;
+  }
+  const { taskFile: loaded, registry } = await loadChecked(file, flags, {
+    isolation: flags.evalIsolation,
+    permissions: flags.evalPermissions,
+    colors: flags.color && Deno.stdout.isTerminal() && !Deno.env.get("NO_COLOR"),
+  });
+  const taskFile = selectSubset(loaded, names, flags.only);
   if (flags.fromReport !== undefined && !flags.dryRun) {
     throw new UsageError("Cannot use --from-report without --dry-run when running tasks");
   }
@@ -248,21 +314,6 @@ async function runCommand(
       ...(flags.fromReport === undefined ? {} : { fromReport: flags.fromReport }),
     }, sink);
     return ExitCode.Ok;
-  }
-  let registry;
-  try {
-    registry = createDefaultRegistry({
-      eval: {
-        isolation: flags.evalIsolation,
-        permissions: flags.evalPermissions,
-        colors: flags.color && Deno.stdout.isTerminal() && !Deno.env.get("NO_COLOR"),
-      },
-    });
-  } catch (error) {
-    // A sandbox this Deno cannot give: one line, before anything runs.
-    if (!(error instanceof UsageError)) throw error;
-    sink.err(`dagrun: ${error.message}\n`);
-    return error.exitCode;
   }
   const view = createRunView(taskFile, flags, sink);
   // Hashing every task costs about a microsecond each: only when the events are kept.
@@ -276,9 +327,13 @@ async function runCommand(
     : resumedTasks(taskFile, identity!, await readResumeReport(flags.resume));
   const report = flags.report === undefined ? undefined : openReport(flags.report);
   const controller = new AbortController();
+  const stopOnClosedOutput = () => controller.abort("output closed");
+  outputClosed.addEventListener("abort", stopOnClosedOutput, { once: true });
   let interruptedBy: Deno.Signal | undefined;
   const onSignal = (signal: Deno.Signal) => () => {
-    if (interruptedBy) { // a second signal: stop now
+    if (interruptedBy) {
+      // A second signal: the user will not wait for the grace period.
+      signalProcessGroups("SIGKILL");
       view.stop();
       sink.flush();
       Deno.exit(128 + SIGNAL_NUMBERS[signal]);
@@ -299,17 +354,21 @@ async function runCommand(
     : view.onEvent;
   try {
     const result = await run(taskFile, {
-      registry,
       onEvent,
+      registry,
       signal: controller.signal,
       ...(flags.concurrency === undefined ? {} : { concurrency: flags.concurrency }),
       ...(identity ? { identity } : {}),
       ...(resumed ? { resumed } : {}),
+      ...(flags.failFast ? { failFast: true } : {}),
     });
     await view.finish();
     if (interruptedBy) return 128 + SIGNAL_NUMBERS[interruptedBy];
+    // As a program killed by SIGPIPE would, without the noise.
+    if (outputClosed.aborted) return 128 + 13;
     return result.ok ? ExitCode.Ok : ExitCode.TaskFailed;
   } finally {
+    outputClosed.removeEventListener("abort", stopOnClosedOutput);
     for (const [signal, listener] of listeners) Deno.removeSignalListener(signal, listener);
     report?.close();
   }
@@ -335,15 +394,24 @@ function openReport(path: string) {
 
 const SIGNAL_NUMBERS = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as Record<Deno.Signal, number>;
 
-function parseTimeout(value: string): number {
-  let ms: number;
+/**
+ * Parses a duration option: seconds (`5`, `0.5`) or a duration (`500ms`, `2s`, `1m30s`), in
+ * milliseconds.
+ *
+ * @throws {UsageError} naming the option for anything else.
+ */
+export function parseDurationOption(option: string, value: string): number {
   try {
-    ms = parseDuration(/^\d+(\.\d+)?$/.test(value) ? Number(value) : value);
+    return parseDuration(/^\d+(\.\d+)?$/.test(value) ? Number(value) : value);
   } catch (error) {
     throw new UsageError(
-      `Invalid timeout: ${(error as Error).message.replace(/^must be/, "expected")}`,
+      `Invalid ${option}: ${(error as Error).message.replace(/^must be/, "expected")}`,
     );
   }
+}
+
+function parseTimeout(value: string): number {
+  const ms = parseDurationOption("timeout", value);
   if (ms === 0) throw new UsageError("Invalid timeout: expected more than zero, received '0'");
   return ms;
 }
@@ -362,6 +430,11 @@ function parseRetries(value: string): number {
     throw new UsageError(`Invalid retries: expected a non-negative integer, received '${value}'`);
   }
   return number;
+}
+
+/** Commander's way to take an option more than once. */
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...previous ?? [], value];
 }
 
 function parsePositiveInteger(value: string): number {

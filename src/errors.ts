@@ -4,7 +4,17 @@
  * @module
  */
 
-/** Exit codes of the command-line program. */
+/**
+ * Exit codes of the command-line program.
+ *
+ * @example
+ * ```ts
+ * import { ExitCode, run } from "@dagrun/dagrun";
+ *
+ * const report = await run([{ name: "a", type: "exec", arguments: "true" }]);
+ * Deno.exitCode = report.ok ? ExitCode.Ok : ExitCode.TaskFailed;
+ * ```
+ */
 export const ExitCode = {
   /** Every task ended ok. */
   Ok: 0,
@@ -16,7 +26,16 @@ export const ExitCode = {
   Interrupted: 130,
 } as const;
 
-/** A place in a task file. */
+/**
+ * A place in a task file.
+ *
+ * @example
+ * ```ts
+ * import type { SourcePosition } from "@dagrun/dagrun";
+ *
+ * const where: SourcePosition = { file: "tasks.json", line: 12, column: 7 };
+ * ```
+ */
 export interface SourcePosition {
   /** The file as the user named it, or `<stdin>`. */
   readonly file: string;
@@ -29,6 +48,20 @@ export interface SourcePosition {
 /**
  * A problem with a task file, found before anything runs. Its message is one line:
  * `FILE:LINE:COL: task "NAME": what is wrong`.
+ *
+ * @example
+ * ```ts
+ * import { TaskFileError, validate } from "@dagrun/dagrun";
+ *
+ * try {
+ *   validate([{ name: "a", type: "nope", arguments: "" }]);
+ * } catch (error) {
+ *   if (!(error instanceof TaskFileError)) throw error;
+ *   error.task; // "a"
+ *   error.detail; // 'unknown type "nope"; registered types: eval, exec'
+ *   error.exitCode; // 2
+ * }
+ * ```
  */
 export class TaskFileError extends Error {
   /** The exit code this error ends the program with. */
@@ -57,7 +90,17 @@ export class TaskFileError extends Error {
   }
 }
 
-/** A bad command line: unknown option, missing argument, bad value. */
+/**
+ * A bad command line: unknown option, missing argument, bad value.
+ *
+ * @example
+ * ```ts
+ * import { UsageError } from "@dagrun/dagrun";
+ *
+ * const error = new UsageError("Missing the task file: dagrun FILE");
+ * error.exitCode; // 2
+ * ```
+ */
 export class UsageError extends Error {
   /** The exit code this error ends the program with. */
   readonly exitCode: number = ExitCode.InvalidInput;

@@ -21,10 +21,32 @@ import { DURATION_PATTERN } from "./duration.ts";
 import { buildTaskSpecs, fileConcurrency, type OptionOverrides } from "./task_options.ts";
 import tasksSchema from "../schema/tasks.schema.json" with { type: "json" };
 
-/** A segment of a path into a JSON document: a property name or an array index. */
+/**
+ * A segment of a path into a JSON document: a property name or an array index.
+ *
+ * @example
+ * ```ts
+ * import { parseTaskFile, type JsonPathSegment } from "@dagrun/dagrun";
+ *
+ * const taskFile = parseTaskFile('{ "tasks": [{ "name": "a", "type": "exec", "arguments": "" }] }');
+ * const path: JsonPathSegment[] = ["tasks", 0, "arguments"];
+ * taskFile.locate(path); // { file: "<input>", line: 1, column: 55 }
+ * ```
+ */
 export type JsonPathSegment = string | number;
 
-/** A parsed and schema-validated task file. */
+/**
+ * A parsed and schema-validated task file.
+ *
+ * @example
+ * ```ts
+ * import { loadTaskFile, type TaskFile } from "@dagrun/dagrun";
+ *
+ * const taskFile: TaskFile = await loadTaskFile("examples/input1.json");
+ * taskFile.tasks.length; // 9
+ * taskFile.locate(["tasks", 2, "name"]); // where the third task's name is
+ * ```
+ */
 export interface TaskFile {
   /** The file as the user named it (`<stdin>` for standard input), used in messages. */
   readonly file: string;
@@ -40,7 +62,17 @@ export interface TaskFile {
   locate(path: readonly JsonPathSegment[]): SourcePosition;
 }
 
-/** Options of {@linkcode loadTaskFile} and {@linkcode parseTaskFile}. */
+/**
+ * Options of {@linkcode loadTaskFile} and {@linkcode parseTaskFile}.
+ *
+ * @example
+ * ```ts
+ * import { loadTaskFile, type LoadOptions } from "@dagrun/dagrun";
+ *
+ * const options: LoadOptions = { baseDir: "/srv/project" };
+ * await loadTaskFile("examples/input1.json", options);
+ * ```
+ */
 export interface LoadOptions {
   /** A JSON Schema to validate against instead of dagrun's own. */
   readonly schema?: Record<string, unknown>;
@@ -57,6 +89,14 @@ export interface LoadOptions {
  * Reads a task file (`-` for standard input), parses it as JSON or JSONC and validates it.
  *
  * @throws {TaskFileError} for an unreadable, malformed or invalid file.
+ *
+ * @example
+ * ```ts
+ * import { loadTaskFile, run } from "@dagrun/dagrun";
+ *
+ * const taskFile = await loadTaskFile("examples/input1.json");
+ * const report = await run(taskFile);
+ * ```
  */
 export async function loadTaskFile(path: string, options: LoadOptions = {}): Promise<TaskFile> {
   const { text, file, baseDir } = await readTaskText(path);
@@ -98,32 +138,44 @@ function decodeUtf8(bytes: Uint8Array, file: string): string {
     return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
   } catch {
     const offset = firstInvalidUtf8Offset(bytes);
-    throw new TaskFileError(`invalid UTF-8 at byte ${offset}`, { file });
+    throw new TaskFileError(`invalid UTF-8 at byte ${offset}; save it as UTF-8`, {
+      file,
+      position: bytePosition(bytes, offset, file),
+    });
   }
 }
 
-/** Finds where decoding fails, by decoding growing prefixes in a binary search. */
+/** The line and column (counted in bytes) of a byte offset. */
+function bytePosition(bytes: Uint8Array, offset: number, file: string): SourcePosition {
+  let line = 1, lineStart = 0;
+  for (let i = bytes.indexOf(0x0a); i !== -1 && i < offset; i = bytes.indexOf(0x0a, i + 1)) {
+    line++;
+    lineStart = i + 1;
+  }
+  return { file, line, column: offset - lineStart + 1 };
+}
+
+/** The offset of the first byte that does not start a valid UTF-8 sequence. */
 function firstInvalidUtf8Offset(bytes: Uint8Array): number {
-  const decoder = new TextDecoder("utf-8", { fatal: true });
-  let good = 0, bad = bytes.length;
-  while (bad - good > 4) {
-    const middle = (good + bad) >> 1;
-    try {
-      decoder.decode(bytes.subarray(0, middle), { stream: true });
-      decoder.decode();
-      good = middle;
-    } catch {
-      bad = middle;
+  let i = 0;
+  while (i < bytes.length) {
+    const lead = bytes[i]!;
+    if (lead < 0x80) {
+      i++;
+      continue;
     }
-  }
-  for (let end = good + 1; end <= bad; end++) {
-    try {
-      new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(0, end), { stream: true });
-    } catch {
-      return end - 1;
+    const length = lead >= 0xc2 && lead <= 0xdf ? 2 : lead >= 0xe0 && lead <= 0xef ? 3 : 4;
+    if (lead < 0xc2 || lead > 0xf4 || i + length > bytes.length) return i;
+    // The second byte's range excludes overlong forms, surrogates and code points past U+10FFFF.
+    const low = lead === 0xe0 ? 0xa0 : lead === 0xf0 ? 0x90 : 0x80;
+    const high = lead === 0xed ? 0x9f : lead === 0xf4 ? 0x8f : 0xbf;
+    if (bytes[i + 1]! < low || bytes[i + 1]! > high) return i;
+    for (let k = 2; k < length; k++) {
+      if ((bytes[i + k]! & 0xc0) !== 0x80) return i;
     }
+    i += length;
   }
-  return good;
+  return bytes.length;
 }
 
 /** Deeper nesting than this is refused before parsing, which recurses per level. */
@@ -133,6 +185,20 @@ const MAX_NESTING = 1_000;
  * Parses the text of a task file and validates it against the schema.
  *
  * @throws {TaskFileError} for malformed JSON or a schema violation.
+ *
+ * @example
+ * ```ts
+ * import { parseTaskFile } from "@dagrun/dagrun";
+ *
+ * const taskFile = parseTaskFile(
+ *   `{
+ *     // JSONC: comments and trailing commas are fine
+ *     "tasks": [{ "name": "a", "type": "exec", "arguments": "echo a" },],
+ *   }`,
+ *   { file: "inline.jsonc" },
+ * );
+ * taskFile.tasks[0]?.name; // "a"
+ * ```
  */
 export function parseTaskFile(
   text: string,
@@ -147,7 +213,10 @@ export function parseTaskFile(
     });
   }
   if (text.trim() === "") {
-    throw new TaskFileError('is empty; expected a JSON object with a "tasks" array', { file });
+    throw new TaskFileError('is empty; expected a JSON object with a "tasks" array', {
+      file,
+      position: locator.at(0),
+    });
   }
   checkNesting(text, locator);
   const errors: JsonParseError[] = [];
@@ -349,7 +418,7 @@ export function schemaError(
   const taskIndex = inTask ? path[1] as number : undefined;
   const task = taskIndex === undefined ? undefined : taskLabel(document, taskIndex);
   const field = formatPath(inTask ? path.slice(2) : path);
-  const subject = field ? `"${field}"` : inTask ? "the task" : "the task file";
+  const subject = field ? `"${field}"` : inTask ? "" : "the document";
   return new TaskFileError(describeSchemaError(error, subject, valueAt(document, path)), {
     file,
     position: locate(path),
@@ -385,8 +454,10 @@ function formatPath(path: readonly JsonPathSegment[]): string {
   return text;
 }
 
+/** The problem in words; an empty subject means the task itself, named before the detail. */
 function describeSchemaError(error: ErrorObject, subject: string, value: unknown): string {
   const params = error.params as Record<string, unknown>;
+  const is = subject === "" ? "" : `${subject} `;
   switch (error.keyword) {
     case "required": {
       const missing = String(params.missingProperty);
@@ -395,26 +466,26 @@ function describeSchemaError(error: ErrorObject, subject: string, value: unknown
         : `missing required field "${missing}"`;
     }
     case "type":
-      return `${subject} must be ${article(String(params.type))}, not ${jsonType(value)}`;
+      return `${is}must be ${article(String(params.type))}, not ${jsonType(value)}`;
     case "enum":
-      return `${subject} must be one of ${
+      return `${is}must be one of ${
         (params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(", ")
       }, not ${JSON.stringify(value)}`;
     case "pattern":
       if (params.pattern === DURATION_PATTERN) {
-        return `${subject} must be a number of seconds or a duration such as "90s", "1m30s" or "500ms", not ${
+        return `${is}must be a number of seconds or a duration such as "90s", "1m30s" or "500ms", not ${
           JSON.stringify(value)
         }`;
       }
-      return `${subject} ${
+      return `${is}${
         params.pattern === "^(.*)$" ? "must be a single line" : `must match /${params.pattern}/`
       }, not ${JSON.stringify(value)}`;
     case "minLength":
-      return `${subject} must not be empty`;
+      return `${is}must not be empty`;
     case "additionalProperties":
-      return `${subject} has unknown field "${params.additionalProperty}"`;
+      return `${is}has unknown field "${params.additionalProperty}"`;
     default:
-      return `${subject} ${error.message ?? "is invalid"}`;
+      return `${is}${error.message ?? "is invalid"}`;
   }
 }
 

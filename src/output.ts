@@ -5,7 +5,19 @@
  * @module
  */
 
-/** Where formatters write. */
+/**
+ * Where formatters write.
+ *
+ * @example
+ * ```ts
+ * import { createHumanFormatter, type TextSink } from "@dagrun/dagrun";
+ *
+ * const lines: string[] = [];
+ * const sink: TextSink = { out: (text) => lines.push(text), err: (text) => lines.push(text), flush() {} };
+ * createHumanFormatter(sink)({ event: "task_started", task: "a", type: "exec", time: 0 });
+ * lines; // ["Started: a\n"]
+ * ```
+ */
 export interface TextSink {
   /** Queues text for standard output. */
   out(text: string): void;
@@ -15,13 +27,39 @@ export interface TextSink {
   flush(): void;
 }
 
-/** A stream a sink can write to synchronously. */
+/**
+ * A stream a sink can write to synchronously.
+ *
+ * @example
+ * ```ts
+ * import { createSink, type SyncWriter } from "@dagrun/dagrun";
+ *
+ * const chunks: Uint8Array[] = [];
+ * const writer: SyncWriter = {
+ *   writeSync(bytes) {
+ *     chunks.push(bytes.slice());
+ *     return bytes.length;
+ *   },
+ * };
+ * createSink({ stdout: writer }).out("hello\n");
+ * ```
+ */
 export interface SyncWriter {
   /** Writes some of the bytes, returning how many. */
   writeSync(bytes: Uint8Array): number;
 }
 
-/** Options of {@linkcode createSink}. */
+/**
+ * Options of {@linkcode createSink}.
+ *
+ * @example
+ * ```ts
+ * import { createSink, type SinkOptions } from "@dagrun/dagrun";
+ *
+ * const options: SinkOptions = { onClosed: () => console.error("stdout went away") };
+ * const sink = createSink(options);
+ * ```
+ */
 export interface SinkOptions {
   /** Standard output; `Deno.stdout` by default. */
   readonly stdout?: SyncWriter;
@@ -34,6 +72,16 @@ export interface SinkOptions {
 /**
  * A sink that gathers text and writes it at the end of the current microtask queue, keeping
  * the order of stdout and stderr pieces.
+ *
+ * @example
+ * ```ts
+ * import { createSink } from "@dagrun/dagrun";
+ *
+ * const sink = createSink();
+ * sink.out("to stdout\n");
+ * sink.err("to stderr\n");
+ * sink.flush(); // or let the end of the microtask queue write them
+ * ```
  */
 export function createSink(options: SinkOptions = {}): TextSink {
   const stdout = options.stdout ?? Deno.stdout;
@@ -43,9 +91,16 @@ export function createSink(options: SinkOptions = {}): TextSink {
   let scheduled = false;
   let closed = false;
 
+  // One buffer for all writes: encoding each piece into a new one would leave a dead buffer
+  // per write for the collector, and a task printing 200 MB makes thousands.
+  const buffer = new Uint8Array(64 * 1024);
   const writeAll = (writer: SyncWriter, text: string) => {
-    let bytes = encoder.encode(text);
-    while (bytes.length > 0) bytes = bytes.subarray(writer.writeSync(bytes));
+    while (text.length > 0) {
+      const { read, written } = encoder.encodeInto(text, buffer);
+      let bytes = buffer.subarray(0, written);
+      while (bytes.length > 0) bytes = bytes.subarray(writer.writeSync(bytes));
+      text = text.slice(read);
+    }
   };
   const flush = () => {
     scheduled = false;

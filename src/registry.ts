@@ -6,7 +6,20 @@
 
 import type { Executor } from "./types.ts";
 
-/** Options for {@linkcode ExecutorRegistry.register}. */
+/**
+ * Options for {@linkcode ExecutorRegistry.register}.
+ *
+ * @example
+ * ```ts
+ * import { createDefaultRegistry, type RegisterOptions } from "@dagrun/dagrun";
+ *
+ * const options: RegisterOptions = { override: true };
+ * createDefaultRegistry().register({
+ *   type: "exec",
+ *   run: () => Promise.resolve({ ok: true }),
+ * }, options);
+ * ```
+ */
 export interface RegisterOptions {
   /** Replace an executor already registered for the same type instead of refusing. */
   readonly override?: boolean;
@@ -15,12 +28,16 @@ export interface RegisterOptions {
 /**
  * A `Map` of executors keyed by the task type they run.
  *
+ * Registering a second executor for a type is an error unless `override` is asked for;
+ * registering the very same executor again changes nothing.
+ *
  * @example
  * ```ts
- * import { ExecutorRegistry } from "./registry.ts";
+ * import { ExecutorRegistry } from "@dagrun/dagrun";
+ *
  * const registry = new ExecutorRegistry();
  * registry.register({ type: "noop", run: () => Promise.resolve({ ok: true }) });
- * registry.get("noop"); // the executor
+ * registry.types(); // ["noop"]
  * ```
  */
 export class ExecutorRegistry {
@@ -29,6 +46,14 @@ export class ExecutorRegistry {
   /**
    * Adds an executor for its type.
    *
+   * @example
+   * ```ts
+   * import { ExecutorRegistry } from "@dagrun/dagrun";
+   *
+   * new ExecutorRegistry().register({ type: "noop", run: () => Promise.resolve({ ok: true }) });
+   * ```
+   *
+   * @throws {TypeError} when it is not an executor.
    * @throws {Error} when the type is already registered and `override` is not set.
    */
   register(executor: Executor, options: RegisterOptions = {}): this {
@@ -38,7 +63,9 @@ export class ExecutorRegistry {
     if (typeof executor.run !== "function") {
       throw new TypeError(`Cannot register executor '${executor.type}': it has no run() function`);
     }
-    if (this.#executors.has(executor.type) && !options.override) {
+    const existing = this.#executors.get(executor.type);
+    if (existing === executor) return this;
+    if (existing && !options.override) {
       throw new Error(
         `Cannot register executor '${executor.type}': that type is already registered`,
       );
@@ -47,23 +74,78 @@ export class ExecutorRegistry {
     return this;
   }
 
-  /** The executor for a type, or `undefined`. */
+  /**
+   * The executor for a type, or `undefined`.
+   *
+   * @example
+   * ```ts
+   * import { createDefaultRegistry } from "@dagrun/dagrun";
+   *
+   * createDefaultRegistry().get("exec")?.type; // "exec"
+   * ```
+   */
   get(type: string): Executor | undefined {
     return this.#executors.get(type);
   }
 
-  /** Whether a type has an executor. */
+  /**
+   * Whether a type has an executor.
+   *
+   * @example
+   * ```ts
+   * import { createDefaultRegistry } from "@dagrun/dagrun";
+   *
+   * createDefaultRegistry().has("eval"); // true
+   * ```
+   */
   has(type: string): boolean {
     return this.#executors.has(type);
   }
 
-  /** The registered types, sorted. */
+  /**
+   * The registered types, sorted.
+   *
+   * @example
+   * ```ts
+   * import { createDefaultRegistry } from "@dagrun/dagrun";
+   *
+   * createDefaultRegistry().types(); // ["eval", "exec"]
+   * ```
+   */
   types(): string[] {
     return [...this.#executors.keys()].sort();
   }
 
-  /** The registered executors, in registration order. */
+  /**
+   * The registered executors, in registration order.
+   *
+   * @example
+   * ```ts
+   * import { createDefaultRegistry } from "@dagrun/dagrun";
+   *
+   * createDefaultRegistry().executors().length; // 2
+   * ```
+   */
   executors(): Executor[] {
     return [...this.#executors.values()];
+  }
+
+  /**
+   * A new registry holding the same executors, to add to without changing this one.
+   *
+   * @example
+   * ```ts
+   * import { createDefaultRegistry } from "@dagrun/dagrun";
+   *
+   * const base = createDefaultRegistry();
+   * const extended = base.clone()
+   *   .register({ type: "noop", run: () => Promise.resolve({ ok: true }) });
+   * base.has("noop"); // false
+   * ```
+   */
+  clone(): ExecutorRegistry {
+    const copy = new ExecutorRegistry();
+    for (const [type, executor] of this.#executors) copy.#executors.set(type, executor);
+    return copy;
   }
 }

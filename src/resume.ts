@@ -17,7 +17,17 @@ import type { TaskFile } from "./load.ts";
 import type { RunIdentity } from "./scheduler.ts";
 import type { TaskSpec } from "./types.ts";
 
-/** What a report says about its run. */
+/**
+ * What a report says about its run.
+ *
+ * @example
+ * ```ts
+ * import { readResumeReport, type ResumeReport } from "@dagrun/dagrun";
+ *
+ * const report: ResumeReport = await readResumeReport("last-run.ndjson");
+ * report.done.size; // how many tasks ended ok
+ * ```
+ */
 export interface ResumeReport {
   /** The report's path, for messages. */
   readonly path: string;
@@ -32,6 +42,16 @@ export interface ResumeReport {
 /**
  * The identity of a task file for events: its absolute path, a hash of its task names (in
  * sorted order, so reordering tasks keeps it) and per task a hash of its definition.
+ *
+ * @example
+ * ```ts
+ * import { identify, loadTaskFile, readResumeReport, resumedTasks, run } from "@dagrun/dagrun";
+ *
+ * const taskFile = await loadTaskFile("tasks.json");
+ * const identity = identify(taskFile);
+ * const resumed = resumedTasks(taskFile, identity, await readResumeReport("last-run.ndjson"));
+ * await run(taskFile, { identity, resumed });
+ * ```
  */
 export function identify(taskFile: TaskFile): RunIdentity {
   const names = taskFile.tasks.map((task) => task.name).sort();
@@ -64,6 +84,16 @@ function sorted(_key: string, value: unknown): unknown {
  * (the run was killed while writing it) is ignored.
  *
  * @throws {TaskFileError} for an unreadable file or one that is not a resumable report.
+ *
+ * @example
+ * ```ts
+ * import { identify, loadTaskFile, readResumeReport, resumedTasks, run } from "@dagrun/dagrun";
+ *
+ * const taskFile = await loadTaskFile("tasks.json");
+ * const identity = identify(taskFile);
+ * const resumed = resumedTasks(taskFile, identity, await readResumeReport("last-run.ndjson"));
+ * await run(taskFile, { identity, resumed });
+ * ```
  */
 export async function readResumeReport(path: string): Promise<ResumeReport> {
   let text: string;
@@ -124,6 +154,16 @@ export async function readResumeReport(path: string): Promise<ResumeReport> {
  *
  * @throws {TaskFileError} when the report is of another task file: neither its path nor its
  * task names match.
+ *
+ * @example
+ * ```ts
+ * import { identify, loadTaskFile, readResumeReport, resumedTasks, run } from "@dagrun/dagrun";
+ *
+ * const taskFile = await loadTaskFile("tasks.json");
+ * const identity = identify(taskFile);
+ * const resumed = resumedTasks(taskFile, identity, await readResumeReport("last-run.ndjson"));
+ * await run(taskFile, { identity, resumed });
+ * ```
  */
 export function resumedTasks(
   taskFile: TaskFile,

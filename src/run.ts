@@ -6,13 +6,24 @@
 
 import { checkTaskFile } from "./check.ts";
 import { parseTaskFile, type TaskFile } from "./load.ts";
+import { registerTaskFileExecutors } from "./plugins.ts";
 import { ExecutorRegistry } from "./registry.ts";
 import { type RunIdentity, schedule } from "./scheduler.ts";
 import type { Executor, RunEvent, RunReport, TaskSpec } from "./types.ts";
 import { createExecExecutor } from "../executors/exec.ts";
 import { createEvalExecutor, type EvalExecutorOptions } from "../executors/eval.ts";
 
-/** Options of {@linkcode createDefaultRegistry}. */
+/**
+ * Options of {@linkcode createDefaultRegistry}.
+ *
+ * @example
+ * ```ts
+ * import { createDefaultRegistry, type DefaultRegistryOptions } from "@dagrun/dagrun";
+ *
+ * const options: DefaultRegistryOptions = { graceMs: 1000 };
+ * createDefaultRegistry(options);
+ * ```
+ */
 export interface DefaultRegistryOptions {
   /** Milliseconds between SIGTERM and SIGKILL when an exec task is stopped. */
   readonly graceMs?: number;
@@ -21,11 +32,14 @@ export interface DefaultRegistryOptions {
 }
 
 /**
- * A registry holding the built-in executors, `exec` and `eval`.
+ * A registry holding the built-in executors, `exec` and `eval`. The example plugins in
+ * `executors/` (`http`, `deno`) are not in it: load them with `--executor` or
+ * {@linkcode registerExecutorModules}.
  *
  * @example
  * ```ts
- * import { createDefaultRegistry } from "./run.ts";
+ * import { createDefaultRegistry } from "@dagrun/dagrun";
+ *
  * createDefaultRegistry().types(); // ["eval", "exec"]
  * ```
  */
@@ -35,7 +49,16 @@ export function createDefaultRegistry(options: DefaultRegistryOptions = {}): Exe
     .register(createEvalExecutor(options.eval));
 }
 
-/** A task as a library user may write it: `dependencies` may be left out. */
+/**
+ * A task as a library user may write it: `dependencies` may be left out.
+ *
+ * @example
+ * ```ts
+ * import type { TaskInput } from "@dagrun/dagrun";
+ *
+ * const task: TaskInput = { name: "hello", type: "exec", arguments: "echo hello" };
+ * ```
+ */
 export type TaskInput = Omit<TaskSpec, "dependencies"> & {
   readonly dependencies?: readonly string[];
 };
@@ -44,15 +67,34 @@ export type TaskInput = Omit<TaskSpec, "dependencies"> & {
  * Validates a list of tasks (schema, names, dependencies, cycles, types) without running
  * anything, returning it as a {@linkcode TaskFile}.
  *
+ * It is synchronous, so it does not load the plugins of a task file's `"executors"` map: call
+ * {@linkcode registerTaskFileExecutors} first for such a file ({@linkcode run} does).
+ *
+ * @example
+ * ```ts
+ * import { TaskFileError, validate } from "@dagrun/dagrun";
+ *
+ * try {
+ *   validate([{ name: "a", type: "exec", arguments: "true", dependencies: ["b"] }]);
+ * } catch (error) {
+ *   if (error instanceof TaskFileError) console.error(error.message);
+ *   // <tasks>:7:9: task "a": unknown dependency "b"
+ * }
+ * ```
+ *
  * @throws {TaskFileError} for the first problem found.
  */
 export function validate(
   tasks: readonly TaskInput[] | TaskFile,
   registry: ExecutorRegistry = createDefaultRegistry(),
 ): TaskFile {
-  const taskFile = "locate" in tasks ? tasks : fromInputs(tasks);
+  const taskFile = toTaskFile(tasks);
   checkTaskFile(taskFile, registry);
   return taskFile;
+}
+
+function toTaskFile(tasks: readonly TaskInput[] | TaskFile): TaskFile {
+  return "locate" in tasks ? tasks : fromInputs(tasks);
 }
 
 /**
@@ -65,9 +107,26 @@ function fromInputs(inputs: readonly TaskInput[]): TaskFile {
   return { ...taskFile, tasks: taskFile.tasks.map((spec, i) => ({ ...inputs[i]!, ...spec })) };
 }
 
-/** Options of {@linkcode run}. */
+/**
+ * Options of {@linkcode run}.
+ *
+ * @example
+ * ```ts
+ * import { run, type RunOptions } from "@dagrun/dagrun";
+ *
+ * const options: RunOptions = {
+ *   concurrency: 4,
+ *   signal: AbortSignal.timeout(60_000),
+ *   onEvent: (event) => console.log(event.event),
+ * };
+ * await run([{ name: "hello", type: "exec", arguments: "echo hello" }], options);
+ * ```
+ */
 export interface RunOptions {
-  /** The executors; `exec` and `eval` by default. */
+  /**
+   * The executors; `exec` and `eval` by default. The plugins of a task file's `"executors"`
+   * map are added to a copy of it.
+   */
   readonly registry?: ExecutorRegistry;
   /** The most tasks running at once; the file's `concurrency`, else unlimited, by default. */
   readonly concurrency?: number;
@@ -79,14 +138,18 @@ export interface RunOptions {
   readonly signal?: AbortSignal;
   /** Receives every event, synchronously, in order. */
   readonly onEvent?: (event: RunEvent) => void;
+  /** Cancel the run at the first failure, stopping running tasks and skipping the rest. */
+  readonly failFast?: boolean;
 }
 
 /**
- * Validates and runs tasks with maximal concurrency, resolving with the report.
+ * Validates and runs tasks with maximal concurrency, resolving with the report. A task file's
+ * `"executors"` plugins are loaded first, so their argument schemas apply.
  *
  * @example
  * ```ts
- * import { run } from "./run.ts";
+ * import { run } from "@dagrun/dagrun";
+ *
  * const report = await run([
  *   { name: "hello", type: "exec", arguments: "echo hello" },
  *   { name: "world", type: "eval", arguments: "console.log('world')", dependencies: ["hello"] },
@@ -100,8 +163,12 @@ export async function run(
   tasks: readonly TaskInput[] | TaskFile,
   options: RunOptions = {},
 ): Promise<RunReport> {
-  const registry = options.registry ?? createDefaultRegistry();
-  const taskFile = validate(tasks, registry);
+  const taskFile = toTaskFile(tasks);
+  const registry = await withTaskFileExecutors(
+    taskFile,
+    options.registry ?? createDefaultRegistry(),
+  );
+  checkTaskFile(taskFile, registry);
   const concurrency = options.concurrency ?? taskFile.concurrency;
   const executors = prepareExecutors(taskFile.tasks, registry, concurrency ?? Infinity);
   try {
@@ -113,10 +180,22 @@ export async function run(
       ...(options.identity ? { identity: options.identity } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+      ...(options.failFast ? { failFast: true } : {}),
     });
   } finally {
     await Promise.all(executors.map((executor) => executor.dispose?.()));
   }
+}
+
+/** The registry with the task file's own plugins: a copy, when it declares any. */
+async function withTaskFileExecutors(
+  taskFile: TaskFile,
+  registry: ExecutorRegistry,
+): Promise<ExecutorRegistry> {
+  if (taskFile.document.executors === undefined) return registry;
+  const extended = registry.clone();
+  await registerTaskFileExecutors(taskFile, extended);
+  return extended;
 }
 
 /** Lets each executor in use warm up with its tasks; returns the executors in use. */

@@ -25,7 +25,20 @@ import type {
 import { ReadyQueue } from "./ready_queue.ts";
 import { formatSeconds } from "./duration.ts";
 
-/** Options of {@linkcode schedule}. */
+/**
+ * Options of {@linkcode schedule}.
+ *
+ * @example
+ * ```ts
+ * import { createDefaultRegistry, type ScheduleOptions } from "@dagrun/dagrun";
+ *
+ * const registry = createDefaultRegistry();
+ * const options: ScheduleOptions = {
+ *   executorFor: (type) => registry.get(type)!,
+ *   concurrency: 2,
+ * };
+ * ```
+ */
 export interface ScheduleOptions {
   /** Finds the executor of a task type; every type in the graph must have one. */
   readonly executorFor: (type: string) => Executor;
@@ -53,9 +66,26 @@ export interface ScheduleOptions {
    * `task_started`, or its `task_ended` when resumed.
    */
   readonly identity?: RunIdentity;
+  /**
+   * Cancel the run at the first failure: running tasks are told to stop, as on an abort of
+   * `signal`, and tasks not started are skipped.
+   */
+  readonly failFast?: boolean;
 }
 
-/** What makes a report resumable: which file it ran, and each task's definition hash. */
+/**
+ * What makes a report resumable: which file it ran, and each task's definition hash.
+ *
+ * @example
+ * ```ts
+ * import { identify, loadTaskFile, readResumeReport, resumedTasks, run } from "@dagrun/dagrun";
+ *
+ * const taskFile = await loadTaskFile("tasks.json");
+ * const identity = identify(taskFile);
+ * const resumed = resumedTasks(taskFile, identity, await readResumeReport("last-run.ndjson"));
+ * await run(taskFile, { identity, resumed });
+ * ```
+ */
 export interface RunIdentity {
   /** The task file's absolute path, or `<stdin>`. */
   readonly file: string;
@@ -77,6 +107,16 @@ const now = (): number => performance.timeOrigin + performance.now();
  *
  * A task starts once all its dependencies ended `ok`; when one fails or is skipped, its
  * dependents are skipped, transitively, naming the failed task at the root.
+ *
+ * @example
+ * ```ts
+ * import { createDefaultRegistry, schedule, validate } from "@dagrun/dagrun";
+ *
+ * // run() does this and more (plugins, prepare and dispose); schedule() is the bare loop.
+ * const registry = createDefaultRegistry();
+ * const { tasks } = validate([{ name: "a", type: "exec", arguments: "echo a" }], registry);
+ * const report = await schedule(tasks, { executorFor: (type) => registry.get(type)! });
+ * ```
  */
 export function schedule(
   tasks: readonly TaskSpec[],
@@ -109,13 +149,15 @@ class Run {
   readonly #attempts: Uint32Array;
   /** Tasks waiting out their retry delay, with the timer and the failed attempt's result. */
   readonly #waiting = new Map<number, { timer: Timer; result: TaskResult }>();
-  readonly #runSignal: AbortSignal;
   readonly #hashes: readonly string[] | undefined;
   #resumed: Uint8Array | undefined;
 
   #running = 0;
   #ended = 0;
   #cancelled = false;
+  #finished = false;
+  /** Aborted on cancellation; every task's signal follows it. */
+  readonly #stop = new AbortController();
   readonly #runStart = now();
 
   constructor(tasks: readonly TaskSpec[], options: ScheduleOptions) {
@@ -133,7 +175,6 @@ class Run {
     this.#results = new Array(count);
     this.#skipReasons = new Array(count);
     this.#attempts = new Uint32Array(count);
-    this.#runSignal = options.signal ?? NEVER_ABORTED;
     this.#hashes = options.identity?.hashes;
     [this.#dependentStart, this.#dependents] = this.#indexDependents();
     this.#ready = new ReadyQueue(count, options.priority);
@@ -148,9 +189,9 @@ class Run {
     if (options.resumed && options.resumed.size > 0) this.#resume(options.resumed);
     const signal = options.signal;
     if (signal?.aborted) {
-      this.#cancel();
+      this.#cancel(signal.reason);
     } else {
-      signal?.addEventListener("abort", () => this.#cancel(), { once: true });
+      signal?.addEventListener("abort", () => this.#cancel(signal.reason), { once: true });
       for (let i = 0; i < count; i++) {
         if (this.#unfinishedDependencies[i] === 0 && this.#state[i] === PENDING) {
           this.#ready.push(i);
@@ -248,7 +289,7 @@ class Run {
     this.#attempts[index]!++;
     const timeoutMs = task.timeoutMs;
     let timer: Timer | undefined;
-    let signal = this.#runSignal;
+    let signal = this.#stop.signal;
     if (timeoutMs !== undefined) {
       const controller = new AbortController();
       timer = setTimeout(
@@ -291,7 +332,7 @@ class Run {
     // An interrupted or cancelled task is not retried: it was told to stop.
     if (
       result.ok || this.#attempts[index]! >= attempts || this.#cancelled ||
-      this.#runSignal.aborted
+      this.#stop.signal.aborted
     ) {
       this.#end(index, result);
     } else {
@@ -316,7 +357,7 @@ class Run {
     if (this.#cancelled) {
       return this.#end(index, {
         ...result,
-        error: describe(this.#runSignal.reason ?? "cancelled"),
+        error: describe(this.#stop.signal.reason ?? "cancelled"),
       });
     }
     if (delayMs <= 0) return this.#attempt(index);
@@ -371,6 +412,9 @@ class Run {
     }
     if (state === OK || allowed) this.#releaseDependents(index);
     else this.#skipDependents(index);
+    if (state === FAILED && !allowed && this.#options.failFast && !this.#cancelled) {
+      this.#cancel(`cancelled: "${this.#tasks[index]!.name}" failed (fail-fast)`);
+    }
     this.#startReady();
     this.#finishIfDone();
   }
@@ -422,9 +466,11 @@ class Run {
     };
   }
 
-  #cancel(): void {
+  /** Starts nothing more, skips what has not started and tells running tasks to stop. */
+  #cancel(reason: unknown): void {
     if (this.#cancelled) return;
     this.#cancelled = true;
+    this.#stop.abort(reason ?? "interrupted");
     for (let i = 0; i < this.#tasks.length; i++) {
       if (this.#state[i] === PENDING) this.#skip(i, "cancelled");
     }
@@ -432,13 +478,14 @@ class Run {
     for (const [index, { timer, result }] of this.#waiting) {
       clearTimeout(timer);
       this.#waiting.delete(index);
-      this.#end(index, { ...result, error: describe(this.#runSignal.reason ?? "interrupted") });
+      this.#end(index, { ...result, error: describe(this.#stop.signal.reason ?? "interrupted") });
     }
     this.#finishIfDone();
   }
 
   #finishIfDone(): void {
-    if (this.#ended !== this.#tasks.length || this.#running > 0) return;
+    if (this.#ended !== this.#tasks.length || this.#running > 0 || this.#finished) return;
+    this.#finished = true;
     const counts: StatusCounts = { ok: 0, failed: 0, skipped: 0 };
     let allowedCount = 0;
     const tasks: TaskReport[] = this.#tasks.map((task, i) => {
@@ -471,8 +518,6 @@ class Run {
     this.#resolve(report);
   }
 }
-
-const NEVER_ABORTED = new AbortController().signal;
 
 type Timer = ReturnType<typeof setTimeout>;
 

@@ -15,7 +15,17 @@ import { parseDuration } from "./duration.ts";
 import { quote, type SourcePosition, TaskFileError } from "./errors.ts";
 import type { TaskSpec } from "./types.ts";
 
-/** Defaults from the command line, taking the place of the file's `defaults` for these. */
+/**
+ * Defaults from the command line, taking the place of the file's `defaults` for these.
+ *
+ * @example
+ * ```ts
+ * import { loadTaskFile, type OptionOverrides } from "@dagrun/dagrun";
+ *
+ * const overrides: OptionOverrides = { timeoutMs: 90_000, retries: 2 };
+ * await loadTaskFile("tasks.json", { overrides });
+ * ```
+ */
 export interface OptionOverrides {
   /** `--timeout`, in milliseconds. */
   readonly timeoutMs?: number;

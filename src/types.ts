@@ -4,7 +4,22 @@
  * @module
  */
 
-/** One task as written in a task file, after validation. */
+/**
+ * One task as written in a task file, after validation.
+ *
+ * @example
+ * ```ts
+ * import type { TaskSpec } from "@dagrun/dagrun";
+ *
+ * const task: TaskSpec = {
+ *   name: "test",
+ *   type: "exec",
+ *   arguments: "deno test",
+ *   dependencies: ["build"],
+ *   timeoutMs: 60_000,
+ * };
+ * ```
+ */
 export interface TaskSpec {
   /** Unique, non-empty name. */
   readonly name: string;
@@ -35,16 +50,51 @@ export interface TaskSpec {
  * - `ok`: it ran and succeeded;
  * - `failed`: it ran and failed (non-zero exit, signal, thrown error, timeout, interruption);
  * - `skipped`: it never ran, because a dependency failed or was skipped, or the run was cancelled.
+ *
+ * @example
+ * ```ts
+ * import type { TaskStatus } from "@dagrun/dagrun";
+ *
+ * const status: TaskStatus = "running";
+ * ```
  */
 export type TaskStatus = "pending" | "running" | "ok" | "failed" | "skipped";
 
-/** The statuses a task can end in. */
+/**
+ * The statuses a task can end in.
+ *
+ * @example
+ * ```ts
+ * import type { TerminalStatus } from "@dagrun/dagrun";
+ *
+ * const statuses: TerminalStatus[] = ["ok", "failed", "skipped"];
+ * ```
+ */
 export type TerminalStatus = "ok" | "failed" | "skipped";
 
-/** Which output stream a line of task output belongs to. */
+/**
+ * Which output stream a line of task output belongs to.
+ *
+ * @example
+ * ```ts
+ * import type { OutputStream } from "@dagrun/dagrun";
+ *
+ * const stream: OutputStream = "stderr";
+ * ```
+ */
 export type OutputStream = "stdout" | "stderr";
 
-/** What an executor returns for one run of a task. */
+/**
+ * What an executor returns for one run of a task.
+ *
+ * @example
+ * ```ts
+ * import type { TaskResult } from "@dagrun/dagrun";
+ *
+ * const ok: TaskResult = { ok: true, exitCode: 0 };
+ * const failed: TaskResult = { ok: false, exitCode: 2, error: "exit code 2" };
+ * ```
+ */
 export interface TaskResult {
   /** Whether the task succeeded. */
   readonly ok: boolean;
@@ -56,11 +106,33 @@ export interface TaskResult {
   readonly error?: string;
 }
 
-/** Everything an executor gets besides the task itself. */
+/**
+ * Everything an executor gets besides the task itself.
+ *
+ * Output goes through one writer for both streams, {@linkcode ExecutorContext.output}, named by
+ * its first argument: it maps one to one onto the `output` event, and a single function keeps
+ * the context a plain object that tests and wrappers can build in one line. Pass whole lines;
+ * {@linkcode forEachLine} splits a byte stream into them.
+ *
+ * @example A context for calling an executor directly, as a test would
+ * ```ts
+ * import type { ExecutorContext } from "@dagrun/dagrun";
+ *
+ * const context: ExecutorContext = {
+ *   signal: AbortSignal.timeout(10_000),
+ *   timeoutMs: 10_000,
+ *   env: undefined,
+ *   cwd: Deno.cwd(),
+ *   baseDir: Deno.cwd(),
+ *   output: (stream, text) => console.log(`${stream}: ${text}`),
+ * };
+ * ```
+ */
 export interface ExecutorContext {
   /**
    * Aborted when the task must stop: interruption, fail-fast or its timeout. The reason
-   * says which; the scheduler words the failure, so an executor need not.
+   * says which; the scheduler words the failure, so an executor need not. An executor stops
+   * its work when it fires and returns `{ ok: false }`.
    */
   readonly signal: AbortSignal;
   /** The task's time limit in milliseconds, when it has one (already armed in `signal`). */
@@ -69,7 +141,10 @@ export interface ExecutorContext {
   readonly env: Readonly<Record<string, string>> | undefined;
   /** Working directory for the task. */
   readonly cwd: string;
-  /** Passes one piece of output on; `text` holds whole lines without their final newline. */
+  /**
+   * The task's stdout and stderr writer: passes one piece of output on to the formatters.
+   * `text` holds whole lines without their final newline.
+   */
   readonly output: (stream: OutputStream, text: string) => void;
   /** Directory the task file lives in, against which relative paths resolve. */
   readonly baseDir: string;
@@ -78,15 +153,41 @@ export interface ExecutorContext {
 /**
  * An executor plugin: runs the tasks of one type.
  *
- * It returns a {@linkcode TaskResult} for a task's own failure and throws only for its own
- * bugs; a throw is still recorded as the task's failure.
+ * It returns a {@linkcode TaskResult} for a task's own failure (`{ ok: false, error }`) and
+ * throws only for its own bugs; a throw is still recorded as the task's failure. When
+ * `argumentsSchema` is set, every task of its type is checked against it before anything
+ * runs, with the same `FILE:LINE:COL: task "NAME": ...` errors as the built-in types.
+ *
+ * A module whose default export is an executor, or an array of them, is a plugin:
+ * `dagrun --executor ./shout.ts tasks.json`, or `"executors": { "shout": "./shout.ts" }` in the
+ * task file.
+ *
+ * @example A plugin that prints its argument in capitals
+ * ```ts
+ * import type { Executor } from "@dagrun/dagrun";
+ *
+ * export default {
+ *   type: "shout",
+ *   argumentsSchema: { type: "string", minLength: 1 },
+ *   run(task, context) {
+ *     if (context.signal.aborted) return Promise.resolve({ ok: false, error: "interrupted" });
+ *     context.output("stdout", String(task.arguments).toUpperCase());
+ *     return Promise.resolve({ ok: true });
+ *   },
+ * } satisfies Executor;
+ * ```
  */
 export interface Executor {
   /** The task type it handles, the key of the registry. */
   readonly type: string;
-  /** An optional JSON Schema the task's `arguments` must satisfy. */
+  /** An optional JSON Schema (draft-07) the task's `arguments` must satisfy. */
   readonly argumentsSchema?: Record<string, unknown>;
-  /** Runs one task. */
+  /**
+   * Set on a plugin that is meant to replace an executor already registered for its type,
+   * such as the built-in `exec`; without it, loading such a plugin is an error.
+   */
+  readonly override?: boolean;
+  /** Runs one task; resolves with its result, also when the task fails. */
   run(task: TaskSpec, context: ExecutorContext): Promise<TaskResult>;
   /**
    * Called once before a run with the tasks of this type, to warm up (pools, caches); `run`
@@ -97,13 +198,38 @@ export interface Executor {
   dispose?(): void | Promise<void>;
 }
 
-/** What {@linkcode Executor.prepare} is told about the run. */
+/**
+ * What {@linkcode Executor.prepare} is told about the run.
+ *
+ * @example
+ * ```ts
+ * import type { PrepareOptions } from "@dagrun/dagrun";
+ *
+ * const limits: PrepareOptions = { concurrency: 4 };
+ * ```
+ */
 export interface PrepareOptions {
   /** The most tasks running at once; `Infinity` when unlimited. */
   readonly concurrency: number;
 }
 
-/** Where a task ended up, as the final report shows it. */
+/**
+ * Where a task ended up, as the final report shows it.
+ *
+ * @example
+ * ```ts
+ * import type { TaskReport } from "@dagrun/dagrun";
+ *
+ * const row: TaskReport = {
+ *   name: "lint",
+ *   type: "exec",
+ *   status: "failed",
+ *   durationMs: 7,
+ *   exitCode: 1,
+ *   error: "exit code 1",
+ * };
+ * ```
+ */
 export interface TaskReport {
   /** The task's name. */
   readonly name: string;
@@ -129,7 +255,16 @@ export interface TaskReport {
   readonly resumed?: true;
 }
 
-/** Counts of tasks by terminal status. */
+/**
+ * Counts of tasks by terminal status.
+ *
+ * @example
+ * ```ts
+ * import type { StatusCounts } from "@dagrun/dagrun";
+ *
+ * const counts: StatusCounts = { ok: 2, failed: 1, skipped: 1 };
+ * ```
+ */
 export interface StatusCounts {
   /** Tasks that succeeded. */
   ok: number;
@@ -141,7 +276,18 @@ export interface StatusCounts {
   allowed?: number;
 }
 
-/** The outcome of a whole run. */
+/**
+ * The outcome of a whole run.
+ *
+ * @example
+ * ```ts
+ * import { run } from "@dagrun/dagrun";
+ *
+ * const report = await run([{ name: "a", type: "exec", arguments: "exit 3" }]);
+ * report.ok; // false
+ * report.tasks[0]?.error; // "exit code 3"
+ * ```
+ */
 export interface RunReport {
   /** Whether every task ended `ok`, or `failed` with its failure allowed. */
   readonly ok: boolean;
@@ -155,7 +301,16 @@ export interface RunReport {
   readonly tasks: readonly TaskReport[];
 }
 
-/** Emitted once when the run begins. */
+/**
+ * Emitted once when the run begins.
+ *
+ * @example
+ * ```ts
+ * import type { RunStartedEvent } from "@dagrun/dagrun";
+ *
+ * const event: RunStartedEvent = { event: "run_started", total: 4, time: Date.now() };
+ * ```
+ */
 export interface RunStartedEvent {
   /** Discriminant. */
   readonly event: "run_started";
@@ -169,7 +324,21 @@ export interface RunStartedEvent {
   readonly time: number;
 }
 
-/** Emitted when a task's executor is called. */
+/**
+ * Emitted when a task's executor is called.
+ *
+ * @example
+ * ```ts
+ * import type { TaskStartedEvent } from "@dagrun/dagrun";
+ *
+ * const event: TaskStartedEvent = {
+ *   event: "task_started",
+ *   task: "build",
+ *   type: "exec",
+ *   time: Date.now(),
+ * };
+ * ```
+ */
 export interface TaskStartedEvent {
   /** Discriminant. */
   readonly event: "task_started";
@@ -183,7 +352,16 @@ export interface TaskStartedEvent {
   readonly time: number;
 }
 
-/** A piece of a task's output, whole lines without their final newline. */
+/**
+ * A piece of a task's output, whole lines without their final newline.
+ *
+ * @example
+ * ```ts
+ * import type { OutputEvent } from "@dagrun/dagrun";
+ *
+ * const event: OutputEvent = { event: "output", task: "build", stream: "stdout", text: "done" };
+ * ```
+ */
 export interface OutputEvent {
   /** Discriminant. */
   readonly event: "output";
@@ -195,7 +373,24 @@ export interface OutputEvent {
   readonly text: string;
 }
 
-/** Emitted when a task has run and ended, `ok` or `failed`. */
+/**
+ * Emitted when a task has run and ended, `ok` or `failed`.
+ *
+ * @example
+ * ```ts
+ * import type { TaskEndedEvent } from "@dagrun/dagrun";
+ *
+ * const event: TaskEndedEvent = {
+ *   event: "task_ended",
+ *   task: "lint",
+ *   status: "failed",
+ *   exitCode: 1,
+ *   error: "exit code 1",
+ *   durationMs: 9.8,
+ *   time: Date.now(),
+ * };
+ * ```
+ */
 export interface TaskEndedEvent {
   /** Discriminant. */
   readonly event: "task_ended";
@@ -223,7 +418,25 @@ export interface TaskEndedEvent {
   readonly time: number;
 }
 
-/** Emitted when a failed attempt of a task will be followed by another. */
+/**
+ * Emitted when a failed attempt of a task will be followed by another.
+ *
+ * @example
+ * ```ts
+ * import type { TaskRetryEvent } from "@dagrun/dagrun";
+ *
+ * const event: TaskRetryEvent = {
+ *   event: "task_retry",
+ *   task: "flaky",
+ *   attempt: 2,
+ *   attempts: 3,
+ *   delayMs: 1000,
+ *   exitCode: 1,
+ *   error: "exit code 1",
+ *   time: Date.now(),
+ * };
+ * ```
+ */
 export interface TaskRetryEvent {
   /** Discriminant. */
   readonly event: "task_retry";
@@ -245,7 +458,21 @@ export interface TaskRetryEvent {
   readonly time: number;
 }
 
-/** Emitted when a task will not run. */
+/**
+ * Emitted when a task will not run.
+ *
+ * @example
+ * ```ts
+ * import type { TaskSkippedEvent } from "@dagrun/dagrun";
+ *
+ * const event: TaskSkippedEvent = {
+ *   event: "task_skipped",
+ *   task: "ship",
+ *   reason: 'dependency "lint" failed',
+ *   time: Date.now(),
+ * };
+ * ```
+ */
 export interface TaskSkippedEvent {
   /** Discriminant. */
   readonly event: "task_skipped";
@@ -257,7 +484,22 @@ export interface TaskSkippedEvent {
   readonly time: number;
 }
 
-/** Emitted once when every task has ended. */
+/**
+ * Emitted once when every task has ended.
+ *
+ * @example
+ * ```ts
+ * import { run, type RunEndedEvent } from "@dagrun/dagrun";
+ *
+ * let last: RunEndedEvent | undefined;
+ * await run([{ name: "a", type: "exec", arguments: "true" }], {
+ *   onEvent: (event) => {
+ *     if (event.event === "run_ended") last = event;
+ *   },
+ * });
+ * last?.counts; // { ok: 1, failed: 0, skipped: 0 }
+ * ```
+ */
 export interface RunEndedEvent extends RunReport {
   /** Discriminant. */
   readonly event: "run_ended";
@@ -265,7 +507,30 @@ export interface RunEndedEvent extends RunReport {
   readonly time: number;
 }
 
-/** Everything the scheduler reports while running. */
+/**
+ * Everything the scheduler reports while running.
+ *
+ * @example
+ * ```ts
+ * import { run, type RunEvent } from "@dagrun/dagrun";
+ *
+ * const describe = (event: RunEvent): string => {
+ *   switch (event.event) {
+ *     case "task_started":
+ *       return `started ${event.task}`;
+ *     case "output":
+ *       return `[${event.task}] ${event.text}`;
+ *     case "task_ended":
+ *       return `${event.task}: ${event.status}`;
+ *     default:
+ *       return event.event;
+ *   }
+ * };
+ * await run([{ name: "a", type: "exec", arguments: "echo hi" }], {
+ *   onEvent: (event) => console.log(describe(event)),
+ * });
+ * ```
+ */
 export type RunEvent =
   | RunStartedEvent
   | TaskStartedEvent

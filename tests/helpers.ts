@@ -55,6 +55,19 @@ export async function writeTaskFile(content: unknown, name = "tasks.json"): Prom
   return path;
 }
 
+/**
+ * Tasks from a map of name to dependency names, in the map's order; `exec` of `true` unless
+ * another type is given.
+ */
+export function graph(spec: Record<string, string[]>, type = "exec"): TaskSpec[] {
+  return Object.entries(spec).map(([name, dependencies]) => ({
+    name,
+    type,
+    arguments: type === "exec" ? "true" : "",
+    dependencies,
+  }));
+}
+
 /** A scripted outcome for a fake task: how long it takes and whether it succeeds. */
 export interface FakeOutcome {
   readonly ms?: number;

@@ -27,14 +27,14 @@ const cases: [string, string, string | RegExp][] = [
     '{"tasks": [',
     "t.json:1:12: invalid JSON: expected ']' (found end of file)",
   ],
-  ["empty file", "  \n", 't.json: is empty; expected a JSON object with a "tasks" array'],
-  ["not an object", "[]", "t.json:1:1: the task file must be an object, not an array"],
+  ["empty file", "  \n", 't.json:1:1: is empty; expected a JSON object with a "tasks" array'],
+  ["not an object", "[]", "t.json:1:1: the document must be an object, not an array"],
   ["tasks missing", "{}", 't.json:1:1: missing required field "tasks"'],
   ["tasks not an array", '{"tasks": 3}', 't.json:1:11: "tasks" must be an array, not a number (3)'],
   [
     "task not an object",
     '{"tasks": ["x"]}',
-    't.json:1:12: task "#1": the task must be an object, not a string ("x")',
+    't.json:1:12: task "#1": must be an object, not a string ("x")',
   ],
   [
     "required field missing",

@@ -173,6 +173,27 @@ Deno.test("schedule() still fails the run for a failure that is not allowed", as
   assert.equal(report.tasks[1]!.allowed, undefined);
 });
 
+Deno.test("schedule() with failFast cancels nothing for an allowed failure", async () => {
+  const { executor, calls } = flaky({ lint: 9 });
+  const report = await schedule([
+    task("lint", { allowFailure: true }),
+    task("slow", { dependencies: ["lint"] }),
+  ], { executorFor: () => executor, failFast: true });
+  assert.deepEqual(calls, ["lint", "slow"]);
+  assert.equal(report.cancelled, false);
+  assert.equal(report.ok, true);
+});
+
+Deno.test("schedule() with failFast waits for a task's last retry before cancelling", async () => {
+  const { executor, calls } = flaky({ flaky: 1, other: 0 }, 5);
+  const report = await schedule([
+    task("flaky", { retries: 1 }),
+    task("after", { dependencies: ["flaky"] }),
+  ], { executorFor: () => executor, failFast: true });
+  assert.deepEqual(calls, ["flaky", "flaky", "after"]);
+  assert.equal(report.ok, true);
+});
+
 Deno.test("schedule() takes resumed tasks as done and starts their dependents", async () => {
   const { executor, calls } = flaky({});
   const log = eventLog();

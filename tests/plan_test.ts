@@ -2,16 +2,7 @@ import assert from "node:assert/strict";
 import { criticalPath } from "../src/format/critical_path.ts";
 import { formatPlan, planRun } from "../src/format/plan.ts";
 import type { TaskSpec } from "../src/types.ts";
-import { runCli, writeTaskFile } from "./helpers.ts";
-
-function graph(spec: Record<string, string[]>): TaskSpec[] {
-  return Object.entries(spec).map(([name, dependencies]) => ({
-    name,
-    type: "exec",
-    arguments: "true",
-    dependencies,
-  }));
-}
+import { graph, runCli, writeTaskFile } from "./helpers.ts";
 
 Deno.test("criticalPath() follows the longest chain by duration", () => {
   const tasks = graph({ a: [], b: ["a"], c: [], d: ["b", "c"], e: ["c"] });

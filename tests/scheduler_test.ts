@@ -1,16 +1,7 @@
 import assert from "node:assert/strict";
 import { schedule } from "../src/scheduler.ts";
 import type { TaskSpec } from "../src/types.ts";
-import { eventLog, FakeExecutor, type FakeOutcome } from "./helpers.ts";
-
-function graph(spec: Record<string, string[]>): TaskSpec[] {
-  return Object.entries(spec).map(([name, dependencies]) => ({
-    name,
-    type: "fake",
-    arguments: "",
-    dependencies,
-  }));
-}
+import { eventLog, FakeExecutor, type FakeOutcome, graph } from "./helpers.ts";
 
 function runFake(
   tasks: TaskSpec[],
@@ -28,20 +19,23 @@ function runFake(
 }
 
 Deno.test("schedule() runs dependencies before dependents", async () => {
-  const { executor, report } = runFake(graph({ c: ["b"], b: ["a"], a: [] }));
+  const { executor, report } = runFake(graph({ c: ["b"], b: ["a"], a: [] }, "fake"));
   assert.equal((await report).ok, true);
   assert.deepEqual(executor.started, ["a", "b", "c"]);
 });
 
 Deno.test("schedule() starts every ready task at once when unlimited", async () => {
-  const tasks = graph(Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`t${i}`, []])));
+  const tasks = graph(
+    Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`t${i}`, []])),
+    "fake",
+  );
   const { executor, report } = runFake(tasks, { t0: { ms: 5 } });
   await report;
   assert.equal(executor.peakRunning, 20);
 });
 
 Deno.test("schedule() never runs more than the concurrency limit, ties in file order", async () => {
-  const tasks = graph({ a: [], b: [], c: [], d: [], e: [] });
+  const tasks = graph({ a: [], b: [], c: [], d: [], e: [] }, "fake");
   const outcomes = Object.fromEntries(tasks.map((t) => [t.name, { ms: 2 }]));
   const { executor, report } = runFake(tasks, outcomes, 2);
   await report;
@@ -50,7 +44,9 @@ Deno.test("schedule() never runs more than the concurrency limit, ties in file o
 });
 
 Deno.test("schedule() skips dependents of a failed task transitively, naming the root", async () => {
-  const { report } = runFake(graph({ a: [], b: ["a"], c: ["b"], d: [] }), { a: { ok: false } });
+  const { report } = runFake(graph({ a: [], b: ["a"], c: ["b"], d: [] }, "fake"), {
+    a: { ok: false },
+  });
   const result = await report;
   const byName = Object.fromEntries(result.tasks.map((task) => [task.name, task]));
   assert.equal(byName.a!.status, "failed");
@@ -64,7 +60,7 @@ Deno.test("schedule() skips dependents of a failed task transitively, naming the
 });
 
 Deno.test("schedule() starts a task in the same turn its last dependency ends", async () => {
-  const tasks = graph({ a: [], b: ["a"] });
+  const tasks = graph({ a: [], b: ["a"] }, "fake");
   const { report, events } = runFake(tasks, { a: { ms: 10 } });
   await report;
   const endA = events.findIndex((e) => e.event === "task_ended" && e.task === "a");
@@ -75,7 +71,7 @@ Deno.test("schedule() starts a task in the same turn its last dependency ends", 
 
 Deno.test("schedule() cancels pending tasks when the signal aborts", async () => {
   const controller = new AbortController();
-  const tasks = graph({ a: [], b: ["a"] });
+  const tasks = graph({ a: [], b: ["a"] }, "fake");
   const executor = new FakeExecutor({ a: { ms: 20 } });
   const report = schedule(tasks, { executorFor: () => executor, signal: controller.signal });
   controller.abort("interrupted");

@@ -2,16 +2,7 @@ import assert from "node:assert/strict";
 import { parseNameList, selectTasks } from "../src/subset.ts";
 import { UsageError } from "../src/errors.ts";
 import type { TaskSpec } from "../src/types.ts";
-import { runCli, writeTaskFile } from "./helpers.ts";
-
-function graph(spec: Record<string, string[]>): TaskSpec[] {
-  return Object.entries(spec).map(([name, dependencies]) => ({
-    name,
-    type: "exec",
-    arguments: "true",
-    dependencies,
-  }));
-}
+import { graph, runCli, writeTaskFile } from "./helpers.ts";
 
 Deno.test("selectTasks() keeps the named tasks and their transitive dependencies, in file order", () => {
   const tasks = graph({ a: [], b: ["a"], c: ["b"], d: ["a"], e: [], f: ["c", "e"] });

@@ -15,10 +15,28 @@ import { createGroupedWriter } from "./grouped.ts";
  * - `grouped`: each task's output as one block when it ends, between its `Started:` and
  *   `Ended :` lines;
  * - `interleaved`: each line as it comes, unprefixed.
+ *
+ * @example
+ * ```ts
+ * import { createHumanFormatter, createSink, type OutputMode } from "@dagrun/dagrun";
+ *
+ * const output: OutputMode = "grouped";
+ * const onEvent = createHumanFormatter(createSink(), { output });
+ * ```
  */
 export type OutputMode = "prefixed" | "grouped" | "interleaved";
 
-/** Options of {@linkcode createHumanFormatter}. */
+/**
+ * Options of {@linkcode createHumanFormatter}.
+ *
+ * @example
+ * ```ts
+ * import { createHumanFormatter, createSink, type HumanFormatOptions } from "@dagrun/dagrun";
+ *
+ * const options: HumanFormatOptions = { color: Deno.stdout.isTerminal() };
+ * const onEvent = createHumanFormatter(createSink(), options);
+ * ```
+ */
 export interface HumanFormatOptions {
   /** Colour the statuses; only sensible on a terminal. */
   readonly color?: boolean;
@@ -35,8 +53,8 @@ export interface HumanFormatOptions {
  *
  * @example
  * ```ts
- * import { createHumanFormatter } from "./human.ts";
- * import { createSink } from "../output.ts";
+ * import { createHumanFormatter, createSink } from "@dagrun/dagrun";
+ *
  * const onEvent = createHumanFormatter(createSink(), { color: false });
  * onEvent({ event: "task_started", task: "build", type: "exec", time: Date.now() });
  * ```
@@ -62,7 +80,9 @@ export function createHumanFormatter(
           grouped.output(event.task, event.stream, event.text);
           break;
         }
-        const line = mode === "interleaved" ? `${event.text}\n` : `[${event.task}] ${event.text}\n`;
+        // The text may hold several lines; each gets the prefix.
+        const prefix = mode === "interleaved" ? "" : `[${event.task}] `;
+        const line = prefix + event.text.replaceAll("\n", "\n" + prefix) + "\n";
         if (event.stream === "stdout") sink.out(line);
         else sink.err(line);
         break;
@@ -89,7 +109,17 @@ export function createHumanFormatter(
   };
 }
 
-/** The final report: one row per task, then a summary line. */
+/**
+ * The final report: one row per task, then a summary line.
+ *
+ * @example
+ * ```ts
+ * import { formatReport, run } from "@dagrun/dagrun";
+ *
+ * const report = await run([{ name: "a", type: "exec", arguments: "true" }]);
+ * console.log(formatReport(report)); // the table and summary the CLI prints
+ * ```
+ */
 export function formatReport(
   report: RunReport,
   paint: (status: TerminalStatus, text: string) => string = (_status, text) => text,

@@ -13,8 +13,8 @@ import type { TextSink } from "../output.ts";
  *
  * @example
  * ```ts
- * import { createNdjsonFormatter } from "./ndjson.ts";
- * import { createSink } from "../output.ts";
+ * import { createNdjsonFormatter, createSink } from "@dagrun/dagrun";
+ *
  * const onEvent = createNdjsonFormatter(createSink());
  * onEvent({ event: "run_started", total: 0, time: Date.now() });
  * ```

@@ -1,0 +1,75 @@
+/**
+ * The process groups of running tasks, kept so that no ending of ours — normal, a second
+ * Ctrl-C, `Deno.exit`, an uncaught error — leaves a task's processes behind.
+ *
+ * Each exec task runs in a process group of its own; the executor adds the group here when it
+ * spawns and removes it once the group is known dead. Whatever is still here when the process
+ * goes away is killed with SIGKILL.
+ *
+ * @module
+ */
+
+const live = new Set<number>();
+let hooked = false;
+
+/**
+ * Records a live process group, by the pid of its leader.
+ *
+ * @example
+ * ```ts
+ * import { addProcessGroup, removeProcessGroup } from "./process_groups.ts";
+ * const child = new Deno.Command("sleep", { args: ["1"], detached: true }).spawn();
+ * addProcessGroup(child.pid);
+ * await child.status;
+ * removeProcessGroup(child.pid);
+ * ```
+ */
+export function addProcessGroup(leader: number): void {
+  live.add(leader);
+  if (!hooked) hookExit();
+}
+
+/** Forgets a process group that has been killed or has ended. */
+export function removeProcessGroup(leader: number): void {
+  live.delete(leader);
+}
+
+/** The leaders of the process groups still recorded as live. */
+export function liveProcessGroups(): number[] {
+  return [...live];
+}
+
+/**
+ * Sends a signal to every live process group; SIGKILL also forgets them, since nothing in
+ * them survives it.
+ */
+export function signalProcessGroups(signal: Deno.Signal): void {
+  for (const leader of live) signalGroup(-leader, signal);
+  if (signal === "SIGKILL") live.clear();
+}
+
+/** Signals a process group (a negative pid), ignoring a group that is already gone. */
+export function signalGroup(group: number, signal: Deno.Signal): void {
+  try {
+    Deno.kill(group, signal);
+  } catch {
+    // ESRCH: nothing left in the group.
+  }
+}
+
+/**
+ * Kills every live group when the process ends without the executors getting to do it.
+ * `unload` covers the event loop running dry; `error` and `unhandledrejection` a crash (the
+ * listeners do not prevent the crash, they only clean up first). `Deno.exit` dispatches
+ * none of these, so callers of it kill the groups themselves first.
+ */
+function hookExit(): void {
+  hooked = true;
+  const killAll = (event: Event) => {
+    // A listener before ours may have handled the error, and the process lives on.
+    if (!event.defaultPrevented) signalProcessGroups("SIGKILL");
+  };
+  globalThis.addEventListener("unload", killAll);
+  globalThis.addEventListener("error", killAll);
+  globalThis.addEventListener("unhandledrejection", killAll);
+}

@@ -1,0 +1,124 @@
+import assert from "node:assert/strict";
+import { type CliResult, runCli } from "./helpers.ts";
+
+const CORPUS = new URL("./fixtures/invalid/", import.meta.url);
+
+/**
+ * What every bad input must give: exit 2, exactly one line on stderr — the expected one —
+ * and nothing run.
+ */
+function assertRejected(result: CliResult, expected: string | RegExp): void {
+  assert.equal(result.code, 2, `exit code ${result.code}; stderr:\n${result.stderr}`);
+  assert.equal(result.stdout, "", "nothing on stdout: no task started");
+  const lines = result.stderr.split("\n");
+  assert.equal(lines.length, 2, `one line on stderr, got:\n${result.stderr}`);
+  assert.equal(lines[1], "");
+  if (typeof expected === "string") assert.equal(lines[0], expected);
+  else assert.match(lines[0]!, expected);
+}
+
+/** Runs the CLI on many files, two at a time: the machine has two cores. */
+async function runAll(paths: string[]): Promise<CliResult[]> {
+  const results: CliResult[] = new Array(paths.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < paths.length) {
+      const index = next++;
+      results[index] = await runCli([paths[index]!]);
+    }
+  };
+  await Promise.all([worker(), worker()]);
+  return results;
+}
+
+Deno.test("dagrun rejects every file of the bad-input corpus with its one-line message", async (t) => {
+  const names = [...Deno.readDirSync(CORPUS)]
+    .filter((entry) => entry.name.endsWith(".json"))
+    .map((entry) => entry.name.slice(0, -".json".length))
+    .sort();
+  assert.ok(names.length >= 25, `only ${names.length} cases found`);
+  const paths = names.map((name) => new URL(`${name}.json`, CORPUS).pathname);
+  const results = await runAll(paths);
+  for (let i = 0; i < names.length; i++) {
+    await t.step(names[i]!, async () => {
+      const expected = (await Deno.readTextFile(new URL(`${names[i]}.expected`, CORPUS)))
+        .trimEnd().replace("{FILE}", paths[i]!);
+      assertRejected(results[i]!, expected);
+    });
+  }
+});
+
+Deno.test("dagrun rejects generated bad inputs: huge, deep, long cycles, unreadable", async (t) => {
+  const directory = await Deno.makeTempDir({ prefix: "dagrun-invalid-" });
+  const write = async (name: string, text: string) => {
+    const path = `${directory}/${name}`;
+    await Deno.writeTextFile(path, text);
+    return path;
+  };
+  const task = (name: string, dependencies: string[]) => ({
+    name,
+    type: "exec",
+    arguments: "echo ran",
+    dependencies,
+  });
+
+  await t.step("a 50 MB file with a bad dependency at its end", async () => {
+    const big = "x".repeat(50_000_000);
+    const path = await write(
+      "big.json",
+      `{\n  "tasks": [\n    { "name": "big", "type": "exec", "arguments": "echo ${big}" },\n` +
+        `    { "name": "bad", "type": "exec", "arguments": "true", "dependencies": ["nope"] }\n` +
+        `  ]\n}\n`,
+    );
+    assertRejected(
+      await runCli([path]),
+      `dagrun: ${path}:4:76: task "bad": unknown dependency "nope"`,
+    );
+  });
+
+  await t.step("nesting 10,000 deep", async () => {
+    const path = await write(
+      "deep.json",
+      `{"tasks": [${"[".repeat(10_000)}${"]".repeat(10_000)}]}`,
+    );
+    assertRejected(await runCli([path]), `dagrun: ${path}:1:1010: nesting deeper than 1000 levels`);
+  });
+
+  await t.step("a cycle through 1,000 tasks", async () => {
+    const tasks = Array.from({ length: 1_000 }, (_, i) => task(`t${i}`, [`t${(i + 1) % 1_000}`]));
+    const path = await write("cycle.json", JSON.stringify({ tasks }, null, 1));
+    assertRejected(
+      await runCli([path]),
+      `dagrun: ${path}:7:20: task "t0": dependency cycle of 1000 tasks: ` +
+        "t0 -> t1 -> t2 -> t3 -> t4 -> (990 more) -> t995 -> t996 -> t997 -> t998 -> t999 -> t0",
+    );
+  });
+
+  await t.step("a path that does not exist", async () => {
+    const path = `${directory}/missing.json`;
+    assertRejected(await runCli([path]), `dagrun: ${path}: cannot read task file: no such file`);
+  });
+
+  await t.step("a directory", async () => {
+    assertRejected(
+      await runCli([directory]),
+      `dagrun: ${directory}: cannot read task file: it is a directory`,
+    );
+  });
+
+  await t.step({
+    name: "a file without read permission",
+    // Root reads any file whatever its mode, so the case cannot arise as root.
+    ignore: Deno.uid() === 0,
+    fn: async () => {
+      const path = await write("secret.json", JSON.stringify({ tasks: [task("a", [])] }));
+      await Deno.chmod(path, 0o200);
+      assertRejected(
+        await runCli([path]),
+        `dagrun: ${path}: cannot read task file: permission denied`,
+      );
+    },
+  });
+
+  await Deno.remove(directory, { recursive: true });
+});

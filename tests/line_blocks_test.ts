@@ -1,0 +1,69 @@
+import assert from "node:assert/strict";
+import { forEachLine, forEachLineBlock, MAX_LINE_LENGTH } from "../src/lines.ts";
+
+/** A byte stream delivering the given chunks, as a pipe might cut them. */
+function streamOf(...chunks: (string | number[])[]): ReadableStream<Uint8Array> {
+  const encoder = new TextEncoder();
+  return ReadableStream.from(
+    chunks.map((chunk) =>
+      typeof chunk === "string" ? encoder.encode(chunk) : new Uint8Array(chunk)
+    ),
+  );
+}
+
+async function blocks(stream: ReadableStream<Uint8Array>): Promise<string[]> {
+  const seen: string[] = [];
+  await forEachLineBlock(stream, (lines) => seen.push(lines));
+  return seen;
+}
+
+Deno.test("forEachLineBlock() passes the complete lines of each read as one block", async () => {
+  assert.deepEqual(await blocks(streamOf("a\nb\nc", "d\ne\n", "f")), ["a\nb", "cd\ne", "f"]);
+});
+
+Deno.test("forEachLineBlock() drops the \\r of \\r\\n endings", async () => {
+  assert.deepEqual(await blocks(streamOf("a\r\nb\r\n", "c\r\n")), ["a\nb", "c"]);
+  // The \r in one read, its \n in the next.
+  assert.deepEqual(await blocks(streamOf("a\r", "\nb\r", "\n")), ["a", "b"]);
+  assert.deepEqual(await blocks(streamOf("x\ny\r", "", "\nz")), ["x", "y", "z"]);
+});
+
+Deno.test("forEachLineBlock() decodes a character split across reads", async () => {
+  // "é" is 0xC3 0xA9; the pipe cut it in two.
+  assert.deepEqual(await blocks(streamOf([0x63, 0x61, 0x66, 0xc3], [0xa9, 0x0a])), ["café"]);
+});
+
+Deno.test("forEachLineBlock() turns invalid UTF-8 into U+FFFD", async () => {
+  assert.deepEqual(await blocks(streamOf([0x61, 0xff, 0xfe, 0x0a])), ["a\uFFFD\uFFFD"]);
+});
+
+Deno.test("forEachLineBlock() passes an endless line on in bounded pieces", async () => {
+  const piece = "y".repeat(10_000);
+  const seen = await blocks(streamOf(...Array.from({ length: 30 }, () => piece)));
+  assert.equal(seen.join("").length, 300_000);
+  assert.ok(seen.length >= 4);
+  for (const block of seen) assert.ok(block.length <= MAX_LINE_LENGTH);
+});
+
+Deno.test("forEachLineBlock() reads a process's pipe into one reused buffer", async () => {
+  const child = new Deno.Command("sh", {
+    args: ["-c", "seq 1 100000"],
+    stdout: "piped",
+  }).spawn();
+  let last = "";
+  let count = 0;
+  await forEachLineBlock(child.stdout, (lines) => {
+    const split = lines.split("\n");
+    count += split.length;
+    last = split.at(-1)!;
+  });
+  await child.status;
+  assert.equal(count, 100_000);
+  assert.equal(last, "100000");
+});
+
+Deno.test("forEachLine() still calls back once per line", async () => {
+  const lines: string[] = [];
+  await forEachLine(streamOf("a\nb", "\nc"), (line) => lines.push(line));
+  assert.deepEqual(lines, ["a", "b", "c"]);
+});

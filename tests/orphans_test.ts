@@ -1,0 +1,107 @@
+import assert from "node:assert/strict";
+import { createExecExecutor } from "../executors/exec.ts";
+import { liveProcessGroups } from "../src/process_groups.ts";
+import { schedule } from "../src/scheduler.ts";
+import { cleanUp, marker, spawnCli, survivors, taskFile } from "./reliability_helpers.ts";
+
+const CRASH = new URL("./orphan_crash.ts", import.meta.url).pathname;
+
+for (
+  const [ending, script, code] of [
+    ["a normal ending", "echo done", 0],
+    ["a failure", "exit 4", 1],
+  ] as const
+) {
+  Deno.test(`dagrun leaves no process behind after ${ending}`, async () => {
+    const mark = marker();
+    try {
+      // The shell ends at once; its background children would live on without the group kill.
+      const file = await taskFile([{ name: "tree", arguments: `sleep ${mark} & ${script}` }]);
+      const cli = spawnCli([file]);
+      assert.equal(await cli.done(), code, cli.stderr());
+      assert.deepEqual(await survivors(`sleep ${mark}`), []);
+    } finally {
+      await cleanUp(mark);
+    }
+  });
+}
+
+Deno.test("a timed-out exec task leaves no process behind", async () => {
+  const mark = marker();
+  try {
+    const exec = createExecExecutor({ graceMs: 100 });
+    const report = await schedule([{
+      name: "slow",
+      type: "exec",
+      arguments: `sleep ${mark} & sleep ${mark}`,
+      dependencies: [],
+      timeoutMs: 300,
+    }], { executorFor: () => exec });
+    assert.equal(report.tasks[0]!.status, "failed");
+    assert.match(report.tasks[0]!.error!, /timed out/);
+    assert.deepEqual(await survivors(`sleep ${mark}`), []);
+    assert.deepEqual(liveProcessGroups(), []);
+  } finally {
+    await cleanUp(mark);
+  }
+});
+
+for (const how of ["error", "rejection"]) {
+  Deno.test(`a crash of our own (uncaught ${how}) leaves no process behind`, async () => {
+    const mark = marker();
+    try {
+      const child = new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", "--quiet", CRASH, mark, how],
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+      const output = await child.output();
+      const stdout = new TextDecoder().decode(output.stdout);
+      assert.equal(stdout, "started\n");
+      assert.notEqual(output.code, 0);
+      assert.match(new TextDecoder().decode(output.stderr), /our own bug/);
+      assert.deepEqual(await survivors(`sleep ${mark}`), []);
+    } finally {
+      await cleanUp(mark);
+    }
+  });
+}
+
+Deno.test("dagrun leaves no process behind when its stdout is closed", async () => {
+  const mark = marker();
+  try {
+    const file = await taskFile([
+      { name: "chatty", arguments: "while :; do echo tick; sleep 0.02; done" },
+      { name: "tree", arguments: `sleep ${mark} & sleep ${mark}` },
+    ]);
+    // The real thing: a shell pipeline whose reader goes away after one line.
+    const errors = await Deno.makeTempFile();
+    const output = await new Deno.Command("bash", {
+      args: [
+        "-c",
+        `"$0" run -A --quiet "$1" "$2" 2>"$3" | head -1; echo "code=\${PIPESTATUS[0]}"`,
+        Deno.execPath(),
+        new URL("../mod.ts", import.meta.url).pathname,
+        file,
+        errors,
+      ],
+      env: { NO_COLOR: "1" },
+      stdout: "piped",
+    }).output();
+    const lines = new TextDecoder().decode(output.stdout).split("\n");
+    assert.match(lines[0]!, /^Started: /);
+    // 128 + SIGPIPE, as a program killed by it, but after stopping its tasks.
+    assert.equal(lines[1], "code=141");
+    assert.equal(await Deno.readTextFile(errors), "", "no error dump");
+    assert.deepEqual(await survivors(`sleep ${mark}`), []);
+    assert.deepEqual(await survivors("sleep 0.02"), []);
+  } finally {
+    await cleanUp(mark);
+  }
+});
+
+Deno.test("spawnCli helper notices a CLI that ends before its tasks start", async () => {
+  const cli = spawnCli(["/nonexistent/tasks.json"]);
+  await assert.rejects(cli.started(1), /ended before 1 tasks started/);
+  assert.equal(await cli.done(), 2);
+});
