@@ -88,8 +88,8 @@ export type { SinkOptions, SyncWriter, TextSink } from "./src/output.ts";
 export { main, VERSION } from "./src/cli.ts";
 export { createExecExecutor } from "./executors/exec.ts";
 export type { ExecExecutorOptions } from "./executors/exec.ts";
-export { createEvalExecutor } from "./executors/eval.ts";
-export type { EvalExecutorOptions } from "./executors/eval.ts";
+export { createEvalExecutor, parseEvalPermissions } from "./executors/eval.ts";
+export type { EvalExecutorOptions, EvalIsolation, EvalPermissions } from "./executors/eval.ts";
 export type * from "./src/types.ts";
 
 import { main } from "./src/cli.ts";

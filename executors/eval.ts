@@ -1,12 +1,29 @@
 /**
  * The `eval` executor: runs a task's arguments as a JavaScript or TypeScript snippet in a Web
- * Worker inside this process, from a pool of warm workers reused across tasks.
+ * Worker inside this process, from a pool of warm workers (see `eval_pool.ts`).
  *
  * @module
  */
 
-import type { Executor, ExecutorContext, TaskResult, TaskSpec } from "../src/types.ts";
-import type { EvalRequest, EvalResponse } from "./eval_protocol.ts";
+import { UsageError } from "../src/errors.ts";
+import type { Executor } from "../src/types.ts";
+import { type EvalPermissions, isSandbox, workerOptionsEnabled } from "./eval_permissions.ts";
+import { WorkerPool } from "./eval_pool.ts";
+
+export { type EvalPermissions, parseEvalPermissions } from "./eval_permissions.ts";
+
+/**
+ * How eval tasks are kept apart: see {@linkcode EvalExecutorOptions.isolation}.
+ *
+ * @example
+ * ```ts
+ * import { createEvalExecutor, type EvalIsolation } from "@dagrun/dagrun";
+ *
+ * const isolation: EvalIsolation = "fresh";
+ * createEvalExecutor({ isolation }).dispose?.();
+ * ```
+ */
+export type EvalIsolation = "pooled" | "fresh";
 
 /**
  * Options of {@linkcode createEvalExecutor}.
@@ -15,14 +32,37 @@ import type { EvalRequest, EvalResponse } from "./eval_protocol.ts";
  * ```ts
  * import { createEvalExecutor, type EvalExecutorOptions } from "@dagrun/dagrun";
  *
- * const options: EvalExecutorOptions = { prewarm: 4 };
+ * const options: EvalExecutorOptions = { isolation: "fresh", permissions: "none" };
  * const evaluator = createEvalExecutor(options);
  * ```
  */
 export interface EvalExecutorOptions {
-  /** Workers started before the first eval task is ready; at most one per eval task. */
-  readonly prewarm?: number;
+  /**
+   * `pooled` (default): workers are reused, one task at a time; each snippet is its own
+   * function or module, but changes to `globalThis` stay for the worker's next tasks.
+   * `fresh`: a brand-new worker per task, for full isolation at ~15–30 ms a task.
+   */
+  readonly isolation?: EvalIsolation;
+  /**
+   * Permissions of the workers: `inherit` (default), `none`, or an object as Deno's
+   * `deno.permissions` worker option takes. Anything but `inherit` needs Deno's
+   * `--unstable-worker-options` flag.
+   */
+  readonly permissions?: EvalPermissions;
+  /** The most workers at once; also bounded by the run's concurrency. Default 4 per core, ≥ 16. */
+  readonly maxWorkers?: number;
+  /** Keep the colours Deno's console adds when writing to a terminal; default `false`. */
+  readonly colors?: boolean;
+  /** A task printing more characters than this fails; default 16 MiB. */
+  readonly maxOutputChars?: number;
 }
+
+/** Default of {@linkcode EvalExecutorOptions.maxOutputChars}. */
+export const DEFAULT_MAX_OUTPUT_CHARS = 16 * 1024 * 1024;
+
+/** The hint shown when a sandbox is asked for without the unstable flag. */
+export const WORKER_OPTIONS_HINT =
+  'Cannot restrict eval permissions: Deno needs the --unstable-worker-options flag (or "unstable": ["worker-options"] in deno.json)';
 
 /**
  * Creates the `eval` executor with its own worker pool.
@@ -31,7 +71,7 @@ export interface EvalExecutorOptions {
  * ```ts
  * import { createEvalExecutor } from "@dagrun/dagrun";
  *
- * const evaluator = createEvalExecutor();
+ * const evaluator = createEvalExecutor({ isolation: "pooled" });
  * const result = await evaluator.run(
  *   { name: "hello", type: "eval", arguments: "console.log('hi')", dependencies: [] },
  *   {
@@ -45,128 +85,28 @@ export interface EvalExecutorOptions {
  * );
  * evaluator.dispose?.();
  * ```
+ *
+ * @throws {UsageError} when a sandbox is asked for and the unstable flag is certainly off
+ * (constructing such a worker would end the process with Deno's exit code 70).
  */
 export function createEvalExecutor(options: EvalExecutorOptions = {}): Executor {
-  const pool = new WorkerPool();
+  const sandbox = isSandbox(options.permissions);
+  if (sandbox && workerOptionsEnabled() === false) throw new UsageError(WORKER_OPTIONS_HINT);
+  const cores = navigator.hardwareConcurrency || 2;
+  const pool = new WorkerPool({
+    isolation: options.isolation ?? "pooled",
+    permissions: sandbox ? options.permissions : undefined,
+    maxWorkers: options.maxWorkers ?? Math.max(16, 4 * cores),
+    maxStarting: Math.max(2, cores),
+    colors: options.colors ?? false,
+    maxOutputChars: options.maxOutputChars ?? DEFAULT_MAX_OUTPUT_CHARS,
+    maxModules: 200,
+  });
   return {
     type: "eval",
     argumentsSchema: { type: "string" },
-    prepare(tasks) {
-      const count = Math.min(tasks.length, options.prewarm ?? 2);
-      for (let i = 0; i < count; i++) pool.release(pool.spawn());
-    },
+    prepare: (tasks, run) => pool.prepare(tasks.length, run?.concurrency),
     run: (task, context) => pool.run(task, context),
     dispose: () => pool.dispose(),
   };
-}
-
-const WORKER_URL = new URL("./eval_worker.ts", import.meta.url);
-
-/** Workers, each running one snippet at a time; idle ones wait for the next task. */
-class WorkerPool {
-  readonly #idle: PooledWorker[] = [];
-  readonly #all = new Set<PooledWorker>();
-  #nextId = 0;
-
-  spawn(): PooledWorker {
-    const worker = new PooledWorker(() => this.#discard(worker));
-    this.#all.add(worker);
-    return worker;
-  }
-
-  release(worker: PooledWorker): void {
-    if (this.#all.has(worker)) this.#idle.push(worker);
-  }
-
-  async run(task: TaskSpec, context: ExecutorContext): Promise<TaskResult> {
-    if (context.signal.aborted) return { ok: false, error: "interrupted" };
-    const worker = this.#idle.pop() ?? this.spawn();
-    const result = await worker.run(
-      { id: this.#nextId++, name: task.name, code: task.arguments as string },
-      context,
-    );
-    this.release(worker);
-    return result;
-  }
-
-  #discard(worker: PooledWorker): void {
-    this.#all.delete(worker);
-    const index = this.#idle.indexOf(worker);
-    if (index !== -1) this.#idle.splice(index, 1);
-  }
-
-  dispose(): void {
-    for (const worker of this.#all) worker.terminate();
-    this.#all.clear();
-    this.#idle.length = 0;
-  }
-}
-
-interface Pending {
-  readonly id: number;
-  readonly context: ExecutorContext;
-  readonly resolve: (result: TaskResult) => void;
-}
-
-class PooledWorker {
-  readonly #worker: Worker;
-  readonly #onGone: () => void;
-  #pending: Pending | undefined;
-  #terminated = false;
-
-  constructor(onGone: () => void) {
-    this.#onGone = onGone;
-    this.#worker = new Worker(WORKER_URL, { type: "module" });
-    this.#worker.onmessage = (event: MessageEvent<EvalResponse>) => this.#receive(event.data);
-    this.#worker.onerror = (event) => {
-      // An error the worker itself could not catch: it is no longer trustworthy.
-      event.preventDefault();
-      this.#finish({ ok: false, error: event.message || "the eval worker crashed" });
-      this.terminate();
-    };
-  }
-
-  run(request: EvalRequest, context: ExecutorContext): Promise<TaskResult> {
-    return new Promise((resolve) => {
-      const stop = () => {
-        this.#finish({ ok: false, error: "interrupted" });
-        this.terminate();
-      };
-      context.signal.addEventListener("abort", stop, { once: true });
-      this.#pending = {
-        id: request.id,
-        context,
-        resolve: (result) => {
-          context.signal.removeEventListener("abort", stop);
-          resolve(result);
-        },
-      };
-      this.#worker.postMessage(request);
-    });
-  }
-
-  #receive(message: EvalResponse): void {
-    const pending = this.#pending;
-    if (!pending || message.id !== pending.id) return;
-    if (message.kind === "output") {
-      for (const line of message.text.split("\n")) pending.context.output(message.stream, line);
-    } else if (message.kind === "done") {
-      this.#finish(
-        message.ok ? { ok: true } : { ok: false, error: message.error ?? "eval failed" },
-      );
-    }
-  }
-
-  #finish(result: TaskResult): void {
-    const pending = this.#pending;
-    this.#pending = undefined;
-    pending?.resolve(result);
-  }
-
-  terminate(): void {
-    if (this.#terminated) return;
-    this.#terminated = true;
-    this.#worker.terminate();
-    this.#onGone();
-  }
 }

@@ -1,230 +1,175 @@
 /// <reference lib="deno.worker" />
 /**
- * The Web Worker that runs `eval` snippets, one at a time, for the pool in `eval.ts`.
+ * The Web Worker that runs `eval` snippets, one at a time, for the pool in `eval_pool.ts`.
  *
  * A snippet that is plain JavaScript without `import` runs as the body of an async function
  * (cheap: no module machinery); anything else — TypeScript, `import` — runs as a module of
- * its own from a `data:` URL. Either way its top-level declarations are its own. `console.*`
- * is captured with Deno's formatting and sent to the main thread line by line.
+ * its own from a `data:` URL. Either way its top-level declarations are its own.
+ *
+ * A task ends when its code has returned and the timers it set have fired or been cleared,
+ * as a `deno eval` program would, so a timer's output or error belongs to its own task.
+ * Whatever the snippet does wrong — throws, leaves a rejection unhandled, calls `Deno.exit()`
+ * or `close()`, prints without end — ends as a failure of its task, never of the worker's
+ * other tasks or of the process.
  *
  * @module
  */
 
-import type { EvalRequest, EvalResponse } from "./eval_protocol.ts";
+import { Capture } from "./eval_capture.ts";
+import { describeThrown, rewriteTrace } from "./eval_errors.ts";
+import type { EvalCommand, EvalRequest, EvalResponse } from "./eval_protocol.ts";
 
 const AsyncFunction = Object.getPrototypeOf(async () => {}).constructor as new (
   body: string,
 ) => () => Promise<unknown>;
 
-/** The task whose snippet is running; output and stray errors are charged to it. */
-let currentId = -1;
-let currentName = "";
-/** Set when a stray error (timer, unhandled rejection) failed the current task early. */
-let currentFailed = false;
+const post = self.postMessage.bind(self) as (message: EvalResponse) => void;
+const realSetTimeout = setTimeout;
+const realSetInterval = setInterval;
+const realClearTimeout = clearTimeout;
+const realUnrefTimer = Deno.unrefTimer;
+const nextMacrotask: (callback: () => void) => void = globalThis.setImmediate ??
+  ((callback) => realSetTimeout(callback, 0));
 
-function post(message: EvalResponse): void {
-  self.postMessage(message);
+/** The task running, if any. */
+interface Running {
+  readonly id: number;
+  readonly name: string;
+  /** The snippet's code has returned or thrown. */
+  returned: boolean;
+  /** The end is scheduled (one macrotask later, so rejections surface first). */
+  ending: boolean;
 }
 
-// ---- console capture -------------------------------------------------------------------
+let task: Running | undefined;
+type Timer = ReturnType<typeof setTimeout>;
 
-const inspectOptions = { colors: false, depth: 4 } as const;
-let groupIndent = "";
+/** Timers the running task set and that have not fired or been cleared, by number. */
+const timers = new Map<number, Timer>();
+let maxModules = 200;
+let modulesLoaded = 0;
+let retiring = false;
 
-function format(args: unknown[]): string {
-  const first = args[0];
-  let text = "";
-  let rest = args;
-  if (typeof first === "string" && first.includes("%") && args.length > 1) {
-    let index = 1;
-    text = first.replace(/%([sdifoOjc%])/g, (match, specifier: string) => {
-      if (specifier === "%") return "%";
-      if (index >= args.length) return match;
-      const value = args[index++];
-      switch (specifier) {
-        case "s":
-          return typeof value === "string" ? value : Deno.inspect(value, inspectOptions);
-        case "d":
-        case "i":
-          return String(specifier === "i" ? Math.trunc(Number(value)) : Number(value));
-        case "f":
-          return String(Number(value));
-        case "c":
-          return "";
-        default:
-          return Deno.inspect(value, inspectOptions);
-      }
-    });
-    rest = args.slice(index);
-  } else if (args.length > 0) {
-    text = typeof first === "string" ? first : Deno.inspect(first, inspectOptions);
-    rest = args.slice(1);
-  }
-  for (const value of rest) {
-    text += " " + (typeof value === "string" ? value : Deno.inspect(value, inspectOptions));
-  }
-  return text;
-}
-
-function emit(stream: "stdout" | "stderr", text: string): void {
-  if (currentId < 0) return;
-  const indented = groupIndent ? text.replace(/^/gm, groupIndent) : text;
-  post({ id: currentId, kind: "output", stream, text: indented });
-}
-
-const counts = new Map<string, number>();
-const timers = new Map<string, number>();
-const captured: Partial<Console> = {
-  log: (...args: unknown[]) => emit("stdout", format(args)),
-  info: (...args: unknown[]) => emit("stdout", format(args)),
-  debug: (...args: unknown[]) => emit("stdout", format(args)),
-  warn: (...args: unknown[]) => emit("stderr", format(args)),
-  error: (...args: unknown[]) => emit("stderr", format(args)),
-  trace: (...args: unknown[]) =>
-    emit("stderr", `Trace${args.length ? ": " + format(args) : ""}\n${snippetFrames(new Error())}`),
-  dir: (value: unknown) => emit("stdout", Deno.inspect(value, inspectOptions)),
-  dirxml: (...args: unknown[]) => emit("stdout", format(args)),
-  table: (data: unknown) => emit("stdout", tableText(data)),
-  assert: (condition?: boolean, ...args: unknown[]) => {
-    if (!condition) emit("stderr", `Assertion failed${args.length ? ": " + format(args) : ""}`);
-  },
-  count: (label = "default") => {
-    const count = (counts.get(label) ?? 0) + 1;
-    counts.set(label, count);
-    emit("stdout", `${label}: ${count}`);
-  },
-  countReset: (label = "default") => void counts.delete(label),
-  group: (...args: unknown[]) => {
-    if (args.length) emit("stdout", format(args));
-    groupIndent += "  ";
-  },
-  groupCollapsed: (...args: unknown[]) => captured.group!(...args),
-  groupEnd: () => void (groupIndent = groupIndent.slice(2)),
-  time: (label = "default") => void timers.set(label, performance.now()),
-  timeLog: (label = "default", ...args: unknown[]) => {
-    const start = timers.get(label);
-    if (start !== undefined) {
-      emit("stdout", `${label}: ${Math.round(performance.now() - start)}ms ${format(args)}`.trim());
-    }
-  },
-  timeEnd: (label = "default") => {
-    captured.timeLog!(label);
-    timers.delete(label);
-  },
-};
-Object.assign(globalThis.console, captured);
+const capture = new Capture({
+  post: (pieces) => task && post({ id: task.id, kind: "output", pieces }),
+  overflow: (limit) =>
+    fail(
+      new RangeError(`Printed more than ${limit} characters of output; the rest was dropped`),
+      "",
+      true,
+    ),
+  frames: (text) => rewriteTrace(text, task?.name ?? ""),
+});
+capture.install();
 
 /**
- * `console.table` drawn like Deno draws it. Deno's own implementation prints straight to the
- * process's stdout with no hook to capture it, so the box is drawn here.
+ * Ends the running task as failed, once; later stray errors of that task are ignored. A
+ * snippet that may have left work behind (timers, a stray error, an exit) retires its worker,
+ * so that nothing of it reaches the next task; one that merely threw does not.
  */
-function tableText(data: unknown): string {
-  if (data === null || typeof data !== "object") return format([data]);
-  const rows = Object.entries(data as Record<string, unknown>);
-  const columns = new Set<string>();
-  for (const [, row] of rows) {
-    if (row !== null && typeof row === "object") {
-      for (const key of Object.keys(row)) columns.add(key);
-    }
-  }
-  const hasValues = rows.some(([, row]) => row === null || typeof row !== "object");
-  const header = ["(idx)", ...columns, ...(hasValues ? ["Values"] : [])];
-  const cell = (value: unknown) =>
-    value === undefined
-      ? ""
-      : typeof value === "string"
-      ? value
-      : Deno.inspect(value, inspectOptions);
-  const body = rows.map(([key, row]) => {
-    const isObject = row !== null && typeof row === "object";
-    return [
-      key,
-      ...[...columns].map((column) =>
-        isObject ? cell((row as Record<string, unknown>)[column]) : ""
-      ),
-      ...(hasValues ? [isObject ? "" : cell(row)] : []),
-    ];
+function fail(value: unknown, prefix = "", retire = prefix !== ""): void {
+  const running = task;
+  if (!running) return;
+  const { error, detail } = describeThrown(value, running.name);
+  capture.note("stderr", `${prefix}${detail}\n`);
+  capture.end();
+  task = undefined;
+  const leftTimers = timers.size > 0;
+  finishTimers();
+  const done = { id: running.id, kind: "done", ok: false, error: prefix + error } as const;
+  post(retire || leftTimers || retiring ? { ...done, retire: true } : done);
+}
+
+function succeedWhenIdle(): void {
+  const running = task;
+  if (!running || !running.returned || timers.size > 0 || running.ending) return;
+  running.ending = true;
+  // One macrotask later: a promise rejected and left unhandled is reported first.
+  // (setImmediate, not setTimeout(0): timers take at least a millisecond.)
+  nextMacrotask(() => {
+    running.ending = false;
+    if (task !== running || timers.size > 0) return;
+    capture.end();
+    task = undefined;
+    post({ id: running.id, kind: "done", ok: true, ...(retiring ? { retire: true } : {}) });
   });
-  const widths = header.map((title, c) =>
-    Math.max(title.length, ...body.map((row) => row[c]!.length)) + 2
-  );
-  const center = (text: string, width: number) => {
-    const left = Math.floor((width - text.length) / 2);
-    return " ".repeat(left) + text + " ".repeat(width - text.length - left);
-  };
-  const line = (l: string, m: string, r: string) =>
-    l + widths.map((w) => "─".repeat(w)).join(m) + r;
-  const row = (cells: string[]) => "│" + cells.map((c, i) => center(c, widths[i]!)).join("│") + "│";
-  return [
-    line("┌", "┬", "┐"),
-    row(header),
-    line("├", "┼", "┤"),
-    ...body.map(row),
-    line("└", "┴", "┘"),
-  ].join("\n");
 }
 
-// ---- errors ----------------------------------------------------------------------------
+function finishTimers(): void {
+  for (const timer of timers.values()) realClearTimeout(timer);
+  timers.clear();
+}
 
-/** Marks every stack frame of a snippet so it can be told from the worker's own. */
-const SNIPPET_MARK = "dagrun-snippet";
+// ---- the snippet's environment ---------------------------------------------------------
 
-/** Lines the async-function wrapper adds before the snippet's first line. */
-const FUNCTION_HEADER_LINES = 2;
+type Handler = string | ((...args: unknown[]) => void);
 
-/** The stack frames that belong to the snippet, renamed after the task. */
-function snippetFrames(error: unknown): string {
-  const stack = error instanceof Error ? error.stack ?? "" : "";
-  const frames: string[] = [];
-  for (const line of stack.split("\n")) {
-    if (!/^\s+at /.test(line)) continue;
-    const anonymous = line.match(/<anonymous>:(\d+):(\d+)\)?$/);
-    if (anonymous && line.includes("eval at")) {
-      const row = Number(anonymous[1]) - FUNCTION_HEADER_LINES;
-      frames.push(`    at ${frameName(line)}<${currentName}>:${row}:${anonymous[2]}`);
-      continue;
-    }
-    const module = line.match(/data:application\/typescript;base64,[^:)]*:(\d+):(\d+)\)?$/);
-    if (module) frames.push(`    at ${frameName(line)}<${currentName}>:${module[1]}:${module[2]}`);
+function invoke(handler: Handler, args: unknown[]): void {
+  try {
+    if (typeof handler === "function") handler(...args);
+    else (0, eval)(handler);
+  } catch (error) {
+    fail(error, "uncaught in a timer: ");
   }
-  return frames.join("\n");
 }
 
-function frameName(line: string): string {
-  const name = line.match(/^\s+at (?:async )?([^\s(]+) \(/)?.[1];
-  return name && name !== "eval" && !name.startsWith("data:") ? `${name} ` : "";
+Object.assign(globalThis, {
+  setTimeout(handler: Handler, delay?: number, ...args: unknown[]): Timer {
+    const timer = realSetTimeout(() => {
+      timers.delete(Number(timer));
+      invoke(handler, args);
+      succeedWhenIdle();
+    }, delay);
+    if (task) timers.set(Number(timer), timer);
+    return timer;
+  },
+  setInterval(handler: Handler, delay?: number, ...args: unknown[]): Timer {
+    const timer = realSetInterval(() => invoke(handler, args), delay);
+    if (task) timers.set(Number(timer), timer);
+    return timer;
+  },
+  clearTimeout: clearTimer,
+  clearInterval: clearTimer,
+  close(): void {
+    exitRequested("Cannot close the eval worker: the snippet called close()");
+  },
+});
+
+function clearTimer(timer?: Timer | number): void {
+  if (timer === undefined) return;
+  realClearTimeout(timer);
+  if (timers.delete(Number(timer))) succeedWhenIdle();
 }
 
-/** A one-line description of what a snippet threw, and its frames for the output. */
-function describeThrown(value: unknown): { error: string; frames: string } {
-  if (value instanceof Error) {
-    const head = `${value.name}: ${value.message}`;
-    return { error: head.split("\n")[0]!, frames: snippetFrames(value) };
-  }
-  return { error: `threw ${Deno.inspect(value, inspectOptions)}`, frames: "" };
+Object.assign(Deno, {
+  unrefTimer(timer: Timer | number): void {
+    realUnrefTimer(timer);
+    // An unref'd timer does not keep a program alive, so it does not keep the task running.
+    if (timers.delete(Number(timer))) succeedWhenIdle();
+  },
+  exit(code?: number): never {
+    exitRequested(`Cannot exit from an eval task: the snippet called Deno.exit(${code ?? ""})`);
+  },
+});
+
+/** Thrown to unwind a snippet that asked to exit; the task has already failed. */
+class ExitRequest extends Error {
+  override name = "ExitRequest";
 }
 
-function fail(id: number, value: unknown, prefix = ""): void {
-  const { error, frames } = describeThrown(value);
-  if (id === currentId) emit("stderr", frames ? `${prefix}${error}\n${frames}` : prefix + error);
-  post({ id, kind: "done", ok: false, error: prefix + error });
+function exitRequested(message: string): never {
+  fail(new Error(message), "", true);
+  throw new ExitRequest(message);
 }
 
-// A stray error after the snippet returned, or a promise rejected and never handled, fails
-// the task it belongs to instead of killing the worker.
+// A stray error or an unhandled rejection fails the running task instead of the worker.
 self.addEventListener("error", (event) => {
   event.preventDefault();
-  if (currentId >= 0 && !currentFailed) {
-    currentFailed = true;
-    fail(currentId, event.error ?? event.message, "uncaught ");
-  }
+  if (!(event.error instanceof ExitRequest)) fail(event.error ?? event.message, "uncaught: ");
 });
 self.addEventListener("unhandledrejection", (event) => {
   event.preventDefault();
-  if (currentId >= 0 && !currentFailed) {
-    currentFailed = true;
-    fail(currentId, event.reason, "unhandled rejection: ");
-  }
+  if (!(event.reason instanceof ExitRequest)) fail(event.reason, "unhandled rejection: ");
 });
 
 // ---- running ---------------------------------------------------------------------------
@@ -249,26 +194,35 @@ function toBase64(text: string): string {
 }
 
 async function runSnippet(request: EvalRequest): Promise<void> {
-  currentId = request.id;
-  currentName = request.name;
-  currentFailed = false;
-  groupIndent = "";
+  const running: Running = { id: request.id, name: request.name, returned: false, ending: false };
+  task = running;
+  capture.begin();
   try {
     const fast = compileFast(request.code);
     if (fast) {
       await fast();
     } else {
+      // Modules are never unloaded: a worker that loaded many makes way for a new one.
+      retiring = ++modulesLoaded >= maxModules;
       // A comment makes every module unique, so two tasks with the same code both run.
-      const source = `${request.code}\n// ${SNIPPET_MARK} ${request.id}\n`;
+      const source = `${request.code}\n// dagrun eval ${request.id}\n`;
       await import(`data:application/typescript;base64,${toBase64(source)}`);
     }
-    if (!currentFailed) post({ id: request.id, kind: "done", ok: true });
   } catch (error) {
-    if (!currentFailed) fail(request.id, error);
+    if (task === running && !(error instanceof ExitRequest)) fail(error);
+    return;
   }
+  running.returned = true;
+  succeedWhenIdle();
 }
 
-self.onmessage = (event: MessageEvent<EvalRequest>) => {
-  void runSnippet(event.data);
-};
-post({ id: -1, kind: "ready" });
+self.addEventListener("message", (event: MessageEvent<EvalCommand>) => {
+  const command = event.data;
+  if (command.kind === "config") {
+    capture.configure(command.colors, command.maxOutputChars);
+    maxModules = command.maxModules;
+  } else if (command.kind === "run") {
+    void runSnippet(command);
+  }
+});
+post({ kind: "ready" });

@@ -17,6 +17,13 @@ import { registerExecutorModules, registerTaskFileExecutors } from "./plugins.ts
 import type { ExecutorRegistry } from "./registry.ts";
 import { createDefaultRegistry, run } from "./run.ts";
 import {
+  type EvalExecutorOptions,
+  type EvalPermissions,
+  parseEvalPermissions,
+  WORKER_OPTIONS_HINT,
+} from "../executors/eval.ts";
+import { isSandbox, workerOptionsEnabled } from "../executors/eval_permissions.ts";
+import {
   createRunView,
   dryRun,
   printGraph,
@@ -58,6 +65,8 @@ interface RunFlags {
 }
 
 interface RunOnlyFlags extends ViewFlags {
+  evalIsolation: "pooled" | "fresh";
+  evalPermissions: EvalPermissions;
   only?: string[];
   dryRun?: boolean;
   fromReport?: string;
@@ -155,6 +164,16 @@ function buildProgram(
       .option("--report <file>", "also write the NDJSON event stream to FILE")
       .option("--resume <report>", "take tasks that were ok in an NDJSON report as done"),
   )
+    .addOption(
+      new Option("--eval-isolation <mode>", "eval tasks share warm workers, or get a fresh one")
+        .choices(["pooled", "fresh"] as const).default("pooled" as const),
+    )
+    .option(
+      "--eval-permissions <set>",
+      "permissions of eval tasks: inherit, none, or a list such as read,env or net=example.com",
+      parsePermissions,
+      "inherit" as EvalPermissions,
+    )
     .option(
       "--only <names>",
       "run only these tasks (comma list, repeatable) and what they depend on",
@@ -225,6 +244,7 @@ function buildProgram(
 async function loadChecked(
   file: string | undefined,
   flags: RunFlags,
+  evalOptions: EvalExecutorOptions = {},
 ): Promise<{ taskFile: TaskFile; registry: ExecutorRegistry }> {
   if (file !== undefined && flags.input !== undefined && file !== flags.input) {
     throw new UsageError(`Cannot take both FILE '${file}' and --input '${flags.input}'`);
@@ -237,7 +257,10 @@ async function loadChecked(
     ...(flags.retries === undefined ? {} : { retries: flags.retries }),
   };
   const taskFile = await loadTaskFile(path, { ...(schema ? { schema } : {}), overrides });
-  const registry = createDefaultRegistry(flags.grace === undefined ? {} : { graceMs: flags.grace });
+  const registry = createDefaultRegistry({
+    ...(flags.grace === undefined ? {} : { graceMs: flags.grace }),
+    eval: evalOptions,
+  });
   await registerExecutorModules(registry, flags.executor ?? []);
   await registerTaskFileExecutors(taskFile, registry);
   checkTaskFile(taskFile, registry);
@@ -273,7 +296,16 @@ async function runCommand(
     // With --input naming the file, every positional argument is a task name.
     [file, names] = [undefined, [file, ...names]];
   }
-  const { taskFile: loaded, registry } = await loadChecked(file, flags);
+  if (isSandbox(flags.evalPermissions) && workerOptionsEnabled() === false) {
+    // Deno would end the process at the first sandboxed worker: say so in one line, first.
+    sink.err(`dagrun: ${WORKER_OPTIONS_HINT}\n`);
+    return ExitCode.InvalidInput;
+  }
+  const { taskFile: loaded, registry } = await loadChecked(file, flags, {
+    isolation: flags.evalIsolation,
+    permissions: flags.evalPermissions,
+    colors: flags.color && Deno.stdout.isTerminal() && !Deno.env.get("NO_COLOR"),
+  });
   const taskFile = selectSubset(loaded, names, flags.only);
   if (flags.fromReport !== undefined && !flags.dryRun) {
     throw new UsageError("Cannot use --from-report without --dry-run when running tasks");
@@ -391,6 +423,14 @@ function parseTimeout(value: string): number {
   const ms = parseDurationOption("timeout", value);
   if (ms === 0) throw new UsageError("Invalid timeout: expected more than zero, received '0'");
   return ms;
+}
+
+function parsePermissions(value: string): EvalPermissions {
+  try {
+    return parseEvalPermissions(value);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
 }
 
 function parseRetries(value: string): number {

@@ -10,6 +10,7 @@
 
 export {
   type Node as JsonNode,
+  parse as parseJsonc,
   type ParseError as JsonParseError,
   parseTree as parseJsonTree,
   printParseErrorCode,

@@ -13,7 +13,7 @@ import { criticalPathPriority } from "./critical_path.ts";
 import { type HistoryLocation, readHistory, recordHistory } from "./history.ts";
 import type { Executor, RunEvent, RunReport, TaskSpec } from "./types.ts";
 import { createExecExecutor } from "../executors/exec.ts";
-import { createEvalExecutor } from "../executors/eval.ts";
+import { createEvalExecutor, type EvalExecutorOptions } from "../executors/eval.ts";
 
 /**
  * Options of {@linkcode createDefaultRegistry}.
@@ -29,6 +29,8 @@ import { createEvalExecutor } from "../executors/eval.ts";
 export interface DefaultRegistryOptions {
   /** Milliseconds between SIGTERM and SIGKILL when an exec task is stopped. */
   readonly graceMs?: number;
+  /** Options of the `eval` executor: isolation, permissions, pool size. */
+  readonly eval?: EvalExecutorOptions;
 }
 
 /**
@@ -46,7 +48,7 @@ export interface DefaultRegistryOptions {
 export function createDefaultRegistry(options: DefaultRegistryOptions = {}): ExecutorRegistry {
   return new ExecutorRegistry()
     .register(createExecExecutor(options.graceMs === undefined ? {} : { graceMs: options.graceMs }))
-    .register(createEvalExecutor());
+    .register(createEvalExecutor(options.eval));
 }
 
 /**
@@ -174,8 +176,8 @@ export async function run(
     options.registry ?? createDefaultRegistry(),
   );
   checkTaskFile(taskFile, registry);
-  const executors = prepareExecutors(taskFile.tasks, registry);
   const concurrency = options.concurrency ?? taskFile.concurrency;
+  const executors = prepareExecutors(taskFile.tasks, registry, concurrency ?? Infinity);
   const durations = options.history ? await readHistory(options.history) : undefined;
   // When more tasks are ready than may run, the one with the longest path ahead goes first.
   const priority = concurrency === undefined
@@ -213,7 +215,11 @@ async function withTaskFileExecutors(
 }
 
 /** Lets each executor in use warm up with its tasks; returns the executors in use. */
-function prepareExecutors(tasks: readonly TaskSpec[], registry: ExecutorRegistry): Executor[] {
+function prepareExecutors(
+  tasks: readonly TaskSpec[],
+  registry: ExecutorRegistry,
+  concurrency: number,
+): Executor[] {
   const byType = new Map<string, TaskSpec[]>();
   for (const task of tasks) {
     let list = byType.get(task.type);
@@ -222,7 +228,7 @@ function prepareExecutors(tasks: readonly TaskSpec[], registry: ExecutorRegistry
   }
   return [...byType].map(([type, list]) => {
     const executor = registry.get(type)!;
-    executor.prepare?.(list);
+    executor.prepare?.(list, { concurrency });
     return executor;
   });
 }

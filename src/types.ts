@@ -189,10 +189,28 @@ export interface Executor {
   readonly override?: boolean;
   /** Runs one task; resolves with its result, also when the task fails. */
   run(task: TaskSpec, context: ExecutorContext): Promise<TaskResult>;
-  /** Called once before a run with the tasks of this type, to warm up (pools, caches). */
-  prepare?(tasks: readonly TaskSpec[]): void;
+  /**
+   * Called once before a run with the tasks of this type, to warm up (pools, caches); `run`
+   * tells how the run is limited.
+   */
+  prepare?(tasks: readonly TaskSpec[], run?: PrepareOptions): void;
   /** Releases what `prepare` or `run` acquired; called once when the run is over. */
   dispose?(): void | Promise<void>;
+}
+
+/**
+ * What {@linkcode Executor.prepare} is told about the run.
+ *
+ * @example
+ * ```ts
+ * import type { PrepareOptions } from "@dagrun/dagrun";
+ *
+ * const limits: PrepareOptions = { concurrency: 4 };
+ * ```
+ */
+export interface PrepareOptions {
+  /** The most tasks running at once; `Infinity` when unlimited. */
+  readonly concurrency: number;
 }
 
 /**

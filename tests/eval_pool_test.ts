@@ -1,0 +1,152 @@
+import assert from "node:assert/strict";
+import { createEvalExecutor } from "../executors/eval.ts";
+import { createDefaultRegistry, run } from "../src/run.ts";
+import { contextFor, evalTask, evaluate, type Line, textOf } from "./eval_helpers.ts";
+
+/** Prints an id that stays with the worker, to tell workers apart. */
+const WORKER_ID = "globalThis.__id ??= crypto.randomUUID(); console.log(globalThis.__id);";
+
+/** Runs `count` eval tasks that each print their worker's id and then wait `ms`. */
+async function workerIds(count: number, ms: number, options: {
+  concurrency?: number;
+  maxWorkers?: number;
+}) {
+  const ids: string[] = [];
+  const report = await run(
+    Array.from({ length: count }, (_, i) => ({
+      name: `t${i}`,
+      type: "eval",
+      arguments: `${WORKER_ID} await new Promise((r) => setTimeout(r, ${ms}));`,
+    })),
+    {
+      registry: createDefaultRegistry({
+        eval: options.maxWorkers === undefined ? {} : { maxWorkers: options.maxWorkers },
+      }),
+      ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
+      onEvent: (event) => event.event === "output" && ids.push(event.text),
+    },
+  );
+  assert.equal(report.ok, true);
+  return new Set(ids);
+}
+
+/** Counts worker constructions into `log` while `body` runs. */
+async function withWorkerLog(log: string[], body: () => Promise<void>) {
+  const RealWorker = globalThis.Worker;
+  globalThis.Worker = class extends RealWorker {
+    constructor(...args: ConstructorParameters<typeof Worker>) {
+      super(...args);
+      log.push("worker");
+    }
+  };
+  try {
+    await body();
+  } finally {
+    globalThis.Worker = RealWorker;
+  }
+}
+
+Deno.test("eval pool starts workers when prepared, before the first eval task", async () => {
+  const log: string[] = [];
+  const executor = createEvalExecutor();
+  await withWorkerLog(log, async () => {
+    executor.prepare!([evalTask("1", 0), evalTask("2", 1), evalTask("3", 2)], {
+      concurrency: Infinity,
+    });
+    await Promise.resolve();
+    assert.deepEqual(log, ["worker", "worker"], "two workers warming up at once");
+  });
+  await executor.dispose?.();
+});
+
+Deno.test("eval workers start right after the first exec tasks, not before", async () => {
+  const log: string[] = [];
+  await withWorkerLog(log, async () => {
+    const report = await run([
+      { name: "shell", type: "exec", arguments: "true" },
+      { name: "js", type: "eval", arguments: "1", dependencies: ["shell"] },
+    ], { onEvent: (event) => event.event === "task_started" && log.push(event.task) });
+    assert.equal(report.ok, true);
+  });
+  assert.deepEqual(log, ["shell", "worker", "js"]);
+});
+
+Deno.test("pooled workers are reused, keeping globalThis changes; fresh ones are not", async () => {
+  const counter = "globalThis.n = (globalThis.n ?? 0) + 1; console.log(globalThis.n);";
+  const pooled = await evaluate([counter, counter, counter]);
+  assert.deepEqual(pooled.outputs.map((lines) => textOf(lines, "stdout")), [["1"], ["2"], ["3"]]);
+  const fresh = await evaluate([counter, counter, counter], { isolation: "fresh" });
+  assert.deepEqual(fresh.outputs.map((lines) => textOf(lines, "stdout")), [["1"], ["1"], ["1"]]);
+});
+
+Deno.test("eval pool grows to the tasks running at once, within the concurrency limit", async () => {
+  assert.equal((await workerIds(6, 300, {})).size, 6);
+  assert.equal((await workerIds(6, 300, { concurrency: 3 })).size, 3);
+});
+
+Deno.test("eval pool never holds more than maxWorkers; waiting tasks still run", async () => {
+  assert.equal((await workerIds(6, 100, { maxWorkers: 2 })).size, 2);
+});
+
+Deno.test("a stopped eval task's worker is terminated and a new one runs the next", async () => {
+  const executor = createEvalExecutor();
+  try {
+    const controller = new AbortController();
+    const first: Line[] = [];
+    const stopped = executor.run(
+      evalTask(`${WORKER_ID} await new Promise(() => {});`, 0),
+      contextFor(first, controller.signal),
+    );
+    while (first.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    controller.abort("timed out after 1s");
+    assert.deepEqual(await stopped, { ok: false, error: "interrupted" });
+    const second: Line[] = [];
+    assert.deepEqual(await executor.run(evalTask(WORKER_ID, 1), contextFor(second)), { ok: true });
+    assert.notEqual(second[0]!.text, first[0]!.text, "a different worker");
+  } finally {
+    await executor.dispose?.();
+  }
+});
+
+Deno.test("a worker is replaced after a failure that may leave work behind, not after a throw", async () => {
+  const { results, outputs } = await evaluate([
+    WORKER_ID,
+    "throw new Error('plain');",
+    WORKER_ID,
+    "setTimeout(() => {}, 10_000); Promise.reject(new Error('stray'));",
+    WORKER_ID,
+  ]);
+  assert.deepEqual(results.map((result) => result.ok), [true, false, true, false, true]);
+  const [first, , afterThrow, , afterStray] = outputs.map((lines) => lines[0]?.text);
+  assert.equal(afterThrow, first, "same worker after a plain throw");
+  assert.notEqual(afterStray, first, "a new worker after a stray rejection");
+});
+
+Deno.test("tasks waiting for a worker end as interrupted when their signal aborts", async () => {
+  const executor = createEvalExecutor({ maxWorkers: 1 });
+  try {
+    const shared = new AbortController();
+    const lines: Line[][] = [[], [], [], []];
+    const slow = executor.run(
+      evalTask("await new Promise((r) => setTimeout(r, 300));", 0),
+      contextFor(lines[0]!),
+    );
+    const waitingB = executor.run(
+      evalTask("console.log('B')", 1),
+      contextFor(lines[1]!, shared.signal),
+    );
+    const waitingC = executor.run(
+      evalTask("console.log('C')", 2),
+      contextFor(lines[2]!, shared.signal),
+    );
+    const waitingD = executor.run(evalTask("console.log('D')", 3), contextFor(lines[3]!));
+    shared.abort("interrupted");
+    assert.deepEqual(await waitingB, { ok: false, error: "interrupted" });
+    assert.deepEqual(await waitingC, { ok: false, error: "interrupted" });
+    assert.deepEqual(await slow, { ok: true });
+    assert.deepEqual(await waitingD, { ok: true });
+    assert.deepEqual(lines.map((task) => task.map((line) => line.text)), [[], [], [], ["D"]]);
+  } finally {
+    await executor.dispose?.();
+  }
+});
