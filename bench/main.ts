@@ -150,7 +150,18 @@ export async function writeResults(
   return paths;
 }
 
+const USAGE = `Usage: deno task bench [--quick] [--only NAME[,NAME]] [--runs N] [--out DIR]
+
+  --quick        small graphs, one run each; writes nothing unless --out is given
+  --only NAMES   run only these workloads: ${WORKLOADS.map((w) => w.name).join(", ")}
+  --runs N       timed runs per tool (default 5)
+  --out DIR      where results go (default bench/results)`;
+
 if (import.meta.main) {
+  if (Deno.args.includes("--help") || Deno.args.includes("-h")) {
+    console.log(USAGE);
+    Deno.exit(0);
+  }
   let args: BenchArgs;
   try {
     args = parseBenchArgs(Deno.args);
