@@ -122,18 +122,22 @@ function buildProgram(
       outputError: () => {}, // reported once, by reportError
     });
 
+  // Options shared by run and validate; `optionsGroup` files what follows under a heading.
   const addRunOptions = <Args extends unknown[]>(command: Command<Args>) =>
     command
+      .optionsGroup("Input:")
       .option("--input <file>", "the task file (as in the original program)")
       .option("--schema <file>", "validate against this JSON Schema instead of dagrun's own")
+      .option(
+        "--executor <module>",
+        "load executor plugins from MODULE, a path or URL (repeatable)",
+        collect,
+      )
+      .optionsGroup("Running:")
       .option(
         "-j, --concurrency <n>",
         "run at most N tasks at once (default: the file's concurrency, else unlimited)",
         parsePositiveInteger,
-      )
-      .addOption(
-        new Option("--format <format>", "output format").choices(["human", "ndjson"] as const)
-          .default("human" as const),
       )
       .option(
         "--timeout <duration>",
@@ -146,13 +150,13 @@ function buildProgram(
         "retry failed tasks N times, in place of the file's defaults (a task's own retries win)",
         parseRetries,
       )
-      .option("--no-color", "never colour the output")
       .option("--no-history", "neither read nor record task durations (.dagrun_history.json)")
-      .option(
-        "--executor <module>",
-        "load executor plugins from MODULE, a path or URL (repeatable)",
-        collect,
-      );
+      .optionsGroup("Output:")
+      .addOption(
+        new Option("--format <format>", "output format").choices(["human", "ndjson"] as const)
+          .default("human" as const),
+      )
+      .option("--no-color", "never colour the output");
 
   addRunOptions(
     program.command("run", { isDefault: true })
@@ -160,10 +164,26 @@ function buildProgram(
         "run the tasks of FILE ('-' for standard input), or only NAMEs and their dependencies",
       )
       .argument("[file]", "the task file, JSON or JSONC; '-' reads standard input")
-      .argument("[names...]", "run only these tasks and what they depend on")
-      .option("--report <file>", "also write the NDJSON event stream to FILE")
-      .option("--resume <report>", "take tasks that were ok in an NDJSON report as done"),
+      .argument("[names...]", "run only these tasks and what they depend on"),
   )
+    .optionsGroup("Input:")
+    .option(
+      "--only <names>",
+      "run only these tasks (comma list, repeatable) and what they depend on",
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
+    .optionsGroup("Running:")
+    .option("--fail-fast", "at the first failure, stop the running tasks and skip the rest")
+    .option(
+      "--grace <duration>",
+      "how long stopped tasks get between SIGTERM and SIGKILL: seconds or 500ms, 2s, 1m " +
+        "(default: 5s)",
+      (value: string) => parseDurationOption("grace", value),
+    )
+    .option("--resume <report>", "take tasks that were ok in an NDJSON report as done")
+    .option("--dry-run", "print the order tasks would start in and the critical path; run nothing")
+    .option("--from-report <file>", "with --dry-run: task durations from a previous NDJSON report")
+    .optionsGroup("eval tasks:")
     .addOption(
       new Option("--eval-isolation <mode>", "eval tasks share warm workers, or get a fresh one")
         .choices(["pooled", "fresh"] as const).default("pooled" as const),
@@ -174,26 +194,14 @@ function buildProgram(
       parsePermissions,
       "inherit" as EvalPermissions,
     )
-    .option(
-      "--only <names>",
-      "run only these tasks (comma list, repeatable) and what they depend on",
-      (value: string, previous: string[] = []) => [...previous, value],
-    )
+    .optionsGroup("Output:")
     .addOption(
       new Option("--output <mode>", "how task output is laid out (default: prefixed)")
         .choices(["prefixed", "grouped", "interleaved"] as const),
     )
     .option("--output-errors-only", "print only failed tasks' output (implies --output grouped)")
     .option("-q, --quiet", "print only the final report: no task output, no progress lines")
-    .option("--fail-fast", "at the first failure, stop the running tasks and skip the rest")
-    .option(
-      "--grace <duration>",
-      "how long stopped tasks get between SIGTERM and SIGKILL: seconds or 500ms, 2s, 1m " +
-        "(default: 5s)",
-      (value: string) => parseDurationOption("grace", value),
-    )
-    .option("--dry-run", "print the order tasks would start in and the critical path; run nothing")
-    .option("--from-report <file>", "with --dry-run: task durations from a previous NDJSON report")
+    .option("--report <file>", "also write the NDJSON event stream to FILE")
     .option("--report-html <file>", "write a self-contained HTML timeline of the run")
     .option(
       "--trace <file>",

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { criticalPath } from "../src/format/critical_path.ts";
+import { criticalPath } from "../src/critical_path.ts";
 import { formatPlan, planRun } from "../src/format/plan.ts";
 import type { TaskSpec } from "../src/types.ts";
 import { graph, runCli, writeTaskFile } from "./helpers.ts";

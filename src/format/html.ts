@@ -9,7 +9,7 @@
  * @module
  */
 
-import { criticalPath } from "./critical_path.ts";
+import { criticalPath } from "../critical_path.ts";
 import { STATUS_COLORS } from "./graph.ts";
 import { formatDuration } from "./human.ts";
 import { durationsOf, type TaskRecord, type Timeline } from "./timeline.ts";

@@ -9,7 +9,7 @@
 
 import { schedule } from "../scheduler.ts";
 import type { Executor, TaskResult, TaskSpec } from "../types.ts";
-import { type CriticalPath, criticalPath } from "./critical_path.ts";
+import { type CriticalPath, criticalPath } from "../critical_path.ts";
 import { formatDuration } from "./human.ts";
 
 /** Options of {@linkcode planRun}. */
