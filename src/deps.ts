@@ -17,3 +17,5 @@ export {
 } from "npm:jsonc-parser@3.3.1";
 export { Ajv, type ErrorObject, type ValidateFunction } from "npm:ajv@8.20.0";
 export { Command, CommanderError, Option } from "npm:@commander-js/extra-typings@15.1.0";
+// The runtime helper that the precompiled task-file validator (tasks_validator.generated.ts) calls.
+export { default as ajvRuntimeUcs2length } from "npm:ajv@8.20.0/dist/runtime/ucs2length.js";

@@ -19,7 +19,7 @@ import { quote, type SourcePosition, TaskFileError } from "./errors.ts";
 import type { TaskSpec } from "./types.ts";
 import { DURATION_PATTERN } from "./duration.ts";
 import { buildTaskSpecs, fileConcurrency, type OptionOverrides } from "./task_options.ts";
-import tasksSchema from "../schema/tasks.schema.json" with { type: "json" };
+import { validate as validateTasksSchema } from "./tasks_validator.generated.ts";
 
 /**
  * A segment of a path into a JSON document: a property name or an array index.
@@ -353,12 +353,12 @@ class Locator {
   }
 }
 
-const ajv = new Ajv({ allErrors: false, strict: false });
-let defaultValidator: ValidateFunction | undefined;
+/** dagrun's own schema, compiled ahead of time (schema/generate_validator.ts). */
+const defaultValidator = validateTasksSchema as ValidateFunction;
 const userValidators = new WeakMap<object, ValidateFunction>();
 
 function validatorFor(schema: Record<string, unknown> | undefined, file: string) {
-  if (!schema) return defaultValidator ??= ajv.compile(tasksSchema);
+  if (!schema) return defaultValidator;
   let validator = userValidators.get(schema);
   if (!validator) {
     try {

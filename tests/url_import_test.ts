@@ -105,7 +105,8 @@ Deno.test("third-party modules are imported only in src/deps.ts, with pinned npm
     for (const match of text.matchAll(/^(?:import|export)\s(?:[^;]*?\sfrom\s)?\s*"([^"]+)"/gms)) {
       const specifier = match[1]!;
       if (specifier.startsWith(".") || specifier.startsWith("node:")) continue;
-      const pinned = /^npm:(@[^/]+\/)?[^@/]+@\d+\.\d+\.\d+$/.test(specifier);
+      // An exact version, optionally with a path inside the package.
+      const pinned = /^npm:(@[^/]+\/)?[^@/]+@\d+\.\d+\.\d+(\/[\w./-]+)?$/.test(specifier);
       if (file !== "src/deps.ts" || !pinned) offenders.push(`${file}: ${specifier}`);
     }
   }
