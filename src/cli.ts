@@ -8,7 +8,7 @@
 import { Command, CommanderError, Option } from "./deps.ts";
 import { checkTaskFile } from "./check.ts";
 import { ExitCode, TaskFileError, UsageError } from "./errors.ts";
-import { historyLocation } from "./history.ts";
+import { type HistoryLocation, historyLocation } from "./history.ts";
 import { loadTaskFile, type TaskFile } from "./load.ts";
 import { createSink, type TextSink } from "./output.ts";
 import { createNdjsonFormatter } from "./format/ndjson.ts";
@@ -322,9 +322,7 @@ async function runCommand(
     const concurrency = flags.concurrency ?? taskFile.concurrency;
     await dryRun(taskFile, {
       ...(concurrency === undefined ? {} : { concurrency }),
-      ...(flags.history !== false && taskFile.file !== "<stdin>"
-        ? { history: historyLocation(taskFile.file) }
-        : {}),
+      ...historyOption(taskFile, flags),
       ...(flags.fromReport === undefined ? {} : { fromReport: flags.fromReport }),
     }, sink);
     return ExitCode.Ok;
@@ -375,9 +373,7 @@ async function runCommand(
       ...(identity ? { identity } : {}),
       ...(resumed ? { resumed } : {}),
       ...(flags.failFast ? { failFast: true } : {}),
-      ...(flags.history !== false && file !== "-" && taskFile.file !== "<stdin>"
-        ? { history: historyLocation(taskFile.file) }
-        : {}),
+      ...historyOption(taskFile, flags),
     });
     await view.finish();
     if (interruptedBy) return 128 + SIGNAL_NUMBERS[interruptedBy];
@@ -389,6 +385,13 @@ async function runCommand(
     for (const [signal, listener] of listeners) Deno.removeSignalListener(signal, listener);
     report?.close();
   }
+}
+
+/** The durations history of a task file, unless `--no-history`; none for standard input. */
+function historyOption(taskFile: TaskFile, flags: RunFlags): { history?: HistoryLocation } {
+  return flags.history === false || taskFile.file === "<stdin>"
+    ? {}
+    : { history: historyLocation(taskFile.file) };
 }
 
 /** The NDJSON report file of `--report`, written as the events come. */
