@@ -8,7 +8,7 @@
 import { Command, CommanderError, Option } from "./deps.ts";
 import { checkTaskFile } from "./check.ts";
 import { ExitCode, TaskFileError, UsageError } from "./errors.ts";
-import { historyLocation } from "./history.ts";
+import { type HistoryLocation, historyLocation } from "./history.ts";
 import { loadTaskFile, type TaskFile } from "./load.ts";
 import { createSink, type TextSink } from "./output.ts";
 import { createNdjsonFormatter } from "./format/ndjson.ts";
@@ -376,7 +376,7 @@ async function runCommand(
       ...(resumed ? { resumed } : {}),
       ...(flags.failFast ? { failFast: true } : {}),
       ...(flags.history !== false && file !== "-" && taskFile.file !== "<stdin>"
-        ? { history: historyLocation(taskFile.file) }
+        ? { history: historyFor(taskFile, loaded) }
         : {}),
     });
     await view.finish();
@@ -389,6 +389,15 @@ async function runCommand(
     for (const [signal, listener] of listeners) Deno.removeSignalListener(signal, listener);
     report?.close();
   }
+}
+
+/** Where a run records durations; a subset keeps the records of the tasks it leaves out. */
+function historyFor(taskFile: TaskFile, loaded: TaskFile): HistoryLocation {
+  const location = historyLocation(taskFile.file);
+  if (taskFile.tasks.length === loaded.tasks.length) return location;
+  const running = new Set(taskFile.tasks.map((task) => task.name));
+  const keep = loaded.tasks.map((task) => task.name).filter((name) => !running.has(name));
+  return { ...location, keep };
 }
 
 /** The NDJSON report file of `--report`, written as the events come. */
