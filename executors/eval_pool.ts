@@ -189,16 +189,25 @@ export class WorkerPool {
     for (const job of this.#waiting.splice(0)) job.settle(INTERRUPTED);
   }
 
-  /** Sends waiting tasks to the least loaded workers, within the pipeline depth. */
+  /**
+   * Sends waiting tasks to the least loaded workers, within the pipeline depth. A worker is
+   * topped up once half its pipeline has drained, with its share of the waiting tasks in one
+   * message: fewer, larger messages, while the tasks still spread over the workers.
+   */
   #dispatch(): void {
     const depth = this.#options.isolation === "fresh" ? 1 : Math.max(1, this.#options.pipeline);
     while (this.#waiting.length > 0) {
       const worker = this.#leastLoaded(depth);
-      if (!worker) return;
-      const job = this.#waiting.shift()!;
-      if (job.settled) continue;
+      if (!worker || (worker.load > 0 && worker.load > depth / 2)) break;
+      const share = Math.ceil(this.#waiting.length / this.#serving.length);
+      const jobs: EvalJob[] = [];
+      while (jobs.length < Math.min(share, depth - worker.load) && this.#waiting.length > 0) {
+        const job = this.#waiting.shift()!;
+        if (!job.settled) jobs.push(job);
+      }
+      if (jobs.length === 0) continue;
       this.#lastProgress = performance.now();
-      worker.send(job);
+      worker.send(jobs);
     }
     this.#rebalance();
   }

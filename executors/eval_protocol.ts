@@ -39,8 +39,16 @@ export interface EvalCancel {
   readonly id: number;
 }
 
+/** Main thread to worker: several requests in one message, run in order. */
+export interface EvalBatch {
+  /** Discriminant. */
+  readonly kind: "batch";
+  /** The requests. */
+  readonly requests: readonly EvalRequest[];
+}
+
 /** Main thread to worker. */
-export type EvalCommand = EvalConfig | EvalRequest | EvalCancel;
+export type EvalCommand = EvalConfig | EvalRequest | EvalBatch | EvalCancel;
 
 /** One piece of captured output: text ending with a newline, for one stream. */
 export interface OutputPiece {

@@ -243,16 +243,23 @@ async function runSnippet(request: EvalRequest): Promise<void> {
   succeedWhenIdle();
 }
 
+/** Queues a request, or starts it when nothing runs. */
+function receive(request: EvalRequest): void {
+  if (retired) return;
+  if (busy) return void queue.push(request);
+  busy = true;
+  void runSnippet(request);
+}
+
 self.addEventListener("message", (event: MessageEvent<EvalCommand>) => {
   const command = event.data;
   if (command.kind === "config") {
     capture.configure(command.colors, command.maxOutputChars);
     maxModules = command.maxModules;
   } else if (command.kind === "run") {
-    if (retired) return;
-    if (busy) return void queue.push(command);
-    busy = true;
-    void runSnippet(command);
+    receive(command);
+  } else if (command.kind === "batch") {
+    for (const request of command.requests) receive(request);
   } else if (command.kind === "cancel") {
     const index = queue.findIndex((request) => request.id === command.id);
     if (index === -1) return; // started already: it ends as usual

@@ -113,11 +113,14 @@ export class EvalWorker {
     return this.#jobs.length;
   }
 
-  /** Sends a task; it runs once those sent before it have ended. */
-  send(job: EvalJob): void {
-    job.worker = this;
-    this.#jobs.push(job);
-    this.#send(job.request);
+  /** Sends tasks, in one message; each runs once those sent before it have ended. */
+  send(jobs: readonly EvalJob[]): void {
+    for (const job of jobs) {
+      job.worker = this;
+      this.#jobs.push(job);
+    }
+    if (jobs.length === 1) this.#send(jobs[0]!.request);
+    else this.#send({ kind: "batch", requests: jobs.map((job) => job.request) });
   }
 
   /**
