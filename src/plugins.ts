@@ -9,9 +9,8 @@
  * @module
  */
 
-import { isAbsolute, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
-import { Ajv } from "./deps.ts";
+import { type AjvExports, loadAjv, loadedAjv } from "./deps.ts";
+import { isAbsolutePath, resolvePath } from "./paths.ts";
 import { quote, type SourcePosition, TaskFileError } from "./errors.ts";
 import type { TaskFile } from "./load.ts";
 import type { ExecutorRegistry } from "./registry.ts";
@@ -149,11 +148,14 @@ export function declaredExecutors(taskFile: TaskFile): [string, string][] {
 }
 
 /** A module specifier as a URL: URLs as they are, paths resolved against `baseDir`. */
-export function moduleUrl(specifier: string, baseDir: string): string {
+export async function moduleUrl(specifier: string, baseDir: string): Promise<string> {
   // Two letters at least before the colon, so a Windows drive (`C:\`) reads as a path.
   if (/^[a-z][a-z0-9+.-]+:/i.test(specifier)) return specifier;
+  // Only for plugins: not worth its start-up cost on every run.
+  const { pathToFileURL } = await import("node:url");
   // An absolute file URL: a compiled binary can import a file from disk only this way.
-  return pathToFileURL(isAbsolute(specifier) ? specifier : resolve(baseDir, specifier)).href;
+  return pathToFileURL(isAbsolutePath(specifier) ? specifier : resolvePath(baseDir, specifier))
+    .href;
 }
 
 async function loadModule(
@@ -161,7 +163,7 @@ async function loadModule(
   baseDir: string,
   fail: (detail: string) => never,
 ): Promise<Executor[]> {
-  const url = moduleUrl(specifier, baseDir);
+  const url = await moduleUrl(specifier, baseDir);
   if (url.startsWith("file:")) await checkFile(new URL(url), fail);
   let module: Record<string, unknown>;
   try {
@@ -176,6 +178,8 @@ async function loadModule(
   const exported = module!.default;
   const executors = Array.isArray(exported) ? exported : [exported];
   if (executors.length === 0) fail("its default export is an empty array");
+  // Argument schemas are compiled once here, to refuse a bad one early: ajv is needed.
+  if (executors.some((executor) => executor?.argumentsSchema !== undefined)) await loadAjv();
   executors.forEach((executor, index) => checkExecutor(executor, index, executors.length, fail));
   return executors as Executor[];
 }
@@ -191,7 +195,8 @@ async function checkFile(url: URL, fail: (detail: string) => never): Promise<voi
   }
 }
 
-const schemaChecker = new Ajv({ allErrors: false, strict: false });
+/** Made at the first plugin with a schema, once ajv is loaded. */
+let schemaChecker: InstanceType<AjvExports["Ajv"]> | undefined;
 
 /** Refuses anything that is not an executor, with what is wrong with it. */
 function checkExecutor(
@@ -217,6 +222,7 @@ function checkExecutor(
     fail(`executor ${quote(executor.type!)}: "argumentsSchema" must be a JSON Schema object`);
   }
   try {
+    schemaChecker ??= new (loadedAjv().Ajv)({ allErrors: false, strict: false });
     schemaChecker.compile(schema);
   } catch (error) {
     fail(`executor ${quote(executor.type!)}: invalid argumentsSchema: ${firstLine(error)}`);
