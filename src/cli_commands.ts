@@ -22,7 +22,7 @@ import {
   WORKER_OPTIONS_HINT,
 } from "../executors/eval.ts";
 import { isSandbox, workerOptionsEnabled } from "../executors/eval_permissions.ts";
-import { createRunView, dryRun, selectSubset, type ViewFlags } from "./terminal.ts";
+import { createRunView, selectSubset, type ViewFlags } from "./terminal.ts";
 import type { RunEvent } from "./types.ts";
 import { identify, readResumeReport, resumedTasks } from "./resume.ts";
 
@@ -133,6 +133,7 @@ export async function runCommand(
     throw new UsageError("Cannot use --from-report without --dry-run when running tasks");
   }
   if (flags.dryRun) {
+    const { dryRun } = await import("./terminal_commands.ts");
     const concurrency = flags.concurrency ?? taskFile.concurrency;
     await dryRun(taskFile, {
       ...(concurrency === undefined ? {} : { concurrency }),

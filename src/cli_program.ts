@@ -9,7 +9,7 @@
 import { Command, CommanderError, Option, type OptionValues } from "./deps/commander.ts";
 import { ExitCode } from "./errors.ts";
 import type { TextSink } from "./output.ts";
-import { printGraph, printSchema } from "./terminal.ts";
+import { printGraph, printSchema } from "./terminal_commands.ts";
 import { GRAPH_OPTIONS, INPUT_OPTIONS, type OptionSpec, RUN_OPTIONS } from "./cli_options.ts";
 import {
   type InputFlags,
@@ -32,7 +32,7 @@ import {
  */
 export async function runProgram(
   args: readonly string[],
-  context: { version: string; sink: TextSink; outputClosed: AbortSignal },
+  context: ProgramContext,
 ): Promise<number> {
   let exitCode: number = ExitCode.Ok;
   const program = buildProgram(context, (code) => exitCode = code);
@@ -52,10 +52,23 @@ interface GraphFlags extends InputFlags {
   fromReport?: string;
 }
 
-function buildProgram(
-  { version, sink, outputClosed }: { version: string; sink: TextSink; outputClosed: AbortSignal },
+/** What the program needs from its caller. */
+export interface ProgramContext {
+  /** What `--version` prints. */
+  readonly version: string;
+  /** Where output goes. */
+  readonly sink: TextSink;
+  /** Aborted when standard output has gone away. */
+  readonly outputClosed: AbortSignal;
+  /** Runs `run` with its parsed arguments; {@linkcode runCommand} by default (tests replace it). */
+  readonly run?: typeof runCommand;
+}
+
+/** Commander's program, whose commands call back with their exit code. */
+export function buildProgram(
+  { version, sink, outputClosed, run = runCommand }: ProgramContext,
   setExitCode: (code: number) => void,
-) {
+): Command {
   const program = new Command("dagrun")
     .description(
       "Run a JSON or JSONC file of tasks with maximal concurrency, respecting dependencies.",
@@ -82,7 +95,7 @@ function buildProgram(
       .argument("[names...]", "run only these tasks and what they depend on"),
     RUN_OPTIONS,
   ).action(async (file, names, flags) => {
-    setExitCode(await runCommand(file, names, flags, sink, outputClosed));
+    setExitCode(await run(file, names, flags, sink, outputClosed));
   });
 
   addOptions<GraphFlags, [string | undefined]>(
@@ -112,7 +125,7 @@ function buildProgram(
     sink.out(`${taskFile.file}: ${taskFile.tasks.length} tasks, valid\n`);
   });
 
-  return program;
+  return program as unknown as Command;
 }
 
 /**
