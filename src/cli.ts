@@ -12,9 +12,13 @@ import { ExitCode } from "./errors.ts";
 import { createSink, type TextSink } from "./output.ts";
 import { parseRunFast } from "./cli_fast.ts";
 import { reportError, runCommand } from "./cli_commands.ts";
+import { importLate } from "./deps.ts";
 import denoJson from "../deno.json" with { type: "json" };
 
 export { parseDurationOption } from "./cli_options.ts";
+
+/** Commander's program: loaded only when the fast parser declines. */
+type Program = typeof import("./cli_program.ts");
 
 /**
  * The program's version, from deno.json.
@@ -51,7 +55,9 @@ export async function main(
     if (fast) {
       exitCode = await runCommand(fast.file, fast.names, fast.flags, sink, outputClosed.signal);
     } else {
-      const { runProgram } = await import("./cli_program.ts");
+      const { runProgram } = await importLate<Program>(
+        new URL("./cli_program.ts", import.meta.url),
+      );
       exitCode = await runProgram(args, {
         version: VERSION,
         sink,

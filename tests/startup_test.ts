@@ -10,6 +10,7 @@ import { type JsonPathSegment, parseTaskFile } from "../src/load.ts";
 import { directoryOf, resolvePath } from "../src/paths.ts";
 import { validate } from "../src/run.ts";
 import { ucs2length } from "../src/ucs2length.ts";
+import denoJson from "../deno.json" with { type: "json" };
 
 const ROOT = new URL("../", import.meta.url);
 
@@ -43,12 +44,37 @@ Deno.test("nothing mod.ts imports statically loads an npm: or node: module", asy
   }
   const heavy = [...reached].filter((specifier) => !specifier.startsWith("file:"));
   assert.deepEqual(heavy, []);
-  // The walk sees the graph: the lazy modules are there, behind dynamic imports only.
+  // The walk sees the graph; the modules imported late are not in it.
   assert.ok(reached.has(new URL("src/load.ts", ROOT).href));
-  for (const lazy of ["src/deps/jsonc.ts", "src/deps/ajv.ts", "src/cli_program.ts"]) {
-    const url = new URL(lazy, ROOT).href;
-    assert.ok(dynamic.has(url) && !reached.has(url), lazy);
+  assert.ok(dynamic.has(new URL("src/terminal_commands.ts", ROOT).href));
+  for (const late of await lateImports()) assert.ok(!reached.has(new URL(late, ROOT).href), late);
+});
+
+/** The modules `importLate()` imports, as paths from the root, found in the sources. */
+async function lateImports(): Promise<string[]> {
+  const found: string[] = [];
+  for (const directory of ["src", "executors"]) {
+    for await (const entry of Deno.readDir(new URL(`${directory}/`, ROOT))) {
+      if (!entry.name.endsWith(".ts")) continue;
+      const text = await Deno.readTextFile(new URL(`${directory}/${entry.name}`, ROOT));
+      for (
+        const match of text.matchAll(
+          /importLate<[^(]*\(\s*new URL\("([^"]+)", import\.meta\.url\)/g,
+        )
+      ) {
+        found.push(new URL(match[1]!, new URL(`${directory}/`, ROOT)).href.slice(ROOT.href.length));
+      }
+    }
   }
+  return found.sort();
+}
+
+Deno.test("deno task compile includes every module imported late", async () => {
+  const late = await lateImports();
+  assert.deepEqual(late, ["src/cli_program.ts", "src/deps/ajv.ts", "src/deps/jsonc.ts"]);
+  const words = denoJson.tasks.compile.split(/\s+/);
+  const included = words.flatMap((word, i) => words[i - 1] === "--include" ? [word] : []);
+  for (const path of late) assert.ok(included.includes(path), `--include ${path}`);
 });
 
 /** Strings rich in surrogates, paired and lone, beside ordinary text. */
