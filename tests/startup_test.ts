@@ -48,6 +48,17 @@ Deno.test("nothing mod.ts imports statically loads an npm: or node: module", asy
   assert.ok(reached.has(new URL("src/load.ts", ROOT).href));
   assert.ok(dynamic.has(new URL("src/terminal_commands.ts", ROOT).href));
   for (const late of await lateImports()) assert.ok(!reached.has(new URL(late, ROOT).href), late);
+  // Loaded only by the runs that use them.
+  for (
+    const lazy of [
+      "executors/eval_pool.ts",
+      "src/terminal_commands.ts",
+      "src/format/html.ts",
+      "src/format/trace.ts",
+    ]
+  ) {
+    assert.ok(!reached.has(new URL(lazy, ROOT).href), lazy);
+  }
 });
 
 /** The modules `importLate()` imports, as paths from the root, found in the sources. */
