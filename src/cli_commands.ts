@@ -142,7 +142,7 @@ export async function runCommand(
     }, sink);
     return ExitCode.Ok;
   }
-  const view = createRunView(taskFile, flags, sink);
+  const view = await createRunView(taskFile, flags, sink);
   // Hashing every task costs about a microsecond each: only when the events are kept.
   const keepEvents = flags.format === "ndjson" || flags.report !== undefined ||
     flags.resume !== undefined;

@@ -9,8 +9,6 @@
 import { TaskFileError, UsageError } from "./errors.ts";
 import { createHumanFormatter, type OutputMode } from "./format/human.ts";
 import { createNdjsonFormatter } from "./format/ndjson.ts";
-import { createStatusLine } from "./format/status_line.ts";
-import { createTimelineRecorder } from "./format/timeline.ts";
 import type { TaskFile } from "./load.ts";
 import type { TextSink } from "./output.ts";
 import { parseNameList, selectTasks } from "./subset.ts";
@@ -46,14 +44,15 @@ export interface RunView {
 
 /**
  * Builds the listeners of a run from its flags. The status line is drawn only when stdout is
- * a terminal (and not `TERM=dumb`), for the human format, without `--quiet`.
+ * a terminal (and not `TERM=dumb`), for the human format, without `--quiet`. The status line
+ * and the timeline recorder are loaded only for the runs that use them.
  */
-export function createRunView(
+export async function createRunView(
   taskFile: TaskFile,
   flags: ViewFlags,
   sink: TextSink,
   isTerminal: boolean = Deno.stdout.isTerminal() && Deno.env.get("TERM") !== "dumb",
-): RunView {
+): Promise<RunView> {
   if (flags.outputErrorsOnly && flags.output !== undefined && flags.output !== "grouped") {
     throw new UsageError(
       `Cannot use --output-errors-only with --output ${flags.output}: it needs grouped output`,
@@ -66,6 +65,7 @@ export function createRunView(
   } else {
     let formatterSink = sink;
     if (isTerminal && !flags.quiet) {
+      const { createStatusLine } = await import("./format/status_line.ts");
       const status = createStatusLine(sink);
       formatterSink = status.sink;
       listeners.push(status.onEvent); // before the formatter: run_ended erases it first
@@ -79,7 +79,7 @@ export function createRunView(
     }));
   }
   const recorder = flags.reportHtml !== undefined || flags.trace !== undefined
-    ? createTimelineRecorder(taskFile.tasks)
+    ? (await import("./format/timeline.ts")).createTimelineRecorder(taskFile.tasks)
     : undefined;
   if (recorder) listeners.push(recorder.onEvent);
   return {

@@ -52,6 +52,9 @@ Deno.test("nothing mod.ts imports statically loads an npm: or node: module", asy
   for (
     const lazy of [
       "executors/eval_pool.ts",
+      "src/plugin_loader.ts",
+      "src/format/status_line.ts",
+      "src/format/timeline.ts",
       "src/terminal_commands.ts",
       "src/format/html.ts",
       "src/format/trace.ts",
