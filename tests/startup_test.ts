@@ -150,6 +150,7 @@ Deno.test("JSON.parse and jsonc-parser agree on every strict JSON text, values a
       '{"__proto__": {"x": 1}, "y": [{"__proto__": 2}]}',
       '{"\\u0061": 1, "a\\"b": {"c\\\\": [true, null]}}',
       '[ 1 , [ ] , { } , "\\ud800" , -0.5e-3 ]',
+      "[1e400, -0, -1e-400, 12345678901234567890, 1E+2]",
     ),
   );
   fc.assert(
