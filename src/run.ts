@@ -5,7 +5,8 @@
  */
 
 import { checkTaskFile } from "./check.ts";
-import { parseTaskFile, type TaskFile } from "./load.ts";
+import type { TaskFile } from "./load.ts";
+import { taskFileFromInputs } from "./task_inputs.ts";
 import { registerTaskFileExecutors } from "./plugins.ts";
 import { ExecutorRegistry } from "./registry.ts";
 import { type RunIdentity, schedule } from "./scheduler.ts";
@@ -96,17 +97,7 @@ export function validate(
 }
 
 function toTaskFile(tasks: readonly TaskInput[] | TaskFile): TaskFile {
-  return "locate" in tasks ? tasks : fromInputs(tasks);
-}
-
-/**
- * Checks task objects as a task file would be, keeping the fields a file cannot spell
- * (`timeoutMs`, `retryDelayMs`) from the objects; `env`, `cwd`, `retries` and `allowFailure`
- * are checked like a file's.
- */
-function fromInputs(inputs: readonly TaskInput[]): TaskFile {
-  const taskFile = parseTaskFile(JSON.stringify({ tasks: inputs }, null, 2), { file: "<tasks>" });
-  return { ...taskFile, tasks: taskFile.tasks.map((spec, i) => ({ ...inputs[i]!, ...spec })) };
+  return "locate" in tasks ? tasks : taskFileFromInputs(tasks);
 }
 
 /**
