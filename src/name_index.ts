@@ -10,27 +10,41 @@
  * @module
  */
 
-/** A read-only index of distinct names to their positions. */
+/** A read-only index of names to their positions; a repeated name keeps its first. */
 export class NameIndex {
   readonly #names: readonly string[];
   /** Pairs of (hash, index + 1) per slot; index + 1 of 0 marks an empty slot. */
   readonly #slots: Int32Array;
   readonly #mask: number;
+  /** The first repeated name, as [its first position, the repeat's position]. */
+  readonly duplicate: readonly [number, number] | undefined;
 
-  /** Indexes `names`, which must be distinct. */
+  /** Indexes `names`, noting in {@linkcode duplicate} the first one repeated. */
   constructor(names: readonly string[]) {
     this.#names = names;
     let size = 8;
     while (size < names.length * 2) size *= 2;
     this.#mask = size - 1;
-    this.#slots = new Int32Array(size * 2);
+    const slots = this.#slots = new Int32Array(size * 2);
+    let duplicate: [number, number] | undefined;
     for (let i = 0; i < names.length; i++) {
-      const hash = hashString(names[i]!);
+      const name = names[i]!;
+      const hash = hashString(name);
       let slot = hash & this.#mask;
-      while (this.#slots[slot * 2 + 1] !== 0) slot = (slot + 1) & this.#mask;
-      this.#slots[slot * 2] = hash;
-      this.#slots[slot * 2 + 1] = i + 1;
+      for (;; slot = (slot + 1) & this.#mask) {
+        const entry = slots[slot * 2 + 1]!;
+        if (entry === 0) break;
+        if (slots[slot * 2] === hash && names[entry - 1] === name) {
+          duplicate ??= [entry - 1, i];
+          slot = -1;
+          break;
+        }
+      }
+      if (slot < 0) continue;
+      slots[slot * 2] = hash;
+      slots[slot * 2 + 1] = i + 1;
     }
+    this.duplicate = duplicate;
   }
 
   /** The position of `name`, or -1. */

@@ -9,8 +9,8 @@ import type { TaskFile } from "./load.ts";
 import { taskFileFromInputs } from "./task_inputs.ts";
 import { registerTaskFileExecutors } from "./plugins.ts";
 import { ExecutorRegistry } from "./registry.ts";
-import { type RunIdentity, schedule } from "./scheduler.ts";
-import { criticalPathPriority } from "./critical_path.ts";
+import { type RunIdentity, scheduleGraph } from "./scheduler.ts";
+import { graphPriority } from "./critical_path.ts";
 import { type HistoryLocation, readHistory, recordHistory } from "./history.ts";
 import type { Executor, RunEvent, RunReport, TaskSpec } from "./types.ts";
 import { createExecExecutor } from "../executors/exec.ts";
@@ -166,17 +166,17 @@ export async function run(
     taskFile,
     options.registry ?? createDefaultRegistry(),
   );
-  checkTaskFile(taskFile, registry);
+  const graph = checkTaskFile(taskFile, registry);
   const concurrency = options.concurrency ?? taskFile.concurrency;
   const executors = prepareExecutors(taskFile.tasks, registry, concurrency ?? Infinity);
   const durations = options.history ? await readHistory(options.history) : undefined;
   // When more tasks are ready than may run, the one with the longest path ahead goes first.
   const priority = concurrency === undefined
     ? undefined
-    : criticalPathPriority(taskFile.tasks, durations);
+    : graphPriority(taskFile.tasks, graph, durations);
   let report: RunReport;
   try {
-    report = await schedule(taskFile.tasks, {
+    report = await scheduleGraph(taskFile.tasks, graph, {
       executorFor: (type) => registry.get(type)!,
       baseDir: taskFile.baseDir,
       ...(concurrency === undefined ? {} : { concurrency }),

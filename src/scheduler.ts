@@ -24,7 +24,7 @@ import type {
 } from "./types.ts";
 import { ReadyQueue } from "./ready_queue.ts";
 import { formatSeconds } from "./duration.ts";
-import { NameIndex } from "./name_index.ts";
+import { dependentsOf, indexTaskGraph, type TaskGraph } from "./task_graph.ts";
 
 /**
  * Options of {@linkcode schedule}.
@@ -123,7 +123,16 @@ export function schedule(
   tasks: readonly TaskSpec[],
   options: ScheduleOptions,
 ): Promise<RunReport> {
-  return new Run(tasks, options).promise;
+  return scheduleGraph(tasks, indexTaskGraph(tasks), options);
+}
+
+/** {@linkcode schedule} for a graph already in integer form (as the checks give it). */
+export function scheduleGraph(
+  tasks: readonly TaskSpec[],
+  graph: TaskGraph,
+  options: ScheduleOptions,
+): Promise<RunReport> {
+  return new Run(tasks, graph, options).promise;
 }
 
 class Run {
@@ -164,7 +173,7 @@ class Run {
   readonly #stop = new AbortController();
   readonly #runStart = now();
 
-  constructor(tasks: readonly TaskSpec[], options: ScheduleOptions) {
+  constructor(tasks: readonly TaskSpec[], graph: TaskGraph, options: ScheduleOptions) {
     this.promise = new Promise((resolve) => this.#resolve = resolve);
     this.#tasks = tasks;
     this.#options = options;
@@ -181,7 +190,11 @@ class Run {
     this.#skipReasons = new Array(count);
     this.#attempts = new Uint32Array(count);
     this.#hashes = options.identity?.hashes;
-    [this.#dependentStart, this.#dependents] = this.#indexDependents();
+    ({ dependentStart: this.#dependentStart, dependents: this.#dependents } = dependentsOf(graph));
+    const dependencyStart = graph.dependencyStart;
+    for (let i = 0; i < count; i++) {
+      this.#unfinishedDependencies[i] = dependencyStart[i + 1]! - dependencyStart[i]!;
+    }
     this.#ready = new ReadyQueue(count, options.priority);
 
     const identity = options.identity;
@@ -205,37 +218,6 @@ class Run {
       this.#startReady();
     }
     this.#finishIfDone();
-  }
-
-  /** Builds the dependents lists in compressed form and the dependency counters. */
-  #indexDependents(): [Int32Array, Int32Array] {
-    const tasks = this.#tasks;
-    const count = tasks.length;
-    const names: string[] = new Array(count);
-    for (let i = 0; i < count; i++) names[i] = tasks[i]!.name;
-    const indexByName = new NameIndex(names);
-    // Each name is looked up once; the edges are then walked as integers.
-    let edges = 0;
-    for (let i = 0; i < count; i++) edges += tasks[i]!.dependencies.length;
-    const dependencyOf = new Int32Array(edges);
-    const start = new Int32Array(count + 1);
-    for (let i = 0, k = 0; i < count; i++) {
-      const dependencies = tasks[i]!.dependencies;
-      this.#unfinishedDependencies[i] = dependencies.length;
-      for (let d = 0; d < dependencies.length; d++) {
-        const dependency = indexByName.get(dependencies[d]!);
-        dependencyOf[k++] = dependency;
-        start[dependency + 1]!++;
-      }
-    }
-    for (let i = 0; i < count; i++) start[i + 1]! += start[i]!;
-    const fill = start.slice(0, count);
-    const dependents = new Int32Array(edges);
-    for (let i = 0, k = 0; i < count; i++) {
-      const end = k + this.#unfinishedDependencies[i]!;
-      for (; k < end; k++) dependents[fill[dependencyOf[k]!]!++] = i;
-    }
-    return [start, dependents];
   }
 
   #startReady(): void {

@@ -11,3 +11,11 @@ Deno.test("NameIndex finds every name and returns -1 for unknown ones", () => {
   }
   assert.equal(new NameIndex([]).get("a"), -1);
 });
+
+Deno.test("NameIndex notes the first repeated name and keeps its first position", () => {
+  const index = new NameIndex(["a", "b", "c", "b", "a", "b"]);
+  assert.deepEqual(index.duplicate, [1, 3]);
+  assert.equal(index.get("b"), 1);
+  assert.equal(index.get("a"), 0);
+  assert.equal(new NameIndex(["a", "b"]).duplicate, undefined);
+});
