@@ -11,8 +11,13 @@ import { quote, TaskFileError } from "./errors.ts";
 import { schemaError, type TaskFile } from "./load.ts";
 import type { ExecutorRegistry } from "./registry.ts";
 import type { Executor, TaskSpec } from "./types.ts";
-import { NameIndex } from "./name_index.ts";
-import { findCycleInGraph, type TaskGraph } from "./task_graph.ts";
+import type { NameIndex } from "./name_index.ts";
+import {
+  findCycleInGraph,
+  nameIndexOf,
+  resolveDependencies,
+  type TaskGraph,
+} from "./task_graph.ts";
 
 /**
  * Checks a loaded task file against the registry, and returns its graph in integer form.
@@ -30,13 +35,11 @@ export function checkTaskFile(taskFile: TaskFile, registry: ExecutorRegistry): T
   };
 
   const count = tasks.length;
-  const names: string[] = new Array(count);
-  for (let i = 0; i < count; i++) names[i] = tasks[i]!.name;
-  const index = new NameIndex(names);
+  const index = nameIndexOf(tasks);
   // Task by task, a blank name, then a repeated one: the first problem in file order.
   const repeat = index.duplicate;
   for (let i = 0; i <= (repeat?.[1] ?? count - 1); i++) {
-    if (isBlank(names[i]!)) fail('"name" must not be empty or blank', i, ["name"]);
+    if (isBlank(tasks[i]!.name)) fail('"name" must not be empty or blank', i, ["name"]);
   }
   if (repeat) {
     const { line, column } = taskFile.locate(["tasks", repeat[0], "name"]);
@@ -46,7 +49,7 @@ export function checkTaskFile(taskFile: TaskFile, registry: ExecutorRegistry): T
   const graph = dependencyGraph(tasks, index, fail);
   const cycle = findCycleInGraph(graph);
   if (cycle) {
-    fail(formatCycle(cycle.map((i) => names[i]!)), cycle[0]!, ["dependencies"]);
+    fail(formatCycle(cycle.map((i) => tasks[i]!.name)), cycle[0]!, ["dependencies"]);
   }
 
   checkTypesAndArguments(taskFile, registry);
@@ -67,36 +70,32 @@ function dependencyGraph(
   index: NameIndex,
   fail: (detail: string, index: number, path: (string | number)[]) => never,
 ): TaskGraph {
-  const count = tasks.length;
-  const dependencyStart = new Int32Array(count + 1);
-  for (let i = 0; i < count; i++) {
-    dependencyStart[i + 1] = dependencyStart[i]! + tasks[i]!.dependencies.length;
-  }
-  const dependencies = new Int32Array(dependencyStart[count]!);
+  const graph = resolveDependencies(tasks, index);
+  const { dependencyStart, dependencies } = graph;
   // listedBy[j] = i + 1 once task i has listed task j: a repeat costs no set per task.
-  const listedBy = new Int32Array(count);
-  for (let i = 0, k = 0; i < count; i++) {
-    const names = tasks[i]!.dependencies;
-    for (let d = 0; d < names.length; d++) {
-      const name = names[d]!;
-      const dependency = index.get(name);
-      if (dependency === i) fail("depends on itself", i, ["dependencies", d]);
+  const listedBy = new Int32Array(tasks.length);
+  for (let i = 0; i < tasks.length; i++) {
+    const start = dependencyStart[i]!;
+    for (let k = start; k < dependencyStart[i + 1]!; k++) {
+      const dependency = dependencies[k]!;
+      if (dependency === i) fail("depends on itself", i, ["dependencies", k - start]);
       if (dependency < 0) {
+        const name = tasks[i]!.dependencies[k - start]!;
         const others = tasks.filter((_, j) => j !== i).map((task) => task.name);
         fail(
           `unknown dependency ${quote(name)}${didYouMean(name, others)}`,
           i,
-          ["dependencies", d],
+          ["dependencies", k - start],
         );
       }
       if (listedBy[dependency] === i + 1) {
-        fail(`lists dependency ${quote(name)} twice`, i, ["dependencies", d]);
+        const name = tasks[i]!.dependencies[k - start]!;
+        fail(`lists dependency ${quote(name)} twice`, i, ["dependencies", k - start]);
       }
       listedBy[dependency] = i + 1;
-      dependencies[k++] = dependency;
     }
   }
-  return { dependencyStart, dependencies };
+  return graph;
 }
 
 /**

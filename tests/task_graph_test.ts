@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { dependentsOf, findCycleInGraph, indexTaskGraph } from "../src/task_graph.ts";
+import {
+  dependentsOf,
+  findCycleInGraph,
+  indexTaskGraph,
+  nameIndexOf,
+  resolveDependencies,
+} from "../src/task_graph.ts";
 import type { TaskSpec } from "../src/types.ts";
 
 function tasks(dependencies: Record<string, string[]>): TaskSpec[] {
@@ -34,4 +40,35 @@ Deno.test("findCycleInGraph() returns the cycle in dependency order, or undefine
   const self = indexTaskGraph(tasks({ a: ["a"] }));
   assert.deepEqual(findCycleInGraph(self), [0]);
   assert.equal(findCycleInGraph(indexTaskGraph(tasks({ a: [], b: ["a"] }))), undefined);
+});
+
+Deno.test("resolveDependencies() gives the same positions in passes as one by one", () => {
+  // Above the size where the lookups go in passes; -1 for unknown names.
+  const count = 60_000;
+  const list = Array.from({ length: count }, (_, i) => ({
+    name: `task-${i}`,
+    type: "noop",
+    arguments: null,
+    dependencies: i === 0 ? [] : [`task-${(i * 7919) % i}`, `task-${i - 1}`, "nowhere"],
+  }));
+  const index = nameIndexOf(list);
+  const { dependencies } = resolveDependencies(list, index);
+  let k = 0;
+  for (const task of list) {
+    for (const name of task.dependencies) assert.equal(dependencies[k++], index.get(name));
+  }
+  assert.equal(dependencies[2], -1);
+});
+
+Deno.test("resolveDependencies() tells apart two names with the same hash", () => {
+  // "t439599" and "t622382" have the same FNV-1a hash.
+  const count = 60_000;
+  const list = Array.from({ length: count }, (_, i) => ({
+    name: i === 0 ? "t439599" : i === 1 ? "t622382" : `task-${i}`,
+    type: "noop",
+    arguments: null,
+    dependencies: i < 2 ? [] : ["t622382", "t439599"],
+  }));
+  const { dependencies } = resolveDependencies(list, nameIndexOf(list));
+  assert.deepEqual([...dependencies.subarray(0, 4)], [1, 0, 1, 0]);
 });
