@@ -211,15 +211,18 @@ function prepareExecutors(
   registry: ExecutorRegistry,
   concurrency: number,
 ): Executor[] {
-  const byType = new Map<string, TaskSpec[]>();
+  // Per type its executor and, only when that has a prepare() to give them to, its tasks.
+  const byType = new Map<string, { executor: Executor; tasks: TaskSpec[] | undefined }>();
   for (const task of tasks) {
-    let list = byType.get(task.type);
-    if (!list) byType.set(task.type, list = []);
-    list.push(task);
+    let entry = byType.get(task.type);
+    if (!entry) {
+      const executor = registry.get(task.type)!;
+      byType.set(task.type, entry = { executor, tasks: executor.prepare ? [] : undefined });
+    }
+    entry.tasks?.push(task);
   }
-  return [...byType].map(([type, list]) => {
-    const executor = registry.get(type)!;
-    executor.prepare?.(list, { concurrency });
+  return [...byType.values()].map(({ executor, tasks }) => {
+    if (tasks) executor.prepare?.(tasks, { concurrency });
     return executor;
   });
 }

@@ -220,9 +220,17 @@ class Run {
     this.#finishIfDone();
   }
 
-  #startReady(): void {
+  /**
+   * Starts ready tasks while there is room. `endTime`, when a task has just ended and no
+   * listener ran since, is the first start's time too: nothing but this bookkeeping came
+   * between, and a clock read is a tenth of the scheduler's cost per task. Later starts in
+   * the loop come after an executor's run() and read the clock.
+   */
+  #startReady(endTime?: number): void {
+    let time = this.#emit ? undefined : endTime;
     while (this.#running < this.#limit && this.#ready.size > 0 && !this.#cancelled) {
-      this.#start(this.#ready.pop());
+      this.#start(this.#ready.pop(), time ?? now());
+      time = undefined;
     }
   }
 
@@ -255,11 +263,10 @@ class Run {
     }
   }
 
-  #start(index: number): void {
+  #start(index: number, startTime: number): void {
     const task = this.#tasks[index]!;
     this.#state[index] = RUNNING;
     this.#running++;
-    const startTime = now();
     this.#startTime[index] = startTime;
     const hash = this.#hashes?.[index];
     this.#emit?.({
@@ -421,7 +428,7 @@ class Run {
     if (state === FAILED && !allowed && this.#options.failFast && !this.#cancelled) {
       this.#cancel(`cancelled: "${this.#tasks[index]!.name}" failed (fail-fast)`);
     }
-    this.#startReady();
+    this.#startReady(time);
     this.#finishIfDone();
   }
 
