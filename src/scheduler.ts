@@ -146,7 +146,7 @@ class Run {
   readonly #baseDir: string;
   /** The working directory at the start, for tasks that set none (read once: it is a syscall). */
   readonly #cwd: string;
-  #sharedContext: ExecutorContext | undefined;
+  #sharedContextValue: ExecutorContext | undefined;
 
   /** Dependents of task i are #dependents[#dependentStart[i] .. #dependentStart[i+1]). */
   readonly #dependentStart: Int32Array;
@@ -160,6 +160,11 @@ class Run {
   readonly #ready: ReadyQueue;
   /** Attempts made per task; more than one only for retried tasks. */
   readonly #attempts: Uint32Array;
+  /** Per task, its type's position in #types: the hot path need not read the task object. */
+  readonly #typeOf: Uint32Array;
+  readonly #types: string[] = [];
+  /** 1 for a task that needs a context of its own (a time limit, env or cwd). */
+  readonly #ownContext: Uint8Array;
   /** Tasks waiting out their retry delay, with the timer and the failed attempt's result. */
   readonly #waiting = new Map<number, { timer: Timer; result: TaskResult }>();
   readonly #hashes: readonly string[] | undefined;
@@ -189,6 +194,9 @@ class Run {
     this.#results = new Array(count);
     this.#skipReasons = new Array(count);
     this.#attempts = new Uint32Array(count);
+    this.#typeOf = new Uint32Array(count);
+    this.#ownContext = new Uint8Array(count);
+    this.#describeTasks();
     this.#hashes = options.identity?.hashes;
     ({ dependentStart: this.#dependentStart, dependents: this.#dependents } = dependentsOf(graph));
     const dependencyStart = graph.dependencyStart;
@@ -218,6 +226,23 @@ class Run {
       this.#startReady();
     }
     this.#finishIfDone();
+  }
+
+  /** Fills #typeOf and #ownContext in one pass over the tasks, in memory order. */
+  #describeTasks(): void {
+    const typeIds = new Map<string, number>();
+    for (let i = 0; i < this.#tasks.length; i++) {
+      const task = this.#tasks[i]!;
+      let id = typeIds.get(task.type);
+      if (id === undefined) {
+        typeIds.set(task.type, id = this.#types.length);
+        this.#types.push(task.type);
+      }
+      this.#typeOf[i] = id;
+      if (task.timeoutMs !== undefined || task.env || task.cwd !== undefined) {
+        this.#ownContext[i] = 1;
+      }
+    }
   }
 
   /**
@@ -286,21 +311,28 @@ class Run {
   #attempt(index: number): void {
     const task = this.#tasks[index]!;
     this.#attempts[index]!++;
-    const timeoutMs = task.timeoutMs;
     let timer: Timer | undefined;
     let signal = this.#stop.signal;
-    if (timeoutMs !== undefined) {
-      const controller = new AbortController();
-      timer = setTimeout(
-        () => controller.abort(`timed out after ${formatSeconds(timeoutMs)}`),
-        timeoutMs,
-      );
-      signal = AbortSignal.any([signal, controller.signal]);
+    let context: ExecutorContext;
+    if (this.#emit === undefined && this.#ownContext[index] === 0) {
+      // Decided from the per-task flags: the task object itself is not read on this path.
+      context = this.#sharedContext();
+    } else {
+      const timeoutMs = task.timeoutMs;
+      if (timeoutMs !== undefined) {
+        const controller = new AbortController();
+        timer = setTimeout(
+          () => controller.abort(`timed out after ${formatSeconds(timeoutMs)}`),
+          timeoutMs,
+        );
+        signal = AbortSignal.any([signal, controller.signal]);
+      }
+      context = this.#contextFor(task, signal);
     }
-    const context = this.#contextFor(task, signal);
+    const type = this.#types[this.#typeOf[index]!]!;
     let result: Promise<TaskResult>;
     try {
-      result = this.#options.executorFor(task.type).run(task, context);
+      result = this.#options.executorFor(type).run(task, context);
     } catch (error) {
       result = Promise.reject(error);
     }
@@ -327,12 +359,10 @@ class Run {
     if (!result.ok && signal.aborted) {
       result = { ...result, error: describe(signal.reason ?? "interrupted") };
     }
+    if (result.ok) return this.#end(index, result);
     const attempts = (this.#tasks[index]!.retries ?? 0) + 1;
     // An interrupted or cancelled task is not retried: it was told to stop.
-    if (
-      result.ok || this.#attempts[index]! >= attempts || this.#cancelled ||
-      this.#stop.signal.aborted
-    ) {
+    if (this.#attempts[index]! >= attempts || this.#cancelled || this.#stop.signal.aborted) {
       this.#end(index, result);
     } else {
       this.#retry(index, result, attempts);
@@ -368,21 +398,26 @@ class Run {
     this.#waiting.set(index, { timer, result });
   }
 
+  /**
+   * Without listeners, a task with no options of its own gets the one shared context: no
+   * allocation per task on the hot path. Its signal is the run's own stop signal.
+   */
+  #sharedContext(): ExecutorContext {
+    return this.#sharedContextValue ??= {
+      signal: this.#stop.signal,
+      timeoutMs: undefined,
+      env: undefined,
+      cwd: this.#cwd,
+      baseDir: this.#baseDir,
+      output: IGNORE_OUTPUT,
+    };
+  }
+
   #contextFor(task: TaskSpec, signal: AbortSignal): ExecutorContext {
     const emit = this.#emit;
     const timeoutMs = task.timeoutMs;
-    // Without listeners, a task with no options of its own gets the one shared context:
-    // no allocation per task on the hot path.
-    // Without a time limit, the attempt's signal is the run's own stop signal.
     if (!emit && timeoutMs === undefined && !task.env && task.cwd === undefined) {
-      return this.#sharedContext ??= {
-        signal: this.#stop.signal,
-        timeoutMs: undefined,
-        env: undefined,
-        cwd: this.#cwd,
-        baseDir: this.#baseDir,
-        output: IGNORE_OUTPUT,
-      };
+      return this.#sharedContext();
     }
     const name = task.name;
     return {
