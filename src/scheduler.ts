@@ -11,94 +11,30 @@
  */
 
 import type {
-  Executor,
   ExecutorContext,
   OutputStream,
   RunEvent,
   RunReport,
-  StatusCounts,
-  TaskReport,
   TaskResult,
   TaskSpec,
-  TerminalStatus,
 } from "./types.ts";
+import type { ScheduleOptions } from "./schedule_options.ts";
+import {
+  buildRunReport,
+  describe,
+  FAILED,
+  OK,
+  PENDING,
+  resultFields,
+  RUNNING,
+  SKIPPED,
+} from "./run_report.ts";
 import { ReadyQueue } from "./ready_queue.ts";
 import { formatSeconds } from "./duration.ts";
 import { dependentsOf, indexTaskGraph, type TaskGraph } from "./task_graph.ts";
 
-/**
- * Options of {@linkcode schedule}.
- *
- * @example
- * ```ts
- * import { createDefaultRegistry, type ScheduleOptions } from "@dagrun/dagrun";
- *
- * const registry = createDefaultRegistry();
- * const options: ScheduleOptions = {
- *   executorFor: (type) => registry.get(type)!,
- *   concurrency: 2,
- * };
- * ```
- */
-export interface ScheduleOptions {
-  /** Finds the executor of a task type; every type in the graph must have one. */
-  readonly executorFor: (type: string) => Executor;
-  /** The most tasks running at once; unlimited by default. */
-  readonly concurrency?: number;
-  /** Aborting it cancels the run: nothing new starts and running tasks are told to stop. */
-  readonly signal?: AbortSignal;
-  /** Receives every event, synchronously, in order. */
-  readonly onEvent?: (event: RunEvent) => void;
-  /** Directory relative paths resolve against; the working directory by default. */
-  readonly baseDir?: string;
-  /**
-   * Start priority per task (index in file order): among ready tasks the highest starts
-   * first; ties go in file order. File order alone by default.
-   */
-  readonly priority?: ArrayLike<number>;
-  /**
-   * Names of tasks already done in an earlier run (`--resume`): they end `ok` at once without
-   * running, marked `resumed`, and their dependents start as usual.
-   */
-  readonly resumed?: ReadonlySet<string>;
-  /**
-   * Identifies the run in its events so that an NDJSON report can be resumed from: `file` and
-   * `tasksHash` go into `run_started`, `hashes[i]` (task i's definition) into its
-   * `task_started`, or its `task_ended` when resumed.
-   */
-  readonly identity?: RunIdentity;
-  /**
-   * Cancel the run at the first failure: running tasks are told to stop, as on an abort of
-   * `signal`, and tasks not started are skipped.
-   */
-  readonly failFast?: boolean;
-}
-
-/**
- * What makes a report resumable: which file it ran, and each task's definition hash.
- *
- * @example
- * ```ts
- * import { identify, loadTaskFile, readResumeReport, resumedTasks, run } from "@dagrun/dagrun";
- *
- * const taskFile = await loadTaskFile("tasks.json");
- * const identity = identify(taskFile);
- * const resumed = resumedTasks(taskFile, identity, await readResumeReport("last-run.ndjson"));
- * await run(taskFile, { identity, resumed });
- * ```
- */
-export interface RunIdentity {
-  /** The task file's absolute path, or `<stdin>`. */
-  readonly file: string;
-  /** A hash of the task names. */
-  readonly tasksHash: string;
-  /** Per task, in file order, a hash of its definition. */
-  readonly hashes: readonly string[];
-}
-
-// Numeric states keep the hot path on typed arrays.
-const PENDING = 0, RUNNING = 1, OK = 2, FAILED = 3, SKIPPED = 4;
-const TERMINAL_NAMES: Record<number, TerminalStatus> = { 2: "ok", 3: "failed", 4: "skipped" };
+export type { RunIdentity, ScheduleOptions } from "./schedule_options.ts";
+export { describe } from "./run_report.ts";
 
 const now = (): number => performance.timeOrigin + performance.now();
 
@@ -534,51 +470,22 @@ class Run {
   #finishIfDone(): void {
     if (this.#ended !== this.#tasks.length || this.#running > 0 || this.#finished) return;
     this.#finished = true;
-    const counts: StatusCounts = { ok: 0, failed: 0, skipped: 0 };
-    const tasks: TaskReport[] = new Array(this.#tasks.length);
-    let allowedCount = 0;
-    for (let i = 0; i < tasks.length; i++) {
-      const status = TERMINAL_NAMES[this.#state[i]!]!;
-      counts[status]++;
-      const allowed = status === "failed" && this.#tasks[i]!.allowFailure === true;
-      if (allowed) allowedCount++;
-      tasks[i] = this.#taskReport(i, status, allowed);
-    }
-    if (allowedCount > 0) counts.allowed = allowedCount;
     const time = now();
-    const report: RunReport = {
-      ok: counts.failed === allowedCount && counts.skipped === 0,
-      cancelled: this.#cancelled,
-      counts,
-      durationMs: time - this.#runStart,
-      tasks,
-    };
+    const report = buildRunReport(
+      this.#tasks,
+      {
+        state: this.#state,
+        durations: this.#durations,
+        results: this.#results,
+        skipReasons: this.#skipReasons,
+        attempts: this.#attempts,
+        resumed: this.#resumed,
+      },
+      this.#cancelled,
+      time - this.#runStart,
+    );
     this.#emit?.({ event: "run_ended", ...report, time });
     this.#resolve(report);
-  }
-
-  /** One task's line of the report, with only the fields that apply. */
-  #taskReport(index: number, status: TerminalStatus, allowed: boolean): TaskReport {
-    const task = this.#tasks[index]!;
-    const report: { -readonly [K in keyof TaskReport]: TaskReport[K] } = {
-      name: task.name,
-      type: task.type,
-      status,
-      durationMs: this.#durations[index]!,
-    };
-    const result = this.#results[index];
-    if (result) {
-      if (result.exitCode !== undefined) report.exitCode = result.exitCode;
-      if (result.signal !== undefined) report.signal = result.signal;
-      if (result.error !== undefined) report.error = result.error;
-    }
-    const reason = this.#skipReasons[index];
-    if (reason !== undefined) report.reason = reason;
-    const attempts = this.#attempts[index]!;
-    if (attempts > 1) report.attempts = attempts;
-    if (allowed) report.allowed = true;
-    if (this.#resumed?.[index]) report.resumed = true;
-    return report;
   }
 }
 
@@ -586,23 +493,3 @@ type Timer = ReturnType<typeof setTimeout>;
 const IGNORE_OUTPUT = () => {};
 
 const NO_FIELDS: Readonly<{ attempts?: number; allowed?: true; resumed?: true }> = {};
-
-/** The optional result fields, without `undefined` members. */
-function resultFields(result: TaskResult) {
-  return {
-    ...(result.exitCode === undefined ? {} : { exitCode: result.exitCode }),
-    ...(result.signal === undefined ? {} : { signal: result.signal }),
-    ...(result.error === undefined ? {} : { error: result.error }),
-  };
-}
-
-/** A one-line description of a thrown value. */
-export function describe(value: unknown): string {
-  if (value instanceof Error) return value.message || value.name;
-  if (typeof value === "string") return value;
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    return String(value);
-  }
-}
