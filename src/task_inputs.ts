@@ -53,12 +53,13 @@ export function taskFileFromInputs(inputs: readonly object[]): TaskFile {
     throw schemaError(validateTasksSchema.errors![0]!, document, FILE, locate);
   }
   const baseDir = Deno.cwd();
-  const specs = buildTaskSpecs(document, { file: FILE, baseDir, locate });
   const concurrency = fileConcurrency(document);
   return {
     file: FILE,
     baseDir,
-    tasks: merge(inputs, specs),
+    tasks: withoutOptions(document.tasks as Raw[])
+      ? plainSpecs(inputs, document.tasks as Raw[])
+      : merge(inputs, buildTaskSpecs(document, { file: FILE, baseDir, locate })),
     ...(concurrency === undefined ? {} : { concurrency }),
     document,
     locate,
@@ -74,6 +75,38 @@ export function taskFileFromText(inputs: readonly object[]): TaskFile {
 /** Each checked spec over its input, so fields a file cannot spell come along. */
 function merge(inputs: readonly object[], specs: TaskSpec[]): TaskSpec[] {
   for (let i = 0; i < specs.length; i++) specs[i] = { ...inputs[i]!, ...specs[i]! };
+  return specs;
+}
+
+type Raw = Record<string, unknown>;
+
+/** The task fields that buildTaskSpecs() resolves (timeout, retries, env...). */
+const OPTION_FIELDS = ["timeout", "retries", "retryDelay", "env", "cwd", "allowFailure"];
+
+/** Whether no task sets an option field, so that each spec is its four plain fields. */
+function withoutOptions(tasks: readonly Raw[]): boolean {
+  for (const task of tasks) {
+    for (const field of OPTION_FIELDS) if (field in task) return false;
+  }
+  return true;
+}
+
+/**
+ * The specs of schema-valid tasks without options, as buildTaskSpecs() and then merge()
+ * would make them, less the intermediate object per task: inputs have no `defaults`.
+ */
+function plainSpecs(inputs: readonly object[], tasks: readonly Raw[]): TaskSpec[] {
+  const specs: TaskSpec[] = new Array(tasks.length);
+  for (let i = 0; i < tasks.length; i++) {
+    const task = tasks[i]!;
+    specs[i] = {
+      ...inputs[i]!,
+      name: task.name as string,
+      type: task.type as string,
+      arguments: task.arguments,
+      dependencies: (task.dependencies as string[] | undefined) ?? [],
+    };
+  }
   return specs;
 }
 
