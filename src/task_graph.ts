@@ -111,11 +111,27 @@ export function dependentsOf(graph: TaskGraph): Dependents {
 }
 
 /**
+ * Whether every task depends only on tasks before it in file order, as a file written in
+ * order has it. Then file order is a topological order: there is no cycle, and walks that
+ * need one can go through the tasks in memory order instead of jumping around the graph.
+ */
+export function pointsBackward(graph: TaskGraph): boolean {
+  const { dependencyStart, dependencies } = graph;
+  for (let i = 0; i < dependencyStart.length - 1; i++) {
+    for (let k = dependencyStart[i]!; k < dependencyStart[i + 1]!; k++) {
+      if (dependencies[k]! >= i) return false;
+    }
+  }
+  return true;
+}
+
+/**
  * Finds one cycle, as task indices in dependency order (each depends on the next, the last
  * on the first), or `undefined` for an acyclic graph. Iterative depth-first search from each
  * task in file order, following dependencies in the order listed.
  */
 export function findCycleInGraph(graph: TaskGraph): number[] | undefined {
+  if (pointsBackward(graph)) return undefined;
   const { dependencyStart, dependencies } = graph;
   const count = dependencyStart.length - 1;
   // 0 = unvisited, 1 = on the current path, 2 = finished.

@@ -4,6 +4,7 @@ import {
   findCycleInGraph,
   indexTaskGraph,
   nameIndexOf,
+  pointsBackward,
   resolveDependencies,
 } from "../src/task_graph.ts";
 import type { TaskSpec } from "../src/types.ts";
@@ -71,4 +72,10 @@ Deno.test("resolveDependencies() tells apart two names with the same hash", () =
   }));
   const { dependencies } = resolveDependencies(list, nameIndexOf(list));
   assert.deepEqual([...dependencies.subarray(0, 4)], [1, 0, 1, 0]);
+});
+
+Deno.test("pointsBackward() tells whether file order is a topological order", () => {
+  assert.ok(pointsBackward(indexTaskGraph(tasks({ a: [], b: ["a"], c: ["a", "b"] }))));
+  assert.ok(!pointsBackward(indexTaskGraph(tasks({ a: ["b"], b: [] }))));
+  assert.ok(!pointsBackward(indexTaskGraph(tasks({ a: ["a"] }))));
 });
