@@ -161,11 +161,11 @@ export async function run(
   tasks: readonly TaskInput[] | TaskFile,
   options: RunOptions = {},
 ): Promise<RunReport> {
-  const taskFile = toTaskFile(tasks);
-  const registry = await withTaskFileExecutors(
-    taskFile,
-    options.registry ?? createDefaultRegistry(),
-  );
+  // Task objects have no "executors" map, and their document is made only for a message.
+  const taskFile = "locate" in tasks ? tasks : taskFileFromInputs(tasks, { lazyDocument: true });
+  const registry = "locate" in tasks
+    ? await withTaskFileExecutors(taskFile, options.registry ?? createDefaultRegistry())
+    : options.registry ?? createDefaultRegistry();
   const graph = checkTaskFile(taskFile, registry);
   const concurrency = options.concurrency ?? taskFile.concurrency;
   const executors = prepareExecutors(taskFile.tasks, registry, concurrency ?? Infinity);

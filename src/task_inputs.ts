@@ -40,7 +40,14 @@ const NOT_PLAIN: unique symbol = Symbol("not plain");
  *
  * @throws {TaskFileError} for the first problem, with its position in the tasks as JSON.
  */
-export function taskFileFromInputs(inputs: readonly object[]): TaskFile {
+export function taskFileFromInputs(
+  inputs: readonly object[],
+  { lazyDocument = false }: { readonly lazyDocument?: boolean } = {},
+): TaskFile {
+  if (lazyDocument && plainWithoutOptions(inputs)) {
+    const taskFile = withoutCopy(inputs);
+    if (taskFile) return taskFile;
+  }
   const document = plainDocument(inputs);
   if (document === undefined) return taskFileFromText(inputs);
   let located: TaskFile | undefined;
@@ -79,6 +86,94 @@ function merge(inputs: readonly object[], specs: TaskSpec[]): TaskSpec[] {
 }
 
 type Raw = Record<string, unknown>;
+
+/**
+ * For run(), whose task file no caller sees: plain tasks without options are checked as
+ * they are, and their document (the copy JSON would give) is made only if asked for, by a
+ * message. It is the copy a run would keep alive to the end for nothing: a fifth of what
+ * the garbage collector moves per task. The schema reads such tasks as it reads their copy:
+ * a member set to undefined counts as absent either way, and nothing it checks holds a
+ * nested object. `undefined` when they are invalid: the copying way then finds the error.
+ */
+function withoutCopy(inputs: readonly object[]): TaskFile | undefined {
+  if (!validateTasksSchema({ tasks: inputs })) return undefined;
+  let document: { tasks: unknown[] } | undefined;
+  let located: TaskFile | undefined;
+  const documentOf = () => document ??= plainDocument(inputs)!;
+  const specs: TaskSpec[] = new Array(inputs.length);
+  for (let i = 0; i < inputs.length; i++) {
+    const input = inputs[i] as Raw;
+    const dependencies = input.dependencies as string[] | undefined;
+    specs[i] = {
+      ...input,
+      name: input.name as string,
+      type: input.type as string,
+      arguments: plainCopy(input.arguments),
+      dependencies: dependencies === undefined ? [] : dependencies.slice(),
+    };
+  }
+  return {
+    file: FILE,
+    baseDir: Deno.cwd(),
+    tasks: specs,
+    get document() {
+      return documentOf();
+    },
+    locate: (path) =>
+      (located ??= parseTaskFile(JSON.stringify(documentOf(), null, 2), { file: FILE }))
+        .locate(path),
+  };
+}
+
+/** Whether every task is plain JSON data and none sets an option field. */
+function plainWithoutOptions(inputs: readonly object[]): boolean {
+  if (!isPlainArray(inputs)) return false;
+  for (let i = 0; i < inputs.length; i++) {
+    const task = inputs[i] as Raw;
+    if (typeof task !== "object" || task === null || Array.isArray(task)) return false;
+    const prototype = Object.getPrototypeOf(task);
+    if (prototype !== Object.prototype && prototype !== null) return false;
+    for (const key of Object.keys(task)) {
+      const value = task[key];
+      if (value === undefined) continue;
+      if (OPTION_FIELD.has(key) || key === "toJSON" || key === "__proto__") return false;
+      if (!isPlain(value, 2)) return false;
+    }
+  }
+  return true;
+}
+
+const OPTION_FIELD = new Set(["timeout", "retries", "retryDelay", "env", "cwd", "allowFailure"]);
+
+/** Whether {@linkcode plainCopy} would copy `value`, without copying it. */
+function isPlain(value: unknown, depth: number): boolean {
+  switch (typeof value) {
+    case "string":
+    case "boolean":
+      return true;
+    case "number":
+      return Number.isFinite(value);
+    case "object": {
+      if (value === null) return true;
+      if (depth >= PLAIN_DEPTH) return false;
+      if (isPlainArray(value)) {
+        for (let i = 0; i < value.length; i++) if (!isPlain(value[i], depth + 1)) return false;
+        return true;
+      }
+      const prototype = Object.getPrototypeOf(value);
+      if (prototype !== Object.prototype && prototype !== null) return false;
+      const object = value as Raw;
+      for (const key of Object.keys(object)) {
+        const item = object[key];
+        if (item === undefined) continue;
+        if (key === "toJSON" || key === "__proto__" || !isPlain(item, depth + 1)) return false;
+      }
+      return true;
+    }
+    default:
+      return false;
+  }
+}
 
 /**
  * Whether no task sets a field that buildTaskSpecs() resolves, so that each spec is its four

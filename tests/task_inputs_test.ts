@@ -4,6 +4,8 @@ import assert from "node:assert/strict";
 import fc from "npm:fast-check@4.10.2";
 import { plainCopy, taskFileFromInputs, taskFileFromText } from "../src/task_inputs.ts";
 import { TaskFileError } from "../src/errors.ts";
+import { run, validate } from "../src/run.ts";
+import { ExecutorRegistry } from "../src/registry.ts";
 
 /** What a conversion gives: the tasks and document, or the error's message. */
 function outcome(convert: () => { tasks: unknown; document: unknown }) {
@@ -17,10 +19,10 @@ function outcome(convert: () => { tasks: unknown; document: unknown }) {
 }
 
 function assertSameAsText(inputs: object[]): void {
-  assert.deepEqual(
-    outcome(() => taskFileFromInputs(inputs)),
-    outcome(() => taskFileFromText(inputs)),
-  );
+  const text = outcome(() => taskFileFromText(inputs));
+  assert.deepEqual(outcome(() => taskFileFromInputs(inputs)), text);
+  // As run() asks: the document made only when read.
+  assert.deepEqual(outcome(() => taskFileFromInputs(inputs, { lazyDocument: true })), text);
 }
 
 const names = fc.constantFrom("a", "b", "c", "", " ", "a\nb", "é");
@@ -112,4 +114,22 @@ Deno.test("plainCopy() copies what JSON gives back equal, and nothing else", () 
   for (const value of [undefined, 1n, Symbol(), () => 1, new Date(0), [undefined], Infinity]) {
     assert.equal(plainCopy(value), notPlain, String(value));
   }
+});
+
+Deno.test("run() names the place of a problem in plain task objects as validate() does", async () => {
+  const inputs = [
+    { name: "a", type: "exec", arguments: "true" },
+    { name: "b", type: "exec", arguments: "true", dependencies: ["a", "x"] },
+  ];
+  const registry = new ExecutorRegistry().register({
+    type: "exec",
+    run: () => Promise.resolve({ ok: true }),
+  });
+  const expected = outcome(() => validate(inputs, registry));
+  assert.match(expected.error ?? "", /^<tasks>:14:\d+: task "b": unknown dependency "x"/);
+  await assert.rejects(() => run(inputs, { registry }), (error: unknown) => {
+    assert.ok(error instanceof TaskFileError);
+    assert.equal(error.message, expected.error);
+    return true;
+  });
 });
