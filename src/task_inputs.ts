@@ -91,25 +91,29 @@ type Raw = Record<string, unknown>;
  * For run(), whose task file no caller sees: plain tasks without options are checked as
  * they are, and their document (the copy JSON would give) is made only if asked for, by a
  * message. It is the copy a run would keep alive to the end for nothing: a fifth of what
- * the garbage collector moves per task. The schema reads such tasks as it reads their copy:
- * a member set to undefined counts as absent either way, and nothing it checks holds a
- * nested object. `undefined` when they are invalid: the copying way then finds the error.
+ * the garbage collector moved per task. Such tasks are checked here against what the schema
+ * asks of them (an object with a single-line string name, a string type, arguments, and an
+ * array of single-line strings as dependencies), reading a member set to undefined as
+ * absent, as the copy would have it. `undefined` when one is not so: the copying way then
+ * finds the error and words it.
  */
 function withoutCopy(inputs: readonly object[]): TaskFile | undefined {
-  if (!validateTasksSchema({ tasks: inputs })) return undefined;
   let document: { tasks: unknown[] } | undefined;
   let located: TaskFile | undefined;
   const documentOf = () => document ??= plainDocument(inputs)!;
   const specs: TaskSpec[] = new Array(inputs.length);
   for (let i = 0; i < inputs.length; i++) {
     const input = inputs[i] as Raw;
-    const dependencies = input.dependencies as string[] | undefined;
+    const { name, type, dependencies } = input;
+    if (typeof name !== "string" || !isSingleLine(name) || typeof type !== "string") return;
+    if (input.arguments === undefined) return;
+    if (dependencies !== undefined && !areNames(dependencies)) return;
     specs[i] = {
       ...input,
-      name: input.name as string,
-      type: input.type as string,
+      name,
+      type,
       arguments: plainCopy(input.arguments),
-      dependencies: dependencies === undefined ? [] : dependencies.slice(),
+      dependencies: dependencies === undefined ? [] : (dependencies as string[]).slice(),
     };
   }
   return {
@@ -125,6 +129,25 @@ function withoutCopy(inputs: readonly object[]): TaskFile | undefined {
   };
 }
 
+/** Whether `value` is an array of single-line strings. */
+function areNames(value: unknown): boolean {
+  if (!Array.isArray(value)) return false;
+  for (let i = 0; i < value.length; i++) {
+    const item = value[i];
+    if (typeof item !== "string" || !isSingleLine(item)) return false;
+  }
+  return true;
+}
+
+/** What the schema's `"pattern": "^(.*)$"` asks: no line terminator. */
+function isSingleLine(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code === 0x0a || code === 0x0d || code === 0x2028 || code === 0x2029) return false;
+  }
+  return true;
+}
+
 /** Whether every task is plain JSON data and none sets an option field. */
 function plainWithoutOptions(inputs: readonly object[]): boolean {
   if (!isPlainArray(inputs)) return false;
@@ -133,17 +156,41 @@ function plainWithoutOptions(inputs: readonly object[]): boolean {
     if (typeof task !== "object" || task === null || Array.isArray(task)) return false;
     const prototype = Object.getPrototypeOf(task);
     if (prototype !== Object.prototype && prototype !== null) return false;
+    // The four fields must be own enumerable members, as JSON sees them, for withoutCopy()
+    // to read them; a missing one is an error, which the copying way words.
+    let seen = 0;
     for (const key of Object.keys(task)) {
       const value = task[key];
       if (value === undefined) continue;
-      if (OPTION_FIELD.has(key) || key === "toJSON" || key === "__proto__") return false;
+      switch (key) {
+        case "name":
+          seen |= 1;
+          break;
+        case "type":
+          seen |= 2;
+          break;
+        case "arguments":
+          seen |= 4;
+          break;
+        case "dependencies":
+          seen |= 8;
+          break;
+        case "timeout":
+        case "retries":
+        case "retryDelay":
+        case "env":
+        case "cwd":
+        case "allowFailure":
+        case "toJSON":
+        case "__proto__":
+          return false;
+      }
       if (!isPlain(value, 2)) return false;
     }
+    if ((seen & 7) !== 7 || (!(seen & 8) && task.dependencies !== undefined)) return false;
   }
   return true;
 }
-
-const OPTION_FIELD = new Set(["timeout", "retries", "retryDelay", "env", "cwd", "allowFailure"]);
 
 /** Whether {@linkcode plainCopy} would copy `value`, without copying it. */
 function isPlain(value: unknown, depth: number): boolean {

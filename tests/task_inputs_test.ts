@@ -75,6 +75,15 @@ Deno.test("task objects that JSON would change take the text way and match it", 
   let inner = deep;
   for (let i = 0; i < 1_100; i++) inner.push(inner = []);
   const hidden = Object.defineProperty({ ...base }, "type", { value: 1, enumerable: false });
+  const hiddenName = Object.defineProperty({ type: "exec", arguments: "" }, "name", {
+    value: "a",
+    enumerable: false,
+  });
+  const hiddenDependencies = Object.defineProperty({ ...base }, "dependencies", {
+    value: ["b"],
+    enumerable: false,
+  });
+  const inherited = Object.assign(Object.create({ dependencies: ["b"] }), base);
   for (
     const inputs of [
       [new Task()],
@@ -82,6 +91,9 @@ Deno.test("task objects that JSON would change take the text way and match it", 
       [{ ...base, arguments: [1, , 2] }],
       [{ ...base, toJSON: () => ({ name: "b", type: "exec", arguments: "" }) }],
       [hidden],
+      [hiddenName],
+      [hiddenDependencies],
+      [inherited],
       [Object.assign(Object.create(null), base)],
     ]
   ) {
