@@ -19,3 +19,25 @@ Deno.test("ReadyQueue without priorities pops in file order, pushes and pops int
   while (queue.size > 0) order.push(queue.pop());
   assert.deepEqual(order, [2, 0, 1, 3, 4, 5]);
 });
+
+Deno.test("ReadyQueue agrees with a sort on thousands of interleaved pushes and pops", () => {
+  let seed = 11;
+  const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const count = 5000;
+  const priority = Array.from({ length: count }, () => Math.floor(next() * 20));
+  const queue = new ReadyQueue(count, priority);
+  const pending = new Set<number>();
+  const order = Array.from({ length: count }, (_, i) => i).sort(() => next() - 0.5);
+  for (const index of order) {
+    queue.push(index);
+    pending.add(index);
+    if (next() < 0.4) {
+      const expected = [...pending].sort((a, b) => priority[b]! - priority[a]! || a - b)[0]!;
+      assert.equal(queue.pop(), expected);
+      pending.delete(expected);
+    }
+  }
+  const rest = [...pending].sort((a, b) => priority[b]! - priority[a]! || a - b);
+  for (const expected of rest) assert.equal(queue.pop(), expected);
+  assert.equal(queue.size, 0);
+});
