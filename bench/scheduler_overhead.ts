@@ -132,7 +132,7 @@ function mean(values: readonly number[]): number {
 
 /** Small graphs run more often, so that each size takes a comparable time. */
 function repetitions(size: number): number {
-  return Math.max(3, Math.ceil(200_000 / size));
+  return Math.max(3, Math.ceil(1_000_000 / size));
 }
 
 /** Collects garbage when run with `--v8-flags=--expose-gc`, so the graph's litter is gone. */
