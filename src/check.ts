@@ -10,14 +10,21 @@ import { type AjvExports, loadedAjv, type ValidateFunction } from "./deps.ts";
 import { quote, TaskFileError } from "./errors.ts";
 import { schemaError, type TaskFile } from "./load.ts";
 import type { ExecutorRegistry } from "./registry.ts";
-import type { Executor } from "./types.ts";
+import type { Executor, TaskSpec } from "./types.ts";
+import type { NameIndex } from "./name_index.ts";
+import {
+  findCycleInGraph,
+  nameIndexOf,
+  resolveDependencies,
+  type TaskGraph,
+} from "./task_graph.ts";
 
 /**
- * Checks a loaded task file against the registry.
+ * Checks a loaded task file against the registry, and returns its graph in integer form.
  *
  * @throws {TaskFileError} naming file, position and task for the first problem found.
  */
-export function checkTaskFile(taskFile: TaskFile, registry: ExecutorRegistry): void {
+export function checkTaskFile(taskFile: TaskFile, registry: ExecutorRegistry): TaskGraph {
   const { tasks, file } = taskFile;
   const fail = (detail: string, index: number, path: (string | number)[] = []): never => {
     throw new TaskFileError(detail, {
@@ -27,54 +34,68 @@ export function checkTaskFile(taskFile: TaskFile, registry: ExecutorRegistry): v
     });
   };
 
-  const indexByName = new Map<string, number>();
-  for (let i = 0; i < tasks.length; i++) {
-    const name = tasks[i]!.name;
-    if (name.trim() === "") fail('"name" must not be empty or blank', i, ["name"]);
-    const first = indexByName.get(name);
-    if (first !== undefined) {
-      const { line, column } = taskFile.locate(["tasks", first, "name"]);
-      fail(`duplicate name; first defined at ${line}:${column}`, i, ["name"]);
-    }
-    indexByName.set(name, i);
+  const count = tasks.length;
+  const index = nameIndexOf(tasks);
+  // Task by task, a blank name, then a repeated one: the first problem in file order.
+  const repeat = index.duplicate;
+  for (let i = 0; i <= (repeat?.[1] ?? count - 1); i++) {
+    if (isBlank(tasks[i]!.name)) fail('"name" must not be empty or blank', i, ["name"]);
+  }
+  if (repeat) {
+    const { line, column } = taskFile.locate(["tasks", repeat[0], "name"]);
+    fail(`duplicate name; first defined at ${line}:${column}`, repeat[1], ["name"]);
   }
 
-  for (let i = 0; i < tasks.length; i++) {
-    const dependencies = tasks[i]!.dependencies;
-    const seen = new Set<string>();
-    for (let d = 0; d < dependencies.length; d++) {
-      const dependency = dependencies[d]!;
-      if (dependency === tasks[i]!.name) {
-        fail("depends on itself", i, ["dependencies", d]);
-      }
-      if (!indexByName.has(dependency)) {
-        fail(
-          `unknown dependency ${quote(dependency)}${
-            didYouMean(
-              dependency,
-              [...indexByName.keys()].filter((name) => name !== tasks[i]!.name),
-            )
-          }`,
-          i,
-          ["dependencies", d],
-        );
-      }
-      if (seen.has(dependency)) {
-        fail(`lists dependency ${quote(dependency)} twice`, i, [
-          "dependencies",
-          d,
-        ]);
-      }
-      seen.add(dependency);
-    }
-  }
-
-  const cycle = findCycle(tasks.map((task) => task.dependencies), indexByName);
+  const graph = dependencyGraph(tasks, index, fail);
+  const cycle = findCycleInGraph(graph);
   if (cycle) {
     fail(formatCycle(cycle.map((i) => tasks[i]!.name)), cycle[0]!, ["dependencies"]);
   }
 
   checkTypesAndArguments(taskFile, registry);
+  return graph;
+}
+
+/** Whether `trim()` would leave nothing, without making a trimmed copy of most names. */
+function isBlank(name: string): boolean {
+  const first = name.charCodeAt(0);
+  // A printable ASCII character is not white space; other first characters ask trim().
+  if (first > 0x20 && first < 0x7f) return false;
+  return name.trim() === "";
+}
+
+/** The dependencies as indices, each checked: not itself, known, listed once. */
+function dependencyGraph(
+  tasks: readonly TaskSpec[],
+  index: NameIndex,
+  fail: (detail: string, index: number, path: (string | number)[]) => never,
+): TaskGraph {
+  const graph = resolveDependencies(tasks, index);
+  const { dependencyStart, dependencies } = graph;
+  // listedBy[j] = i + 1 once task i has listed task j: a repeat costs no set per task.
+  const listedBy = new Int32Array(tasks.length);
+  for (let i = 0; i < tasks.length; i++) {
+    const start = dependencyStart[i]!;
+    for (let k = start; k < dependencyStart[i + 1]!; k++) {
+      const dependency = dependencies[k]!;
+      if (dependency === i) fail("depends on itself", i, ["dependencies", k - start]);
+      if (dependency < 0) {
+        const name = tasks[i]!.dependencies[k - start]!;
+        const others = tasks.filter((_, j) => j !== i).map((task) => task.name);
+        fail(
+          `unknown dependency ${quote(name)}${didYouMean(name, others)}`,
+          i,
+          ["dependencies", k - start],
+        );
+      }
+      if (listedBy[dependency] === i + 1) {
+        const name = tasks[i]!.dependencies[k - start]!;
+        fail(`lists dependency ${quote(name)} twice`, i, ["dependencies", k - start]);
+      }
+      listedBy[dependency] = i + 1;
+    }
+  }
+  return graph;
 }
 
 /**
@@ -86,31 +107,14 @@ export function findCycle(
   indexByName: ReadonlyMap<string, number>,
 ): number[] | undefined {
   const count = dependencies.length;
-  // 0 = unvisited, 1 = on the current path, 2 = finished.
-  const color = new Uint8Array(count);
-  const nextEdge = new Int32Array(count);
-  const path: number[] = [];
-  for (let root = 0; root < count; root++) {
-    if (color[root] !== 0) continue;
-    path.push(root);
-    color[root] = 1;
-    while (path.length > 0) {
-      const node = path[path.length - 1]!;
-      const edges = dependencies[node]!;
-      if (nextEdge[node]! < edges.length) {
-        const next = indexByName.get(edges[nextEdge[node]!++]!)!;
-        if (color[next] === 1) return path.slice(path.lastIndexOf(next));
-        if (color[next] === 0) {
-          color[next] = 1;
-          path.push(next);
-        }
-      } else {
-        color[node] = 2;
-        path.pop();
-      }
-    }
+  const dependencyStart = new Int32Array(count + 1);
+  for (let i = 0; i < count; i++) {
+    dependencyStart[i + 1] = dependencyStart[i]! + dependencies[i]!.length;
   }
-  return undefined;
+  const edges = new Int32Array(dependencyStart[count]!);
+  let k = 0;
+  for (const names of dependencies) for (const name of names) edges[k++] = indexByName.get(name)!;
+  return findCycleInGraph({ dependencyStart, dependencies: edges });
 }
 
 /** Names shown at each end of a long cycle; the middle is counted, not listed. */

@@ -9,7 +9,7 @@
  */
 
 import type { TaskSpec } from "./types.ts";
-import { NameIndex } from "./name_index.ts";
+import { indexTaskGraph, pointsBackward, type TaskGraph } from "./task_graph.ts";
 
 /**
  * Each task's priority: the heaviest path from the task to the end of the graph, its own
@@ -37,39 +37,47 @@ export function criticalPathPriority(
   tasks: readonly TaskSpec[],
   durations?: ReadonlyMap<string, number>,
 ): Float64Array {
+  return graphPriority(tasks, indexTaskGraph(tasks), durations);
+}
+
+/** {@linkcode criticalPathPriority} of a graph already in integer form. */
+export function graphPriority(
+  tasks: readonly TaskSpec[],
+  graph: TaskGraph,
+  durations?: ReadonlyMap<string, number>,
+): Float64Array {
   const count = tasks.length;
   const { weight, timed } = weights(tasks, durations);
-  const indexByName = new NameIndex(tasks.map((task) => task.name));
-
-  // Dependencies in compressed form, and each task's number of dependents.
-  const dependencyStart = new Int32Array(count + 1);
-  for (let i = 0; i < count; i++) {
-    dependencyStart[i + 1] = dependencyStart[i]! + tasks[i]!.dependencies.length;
-  }
-  const dependencies = new Int32Array(dependencyStart[count]!);
+  const { dependencyStart, dependencies } = graph;
   const dependentCount = new Int32Array(count);
-  for (let i = 0, k = 0; i < count; i++) {
-    for (const name of tasks[i]!.dependencies) {
-      const dependency = indexByName.get(name);
-      dependencies[k++] = dependency;
-      dependentCount[dependency]!++;
-    }
-  }
+  for (let k = 0; k < dependencies.length; k++) dependentCount[dependencies[k]!]!++;
 
-  // Kahn's algorithm from the sinks up: a task is final once all its dependents are.
   const priority = new Float64Array(count);
-  const remaining = dependentCount.slice();
-  const stack: number[] = [];
-  for (let i = 0; i < count; i++) if (remaining[i] === 0) stack.push(i);
-  while (stack.length > 0) {
-    const task = stack.pop()!;
+  // Until final, priority[t] holds the heaviest path among t's dependents; t is final once
+  // all its dependents are. Any order that visits dependents first gives the same figures.
+  const visit = (task: number) => {
     const total = priority[task]! + weight[task]!;
     priority[task] = total;
     for (let k = dependencyStart[task]!; k < dependencyStart[task + 1]!; k++) {
       const dependency = dependencies[k]!;
-      // Until final, priority[dependency] holds the heaviest path among its dependents.
       if (total > priority[dependency]!) priority[dependency] = total;
-      if (--remaining[dependency]! === 0) stack.push(dependency);
+    }
+  };
+  if (pointsBackward(graph)) {
+    // File order is topological: backwards through memory, no queue.
+    for (let task = count - 1; task >= 0; task--) visit(task);
+  } else {
+    // Kahn's algorithm from the sinks up.
+    const remaining = dependentCount.slice();
+    const stack = new Int32Array(count);
+    let size = 0;
+    for (let i = 0; i < count; i++) if (remaining[i] === 0) stack[size++] = i;
+    while (size > 0) {
+      const task = stack[--size]!;
+      visit(task);
+      for (let k = dependencyStart[task]!; k < dependencyStart[task + 1]!; k++) {
+        if (--remaining[dependencies[k]!]! === 0) stack[size++] = dependencies[k]!;
+      }
     }
   }
   if (!timed) {

@@ -5,11 +5,12 @@
  */
 
 import { checkTaskFile } from "./check.ts";
-import { parseTaskFile, type TaskFile } from "./load.ts";
+import type { TaskFile } from "./load.ts";
+import { taskFileFromInputs } from "./task_inputs.ts";
 import { registerTaskFileExecutors } from "./plugins.ts";
 import { ExecutorRegistry } from "./registry.ts";
-import { type RunIdentity, schedule } from "./scheduler.ts";
-import { criticalPathPriority } from "./critical_path.ts";
+import { type RunIdentity, scheduleGraph } from "./scheduler.ts";
+import { graphPriority } from "./critical_path.ts";
 import { type HistoryLocation, readHistory, recordHistory } from "./history.ts";
 import type { Executor, RunEvent, RunReport, TaskSpec } from "./types.ts";
 import { createExecExecutor } from "../executors/exec.ts";
@@ -96,17 +97,7 @@ export function validate(
 }
 
 function toTaskFile(tasks: readonly TaskInput[] | TaskFile): TaskFile {
-  return "locate" in tasks ? tasks : fromInputs(tasks);
-}
-
-/**
- * Checks task objects as a task file would be, keeping the fields a file cannot spell
- * (`timeoutMs`, `retryDelayMs`) from the objects; `env`, `cwd`, `retries` and `allowFailure`
- * are checked like a file's.
- */
-function fromInputs(inputs: readonly TaskInput[]): TaskFile {
-  const taskFile = parseTaskFile(JSON.stringify({ tasks: inputs }, null, 2), { file: "<tasks>" });
-  return { ...taskFile, tasks: taskFile.tasks.map((spec, i) => ({ ...inputs[i]!, ...spec })) };
+  return "locate" in tasks ? tasks : taskFileFromInputs(tasks);
 }
 
 /**
@@ -170,22 +161,22 @@ export async function run(
   tasks: readonly TaskInput[] | TaskFile,
   options: RunOptions = {},
 ): Promise<RunReport> {
-  const taskFile = toTaskFile(tasks);
-  const registry = await withTaskFileExecutors(
-    taskFile,
-    options.registry ?? createDefaultRegistry(),
-  );
-  checkTaskFile(taskFile, registry);
+  // Task objects have no "executors" map, and their document is made only for a message.
+  const taskFile = "locate" in tasks ? tasks : taskFileFromInputs(tasks, { lazyDocument: true });
+  const registry = "locate" in tasks
+    ? await withTaskFileExecutors(taskFile, options.registry ?? createDefaultRegistry())
+    : options.registry ?? createDefaultRegistry();
+  const graph = checkTaskFile(taskFile, registry);
   const concurrency = options.concurrency ?? taskFile.concurrency;
   const executors = prepareExecutors(taskFile.tasks, registry, concurrency ?? Infinity);
   const durations = options.history ? await readHistory(options.history) : undefined;
   // When more tasks are ready than may run, the one with the longest path ahead goes first.
   const priority = concurrency === undefined
     ? undefined
-    : criticalPathPriority(taskFile.tasks, durations);
+    : graphPriority(taskFile.tasks, graph, durations);
   let report: RunReport;
   try {
-    report = await schedule(taskFile.tasks, {
+    report = await scheduleGraph(taskFile.tasks, graph, {
       executorFor: (type) => registry.get(type)!,
       baseDir: taskFile.baseDir,
       ...(concurrency === undefined ? {} : { concurrency }),
@@ -220,15 +211,18 @@ function prepareExecutors(
   registry: ExecutorRegistry,
   concurrency: number,
 ): Executor[] {
-  const byType = new Map<string, TaskSpec[]>();
+  // Per type its executor and, only when that has a prepare() to give them to, its tasks.
+  const byType = new Map<string, { executor: Executor; tasks: TaskSpec[] | undefined }>();
   for (const task of tasks) {
-    let list = byType.get(task.type);
-    if (!list) byType.set(task.type, list = []);
-    list.push(task);
+    let entry = byType.get(task.type);
+    if (!entry) {
+      const executor = registry.get(task.type)!;
+      byType.set(task.type, entry = { executor, tasks: executor.prepare ? [] : undefined });
+    }
+    entry.tasks?.push(task);
   }
-  return [...byType].map(([type, list]) => {
-    const executor = registry.get(type)!;
-    executor.prepare?.(list, { concurrency });
+  return [...byType.values()].map(({ executor, tasks }) => {
+    if (tasks) executor.prepare?.(tasks, { concurrency });
     return executor;
   });
 }

@@ -11,96 +11,34 @@
  */
 
 import type {
-  Executor,
   ExecutorContext,
   OutputStream,
   RunEvent,
   RunReport,
-  StatusCounts,
-  TaskReport,
   TaskResult,
   TaskSpec,
-  TerminalStatus,
 } from "./types.ts";
+import type { ScheduleOptions } from "./schedule_options.ts";
+import {
+  buildRunReport,
+  describe,
+  FAILED,
+  OK,
+  PENDING,
+  resultFields,
+  RUNNING,
+  SKIPPED,
+} from "./run_report.ts";
 import { ReadyQueue } from "./ready_queue.ts";
 import { formatSeconds } from "./duration.ts";
-import { NameIndex } from "./name_index.ts";
+import { dependentsOf, indexTaskGraph, type TaskGraph } from "./task_graph.ts";
 
-/**
- * Options of {@linkcode schedule}.
- *
- * @example
- * ```ts
- * import { createDefaultRegistry, type ScheduleOptions } from "@dagrun/dagrun";
- *
- * const registry = createDefaultRegistry();
- * const options: ScheduleOptions = {
- *   executorFor: (type) => registry.get(type)!,
- *   concurrency: 2,
- * };
- * ```
- */
-export interface ScheduleOptions {
-  /** Finds the executor of a task type; every type in the graph must have one. */
-  readonly executorFor: (type: string) => Executor;
-  /** The most tasks running at once; unlimited by default. */
-  readonly concurrency?: number;
-  /** Aborting it cancels the run: nothing new starts and running tasks are told to stop. */
-  readonly signal?: AbortSignal;
-  /** Receives every event, synchronously, in order. */
-  readonly onEvent?: (event: RunEvent) => void;
-  /** Directory relative paths resolve against; the working directory by default. */
-  readonly baseDir?: string;
-  /**
-   * Start priority per task (index in file order): among ready tasks the highest starts
-   * first; ties go in file order. File order alone by default.
-   */
-  readonly priority?: ArrayLike<number>;
-  /**
-   * Names of tasks already done in an earlier run (`--resume`): they end `ok` at once without
-   * running, marked `resumed`, and their dependents start as usual.
-   */
-  readonly resumed?: ReadonlySet<string>;
-  /**
-   * Identifies the run in its events so that an NDJSON report can be resumed from: `file` and
-   * `tasksHash` go into `run_started`, `hashes[i]` (task i's definition) into its
-   * `task_started`, or its `task_ended` when resumed.
-   */
-  readonly identity?: RunIdentity;
-  /**
-   * Cancel the run at the first failure: running tasks are told to stop, as on an abort of
-   * `signal`, and tasks not started are skipped.
-   */
-  readonly failFast?: boolean;
-}
+export type { RunIdentity, ScheduleOptions } from "./schedule_options.ts";
+export { describe } from "./run_report.ts";
 
-/**
- * What makes a report resumable: which file it ran, and each task's definition hash.
- *
- * @example
- * ```ts
- * import { identify, loadTaskFile, readResumeReport, resumedTasks, run } from "@dagrun/dagrun";
- *
- * const taskFile = await loadTaskFile("tasks.json");
- * const identity = identify(taskFile);
- * const resumed = resumedTasks(taskFile, identity, await readResumeReport("last-run.ndjson"));
- * await run(taskFile, { identity, resumed });
- * ```
- */
-export interface RunIdentity {
-  /** The task file's absolute path, or `<stdin>`. */
-  readonly file: string;
-  /** A hash of the task names. */
-  readonly tasksHash: string;
-  /** Per task, in file order, a hash of its definition. */
-  readonly hashes: readonly string[];
-}
-
-// Numeric states keep the hot path on typed arrays.
-const PENDING = 0, RUNNING = 1, OK = 2, FAILED = 3, SKIPPED = 4;
-const TERMINAL_NAMES: Record<number, TerminalStatus> = { 2: "ok", 3: "failed", 4: "skipped" };
-
-const now = (): number => performance.timeOrigin + performance.now();
+// The origin is read once: it is fixed for the process, and each read is a call.
+const TIME_ORIGIN = performance.timeOrigin;
+const now = (): number => TIME_ORIGIN + performance.now();
 
 /**
  * Runs every task of a graph that has already been validated (unique names, known
@@ -123,7 +61,16 @@ export function schedule(
   tasks: readonly TaskSpec[],
   options: ScheduleOptions,
 ): Promise<RunReport> {
-  return new Run(tasks, options).promise;
+  return scheduleGraph(tasks, indexTaskGraph(tasks), options);
+}
+
+/** {@linkcode schedule} for a graph already in integer form (as the checks give it). */
+export function scheduleGraph(
+  tasks: readonly TaskSpec[],
+  graph: TaskGraph,
+  options: ScheduleOptions,
+): Promise<RunReport> {
+  return new Run(tasks, graph, options).promise;
 }
 
 class Run {
@@ -137,7 +84,7 @@ class Run {
   readonly #baseDir: string;
   /** The working directory at the start, for tasks that set none (read once: it is a syscall). */
   readonly #cwd: string;
-  #sharedContext: ExecutorContext | undefined;
+  #sharedContextValue: ExecutorContext | undefined;
 
   /** Dependents of task i are #dependents[#dependentStart[i] .. #dependentStart[i+1]). */
   readonly #dependentStart: Int32Array;
@@ -151,6 +98,11 @@ class Run {
   readonly #ready: ReadyQueue;
   /** Attempts made per task; more than one only for retried tasks. */
   readonly #attempts: Uint32Array;
+  /** Per task, its type's position in #types: the hot path need not read the task object. */
+  readonly #typeOf: Uint32Array;
+  readonly #types: string[] = [];
+  /** 1 for a task that needs a context of its own (a time limit, env or cwd). */
+  readonly #ownContext: Uint8Array;
   /** Tasks waiting out their retry delay, with the timer and the failed attempt's result. */
   readonly #waiting = new Map<number, { timer: Timer; result: TaskResult }>();
   readonly #hashes: readonly string[] | undefined;
@@ -164,7 +116,7 @@ class Run {
   readonly #stop = new AbortController();
   readonly #runStart = now();
 
-  constructor(tasks: readonly TaskSpec[], options: ScheduleOptions) {
+  constructor(tasks: readonly TaskSpec[], graph: TaskGraph, options: ScheduleOptions) {
     this.promise = new Promise((resolve) => this.#resolve = resolve);
     this.#tasks = tasks;
     this.#options = options;
@@ -180,8 +132,15 @@ class Run {
     this.#results = new Array(count);
     this.#skipReasons = new Array(count);
     this.#attempts = new Uint32Array(count);
+    this.#typeOf = new Uint32Array(count);
+    this.#ownContext = new Uint8Array(count);
+    this.#describeTasks();
     this.#hashes = options.identity?.hashes;
-    [this.#dependentStart, this.#dependents] = this.#indexDependents();
+    ({ dependentStart: this.#dependentStart, dependents: this.#dependents } = dependentsOf(graph));
+    const dependencyStart = graph.dependencyStart;
+    for (let i = 0; i < count; i++) {
+      this.#unfinishedDependencies[i] = dependencyStart[i + 1]! - dependencyStart[i]!;
+    }
     this.#ready = new ReadyQueue(count, options.priority);
 
     const identity = options.identity;
@@ -207,40 +166,34 @@ class Run {
     this.#finishIfDone();
   }
 
-  /** Builds the dependents lists in compressed form and the dependency counters. */
-  #indexDependents(): [Int32Array, Int32Array] {
-    const tasks = this.#tasks;
-    const count = tasks.length;
-    const names: string[] = new Array(count);
-    for (let i = 0; i < count; i++) names[i] = tasks[i]!.name;
-    const indexByName = new NameIndex(names);
-    // Each name is looked up once; the edges are then walked as integers.
-    let edges = 0;
-    for (let i = 0; i < count; i++) edges += tasks[i]!.dependencies.length;
-    const dependencyOf = new Int32Array(edges);
-    const start = new Int32Array(count + 1);
-    for (let i = 0, k = 0; i < count; i++) {
-      const dependencies = tasks[i]!.dependencies;
-      this.#unfinishedDependencies[i] = dependencies.length;
-      for (let d = 0; d < dependencies.length; d++) {
-        const dependency = indexByName.get(dependencies[d]!);
-        dependencyOf[k++] = dependency;
-        start[dependency + 1]!++;
+  /** Fills #typeOf and #ownContext in one pass over the tasks, in memory order. */
+  #describeTasks(): void {
+    const typeIds = new Map<string, number>();
+    for (let i = 0; i < this.#tasks.length; i++) {
+      const task = this.#tasks[i]!;
+      let id = typeIds.get(task.type);
+      if (id === undefined) {
+        typeIds.set(task.type, id = this.#types.length);
+        this.#types.push(task.type);
+      }
+      this.#typeOf[i] = id;
+      if (task.timeoutMs !== undefined || task.env || task.cwd !== undefined) {
+        this.#ownContext[i] = 1;
       }
     }
-    for (let i = 0; i < count; i++) start[i + 1]! += start[i]!;
-    const fill = start.slice(0, count);
-    const dependents = new Int32Array(edges);
-    for (let i = 0, k = 0; i < count; i++) {
-      const end = k + this.#unfinishedDependencies[i]!;
-      for (; k < end; k++) dependents[fill[dependencyOf[k]!]!++] = i;
-    }
-    return [start, dependents];
   }
 
-  #startReady(): void {
+  /**
+   * Starts ready tasks while there is room. `endTime`, when a task has just ended and no
+   * listener ran since, is the first start's time too: nothing but this bookkeeping came
+   * between, and a clock read is a tenth of the scheduler's cost per task. Later starts in
+   * the loop come after an executor's run() and read the clock.
+   */
+  #startReady(endTime?: number): void {
+    let time = this.#emit ? undefined : endTime;
     while (this.#running < this.#limit && this.#ready.size > 0 && !this.#cancelled) {
-      this.#start(this.#ready.pop());
+      this.#start(this.#ready.pop(), time ?? now());
+      time = undefined;
     }
   }
 
@@ -273,11 +226,10 @@ class Run {
     }
   }
 
-  #start(index: number): void {
+  #start(index: number, startTime: number): void {
     const task = this.#tasks[index]!;
     this.#state[index] = RUNNING;
     this.#running++;
-    const startTime = now();
     this.#startTime[index] = startTime;
     const hash = this.#hashes?.[index];
     this.#emit?.({
@@ -297,21 +249,28 @@ class Run {
   #attempt(index: number): void {
     const task = this.#tasks[index]!;
     this.#attempts[index]!++;
-    const timeoutMs = task.timeoutMs;
     let timer: Timer | undefined;
     let signal = this.#stop.signal;
-    if (timeoutMs !== undefined) {
-      const controller = new AbortController();
-      timer = setTimeout(
-        () => controller.abort(`timed out after ${formatSeconds(timeoutMs)}`),
-        timeoutMs,
-      );
-      signal = AbortSignal.any([signal, controller.signal]);
+    let context: ExecutorContext;
+    if (this.#emit === undefined && this.#ownContext[index] === 0) {
+      // Decided from the per-task flags: the task object itself is not read on this path.
+      context = this.#sharedContext();
+    } else {
+      const timeoutMs = task.timeoutMs;
+      if (timeoutMs !== undefined) {
+        const controller = new AbortController();
+        timer = setTimeout(
+          () => controller.abort(`timed out after ${formatSeconds(timeoutMs)}`),
+          timeoutMs,
+        );
+        signal = AbortSignal.any([signal, controller.signal]);
+      }
+      context = this.#contextFor(task, signal);
     }
-    const context = this.#contextFor(task, signal);
+    const type = this.#types[this.#typeOf[index]!]!;
     let result: Promise<TaskResult>;
     try {
-      result = this.#options.executorFor(task.type).run(task, context);
+      result = this.#options.executorFor(type).run(task, context);
     } catch (error) {
       result = Promise.reject(error);
     }
@@ -338,12 +297,10 @@ class Run {
     if (!result.ok && signal.aborted) {
       result = { ...result, error: describe(signal.reason ?? "interrupted") };
     }
+    if (result.ok) return this.#end(index, result);
     const attempts = (this.#tasks[index]!.retries ?? 0) + 1;
     // An interrupted or cancelled task is not retried: it was told to stop.
-    if (
-      result.ok || this.#attempts[index]! >= attempts || this.#cancelled ||
-      this.#stop.signal.aborted
-    ) {
+    if (this.#attempts[index]! >= attempts || this.#cancelled || this.#stop.signal.aborted) {
       this.#end(index, result);
     } else {
       this.#retry(index, result, attempts);
@@ -379,21 +336,26 @@ class Run {
     this.#waiting.set(index, { timer, result });
   }
 
+  /**
+   * Without listeners, a task with no options of its own gets the one shared context: no
+   * allocation per task on the hot path. Its signal is the run's own stop signal.
+   */
+  #sharedContext(): ExecutorContext {
+    return this.#sharedContextValue ??= {
+      signal: this.#stop.signal,
+      timeoutMs: undefined,
+      env: undefined,
+      cwd: this.#cwd,
+      baseDir: this.#baseDir,
+      output: IGNORE_OUTPUT,
+    };
+  }
+
   #contextFor(task: TaskSpec, signal: AbortSignal): ExecutorContext {
     const emit = this.#emit;
     const timeoutMs = task.timeoutMs;
-    // Without listeners, a task with no options of its own gets the one shared context:
-    // no allocation per task on the hot path.
-    // Without a time limit, the attempt's signal is the run's own stop signal.
     if (!emit && timeoutMs === undefined && !task.env && task.cwd === undefined) {
-      return this.#sharedContext ??= {
-        signal: this.#stop.signal,
-        timeoutMs: undefined,
-        env: undefined,
-        cwd: this.#cwd,
-        baseDir: this.#baseDir,
-        output: IGNORE_OUTPUT,
-      };
+      return this.#sharedContext();
     }
     const name = task.name;
     return {
@@ -439,7 +401,7 @@ class Run {
     if (state === FAILED && !allowed && this.#options.failFast && !this.#cancelled) {
       this.#cancel(`cancelled: "${this.#tasks[index]!.name}" failed (fail-fast)`);
     }
-    this.#startReady();
+    this.#startReady(time);
     this.#finishIfDone();
   }
 
@@ -510,51 +472,22 @@ class Run {
   #finishIfDone(): void {
     if (this.#ended !== this.#tasks.length || this.#running > 0 || this.#finished) return;
     this.#finished = true;
-    const counts: StatusCounts = { ok: 0, failed: 0, skipped: 0 };
-    const tasks: TaskReport[] = new Array(this.#tasks.length);
-    let allowedCount = 0;
-    for (let i = 0; i < tasks.length; i++) {
-      const status = TERMINAL_NAMES[this.#state[i]!]!;
-      counts[status]++;
-      const allowed = status === "failed" && this.#tasks[i]!.allowFailure === true;
-      if (allowed) allowedCount++;
-      tasks[i] = this.#taskReport(i, status, allowed);
-    }
-    if (allowedCount > 0) counts.allowed = allowedCount;
     const time = now();
-    const report: RunReport = {
-      ok: counts.failed === allowedCount && counts.skipped === 0,
-      cancelled: this.#cancelled,
-      counts,
-      durationMs: time - this.#runStart,
-      tasks,
-    };
+    const report = buildRunReport(
+      this.#tasks,
+      {
+        state: this.#state,
+        durations: this.#durations,
+        results: this.#results,
+        skipReasons: this.#skipReasons,
+        attempts: this.#attempts,
+        resumed: this.#resumed,
+      },
+      this.#cancelled,
+      time - this.#runStart,
+    );
     this.#emit?.({ event: "run_ended", ...report, time });
     this.#resolve(report);
-  }
-
-  /** One task's line of the report, with only the fields that apply. */
-  #taskReport(index: number, status: TerminalStatus, allowed: boolean): TaskReport {
-    const task = this.#tasks[index]!;
-    const report: { -readonly [K in keyof TaskReport]: TaskReport[K] } = {
-      name: task.name,
-      type: task.type,
-      status,
-      durationMs: this.#durations[index]!,
-    };
-    const result = this.#results[index];
-    if (result) {
-      if (result.exitCode !== undefined) report.exitCode = result.exitCode;
-      if (result.signal !== undefined) report.signal = result.signal;
-      if (result.error !== undefined) report.error = result.error;
-    }
-    const reason = this.#skipReasons[index];
-    if (reason !== undefined) report.reason = reason;
-    const attempts = this.#attempts[index]!;
-    if (attempts > 1) report.attempts = attempts;
-    if (allowed) report.allowed = true;
-    if (this.#resumed?.[index]) report.resumed = true;
-    return report;
   }
 }
 
@@ -562,23 +495,3 @@ type Timer = ReturnType<typeof setTimeout>;
 const IGNORE_OUTPUT = () => {};
 
 const NO_FIELDS: Readonly<{ attempts?: number; allowed?: true; resumed?: true }> = {};
-
-/** The optional result fields, without `undefined` members. */
-function resultFields(result: TaskResult) {
-  return {
-    ...(result.exitCode === undefined ? {} : { exitCode: result.exitCode }),
-    ...(result.signal === undefined ? {} : { signal: result.signal }),
-    ...(result.error === undefined ? {} : { error: result.error }),
-  };
-}
-
-/** A one-line description of a thrown value. */
-export function describe(value: unknown): string {
-  if (value instanceof Error) return value.message || value.name;
-  if (typeof value === "string") return value;
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    return String(value);
-  }
-}

@@ -183,3 +183,20 @@ Deno.test("running a subset keeps the history of the tasks it leaves out", async
     await Deno.remove(file.replace(/\/tasks\.json$/, ""), { recursive: true });
   }
 });
+
+Deno.test("criticalPathPriority() gives the same figures whatever the file order", () => {
+  // A random DAG written in dependency order, then the same tasks reversed (no longer so).
+  let seed = 7;
+  const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const inOrder: TaskSpec[] = Array.from({ length: 300 }, (_, i) => {
+    const dependencies = new Set<string>();
+    for (let d = 0; d < Math.min(i, 3); d++) dependencies.add(`t${Math.floor(next() * i)}`);
+    return { name: `t${i}`, type: "fake", arguments: "", dependencies: [...dependencies] };
+  });
+  const durations = new Map(inOrder.map((task, i) => [task.name, (i * 37) % 11]));
+  for (const history of [undefined, durations]) {
+    const forward = criticalPathPriority(inOrder, history);
+    const backward = criticalPathPriority(inOrder.toReversed(), history);
+    assert.deepEqual([...backward].reverse(), [...forward]);
+  }
+});

@@ -1,0 +1,124 @@
+/**
+ * Task states as the scheduler keeps them, and the run's report built from them.
+ *
+ * @module
+ */
+
+import type {
+  RunReport,
+  StatusCounts,
+  TaskReport,
+  TaskResult,
+  TaskSpec,
+  TerminalStatus,
+} from "./types.ts";
+
+// Numeric states keep the scheduler's hot path on typed arrays.
+/** Not started yet. */
+export const PENDING = 0;
+/** Started, not ended. */
+export const RUNNING = 1;
+/** Ended ok. */
+export const OK = 2;
+/** Ended failed. */
+export const FAILED = 3;
+/** Never ran: a dependency failed or the run was cancelled. */
+export const SKIPPED = 4;
+
+const TERMINAL_NAMES: Record<number, TerminalStatus> = {
+  [OK]: "ok",
+  [FAILED]: "failed",
+  [SKIPPED]: "skipped",
+};
+
+/** What the scheduler recorded per task, by index in file order. */
+export interface TaskOutcomes {
+  /** Each task's state, all terminal by the end. */
+  readonly state: Uint8Array;
+  /** Milliseconds from start to end; 0 for a task that never ran. */
+  readonly durations: Float64Array;
+  /** Each ended task's last result. */
+  readonly results: readonly (TaskResult | undefined)[];
+  /** Why each skipped task was skipped. */
+  readonly skipReasons: readonly (string | undefined)[];
+  /** Attempts made per task. */
+  readonly attempts: Uint32Array;
+  /** 1 for a task done in an earlier run; absent when none was. */
+  readonly resumed: Uint8Array | undefined;
+}
+
+/** The report of a run whose tasks have all ended. */
+export function buildRunReport(
+  tasks: readonly TaskSpec[],
+  outcomes: TaskOutcomes,
+  cancelled: boolean,
+  durationMs: number,
+): RunReport {
+  const counts: StatusCounts = { ok: 0, failed: 0, skipped: 0 };
+  const reports: TaskReport[] = new Array(tasks.length);
+  let allowedCount = 0;
+  for (let i = 0; i < tasks.length; i++) {
+    const status = TERMINAL_NAMES[outcomes.state[i]!]!;
+    counts[status]++;
+    const allowed = status === "failed" && tasks[i]!.allowFailure === true;
+    if (allowed) allowedCount++;
+    reports[i] = taskReport(tasks[i]!, i, status, allowed, outcomes);
+  }
+  if (allowedCount > 0) counts.allowed = allowedCount;
+  return {
+    ok: counts.failed === allowedCount && counts.skipped === 0,
+    cancelled,
+    counts,
+    durationMs,
+    tasks: reports,
+  };
+}
+
+/** One task's line of the report, with only the fields that apply. */
+function taskReport(
+  task: TaskSpec,
+  index: number,
+  status: TerminalStatus,
+  allowed: boolean,
+  outcomes: TaskOutcomes,
+): TaskReport {
+  const report: { -readonly [K in keyof TaskReport]: TaskReport[K] } = {
+    name: task.name,
+    type: task.type,
+    status,
+    durationMs: outcomes.durations[index]!,
+  };
+  const result = outcomes.results[index];
+  if (result) {
+    if (result.exitCode !== undefined) report.exitCode = result.exitCode;
+    if (result.signal !== undefined) report.signal = result.signal;
+    if (result.error !== undefined) report.error = result.error;
+  }
+  const reason = outcomes.skipReasons[index];
+  if (reason !== undefined) report.reason = reason;
+  const attempts = outcomes.attempts[index]!;
+  if (attempts > 1) report.attempts = attempts;
+  if (allowed) report.allowed = true;
+  if (outcomes.resumed?.[index]) report.resumed = true;
+  return report;
+}
+
+/** The optional result fields, without `undefined` members. */
+export function resultFields(result: TaskResult) {
+  return {
+    ...(result.exitCode === undefined ? {} : { exitCode: result.exitCode }),
+    ...(result.signal === undefined ? {} : { signal: result.signal }),
+    ...(result.error === undefined ? {} : { error: result.error }),
+  };
+}
+
+/** A one-line description of a thrown value. */
+export function describe(value: unknown): string {
+  if (value instanceof Error) return value.message || value.name;
+  if (typeof value === "string") return value;
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
