@@ -115,9 +115,11 @@ Deno.test("--eval-isolation fresh gives every eval task a new worker", async () 
       { name: "b", type: "eval", arguments: counter, dependencies: ["a"] },
     ],
   });
-  const fresh = await runCli([file, "--eval-isolation", "fresh"]);
+  // -j 1 keeps the pool at one worker, so a pooled b surely lands where a ran (with two
+  // workers prepared it could land on the other one and see a clean global by chance).
+  const fresh = await runCli([file, "-j", "1", "--eval-isolation", "fresh"]);
   assert.match(fresh.stdout, /^\[b\] 1$/m, fresh.stdout);
-  const pooled = await runCli([file]);
+  const pooled = await runCli([file, "-j", "1"]);
   assert.match(pooled.stdout, /^\[b\] 2$/m, pooled.stdout);
 });
 
