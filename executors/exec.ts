@@ -8,10 +8,10 @@
  * @module
  */
 
-import { superviseChild } from "../src/child.ts";
+import { superviseChild, type SupervisedChild } from "../src/child.ts";
 import { signalGroup } from "../src/process_groups.ts";
 import { plainWords } from "./exec_argv.ts";
-import { createPosixSpawner, type PosixSpawner, type SpawnedChild } from "./posix_spawn.ts";
+import { createPosixSpawner, type PosixSpawner } from "./posix_spawn.ts";
 import type { Executor, ExecutorContext, TaskResult, TaskSpec } from "../src/types.ts";
 
 /** How long a cancelled task gets between SIGTERM and SIGKILL, in milliseconds. */
@@ -84,7 +84,7 @@ async function spawnCommand(
   context: ExecutorContext,
   shell: string,
   fast: FastSpawn,
-): Promise<{ child: SpawnedChild } | { error: TaskResult }> {
+): Promise<{ child: SupervisedChild } | { error: TaskResult }> {
   const words = plainWords(command);
   if (words) {
     const direct = await spawnDirect(words, context, fast);
@@ -105,7 +105,7 @@ async function spawnDirect(
   words: string[],
   context: ExecutorContext,
   fast: FastSpawn,
-): Promise<{ child: SpawnedChild } | { error: TaskResult } | undefined> {
+): Promise<{ child: SupervisedChild } | { error: TaskResult } | undefined> {
   const notFound = () => {
     // ENOENT may be the working directory's: leave that to the shell path to report.
     if (!isDirectory(context.cwd)) return undefined;

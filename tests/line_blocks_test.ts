@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { forEachLine, forEachLineBlock, MAX_LINE_LENGTH } from "../src/lines.ts";
+import { forEachLine, forEachLineBlock, LineBlockSplitter, MAX_LINE_LENGTH } from "../src/lines.ts";
 
 /** A byte stream delivering the given chunks, as a pipe might cut them. */
 function streamOf(...chunks: (string | number[])[]): ReadableStream<Uint8Array> {
@@ -66,4 +66,29 @@ Deno.test("forEachLine() still calls back once per line", async () => {
   const lines: string[] = [];
   await forEachLine(streamOf("a\nb", "\nc"), (line) => lines.push(line));
   assert.deepEqual(lines, ["a", "b", "c"]);
+});
+
+Deno.test("LineBlockSplitter passes the lines of pushed chunks, the buffer reusable at once", () => {
+  const seen: string[] = [];
+  const splitter = new LineBlockSplitter((lines) => seen.push(lines));
+  const buffer = new Uint8Array(8);
+  const push = (bytes: string | number[]) => {
+    const encoded = typeof bytes === "string" ? new TextEncoder().encode(bytes) : bytes;
+    buffer.set(encoded);
+    splitter.push(buffer.subarray(0, encoded.length));
+    buffer.fill(0x7a); // whatever the splitter kept must not see this
+  };
+  push("a\nb");
+  push("c\r\nd");
+  push([0xc3]); // "é" cut in two
+  push([0xa9, 0x0a, 0x65]);
+  splitter.end();
+  assert.deepEqual(seen, ["a", "bc", "dé", "e"]);
+});
+
+Deno.test("LineBlockSplitter passes nothing for no output", () => {
+  const seen: string[] = [];
+  const splitter = new LineBlockSplitter((lines) => seen.push(lines));
+  splitter.end();
+  assert.deepEqual(seen, []);
 });

@@ -1,0 +1,258 @@
+/**
+ * Watching the children of the posix_spawn path: one epoll set holds the two pipes and the
+ * pidfd (readable once it has exited) of every running child, and one `epoll_wait` at a time
+ * waits for all of them on a thread of Deno's blocking pool.
+ *
+ * Why one wait for all: a wait per child costs a thread hop per child and per wake-up, and
+ * with eight children running those hops were most of dagrun's own time. A child added while
+ * the wait is under way is picked up by it (epoll allows that), so starting one costs no
+ * wake-up. A child running alone is first waited for on the main thread for up to
+ * {@linkcode QUICK_WAIT_MS}, as make does: a short task in a chain ends sooner than a thread
+ * hop.
+ *
+ * @module
+ */
+
+import { errnoOf, type Libc, SIGNAL_NAMES } from "./libc.ts";
+
+/** How a child ended, as `Deno.CommandStatus` says it. */
+export interface ChildStatus {
+  /** Whether it exited with code 0. */
+  readonly success: boolean;
+  /** Its exit code (128 + the signal's number when a signal ended it). */
+  readonly code: number;
+  /** The signal that ended it, if one did. */
+  readonly signal: Deno.Signal | null;
+}
+
+/** Receives a chunk of output; the chunk is valid only until it returns. */
+export type ChunkSink = (chunk: Uint8Array) => void;
+
+/** A child to watch: its pid, pidfd and the read ends of its stdout and stderr pipes. */
+export interface WatchedFds {
+  /** Its process id. */
+  readonly pid: number;
+  /** A pidfd of it. */
+  readonly pidfd: number;
+  /** The read end of its stdout pipe. */
+  readonly stdout: number;
+  /** The read end of its stderr pipe. */
+  readonly stderr: number;
+}
+
+/**
+ * How long a child running alone is waited for on the main thread, in milliseconds, before
+ * waiting moves to a thread of the blocking pool. Nothing else of ours is running then;
+ * timers and signals are delayed by this much at most.
+ */
+export const QUICK_WAIT_MS = 2;
+
+const EPOLL_CLOEXEC = 0o2000000, EPOLL_CTL_ADD = 1, EPOLL_CTL_DEL = 2, EPOLLIN = 0x1;
+const EAGAIN = 11, WNOHANG = 1;
+/** `struct epoll_event` is packed on x86_64 (12 bytes), aligned elsewhere (16). */
+const PACKED = Deno.build.arch === "x86_64";
+const EVENT_SIZE = PACKED ? 12 : 16, DATA_OFFSET = PACKED ? 4 : 8;
+const MAX_EVENTS = 256;
+/** What an event's data says, besides the child: which of its descriptors is ready. */
+const STDOUT = 0, STDERR = 1, PIDFD = 2;
+/** One read per descriptor and wake-up, at most this much. */
+const CHUNK_SIZE = 64 * 1024;
+
+/** A child being watched. */
+interface Watched {
+  readonly pid: number;
+  /** Its pidfd, then -1 once it has exited. */
+  pidfd: number;
+  /** The read ends of its stdout and stderr pipes, each -1 once ended. */
+  readonly pipes: [number, number];
+  readonly sinks: readonly [ChunkSink, ChunkSink];
+  readonly settle: (status: ChildStatus) => void;
+  readonly drained: () => void;
+  readonly failed: (error: unknown) => void;
+  /** What a sink threw, passed on once the pipes have ended. */
+  error?: unknown;
+}
+
+/** The watcher of every child of one posix_spawn spawner. */
+export class ChildWatcher {
+  readonly #libc: Libc;
+  readonly #epfd: number;
+  readonly #children = new Map<number, Watched>();
+  #nextId = 0;
+  /** Whether an `epoll_wait` is under way on the blocking pool. */
+  #waiting = false;
+  // The background wait's buffer is not touched while the wait is under way.
+  readonly #background = new Uint8Array(EVENT_SIZE * MAX_EVENTS);
+  readonly #backgroundView = new DataView(this.#background.buffer);
+  readonly #quick = new Uint8Array(EVENT_SIZE * 4);
+  readonly #quickView = new DataView(this.#quick.buffer);
+  readonly #control = new Uint8Array(EVENT_SIZE);
+  readonly #controlView = new DataView(this.#control.buffer);
+  readonly #chunk = new Uint8Array(CHUNK_SIZE);
+  readonly #status = new Int32Array(1);
+
+  /** Creates the epoll set; throws where there is none. */
+  constructor(libc: Libc) {
+    this.#libc = libc;
+    this.#epfd = libc.epoll_create1(EPOLL_CLOEXEC);
+    if (this.#epfd < 0) throw new Error(`epoll_create1 failed: errno ${errnoOf(libc)}`);
+  }
+
+  /**
+   * Watches a child until it has exited and both its pipes have ended, passing its output
+   * to the sinks as it comes, one chunk of at most 64 KiB per pipe and wake-up: between two
+   * wake-ups the event loop runs, so a sink that writes synchronously keeps memory bounded.
+   * Settles `status` when the child has exited; resolves once both pipes have ended (they
+   * may outlive the child, held by what it left running). The descriptors are closed here.
+   */
+  watch(
+    fds: WatchedFds,
+    sinks: readonly [ChunkSink, ChunkSink],
+    settle: (status: ChildStatus) => void,
+  ): Promise<void> {
+    const { promise, resolve, reject } = Promise.withResolvers<void>();
+    const id = this.#nextId;
+    this.#nextId = (id + 1) & 0x3fffffff;
+    const child: Watched = {
+      pid: fds.pid,
+      pidfd: fds.pidfd,
+      pipes: [fds.stdout, fds.stderr],
+      sinks,
+      settle,
+      drained: resolve,
+      failed: reject,
+    };
+    if (
+      !this.#add(fds.stdout, id * 4 + STDOUT) || !this.#add(fds.stderr, id * 4 + STDERR) ||
+      !this.#add(fds.pidfd, id * 4 + PIDFD)
+    ) {
+      // No room in the epoll set (a kernel limit): the child cannot be watched, so it
+      // does not run unwatched.
+      this.#libc.kill(-fds.pid, 9);
+      this.#abandon(child, new Error(`cannot watch process ${fds.pid}`));
+      return promise;
+    }
+    this.#children.set(id, child);
+    if (!this.#waiting && this.#children.size === 1) this.#waitQuickly();
+    this.#waitInBackground();
+    return promise;
+  }
+
+  #add(fd: number, data: number): boolean {
+    this.#controlView.setUint32(0, EPOLLIN, true);
+    this.#controlView.setUint32(DATA_OFFSET, data, true);
+    this.#controlView.setUint32(DATA_OFFSET + 4, 0, true);
+    return this.#libc.epoll_ctl(this.#epfd, EPOLL_CTL_ADD, fd, this.#control) === 0;
+  }
+
+  /** Stops watching a descriptor and closes it. */
+  #forget(fd: number): void {
+    // Closing alone would leave it in the set while a process spawned meanwhile holds a
+    // copy of it until its exec.
+    this.#libc.epoll_ctl(this.#epfd, EPOLL_CTL_DEL, fd, null);
+    this.#libc.close(fd);
+  }
+
+  /** Waits on the main thread while the only child runs, up to QUICK_WAIT_MS. */
+  #waitQuickly(): void {
+    const deadline = performance.now() + QUICK_WAIT_MS;
+    for (let left = QUICK_WAIT_MS; this.#children.size > 0 && left > 0;) {
+      const count = this.#libc.epoll_wait(this.#epfd, this.#quick, 4, Math.ceil(left));
+      if (count <= 0) break;
+      // Output passed on needs the event loop to be written: stop here.
+      if (this.#handle(this.#quickView, count)) break;
+      left = deadline - performance.now();
+    }
+  }
+
+  #waitInBackground(): void {
+    if (this.#waiting || this.#children.size === 0) return;
+    this.#waiting = true;
+    this.#libc.epoll_wait_in_background(this.#epfd, this.#background, MAX_EVENTS, -1).then(
+      (count) => {
+        this.#waiting = false;
+        // A negative count is EINTR (the signal handlers of the runtime): wait again.
+        if (count > 0) this.#handle(this.#backgroundView, count);
+        this.#waitInBackground();
+      },
+      (error) => {
+        this.#waiting = false;
+        for (const child of this.#children.values()) this.#abandon(child, error);
+        this.#children.clear();
+      },
+    );
+  }
+
+  /** Handles what a wait reported; returns whether output was passed on. */
+  #handle(events: DataView, count: number): boolean {
+    let output = false;
+    for (let i = 0; i < count; i++) {
+      const data = events.getUint32(i * EVENT_SIZE + DATA_OFFSET, true);
+      const id = data >>> 2;
+      const child = this.#children.get(id);
+      if (!child) continue;
+      const which = data & 3;
+      if (which === PIDFD) this.#exited(child);
+      else if (this.#read(child, which)) output = true;
+      if (child.pidfd < 0 && child.pipes[STDOUT] < 0 && child.pipes[STDERR] < 0) {
+        this.#children.delete(id);
+      }
+    }
+    return output;
+  }
+
+  /** Reads one chunk of a pipe, or ends it; returns whether output was passed on. */
+  #read(child: Watched, which: number): boolean {
+    const fd = child.pipes[which]!;
+    const count = Number(this.#libc.read(fd, this.#chunk, BigInt(CHUNK_SIZE)));
+    if (count > 0) {
+      if (child.error !== undefined) return false;
+      try {
+        child.sinks[which]!(this.#chunk.subarray(0, count));
+      } catch (error) {
+        // The rest of the output is read and dropped, so that the child is not blocked.
+        child.error = error;
+      }
+      return true;
+    }
+    if (count < 0 && errnoOf(this.#libc) === EAGAIN) return false;
+    // End of file, or an error that will not go away: the pipe ends either way.
+    this.#forget(fd);
+    child.pipes[which] = -1;
+    if (child.pipes[1 - which]! < 0) {
+      if (child.error === undefined) child.drained();
+      else child.failed(child.error);
+    }
+    return false;
+  }
+
+  #exited(child: Watched): void {
+    this.#forget(child.pidfd);
+    child.pidfd = -1;
+    child.settle(this.#reap(child.pid));
+  }
+
+  /** The exit status of a child whose pidfd said it has exited. */
+  #reap(pid: number): ChildStatus {
+    if (this.#libc.waitpid(pid, this.#status, WNOHANG) <= 0) {
+      // Someone else reaped it: its outcome is unknown.
+      return { success: false, code: 255, signal: null };
+    }
+    const raw = this.#status[0]!;
+    const signal = raw & 0x7f;
+    if (signal === 0) {
+      const code = (raw >> 8) & 0xff;
+      return code === 0 ? SUCCESS : { success: false, code, signal: null };
+    }
+    return { success: false, code: 128 + signal, signal: SIGNAL_NAMES[signal] ?? null };
+  }
+
+  /** Gives a child up after a failure of the watching itself. */
+  #abandon(child: Watched, error: unknown): void {
+    for (const fd of [child.pidfd, ...child.pipes]) if (fd >= 0) this.#forget(fd);
+    child.settle({ success: false, code: 255, signal: null });
+    child.failed(error);
+  }
+}
+
+const SUCCESS: ChildStatus = { success: true, code: 0, signal: null };
