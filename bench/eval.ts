@@ -36,7 +36,7 @@ export interface EvalBenchFigure {
 export interface EvalBenchOptions {
   /** Trivial tasks per pooled (and Python) run; 2,000 by default. */
   readonly tasks?: number;
-  /** Tasks per fresh run; `tasks` by default (each costs a worker start, ~15–30 ms). */
+  /** Tasks per fresh run; 200 by default (each costs a worker start, ~12–30 ms of a core). */
   readonly freshTasks?: number;
   /** Runs per figure, of which the median is kept; 5 by default (1 for fresh). */
   readonly repeats?: number;
@@ -60,7 +60,12 @@ export async function benchEval(options: EvalBenchOptions = {}): Promise<EvalBen
   const repeats = options.repeats ?? 5;
   const figures = [
     await measure("pooled", tasks, repeats, (n) => timeRun(n, "pooled")),
-    await measure("fresh", options.freshTasks ?? tasks, 1, (n) => timeRun(n, "fresh")),
+    await measure(
+      "fresh",
+      options.freshTasks ?? Math.min(tasks, 200),
+      1,
+      (n) => timeRun(n, "fresh"),
+    ),
   ];
   if (options.python ?? true) {
     const python = await measure("python", tasks, repeats, timePython).catch(() => undefined);

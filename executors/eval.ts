@@ -57,6 +57,13 @@ export interface EvalExecutorOptions {
   readonly maxOutputChars?: number;
 }
 
+/**
+ * Tasks sent to a pooled worker at once: the running one and those queued behind it. Queued
+ * requests start without a message from the main thread (waking a sleeping thread costs far
+ * more than a trivial snippet); 8 measured faster than 4 and no slower than 16.
+ */
+const PIPELINE = 8;
+
 /** Default of {@linkcode EvalExecutorOptions.maxOutputChars}. */
 export const DEFAULT_MAX_OUTPUT_CHARS = 16 * 1024 * 1024;
 
@@ -101,6 +108,7 @@ export function createEvalExecutor(options: EvalExecutorOptions = {}): Executor 
     colors: options.colors ?? false,
     maxOutputChars: options.maxOutputChars ?? DEFAULT_MAX_OUTPUT_CHARS,
     maxModules: 200,
+    pipeline: PIPELINE,
   });
   return {
     type: "eval",

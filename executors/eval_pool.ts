@@ -1,18 +1,22 @@
 /**
  * The pool of Web Workers behind the `eval` executor.
  *
- * Workers start before they are needed, run one task at a time, and are reused (`pooled`) or
- * replaced after each task (`fresh`). A task that finds no idle worker waits for the first one
- * free, in arrival order. The pool grows while tasks wait and the busy workers make no
- * progress (long or asynchronous snippets); a stream of short tasks is served by the workers it
- * has, which is much cheaper than starting a worker per task (~15–30 ms each). It never holds
- * more workers than its cap: the run's concurrency limit, or `maxWorkers`.
+ * Workers start before they are needed and are reused (`pooled`) or replaced after each task
+ * (`fresh`). Each runs one task at a time; tasks queue in the pool in arrival order, and a
+ * pooled worker is also sent a few of them ahead (`pipeline`), which it starts as soon as its
+ * task ends, instead of going to sleep until this thread answers. A worker left idle while
+ * another has tasks queued takes them back, so a slow task holds up only itself. The pool grows
+ * while tasks wait and the busy workers make no progress (long or asynchronous snippets); a
+ * stream of short tasks is served by the workers it has, which is much cheaper than starting a
+ * worker per task (~15–30 ms each). It never holds more workers than its cap: the run's
+ * concurrency limit, or `maxWorkers`.
  *
  * @module
  */
 
 import type { ExecutorContext, TaskResult, TaskSpec } from "../src/types.ts";
-import { EvalWorker, type EvalWorkerOptions } from "./eval_worker_handle.ts";
+import type { EvalRequest } from "./eval_protocol.ts";
+import { type EvalJob, EvalWorker, type EvalWorkerOptions } from "./eval_worker_handle.ts";
 
 /** How the pool runs snippets. */
 export interface PoolOptions extends EvalWorkerOptions {
@@ -22,37 +26,66 @@ export interface PoolOptions extends EvalWorkerOptions {
   readonly maxWorkers: number;
   /** The most workers starting at once (each start is CPU-bound). */
   readonly maxStarting: number;
+  /** Tasks sent to a pooled worker at once: the running one and those queued behind it. */
+  readonly pipeline: number;
 }
 
 /** Waiting this long with no worker finishing a task means the busy ones are slow: grow. */
 const GROW_AFTER_MS = 20;
 
-interface Waiter {
-  readonly signal: AbortSignal;
-  readonly resolve: (worker: EvalWorker | undefined) => void;
-}
+const INTERRUPTED: TaskResult = { ok: false, error: "interrupted" };
 
-/** The tasks waiting under one abort signal, and the one listener watching it. */
-interface SignalGroup {
-  readonly waiters: Set<Waiter>;
-  readonly onAbort: () => void;
+/** A task in the pool; it leaves its signal's group when it ends. */
+class Job implements EvalJob {
+  readonly request: EvalRequest;
+  readonly context: ExecutorContext;
+  worker: EvalWorker | undefined = undefined;
+  reclaiming = false;
+  #settled = false;
+  readonly #resolve: (result: TaskResult) => void;
+  readonly #ended: (job: Job) => void;
+
+  constructor(
+    request: EvalRequest,
+    context: ExecutorContext,
+    resolve: (result: TaskResult) => void,
+    ended: (job: Job) => void,
+  ) {
+    this.request = request;
+    this.context = context;
+    this.#resolve = resolve;
+    this.#ended = ended;
+  }
+
+  get settled(): boolean {
+    return this.#settled;
+  }
+
+  settle(result: TaskResult): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.#ended(this);
+    this.#resolve(result);
+  }
 }
 
 /** Workers, each running one snippet at a time. */
 export class WorkerPool {
   readonly #options: PoolOptions;
   readonly #live = new Set<EvalWorker>();
-  readonly #idle: EvalWorker[] = [];
-  #waiting: Waiter[] = [];
+  /** Workers that are ready and take tasks. */
+  readonly #serving: EvalWorker[] = [];
+  /** Tasks not sent to a worker yet, in arrival order (ended ones are skipped lazily). */
+  #waiting: EvalJob[] = [];
   /**
-   * Waiting tasks by abort signal. Many tasks share the run's signal, and each listener
+   * Unended tasks by abort signal. Many tasks share the run's signal, and each listener
    * added to and removed from one signal costs a scan of its listeners: one listener per
-   * signal keeps thousands of waiting tasks from costing quadratic time.
+   * signal keeps thousands of tasks from costing quadratic time.
    */
-  readonly #groups = new Map<AbortSignal, SignalGroup>();
+  readonly #groups = new Map<AbortSignal, Set<Job>>();
+  readonly #onAbort = new Map<AbortSignal, () => void>();
   #cap: number;
   #starting = 0;
-  #busy = 0;
   /** Tasks announced by `prepare` that have not asked for a worker yet. */
   #remaining = 0;
   /** When a worker last started or finished a task, or became ready. */
@@ -62,6 +95,7 @@ export class WorkerPool {
   /** Set when a worker died before it was ready: the pool cannot work. */
   #brokenBy: string | undefined;
   #nextId = 0;
+  readonly #jobEnded = (job: Job) => this.#leaveGroup(job);
 
   constructor(options: PoolOptions) {
     this.#options = options;
@@ -87,91 +121,119 @@ export class WorkerPool {
   }
 
   /** Runs one task on a worker of the pool. */
-  async run(task: TaskSpec, context: ExecutorContext): Promise<TaskResult> {
+  run(task: TaskSpec, context: ExecutorContext): Promise<TaskResult> {
     if (this.#remaining > 0) this.#remaining--;
-    if (context.signal.aborted) return { ok: false, error: "interrupted" };
-    if (this.#brokenBy) return { ok: false, error: this.#brokenBy };
-    let worker = this.#idle.pop();
-    if (worker) {
-      this.#busy++;
-      this.#lastProgress = performance.now();
-    } else {
-      worker = await this.#wait(context.signal); // counted busy when handed over
-    }
-    if (!worker) return { ok: false, error: this.#brokenBy ?? "interrupted" };
-    const result = await worker.run(
-      { kind: "run", id: this.#nextId++, name: task.name, code: String(task.arguments) },
-      context,
-    );
-    this.#busy--;
-    this.#lastProgress = performance.now();
-    if (worker.gone) return result;
-    if (this.#options.isolation === "fresh" || worker.retiring) worker.terminate();
-    else this.#offer(worker);
-    return result;
+    if (context.signal.aborted) return Promise.resolve(INTERRUPTED);
+    if (this.#brokenBy) return Promise.resolve({ ok: false, error: this.#brokenBy });
+    const request: EvalRequest = {
+      kind: "run",
+      id: this.#nextId++,
+      name: task.name,
+      code: String(task.arguments),
+    };
+    return new Promise((resolve) => {
+      const job = new Job(request, context, resolve, this.#jobEnded);
+      this.#joinGroup(job);
+      this.#waiting.push(job);
+      this.#dispatch();
+      if (this.#waiting.length > 0) this.#topUp();
+    });
   }
 
-  /** Terminates every worker; tasks still waiting for one end as interrupted. */
+  /** Terminates every worker; tasks not ended yet end as interrupted. */
   dispose(): void {
     this.#remaining = 0;
     this.#failWaiting();
     for (const worker of [...this.#live]) worker.terminate();
-    this.#idle.length = 0;
+    this.#failWaiting(); // what the workers handed back
+    this.#serving.length = 0;
     if (this.#growTimer !== undefined) clearTimeout(this.#growTimer);
     this.#growTimer = undefined;
   }
 
-  #wait(signal: AbortSignal): Promise<EvalWorker | undefined> {
-    return new Promise((resolve) => {
-      const waiter: Waiter = { signal, resolve };
-      let group = this.#groups.get(signal);
-      if (!group) {
-        group = { waiters: new Set(), onAbort: () => this.#abortWaiting(signal) };
-        this.#groups.set(signal, group);
-        signal.addEventListener("abort", group.onAbort, { once: true });
-      }
-      group.waiters.add(waiter);
-      this.#waiting.push(waiter);
-      this.#topUp();
-    });
-  }
-
-  /** Removes the first waiting task from the queue and its signal's group. */
-  #takeWaiting(): Waiter | undefined {
-    const waiter = this.#waiting.shift();
-    if (!waiter) return undefined;
-    const group = this.#groups.get(waiter.signal)!;
-    group.waiters.delete(waiter);
-    if (group.waiters.size === 0) {
-      this.#groups.delete(waiter.signal);
-      waiter.signal.removeEventListener("abort", group.onAbort);
+  #joinGroup(job: Job): void {
+    const signal = job.context.signal;
+    let group = this.#groups.get(signal);
+    if (!group) {
+      group = new Set();
+      this.#groups.set(signal, group);
+      const onAbort = () => this.#abort(signal);
+      this.#onAbort.set(signal, onAbort);
+      signal.addEventListener("abort", onAbort, { once: true });
     }
-    return waiter;
+    group.add(job);
   }
 
-  /** The tasks waiting under an aborted signal end as interrupted. */
-  #abortWaiting(signal: AbortSignal): void {
+  #leaveGroup(job: Job): void {
+    const signal = job.context.signal;
+    const group = this.#groups.get(signal);
+    if (!group?.delete(job) || group.size > 0) return;
+    this.#groups.delete(signal);
+    signal.removeEventListener("abort", this.#onAbort.get(signal)!);
+    this.#onAbort.delete(signal);
+  }
+
+  /** The tasks of an aborted signal end as interrupted; those running are stopped. */
+  #abort(signal: AbortSignal): void {
     const group = this.#groups.get(signal);
     if (!group) return;
-    this.#groups.delete(signal);
-    this.#waiting = this.#waiting.filter((waiter) => !group.waiters.has(waiter));
-    for (const waiter of group.waiters) waiter.resolve(undefined);
+    const jobs = [...group];
+    // All end first, so that a worker terminated for one does not hand another back.
+    for (const job of jobs) job.settle(INTERRUPTED);
+    for (const job of jobs) job.worker?.abandon(job);
+    this.#waiting = this.#waiting.filter((job) => !job.settled);
   }
 
-  /** Every waiting task ends without a worker. */
+  /** Every task not sent to a worker ends without one. */
   #failWaiting(): void {
-    for (const [signal, group] of this.#groups) signal.removeEventListener("abort", group.onAbort);
-    this.#groups.clear();
-    for (const waiter of this.#waiting.splice(0)) waiter.resolve(undefined);
+    for (const job of this.#waiting.splice(0)) job.settle(INTERRUPTED);
   }
 
-  /** Hands a free worker to the first waiting task, or keeps it idle. */
-  #offer(worker: EvalWorker): void {
-    const waiter = this.#takeWaiting();
-    if (!waiter) return void this.#idle.push(worker);
-    this.#busy++;
-    this.#lastProgress = performance.now();
-    waiter.resolve(worker);
+  /**
+   * Sends waiting tasks to the least loaded workers, within the pipeline depth. A worker is
+   * topped up once half its pipeline has drained, with its share of the waiting tasks in one
+   * message: fewer, larger messages, while the tasks still spread over the workers.
+   */
+  #dispatch(): void {
+    const depth = this.#options.isolation === "fresh" ? 1 : Math.max(1, this.#options.pipeline);
+    while (this.#waiting.length > 0) {
+      const worker = this.#leastLoaded(depth);
+      if (!worker || (worker.load > 0 && worker.load > depth / 2)) break;
+      const share = Math.ceil(this.#waiting.length / this.#serving.length);
+      const jobs: EvalJob[] = [];
+      while (jobs.length < Math.min(share, depth - worker.load) && this.#waiting.length > 0) {
+        const job = this.#waiting.shift()!;
+        if (!job.settled) jobs.push(job);
+      }
+      if (jobs.length === 0) continue;
+      this.#lastProgress = performance.now();
+      worker.send(jobs);
+    }
+    this.#rebalance();
+  }
+
+  #leastLoaded(depth: number): EvalWorker | undefined {
+    let best: EvalWorker | undefined;
+    // From the end: the most recently ready worker first, so one worker serves a sequence.
+    for (let i = this.#serving.length - 1; i >= 0; i--) {
+      const worker = this.#serving[i]!;
+      if (worker.load < depth && (!best || worker.load < best.load)) best = worker;
+    }
+    return best;
+  }
+
+  /** With nothing waiting, each idle worker takes back a task queued behind another's. */
+  #rebalance(): void {
+    let idle = 0;
+    for (const worker of this.#serving) if (worker.load === 0) idle++;
+    while (idle > 0) {
+      let busiest: EvalWorker | undefined;
+      for (const worker of this.#serving) {
+        if (worker.load > 1 && (!busiest || worker.load > busiest.load)) busiest = worker;
+      }
+      if (!busiest?.reclaim()) return;
+      idle--;
+    }
   }
 
   #spawn(): void {
@@ -180,18 +242,31 @@ export class WorkerPool {
       ready: () => {
         this.#starting--;
         this.#lastProgress = performance.now();
-        this.#offer(worker);
+        this.#serving.push(worker);
+        this.#dispatch();
         this.#topUp();
+      },
+      freed: () => this.#freed(worker),
+      returned: (jobs) => {
+        // They were first in line: they go back to the front.
+        this.#waiting.unshift(...jobs);
+        queueMicrotask(() => this.#dispatch());
       },
       gone: (startError) => this.#discard(worker, startError),
     });
     this.#live.add(worker);
   }
 
+  #freed(worker: EvalWorker): void {
+    this.#lastProgress = performance.now();
+    if (this.#options.isolation === "fresh" || worker.retiring) worker.terminate();
+    else this.#dispatch();
+  }
+
   #discard(worker: EvalWorker, startError: string | undefined): void {
     if (!this.#live.delete(worker)) return;
-    const index = this.#idle.indexOf(worker);
-    if (index !== -1) this.#idle.splice(index, 1);
+    const index = this.#serving.indexOf(worker);
+    if (index !== -1) this.#serving.splice(index, 1);
     if (!worker.ready) this.#starting--;
     if (startError !== undefined) {
       // Starting another would fail the same way: fail the waiting tasks instead.
@@ -216,15 +291,22 @@ export class WorkerPool {
   #grow(): void {
     if (this.#brokenBy) return;
     const fresh = this.#options.isolation === "fresh";
-    const wanted = this.#waiting.length + (fresh ? this.#remaining : Math.min(this.#remaining, 1));
+    let busy = 0, queued = 0, idle = 0;
+    for (const worker of this.#serving) {
+      if (worker.load > 0) busy++;
+      else idle++;
+      queued += Math.max(0, worker.load - 1);
+    }
+    const waiting = this.#waiting.length + queued;
+    const wanted = waiting + (fresh ? this.#remaining : Math.min(this.#remaining, 1));
     while (
-      this.#idle.length + this.#starting < wanted && this.#live.size < this.#cap &&
+      idle + this.#starting < wanted && this.#live.size < this.#cap &&
       this.#starting < this.#options.maxStarting
     ) {
       // Busy pooled workers that keep finishing tasks will serve the waiting ones sooner
       // than a new worker could start.
       const sinceProgress = performance.now() - this.#lastProgress;
-      if (!fresh && this.#busy > 0 && sinceProgress < GROW_AFTER_MS) {
+      if (!fresh && busy > 0 && sinceProgress < GROW_AFTER_MS) {
         this.#growLater(GROW_AFTER_MS - sinceProgress);
         return;
       }

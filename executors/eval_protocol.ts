@@ -28,8 +28,27 @@ export interface EvalRequest {
   readonly code: string;
 }
 
+/**
+ * Main thread to worker: do not run a request still queued (its task was stopped, or it is
+ * taken back for an idle worker). A request already started is not affected.
+ */
+export interface EvalCancel {
+  /** Discriminant. */
+  readonly kind: "cancel";
+  /** The request's id. */
+  readonly id: number;
+}
+
+/** Main thread to worker: several requests in one message, run in order. */
+export interface EvalBatch {
+  /** Discriminant. */
+  readonly kind: "batch";
+  /** The requests. */
+  readonly requests: readonly EvalRequest[];
+}
+
 /** Main thread to worker. */
-export type EvalCommand = EvalConfig | EvalRequest;
+export type EvalCommand = EvalConfig | EvalRequest | EvalBatch | EvalCancel;
 
 /** One piece of captured output: text ending with a newline, for one stream. */
 export interface OutputPiece {
@@ -43,6 +62,8 @@ export interface OutputPiece {
 export type EvalResponse =
   | { readonly kind: "ready" }
   | { readonly id: number; readonly kind: "output"; readonly pieces: readonly OutputPiece[] }
+  /** A cancelled request was dropped from the queue: it never ran. */
+  | { readonly id: number; readonly kind: "cancelled" }
   | {
     readonly id: number;
     readonly kind: "done";
@@ -50,4 +71,9 @@ export type EvalResponse =
     readonly error?: string;
     /** The worker should not run another task (it was told to exit, or is full). */
     readonly retire?: boolean;
+    /**
+     * The queued request the worker starts now; absent when its queue was empty, in which
+     * case it starts the next request on arrival.
+     */
+    readonly next?: number;
   };

@@ -46,6 +46,12 @@ type Timer = ReturnType<typeof setTimeout>;
 
 /** Timers the running task set and that have not fired or been cleared, by number. */
 const timers = new Map<number, Timer>();
+/** Requests received while a task ran, in order (the main thread pipelines requests). */
+const queue: EvalRequest[] = [];
+/** A task runs, or is committed to start. */
+let busy = false;
+/** The worker told the main thread it runs nothing more. */
+let retired = false;
 let maxModules = 200;
 let modulesLoaded = 0;
 let retiring = false;
@@ -77,7 +83,8 @@ function fail(value: unknown, prefix = "", retire = prefix !== ""): void {
   const leftTimers = timers.size > 0;
   finishTimers();
   const done = { id: running.id, kind: "done", ok: false, error: prefix + error } as const;
-  post(retire || leftTimers || retiring ? { ...done, retire: true } : done);
+  // The next task starts a macrotask later, so that a rejection this one left is not its.
+  end(retire || leftTimers || retiring ? { ...done, retire: true } : done, false);
 }
 
 function succeedWhenIdle(): void {
@@ -91,8 +98,28 @@ function succeedWhenIdle(): void {
     if (task !== running || timers.size > 0) return;
     capture.end();
     task = undefined;
-    post({ id: running.id, kind: "done", ok: true, ...(retiring ? { retire: true } : {}) });
+    end({ id: running.id, kind: "done", ok: true, ...(retiring ? { retire: true } : {}) }, true);
   });
+}
+
+type Done = Extract<EvalResponse, { kind: "done" }>;
+
+/**
+ * Posts a task's end, naming the queued request that starts next: from then on that one is
+ * committed (a cancel no longer reaches it), so the main thread always knows what runs. A
+ * retiring worker runs nothing more; the main thread sends its queue elsewhere.
+ */
+function end(done: Done, startNow: boolean): void {
+  if (done.retire) {
+    retired = true;
+    queue.length = 0;
+  }
+  const next = queue.shift();
+  busy = next !== undefined;
+  post(next ? { ...done, next: next.id } : done);
+  if (!next) return;
+  if (startNow) void runSnippet(next);
+  else nextMacrotask(() => void runSnippet(next));
 }
 
 function finishTimers(): void {
@@ -216,13 +243,28 @@ async function runSnippet(request: EvalRequest): Promise<void> {
   succeedWhenIdle();
 }
 
+/** Queues a request, or starts it when nothing runs. */
+function receive(request: EvalRequest): void {
+  if (retired) return;
+  if (busy) return void queue.push(request);
+  busy = true;
+  void runSnippet(request);
+}
+
 self.addEventListener("message", (event: MessageEvent<EvalCommand>) => {
   const command = event.data;
   if (command.kind === "config") {
     capture.configure(command.colors, command.maxOutputChars);
     maxModules = command.maxModules;
   } else if (command.kind === "run") {
-    void runSnippet(command);
+    receive(command);
+  } else if (command.kind === "batch") {
+    for (const request of command.requests) receive(request);
+  } else if (command.kind === "cancel") {
+    const index = queue.findIndex((request) => request.id === command.id);
+    if (index === -1) return; // started already: it ends as usual
+    queue.splice(index, 1);
+    post({ id: command.id, kind: "cancelled" });
   }
 });
 post({ kind: "ready" });

@@ -1,6 +1,13 @@
 /**
- * One eval worker seen from the main thread: starts it, sends it a task, passes its output on,
- * and terminates it when the task is stopped or the worker can no longer be trusted.
+ * One eval worker seen from the main thread: starts it, sends it tasks, passes their output
+ * on, and terminates it when its running task is stopped or it can no longer be trusted.
+ *
+ * The pool may send a worker more requests than the one it runs: they queue in the worker,
+ * which starts each as the previous one ends, without waiting for a message from this thread
+ * (a message to a sleeping thread wakes it through a system call, the main cost of a trivial
+ * task). The worker runs them strictly one at a time, and each `done` names the request that
+ * starts next, so this side always knows which task is running: stopping it terminates the
+ * worker, and the requests queued behind it go back to the pool unrun.
  *
  * @module
  */
@@ -21,27 +28,44 @@ export interface EvalWorkerOptions {
   readonly maxModules: number;
 }
 
+/** A task given to the pool, until it ends. */
+export interface EvalJob {
+  /** What the worker runs. */
+  readonly request: EvalRequest;
+  /** The task's context: its signal and where its output goes. */
+  readonly context: ExecutorContext;
+  /** Whether it has ended (`settle` was called). */
+  readonly settled: boolean;
+  /** Ends the task with a result; later calls are ignored. */
+  settle(result: TaskResult): void;
+  /** The worker it was sent to, while it is there. */
+  worker: EvalWorker | undefined;
+  /** A cancel was sent to take it back, unrun, for another worker. */
+  reclaiming: boolean;
+}
+
 /** What the pool hears from a worker. */
 export interface EvalWorkerEvents {
   /** The worker has loaded and waits for tasks. */
   ready(): void;
+  /** A task ended, or one was handed back: the worker can take more. */
+  freed(): void;
+  /** Tasks sent to the worker that never ran and now need another one. */
+  returned(jobs: EvalJob[]): void;
   /** The worker is terminated; `startError` when it died before it was ready. */
   gone(startError?: string): void;
 }
 
 const WORKER_URL = new URL("./eval_worker.ts", import.meta.url);
 
-interface Pending {
-  readonly id: number;
-  readonly context: ExecutorContext;
-  readonly resolve: (result: TaskResult) => void;
-}
+const TERMINATED: TaskResult = { ok: false, error: "the eval worker was terminated" };
 
-/** A worker running one snippet at a time. */
+/** A worker running one snippet at a time, with requests queued behind it. */
 export class EvalWorker {
   readonly #worker: Worker;
   readonly #events: EvalWorkerEvents;
-  #pending: Pending | undefined;
+  /** Sent and not ended, in order; the first runs, or starts when it arrives. */
+  readonly #jobs: EvalJob[] = [];
   #ready = false;
   #gone = false;
   #retiring = false;
@@ -58,7 +82,7 @@ export class EvalWorker {
       // An error the worker itself could not catch: it is no longer trustworthy.
       event.preventDefault();
       const message = event.message || "the eval worker crashed";
-      this.#finish({ ok: false, error: message });
+      this.#jobs[0]?.settle({ ok: false, error: message });
       this.terminate(this.#ready ? undefined : message);
     };
     this.#send({
@@ -84,25 +108,41 @@ export class EvalWorker {
     return this.#retiring;
   }
 
-  /** Runs one snippet; stopping the task through `context.signal` terminates the worker. */
-  run(request: EvalRequest, context: ExecutorContext): Promise<TaskResult> {
-    return new Promise((resolve) => {
-      if (this.#gone) return resolve({ ok: false, error: "interrupted" });
-      const stop = () => {
-        this.#finish({ ok: false, error: "interrupted" });
-        this.terminate();
-      };
-      context.signal.addEventListener("abort", stop, { once: true });
-      this.#pending = {
-        id: request.id,
-        context,
-        resolve: (result) => {
-          context.signal.removeEventListener("abort", stop);
-          resolve(result);
-        },
-      };
-      this.#send(request);
-    });
+  /** Tasks sent and not ended: the running one and those queued behind it. */
+  get load(): number {
+    return this.#jobs.length;
+  }
+
+  /** Sends tasks, in one message; each runs once those sent before it have ended. */
+  send(jobs: readonly EvalJob[]): void {
+    for (const job of jobs) {
+      job.worker = this;
+      this.#jobs.push(job);
+    }
+    if (jobs.length === 1) this.#send(jobs[0]!.request);
+    else this.#send({ kind: "batch", requests: jobs.map((job) => job.request) });
+  }
+
+  /**
+   * Stops a task that was settled from outside: the running one by terminating the worker
+   * (a snippet may never yield), a queued one by taking it out of the queue.
+   */
+  abandon(job: EvalJob): void {
+    if (job.worker !== this) return;
+    if (this.#jobs[0] === job) return this.terminate();
+    this.#send({ kind: "cancel", id: job.request.id });
+  }
+
+  /** Asks for the last queued task back, unrun, for an idle worker; false when none. */
+  reclaim(): boolean {
+    for (let i = this.#jobs.length - 1; i >= 1; i--) {
+      const job = this.#jobs[i]!;
+      if (job.settled || job.reclaiming) continue;
+      job.reclaiming = true;
+      this.#send({ kind: "cancel", id: job.request.id });
+      return true;
+    }
+    return false;
   }
 
   /** Stops the worker (a snippet spinning in a loop keeps its thread, not the pool's slot). */
@@ -110,12 +150,31 @@ export class EvalWorker {
     if (this.#gone) return;
     this.#gone = true;
     this.#worker.terminate();
-    this.#finish({ ok: false, error: "the eval worker was terminated" });
+    const [running, ...queued] = this.#jobs.splice(0);
+    running?.settle(TERMINATED);
+    this.#return(queued);
     this.#events.gone(startError);
   }
 
   #send(command: EvalCommand): void {
     this.#worker.postMessage(command);
+  }
+
+  /** Hands tasks that never ran back to the pool. */
+  #return(jobs: EvalJob[]): void {
+    for (const job of jobs) {
+      job.worker = undefined;
+      job.reclaiming = false;
+    }
+    const unended = jobs.filter((job) => !job.settled);
+    if (unended.length > 0) this.#events.returned(unended);
+  }
+
+  #take(id: number): EvalJob | undefined {
+    const first = this.#jobs[0];
+    if (first?.request.id === id) return this.#jobs.shift();
+    const index = this.#jobs.findIndex((job) => job.request.id === id);
+    return index === -1 ? undefined : this.#jobs.splice(index, 1)[0];
   }
 
   #receive(message: EvalResponse): void {
@@ -124,24 +183,46 @@ export class EvalWorker {
       this.#events.ready();
       return;
     }
-    const pending = this.#pending;
-    if (!pending || message.id !== pending.id) return; // late output of a finished task
+    if (this.#gone) return;
     if (message.kind === "output") {
+      const job = this.#jobs[0]?.request.id === message.id
+        ? this.#jobs[0]
+        : this.#jobs.find((candidate) => candidate.request.id === message.id);
+      if (!job || job.settled) return; // output of a task stopped meanwhile
       for (const piece of message.pieces) {
         const text = piece.text.endsWith("\n") ? piece.text.slice(0, -1) : piece.text;
-        for (const line of text.split("\n")) pending.context.output(piece.stream, line);
+        for (const line of text.split("\n")) job.context.output(piece.stream, line);
       }
+    } else if (message.kind === "cancelled") {
+      const job = this.#take(message.id);
+      if (job) this.#return([job]);
+      this.#events.freed();
     } else if (message.kind === "done") {
-      if (message.retire) this.#retiring = true;
-      this.#finish(
+      this.#take(message.id)?.settle(
         message.ok ? { ok: true } : { ok: false, error: message.error ?? "eval failed" },
       );
+      if (message.retire) {
+        // The worker dropped its queue and runs nothing more.
+        this.#retiring = true;
+        this.#return(this.#jobs.splice(0));
+      } else if (!this.#startedNext()) {
+        return;
+      }
+      this.#events.freed();
     }
   }
 
-  #finish(result: TaskResult): void {
-    const pending = this.#pending;
-    this.#pending = undefined;
-    pending?.resolve(result);
+  /**
+   * The first queued task now runs (the `done` named it, or the worker was idle and starts
+   * it on arrival). One stopped meanwhile must not run on: the worker is terminated. Returns
+   * false then.
+   */
+  #startedNext(): boolean {
+    const next = this.#jobs[0];
+    if (!next) return true;
+    next.reclaiming = false; // too late to take back: its cancel finds nothing queued
+    if (!next.settled) return true;
+    this.terminate();
+    return false;
   }
 }

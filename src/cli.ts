@@ -8,7 +8,7 @@
 import { Command, CommanderError, Option } from "./deps.ts";
 import { checkTaskFile } from "./check.ts";
 import { ExitCode, TaskFileError, UsageError } from "./errors.ts";
-import { historyLocation } from "./history.ts";
+import { type HistoryLocation, historyLocation } from "./history.ts";
 import { loadTaskFile, type TaskFile } from "./load.ts";
 import { createSink, type TextSink } from "./output.ts";
 import { createNdjsonFormatter } from "./format/ndjson.ts";
@@ -48,9 +48,14 @@ import denoJson from "../deno.json" with { type: "json" };
  */
 export const VERSION: string = denoJson.version;
 
-interface RunFlags {
+/** What every command reading a task file takes. */
+interface InputFlags {
   input?: string;
   schema?: string;
+  executor?: string[];
+}
+
+interface RunFlags extends InputFlags {
   concurrency?: number;
   format: "human" | "ndjson";
   color: boolean;
@@ -60,7 +65,6 @@ interface RunFlags {
   resume?: string;
   grace?: number;
   failFast?: boolean;
-  executor?: string[];
   history?: boolean;
 }
 
@@ -122,8 +126,9 @@ function buildProgram(
       outputError: () => {}, // reported once, by reportError
     });
 
-  // Options shared by run and validate; `optionsGroup` files what follows under a heading.
-  const addRunOptions = <Args extends unknown[]>(command: Command<Args>) =>
+  // Options of every command that reads a task file; `optionsGroup` files what follows under
+  // a heading.
+  const addInputOptions = <Args extends unknown[]>(command: Command<Args>) =>
     command
       .optionsGroup("Input:")
       .option("--input <file>", "the task file (as in the original program)")
@@ -132,7 +137,9 @@ function buildProgram(
         "--executor <module>",
         "load executor plugins from MODULE, a path or URL (repeatable)",
         collect,
-      )
+      );
+  const addRunOptions = <Args extends unknown[]>(command: Command<Args>) =>
+    addInputOptions(command)
       .optionsGroup("Running:")
       .option(
         "-j, --concurrency <n>",
@@ -213,19 +220,19 @@ function buildProgram(
       );
     });
 
-  program.command("graph")
-    .description("print the task graph of FILE as Graphviz DOT or Mermaid")
-    .argument("[file]", "the task file; '-' reads standard input")
-    .option("--input <file>", "the task file")
-    .option("--schema <file>", "validate against this JSON Schema instead of dagrun's own")
+  addInputOptions(
+    program.command("graph")
+      .description("print the task graph of FILE as Graphviz DOT or Mermaid")
+      .argument("[file]", "the task file; '-' reads standard input"),
+  )
+    .optionsGroup("Output:")
     .addOption(
       new Option("--format <format>", "graph format").choices(["dot", "mermaid"] as const)
         .default("dot" as const),
     )
     .option("--from-report <file>", "colour tasks by status from a previous NDJSON report")
-    .option("--executor <module>", "load executor plugins from MODULE (repeatable)", collect)
     .action(async (file, flags) => {
-      const { taskFile } = await loadChecked(file, { ...flags, format: "human", color: false });
+      const { taskFile } = await loadChecked(file, flags satisfies InputFlags);
       await printGraph(taskFile, {
         format: flags.format,
         ...(flags.fromReport === undefined ? {} : { fromReport: flags.fromReport }),
@@ -236,12 +243,12 @@ function buildProgram(
     .description("print the task-file JSON Schema, for editors")
     .action(() => printSchema(sink));
 
-  addRunOptions(
+  addInputOptions(
     program.command("validate")
       .description("check FILE without running anything")
       .argument("[file]", "the task file; '-' reads standard input"),
   ).action(async (file, flags) => {
-    const { taskFile } = await loadChecked(file, flags satisfies RunFlags);
+    const { taskFile } = await loadChecked(file, flags satisfies InputFlags);
     sink.out(`${taskFile.file}: ${taskFile.tasks.length} tasks, valid\n`);
   });
 
@@ -251,7 +258,7 @@ function buildProgram(
 /** Loads the task file and the plugins, then checks the file against every executor. */
 async function loadChecked(
   file: string | undefined,
-  flags: RunFlags,
+  flags: InputFlags & Partial<Pick<RunFlags, "timeout" | "retries" | "grace">>,
   evalOptions: EvalExecutorOptions = {},
 ): Promise<{ taskFile: TaskFile; registry: ExecutorRegistry }> {
   if (file !== undefined && flags.input !== undefined && file !== flags.input) {
@@ -322,9 +329,7 @@ async function runCommand(
     const concurrency = flags.concurrency ?? taskFile.concurrency;
     await dryRun(taskFile, {
       ...(concurrency === undefined ? {} : { concurrency }),
-      ...(flags.history !== false && taskFile.file !== "<stdin>"
-        ? { history: historyLocation(taskFile.file) }
-        : {}),
+      ...historyOption(taskFile, flags),
       ...(flags.fromReport === undefined ? {} : { fromReport: flags.fromReport }),
     }, sink);
     return ExitCode.Ok;
@@ -375,9 +380,7 @@ async function runCommand(
       ...(identity ? { identity } : {}),
       ...(resumed ? { resumed } : {}),
       ...(flags.failFast ? { failFast: true } : {}),
-      ...(flags.history !== false && file !== "-" && taskFile.file !== "<stdin>"
-        ? { history: historyLocation(taskFile.file) }
-        : {}),
+      ...historyOption(taskFile, flags, loaded),
     });
     await view.finish();
     if (interruptedBy) return 128 + SIGNAL_NUMBERS[interruptedBy];
@@ -389,6 +392,23 @@ async function runCommand(
     for (const [signal, listener] of listeners) Deno.removeSignalListener(signal, listener);
     report?.close();
   }
+}
+
+/**
+ * The durations history of a task file, unless `--no-history`; none for standard input. A
+ * subset keeps the records of the tasks it leaves out of `loaded`, the whole file.
+ */
+function historyOption(
+  taskFile: TaskFile,
+  flags: RunFlags,
+  loaded: TaskFile = taskFile,
+): { history?: HistoryLocation } {
+  if (flags.history === false || taskFile.file === "<stdin>") return {};
+  const location = historyLocation(taskFile.file);
+  if (taskFile.tasks.length === loaded.tasks.length) return { history: location };
+  const running = new Set(taskFile.tasks.map((task) => task.name));
+  const keep = loaded.tasks.map((task) => task.name).filter((name) => !running.has(name));
+  return { history: { ...location, keep } };
 }
 
 /** The NDJSON report file of `--report`, written as the events come. */

@@ -47,6 +47,11 @@ export interface HistoryLocation {
   readonly path: string;
   /** The key of the task file inside it: its base name. */
   readonly key: string;
+  /**
+   * Tasks of the file that this run leaves out (a subset was asked for): their records are
+   * kept, where those of tasks no longer in the file are dropped.
+   */
+  readonly keep?: readonly string[];
 }
 
 /**
@@ -109,7 +114,8 @@ export async function readHistory(location: HistoryLocation): Promise<Map<string
 
 /**
  * Records the durations of the tasks that ran (ended `ok` or `failed`) in a report, blended
- * with the recorded ones; tasks no longer in the file are dropped. Failures to write are
+ * with the recorded ones; tasks no longer in the file (neither in the report nor in
+ * `location.keep`) are dropped. Failures to write are
  * ignored: a history is never worth failing a run for.
  *
  * @example
@@ -137,6 +143,10 @@ export async function recordHistory(location: HistoryLocation, report: RunReport
       } else if (recorded !== undefined) {
         next[task.name] = recorded;
       }
+    }
+    for (const name of location.keep ?? []) {
+      const recorded = previous[name];
+      if (recorded !== undefined && !(name in next)) next[name] = recorded;
     }
     delete files[location.key];
     const keys = Object.keys(files);

@@ -261,3 +261,18 @@ Deno.test("Ctrl-C ends the run with exit status 130 and a report", async () => {
   assert.match(stdout, /^long +exec +failed .*interrupted$/m);
   assert.match(stdout, /^after +exec +skipped +- +cancelled$/m);
 });
+
+Deno.test("validate refuses run-only options instead of ignoring them", async () => {
+  for (const option of [["--format", "ndjson"], ["-j", "2"], ["--no-history"]]) {
+    const result = await runCli(["validate", EXAMPLE, ...option]);
+    assert.equal(result.code, 2, option.join(" "));
+    assert.match(result.stderr, /^dagrun: unknown option/);
+  }
+  const withSchema = await runCli([
+    "validate",
+    EXAMPLE,
+    "--schema",
+    new URL("../schema/tasks.schema.json", import.meta.url).pathname,
+  ]);
+  assert.equal(withSchema.code, 0, withSchema.stderr);
+});

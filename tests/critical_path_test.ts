@@ -165,3 +165,21 @@ Deno.test("the CLI records a history next to the task file unless --no-history",
     await Deno.remove(file.replace(/\/tasks\.json$/, ""), { recursive: true });
   }
 });
+
+Deno.test("running a subset keeps the history of the tasks it leaves out", async () => {
+  const file = await writeTaskFile({
+    tasks: [
+      { name: "a", type: "exec", arguments: "true" },
+      { name: "b", type: "exec", arguments: "true" },
+    ],
+  });
+  const history = file.replace(/tasks\.json$/, ".dagrun_history.json");
+  try {
+    assert.equal((await runCli([file])).code, 0);
+    assert.equal((await runCli([file, "a"])).code, 0);
+    const recorded = JSON.parse(await Deno.readTextFile(history)).files["tasks.json"];
+    assert.deepEqual(Object.keys(recorded).sort(), ["a", "b"]);
+  } finally {
+    await Deno.remove(file.replace(/\/tasks\.json$/, ""), { recursive: true });
+  }
+});
