@@ -6,9 +6,9 @@
  * Why one wait for all: a wait per child costs a thread hop per child and per wake-up, and
  * with eight children running those hops were most of dagrun's own time. A child added while
  * the wait is under way is picked up by it (epoll allows that), so starting one costs no
- * wake-up. A child running alone is first waited for on the main thread for up to
- * {@linkcode QUICK_WAIT_MS}, as make does: a short task in a chain ends sooner than a thread
- * hop.
+ * wake-up. When nothing else is under way, a child is first waited for on the main thread
+ * for up to {@linkcode QUICK_WAIT_MS}, as make does: a short task in a chain ends sooner than
+ * a thread hop, and there is no other work for the event loop to be kept from.
  *
  * @module
  */
@@ -41,11 +41,17 @@ export interface WatchedFds {
 }
 
 /**
- * How long a child running alone is waited for on the main thread, in milliseconds, before
- * waiting moves to a thread of the blocking pool. Nothing else of ours is running then;
- * timers and signals are delayed by this much at most.
+ * How long a child is waited for on the main thread, in milliseconds, when the caller says
+ * nothing else of the run is under way, before waiting moves to a thread of the blocking
+ * pool. Timers and signals (Ctrl-C) are delayed by this much at most.
  */
 export const QUICK_WAIT_MS = 2;
+
+/** Options of {@linkcode ChildWatcher}. */
+export interface ChildWatcherOptions {
+  /** How long a quick wait may last; {@linkcode QUICK_WAIT_MS} by default. */
+  readonly quickWaitMs?: number;
+}
 
 const EPOLL_CLOEXEC = 0o2000000, EPOLL_CTL_ADD = 1, EPOLL_CTL_DEL = 2, EPOLLIN = 0x1;
 const EAGAIN = 11, WNOHANG = 1;
@@ -90,10 +96,12 @@ export class ChildWatcher {
   readonly #controlView = new DataView(this.#control.buffer);
   readonly #chunk = new Uint8Array(CHUNK_SIZE);
   readonly #status = new Int32Array(1);
+  readonly #quickWaitMs: number;
 
   /** Creates the epoll set; throws where there is none. */
-  constructor(libc: Libc) {
+  constructor(libc: Libc, options: ChildWatcherOptions = {}) {
     this.#libc = libc;
+    this.#quickWaitMs = options.quickWaitMs ?? QUICK_WAIT_MS;
     this.#epfd = libc.epoll_create1(EPOLL_CLOEXEC);
     if (this.#epfd < 0) throw new Error(`epoll_create1 failed: errno ${errnoOf(libc)}`);
   }
@@ -104,11 +112,16 @@ export class ChildWatcher {
    * wake-ups the event loop runs, so a sink that writes synchronously keeps memory bounded.
    * Settles `status` when the child has exited; resolves once both pipes have ended (they
    * may outlive the child, held by what it left running). The descriptors are closed here.
+   *
+   * With `quick`, which the caller passes only when nothing else is under way, a child that
+   * is the only one watched is first waited for on this thread, for up to the quick wait: a
+   * short task in a chain then ends without a thread hop, as make's would.
    */
   watch(
     fds: WatchedFds,
     sinks: readonly [ChunkSink, ChunkSink],
     settle: (status: ChildStatus) => void,
+    quick = false,
   ): Promise<void> {
     const { promise, resolve, reject } = Promise.withResolvers<void>();
     const id = this.#nextId;
@@ -133,7 +146,7 @@ export class ChildWatcher {
       return promise;
     }
     this.#children.set(id, child);
-    if (!this.#waiting && this.#children.size === 1) this.#waitQuickly();
+    if (quick && !this.#waiting && this.#children.size === 1) this.#waitQuickly();
     this.#waitInBackground();
     return promise;
   }
@@ -153,11 +166,14 @@ export class ChildWatcher {
     this.#libc.close(fd);
   }
 
-  /** Waits on the main thread while the only child runs, up to QUICK_WAIT_MS. */
+  /** Waits on the main thread while the only child runs, up to the quick wait. */
   #waitQuickly(): void {
-    const deadline = performance.now() + QUICK_WAIT_MS;
-    for (let left = QUICK_WAIT_MS; this.#children.size > 0 && left > 0;) {
+    const deadline = performance.now() + this.#quickWaitMs;
+    for (let left = this.#quickWaitMs; this.#children.size > 0 && left > 0;) {
       const count = this.#libc.epoll_wait(this.#epfd, this.#quick, 4, Math.ceil(left));
+      // Nothing within the quick wait, or EINTR: a signal someone listens to (Ctrl-C)
+      // arrived, and its listener runs only once the event loop turns. (The runtime does
+      // not catch SIGCHLD, so a child's exit does not interrupt the wait.)
       if (count <= 0) break;
       // Output passed on needs the event loop to be written: stop here.
       if (this.#handle(this.#quickView, count)) break;
@@ -171,7 +187,7 @@ export class ChildWatcher {
     this.#libc.epoll_wait_in_background(this.#epfd, this.#background, MAX_EVENTS, -1).then(
       (count) => {
         this.#waiting = false;
-        // A negative count is EINTR (the signal handlers of the runtime): wait again.
+        // A negative count is EINTR (a signal the runtime catches): wait again.
         if (count > 0) this.#handle(this.#backgroundView, count);
         this.#waitInBackground();
       },

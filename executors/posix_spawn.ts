@@ -41,15 +41,29 @@ export interface SpawnedChild {
 
 /**
  * Spawns argv in `cwd` in a new session, resolving with the child or the `errno` of a
- * failure. `posix_spawnp` returns once the child has exec'd; `inBackground` waits for
- * that on a thread of Deno's blocking pool, so that several spawns overlap, at the price of
- * a thread hop (worth it only when other tasks are running).
+ * failure.
+ *
+ * `posix_spawnp` returns once the child has exec'd, in about 0.1 ms: on this thread unless
+ * `inBackground`, which waits for that on a thread of Deno's blocking pool so that several
+ * spawns overlap, at the price of a thread hop (worth it only when other children run).
+ *
+ * `waitHere` is asked when the watching starts, once the tasks started in the same turn
+ * have been: when it says nothing else is under way, the child is first waited for on this
+ * thread for up to the quick wait (2 ms by default), as make does: a short task in a chain
+ * then ends without a thread hop, and the event loop has nothing else to do meanwhile.
  */
 export type PosixSpawner = (
   argv: readonly string[],
   cwd: string,
   inBackground: boolean,
+  waitHere?: () => boolean,
 ) => Promise<SpawnedChild | number>;
+
+/** Options of {@linkcode createPosixSpawner}. */
+export interface PosixSpawnerOptions {
+  /** How long a child may be waited for on this thread (see `waitHere`), in milliseconds. */
+  readonly quickWaitMs?: number;
+}
 
 const POSIX_SPAWN_SETSID = 0x80; // glibc
 const O_RDONLY = 0, O_NONBLOCK = 0o4000, O_CLOEXEC = 0o2000000, F_SETFL = 4, SIGKILL = 9;
@@ -60,7 +74,7 @@ const FILE_ACTIONS_SIZE = 512, ATTR_SIZE = 1024;
  * A spawner over glibc's `posix_spawnp`, or `undefined` where it cannot work (another OS,
  * no glibc, no pidfds, no FFI permission): callers then use `Deno.Command`.
  */
-export function createPosixSpawner(): PosixSpawner | undefined {
+export function createPosixSpawner(options: PosixSpawnerOptions = {}): PosixSpawner | undefined {
   if (Deno.build.os !== "linux") return undefined;
   try {
     if (Deno.permissions.querySync({ name: "ffi" }).state !== "granted") return undefined;
@@ -69,7 +83,7 @@ export function createPosixSpawner(): PosixSpawner | undefined {
     const probe = libc.pidfd_open(Deno.pid, 0);
     if (probe < 0) return undefined;
     libc.close(probe);
-    return spawnerOver(libc, new ChildWatcher(libc));
+    return spawnerOver(libc, new ChildWatcher(libc, options));
   } catch {
     return undefined;
   }
@@ -83,7 +97,7 @@ function spawnerOver(libc: Libc, watcher: ChildWatcher): PosixSpawner {
   const devNull = libc.open(cString("/dev/null"), O_RDONLY | O_CLOEXEC);
   if (devNull < 0) throw new Error("cannot open /dev/null");
 
-  return async (argv, cwd, inBackground) => {
+  return async (argv, cwd, inBackground, waitHere) => {
     const out = new Int32Array(2), err = new Int32Array(2);
     if (libc.pipe2(out, O_CLOEXEC) !== 0) return errnoOf(libc);
     if (libc.pipe2(err, O_CLOEXEC) !== 0) {
@@ -127,7 +141,8 @@ function spawnerOver(libc: Libc, watcher: ChildWatcher): PosixSpawner {
     return {
       pid: fds.pid,
       status,
-      pipeOutput: (onStdout, onStderr) => watcher.watch(fds, [onStdout, onStderr], settle),
+      pipeOutput: (onStdout, onStderr) =>
+        watcher.watch(fds, [onStdout, onStderr], settle, waitHere?.() ?? false),
       killLeftovers: () => void libc.kill(-fds.pid, SIGKILL),
     };
   };

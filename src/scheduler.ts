@@ -379,6 +379,8 @@ class Run {
     this.#waiting.set(index, { timer, result });
   }
 
+  readonly #runningTasks = (): number => this.#running;
+
   #contextFor(task: TaskSpec, signal: AbortSignal): ExecutorContext {
     const emit = this.#emit;
     const timeoutMs = task.timeoutMs;
@@ -393,6 +395,7 @@ class Run {
         cwd: this.#cwd,
         baseDir: this.#baseDir,
         output: IGNORE_OUTPUT,
+        runningTasks: this.#runningTasks,
       };
     }
     const name = task.name;
@@ -406,6 +409,7 @@ class Run {
         ? (stream: OutputStream, text: string) =>
           emit({ event: "output", task: name, stream, text })
         : IGNORE_OUTPUT,
+      runningTasks: this.#runningTasks,
     };
   }
 
