@@ -92,3 +92,35 @@ Deno.test("LineBlockSplitter passes nothing for no output", () => {
   splitter.end();
   assert.deepEqual(seen, []);
 });
+
+Deno.test("LineBlockSplitter joins a \\r\\n cut between pushes and drops the \\r", () => {
+  const seen: string[] = [];
+  const splitter = new LineBlockSplitter((lines) => seen.push(lines));
+  const encoder = new TextEncoder();
+  for (const piece of ["a\r", "\nb\r\nc\r", "", "\n", "d\re"]) splitter.push(encoder.encode(piece));
+  splitter.end();
+  // Blocks hold the lines each push completed; a \r that ends no line stays.
+  assert.deepEqual(seen, ["a\nb", "c", "d\re"]);
+});
+
+Deno.test("LineBlockSplitter passes an endless pushed line on in bounded pieces", () => {
+  const seen: string[] = [];
+  const splitter = new LineBlockSplitter((lines) => seen.push(lines));
+  const piece = new TextEncoder().encode("y".repeat(10_000));
+  for (let i = 0; i < 30; i++) splitter.push(piece);
+  splitter.push(new TextEncoder().encode("\nlast\n"));
+  splitter.end();
+  assert.ok(seen.length >= 5);
+  for (const block of seen.slice(0, -1)) assert.ok(block.length <= MAX_LINE_LENGTH);
+  // The pieces and the rest of the line, then the next line.
+  assert.equal(seen.join(""), "y".repeat(300_000) + "\nlast");
+});
+
+Deno.test("LineBlockSplitter passes a final line without a newline, and invalid UTF-8 as U+FFFD", () => {
+  const seen: string[] = [];
+  const splitter = new LineBlockSplitter((lines) => seen.push(lines));
+  splitter.push(new Uint8Array([0x61, 0x0a, 0x62, 0xff]));
+  splitter.push(new Uint8Array([0xc3])); // a character cut off by the end
+  splitter.end();
+  assert.deepEqual(seen, ["a", "b\uFFFD\uFFFD"]);
+});
