@@ -6,9 +6,10 @@
  * Why one wait for all: a wait per child costs a thread hop per child and per wake-up, and
  * with eight children running those hops were most of dagrun's own time. A child added while
  * the wait is under way is picked up by it (epoll allows that), so starting one costs no
- * wake-up. When nothing else is under way, a child is first waited for on the main thread
- * for up to {@linkcode QUICK_WAIT_MS}, as make does: a short task in a chain ends sooner than
- * a thread hop, and there is no other work for the event loop to be kept from.
+ * wake-up. When nothing else is under way, a child is first waited for on the main thread,
+ * as make does: a short task in a chain ends sooner than a thread hop, and there is no other
+ * work for the event loop to be kept from; timers and signals, which there may be, wait
+ * {@linkcode QUICK_WAIT_MS} at most.
  *
  * @module
  */
@@ -41,19 +42,21 @@ export interface WatchedFds {
 }
 
 /**
- * How long a child is waited for on the main thread, in milliseconds, when the caller says
- * nothing else of the run is under way, before waiting moves to a thread of the blocking
- * pool. Timers and signals (Ctrl-C) are delayed by this much at most.
+ * How long the main thread may be held, in milliseconds, waiting for children on it without
+ * the event loop turning: the longest timers and signals (Ctrl-C) wait for it. Children
+ * ending one after the other within quick waits never give it a turn otherwise, since each
+ * end starts the next task in a microtask.
  */
-export const QUICK_WAIT_MS = 2;
+export const QUICK_WAIT_MS = 10;
 
 /** Options of {@linkcode ChildWatcher}. */
 export interface ChildWatcherOptions {
-  /** How long a quick wait may last; {@linkcode QUICK_WAIT_MS} by default. */
+  /** How long the main thread may be held between turns; {@linkcode QUICK_WAIT_MS} by default. */
   readonly quickWaitMs?: number;
 }
 
-const EPOLL_CLOEXEC = 0o2000000, EPOLL_CTL_ADD = 1, EPOLL_CTL_DEL = 2, EPOLLIN = 0x1;
+const EPOLL_CLOEXEC = 0o2000000, EPOLL_CTL_ADD = 1, EPOLL_CTL_DEL = 2, EPOLL_CTL_MOD = 3;
+const EPOLLIN = 0x1, EPOLLONESHOT = 1 << 30;
 const EAGAIN = 11, WNOHANG = 1;
 /** `struct epoll_event` is packed on x86_64 (12 bytes), aligned elsewhere (16). */
 const PACKED = Deno.build.arch === "x86_64";
@@ -66,6 +69,8 @@ const CHUNK_SIZE = 64 * 1024;
 
 /** A child being watched. */
 interface Watched {
+  /** Its key in the epoll events' data. */
+  readonly id: number;
   readonly pid: number;
   /** Its pidfd, then -1 once it has exited. */
   pidfd: number;
@@ -87,6 +92,12 @@ export class ChildWatcher {
   #nextId = 0;
   /** Whether an `epoll_wait` is under way on the blocking pool. */
   #waiting = false;
+  /**
+   * When the main thread began to be held by quick waits with no turn of the event loop
+   * known since, or -1. Only a background wait's end is known to be a turn: any other
+   * only makes this earlier than it need be.
+   */
+  #heldSince = -1;
   // The background wait's buffer is not touched while the wait is under way.
   readonly #background = new Uint8Array(EVENT_SIZE * MAX_EVENTS);
   readonly #backgroundView = new DataView(this.#background.buffer);
@@ -127,6 +138,7 @@ export class ChildWatcher {
     const id = this.#nextId;
     this.#nextId = (id + 1) & 0x3fffffff;
     const child: Watched = {
+      id,
       pid: fds.pid,
       pidfd: fds.pidfd,
       pipes: [fds.stdout, fds.stderr],
@@ -151,25 +163,41 @@ export class ChildWatcher {
     return promise;
   }
 
-  #add(fd: number, data: number): boolean {
-    this.#controlView.setUint32(0, EPOLLIN, true);
+  /**
+   * Watches a descriptor for one event: it is disabled once reported, until re-armed. A
+   * descriptor that ended can then be closed without first being taken out of the set (a
+   * syscall per descriptor and task): a copy that a process being spawned meanwhile holds
+   * until its exec keeps it in the set, but disabled, so it reports nothing.
+   */
+  #arm(operation: number, fd: number, data: number): boolean {
+    this.#controlView.setUint32(0, EPOLLIN | EPOLLONESHOT, true);
     this.#controlView.setUint32(DATA_OFFSET, data, true);
     this.#controlView.setUint32(DATA_OFFSET + 4, 0, true);
-    return this.#libc.epoll_ctl(this.#epfd, EPOLL_CTL_ADD, fd, this.#control) === 0;
+    return this.#libc.epoll_ctl(this.#epfd, operation, fd, this.#control) === 0;
   }
 
-  /** Stops watching a descriptor and closes it. */
+  #add(fd: number, data: number): boolean {
+    return this.#arm(EPOLL_CTL_ADD, fd, data);
+  }
+
+  /** Stops watching a descriptor that may still be armed, and closes it. */
   #forget(fd: number): void {
-    // Closing alone would leave it in the set while a process spawned meanwhile holds a
-    // copy of it until its exec.
+    // Closing alone would leave it in the set, armed, while a process spawned meanwhile
+    // holds a copy of it until its exec.
     this.#libc.epoll_ctl(this.#epfd, EPOLL_CTL_DEL, fd, null);
     this.#libc.close(fd);
   }
 
-  /** Waits on the main thread while the only child runs, up to the quick wait. */
+  /**
+   * Waits on the main thread while the only child runs, until the quick wait since the last
+   * known turn of the event loop is used up; the background wait then takes over, and its
+   * end, a turn, gives a new one.
+   */
   #waitQuickly(): void {
-    const deadline = performance.now() + this.#quickWaitMs;
-    for (let left = this.#quickWaitMs; this.#children.size > 0 && left > 0;) {
+    const now = performance.now();
+    if (this.#heldSince < 0) this.#heldSince = now;
+    const deadline = this.#heldSince + this.#quickWaitMs;
+    for (let left = deadline - now; this.#children.size > 0 && left > 0;) {
       const count = this.#libc.epoll_wait(this.#epfd, this.#quick, 4, Math.ceil(left));
       // Nothing within the quick wait, or EINTR: a signal someone listens to (Ctrl-C)
       // arrived, and its listener runs only once the event loop turns. (The runtime does
@@ -187,6 +215,7 @@ export class ChildWatcher {
     this.#libc.epoll_wait_in_background(this.#epfd, this.#background, MAX_EVENTS, -1).then(
       (count) => {
         this.#waiting = false;
+        this.#heldSince = -1;
         // A negative count is EINTR (a signal the runtime catches): wait again.
         if (count > 0) this.#handle(this.#backgroundView, count);
         this.#waitInBackground();
@@ -221,29 +250,31 @@ export class ChildWatcher {
   #read(child: Watched, which: number): boolean {
     const fd = child.pipes[which]!;
     const count = Number(this.#libc.read(fd, this.#chunk, BigInt(CHUNK_SIZE)));
-    if (count > 0) {
-      if (child.error !== undefined) return false;
+    let passed = false;
+    if (count > 0 && child.error === undefined) {
       try {
         child.sinks[which]!(this.#chunk.subarray(0, count));
+        passed = true;
       } catch (error) {
         // The rest of the output is read and dropped, so that the child is not blocked.
         child.error = error;
       }
-      return true;
     }
-    if (count < 0 && errnoOf(this.#libc) === EAGAIN) return false;
-    // End of file, or an error that will not go away: the pipe ends either way.
-    this.#forget(fd);
+    const more = count > 0 || errnoOf(this.#libc) === EAGAIN;
+    if (more && this.#arm(EPOLL_CTL_MOD, fd, child.id * 4 + which)) return passed;
+    // End of file, or an error that will not go away: the pipe ends either way. Its
+    // event disabled it, so it is closed without leaving the set first.
+    this.#libc.close(fd);
     child.pipes[which] = -1;
     if (child.pipes[1 - which]! < 0) {
       if (child.error === undefined) child.drained();
       else child.failed(child.error);
     }
-    return false;
+    return passed;
   }
 
   #exited(child: Watched): void {
-    this.#forget(child.pidfd);
+    this.#libc.close(child.pidfd);
     child.pidfd = -1;
     child.settle(this.#reap(child.pid));
   }

@@ -40,10 +40,11 @@ export interface ExecExecutorOptions {
    */
   readonly posixSpawn?: boolean;
   /**
-   * On that path, how long a child may be waited for on the main thread, in milliseconds,
-   * while it is the only task of its run: a chain of short tasks then goes without a thread
-   * hop per task. Timers and signals wait that long at most. 2 by default; 0 never holds
-   * the main thread, for programs that do other work in the same process.
+   * On that path, a child that is the only task of its run running is waited for on the
+   * main thread, so that a chain of short tasks goes without a thread hop per task; this is
+   * how long, in milliseconds, the main thread may be held so before the event loop gets a
+   * turn, and so how long timers and signals (Ctrl-C) may wait. 10 by default; 0 never holds
+   * it, for programs that do other work in the same process.
    */
   readonly quickWaitMs?: number;
 }

@@ -7,8 +7,10 @@
 
 /** The symbols, as `Deno.dlopen` takes them. */
 export const SYMBOLS = {
+  // On this thread the environment cannot change during the call: it takes libc's own
+  // array, a pointer.
   posix_spawnp: {
-    parameters: ["buffer", "buffer", "buffer", "buffer", "buffer", "buffer"],
+    parameters: ["buffer", "buffer", "buffer", "buffer", "buffer", "pointer"],
     result: "i32",
   },
   posix_spawnp_in_background: {

@@ -49,8 +49,8 @@ export interface SpawnedChild {
  *
  * `waitHere` is asked when the watching starts, once the tasks started in the same turn
  * have been: when it says nothing else is under way, the child is first waited for on this
- * thread for up to the quick wait (2 ms by default), as make does: a short task in a chain
- * then ends without a thread hop, and the event loop has nothing else to do meanwhile.
+ * thread, as make does (see `QUICK_WAIT_MS`): a short task in a chain then ends without a
+ * thread hop, and the event loop has nothing else to do meanwhile.
  */
 export type PosixSpawner = (
   argv: readonly string[],
@@ -61,7 +61,7 @@ export type PosixSpawner = (
 
 /** Options of {@linkcode createPosixSpawner}. */
 export interface PosixSpawnerOptions {
-  /** How long a child may be waited for on this thread (see `waitHere`), in milliseconds. */
+  /** How long this thread may be held waiting (see `waitHere`) between turns, in ms. */
   readonly quickWaitMs?: number;
 }
 
@@ -97,59 +97,111 @@ function spawnerOver(libc: Libc, watcher: ChildWatcher): PosixSpawner {
   const devNull = libc.open(cString("/dev/null"), O_RDONLY | O_CLOEXEC);
   if (devNull < 0) throw new Error("cannot open /dev/null");
 
+  // A spawn on this thread reuses the file actions of the last one when they would be the
+  // same: the pipes of a task that ended are closed, so the next task's get the same
+  // numbers (a chain of tasks then builds them once).
+  const reused = new FileActionsCache(libc, devNull);
+  const pipe = new Int32Array(2), pid = new Int32Array(1);
+
   return async (argv, cwd, inBackground, waitHere) => {
-    const out = new Int32Array(2), err = new Int32Array(2);
-    if (libc.pipe2(out, O_CLOEXEC) !== 0) return errnoOf(libc);
-    if (libc.pipe2(err, O_CLOEXEC) !== 0) {
+    if (libc.pipe2(pipe, O_CLOEXEC) !== 0) return errnoOf(libc);
+    const outRead = pipe[0]!, outWrite = pipe[1]!;
+    if (libc.pipe2(pipe, O_CLOEXEC) !== 0) {
       const errno = errnoOf(libc);
-      closeAll(libc, out);
+      libc.close(outRead);
+      libc.close(outWrite);
       return errno;
     }
-    const actions = new Uint8Array(FILE_ACTIONS_SIZE);
-    libc.posix_spawn_file_actions_init(actions);
-    const cwdBytes = cString(cwd);
-    libc.posix_spawn_file_actions_addchdir_np(actions, cwdBytes);
-    libc.posix_spawn_file_actions_adddup2(actions, devNull, 0);
-    libc.posix_spawn_file_actions_adddup2(actions, out[1]!, 1);
-    libc.posix_spawn_file_actions_adddup2(actions, err[1]!, 2);
+    const errRead = pipe[0]!, errWrite = pipe[1]!;
     // Every buffer stays referenced here until the call has returned.
     const args = argv.map(cString);
     const argvArray = pointers(args);
-    const envp = environSnapshot(libc);
-    const pid = new Int32Array(1);
-    const failure = inBackground
-      ? await libc.posix_spawnp_in_background(pid, args[0]!, actions, attr, argvArray, envp)
-      : libc.posix_spawnp(pid, args[0]!, actions, attr, argvArray, envp);
-    libc.posix_spawn_file_actions_destroy(actions);
-    libc.close(out[1]!);
-    libc.close(err[1]!);
-    const pidfd = failure === 0 ? libc.pidfd_open(pid[0]!, 0) : -1;
+    let failure: number, childPid: number;
+    if (inBackground) {
+      // Another thread: actions and pid of its own, and a copy of the environment, which
+      // `Deno.env.set` on this thread may move meanwhile.
+      const actions = fileActions(libc, cString(cwd), devNull, outWrite, errWrite);
+      const ownPid = new Int32Array(1);
+      failure = await libc.posix_spawnp_in_background(
+        ownPid,
+        args[0]!,
+        actions,
+        attr,
+        argvArray,
+        environSnapshot(libc),
+      );
+      libc.posix_spawn_file_actions_destroy(actions);
+      childPid = ownPid[0]!;
+    } else {
+      const actions = reused.get(cwd, outWrite, errWrite);
+      const environ = new Deno.UnsafePointerView(libc.environ!).getPointer(0);
+      failure = libc.posix_spawnp(pid, args[0]!, actions, attr, argvArray, environ);
+      childPid = pid[0]!;
+    }
+    libc.close(outWrite);
+    libc.close(errWrite);
+    const pidfd = failure === 0 ? libc.pidfd_open(childPid, 0) : -1;
     if (pidfd < 0) {
       const errno = failure || errnoOf(libc);
-      libc.close(out[0]!);
-      libc.close(err[0]!);
+      libc.close(outRead);
+      libc.close(errRead);
       // A child that cannot be watched is not left running unwatched.
-      if (failure === 0) Deno.kill(-pid[0]!, "SIGKILL");
+      if (failure === 0) Deno.kill(-childPid, "SIGKILL");
       return errno;
     }
     // Only we read them, and only when epoll says there is something to read; still, a
     // read that blocked would stop the event loop.
-    libc.fcntl(out[0]!, F_SETFL, O_NONBLOCK);
-    libc.fcntl(err[0]!, F_SETFL, O_NONBLOCK);
-    const fds = { pid: pid[0]!, pidfd, stdout: out[0]!, stderr: err[0]! };
+    libc.fcntl(outRead, F_SETFL, O_NONBLOCK);
+    libc.fcntl(errRead, F_SETFL, O_NONBLOCK);
+    const fds = { pid: childPid, pidfd, stdout: outRead, stderr: errRead };
     const { promise: status, resolve: settle } = Promise.withResolvers<ChildStatus>();
     return {
-      pid: fds.pid,
+      pid: childPid,
       status,
       pipeOutput: (onStdout, onStderr) =>
         watcher.watch(fds, [onStdout, onStderr], settle, waitHere?.() ?? false),
-      killLeftovers: () => void libc.kill(-fds.pid, SIGKILL),
+      killLeftovers: () => void libc.kill(-childPid, SIGKILL),
     };
   };
 }
 
-function closeAll(libc: Libc, fds: Int32Array): void {
-  for (const fd of fds) libc.close(fd);
+/** File actions: chdir to `cwd`, stdin from /dev/null, stdout and stderr to the pipes. */
+function fileActions(
+  libc: Libc,
+  cwd: Uint8Array,
+  devNull: number,
+  stdout: number,
+  stderr: number,
+): Uint8Array {
+  const actions = new Uint8Array(FILE_ACTIONS_SIZE);
+  libc.posix_spawn_file_actions_init(actions);
+  libc.posix_spawn_file_actions_addchdir_np(actions, cwd);
+  libc.posix_spawn_file_actions_adddup2(actions, devNull, 0);
+  libc.posix_spawn_file_actions_adddup2(actions, stdout, 1);
+  libc.posix_spawn_file_actions_adddup2(actions, stderr, 2);
+  return actions;
+}
+
+/** The file actions of the last spawn on this thread, rebuilt when they would differ. */
+class FileActionsCache {
+  #actions: Uint8Array | undefined;
+  #cwd = "";
+  #stdout = -1;
+  #stderr = -1;
+
+  constructor(readonly libc: Libc, readonly devNull: number) {}
+
+  get(cwd: string, stdout: number, stderr: number): Uint8Array {
+    if (this.#actions && cwd === this.#cwd && stdout === this.#stdout && stderr === this.#stderr) {
+      return this.#actions;
+    }
+    if (this.#actions) this.libc.posix_spawn_file_actions_destroy(this.#actions);
+    this.#actions = fileActions(this.libc, cString(cwd), this.devNull, stdout, stderr);
+    this.#cwd = cwd;
+    this.#stdout = stdout;
+    this.#stderr = stderr;
+    return this.#actions;
+  }
 }
 
 /** A NULL-terminated array of pointers to the given C strings. */

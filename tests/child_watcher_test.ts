@@ -278,7 +278,7 @@ Deno.test("exec holds the event loop for a child only while no other task runs",
   const never = createExecExecutor({ quickWaitMs: 0 });
   assert.equal(await endsBeforeATurn(never, "sleep 0.1", () => 1), false);
   // By default a short child alone in its run mostly ends before the event loop turns (one
-  // slower than the 2 ms quick wait is handed to the background wait).
+  // past the quick wait is handed to the background wait).
   const executor = createExecExecutor();
   let quick = 0;
   for (let i = 0; i < 20; i++) if (await endsBeforeATurn(executor, "/bin/true", () => 1)) quick++;

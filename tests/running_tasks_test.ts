@@ -66,3 +66,29 @@ Deno.test("a plain command started with another task does not hold up that task"
     assert.ok(timerLateMs < 200, `the timer fired ${timerLateMs} ms late`);
   }
 });
+
+Deno.test("a chain of short plain commands lets the event loop turn within the quick wait", async () => {
+  // Each child (50 ms) ends within the 120 ms the main thread may be held; were that bound
+  // per child rather than between turns of the event loop, the whole chain (0.5 s) would
+  // run without one, and the timer below would never fire before its end.
+  const exec = createExecExecutor({ quickWaitMs: 120 });
+  const tasks: TaskSpec[] = Array.from({ length: 10 }, (_, i) => ({
+    name: `t${i}`,
+    type: "exec",
+    arguments: "sleep 0.05",
+    dependencies: i === 0 ? [] : [`t${i - 1}`],
+  }));
+  let turns = 0;
+  let ticking = true;
+  const tick = () => {
+    turns++;
+    if (ticking) setTimeout(tick, 0);
+  };
+  setTimeout(tick, 0);
+  const report = await schedule(tasks, { executorFor: () => exec });
+  ticking = false;
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  assert.equal(report.ok, true);
+  // At least one turn per 120 ms held: 4 in 0.5 s.
+  assert.ok(turns >= 4, `${turns} turns`);
+});
