@@ -64,6 +64,13 @@ const EVENT_SIZE = PACKED ? 12 : 16, DATA_OFFSET = PACKED ? 4 : 8;
 const MAX_EVENTS = 256;
 /** What an event's data says, besides the child: which of its descriptors is ready. */
 const STDOUT = 0, STDERR = 1, PIDFD = 2;
+/**
+ * How long a child waited for on the main thread is waited for on its pidfd alone, in ms:
+ * its pipes end just before it does and would each wake the wait up once more, so they are
+ * read once it has exited. A child that outlives this may be blocked on a full pipe: its
+ * pipes are watched from then on.
+ */
+const PIPES_AFTER_MS = 1;
 /** One read per descriptor and wake-up, at most this much. */
 const CHUNK_SIZE = 64 * 1024;
 
@@ -80,6 +87,8 @@ interface Watched {
   readonly settle: (status: ChildStatus) => void;
   readonly drained: () => void;
   readonly failed: (error: unknown) => void;
+  /** Whether its pipes are in the epoll set (they are not while it is waited for here). */
+  pipesWatched: boolean;
   /** What a sink threw, passed on once the pipes have ended. */
   error?: unknown;
 }
@@ -146,21 +155,36 @@ export class ChildWatcher {
       settle,
       drained: resolve,
       failed: reject,
+      pipesWatched: false,
     };
-    if (
-      !this.#add(fds.stdout, id * 4 + STDOUT) || !this.#add(fds.stderr, id * 4 + STDERR) ||
-      !this.#add(fds.pidfd, id * 4 + PIDFD)
-    ) {
-      // No room in the epoll set (a kernel limit): the child cannot be watched, so it
-      // does not run unwatched.
-      this.#libc.kill(-fds.pid, 9);
-      this.#abandon(child, new Error(`cannot watch process ${fds.pid}`));
+    const here = quick && !this.#waiting && this.#children.size === 0;
+    // Waiting here, only the pidfd is watched at first (see PIPES_AFTER_MS).
+    if (!this.#add(fds.pidfd, id * 4 + PIDFD) || (!here && !this.#watchPipes(child))) {
+      this.#cannotWatch(child);
       return promise;
     }
     this.#children.set(id, child);
-    if (quick && !this.#waiting && this.#children.size === 1) this.#waitQuickly();
+    if (here) this.#waitQuickly(child);
     this.#waitInBackground();
     return promise;
+  }
+
+  /** Watches the pipes of a child not yet ended; false when the epoll set refuses one. */
+  #watchPipes(child: Watched): boolean {
+    if (child.pipesWatched) return true;
+    child.pipesWatched = true;
+    for (const which of [STDOUT, STDERR]) {
+      const fd = child.pipes[which]!;
+      if (fd >= 0 && !this.#arm(EPOLL_CTL_ADD, fd, child.id * 4 + which)) return false;
+    }
+    return true;
+  }
+
+  #cannotWatch(child: Watched): void {
+    // No room in the epoll set (a kernel limit): the child cannot be watched, so it does
+    // not run unwatched.
+    this.#libc.kill(-child.pid, 9);
+    this.#abandon(child, new Error(`cannot watch process ${child.pid}`));
   }
 
   /**
@@ -193,19 +217,32 @@ export class ChildWatcher {
    * known turn of the event loop is used up; the background wait then takes over, and its
    * end, a turn, gives a new one.
    */
-  #waitQuickly(): void {
+  #waitQuickly(child: Watched): void {
     const now = performance.now();
     if (this.#heldSince < 0) this.#heldSince = now;
     const deadline = this.#heldSince + this.#quickWaitMs;
-    for (let left = deadline - now; this.#children.size > 0 && left > 0;) {
-      const count = this.#libc.epoll_wait(this.#epfd, this.#quick, 4, Math.ceil(left));
+    // Until it has exited: pipes that outlive it are held by something it left running,
+    // which its caller kills once it has the status.
+    for (let left = deadline - now; child.pidfd >= 0 && left > 0;) {
+      const pidfdOnly = !child.pipesWatched;
+      const timeout = Math.ceil(pidfdOnly ? Math.min(left, PIPES_AFTER_MS) : left);
+      const count = this.#libc.epoll_wait(this.#epfd, this.#quick, 4, timeout);
+      if (count === 0 && pidfdOnly && this.#watchPipes(child)) {
+        left = deadline - performance.now();
+        continue;
+      }
       // Nothing within the quick wait, or EINTR: a signal someone listens to (Ctrl-C)
       // arrived, and its listener runs only once the event loop turns. (The runtime does
       // not catch SIGCHLD, so a child's exit does not interrupt the wait.)
       if (count <= 0) break;
-      // Output passed on needs the event loop to be written: stop here.
+      // Output passed on is written once this returns (the sink flushes in a microtask):
+      // stop here rather than read more into memory.
       if (this.#handle(this.#quickView, count)) break;
       left = deadline - performance.now();
+    }
+    if (this.#children.has(child.id) && !this.#watchPipes(child)) {
+      this.#children.delete(child.id);
+      this.#cannotWatch(child);
     }
   }
 
@@ -237,8 +274,7 @@ export class ChildWatcher {
       const child = this.#children.get(id);
       if (!child) continue;
       const which = data & 3;
-      if (which === PIDFD) this.#exited(child);
-      else if (this.#read(child, which)) output = true;
+      if (which === PIDFD ? this.#exited(child) : this.#read(child, which)) output = true;
       if (child.pidfd < 0 && child.pipes[STDOUT] < 0 && child.pipes[STDERR] < 0) {
         this.#children.delete(id);
       }
@@ -246,8 +282,11 @@ export class ChildWatcher {
     return output;
   }
 
-  /** Reads one chunk of a pipe, or ends it; returns whether output was passed on. */
-  #read(child: Watched, which: number): boolean {
+  /**
+   * Reads one chunk of a pipe, or ends it; returns whether output was passed on. A pipe not
+   * ended is re-armed, or first watched (`EPOLL_CTL_ADD`).
+   */
+  #read(child: Watched, which: number, arm = EPOLL_CTL_MOD): boolean {
     const fd = child.pipes[which]!;
     const count = Number(this.#libc.read(fd, this.#chunk, BigInt(CHUNK_SIZE)));
     let passed = false;
@@ -260,8 +299,9 @@ export class ChildWatcher {
         child.error = error;
       }
     }
-    const more = count > 0 || errnoOf(this.#libc) === EAGAIN;
-    if (more && this.#arm(EPOLL_CTL_MOD, fd, child.id * 4 + which)) return passed;
+    // errno means something only after a failed read: at the end of file it is stale.
+    const more = count > 0 || (count < 0 && errnoOf(this.#libc) === EAGAIN);
+    if (more && this.#arm(arm, fd, child.id * 4 + which)) return passed;
     // End of file, or an error that will not go away: the pipe ends either way. Its
     // event disabled it, so it is closed without leaving the set first.
     this.#libc.close(fd);
@@ -273,10 +313,17 @@ export class ChildWatcher {
     return passed;
   }
 
-  #exited(child: Watched): void {
+  /** Reaps a child; reads its pipes if they were not watched. Returns whether output was passed on. */
+  #exited(child: Watched): boolean {
     this.#libc.close(child.pidfd);
     child.pidfd = -1;
     child.settle(this.#reap(child.pid));
+    if (child.pipesWatched) return false;
+    child.pipesWatched = true;
+    // Most often both are at their end; one held open by what the child left running, or
+    // with more to read, is watched from now on.
+    const out = this.#read(child, STDOUT, EPOLL_CTL_ADD);
+    return this.#read(child, STDERR, EPOLL_CTL_ADD) || out;
   }
 
   /** The exit status of a child whose pidfd said it has exited. */

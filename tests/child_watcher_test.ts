@@ -8,6 +8,7 @@ import {
 /** Where a test child is spawned, and whether it may be waited for on this thread. */
 type SpawnMode = "alone" | "here" | "background";
 import { createExecExecutor } from "../executors/exec.ts";
+import { errnoOf, openLibc } from "../executors/libc.ts";
 import type { Executor, ExecutorContext, OutputStream } from "../src/types.ts";
 
 /** The posix_spawn path; tests run with -A on Linux, where it must be available. */
@@ -183,6 +184,57 @@ Deno.test("a child spawned alone is waited for on this thread; otherwise in the 
   Deno.kill(here.pid, "SIGKILL");
   assert.equal((await here.status).signal, "SIGKILL");
   await hereDrained;
+});
+
+Deno.test("a child waited for on this thread may print more than a pipe holds", async () => {
+  // Its pipes are read only once it has exited, unless it outlives a millisecond: then it
+  // may be blocked on a full pipe, and they are watched too.
+  const spawn = spawner({ quickWaitMs: 10_000 });
+  const child = await spawned(["seq", "1", "200000"], "alone", spawn);
+  const start = performance.now();
+  const drained = collect(child);
+  const held = performance.now() - start;
+  assert.ok(held < 5_000, `held for ${held} ms`);
+  const [output, status] = await Promise.all([drained, child.status]);
+  assert.equal(status.success, true);
+  const lines = output.stdout.trimEnd().split("\n");
+  assert.equal(lines.length, 200_000);
+  assert.equal(lines.at(-1), "200000");
+});
+
+Deno.test("a child waited for on this thread leaves the wait once it exits, pipes open or not", async () => {
+  const spawn = spawner({ quickWaitMs: 10_000 });
+  // What it leaves running holds its pipes; its status must come before they end. (Had it
+  // printed, the wait would have stopped there, for the output to be written.)
+  const child = await spawned(["sh", "-c", "sleep 30 &"], "alone", spawn);
+  const start = performance.now();
+  const drained = collect(child);
+  const held = performance.now() - start;
+  assert.ok(held < 5_000, `held for ${held} ms`);
+  assert.equal(await settledWithoutATurn(child.status), true);
+  assert.equal((await child.status).success, true);
+  child.killLeftovers();
+  assert.deepEqual(await drained, { stdout: "", stderr: "" });
+});
+
+Deno.test("a pipe's end is not taken for EAGAIN left in errno by an earlier call", async () => {
+  // read() returns 0 at the end of a pipe and leaves errno as it was: an EAGAIN from any
+  // earlier failed call on this thread must not make the watcher wait for more.
+  const libc = openLibc();
+  const empty = new Int32Array(2);
+  assert.equal(libc.pipe2(empty, 0o4000 /* O_NONBLOCK */), 0);
+  const spawn = spawner({ quickWaitMs: 10_000 });
+  for (const mode of ["alone", "here"] as const) {
+    const child = await spawned(["/bin/true"], mode, spawn);
+    assert.equal(Number(libc.read(empty[0]!, new Uint8Array(1), 1n)), -1);
+    assert.equal(errnoOf(libc), 11 /* EAGAIN */);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise((resolve) => timer = setTimeout(() => resolve("late"), 5_000));
+    assert.deepEqual(await Promise.race([collect(child), late]), { stdout: "", stderr: "" }, mode);
+    clearTimeout(timer);
+  }
+  libc.close(empty[0]!);
+  libc.close(empty[1]!);
 });
 
 Deno.test("the wait on this thread gives up after the quick wait, and the child is still watched", async () => {
