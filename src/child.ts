@@ -94,12 +94,11 @@ export async function superviseChild(
     signalGroup(group, "SIGTERM");
     killTimer = setTimeout(() => signalGroup(group, "SIGKILL"), graceMs);
   };
-  context.signal.addEventListener("abort", stop, { once: true });
   // The spawn may have awaited: a stop asked for meanwhile is not lost.
-  if (context.signal.aborted) stop();
+  const forget = context.signal.aborted ? (stop(), undefined) : whenAborted(context.signal, stop);
   const drained = passOutputOn(child, context);
   const status = await child.status;
-  context.signal.removeEventListener("abort", stop);
+  forget?.();
   // The leader is gone; whatever it left behind in its group must not outlive the task
   // (and would hold the pipes open).
   if (child.killLeftovers) child.killLeftovers();
@@ -112,6 +111,29 @@ export async function superviseChild(
     return { ok: false, signal: status.signal, error: `killed by ${status.signal}` };
   }
   return { ok: false, exitCode: status.code, error: `exit code ${status.code}` };
+}
+
+/** The stops to call when a signal aborts, for the signals with one listener of ours. */
+const stopsBySignal = new WeakMap<AbortSignal, Set<() => void>>();
+
+/**
+ * Calls `stop` once when `signal` aborts, unless the returned function is called first.
+ * Tasks of a run without time limits share its signal: one listener on it for all of them,
+ * rather than adding and removing one per task (which costs more than the rest of what a
+ * short task does in JavaScript).
+ */
+function whenAborted(signal: AbortSignal, stop: () => void): () => void {
+  let stops = stopsBySignal.get(signal);
+  if (!stops) {
+    const set = stops = new Set();
+    stopsBySignal.set(signal, set);
+    signal.addEventListener("abort", () => {
+      for (const each of set) each();
+      set.clear();
+    }, { once: true });
+  }
+  stops.add(stop);
+  return () => void stops.delete(stop);
 }
 
 /** Passes a child's output on line by line; resolves once both its pipes have ended. */

@@ -92,3 +92,26 @@ Deno.test("a chain of short plain commands lets the event loop turn within the q
   // At least one turn per 120 ms held: 4 in 0.5 s.
   assert.ok(turns >= 4, `${turns} turns`);
 });
+
+Deno.test("exec tasks sharing one signal are each stopped when it aborts, finished ones not", async () => {
+  const exec = createExecExecutor({ graceMs: 5_000 });
+  const controller = new AbortController();
+  const context = {
+    signal: controller.signal,
+    timeoutMs: undefined,
+    env: undefined,
+    cwd: Deno.cwd(),
+    baseDir: Deno.cwd(),
+    output: () => {},
+  };
+  const task = (name: string, command: string) =>
+    exec.run({ name, type: "exec", arguments: command, dependencies: [] }, context);
+  for (let i = 0; i < 5; i++) assert.equal((await task(`done${i}`, "/bin/true")).ok, true);
+  // Plain words and a shell command, so both spawn paths share the signal.
+  const running = [task("a", "sleep 30"), task("b", "sleep 30"), task("c", "sleep 30; true")];
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  controller.abort();
+  for (const result of await Promise.all(running)) {
+    assert.deepEqual(result, { ok: false, signal: "SIGTERM", error: "killed by SIGTERM" });
+  }
+});
