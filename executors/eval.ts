@@ -8,7 +8,7 @@
 import { UsageError } from "../src/errors.ts";
 import type { Executor } from "../src/types.ts";
 import { type EvalPermissions, isSandbox, workerOptionsEnabled } from "./eval_permissions.ts";
-import { WorkerPool } from "./eval_pool.ts";
+import type { PoolOptions, WorkerPool } from "./eval_pool.ts";
 
 export { type EvalPermissions, parseEvalPermissions } from "./eval_permissions.ts";
 
@@ -100,7 +100,7 @@ export function createEvalExecutor(options: EvalExecutorOptions = {}): Executor 
   const sandbox = isSandbox(options.permissions);
   if (sandbox && workerOptionsEnabled() === false) throw new UsageError(WORKER_OPTIONS_HINT);
   const cores = navigator.hardwareConcurrency || 2;
-  const pool = new WorkerPool({
+  const poolOptions: PoolOptions = {
     isolation: options.isolation ?? "pooled",
     permissions: sandbox ? options.permissions : undefined,
     maxWorkers: options.maxWorkers ?? Math.max(16, 4 * cores),
@@ -109,12 +109,22 @@ export function createEvalExecutor(options: EvalExecutorOptions = {}): Executor 
     maxOutputChars: options.maxOutputChars ?? DEFAULT_MAX_OUTPUT_CHARS,
     maxModules: 200,
     pipeline: PIPELINE,
-  });
+  };
+  // The pool's modules are loaded when a run has eval tasks: prepare() starts loading them
+  // (and then the workers) before the first task; a run without eval tasks loads nothing.
+  let pool: WorkerPool | undefined;
+  let loading: Promise<WorkerPool> | undefined;
+  const load = () =>
+    loading ??= import("./eval_pool.ts").then(({ WorkerPool }) =>
+      pool = new WorkerPool(poolOptions)
+    );
   return {
     type: "eval",
     argumentsSchema: { type: "string" },
-    prepare: (tasks, run) => pool.prepare(tasks.length, run?.concurrency),
-    run: (task, context) => pool.run(task, context),
-    dispose: () => pool.dispose(),
+    prepare: (tasks, run) => {
+      void load().then((ready) => ready.prepare(tasks.length, run?.concurrency));
+    },
+    run: async (task, context) => (pool ?? await load()).run(task, context),
+    dispose: async () => (pool ?? await loading)?.dispose(),
   };
 }

@@ -10,7 +10,7 @@
  * @module
  */
 
-import { parseJsonc } from "../src/deps.ts";
+import { loadedJsonc } from "../src/deps.ts";
 
 /**
  * The permissions of eval workers: Deno's `deno.permissions` worker option.
@@ -136,10 +136,19 @@ function configFiles(args: string[]): string[] {
 }
 
 function enablesWorkerOptions(path: string): boolean {
+  let text: string;
   try {
-    const config = parseJsonc(Deno.readTextFileSync(path)) as { unstable?: unknown } | undefined;
-    return Array.isArray(config?.unstable) && config.unstable.includes("worker-options");
+    text = Deno.readTextFileSync(path);
   } catch {
     return false;
   }
+  let config: { unstable?: unknown } | undefined;
+  try {
+    config = JSON.parse(text);
+  } catch {
+    // JSONC, as deno.json may be: jsonc-parser reads what it can and does not throw. The
+    // command line loads it before asking (see `cli.ts`).
+    config = loadedJsonc().parseJsonc(text);
+  }
+  return Array.isArray(config?.unstable) && config.unstable.includes("worker-options");
 }

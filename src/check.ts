@@ -6,7 +6,7 @@
  * @module
  */
 
-import { Ajv, type ValidateFunction } from "./deps.ts";
+import { type AjvExports, loadedAjv, type ValidateFunction } from "./deps.ts";
 import { quote, TaskFileError } from "./errors.ts";
 import { schemaError, type TaskFile } from "./load.ts";
 import type { ExecutorRegistry } from "./registry.ts";
@@ -135,7 +135,8 @@ export function formatCycle(names: readonly string[]): string {
 }
 
 const argumentValidators = new WeakMap<Executor, ValidateFunction>();
-const ajv = new Ajv({ allErrors: false, strict: false });
+// Made when a schema first needs it: ajv is loaded only then (see deps.ts).
+let ajv: InstanceType<AjvExports["Ajv"]> | undefined;
 
 function checkTypesAndArguments(taskFile: TaskFile, registry: ExecutorRegistry): void {
   const { tasks, file } = taskFile;
@@ -155,7 +156,9 @@ function checkTypesAndArguments(taskFile: TaskFile, registry: ExecutorRegistry):
     let validate = argumentValidators.get(executor);
     if (!validate) {
       validate = typeOnlyValidator(executor.argumentsSchema) ??
-        ajv.compile(executor.argumentsSchema);
+        (ajv ??= new (loadedAjv().Ajv)({ allErrors: false, strict: false })).compile(
+          executor.argumentsSchema,
+        );
       argumentValidators.set(executor, validate);
     }
     if (!validate(task.arguments)) {

@@ -1,21 +1,84 @@
 /**
- * The project's third-party modules, pinned with full `npm:` specifiers.
+ * The project's third-party modules (and the costlier `node:` ones), loaded when first needed.
  *
- * Every other file imports them from here, so the library resolves the same way when
- * `mod.ts` is imported by URL from outside this repository (where our `deno.json`
- * import map does not apply) as it does in a checkout.
+ * Each package is pinned with a full `npm:` specifier in its own file under `deps/`, so the
+ * library resolves the same way when `mod.ts` is imported by URL from outside this repository
+ * (where our `deno.json` import map does not apply) as it does in a checkout. Nothing here is
+ * imported statically: any `npm:` module costs 20 ms or more of start-up, and the command
+ * line's common path needs none of them.
+ *
+ * The `load*()` functions import a module once; the `loaded*()` ones return it synchronously,
+ * for code that cannot wait (`parseTaskFile()`, `validate()`): when dagrun is imported as a
+ * library, every module is loaded before the importer's code runs, so those stay synchronous;
+ * the command line awaits what it needs before each synchronous step.
  *
  * @module
  */
 
-export {
-  type Node as JsonNode,
-  parse as parseJsonc,
-  type ParseError as JsonParseError,
-  parseTree as parseJsonTree,
-  printParseErrorCode,
-} from "npm:jsonc-parser@3.3.1";
-export { Ajv, type ErrorObject, type ValidateFunction } from "npm:ajv@8.20.0";
-export { Command, CommanderError, Option } from "npm:@commander-js/extra-typings@15.1.0";
-// The runtime helper that the precompiled task-file validator (tasks_validator.generated.ts) calls.
-export { default as ajvRuntimeUcs2length } from "npm:ajv@8.20.0/dist/runtime/ucs2length.js";
+import type * as JsoncModule from "./deps/jsonc.ts";
+import type * as AjvModule from "./deps/ajv.ts";
+
+export type { JsonNode, JsonParseError } from "./deps/jsonc.ts";
+export type { ErrorObject, ValidateFunction } from "./deps/ajv.ts";
+
+/** jsonc-parser's module. */
+export type Jsonc = typeof JsoncModule;
+/** ajv's module. */
+export type AjvExports = typeof AjvModule;
+/** `node:crypto`'s module. */
+export type NodeCrypto = typeof import("node:crypto");
+
+let jsonc: Jsonc | undefined;
+let ajv: AjvExports | undefined;
+let crypto: NodeCrypto | undefined;
+
+/** Imports jsonc-parser (once). */
+export async function loadJsonc(): Promise<Jsonc> {
+  return jsonc ??= await importLate<Jsonc>(new URL("./deps/jsonc.ts", import.meta.url));
+}
+
+/** Imports ajv (once). */
+export async function loadAjv(): Promise<AjvExports> {
+  return ajv ??= await importLate<AjvExports>(new URL("./deps/ajv.ts", import.meta.url));
+}
+
+/** Imports `node:crypto` (once). */
+export async function loadCrypto(): Promise<NodeCrypto> {
+  return crypto ??= await import("node:crypto");
+}
+
+/** jsonc-parser, when loaded. @throws {Error} (our bug) when it is not. */
+export function loadedJsonc(): Jsonc {
+  return jsonc ?? notLoaded("jsonc-parser");
+}
+
+/** ajv, when loaded. @throws {Error} (our bug) when it is not. */
+export function loadedAjv(): AjvExports {
+  return ajv ?? notLoaded("ajv");
+}
+
+/** `node:crypto`, when loaded. @throws {Error} (our bug) when it is not. */
+export function loadedCrypto(): NodeCrypto {
+  return crypto ?? notLoaded("node:crypto");
+}
+
+/**
+ * Imports one of our modules that reaches `npm:` packages, by a specifier Deno does not read
+ * ahead of time: with a literal one, the packages join the module graph Deno resolves before
+ * running anything, which costs about 2 ms of every start-up, needed or not. `deno compile`
+ * is told of these modules with `--include` (the compile task in deno.json).
+ */
+export function importLate<T>(url: URL): Promise<T> {
+  return import(url.href);
+}
+
+function notLoaded(name: string): never {
+  throw new Error(`${name} is needed but was not loaded first`);
+}
+
+/** Whether this process is the command line, `mod.ts` run as the main module. */
+export const COMMAND_LINE: boolean = Deno.mainModule === new URL("../mod.ts", import.meta.url).href;
+
+// A library user's synchronous calls must find every module ready; only the command line,
+// which awaits each one where it needs it, starts without them.
+if (!COMMAND_LINE) await Promise.all([loadJsonc(), loadAjv(), loadCrypto()]);

@@ -72,10 +72,12 @@ export function historyLocation(taskFile: string): HistoryLocation {
 type Files = Record<string, Record<string, number>>;
 
 /** Reads the whole file as `{ key: { task: ms } }`, keeping only well-formed entries. */
-async function readFiles(path: string): Promise<Files> {
+function readFiles(path: string): Files {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(await Deno.readTextFile(path));
+    // Synchronously: a small file, read before a run starts or after it has ended, when the
+    // asynchronous read's thread round trip (~0.3 ms of start-up) buys nothing.
+    parsed = JSON.parse(Deno.readTextFileSync(path));
   } catch {
     return {}; // missing or corrupt: start afresh
   }
@@ -107,9 +109,9 @@ function isObject(value: unknown): value is Record<string, unknown> {
  * durations.get("build"); // milliseconds, when "build" ran before
  * ```
  */
-export async function readHistory(location: HistoryLocation): Promise<Map<string, number>> {
-  const files = await readFiles(location.path);
-  return new Map(Object.entries(files[location.key] ?? {}));
+export function readHistory(location: HistoryLocation): Promise<Map<string, number>> {
+  const files = readFiles(location.path);
+  return Promise.resolve(new Map(Object.entries(files[location.key] ?? {})));
 }
 
 /**
@@ -128,7 +130,7 @@ export async function readHistory(location: HistoryLocation): Promise<Map<string
 export async function recordHistory(location: HistoryLocation, report: RunReport): Promise<void> {
   const temporary = `${location.path}.${Deno.pid}.tmp`;
   try {
-    const files = await readFiles(location.path);
+    const files = readFiles(location.path);
     const previous = files[location.key] ?? {};
     const next: Record<string, number> = {};
     for (const task of report.tasks) {

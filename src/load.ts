@@ -5,16 +5,18 @@
  * @module
  */
 
-import { dirname, resolve } from "node:path";
 import {
-  Ajv,
   type ErrorObject,
   type JsonNode,
   type JsonParseError,
-  parseJsonTree,
-  printParseErrorCode,
+  loadAjv,
+  loadedAjv,
+  loadedJsonc,
+  loadJsonc,
   type ValidateFunction,
 } from "./deps.ts";
+import { jsonValueOffset } from "./json_locate.ts";
+import { directoryOf, resolvePath } from "./paths.ts";
 import { quote, type SourcePosition, TaskFileError } from "./errors.ts";
 import type { TaskSpec } from "./types.ts";
 import { DURATION_PATTERN } from "./duration.ts";
@@ -100,7 +102,11 @@ export interface LoadOptions {
  */
 export async function loadTaskFile(path: string, options: LoadOptions = {}): Promise<TaskFile> {
   const { text, file, baseDir } = await readTaskText(path);
-  return parseTaskFile(text, { ...options, file, baseDir: options.baseDir ?? baseDir });
+  // Plain JSON needs neither parser module nor ajv: load them only for what needs them.
+  const parsed = parseStrictJson(text);
+  if (parsed === undefined) await loadJsonc();
+  if (options.schema) await loadAjv();
+  return parseText(text, { ...options, file, baseDir: options.baseDir ?? baseDir }, parsed);
 }
 
 /** The text of a task file, with how to name it and where its relative paths point. */
@@ -113,11 +119,13 @@ export async function readTaskText(
   }
   let bytes: Uint8Array;
   try {
-    bytes = await Deno.readFile(path);
+    // Synchronously: nothing else is under way yet, and the asynchronous read's round trip
+    // through a thread costs half a millisecond of start-up.
+    bytes = Deno.readFileSync(path);
   } catch (error) {
     throw new TaskFileError(describeReadError(error), { file: path });
   }
-  return { text: decodeUtf8(bytes, path), file: path, baseDir: dirname(resolve(path)) };
+  return { text: decodeUtf8(bytes, path), file: path, baseDir: directoryOf(resolvePath(path)) };
 }
 
 function describeReadError(error: unknown): string {
@@ -204,6 +212,24 @@ export function parseTaskFile(
   text: string,
   options: LoadOptions & { readonly file?: string } = {},
 ): TaskFile {
+  return parseText(text, options, parseStrictJson(text));
+}
+
+/** The value of strict JSON text, or `undefined` for anything else (JSONC, errors). */
+function parseStrictJson(text: string): { value: unknown } | undefined {
+  try {
+    return { value: JSON.parse(text) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** {@linkcode parseTaskFile}, given what `JSON.parse` made of the text, if it took it. */
+function parseText(
+  text: string,
+  options: LoadOptions & { readonly file?: string },
+  strict: { value: unknown } | undefined,
+): TaskFile {
   const file = options.file ?? "<input>";
   const locator = new Locator(text, file);
   if (text.charCodeAt(0) === 0xfeff) {
@@ -219,21 +245,14 @@ export function parseTaskFile(
     });
   }
   checkNesting(text, locator);
-  const errors: JsonParseError[] = [];
-  const root = parseJsonTree(text, errors, { allowTrailingComma: true, disallowComments: false });
-  if (errors.length > 0) {
-    const first = errors[0]!;
-    throw new TaskFileError(describeParseError(first.error, text, first.offset), {
-      file,
-      position: locator.at(first.offset),
-    });
-  }
-  if (root === undefined) {
-    throw new TaskFileError('is empty; expected a JSON object with a "tasks" array', { file });
-  }
-  const document = nodeValue(root);
-  const locate = (path: readonly JsonPathSegment[]) =>
-    locator.at(findNode(root, path)?.offset ?? root.offset);
+  // Strict JSON is found with JSON.parse and located by a scan, only when an error is
+  // reported; the rest goes through jsonc-parser's tree, as it always did.
+  const { document, locate } = strict
+    ? {
+      document: strict.value,
+      locate: (path: readonly JsonPathSegment[]) => locator.at(jsonValueOffset(text, path)),
+    }
+    : parseJsonc(text, locator);
   validateAgainstSchema(document, options.schema, file, locate);
   const object = document as Record<string, unknown>;
   const baseDir = options.baseDir ?? Deno.cwd();
@@ -246,6 +265,31 @@ export function parseTaskFile(
     ...(concurrency === undefined ? {} : { concurrency }),
     document: object,
     locate,
+  };
+}
+
+/** JSONC through jsonc-parser's tree: the value, and where each part of it is. */
+function parseJsonc(text: string, locator: Locator) {
+  const file = locator.file;
+  const errors: JsonParseError[] = [];
+  const root = loadedJsonc().parseJsonTree(text, errors, {
+    allowTrailingComma: true,
+    disallowComments: false,
+  });
+  if (errors.length > 0) {
+    const first = errors[0]!;
+    throw new TaskFileError(describeParseError(first.error, text, first.offset), {
+      file,
+      position: locator.at(first.offset),
+    });
+  }
+  if (root === undefined) {
+    throw new TaskFileError('is empty; expected a JSON object with a "tasks" array', { file });
+  }
+  return {
+    document: nodeValue(root),
+    locate: (path: readonly JsonPathSegment[]) =>
+      locator.at(findNode(root, path)?.offset ?? root.offset),
   };
 }
 
@@ -292,6 +336,7 @@ const PARSE_ERROR_TEXT: Record<string, string> = {
 };
 
 function describeParseError(code: number, text: string, offset: number): string {
+  const { printParseErrorCode } = loadedJsonc();
   const name = printParseErrorCode(code as Parameters<typeof printParseErrorCode>[0]);
   const what = PARSE_ERROR_TEXT[name] ?? name;
   const found = offset >= text.length ? "end of file" : quote(text.slice(offset, offset + 12));
@@ -305,7 +350,18 @@ function nodeValue(node: JsonNode): unknown {
       const object: Record<string, unknown> = {};
       for (const property of node.children ?? []) {
         const [key, value] = property.children ?? [];
-        if (key && value) object[key.value as string] = nodeValue(value);
+        if (!key || !value) continue;
+        // An own property, as JSON.parse makes it, even for `__proto__`.
+        if (key.value === "__proto__") {
+          Object.defineProperty(object, "__proto__", {
+            value: nodeValue(value),
+            enumerable: true,
+            writable: true,
+            configurable: true,
+          });
+        } else {
+          object[key.value as string] = nodeValue(value);
+        }
       }
       return object;
     }
@@ -362,7 +418,7 @@ function validatorFor(schema: Record<string, unknown> | undefined, file: string)
   let validator = userValidators.get(schema);
   if (!validator) {
     try {
-      validator = new Ajv({ allErrors: false, strict: false }).compile(schema);
+      validator = new (loadedAjv().Ajv)({ allErrors: false, strict: false }).compile(schema);
     } catch (error) {
       throw new TaskFileError(
         `cannot use the schema: ${error instanceof Error ? error.message : String(error)}`,

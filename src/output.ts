@@ -1,6 +1,8 @@
 /**
  * Writing text to stdout and stderr: coalesced per turn of the event loop, in order, and
- * synchronous, so a slow reader slows the run down instead of filling memory.
+ * synchronous, so a slow reader slows the run down instead of filling memory. The first piece
+ * after a quiet spell is written at once, so a line is not held back by the work that follows
+ * it in the same turn.
  *
  * @module
  */
@@ -69,9 +71,13 @@ export interface SinkOptions {
   readonly onClosed?: (error: unknown) => void;
 }
 
+/** How long without a write makes the next piece go out at once, in milliseconds. */
+const QUIET_MS = 2;
+
 /**
  * A sink that gathers text and writes it at the end of the current microtask queue, keeping
- * the order of stdout and stderr pieces.
+ * the order of stdout and stderr pieces; the first piece after 2 ms without a write goes out
+ * at once.
  *
  * @example
  * ```ts
@@ -102,8 +108,10 @@ export function createSink(options: SinkOptions = {}): TextSink {
       text = text.slice(read);
     }
   };
-  const flush = () => {
-    scheduled = false;
+  let lastWrite = -Infinity;
+  let unreported: { error: unknown } | undefined;
+  const write = () => {
+    lastWrite = performance.now();
     if (closed) {
       queue.length = 0;
       return;
@@ -119,16 +127,35 @@ export function createSink(options: SinkOptions = {}): TextSink {
       }
     } catch (error) {
       closed = true;
-      options.onClosed?.(error);
+      unreported = { error };
     }
     queue.length = 0;
   };
+  const report = () => {
+    if (!unreported) return;
+    const { error } = unreported;
+    unreported = undefined;
+    options.onClosed?.(error);
+  };
+  const flush = () => {
+    scheduled = false;
+    write();
+    report();
+  };
   const push = (writer: SyncWriter, text: string) => {
     queue.push({ writer, text });
-    if (!scheduled) {
-      scheduled = true;
-      queueMicrotask(flush);
+    if (scheduled) return;
+    if (performance.now() - lastWrite >= QUIET_MS) {
+      // The first piece after a quiet spell goes out at once: a task's "Started:" line is
+      // seen before its process is spawned, not after. What follows it in the same burst
+      // is coalesced as usual. A closed stream is reported after the caller's work, as a
+      // write in a microtask would.
+      write();
+      if (unreported) queueMicrotask(report);
+      return;
     }
+    scheduled = true;
+    queueMicrotask(flush);
   };
   return {
     out: (text) => push(stdout, text),

@@ -9,13 +9,13 @@
  * @module
  */
 
-import { isAbsolute, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
-import { Ajv } from "./deps.ts";
 import { quote, type SourcePosition, TaskFileError } from "./errors.ts";
 import type { TaskFile } from "./load.ts";
 import type { ExecutorRegistry } from "./registry.ts";
 import type { Executor } from "./types.ts";
+
+/** The loading itself, imported once a plugin is named (most runs name none). */
+const loader = () => import("./plugin_loader.ts");
 
 /**
  * Options of {@linkcode importExecutors} and {@linkcode registerExecutorModules}.
@@ -31,9 +31,6 @@ export interface ExecutorModuleOptions {
   /** Directory a relative path resolves against; the working directory by default. */
   readonly baseDir?: string;
 }
-
-/** Where each plugin executor came from, for messages about clashes. */
-const sources = new WeakMap<Executor, string>();
 
 /**
  * Imports a plugin module and returns its executors: its default export, an executor or an
@@ -54,8 +51,8 @@ export async function importExecutors(
   specifier: string,
   options: ExecutorModuleOptions = {},
 ): Promise<Executor[]> {
-  const fail = moduleFailure(specifier);
-  return await loadModule(specifier, options.baseDir ?? Deno.cwd(), fail);
+  const { loadModule, moduleFailure } = await loader();
+  return await loadModule(specifier, options.baseDir ?? Deno.cwd(), moduleFailure(specifier));
 }
 
 /**
@@ -80,6 +77,8 @@ export async function registerExecutorModules(
   specifiers: readonly string[],
   options: ExecutorModuleOptions = {},
 ): Promise<void> {
+  if (specifiers.length === 0) return;
+  const { loadModule, moduleFailure, registerPlugin } = await loader();
   for (const specifier of specifiers) {
     const fail = moduleFailure(specifier);
     const executors = await loadModule(specifier, options.baseDir ?? Deno.cwd(), fail);
@@ -111,7 +110,10 @@ export async function registerTaskFileExecutors(
   taskFile: TaskFile,
   registry: ExecutorRegistry,
 ): Promise<void> {
-  for (const [type, specifier] of declaredExecutors(taskFile)) {
+  const declared = declaredExecutors(taskFile);
+  if (declared.length === 0) return;
+  const { loadModule, registerPlugin } = await loader();
+  for (const [type, specifier] of declared) {
     const position: SourcePosition = taskFile.locate(["executors", type]);
     const fail = (detail: string): never => {
       throw new TaskFileError(`executor module ${quote(specifier)}: ${detail}`, {
@@ -132,13 +134,6 @@ export async function registerTaskFileExecutors(
   }
 }
 
-/** Throws the error for a module named outside a task file: the module is the place. */
-function moduleFailure(specifier: string): (detail: string) => never {
-  return (detail) => {
-    throw new TaskFileError(detail, { file: `executor module ${quote(specifier)}` });
-  };
-}
-
 /** The task file's `"executors"` entries, type to module specifier. */
 export function declaredExecutors(taskFile: TaskFile): [string, string][] {
   const map = taskFile.document.executors;
@@ -146,108 +141,4 @@ export function declaredExecutors(taskFile: TaskFile): [string, string][] {
   return Object.entries(map).filter((entry): entry is [string, string] =>
     typeof entry[1] === "string"
   );
-}
-
-/** A module specifier as a URL: URLs as they are, paths resolved against `baseDir`. */
-export function moduleUrl(specifier: string, baseDir: string): string {
-  // Two letters at least before the colon, so a Windows drive (`C:\`) reads as a path.
-  if (/^[a-z][a-z0-9+.-]+:/i.test(specifier)) return specifier;
-  // An absolute file URL: a compiled binary can import a file from disk only this way.
-  return pathToFileURL(isAbsolute(specifier) ? specifier : resolve(baseDir, specifier)).href;
-}
-
-async function loadModule(
-  specifier: string,
-  baseDir: string,
-  fail: (detail: string) => never,
-): Promise<Executor[]> {
-  const url = moduleUrl(specifier, baseDir);
-  if (url.startsWith("file:")) await checkFile(new URL(url), fail);
-  let module: Record<string, unknown>;
-  try {
-    // The module is the user's choice, known only now (`deno publish` warns of this, rightly).
-    module = await import(url);
-  } catch (error) {
-    fail(`cannot load: ${firstLine(error)}`);
-  }
-  if (!("default" in module!)) {
-    fail("has no default export; export an executor or an array of executors as default");
-  }
-  const exported = module!.default;
-  const executors = Array.isArray(exported) ? exported : [exported];
-  if (executors.length === 0) fail("its default export is an empty array");
-  executors.forEach((executor, index) => checkExecutor(executor, index, executors.length, fail));
-  return executors as Executor[];
-}
-
-async function checkFile(url: URL, fail: (detail: string) => never): Promise<void> {
-  try {
-    const info = await Deno.stat(url);
-    if (info.isDirectory) fail("cannot load: it is a directory");
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) fail("cannot load: no such file");
-    if (error instanceof Deno.errors.PermissionDenied) fail("cannot load: permission denied");
-    if (error instanceof TaskFileError) throw error;
-  }
-}
-
-const schemaChecker = new Ajv({ allErrors: false, strict: false });
-
-/** Refuses anything that is not an executor, with what is wrong with it. */
-function checkExecutor(
-  value: unknown,
-  index: number,
-  count: number,
-  fail: (detail: string) => never,
-): void {
-  const what = count > 1 ? `default export [${index}]` : "default export";
-  if (value === null || typeof value !== "object") {
-    fail(`${what} is not an executor (an object with "type" and run())`);
-  }
-  const executor = value as Partial<Executor>;
-  if (typeof executor.type !== "string" || executor.type.trim() === "") {
-    fail(`${what} is not an executor: "type" must be a non-empty string`);
-  }
-  if (typeof executor.run !== "function") {
-    fail(`${what} (type ${quote(executor.type!)}) is not an executor: it has no run() function`);
-  }
-  const schema = executor.argumentsSchema;
-  if (schema === undefined) return;
-  if (schema === null || typeof schema !== "object" || Array.isArray(schema)) {
-    fail(`executor ${quote(executor.type!)}: "argumentsSchema" must be a JSON Schema object`);
-  }
-  try {
-    schemaChecker.compile(schema);
-  } catch (error) {
-    fail(`executor ${quote(executor.type!)}: invalid argumentsSchema: ${firstLine(error)}`);
-  }
-}
-
-function registerPlugin(
-  registry: ExecutorRegistry,
-  executor: Executor,
-  source: string,
-  fail: (detail: string) => never,
-): void {
-  const existing = registry.get(executor.type);
-  if (existing && existing !== executor && executor.override !== true) {
-    const owner = sources.get(existing);
-    fail(
-      `type ${quote(executor.type)} is already registered ${
-        owner === undefined ? "as a built-in" : `by ${quote(owner)}`
-      }; set "override: true" on the executor to replace it`,
-    );
-  }
-  registry.register(executor, { override: true });
-  if (!sources.has(executor)) sources.set(executor, source);
-}
-
-/** An error message on one line: its first line, plus the root cause Deno lists after it. */
-function firstLine(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  const lines = message.split("\n").map((line) => line.trim()).filter((line) => line !== "");
-  const first = lines[0] ?? "unknown error";
-  const causes = lines.slice(1).filter((line) => /^\d+: /.test(line));
-  if (causes.length === 0) return first;
-  return `${first.replace(/\.$/, "")}: ${causes.at(-1)!.replace(/^\d+: /, "")}`;
 }

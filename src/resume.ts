@@ -10,8 +10,8 @@
  * @module
  */
 
-import { resolve } from "node:path";
-import { createHash } from "node:crypto";
+import { loadedCrypto } from "./deps.ts";
+import { resolvePath } from "./paths.ts";
 import { TaskFileError } from "./errors.ts";
 import type { TaskFile } from "./load.ts";
 import type { RunIdentity } from "./scheduler.ts";
@@ -56,7 +56,7 @@ export interface ResumeReport {
 export function identify(taskFile: TaskFile): RunIdentity {
   const names = taskFile.tasks.map((task) => task.name).sort();
   return {
-    file: taskFile.file === "<stdin>" ? "<stdin>" : resolve(taskFile.file),
+    file: taskFile.file === "<stdin>" ? "<stdin>" : resolvePath(taskFile.file),
     tasksHash: hash(names.join("\n")),
     hashes: taskFile.tasks.map(taskHash),
   };
@@ -68,7 +68,7 @@ export function taskHash(task: TaskSpec): string {
 }
 
 function hash(text: string): string {
-  return createHash("sha256").update(text).digest("hex").slice(0, 16);
+  return loadedCrypto().createHash("sha256").update(text).digest("hex").slice(0, 16);
 }
 
 /** A JSON.stringify replacer writing object keys in sorted order, for stable hashes. */

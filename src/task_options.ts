@@ -10,7 +10,7 @@
  * @module
  */
 
-import { resolve } from "node:path";
+import { resolvePath } from "./paths.ts";
 import { parseDuration } from "./duration.ts";
 import { quote, type SourcePosition, TaskFileError } from "./errors.ts";
 import type { TaskSpec } from "./types.ts";
@@ -134,7 +134,7 @@ function parseOptions(
     options.env = env;
   }
   if (raw.cwd !== undefined) {
-    const cwd = resolve(context.baseDir, raw.cwd as string);
+    const cwd = resolvePath(context.baseDir, raw.cwd as string);
     if (!directories.has(cwd)) directories.set(cwd, checkDirectory(cwd));
     const problem = directories.get(cwd);
     if (problem) fail("cwd", `${field("cwd")} ${quote(raw.cwd as string)} ${problem}`);

@@ -1,28 +1,18 @@
 /**
- * What the `run`, `graph` and `schema` commands do beyond running: choosing the listeners of
- * a run (formatter, status line, HTML and trace recorders), `--dry-run`, `--only`, graph
- * export and printing the schema. `cli.ts` only wires options to these.
+ * What `run` does beyond running: choosing the listeners of a run (formatter, status line,
+ * HTML and trace recorders) and `--only`. `cli_commands.ts` only wires options to these;
+ * `--dry-run`, `graph` and `schema` are in `terminal_commands.ts`, loaded when used.
  *
  * @module
  */
 
-import { criticalPathPriority } from "./critical_path.ts";
-import { type HistoryLocation, readHistory } from "./history.ts";
 import { TaskFileError, UsageError } from "./errors.ts";
-import { formatGraph, type GraphFormat } from "./format/graph.ts";
-import { renderHtmlReport } from "./format/html.ts";
 import { createHumanFormatter, type OutputMode } from "./format/human.ts";
 import { createNdjsonFormatter } from "./format/ndjson.ts";
-import { formatPlan, planRun } from "./format/plan.ts";
-import { readPreviousRun } from "./format/previous_report.ts";
-import { createStatusLine } from "./format/status_line.ts";
-import { createTimelineRecorder } from "./format/timeline.ts";
-import { toTraceEvents } from "./format/trace.ts";
 import type { TaskFile } from "./load.ts";
 import type { TextSink } from "./output.ts";
 import { parseNameList, selectTasks } from "./subset.ts";
 import type { RunEvent } from "./types.ts";
-import tasksSchema from "../schema/tasks.schema.json" with { type: "json" };
 
 /** The view options of `dagrun run`. */
 export interface ViewFlags {
@@ -54,14 +44,15 @@ export interface RunView {
 
 /**
  * Builds the listeners of a run from its flags. The status line is drawn only when stdout is
- * a terminal (and not `TERM=dumb`), for the human format, without `--quiet`.
+ * a terminal (and not `TERM=dumb`), for the human format, without `--quiet`. The status line
+ * and the timeline recorder are loaded only for the runs that use them.
  */
-export function createRunView(
+export async function createRunView(
   taskFile: TaskFile,
   flags: ViewFlags,
   sink: TextSink,
   isTerminal: boolean = Deno.stdout.isTerminal() && Deno.env.get("TERM") !== "dumb",
-): RunView {
+): Promise<RunView> {
   if (flags.outputErrorsOnly && flags.output !== undefined && flags.output !== "grouped") {
     throw new UsageError(
       `Cannot use --output-errors-only with --output ${flags.output}: it needs grouped output`,
@@ -74,6 +65,7 @@ export function createRunView(
   } else {
     let formatterSink = sink;
     if (isTerminal && !flags.quiet) {
+      const { createStatusLine } = await import("./format/status_line.ts");
       const status = createStatusLine(sink);
       formatterSink = status.sink;
       listeners.push(status.onEvent); // before the formatter: run_ended erases it first
@@ -87,7 +79,7 @@ export function createRunView(
     }));
   }
   const recorder = flags.reportHtml !== undefined || flags.trace !== undefined
-    ? createTimelineRecorder(taskFile.tasks)
+    ? (await import("./format/timeline.ts")).createTimelineRecorder(taskFile.tasks)
     : undefined;
   if (recorder) listeners.push(recorder.onEvent);
   return {
@@ -98,10 +90,13 @@ export function createRunView(
     async finish() {
       if (!recorder) return;
       const timeline = recorder.timeline();
+      // Loaded only for the runs that write them.
       if (flags.reportHtml !== undefined) {
+        const { renderHtmlReport } = await import("./format/html.ts");
         await writeReport(flags.reportHtml, renderHtmlReport(timeline, taskFile.file));
       }
       if (flags.trace !== undefined) {
+        const { toTraceEvents } = await import("./format/trace.ts");
         await writeReport(flags.trace, JSON.stringify(toTraceEvents(timeline)) + "\n");
       }
     },
@@ -130,45 +125,4 @@ export function selectSubset(
   const wanted = [...names, ...parseNameList(only)];
   if (wanted.length === 0) return taskFile;
   return { ...taskFile, tasks: selectTasks(taskFile.tasks, wanted) };
-}
-
-/** `--dry-run`: prints the simulated order of starts; durations from `--from-report`. */
-export async function dryRun(
-  taskFile: TaskFile,
-  options: { concurrency?: number; fromReport?: string; history?: HistoryLocation },
-  sink: TextSink,
-): Promise<void> {
-  // Durations from the report asked for, else from the history a real run would use.
-  const durations = options.fromReport !== undefined
-    ? (await readPreviousRun(options.fromReport)).durations
-    : options.history
-    ? await readHistory(options.history)
-    : undefined;
-  // The same priority a real run computes: only a limit makes start order a choice.
-  const priority = options.concurrency === undefined
-    ? undefined
-    : criticalPathPriority(taskFile.tasks, durations);
-  const plan = await planRun(taskFile.tasks, {
-    ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
-    ...(durations && durations.size > 0 ? { durations } : {}),
-    ...(priority ? { priority } : {}),
-  });
-  sink.out(formatPlan(plan, options.concurrency));
-}
-
-/** `dagrun graph`: the graph as DOT or Mermaid, coloured by a previous report if given. */
-export async function printGraph(
-  taskFile: TaskFile,
-  options: { format: GraphFormat; fromReport?: string },
-  sink: TextSink,
-): Promise<void> {
-  const statuses = options.fromReport === undefined
-    ? undefined
-    : (await readPreviousRun(options.fromReport)).statuses;
-  sink.out(formatGraph(taskFile.tasks, options.format, statuses));
-}
-
-/** `dagrun schema`: the task-file JSON Schema, for editors. */
-export function printSchema(sink: TextSink): void {
-  sink.out(JSON.stringify(tasksSchema, null, 2) + "\n");
 }

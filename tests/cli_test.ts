@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { Ajv } from "../src/deps.ts";
+import { Ajv } from "../src/deps/ajv.ts";
 import eventsSchema from "../schema/events.schema.json" with { type: "json" };
 import type { RunEvent } from "../src/types.ts";
 import { runCli, writeTaskFile } from "./helpers.ts";

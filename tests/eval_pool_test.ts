@@ -53,7 +53,11 @@ Deno.test("eval pool starts workers when prepared, before the first eval task", 
     executor.prepare!([evalTask("1", 0), evalTask("2", 1), evalTask("3", 2)], {
       concurrency: Infinity,
     });
-    await Promise.resolve();
+    // The pool's module is loaded first (only runs with eval tasks load it), then prepare()
+    // starts both workers at once; no task has been given to the executor.
+    for (let turn = 0; log.length === 0 && turn < 500; turn++) {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
     assert.deepEqual(log, ["worker", "worker"], "two workers warming up at once");
   });
   await executor.dispose?.();

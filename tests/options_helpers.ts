@@ -6,7 +6,7 @@
  */
 
 import assert from "node:assert/strict";
-import { Ajv } from "../src/deps.ts";
+import { Ajv } from "../src/deps/ajv.ts";
 import eventsSchema from "../schema/events.schema.json" with { type: "json" };
 import type { RunEvent } from "../src/types.ts";
 

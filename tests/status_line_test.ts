@@ -54,7 +54,7 @@ Deno.test("status line is drawn only on a terminal, for human output, without --
   ] as const;
   for (const { terminal, format, quiet, expected } of cases) {
     const sink = recordingSink();
-    const view = createRunView(taskFile, { format, color: false, quiet }, sink, terminal);
+    const view = await createRunView(taskFile, { format, color: false, quiet }, sink, terminal);
     view.onEvent({ event: "run_started", total: 1, time: 0 });
     view.onEvent({ event: "task_started", task: "a", type: "exec", time: 0 });
     await Promise.resolve();

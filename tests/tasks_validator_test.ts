@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { Ajv, type ValidateFunction } from "../src/deps.ts";
+import { Ajv, type ValidateFunction } from "../src/deps/ajv.ts";
 import { typeOnlyValidator } from "../src/check.ts";
 import { GENERATED_PATH, generateValidator } from "../schema/generate_validator.ts";
 import { validate as generated } from "../src/tasks_validator.generated.ts";

@@ -1,0 +1,256 @@
+/**
+ * What the commands of the command line do, once their arguments are parsed (by the fast
+ * parser of `cli_fast.ts` or by commander in `cli_program.ts`).
+ *
+ * @module
+ */
+
+import { checkTaskFile } from "./check.ts";
+import { loadCrypto, loadJsonc } from "./deps.ts";
+import { ExitCode, TaskFileError, UsageError } from "./errors.ts";
+import { type HistoryLocation, historyLocation } from "./history.ts";
+import { loadTaskFile, type TaskFile } from "./load.ts";
+import { createSink, type TextSink } from "./output.ts";
+import { createNdjsonFormatter } from "./format/ndjson.ts";
+import { signalProcessGroups } from "./process_groups.ts";
+import { registerExecutorModules, registerTaskFileExecutors } from "./plugins.ts";
+import type { ExecutorRegistry } from "./registry.ts";
+import { createDefaultRegistry, run } from "./run.ts";
+import {
+  type EvalExecutorOptions,
+  type EvalPermissions,
+  WORKER_OPTIONS_HINT,
+} from "../executors/eval.ts";
+import { isSandbox, workerOptionsEnabled } from "../executors/eval_permissions.ts";
+import { createRunView, selectSubset, type ViewFlags } from "./terminal.ts";
+import type { RunEvent } from "./types.ts";
+import { identify, readResumeReport, resumedTasks } from "./resume.ts";
+
+/** What every command reading a task file takes. */
+export interface InputFlags {
+  input?: string;
+  schema?: string;
+  executor?: string[];
+}
+
+/** The options of `run` shared with the library's run options. */
+export interface RunFlags extends InputFlags {
+  concurrency?: number;
+  format: "human" | "ndjson";
+  color: boolean;
+  timeout?: number;
+  retries?: number;
+  report?: string;
+  resume?: string;
+  grace?: number;
+  failFast?: boolean;
+  history?: boolean;
+}
+
+/** The options only `run` has. */
+export interface RunOnlyFlags extends ViewFlags {
+  evalIsolation: "pooled" | "fresh";
+  evalPermissions: EvalPermissions;
+  only?: string[];
+  dryRun?: boolean;
+  fromReport?: string;
+}
+
+/** Every option of `run`, as commander hands them to its action. */
+export type RunCommandFlags = RunFlags & RunOnlyFlags;
+
+/** Loads the task file and the plugins, then checks the file against every executor. */
+export async function loadChecked(
+  file: string | undefined,
+  flags: InputFlags & Partial<Pick<RunFlags, "timeout" | "retries" | "grace">>,
+  evalOptions: EvalExecutorOptions = {},
+): Promise<{ taskFile: TaskFile; registry: ExecutorRegistry }> {
+  if (file !== undefined && flags.input !== undefined && file !== flags.input) {
+    throw new UsageError(`Cannot take both FILE '${file}' and --input '${flags.input}'`);
+  }
+  const path = file ?? flags.input;
+  if (path === undefined) throw new UsageError("Missing the task file: dagrun FILE");
+  const schema = flags.schema === undefined ? undefined : await readSchema(flags.schema);
+  const overrides = {
+    ...(flags.timeout === undefined ? {} : { timeoutMs: flags.timeout }),
+    ...(flags.retries === undefined ? {} : { retries: flags.retries }),
+  };
+  const taskFile = await loadTaskFile(path, { ...(schema ? { schema } : {}), overrides });
+  const registry = createDefaultRegistry({
+    ...(flags.grace === undefined ? {} : { graceMs: flags.grace }),
+    eval: evalOptions,
+  });
+  await registerExecutorModules(registry, flags.executor ?? []);
+  await registerTaskFileExecutors(taskFile, registry);
+  checkTaskFile(taskFile, registry);
+  return { taskFile, registry };
+}
+
+async function readSchema(path: string): Promise<Record<string, unknown>> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (error) {
+    throw new TaskFileError(`cannot read schema: ${(error as Error).message}`, { file: path });
+  }
+  try {
+    const schema = JSON.parse(text);
+    if (schema === null || typeof schema !== "object" || Array.isArray(schema)) {
+      throw new SyntaxError("a schema must be a JSON object");
+    }
+    return schema;
+  } catch (error) {
+    throw new TaskFileError(`invalid schema: ${(error as Error).message}`, { file: path });
+  }
+}
+
+/** `dagrun run`: loads, checks and runs the tasks; resolves with the exit code. */
+export async function runCommand(
+  file: string | undefined,
+  names: string[],
+  flags: RunFlags & RunOnlyFlags,
+  sink: TextSink,
+  outputClosed: AbortSignal,
+) {
+  if (file !== undefined && flags.input !== undefined && file !== flags.input) {
+    // With --input naming the file, every positional argument is a task name.
+    [file, names] = [undefined, [file, ...names]];
+  }
+  // The configuration files that may enable worker options may be JSONC.
+  if (isSandbox(flags.evalPermissions)) await loadJsonc();
+  if (isSandbox(flags.evalPermissions) && workerOptionsEnabled() === false) {
+    // Deno would end the process at the first sandboxed worker: say so in one line, first.
+    sink.err(`dagrun: ${WORKER_OPTIONS_HINT}\n`);
+    return ExitCode.InvalidInput;
+  }
+  const { taskFile: loaded, registry } = await loadChecked(file, flags, {
+    isolation: flags.evalIsolation,
+    permissions: flags.evalPermissions,
+    colors: flags.color && Deno.stdout.isTerminal() && !Deno.env.get("NO_COLOR"),
+  });
+  const taskFile = selectSubset(loaded, names, flags.only);
+  if (flags.fromReport !== undefined && !flags.dryRun) {
+    throw new UsageError("Cannot use --from-report without --dry-run when running tasks");
+  }
+  if (flags.dryRun) {
+    const { dryRun } = await import("./terminal_commands.ts");
+    const concurrency = flags.concurrency ?? taskFile.concurrency;
+    await dryRun(taskFile, {
+      ...(concurrency === undefined ? {} : { concurrency }),
+      ...historyOption(taskFile, flags),
+      ...(flags.fromReport === undefined ? {} : { fromReport: flags.fromReport }),
+    }, sink);
+    return ExitCode.Ok;
+  }
+  const view = await createRunView(taskFile, flags, sink);
+  // Hashing every task costs about a microsecond each: only when the events are kept.
+  const keepEvents = flags.format === "ndjson" || flags.report !== undefined ||
+    flags.resume !== undefined;
+  if (keepEvents) await loadCrypto();
+  const identity = keepEvents ? identify(taskFile) : undefined;
+  // Read before the report is opened: `--resume r.ndjson --report r.ndjson` is fine.
+  const resumed = flags.resume === undefined
+    ? undefined
+    : resumedTasks(taskFile, identity!, await readResumeReport(flags.resume));
+  const report = flags.report === undefined ? undefined : openReport(flags.report);
+  const controller = new AbortController();
+  const stopOnClosedOutput = () => controller.abort("output closed");
+  outputClosed.addEventListener("abort", stopOnClosedOutput, { once: true });
+  let interruptedBy: Deno.Signal | undefined;
+  const onSignal = (signal: Deno.Signal) => () => {
+    if (interruptedBy) {
+      // A second signal: the user will not wait for the grace period.
+      signalProcessGroups("SIGKILL");
+      view.stop();
+      sink.flush();
+      Deno.exit(128 + SIGNAL_NUMBERS[signal]);
+    }
+    interruptedBy = signal;
+    controller.abort("interrupted");
+  };
+  const listeners = (["SIGINT", "SIGTERM", "SIGHUP"] as const).map((signal) => {
+    const listener = onSignal(signal);
+    Deno.addSignalListener(signal, listener);
+    return [signal, listener] as const;
+  });
+  const onEvent = report
+    ? (event: RunEvent) => {
+      view.onEvent(event);
+      report.onEvent(event);
+    }
+    : view.onEvent;
+  try {
+    const result = await run(taskFile, {
+      onEvent,
+      registry,
+      signal: controller.signal,
+      ...(flags.concurrency === undefined ? {} : { concurrency: flags.concurrency }),
+      ...(identity ? { identity } : {}),
+      ...(resumed ? { resumed } : {}),
+      ...(flags.failFast ? { failFast: true } : {}),
+      ...historyOption(taskFile, flags, loaded),
+    });
+    await view.finish();
+    if (interruptedBy) return 128 + SIGNAL_NUMBERS[interruptedBy];
+    // As a program killed by SIGPIPE would, without the noise.
+    if (outputClosed.aborted) return 128 + 13;
+    return result.ok ? ExitCode.Ok : ExitCode.TaskFailed;
+  } finally {
+    outputClosed.removeEventListener("abort", stopOnClosedOutput);
+    for (const [signal, listener] of listeners) Deno.removeSignalListener(signal, listener);
+    report?.close();
+  }
+}
+
+/**
+ * The durations history of a task file, unless `--no-history`; none for standard input. A
+ * subset keeps the records of the tasks it leaves out of `loaded`, the whole file.
+ */
+function historyOption(
+  taskFile: TaskFile,
+  flags: RunFlags,
+  loaded: TaskFile = taskFile,
+): { history?: HistoryLocation } {
+  if (flags.history === false || taskFile.file === "<stdin>") return {};
+  const location = historyLocation(taskFile.file);
+  if (taskFile.tasks.length === loaded.tasks.length) return { history: location };
+  const running = new Set(taskFile.tasks.map((task) => task.name));
+  const keep = loaded.tasks.map((task) => task.name).filter((name) => !running.has(name));
+  return { history: { ...location, keep } };
+}
+
+/** The NDJSON report file of `--report`, written as the events come. */
+function openReport(path: string) {
+  let file: Deno.FsFile;
+  try {
+    file = Deno.openSync(path, { write: true, create: true, truncate: true });
+  } catch (error) {
+    throw new TaskFileError(`cannot write report: ${(error as Error).message}`, { file: path });
+  }
+  const sink = createSink({ stdout: file, stderr: file });
+  return {
+    onEvent: createNdjsonFormatter(sink),
+    close: () => {
+      sink.flush();
+      file.close();
+    },
+  };
+}
+
+const SIGNAL_NUMBERS = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as Record<Deno.Signal, number>;
+
+/** Reports an error of a command on one line; resolves with the exit code. */
+export function reportError(error: unknown, sink: TextSink): number {
+  if (error instanceof UsageError) {
+    sink.err(`dagrun: ${error.message}\nTry 'dagrun --help' for usage.\n`);
+    return error.exitCode;
+  }
+  if (error instanceof TaskFileError) {
+    sink.err(`dagrun: ${error.message}\n`);
+    return error.exitCode;
+  }
+  // Our own bug: still one line, with a pointer to the details.
+  sink.err(`dagrun: internal error: ${error instanceof Error ? error.message : String(error)}\n`);
+  if (Deno.env.get("DAGRUN_DEBUG")) sink.err(`${(error as Error)?.stack ?? ""}\n`);
+  return 70;
+}

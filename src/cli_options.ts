@@ -1,0 +1,232 @@
+/**
+ * The command line's options as plain data: commander's program (`cli_program.ts`) is built
+ * from this table, and so is the fast parser of the common case (`cli_fast.ts`), so the two
+ * cannot drift apart. No `npm:` import here: this module loads on every run.
+ *
+ * @module
+ */
+
+import { UsageError } from "./errors.ts";
+import { parseDuration } from "./duration.ts";
+import { type EvalPermissions, parseEvalPermissions } from "../executors/eval_permissions.ts";
+
+/** One option: its commander flags (`-j, --concurrency <n>`) and how its value is taken. */
+export interface OptionSpec {
+  /** Commander's flags: an optional short flag, a long one, and `<value>` if it takes one. */
+  readonly flags: string;
+  /** The help text. */
+  readonly description: string;
+  /** The heading it is listed under in the help. */
+  readonly group: string;
+  /** Turns the text into the value; given the previous value for a repeated option. */
+  readonly parse?: (value: string, previous: never) => unknown;
+  /** The only values allowed. */
+  readonly choices?: readonly string[];
+  /** The value when the option is not given. */
+  readonly default?: unknown;
+}
+
+/** Options of every command that reads a task file. */
+export const INPUT_OPTIONS: readonly OptionSpec[] = [
+  {
+    group: "Input:",
+    flags: "--input <file>",
+    description: "the task file (as in the original program)",
+  },
+  {
+    group: "Input:",
+    flags: "--schema <file>",
+    description: "validate against this JSON Schema instead of dagrun's own",
+  },
+  {
+    group: "Input:",
+    flags: "--executor <module>",
+    description: "load executor plugins from MODULE, a path or URL (repeatable)",
+    parse: collect,
+  },
+];
+
+/** Options of `run`, the default command, in the order of its help. */
+export const RUN_OPTIONS: readonly OptionSpec[] = [
+  ...INPUT_OPTIONS,
+  {
+    group: "Running:",
+    flags: "-j, --concurrency <n>",
+    description: "run at most N tasks at once (default: the file's concurrency, else unlimited)",
+    parse: parsePositiveInteger,
+  },
+  {
+    group: "Running:",
+    flags: "--timeout <duration>",
+    description: "time limit per task attempt, such as 90s or 1m30s, in place of the file's " +
+      "defaults (a task's own timeout wins)",
+    parse: parseTimeout,
+  },
+  {
+    group: "Running:",
+    flags: "--retries <n>",
+    description:
+      "retry failed tasks N times, in place of the file's defaults (a task's own retries win)",
+    parse: parseRetries,
+  },
+  {
+    group: "Running:",
+    flags: "--no-history",
+    description: "neither read nor record task durations (.dagrun_history.json)",
+  },
+  {
+    group: "Output:",
+    flags: "--format <format>",
+    description: "output format",
+    choices: ["human", "ndjson"],
+    default: "human",
+  },
+  { group: "Output:", flags: "--no-color", description: "never colour the output" },
+  {
+    group: "Input:",
+    flags: "--only <names>",
+    description: "run only these tasks (comma list, repeatable) and what they depend on",
+    parse: collect,
+  },
+  {
+    group: "Running:",
+    flags: "--fail-fast",
+    description: "at the first failure, stop the running tasks and skip the rest",
+  },
+  {
+    group: "Running:",
+    flags: "--grace <duration>",
+    description: "how long stopped tasks get between SIGTERM and SIGKILL: seconds or 500ms, " +
+      "2s, 1m (default: 5s)",
+    parse: (value: string) => parseDurationOption("grace", value),
+  },
+  {
+    group: "Running:",
+    flags: "--resume <report>",
+    description: "take tasks that were ok in an NDJSON report as done",
+  },
+  {
+    group: "Running:",
+    flags: "--dry-run",
+    description: "print the order tasks would start in and the critical path; run nothing",
+  },
+  {
+    group: "Running:",
+    flags: "--from-report <file>",
+    description: "with --dry-run: task durations from a previous NDJSON report",
+  },
+  {
+    group: "eval tasks:",
+    flags: "--eval-isolation <mode>",
+    description: "eval tasks share warm workers, or get a fresh one",
+    choices: ["pooled", "fresh"],
+    default: "pooled",
+  },
+  {
+    group: "eval tasks:",
+    flags: "--eval-permissions <set>",
+    description:
+      "permissions of eval tasks: inherit, none, or a list such as read,env or net=example.com",
+    parse: parsePermissions,
+    default: "inherit" as EvalPermissions,
+  },
+  {
+    group: "Output:",
+    flags: "--output <mode>",
+    description: "how task output is laid out (default: prefixed)",
+    choices: ["prefixed", "grouped", "interleaved"],
+  },
+  {
+    group: "Output:",
+    flags: "--output-errors-only",
+    description: "print only failed tasks' output (implies --output grouped)",
+  },
+  {
+    group: "Output:",
+    flags: "-q, --quiet",
+    description: "print only the final report: no task output, no progress lines",
+  },
+  {
+    group: "Output:",
+    flags: "--report <file>",
+    description: "also write the NDJSON event stream to FILE",
+  },
+  {
+    group: "Output:",
+    flags: "--report-html <file>",
+    description: "write a self-contained HTML timeline of the run",
+  },
+  {
+    group: "Output:",
+    flags: "--trace <file>",
+    description: "write a Chrome trace-event JSON of the run (Perfetto, chrome://tracing)",
+  },
+];
+
+/** Options of `graph`, in the order of its help. */
+export const GRAPH_OPTIONS: readonly OptionSpec[] = [
+  ...INPUT_OPTIONS,
+  {
+    group: "Output:",
+    flags: "--format <format>",
+    description: "graph format",
+    choices: ["dot", "mermaid"],
+    default: "dot",
+  },
+  {
+    group: "Output:",
+    flags: "--from-report <file>",
+    description: "colour tasks by status from a previous NDJSON report",
+  },
+];
+
+/**
+ * Parses a duration option: seconds (`5`, `0.5`) or a duration (`500ms`, `2s`, `1m30s`), in
+ * milliseconds.
+ *
+ * @throws {UsageError} naming the option for anything else.
+ */
+export function parseDurationOption(option: string, value: string): number {
+  try {
+    return parseDuration(/^\d+(\.\d+)?$/.test(value) ? Number(value) : value);
+  } catch (error) {
+    throw new UsageError(
+      `Invalid ${option}: ${(error as Error).message.replace(/^must be/, "expected")}`,
+    );
+  }
+}
+
+function parseTimeout(value: string): number {
+  const ms = parseDurationOption("timeout", value);
+  if (ms === 0) throw new UsageError("Invalid timeout: expected more than zero, received '0'");
+  return ms;
+}
+
+function parsePermissions(value: string): EvalPermissions {
+  try {
+    return parseEvalPermissions(value);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+function parseRetries(value: string): number {
+  const number = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(number)) {
+    throw new UsageError(`Invalid retries: expected a non-negative integer, received '${value}'`);
+  }
+  return number;
+}
+
+/** An option taken more than once: every value, in order. */
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...previous ?? [], value];
+}
+
+function parsePositiveInteger(value: string): number {
+  const number = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(number) || number < 1) {
+    throw new UsageError(`Invalid concurrency: expected a positive integer, received '${value}'`);
+  }
+  return number;
+}

@@ -1,0 +1,159 @@
+/**
+ * The whole command line through commander: help, version, every subcommand, every error
+ * message. Loaded only when the fast parser (`cli_fast.ts`) declines the arguments, as commander
+ * costs about 30 ms to load.
+ *
+ * @module
+ */
+
+import { Command, CommanderError, Option, type OptionValues } from "./deps/commander.ts";
+import { ExitCode } from "./errors.ts";
+import type { TextSink } from "./output.ts";
+import { printGraph, printSchema } from "./terminal_commands.ts";
+import { GRAPH_OPTIONS, INPUT_OPTIONS, type OptionSpec, RUN_OPTIONS } from "./cli_options.ts";
+import {
+  type InputFlags,
+  loadChecked,
+  reportError,
+  runCommand,
+  type RunCommandFlags,
+} from "./cli_commands.ts";
+
+/**
+ * Parses `args` with commander and runs the command; resolves with the exit code.
+ *
+ * @example
+ * ```ts
+ * import { createSink } from "./output.ts";
+ * import { runProgram } from "./cli_program.ts";
+ *
+ * await runProgram(["--help"], { version: "0.1.0", sink: createSink(), outputClosed: new AbortController().signal });
+ * ```
+ */
+export async function runProgram(
+  args: readonly string[],
+  context: ProgramContext,
+): Promise<number> {
+  let exitCode: number = ExitCode.Ok;
+  const program = buildProgram(context, (code) => exitCode = code);
+  try {
+    await program.parseAsync([...args], { from: "user" });
+  } catch (error) {
+    exitCode = error instanceof CommanderError
+      ? reportCommanderError(error, context.sink)
+      : reportError(error, context.sink);
+  }
+  return exitCode;
+}
+
+/** The options of `graph`. */
+interface GraphFlags extends InputFlags {
+  format: "dot" | "mermaid";
+  fromReport?: string;
+}
+
+/** What the program needs from its caller. */
+export interface ProgramContext {
+  /** What `--version` prints. */
+  readonly version: string;
+  /** Where output goes. */
+  readonly sink: TextSink;
+  /** Aborted when standard output has gone away. */
+  readonly outputClosed: AbortSignal;
+  /** Runs `run` with its parsed arguments; {@linkcode runCommand} by default (tests replace it). */
+  readonly run?: typeof runCommand;
+}
+
+/** Commander's program, whose commands call back with their exit code. */
+export function buildProgram(
+  { version, sink, outputClosed, run = runCommand }: ProgramContext,
+  setExitCode: (code: number) => void,
+): Command {
+  const program = new Command("dagrun")
+    .description(
+      "Run a JSON or JSONC file of tasks with maximal concurrency, respecting dependencies.",
+    )
+    .version(version, "-V, --version")
+    .showSuggestionAfterError()
+    .addHelpText(
+      "after",
+      "\n'dagrun FILE' is short for 'dagrun run FILE'; see 'dagrun run --help' for its options.",
+    )
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => sink.out(text),
+      writeErr: (text) => sink.err(text),
+      outputError: () => {}, // reported once, by reportError
+    });
+
+  addOptions<RunCommandFlags, [string | undefined, string[]]>(
+    program.command("run", { isDefault: true })
+      .description(
+        "run the tasks of FILE ('-' for standard input), or only NAMEs and their dependencies",
+      )
+      .argument("[file]", "the task file, JSON or JSONC; '-' reads standard input")
+      .argument("[names...]", "run only these tasks and what they depend on"),
+    RUN_OPTIONS,
+  ).action(async (file, names, flags) => {
+    setExitCode(await run(file, names, flags, sink, outputClosed));
+  });
+
+  addOptions<GraphFlags, [string | undefined]>(
+    program.command("graph")
+      .description("print the task graph of FILE as Graphviz DOT or Mermaid")
+      .argument("[file]", "the task file; '-' reads standard input"),
+    GRAPH_OPTIONS,
+  ).action(async (file, flags) => {
+    const { taskFile } = await loadChecked(file, flags);
+    await printGraph(taskFile, {
+      format: flags.format,
+      ...(flags.fromReport === undefined ? {} : { fromReport: flags.fromReport }),
+    }, sink);
+  });
+
+  program.command("schema")
+    .description("print the task-file JSON Schema, for editors")
+    .action(() => printSchema(sink));
+
+  addOptions<InputFlags, [string | undefined]>(
+    program.command("validate")
+      .description("check FILE without running anything")
+      .argument("[file]", "the task file; '-' reads standard input"),
+    INPUT_OPTIONS,
+  ).action(async (file, flags) => {
+    const { taskFile } = await loadChecked(file, flags);
+    sink.out(`${taskFile.file}: ${taskFile.tasks.length} tasks, valid\n`);
+  });
+
+  return program as unknown as Command;
+}
+
+/**
+ * Adds the options of a table to a command, each under its heading; `Flags` says what the
+ * table makes of them, which commander's types cannot infer from data.
+ */
+function addOptions<Flags, Args extends unknown[]>(
+  command: Command<Args>,
+  options: readonly OptionSpec[],
+): Command<Args, Flags & OptionValues> {
+  for (const spec of options) {
+    const option = new Option(spec.flags, spec.description);
+    if (spec.choices) option.choices(spec.choices);
+    if (spec.default !== undefined) option.default(spec.default);
+    if (spec.parse) option.argParser(spec.parse as (value: string, previous: unknown) => unknown);
+    command.optionsGroup(spec.group).addOption(option);
+  }
+  return command as unknown as Command<Args, Flags & OptionValues>;
+}
+
+function reportCommanderError(error: CommanderError, sink: TextSink): number {
+  if (
+    error.code === "commander.helpDisplayed" || error.code === "commander.version" ||
+    error.code === "commander.help"
+  ) {
+    return ExitCode.Ok;
+  }
+  const message = error.message.replace(/^error: /, "");
+  sink.err(`dagrun: ${message}\nTry 'dagrun --help' for usage.\n`);
+  return ExitCode.InvalidInput;
+}

@@ -1,0 +1,135 @@
+/**
+ * Loading plugin modules: what `plugins.ts` does once a run names any. Kept apart so that a
+ * run without plugins does not load it.
+ *
+ * @module
+ */
+
+import { type AjvExports, loadAjv, loadedAjv } from "./deps.ts";
+import { isAbsolutePath, resolvePath } from "./paths.ts";
+import { quote, TaskFileError } from "./errors.ts";
+import type { ExecutorRegistry } from "./registry.ts";
+import type { Executor } from "./types.ts";
+
+/** Where each plugin executor came from, for messages about clashes. */
+const sources = new WeakMap<Executor, string>();
+
+/** Throws the error for a module named outside a task file: the module is the place. */
+export function moduleFailure(specifier: string): (detail: string) => never {
+  return (detail) => {
+    throw new TaskFileError(detail, { file: `executor module ${quote(specifier)}` });
+  };
+}
+
+/** A module specifier as a URL: URLs as they are, paths resolved against `baseDir`. */
+export async function moduleUrl(specifier: string, baseDir: string): Promise<string> {
+  // Two letters at least before the colon, so a Windows drive (`C:\`) reads as a path.
+  if (/^[a-z][a-z0-9+.-]+:/i.test(specifier)) return specifier;
+  // Only for plugins: not worth its start-up cost on every run.
+  const { pathToFileURL } = await import("node:url");
+  // An absolute file URL: a compiled binary can import a file from disk only this way.
+  return pathToFileURL(isAbsolutePath(specifier) ? specifier : resolvePath(baseDir, specifier))
+    .href;
+}
+
+/** Imports a plugin module and checks its default export: the executors. */
+export async function loadModule(
+  specifier: string,
+  baseDir: string,
+  fail: (detail: string) => never,
+): Promise<Executor[]> {
+  const url = await moduleUrl(specifier, baseDir);
+  if (url.startsWith("file:")) await checkFile(new URL(url), fail);
+  let module: Record<string, unknown>;
+  try {
+    // The module is the user's choice, known only now (`deno publish` warns of this, rightly).
+    module = await import(url);
+  } catch (error) {
+    fail(`cannot load: ${firstLine(error)}`);
+  }
+  if (!("default" in module!)) {
+    fail("has no default export; export an executor or an array of executors as default");
+  }
+  const exported = module!.default;
+  const executors = Array.isArray(exported) ? exported : [exported];
+  if (executors.length === 0) fail("its default export is an empty array");
+  // Argument schemas are compiled once here, to refuse a bad one early: ajv is needed.
+  if (executors.some((executor) => executor?.argumentsSchema !== undefined)) await loadAjv();
+  executors.forEach((executor, index) => checkExecutor(executor, index, executors.length, fail));
+  return executors as Executor[];
+}
+
+async function checkFile(url: URL, fail: (detail: string) => never): Promise<void> {
+  try {
+    const info = await Deno.stat(url);
+    if (info.isDirectory) fail("cannot load: it is a directory");
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) fail("cannot load: no such file");
+    if (error instanceof Deno.errors.PermissionDenied) fail("cannot load: permission denied");
+    if (error instanceof TaskFileError) throw error;
+  }
+}
+
+/** Made at the first plugin with a schema, once ajv is loaded. */
+let schemaChecker: InstanceType<AjvExports["Ajv"]> | undefined;
+
+/** Refuses anything that is not an executor, with what is wrong with it. */
+function checkExecutor(
+  value: unknown,
+  index: number,
+  count: number,
+  fail: (detail: string) => never,
+): void {
+  const what = count > 1 ? `default export [${index}]` : "default export";
+  if (value === null || typeof value !== "object") {
+    fail(`${what} is not an executor (an object with "type" and run())`);
+  }
+  const executor = value as Partial<Executor>;
+  if (typeof executor.type !== "string" || executor.type.trim() === "") {
+    fail(`${what} is not an executor: "type" must be a non-empty string`);
+  }
+  if (typeof executor.run !== "function") {
+    fail(`${what} (type ${quote(executor.type!)}) is not an executor: it has no run() function`);
+  }
+  const schema = executor.argumentsSchema;
+  if (schema === undefined) return;
+  if (schema === null || typeof schema !== "object" || Array.isArray(schema)) {
+    fail(`executor ${quote(executor.type!)}: "argumentsSchema" must be a JSON Schema object`);
+  }
+  try {
+    schemaChecker ??= new (loadedAjv().Ajv)({ allErrors: false, strict: false });
+    schemaChecker.compile(schema);
+  } catch (error) {
+    fail(`executor ${quote(executor.type!)}: invalid argumentsSchema: ${firstLine(error)}`);
+  }
+}
+
+/** Registers a plugin executor, refusing to take a registered type without `override`. */
+export function registerPlugin(
+  registry: ExecutorRegistry,
+  executor: Executor,
+  source: string,
+  fail: (detail: string) => never,
+): void {
+  const existing = registry.get(executor.type);
+  if (existing && existing !== executor && executor.override !== true) {
+    const owner = sources.get(existing);
+    fail(
+      `type ${quote(executor.type)} is already registered ${
+        owner === undefined ? "as a built-in" : `by ${quote(owner)}`
+      }; set "override: true" on the executor to replace it`,
+    );
+  }
+  registry.register(executor, { override: true });
+  if (!sources.has(executor)) sources.set(executor, source);
+}
+
+/** An error message on one line: its first line, plus the root cause Deno lists after it. */
+function firstLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const lines = message.split("\n").map((line) => line.trim()).filter((line) => line !== "");
+  const first = lines[0] ?? "unknown error";
+  const causes = lines.slice(1).filter((line) => /^\d+: /.test(line));
+  if (causes.length === 0) return first;
+  return `${first.replace(/\.$/, "")}: ${causes.at(-1)!.replace(/^\d+: /, "")}`;
+}
