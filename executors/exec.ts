@@ -8,10 +8,10 @@
  * @module
  */
 
-import { superviseChild } from "../src/child.ts";
+import { superviseChild, type SupervisedChild } from "../src/child.ts";
 import { signalGroup } from "../src/process_groups.ts";
 import { plainWords } from "./exec_argv.ts";
-import { createPosixSpawner, type PosixSpawner, type SpawnedChild } from "./posix_spawn.ts";
+import { createPosixSpawner, type PosixSpawner } from "./posix_spawn.ts";
 import type { Executor, ExecutorContext, TaskResult, TaskSpec } from "../src/types.ts";
 
 /** How long a cancelled task gets between SIGTERM and SIGKILL, in milliseconds. */
@@ -39,6 +39,14 @@ export interface ExecExecutorOptions {
    * On by default; `Deno.Command` is used wherever it is not available.
    */
   readonly posixSpawn?: boolean;
+  /**
+   * On that path, a child that is the only task of its run running is waited for on the
+   * main thread, so that a chain of short tasks goes without a thread hop per task; this is
+   * how long, in milliseconds, the main thread may be held so before the event loop gets a
+   * turn, and so how long timers and signals (Ctrl-C) may wait. 10 by default; 0 never holds
+   * it, for programs that do other work in the same process.
+   */
+  readonly quickWaitMs?: number;
 }
 
 /**
@@ -54,7 +62,7 @@ export interface ExecExecutorOptions {
 export function createExecExecutor(options: ExecExecutorOptions = {}): Executor {
   const graceMs = options.graceMs ?? DEFAULT_GRACE_MS;
   const shell = options.shell ?? "sh";
-  const fast = new FastSpawn(options.posixSpawn ?? true);
+  const fast = new FastSpawn(options.posixSpawn ?? true, options.quickWaitMs);
   return {
     type: "exec",
     argumentsSchema: { type: "string" },
@@ -84,7 +92,7 @@ async function spawnCommand(
   context: ExecutorContext,
   shell: string,
   fast: FastSpawn,
-): Promise<{ child: SpawnedChild } | { error: TaskResult }> {
+): Promise<{ child: SupervisedChild } | { error: TaskResult }> {
   const words = plainWords(command);
   if (words) {
     const direct = await spawnDirect(words, context, fast);
@@ -105,7 +113,7 @@ async function spawnDirect(
   words: string[],
   context: ExecutorContext,
   fast: FastSpawn,
-): Promise<{ child: SpawnedChild } | { error: TaskResult } | undefined> {
+): Promise<{ child: SupervisedChild } | { error: TaskResult } | undefined> {
   const notFound = () => {
     // ENOENT may be the working directory's: leave that to the shell path to report.
     if (!isDirectory(context.cwd)) return undefined;
@@ -116,8 +124,12 @@ async function spawnDirect(
   // slow way.
   const spawner = context.env ? undefined : fast.acquire();
   if (spawner) {
-    // Alone, spawn on this thread: in a chain of tasks every thread hop is latency.
-    const child = await spawner(words, context.cwd, fast.othersRunning);
+    const child = await spawner(
+      words,
+      context.cwd,
+      fast.othersRunning,
+      () => fast.alone(context),
+    );
     if (typeof child !== "number") {
       child.status.finally(() => fast.release());
       return { child };
@@ -144,19 +156,23 @@ function isDirectory(path: string): boolean {
 
 /**
  * The posix_spawn path, loaded on first use (it costs a `dlopen`), with a bound on the
- * children it has running: each holds a thread of Deno's blocking pool (in `poll`) while
- * it runs, and that pool is finite. Past the bound, `Deno.Command` it is.
+ * children it has running (each holds three descriptors). Past the bound, `Deno.Command`
+ * it is.
  */
 class FastSpawn {
   static readonly MAX_RUNNING = 128;
   #spawner: PosixSpawner | undefined | null = null;
   #running = 0;
 
-  constructor(readonly enabled: boolean) {}
+  constructor(readonly enabled: boolean, readonly quickWaitMs: number | undefined) {}
 
   acquire(): PosixSpawner | undefined {
     if (!this.enabled || this.#running >= FastSpawn.MAX_RUNNING) return undefined;
-    if (this.#spawner === null) this.#spawner = createPosixSpawner();
+    if (this.#spawner === null) {
+      this.#spawner = createPosixSpawner(
+        this.quickWaitMs === undefined ? {} : { quickWaitMs: this.quickWaitMs },
+      );
+    }
     if (this.#spawner) this.#running++;
     return this.#spawner;
   }
@@ -168,6 +184,15 @@ class FastSpawn {
   /** Whether other children of this path are running besides the one being started. */
   get othersRunning(): boolean {
     return this.#running > 1;
+  }
+
+  /**
+   * Whether a child of this path may be waited for on the main thread: in a chain of tasks
+   * every thread hop is latency, but the main thread may only be held while no other task
+   * of the run needs it.
+   */
+  alone(context: ExecutorContext): boolean {
+    return this.#running === 1 && this.quickWaitMs !== 0 && context.runningTasks?.() === 1;
   }
 }
 

@@ -6,24 +6,54 @@
  * @module
  */
 
-import { forEachLineBlock } from "./lines.ts";
+import { forEachLineBlock, LineBlockSplitter } from "./lines.ts";
 import { addProcessGroup, removeProcessGroup, signalGroup } from "./process_groups.ts";
 import type { ExecutorContext, TaskResult } from "./types.ts";
 
-/** What supervision needs of a child process; `Deno.ChildProcess` has this shape. */
-export interface SupervisedChild {
+/** How a child process ended, as `Deno.CommandStatus` says it. */
+export interface SupervisedStatus {
+  /** Whether it exited with code 0. */
+  readonly success: boolean;
+  /** Its exit code. */
+  readonly code: number;
+  /** The signal that ended it, if one did. */
+  readonly signal: Deno.Signal | null;
+}
+
+/**
+ * What supervision needs of a child process: `Deno.ChildProcess` has this shape, with
+ * streams; a spawner that hands output over as it reads it has {@linkcode PushedOutput}.
+ */
+export type SupervisedChild = StreamedOutput | PushedOutput;
+
+/** The parts of a child process supervision needs whatever its output is read by. */
+interface ChildBase {
   /** The child's process id, also its process group id. */
   readonly pid: number;
+  /** Resolves when it has ended. */
+  readonly status: Promise<SupervisedStatus>;
+  /** SIGKILLs what is left of its process group, when the spawner has a cheaper way. */
+  readonly killLeftovers?: () => void;
+}
+
+/** A child whose output is read from streams. */
+export interface StreamedOutput extends ChildBase {
   /** Its standard output. */
   readonly stdout: ReadableStream<Uint8Array>;
   /** Its standard error. */
   readonly stderr: ReadableStream<Uint8Array>;
-  /** Resolves when it has ended. */
-  readonly status: Promise<
-    { readonly success: boolean; readonly code: number; readonly signal: Deno.Signal | null }
-  >;
-  /** SIGKILLs what is left of its process group, when the spawner has a cheaper way. */
-  readonly killLeftovers?: () => void;
+}
+
+/** A child whose output is handed over chunk by chunk, without streams. */
+export interface PushedOutput extends ChildBase {
+  /**
+   * Starts passing its output on (a chunk is valid only until the callback returns);
+   * resolves once both its pipes have ended.
+   */
+  readonly pipeOutput: (
+    onStdout: (chunk: Uint8Array) => void,
+    onStderr: (chunk: Uint8Array) => void,
+  ) => Promise<void>;
 }
 
 /**
@@ -64,15 +94,11 @@ export async function superviseChild(
     signalGroup(group, "SIGTERM");
     killTimer = setTimeout(() => signalGroup(group, "SIGKILL"), graceMs);
   };
-  context.signal.addEventListener("abort", stop, { once: true });
   // The spawn may have awaited: a stop asked for meanwhile is not lost.
-  if (context.signal.aborted) stop();
-  const drained = Promise.all([
-    forEachLineBlock(child.stdout, (lines) => context.output("stdout", lines)),
-    forEachLineBlock(child.stderr, (lines) => context.output("stderr", lines)),
-  ]);
+  const forget = context.signal.aborted ? (stop(), undefined) : whenAborted(context.signal, stop);
+  const drained = passOutputOn(child, context);
   const status = await child.status;
-  context.signal.removeEventListener("abort", stop);
+  forget?.();
   // The leader is gone; whatever it left behind in its group must not outlive the task
   // (and would hold the pipes open).
   if (child.killLeftovers) child.killLeftovers();
@@ -85,4 +111,43 @@ export async function superviseChild(
     return { ok: false, signal: status.signal, error: `killed by ${status.signal}` };
   }
   return { ok: false, exitCode: status.code, error: `exit code ${status.code}` };
+}
+
+/** The stops to call when a signal aborts, for the signals with one listener of ours. */
+const stopsBySignal = new WeakMap<AbortSignal, Set<() => void>>();
+
+/**
+ * Calls `stop` once when `signal` aborts, unless the returned function is called first.
+ * Tasks of a run without time limits share its signal: one listener on it for all of them,
+ * rather than adding and removing one per task (which costs more than the rest of what a
+ * short task does in JavaScript).
+ */
+function whenAborted(signal: AbortSignal, stop: () => void): () => void {
+  let stops = stopsBySignal.get(signal);
+  if (!stops) {
+    const set = stops = new Set();
+    stopsBySignal.set(signal, set);
+    signal.addEventListener("abort", () => {
+      for (const each of set) each();
+      set.clear();
+    }, { once: true });
+  }
+  stops.add(stop);
+  return () => void stops.delete(stop);
+}
+
+/** Passes a child's output on line by line; resolves once both its pipes have ended. */
+function passOutputOn(child: SupervisedChild, context: ExecutorContext): Promise<unknown> {
+  if ("pipeOutput" in child) {
+    const out = new LineBlockSplitter((lines) => context.output("stdout", lines));
+    const err = new LineBlockSplitter((lines) => context.output("stderr", lines));
+    return child.pipeOutput((chunk) => out.push(chunk), (chunk) => err.push(chunk)).then(() => {
+      out.end();
+      err.end();
+    });
+  }
+  return Promise.all([
+    forEachLineBlock(child.stdout, (lines) => context.output("stdout", lines)),
+    forEachLineBlock(child.stderr, (lines) => context.output("stderr", lines)),
+  ]);
 }

@@ -39,32 +39,75 @@ export async function forEachLineBlock(
   stream: ReadableStream<Uint8Array>,
   onLines: (lines: string) => void,
 ): Promise<void> {
-  const decoder = new TextDecoder();
-  let pending = "";
+  const splitter = new LineBlockSplitter(onLines);
+  for await (const chunk of chunks(stream)) splitter.push(chunk);
+  splitter.end();
+}
+
+/**
+ * Splits bytes handed over in pieces into runs of complete lines, with the rules of
+ * {@linkcode forEachLineBlock}: for a reader that is given its chunks rather than pulling
+ * them from a stream. A chunk is decoded before {@linkcode LineBlockSplitter.push} returns,
+ * so its buffer may be reused at once.
+ *
+ * @example
+ * ```ts
+ * import { LineBlockSplitter } from "./lines.ts";
+ *
+ * const blocks: string[] = [];
+ * const splitter = new LineBlockSplitter((lines) => blocks.push(lines));
+ * splitter.push(new TextEncoder().encode("a\nb\nc"));
+ * splitter.end();
+ * blocks; // ["a\nb", "c"]
+ * ```
+ */
+export class LineBlockSplitter {
+  readonly #onLines: (lines: string) => void;
+  // Made on the first chunk: most tasks print nothing.
+  #decoder: TextDecoder | undefined;
+  #pending = "";
   // Whether pending holds a \r. Searching the decoded text, which is flat, costs nothing;
   // searching the joined block would first copy it whole.
-  let pendingReturn = false;
-  const pass = (block: string, hasReturn: boolean) =>
-    onLines(hasReturn ? block.replace(/\r$/gm, "") : block);
-  const take = (text: string) => {
+  #pendingReturn = false;
+
+  /** Creates a splitter passing each run of complete lines to `onLines`. */
+  constructor(onLines: (lines: string) => void) {
+    this.#onLines = onLines;
+  }
+
+  /** Takes the next piece of the byte stream. */
+  push(chunk: Uint8Array): void {
+    this.#decoder ??= new TextDecoder();
+    this.#take(this.#decoder.decode(chunk, { stream: true }));
+  }
+
+  /** Ends the byte stream: passes on what is left, a final line without a newline included. */
+  end(): void {
+    if (this.#decoder) this.#take(this.#decoder.decode());
+    if (this.#pending !== "") this.#pass(this.#pending, this.#pendingReturn);
+    this.#pending = "";
+  }
+
+  #pass(block: string, hasReturn: boolean): void {
+    this.#onLines(hasReturn ? block.replace(/\r$/gm, "") : block);
+  }
+
+  #take(text: string): void {
     const textReturn = text.includes("\r");
     const last = text.lastIndexOf("\n");
     if (last === -1) {
-      pending += text;
-      pendingReturn ||= textReturn;
+      this.#pending += text;
+      this.#pendingReturn ||= textReturn;
     } else {
-      pass(pending + text.slice(0, last), pendingReturn || textReturn);
-      pending = text.slice(last + 1);
-      pendingReturn = textReturn && pending.includes("\r");
+      this.#pass(this.#pending + text.slice(0, last), this.#pendingReturn || textReturn);
+      this.#pending = text.slice(last + 1);
+      this.#pendingReturn = textReturn && this.#pending.includes("\r");
     }
-    while (pending.length > MAX_LINE_LENGTH) {
-      onLines(pending.slice(0, MAX_LINE_LENGTH));
-      pending = pending.slice(MAX_LINE_LENGTH);
+    while (this.#pending.length > MAX_LINE_LENGTH) {
+      this.#onLines(this.#pending.slice(0, MAX_LINE_LENGTH));
+      this.#pending = this.#pending.slice(MAX_LINE_LENGTH);
     }
-  };
-  for await (const chunk of chunks(stream)) take(decoder.decode(chunk, { stream: true }));
-  take(decoder.decode());
-  if (pending !== "") pass(pending, pendingReturn);
+  }
 }
 
 /**

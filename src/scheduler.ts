@@ -348,8 +348,11 @@ class Run {
       cwd: this.#cwd,
       baseDir: this.#baseDir,
       output: IGNORE_OUTPUT,
+      runningTasks: this.#runningTasks,
     };
   }
+
+  readonly #runningTasks = (): number => this.#running;
 
   #contextFor(task: TaskSpec, signal: AbortSignal): ExecutorContext {
     const emit = this.#emit;
@@ -368,6 +371,7 @@ class Run {
         ? (stream: OutputStream, text: string) =>
           emit({ event: "output", task: name, stream, text })
         : IGNORE_OUTPUT,
+      runningTasks: this.#runningTasks,
     };
   }
 

@@ -148,6 +148,14 @@ export interface ExecutorContext {
   readonly output: (stream: OutputStream, text: string) => void;
   /** Directory the task file lives in, against which relative paths resolve. */
   readonly baseDir: string;
+  /**
+   * How many tasks of the run are running now, this one included, when the caller knows.
+   * At 1 nothing else of the run is waiting on the event loop, so an executor may block it
+   * briefly for latency (the exec executor waits for a short child on the main thread).
+   * Tasks started together are counted as each starts: ask after an `await`, not in the
+   * synchronous part of `run`.
+   */
+  readonly runningTasks?: () => number;
 }
 
 /**

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { forEachLine, forEachLineBlock, MAX_LINE_LENGTH } from "../src/lines.ts";
+import { forEachLine, forEachLineBlock, LineBlockSplitter, MAX_LINE_LENGTH } from "../src/lines.ts";
 
 /** A byte stream delivering the given chunks, as a pipe might cut them. */
 function streamOf(...chunks: (string | number[])[]): ReadableStream<Uint8Array> {
@@ -66,4 +66,61 @@ Deno.test("forEachLine() still calls back once per line", async () => {
   const lines: string[] = [];
   await forEachLine(streamOf("a\nb", "\nc"), (line) => lines.push(line));
   assert.deepEqual(lines, ["a", "b", "c"]);
+});
+
+Deno.test("LineBlockSplitter passes the lines of pushed chunks, the buffer reusable at once", () => {
+  const seen: string[] = [];
+  const splitter = new LineBlockSplitter((lines) => seen.push(lines));
+  const buffer = new Uint8Array(8);
+  const push = (bytes: string | number[]) => {
+    const encoded = typeof bytes === "string" ? new TextEncoder().encode(bytes) : bytes;
+    buffer.set(encoded);
+    splitter.push(buffer.subarray(0, encoded.length));
+    buffer.fill(0x7a); // whatever the splitter kept must not see this
+  };
+  push("a\nb");
+  push("c\r\nd");
+  push([0xc3]); // "é" cut in two
+  push([0xa9, 0x0a, 0x65]);
+  splitter.end();
+  assert.deepEqual(seen, ["a", "bc", "dé", "e"]);
+});
+
+Deno.test("LineBlockSplitter passes nothing for no output", () => {
+  const seen: string[] = [];
+  const splitter = new LineBlockSplitter((lines) => seen.push(lines));
+  splitter.end();
+  assert.deepEqual(seen, []);
+});
+
+Deno.test("LineBlockSplitter joins a \\r\\n cut between pushes and drops the \\r", () => {
+  const seen: string[] = [];
+  const splitter = new LineBlockSplitter((lines) => seen.push(lines));
+  const encoder = new TextEncoder();
+  for (const piece of ["a\r", "\nb\r\nc\r", "", "\n", "d\re"]) splitter.push(encoder.encode(piece));
+  splitter.end();
+  // Blocks hold the lines each push completed; a \r that ends no line stays.
+  assert.deepEqual(seen, ["a\nb", "c", "d\re"]);
+});
+
+Deno.test("LineBlockSplitter passes an endless pushed line on in bounded pieces", () => {
+  const seen: string[] = [];
+  const splitter = new LineBlockSplitter((lines) => seen.push(lines));
+  const piece = new TextEncoder().encode("y".repeat(10_000));
+  for (let i = 0; i < 30; i++) splitter.push(piece);
+  splitter.push(new TextEncoder().encode("\nlast\n"));
+  splitter.end();
+  assert.ok(seen.length >= 5);
+  for (const block of seen.slice(0, -1)) assert.ok(block.length <= MAX_LINE_LENGTH);
+  // The pieces and the rest of the line, then the next line.
+  assert.equal(seen.join(""), "y".repeat(300_000) + "\nlast");
+});
+
+Deno.test("LineBlockSplitter passes a final line without a newline, and invalid UTF-8 as U+FFFD", () => {
+  const seen: string[] = [];
+  const splitter = new LineBlockSplitter((lines) => seen.push(lines));
+  splitter.push(new Uint8Array([0x61, 0x0a, 0x62, 0xff]));
+  splitter.push(new Uint8Array([0xc3])); // a character cut off by the end
+  splitter.end();
+  assert.deepEqual(seen, ["a", "b\uFFFD\uFFFD"]);
 });
