@@ -104,7 +104,8 @@ export async function superviseChild(
   if (child.killLeftovers) child.killLeftovers();
   else signalGroup(group, "SIGKILL");
   removeProcessGroup(child.pid);
-  clearTimeout(killTimer);
+  // Only when set: the first use of the timer globals loads Node's timers (≈ 6 ms).
+  if (killTimer !== undefined) clearTimeout(killTimer);
   await drained;
   if (status.success) return { ok: true, exitCode: 0 };
   if (status.signal) {

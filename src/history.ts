@@ -154,7 +154,8 @@ export async function recordHistory(location: HistoryLocation, report: RunReport
     const keys = Object.keys(files);
     for (const key of keys.slice(0, Math.max(0, keys.length - MAX_FILES + 1))) delete files[key];
     files[location.key] = next;
-    await Deno.writeTextFile(temporary, JSON.stringify({ version: VERSION, files }) + "\n");
+    // Synchronous: the async form loads Deno's web streams (≈ 2 ms) for one small write.
+    Deno.writeTextFileSync(temporary, JSON.stringify({ version: VERSION, files }) + "\n");
     await Deno.rename(temporary, location.path);
   } catch {
     // A read-only directory, a full disk: run without a history next time.

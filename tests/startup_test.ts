@@ -232,3 +232,41 @@ Deno.test("resolvePath() and directoryOf() agree with node:path", () => {
     { numRuns: 2_000 },
   );
 });
+
+Deno.test("a plain exec run never touches the timer globals (their first use loads Node's timers)", async () => {
+  // In this Deno the first read of setTimeout or clearTimeout loads the Node timers
+  // polyfill: about 6 ms per process, on a one-task run as much as the rest of the work.
+  const dir = await Deno.makeTempDir({ prefix: "dagrun-timers-" });
+  const file = `${dir}/tasks.json`;
+  await Deno.writeTextFile(
+    file,
+    JSON.stringify({ tasks: [{ name: "a", type: "exec", arguments: "true" }] }),
+  );
+  const script = `${dir}/probe.ts`;
+  await Deno.writeTextFile(
+    script,
+    `const reads: string[] = [];
+for (const name of ["setTimeout", "clearTimeout", "setInterval", "clearInterval"]) {
+  const original = (globalThis as Record<string, unknown>)[name];
+  Object.defineProperty(globalThis, name, {
+    configurable: true,
+    get: () => (reads.push(name), original),
+  });
+}
+const { main } = await import(${JSON.stringify(new URL("mod.ts", ROOT).href)});
+const code = await main([${JSON.stringify(file)}]);
+console.log(JSON.stringify({ code, reads }));
+`,
+  );
+  try {
+    const output = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "--no-config", script],
+      stdout: "piped",
+      stderr: "inherit",
+    }).output();
+    const lines = new TextDecoder().decode(output.stdout).trim().split("\n");
+    assert.deepEqual(JSON.parse(lines.at(-1)!), { code: 0, reads: [] }, lines.join("\n"));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
