@@ -91,10 +91,6 @@ interface Watched {
   readonly failed: (error: unknown) => void;
   /** Whether its pipes are in the epoll set (they are not while it is waited for here). */
   pipesWatched: boolean;
-  /** Whether it may be waited for on this thread, nothing else being under way. */
-  readonly alone: () => boolean;
-  /** When its watching began (`performance.now()`). */
-  readonly since: number;
   /** What a sink threw, passed on once the pipes have ended. */
   error?: unknown;
 }
@@ -113,8 +109,6 @@ export class ChildWatcher {
    * only makes this earlier than it need be.
    */
   #heldSince = -1;
-  /** Whether the event loop is being given a turn before a lone child is waited for again. */
-  #turning = false;
   // The background wait's buffer is not touched while the wait is under way.
   readonly #background = new Uint8Array(EVENT_SIZE * MAX_EVENTS);
   readonly #backgroundView = new DataView(this.#background.buffer);
@@ -143,14 +137,13 @@ export class ChildWatcher {
    *
    * With `quick`, which the caller passes only when nothing else is under way, a child that
    * is the only one watched is first waited for on this thread, for up to the quick wait: a
-   * short task in a chain then ends without a thread hop, as make's would. A function is
-   * asked again each time the child would be waited for here once more.
+   * short task in a chain then ends without a thread hop, as make's would.
    */
   watch(
     fds: WatchedFds,
     sinks: readonly [ChunkSink, ChunkSink],
     settle: (status: ChildStatus) => void,
-    quick: boolean | (() => boolean) = false,
+    quick = false,
   ): Promise<void> {
     const { promise, resolve, reject } = Promise.withResolvers<void>();
     const id = this.#nextId;
@@ -165,10 +158,8 @@ export class ChildWatcher {
       drained: resolve,
       failed: reject,
       pipesWatched: false,
-      alone: typeof quick === "function" ? quick : () => quick,
-      since: performance.now(),
     };
-    const here = child.alone() && !this.#waiting && !this.#turning && this.#children.size === 0;
+    const here = quick && !this.#waiting && this.#children.size === 0;
     // Waiting here, only the pidfd is watched at first (see PIPES_AFTER_MS).
     if (!this.#add(fds.pidfd, id * 4 + PIDFD) || (!here && !this.#watchPipes(child))) {
       this.#cannotWatch(child);
@@ -225,15 +216,13 @@ export class ChildWatcher {
 
   /**
    * Waits on the main thread while the only child runs, until the quick wait since the last
-   * known turn of the event loop is used up; then the event loop gets a turn, and a child
-   * that has run for less than a quick wait is waited for here again (`#turnThenWait`), a
-   * longer one by the background wait.
+   * known turn of the event loop is used up; the background wait then takes over, and its
+   * end, a turn, gives a new one.
    */
   #waitQuickly(child: Watched): void {
     const now = performance.now();
     if (this.#heldSince < 0) this.#heldSince = now;
     const deadline = this.#heldSince + this.#quickWaitMs;
-    let passedOutput = false;
     // Until it has exited: pipes that outlive it are held by something it left running,
     // which its caller kills once it has the status.
     for (let left = deadline - now; child.pidfd >= 0 && left > 0;) {
@@ -250,17 +239,8 @@ export class ChildWatcher {
       if (count <= 0) break;
       // Output passed on is written once this returns (the sink flushes in a microtask):
       // stop here rather than read more into memory.
-      if ((passedOutput = this.#handle(this.#quickView, count))) break;
+      if (this.#handle(this.#quickView, count)) break;
       left = deadline - performance.now();
-    }
-    // A child that has run longer than a quick wait is not short: it goes to the background
-    // wait (a turn every quick wait would keep the main thread awake for as long as it runs).
-    if (
-      child.pidfd >= 0 && !passedOutput && this.#quickWaitMs > 0 &&
-      performance.now() - child.since < this.#quickWaitMs
-    ) {
-      this.#turnThenWait(child);
-      return;
     }
     if (this.#children.has(child.id) && !this.#watchPipes(child)) {
       this.#children.delete(child.id);
@@ -268,33 +248,8 @@ export class ChildWatcher {
     }
   }
 
-  /**
-   * Gives the event loop a turn while a lone child runs on, by a trivial call on the
-   * blocking pool, then waits for the child here again: the thread hop happens while the
-   * child runs rather than after it has exited, as it would through the background wait.
-   * A child watched meanwhile sends them all to the background wait.
-   */
-  #turnThenWait(child: Watched): void {
-    this.#turning = true;
-    const resume = () => {
-      this.#turning = false;
-      this.#heldSince = -1;
-      if (!this.#children.has(child.id)) return this.#waitInBackground();
-      if (this.#children.size === 1 && child.alone()) {
-        this.#waitQuickly(child);
-        return this.#waitInBackground();
-      }
-      if (!this.#watchPipes(child)) {
-        this.#children.delete(child.id);
-        this.#cannotWatch(child);
-      }
-      this.#waitInBackground();
-    };
-    this.#libc.getpid_in_background().then(resume, resume);
-  }
-
   #waitInBackground(): void {
-    if (this.#waiting || this.#turning || this.#children.size === 0) return;
+    if (this.#waiting || this.#children.size === 0) return;
     this.#waiting = true;
     this.#libc.epoll_wait_in_background(this.#epfd, this.#background, MAX_EVENTS, -1).then(
       (count) => {

@@ -45,9 +45,6 @@ export const SYMBOLS = {
     nonblocking: true,
   },
   kill: { parameters: ["i32", "i32"], result: "i32" },
-  // A call that does nothing, on the blocking pool: a turn of the event loop without a
-  // timer (the first `setTimeout` loads Deno's Node timers).
-  getpid_in_background: { name: "getpid", parameters: [], result: "i32", nonblocking: true },
   __errno_location: { parameters: [], result: "pointer" },
   // The address of libc's `char **environ`, which `Deno.env.set` keeps current.
   environ: { type: "pointer" },

@@ -161,7 +161,7 @@ function spawnerOver(libc: Libc, watcher: ChildWatcher): PosixSpawner {
       pid: childPid,
       status,
       pipeOutput: (onStdout, onStderr) =>
-        watcher.watch(fds, [onStdout, onStderr], settle, waitHere ?? false),
+        watcher.watch(fds, [onStdout, onStderr], settle, waitHere?.() ?? false),
       killLeftovers: () => void libc.kill(-childPid, SIGKILL),
     };
   };
