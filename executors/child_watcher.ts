@@ -68,9 +68,11 @@ const STDOUT = 0, STDERR = 1, PIDFD = 2;
  * How long a child waited for on the main thread is waited for on its pidfd alone, in ms:
  * its pipes end just before it does and would each wake the wait up once more, so they are
  * read once it has exited. A child that outlives this may be blocked on a full pipe: its
- * pipes are watched from then on.
+ * pipes are watched from then on. Not 1: a /bin/true takes about that long here, and a
+ * wait that times out just before the exit costs three more wake-ups (the timeout, then
+ * each pipe's end) and two `epoll_ctl`s.
  */
-const PIPES_AFTER_MS = 1;
+const PIPES_AFTER_MS = 4;
 /** One read per descriptor and wake-up, at most this much. */
 const CHUNK_SIZE = 64 * 1024;
 

@@ -65,8 +65,9 @@ export interface PosixSpawnerOptions {
   readonly quickWaitMs?: number;
 }
 
-const POSIX_SPAWN_SETSID = 0x80; // glibc
-const O_RDONLY = 0, O_NONBLOCK = 0o4000, O_CLOEXEC = 0o2000000, F_SETFL = 4, SIGKILL = 9;
+const POSIX_SPAWN_SETSIGDEF = 0x04, POSIX_SPAWN_SETSID = 0x80; // glibc
+const O_RDONLY = 0, O_NONBLOCK = 0o4000, O_CLOEXEC = 0o2000000, F_SETFL = 4;
+const SIGKILL = 9, SIGPIPE = 13, SIGSET_SIZE = 128;
 /** Opaque glibc structures, with room to spare (80 and 336 bytes on x86_64). */
 const FILE_ACTIONS_SIZE = 512, ATTR_SIZE = 1024;
 
@@ -92,7 +93,8 @@ export function createPosixSpawner(options: PosixSpawnerOptions = {}): PosixSpaw
 function spawnerOver(libc: Libc, watcher: ChildWatcher): PosixSpawner {
   const attr = new Uint8Array(ATTR_SIZE);
   libc.posix_spawnattr_init(attr);
-  libc.posix_spawnattr_setflags(attr, POSIX_SPAWN_SETSID);
+  libc.posix_spawnattr_setsigdefault(attr, signalsToDefault());
+  libc.posix_spawnattr_setflags(attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGDEF);
   // Opened once: each child gets it by a dup2 rather than opening the path itself.
   const devNull = libc.open(cString("/dev/null"), O_RDONLY | O_CLOEXEC);
   if (devNull < 0) throw new Error("cannot open /dev/null");
@@ -163,6 +165,36 @@ function spawnerOver(libc: Libc, watcher: ChildWatcher): PosixSpawner {
       killLeftovers: () => void libc.kill(-childPid, SIGKILL),
     };
   };
+}
+
+/**
+ * The signals a child gets the default action of, as a glibc `sigset_t`: every one but
+ * those this process was started with ignored (an exec keeps those ignored, as `nohup`
+ * wants), SIGPIPE included, which the Rust runtime ignores and `Deno.Command` resets.
+ *
+ * Why the set at all: without it glibc's child asks for the disposition of each of the 64
+ * signals before it resets the caught ones (about 70 syscalls, with this thread stopped
+ * until the exec); with it, it sets each one once. And a direct child of ours would
+ * otherwise ignore SIGPIPE, unlike one started through the shell.
+ */
+function signalsToDefault(): Uint8Array {
+  let ignored = 0n;
+  try {
+    const line = Deno.readTextFileSync("/proc/self/status").match(/^SigIgn:\s*([0-9a-f]+)/m);
+    if (line) ignored = BigInt(`0x${line[1]}`);
+  } catch {
+    // No /proc: every signal is reset but those glibc keeps for itself.
+  }
+  const set = new BigUint64Array(SIGSET_SIZE / 8);
+  for (let signal = 1; signal <= 64; signal++) {
+    const bit = 1n << BigInt(signal - 1);
+    // SIGKILL and SIGSTOP cannot be set (a wasted syscall each); 32 and 33 are glibc's own,
+    // which its child sets itself without asking.
+    if (signal === 9 || signal === 19 || signal === 32 || signal === 33) continue;
+    if (signal !== SIGPIPE && (ignored & bit) !== 0n) continue;
+    set[0] = set[0]! | bit;
+  }
+  return new Uint8Array(set.buffer);
 }
 
 /** File actions: chdir to `cwd`, stdin from /dev/null, stdout and stderr to the pipes. */

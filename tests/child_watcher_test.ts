@@ -187,7 +187,7 @@ Deno.test("a child spawned alone is waited for on this thread; otherwise in the 
 });
 
 Deno.test("a child waited for on this thread may print more than a pipe holds", async () => {
-  // Its pipes are read only once it has exited, unless it outlives a millisecond: then it
+  // Its pipes are read only once it has exited, unless it outlives 4 ms: then it
   // may be blocked on a full pipe, and they are watched too.
   const spawn = spawner({ quickWaitMs: 10_000 });
   const child = await spawned(["seq", "1", "200000"], "alone", spawn);
