@@ -134,8 +134,22 @@ export function formatEvalBench(figures: readonly EvalBenchFigure[]): string {
   return ["mode     tasks   1 task ms  all ms     ms/task", ...rows].join("\n");
 }
 
+const USAGE = "Usage: deno run -A bench/eval.ts [TASKS]   (default 2000; at least 2)";
+
 if (import.meta.main) {
-  const tasks = Deno.args[0] === undefined ? 2000 : Number(Deno.args[0]);
+  const [argument] = Deno.args;
+  if (argument === "--help" || argument === "-h") {
+    console.log(USAGE);
+    Deno.exit(0);
+  }
+  const tasks = argument === undefined ? 2000 : Number(argument);
+  if (!Number.isInteger(tasks) || tasks < 2 || Deno.args.length > 1) {
+    console.error(
+      `bench/eval.ts: expected one task count of at least 2, got ${Deno.args.join(" ")}`,
+    );
+    console.error(USAGE);
+    Deno.exit(2);
+  }
   console.log(formatEvalBench(await benchEval({ tasks })));
   // A worker may outlive terminate(); the benchmark is over.
   Deno.exit(0);

@@ -77,3 +77,17 @@ Deno.test("bench runs the quick hop workload against the peers", async () => {
   // A one-run quick figure may even come out negative on a loaded machine: only the shape counts.
   assert.match(formatWorkload(result!), /^\| dagrun -j 8 \| -?[\d.]+ \| ms\/hop \|/m);
 });
+
+Deno.test("bench/eval.ts refuses a count that is not a number in one line, before running anything", async () => {
+  for (const args of [["abc"], ["1"], ["10", "20"]]) {
+    const output = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", new URL("../bench/eval.ts", import.meta.url).pathname, ...args],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stderr = new TextDecoder().decode(output.stderr);
+    assert.equal(output.code, 2, stderr);
+    assert.match(stderr, /^bench\/eval\.ts: expected one task count of at least 2, got /);
+    assert.doesNotMatch(stderr, /Traceback|^ {4}at /m);
+  }
+});
