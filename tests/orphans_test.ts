@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { createExecExecutor } from "../executors/exec.ts";
 import { liveProcessGroups } from "../src/process_groups.ts";
 import { schedule } from "../src/scheduler.ts";
-import { cleanUp, marker, spawnCli, survivors, taskFile } from "./reliability_helpers.ts";
+import { spawnCli, survivors, taskFile, withMarker } from "./reliability_helpers.ts";
 
 const CRASH = new URL("./orphan_crash.ts", import.meta.url).pathname;
 
@@ -12,23 +12,18 @@ for (
     ["a failure", "exit 4", 1],
   ] as const
 ) {
-  Deno.test(`dagrun leaves no process behind after ${ending}`, async () => {
-    const mark = marker();
-    try {
+  Deno.test(`dagrun leaves no process behind after ${ending}`, () =>
+    withMarker(async (mark) => {
       // The shell ends at once; its background children would live on without the group kill.
       const file = await taskFile([{ name: "tree", arguments: `sleep ${mark} & ${script}` }]);
       const cli = spawnCli([file]);
       assert.equal(await cli.done(), code, cli.stderr());
       assert.deepEqual(await survivors(`sleep ${mark}`), []);
-    } finally {
-      await cleanUp(mark);
-    }
-  });
+    }));
 }
 
-Deno.test("a timed-out exec task leaves no process behind", async () => {
-  const mark = marker();
-  try {
+Deno.test("a timed-out exec task leaves no process behind", () =>
+  withMarker(async (mark) => {
     const exec = createExecExecutor({ graceMs: 100 });
     const report = await schedule([{
       name: "slow",
@@ -41,15 +36,11 @@ Deno.test("a timed-out exec task leaves no process behind", async () => {
     assert.match(report.tasks[0]!.error!, /timed out/);
     assert.deepEqual(await survivors(`sleep ${mark}`), []);
     assert.deepEqual(liveProcessGroups(), []);
-  } finally {
-    await cleanUp(mark);
-  }
-});
+  }));
 
 for (const how of ["error", "rejection"]) {
-  Deno.test(`a crash of our own (uncaught ${how}) leaves no process behind`, async () => {
-    const mark = marker();
-    try {
+  Deno.test(`a crash of our own (uncaught ${how}) leaves no process behind`, () =>
+    withMarker(async (mark) => {
       const child = new Deno.Command(Deno.execPath(), {
         args: ["run", "-A", "--quiet", CRASH, mark, how],
         stdout: "piped",
@@ -61,15 +52,11 @@ for (const how of ["error", "rejection"]) {
       assert.notEqual(output.code, 0);
       assert.match(new TextDecoder().decode(output.stderr), /our own bug/);
       assert.deepEqual(await survivors(`sleep ${mark}`), []);
-    } finally {
-      await cleanUp(mark);
-    }
-  });
+    }));
 }
 
-Deno.test("dagrun leaves no process behind when its stdout is closed", async () => {
-  const mark = marker();
-  try {
+Deno.test("dagrun leaves no process behind when its stdout is closed", () =>
+  withMarker(async (mark) => {
     const file = await taskFile([
       { name: "chatty", arguments: "while :; do echo tick; sleep 0.02; done" },
       { name: "tree", arguments: `sleep ${mark} & sleep ${mark}` },
@@ -95,10 +82,7 @@ Deno.test("dagrun leaves no process behind when its stdout is closed", async () 
     assert.equal(await Deno.readTextFile(errors), "", "no error dump");
     assert.deepEqual(await survivors(`sleep ${mark}`), []);
     assert.deepEqual(await survivors("sleep 0.02"), []);
-  } finally {
-    await cleanUp(mark);
-  }
-});
+  }));
 
 Deno.test("spawnCli helper notices a CLI that ends before its tasks start", async () => {
   const cli = spawnCli(["/nonexistent/tasks.json"]);

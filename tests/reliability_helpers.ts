@@ -115,6 +115,19 @@ export async function cleanUp(marker: string): Promise<void> {
   }
 }
 
+/**
+ * Runs `body` with a fresh marker for its `sleep` arguments, and kills whatever still carries
+ * the marker afterwards, passed or failed, so one failure leaves no sleepers for the next test.
+ */
+export async function withMarker(body: (mark: string) => Promise<void>): Promise<void> {
+  const mark = marker();
+  try {
+    await body(mark);
+  } finally {
+    await cleanUp(mark);
+  }
+}
+
 /** A marker unique to this test run, such as `61.4821`, for `sleep` arguments. */
 export function marker(): string {
   return `61.${String(Math.floor(Math.random() * 1e6)).padStart(6, "0")}`;

@@ -1,12 +1,5 @@
 import assert from "node:assert/strict";
-import {
-  cleanUp,
-  marker,
-  reportRow,
-  spawnCli,
-  survivors,
-  taskFile,
-} from "./reliability_helpers.ts";
+import { reportRow, spawnCli, survivors, taskFile, withMarker } from "./reliability_helpers.ts";
 
 /** Two exec tasks with background children, an eval task, and one that never starts. */
 async function interruptible(mark: string): Promise<string> {
@@ -21,9 +14,8 @@ async function interruptible(mark: string): Promise<string> {
 for (
   const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143], ["SIGHUP", 129]] as const
 ) {
-  Deno.test(`dagrun stops every task on ${signal}, reports and exits ${code}`, async () => {
-    const mark = marker();
-    try {
+  Deno.test(`dagrun stops every task on ${signal}, reports and exits ${code}`, () =>
+    withMarker(async (mark) => {
       const cli = spawnCli([await interruptible(mark)]);
       await cli.started(3);
       // Give the shells time to start their children.
@@ -43,15 +35,11 @@ for (
       assert.equal(reportRow(stdout, "later"), "later exec skipped - cancelled");
       assert.match(stdout, /0 ok, 3 failed, 1 skipped .*; cancelled\n$/);
       assert.deepEqual(await survivors(`sleep ${mark}`), []);
-    } finally {
-      await cleanUp(mark);
-    }
-  });
+    }));
 }
 
-Deno.test("dagrun kills a task ignoring SIGTERM after --grace", async () => {
-  const mark = marker();
-  try {
+Deno.test("dagrun kills a task ignoring SIGTERM after --grace", () =>
+  withMarker(async (mark) => {
     const file = await taskFile([
       { name: "stubborn", arguments: `trap '' TERM; sleep ${mark} & sleep ${mark}; wait` },
     ]);
@@ -65,14 +53,10 @@ Deno.test("dagrun kills a task ignoring SIGTERM after --grace", async () => {
     assert.ok(elapsed >= 400, `the grace period was cut short: ${Math.round(elapsed)}ms`);
     assert.match(reportRow(cli.stdout(), "stubborn")!, /failed \S+ interrupted$/);
     assert.deepEqual(await survivors(`sleep ${mark}`), []);
-  } finally {
-    await cleanUp(mark);
-  }
-});
+  }));
 
-Deno.test("dagrun kills everything at once on a second Ctrl-C", async () => {
-  const mark = marker();
-  try {
+Deno.test("dagrun kills everything at once on a second Ctrl-C", () =>
+  withMarker(async (mark) => {
     const file = await taskFile([
       { name: "stubborn", arguments: `trap '' TERM; sleep ${mark} & sleep ${mark}; wait` },
     ]);
@@ -85,14 +69,10 @@ Deno.test("dagrun kills everything at once on a second Ctrl-C", async () => {
     // Without the second signal this would wait out the 60 s grace period.
     assert.equal(await cli.done(), 130);
     assert.deepEqual(await survivors(`sleep ${mark}`), []);
-  } finally {
-    await cleanUp(mark);
-  }
-});
+  }));
 
-Deno.test("dagrun --fail-fast stops running tasks and skips the rest at the first failure", async () => {
-  const mark = marker();
-  try {
+Deno.test("dagrun --fail-fast stops running tasks and skips the rest at the first failure", () =>
+  withMarker(async (mark) => {
     const file = await taskFile([
       { name: "breaks", arguments: "sleep 0.3; exit 3" },
       { name: "long", arguments: `sleep ${mark} & sleep ${mark}` },
@@ -114,10 +94,7 @@ Deno.test("dagrun --fail-fast stops running tasks and skips the rest at the firs
     );
     assert.doesNotMatch(stdout, /never/);
     assert.deepEqual(await survivors(`sleep ${mark}`), []);
-  } finally {
-    await cleanUp(mark);
-  }
-});
+  }));
 
 Deno.test("dagrun without --fail-fast lets unrelated tasks finish after a failure", async () => {
   const file = await taskFile([
