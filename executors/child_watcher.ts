@@ -14,17 +14,10 @@
  * @module
  */
 
+import type { SupervisedStatus as ChildStatus } from "../src/child.ts";
 import { errnoOf, type Libc, SIGNAL_NAMES } from "./libc.ts";
 
-/** How a child ended, as `Deno.CommandStatus` says it. */
-export interface ChildStatus {
-  /** Whether it exited with code 0. */
-  readonly success: boolean;
-  /** Its exit code (128 + the signal's number when a signal ended it). */
-  readonly code: number;
-  /** The signal that ended it, if one did. */
-  readonly signal: Deno.Signal | null;
-}
+export type { ChildStatus };
 
 /** Receives a chunk of output; the chunk is valid only until it returns. */
 export type ChunkSink = (chunk: Uint8Array) => void;

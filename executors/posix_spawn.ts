@@ -16,22 +16,15 @@
  * @module
  */
 
-import { type ChildStatus, ChildWatcher, type ChunkSink } from "./child_watcher.ts";
+import type { PushedOutput } from "../src/child.ts";
+import { type ChildStatus, ChildWatcher } from "./child_watcher.ts";
 import { cString, errnoOf, type Libc, openLibc } from "./libc.ts";
 
-export type { ChildStatus, ChunkSink };
-
-/** A child spawned here, in a session (and process group) of its own. */
-export interface SpawnedChild {
-  /** The child's process id, also its process group id. */
-  readonly pid: number;
-  /** Resolves when it has ended; only once {@linkcode SpawnedChild.pipeOutput} was called. */
-  readonly status: Promise<ChildStatus>;
-  /**
-   * Starts watching it, passing its output to the sinks as it comes (a chunk is valid only
-   * until the sink returns); resolves once both its pipes have ended. Called exactly once.
-   */
-  readonly pipeOutput: (onStdout: ChunkSink, onStderr: ChunkSink) => Promise<void>;
+/**
+ * A child spawned here, in a session (and process group) of its own. Its status settles
+ * only once {@linkcode SpawnedChild.pipeOutput} was called, which is called exactly once.
+ */
+export interface SpawnedChild extends PushedOutput {
   /**
    * SIGKILLs what is left of its process group once it has exited, without the cost of
    * `Deno.kill` throwing for a group that is already gone, as it nearly always is.
