@@ -17,7 +17,7 @@
  */
 
 import type { PushedOutput } from "../src/child.ts";
-import { type ChildStatus, ChildWatcher } from "./child_watcher.ts";
+import { type ChildStatus, ChildWatcher, type ChildWatcherOptions } from "./child_watcher.ts";
 import { cString, errnoOf, type Libc, openLibc } from "./libc.ts";
 
 /**
@@ -52,11 +52,8 @@ export type PosixSpawner = (
   waitHere?: () => boolean,
 ) => Promise<SpawnedChild | number>;
 
-/** Options of {@linkcode createPosixSpawner}. */
-export interface PosixSpawnerOptions {
-  /** How long this thread may be held waiting (see `waitHere`) between turns, in ms. */
-  readonly quickWaitMs?: number;
-}
+/** Options of {@linkcode createPosixSpawner}: those of its child watcher (see `waitHere`). */
+export type PosixSpawnerOptions = ChildWatcherOptions;
 
 const POSIX_SPAWN_SETSIGDEF = 0x04, POSIX_SPAWN_SETSID = 0x80; // glibc
 const O_RDONLY = 0, O_NONBLOCK = 0o4000, O_CLOEXEC = 0o2000000, F_SETFL = 4;
