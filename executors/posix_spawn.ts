@@ -94,6 +94,8 @@ function spawnerOver(libc: Libc, watcher: ChildWatcher): PosixSpawner {
   // numbers (a chain of tasks then builds them once).
   const reused = new FileActionsCache(libc, devNull);
   const pipe = new Int32Array(2), pid = new Int32Array(1);
+  // libc's `char **environ`: where it points is read at each spawn.
+  const environ = new Deno.UnsafePointerView(libc.environ!);
 
   return async (argv, cwd, inBackground, waitHere) => {
     if (libc.pipe2(pipe, O_CLOEXEC) !== 0) return errnoOf(libc);
@@ -120,14 +122,13 @@ function spawnerOver(libc: Libc, watcher: ChildWatcher): PosixSpawner {
         actions,
         attr,
         argvArray,
-        environSnapshot(libc),
+        environSnapshot(environ),
       );
       libc.posix_spawn_file_actions_destroy(actions);
       childPid = ownPid[0]!;
     } else {
       const actions = reused.get(cwd, outWrite, errWrite);
-      const environ = new Deno.UnsafePointerView(libc.environ!).getPointer(0);
-      failure = libc.posix_spawnp(pid, args[0]!, actions, attr, argvArray, environ);
+      failure = libc.posix_spawnp(pid, args[0]!, actions, attr, argvArray, environ.getPointer(0));
       childPid = pid[0]!;
     }
     libc.close(outWrite);
@@ -240,8 +241,8 @@ function pointers(strings: readonly Uint8Array[]): BigUint64Array {
  * last spawn, and may move it again while a spawn runs on another thread; glibc never frees
  * the strings themselves).
  */
-function environSnapshot(libc: Libc): BigUint64Array {
-  const array = new Deno.UnsafePointerView(libc.environ!).getPointer(0);
+function environSnapshot(environ: Deno.UnsafePointerView): BigUint64Array {
+  const array = environ.getPointer(0);
   if (!array) return new BigUint64Array(1);
   const view = new Deno.UnsafePointerView(array);
   let count = 0;
