@@ -139,7 +139,7 @@ function spawnerOver(libc: Libc, watcher: ChildWatcher): PosixSpawner {
       libc.close(outRead);
       libc.close(errRead);
       // A child that cannot be watched is not left running unwatched.
-      if (failure === 0) Deno.kill(-childPid, "SIGKILL");
+      if (failure === 0) libc.kill(-childPid, SIGKILL);
       return errno;
     }
     // Only we read them, and only when epoll says there is something to read; still, a
