@@ -17,6 +17,7 @@
 
 import { createDefaultRegistry, run } from "../mod.ts";
 import type { EvalIsolation } from "../executors/eval.ts";
+import { median } from "./measure.ts";
 
 /** Times of one way of running snippets. */
 export interface EvalBenchFigure {
@@ -117,12 +118,6 @@ async function timePython(count: number): Promise<number> {
   }).output();
   if (!output.success) throw new Error("python3 eval_baseline.py failed");
   return JSON.parse(new TextDecoder().decode(output.stdout)).ms;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 /** The figures as a table. */

@@ -14,17 +14,10 @@
  * @module
  */
 
+import type { SupervisedStatus as ChildStatus } from "../src/child.ts";
 import { errnoOf, type Libc, SIGNAL_NAMES } from "./libc.ts";
 
-/** How a child ended, as `Deno.CommandStatus` says it. */
-export interface ChildStatus {
-  /** Whether it exited with code 0. */
-  readonly success: boolean;
-  /** Its exit code (128 + the signal's number when a signal ended it). */
-  readonly code: number;
-  /** The signal that ended it, if one did. */
-  readonly signal: Deno.Signal | null;
-}
+export type { ChildStatus };
 
 /** Receives a chunk of output; the chunk is valid only until it returns. */
 export type ChunkSink = (chunk: Uint8Array) => void;
@@ -57,7 +50,7 @@ export interface ChildWatcherOptions {
 
 const EPOLL_CLOEXEC = 0o2000000, EPOLL_CTL_ADD = 1, EPOLL_CTL_DEL = 2, EPOLL_CTL_MOD = 3;
 const EPOLLIN = 0x1, EPOLLONESHOT = 1 << 30;
-const EAGAIN = 11, WNOHANG = 1;
+const EAGAIN = 11, WNOHANG = 1, SIGKILL = 9;
 /** `struct epoll_event` is packed on x86_64 (12 bytes), aligned elsewhere (16). */
 const PACKED = Deno.build.arch === "x86_64";
 const EVENT_SIZE = PACKED ? 12 : 16, DATA_OFFSET = PACKED ? 4 : 8;
@@ -161,7 +154,9 @@ export class ChildWatcher {
     };
     const here = quick && !this.#waiting && this.#children.size === 0;
     // Waiting here, only the pidfd is watched at first (see PIPES_AFTER_MS).
-    if (!this.#add(fds.pidfd, id * 4 + PIDFD) || (!here && !this.#watchPipes(child))) {
+    if (
+      !this.#arm(EPOLL_CTL_ADD, fds.pidfd, id * 4 + PIDFD) || (!here && !this.#watchPipes(child))
+    ) {
       this.#cannotWatch(child);
       return promise;
     }
@@ -185,7 +180,7 @@ export class ChildWatcher {
   #cannotWatch(child: Watched): void {
     // No room in the epoll set (a kernel limit): the child cannot be watched, so it does
     // not run unwatched.
-    this.#libc.kill(-child.pid, 9);
+    this.#libc.kill(-child.pid, SIGKILL);
     this.#abandon(child, new Error(`cannot watch process ${child.pid}`));
   }
 
@@ -200,10 +195,6 @@ export class ChildWatcher {
     this.#controlView.setUint32(DATA_OFFSET, data, true);
     this.#controlView.setUint32(DATA_OFFSET + 4, 0, true);
     return this.#libc.epoll_ctl(this.#epfd, operation, fd, this.#control) === 0;
-  }
-
-  #add(fd: number, data: number): boolean {
-    return this.#arm(EPOLL_CTL_ADD, fd, data);
   }
 
   /** Stops watching a descriptor that may still be armed, and closes it. */

@@ -16,22 +16,15 @@
  * @module
  */
 
-import { type ChildStatus, ChildWatcher, type ChunkSink } from "./child_watcher.ts";
+import type { PushedOutput } from "../src/child.ts";
+import { type ChildStatus, ChildWatcher, type ChildWatcherOptions } from "./child_watcher.ts";
 import { cString, errnoOf, type Libc, openLibc } from "./libc.ts";
 
-export type { ChildStatus, ChunkSink };
-
-/** A child spawned here, in a session (and process group) of its own. */
-export interface SpawnedChild {
-  /** The child's process id, also its process group id. */
-  readonly pid: number;
-  /** Resolves when it has ended; only once {@linkcode SpawnedChild.pipeOutput} was called. */
-  readonly status: Promise<ChildStatus>;
-  /**
-   * Starts watching it, passing its output to the sinks as it comes (a chunk is valid only
-   * until the sink returns); resolves once both its pipes have ended. Called exactly once.
-   */
-  readonly pipeOutput: (onStdout: ChunkSink, onStderr: ChunkSink) => Promise<void>;
+/**
+ * A child spawned here, in a session (and process group) of its own. Its status settles
+ * only once {@linkcode SpawnedChild.pipeOutput} was called, which is called exactly once.
+ */
+export interface SpawnedChild extends PushedOutput {
   /**
    * SIGKILLs what is left of its process group once it has exited, without the cost of
    * `Deno.kill` throwing for a group that is already gone, as it nearly always is.
@@ -59,11 +52,8 @@ export type PosixSpawner = (
   waitHere?: () => boolean,
 ) => Promise<SpawnedChild | number>;
 
-/** Options of {@linkcode createPosixSpawner}. */
-export interface PosixSpawnerOptions {
-  /** How long this thread may be held waiting (see `waitHere`) between turns, in ms. */
-  readonly quickWaitMs?: number;
-}
+/** Options of {@linkcode createPosixSpawner}: those of its child watcher (see `waitHere`). */
+export type PosixSpawnerOptions = ChildWatcherOptions;
 
 const POSIX_SPAWN_SETSIGDEF = 0x04, POSIX_SPAWN_SETSID = 0x80; // glibc
 const O_RDONLY = 0, O_NONBLOCK = 0o4000, O_CLOEXEC = 0o2000000, F_SETFL = 4;
@@ -104,6 +94,8 @@ function spawnerOver(libc: Libc, watcher: ChildWatcher): PosixSpawner {
   // numbers (a chain of tasks then builds them once).
   const reused = new FileActionsCache(libc, devNull);
   const pipe = new Int32Array(2), pid = new Int32Array(1);
+  // libc's `char **environ`: where it points is read at each spawn.
+  const environ = new Deno.UnsafePointerView(libc.environ!);
 
   return async (argv, cwd, inBackground, waitHere) => {
     if (libc.pipe2(pipe, O_CLOEXEC) !== 0) return errnoOf(libc);
@@ -130,14 +122,13 @@ function spawnerOver(libc: Libc, watcher: ChildWatcher): PosixSpawner {
         actions,
         attr,
         argvArray,
-        environSnapshot(libc),
+        environSnapshot(environ),
       );
       libc.posix_spawn_file_actions_destroy(actions);
       childPid = ownPid[0]!;
     } else {
       const actions = reused.get(cwd, outWrite, errWrite);
-      const environ = new Deno.UnsafePointerView(libc.environ!).getPointer(0);
-      failure = libc.posix_spawnp(pid, args[0]!, actions, attr, argvArray, environ);
+      failure = libc.posix_spawnp(pid, args[0]!, actions, attr, argvArray, environ.getPointer(0));
       childPid = pid[0]!;
     }
     libc.close(outWrite);
@@ -148,7 +139,7 @@ function spawnerOver(libc: Libc, watcher: ChildWatcher): PosixSpawner {
       libc.close(outRead);
       libc.close(errRead);
       // A child that cannot be watched is not left running unwatched.
-      if (failure === 0) Deno.kill(-childPid, "SIGKILL");
+      if (failure === 0) libc.kill(-childPid, SIGKILL);
       return errno;
     }
     // Only we read them, and only when epoll says there is something to read; still, a
@@ -250,8 +241,8 @@ function pointers(strings: readonly Uint8Array[]): BigUint64Array {
  * last spawn, and may move it again while a spawn runs on another thread; glibc never frees
  * the strings themselves).
  */
-function environSnapshot(libc: Libc): BigUint64Array {
-  const array = new Deno.UnsafePointerView(libc.environ!).getPointer(0);
+function environSnapshot(environ: Deno.UnsafePointerView): BigUint64Array {
+  const array = environ.getPointer(0);
   if (!array) return new BigUint64Array(1);
   const view = new Deno.UnsafePointerView(array);
   let count = 0;

@@ -14,7 +14,7 @@ import type { ExecutorContext, TaskResult } from "./types.ts";
 export interface SupervisedStatus {
   /** Whether it exited with code 0. */
   readonly success: boolean;
-  /** Its exit code. */
+  /** Its exit code (128 + the signal's number when a signal ended it). */
   readonly code: number;
   /** The signal that ended it, if one did. */
   readonly signal: Deno.Signal | null;
