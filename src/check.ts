@@ -98,25 +98,6 @@ function dependencyGraph(
   return graph;
 }
 
-/**
- * Finds one cycle, as task indices in dependency order (each depends on the next, the last
- * on the first), or `undefined` for an acyclic graph. Iterative depth-first search.
- */
-export function findCycle(
-  dependencies: readonly (readonly string[])[],
-  indexByName: ReadonlyMap<string, number>,
-): number[] | undefined {
-  const count = dependencies.length;
-  const dependencyStart = new Int32Array(count + 1);
-  for (let i = 0; i < count; i++) {
-    dependencyStart[i + 1] = dependencyStart[i]! + dependencies[i]!.length;
-  }
-  const edges = new Int32Array(dependencyStart[count]!);
-  let k = 0;
-  for (const names of dependencies) for (const name of names) edges[k++] = indexByName.get(name)!;
-  return findCycleInGraph({ dependencyStart, dependencies: edges });
-}
-
 /** Names shown at each end of a long cycle; the middle is counted, not listed. */
 const CYCLE_ENDS = 5;
 

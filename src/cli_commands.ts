@@ -15,7 +15,8 @@ import { createNdjsonFormatter } from "./format/ndjson.ts";
 import { signalProcessGroups } from "./process_groups.ts";
 import { registerExecutorModules, registerTaskFileExecutors } from "./plugins.ts";
 import type { ExecutorRegistry } from "./registry.ts";
-import { createDefaultRegistry, run } from "./run.ts";
+import { createDefaultRegistry, runChecked } from "./run.ts";
+import { indexTaskGraph, type TaskGraph } from "./task_graph.ts";
 import {
   type EvalExecutorOptions,
   type EvalPermissions,
@@ -59,12 +60,15 @@ export interface RunOnlyFlags extends ViewFlags {
 /** Every option of `run`, as commander hands them to its action. */
 export type RunCommandFlags = RunFlags & RunOnlyFlags;
 
-/** Loads the task file and the plugins, then checks the file against every executor. */
+/**
+ * Loads the task file and the plugins, then checks the file against every executor; with the
+ * graph the check made.
+ */
 export async function loadChecked(
   file: string | undefined,
   flags: InputFlags & Partial<Pick<RunFlags, "timeout" | "retries" | "grace">>,
   evalOptions: EvalExecutorOptions = {},
-): Promise<{ taskFile: TaskFile; registry: ExecutorRegistry }> {
+): Promise<{ taskFile: TaskFile; registry: ExecutorRegistry; graph: TaskGraph }> {
   if (file !== undefined && flags.input !== undefined && file !== flags.input) {
     throw new UsageError(`Cannot take both FILE '${file}' and --input '${flags.input}'`);
   }
@@ -82,8 +86,8 @@ export async function loadChecked(
   });
   await registerExecutorModules(registry, flags.executor ?? []);
   await registerTaskFileExecutors(taskFile, registry);
-  checkTaskFile(taskFile, registry);
-  return { taskFile, registry };
+  const graph = checkTaskFile(taskFile, registry);
+  return { taskFile, registry, graph };
 }
 
 async function readSchema(path: string): Promise<Record<string, unknown>> {
@@ -123,7 +127,7 @@ export async function runCommand(
     sink.err(`dagrun: ${WORKER_OPTIONS_HINT}\n`);
     return ExitCode.InvalidInput;
   }
-  const { taskFile: loaded, registry } = await loadChecked(file, flags, {
+  const { taskFile: loaded, registry, graph: loadedGraph } = await loadChecked(file, flags, {
     isolation: flags.evalIsolation,
     permissions: flags.evalPermissions,
     colors: flags.color && Deno.stdout.isTerminal() && !Deno.env.get("NO_COLOR"),
@@ -180,9 +184,11 @@ export async function runCommand(
     }
     : view.onEvent;
   try {
-    const result = await run(taskFile, {
+    // A subset of a checked file is valid (it takes every dependency along): only its graph
+    // is new.
+    const graph = taskFile === loaded ? loadedGraph : indexTaskGraph(taskFile.tasks);
+    const result = await runChecked(taskFile, graph, registry, {
       onEvent,
-      registry,
       signal: controller.signal,
       ...(flags.concurrency === undefined ? {} : { concurrency: flags.concurrency }),
       ...(identity ? { identity } : {}),

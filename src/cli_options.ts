@@ -53,7 +53,7 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
     group: "Running:",
     flags: "-j, --concurrency <n>",
     description: "run at most N tasks at once (default: the file's concurrency, else unlimited)",
-    parse: parsePositiveInteger,
+    parse: (value: string) => parseCount("concurrency", value, 1),
   },
   {
     group: "Running:",
@@ -67,7 +67,7 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
     flags: "--retries <n>",
     description:
       "retry failed tasks N times, in place of the file's defaults (a task's own retries win)",
-    parse: parseRetries,
+    parse: (value: string) => parseCount("retries", value, 0),
   },
   {
     group: "Running:",
@@ -210,10 +210,12 @@ function parsePermissions(value: string): EvalPermissions {
   }
 }
 
-function parseRetries(value: string): number {
+/** Parses a whole number of at least `least` (0 or 1), naming the option otherwise. */
+function parseCount(option: string, value: string, least: 0 | 1): number {
   const number = Number(value);
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(number)) {
-    throw new UsageError(`Invalid retries: expected a non-negative integer, received '${value}'`);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(number) || number < least) {
+    const expected = least === 0 ? "a non-negative integer" : "a positive integer";
+    throw new UsageError(`Invalid ${option}: expected ${expected}, received '${value}'`);
   }
   return number;
 }
@@ -221,12 +223,4 @@ function parseRetries(value: string): number {
 /** An option taken more than once: every value, in order. */
 function collect(value: string, previous: string[] | undefined): string[] {
   return [...previous ?? [], value];
-}
-
-function parsePositiveInteger(value: string): number {
-  const number = Number(value);
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(number) || number < 1) {
-    throw new UsageError(`Invalid concurrency: expected a positive integer, received '${value}'`);
-  }
-  return number;
 }

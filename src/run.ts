@@ -7,6 +7,7 @@
 import { checkTaskFile } from "./check.ts";
 import type { TaskFile } from "./load.ts";
 import { taskFileFromInputs } from "./task_inputs.ts";
+import type { TaskGraph } from "./task_graph.ts";
 import { registerTaskFileExecutors } from "./plugins.ts";
 import { ExecutorRegistry } from "./registry.ts";
 import { type RunIdentity, scheduleGraph } from "./scheduler.ts";
@@ -166,7 +167,20 @@ export async function run(
   const registry = "locate" in tasks
     ? await withTaskFileExecutors(taskFile, options.registry ?? createDefaultRegistry())
     : options.registry ?? createDefaultRegistry();
-  const graph = checkTaskFile(taskFile, registry);
+  return runChecked(taskFile, checkTaskFile(taskFile, registry), registry, options);
+}
+
+/**
+ * {@linkcode run} for a task file already checked against `registry` (its plugins
+ * registered), with the graph {@linkcode checkTaskFile} returned: the command line checks a
+ * file before it decides what to run, and need not check it again.
+ */
+export async function runChecked(
+  taskFile: TaskFile,
+  graph: TaskGraph,
+  registry: ExecutorRegistry,
+  options: RunOptions = {},
+): Promise<RunReport> {
   const concurrency = options.concurrency ?? taskFile.concurrency;
   const executors = prepareExecutors(taskFile.tasks, registry, concurrency ?? Infinity);
   const durations = options.history ? await readHistory(options.history) : undefined;

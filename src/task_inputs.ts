@@ -50,12 +50,9 @@ export function taskFileFromInputs(
   }
   const document = plainDocument(inputs);
   if (document === undefined) return taskFileFromText(inputs);
-  let located: TaskFile | undefined;
-  // Positions are needed only for a message, so the text and its tree are made only then.
   // Parsing that text runs the same checks on the same document: when a check fails here, it
   // fails there first, and that error, the text way's own, is the one thrown.
-  const locate = (path: readonly JsonPathSegment[]): SourcePosition =>
-    (located ??= parseTaskFile(JSON.stringify(document, null, 2), { file: FILE })).locate(path);
+  const locate = lazyLocate(() => document);
   if (!validateTasksSchema(document)) {
     throw schemaError(validateTasksSchema.errors![0]!, document, FILE, locate);
   }
@@ -99,7 +96,6 @@ type Raw = Record<string, unknown>;
  */
 function withoutCopy(inputs: readonly object[]): TaskFile | undefined {
   let document: { tasks: unknown[] } | undefined;
-  let located: TaskFile | undefined;
   const documentOf = () => document ??= plainDocument(inputs)!;
   const specs: TaskSpec[] = new Array(inputs.length);
   for (let i = 0; i < inputs.length; i++) {
@@ -123,9 +119,21 @@ function withoutCopy(inputs: readonly object[]): TaskFile | undefined {
     get document() {
       return documentOf();
     },
-    locate: (path) =>
-      (located ??= parseTaskFile(JSON.stringify(documentOf(), null, 2), { file: FILE }))
-        .locate(path),
+    locate: lazyLocate(documentOf),
+  };
+}
+
+/**
+ * Where a value of the document is. Positions are needed only for a message, so the text and
+ * its tree are made only then, once.
+ */
+function lazyLocate(
+  documentOf: () => unknown,
+): (path: readonly JsonPathSegment[]) => SourcePosition {
+  let located: TaskFile | undefined;
+  return (path) => {
+    located ??= parseTaskFile(JSON.stringify(documentOf(), null, 2), { file: FILE });
+    return located.locate(path);
   };
 }
 
