@@ -41,9 +41,11 @@ export function describeThrown(value: unknown, task: string): ThrownDescription 
     ? " (an eval snippet has no base URL: import by absolute path or URL)"
     : "";
   const error = place && !head.includes(place) ? `${head} at ${place}${hint}` : head + hint;
-  const frames = snippetFrames(value.stack ?? "", task);
   const rest = lines.slice(1).filter((line) => !/^\s+at /.test(line) || line.includes(`<${task}>`));
-  const detail = [head, ...rest, ...(frames ? [frames] : [])].join("\n");
+  // A module load error names its place in the message and again as the stack's frame.
+  const frames = snippetFrames(value.stack ?? "", task).split("\n")
+    .filter((frame) => frame !== "" && !rest.includes(frame));
+  const detail = [head, ...rest, ...frames].join("\n");
   return { error, detail };
 }
 

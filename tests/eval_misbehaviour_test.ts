@@ -52,8 +52,15 @@ Deno.test("eval fails a task that calls close()", async () => {
 });
 
 Deno.test("eval reports a syntax error with the snippet's line and column", async () => {
-  const { error } = await failsAlone("let a = 1;\nlet b = ) ;");
+  const { error, lines } = await failsAlone("let a = 1;\nlet b = ) ;");
   assert.equal(error, "SyntaxError: Expression expected at <snippet0>:2:9");
+  // The place is printed once on stderr, under the code excerpt (it was printed twice).
+  const stderr = textOf(lines, "stderr");
+  assert.equal(
+    stderr.filter((line) => line.trim() === "at <snippet0>:2:9").length,
+    1,
+    stderr.join("\n"),
+  );
 });
 
 Deno.test("eval fails a task importing a module that does not exist", async () => {
