@@ -92,14 +92,6 @@ export { createEvalExecutor, parseEvalPermissions } from "./executors/eval.ts";
 export type { EvalExecutorOptions, EvalIsolation, EvalPermissions } from "./executors/eval.ts";
 export type * from "./src/types.ts";
 
-import { main } from "./src/cli.ts";
-import { signalProcessGroups } from "./src/process_groups.ts";
+import { runCommandLine } from "./src/bin.ts";
 
-if (import.meta.main) {
-  // Exit explicitly: a worker spinning in a busy loop survives terminate() in this Deno and
-  // would otherwise keep the process alive after the report.
-  const code = await main(Deno.args);
-  // Deno.exit skips unload handlers: kill whatever a task may have left first.
-  signalProcessGroups("SIGKILL");
-  Deno.exit(code);
-}
+if (import.meta.main) await runCommandLine(Deno.args);

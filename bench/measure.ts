@@ -7,8 +7,10 @@
 
 /** The repository root. */
 export const ROOT = new URL("../", import.meta.url).pathname;
-/** mod.ts, the CLI entry point. */
+/** mod.ts, the library, which also runs the command line as the main module. */
 export const MOD = `${ROOT}mod.ts`;
+/** dist/dagrun.js, the bundled command line: what the README says to run from a terminal. */
+export const CLI = `${ROOT}dist/dagrun.js`;
 
 /** A command a benchmark runs: the program, its arguments and where. */
 export interface ToolCommand {
@@ -24,12 +26,17 @@ export interface ToolCommand {
   readonly reset?: () => Promise<void>;
 }
 
-/** The dagrun CLI on a task file. */
-export function dagrun(taskFile: string, cwd: string, extra: readonly string[] = []): ToolCommand {
+/** The dagrun CLI (`entry`: the bundle unless told otherwise) on a task file. */
+export function dagrun(
+  taskFile: string,
+  cwd: string,
+  extra: readonly string[] = [],
+  entry: string = CLI,
+): ToolCommand {
   return {
     tool: "dagrun",
     program: Deno.execPath(),
-    args: ["run", "-A", "--quiet", MOD, taskFile, ...extra],
+    args: ["run", "-A", "--quiet", entry, taskFile, ...extra],
     cwd,
   };
 }

@@ -56,7 +56,8 @@ export interface EvalWorkerEvents {
   gone(startError?: string): void;
 }
 
-const WORKER_URL = new URL("./eval_worker.ts", import.meta.url);
+// From the root one level up, so that the bundle dist/dagrun.js finds the worker too.
+const WORKER_URL = new URL("../executors/eval_worker.ts", import.meta.url);
 
 const TERMINATED: TaskResult = { ok: false, error: "the eval worker was terminated" };
 

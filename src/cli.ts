@@ -56,7 +56,7 @@ export async function main(
       exitCode = await runCommand(fast.file, fast.names, fast.flags, sink, outputClosed.signal);
     } else {
       const { runProgram } = await importLate<Program>(
-        new URL("./cli_program.ts", import.meta.url),
+        new URL("../src/cli_program.ts", import.meta.url),
       );
       exitCode = await runProgram(args, {
         version: VERSION,

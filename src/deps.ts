@@ -34,12 +34,12 @@ let crypto: NodeCrypto | undefined;
 
 /** Imports jsonc-parser (once). */
 export async function loadJsonc(): Promise<Jsonc> {
-  return jsonc ??= await importLate<Jsonc>(new URL("./deps/jsonc.ts", import.meta.url));
+  return jsonc ??= await importLate<Jsonc>(new URL("../src/deps/jsonc.ts", import.meta.url));
 }
 
 /** Imports ajv (once). */
 export async function loadAjv(): Promise<AjvExports> {
-  return ajv ??= await importLate<AjvExports>(new URL("./deps/ajv.ts", import.meta.url));
+  return ajv ??= await importLate<AjvExports>(new URL("../src/deps/ajv.ts", import.meta.url));
 }
 
 /** Imports `node:crypto` (once). */
@@ -67,6 +67,10 @@ export function loadedCrypto(): NodeCrypto {
  * ahead of time: with a literal one, the packages join the module graph Deno resolves before
  * running anything, which costs about 2 ms of every start-up, needed or not. `deno compile`
  * is told of these modules with `--include` (the compile task in deno.json).
+ *
+ * Every such URL is written from the repository's root one level up (`../src/…`,
+ * `../executors/…`), so that it means the same file in the bundle `dist/dagrun.js`, which
+ * also sits one level below the root.
  */
 export function importLate<T>(url: URL): Promise<T> {
   return import(url.href);
@@ -76,8 +80,12 @@ function notLoaded(name: string): never {
   throw new Error(`${name} is needed but was not loaded first`);
 }
 
-/** Whether this process is the command line, `mod.ts` run as the main module. */
-export const COMMAND_LINE: boolean = Deno.mainModule === new URL("../mod.ts", import.meta.url).href;
+/**
+ * Whether this process is the command line: `mod.ts`, `src/bin.ts` or the bundle
+ * `dist/dagrun.js` run as the main module (the paths hold from `src/` and from `dist/`).
+ */
+export const COMMAND_LINE: boolean = ["../mod.ts", "../src/bin.ts", "../dist/dagrun.js"]
+  .some((entry) => Deno.mainModule === new URL(entry, import.meta.url).href);
 
 // A library user's synchronous calls must find every module ready; only the command line,
 // which awaits each one where it needs it, starts without them.

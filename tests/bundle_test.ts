@@ -1,0 +1,178 @@
+/**
+ * dist/dagrun.js, the bundled command line: it must be what the sources give, and behave as
+ * `mod.ts` does, including what the bundle cannot hold and loads beside it (the eval worker,
+ * commander's program, jsonc-parser, ajv) and what it loads lazily from inside itself.
+ */
+
+import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+import { runCommand, serveFiles } from "./plugin_helpers.ts";
+import { writeTaskFile } from "./helpers.ts";
+
+const ROOT = fileURLToPath(new URL("../", import.meta.url));
+const BUNDLE = `${ROOT}dist/dagrun.js`;
+
+/** Runs `deno run -A dist/dagrun.js ...args`. */
+function runBundle(args: readonly string[], cwd?: string) {
+  return runCommand(Deno.execPath(), ["run", "-A", "--quiet", BUNDLE, ...args], {
+    ...(cwd ? { cwd } : {}),
+  });
+}
+
+Deno.test("dist/dagrun.js is what `deno task build` makes of the sources", async () => {
+  const result = await runCommand(Deno.execPath(), ["run", "-A", "dist/build.ts", "--check"], {
+    cwd: ROOT,
+  });
+  assert.equal(result.code, 0, `${result.stderr}\n(run \`deno task build\` and commit the bundle)`);
+});
+
+Deno.test("every module the bundle loads by URL is a file one level below the root", async () => {
+  const text = await Deno.readTextFile(BUNDLE);
+  const urls = [...text.matchAll(/new URL\("([^"]+\.ts)",import\.meta\.url\)/g)].map((m) => m[1]!);
+  assert.deepEqual(urls.toSorted(), [
+    "../executors/eval_worker.ts",
+    "../src/cli_program.ts",
+    "../src/deps/ajv.ts",
+    "../src/deps/jsonc.ts",
+  ]);
+  for (const url of urls) {
+    const path = fileURLToPath(new URL(url, new URL("../dist/", import.meta.url)));
+    assert.ok((await Deno.stat(path)).isFile, path);
+  }
+  // Nothing else is imported statically: Deno would load it before the first line.
+  assert.doesNotMatch(text, /^import\b|[;}]import[{*\s"]/);
+});
+
+Deno.test("dist/dagrun.js runs exec and eval tasks from a JSONC file, as mod.ts does", async () => {
+  const file = await writeTaskFile(
+    `// a comment: jsonc-parser is loaded beside the bundle
+    { "tasks": [
+      { "name": "build", "type": "exec", "arguments": "echo built" },
+      { "name": "sum", "type": "eval", "arguments": "const n: number = 6; console.log(n * 7)",
+        "dependencies": ["build"] },
+      { "name": "broken", "type": "exec", "arguments": "exit 3" },
+      { "name": "after", "type": "exec", "arguments": "true", "dependencies": ["broken"] },
+    ] }`,
+    "tasks.jsonc",
+  );
+  const bundled = await runBundle([file, "--format", "ndjson", "--no-history"]);
+  const sources = await runCommand(Deno.execPath(), [
+    "run",
+    "-A",
+    "--quiet",
+    `${ROOT}mod.ts`,
+    file,
+    "--format",
+    "ndjson",
+    "--no-history",
+  ]);
+  assert.equal(bundled.code, 1, bundled.stderr);
+  assert.equal(bundled.code, sources.code);
+  const summary = (stdout: string) =>
+    stdout.trim().split("\n").map((line) => JSON.parse(line)).filter((event) =>
+      ["output", "task_ended", "task_skipped"].includes(event.event)
+    ).map((event) => `${event.task} ${event.event} ${event.text ?? event.status ?? ""}`.trim())
+      .sort();
+  assert.deepEqual(summary(bundled.stdout), summary(sources.stdout));
+  assert.deepEqual(summary(bundled.stdout), [
+    "after task_skipped",
+    "broken task_ended failed",
+    "build output built",
+    "build task_ended ok",
+    "sum output 42",
+    "sum task_ended ok",
+  ]);
+});
+
+Deno.test("dist/dagrun.js reports bad input in one line and prints commander's help", async () => {
+  const file = await writeTaskFile(`{ "tasks": [ { "name": "a", "type": "exec" } ] }`);
+  const bad = await runBundle([file]);
+  assert.equal(bad.code, 2);
+  assert.equal(bad.stderr, `dagrun: ${file}:1:14: task "a": missing required field "arguments"\n`);
+  const help = await runBundle(["--help"]);
+  assert.equal(help.code, 0, help.stderr);
+  assert.match(help.stdout, /^Usage: dagrun \[options\] \[command\]/);
+  const unknown = await runBundle(["--no-such-flag"]);
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /unknown option '--no-such-flag'/);
+});
+
+Deno.test("dist/dagrun.js loads a plugin given with --executor", async () => {
+  const directory = await Deno.makeTempDir({ prefix: "dagrun-bundle-" });
+  await Deno.writeTextFile(
+    `${directory}/shout.ts`,
+    `export default {
+      type: "shout",
+      argumentsSchema: { type: "string" },
+      run: (task, context) => {
+        context.output("stdout", String(task.arguments).toUpperCase());
+        return Promise.resolve({ ok: true });
+      },
+    };`,
+  );
+  await Deno.writeTextFile(
+    `${directory}/tasks.json`,
+    JSON.stringify({ tasks: [{ name: "s", type: "shout", arguments: "hi" }] }),
+  );
+  const result = await runBundle(["--executor", "./shout.ts", "tasks.json"], directory);
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stdout, /^\[s\] HI$/m);
+});
+
+Deno.test("dist/dagrun.js stops on SIGINT with 130 and leaves no process behind", async () => {
+  const marker = `dagrun-bundle-${crypto.randomUUID()}`;
+  const file = await writeTaskFile({
+    tasks: [{ name: "wait", type: "exec", arguments: `sleep 30 # ${marker}` }],
+  });
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--quiet", BUNDLE, file, "--no-history"],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let seen = "";
+  while (!seen.includes("Started: wait")) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    seen += value;
+  }
+  child.kill("SIGINT");
+  for (let chunk; !(chunk = await reader.read()).done;) seen += chunk.value;
+  const status = await child.status;
+  await child.stderr.cancel();
+  assert.equal(status.code, 130);
+  assert.match(seen, /wait\s+exec\s+failed/);
+  const left = await new Deno.Command("pgrep", { args: ["-f", marker], stdout: "piped" }).output();
+  assert.equal(new TextDecoder().decode(left.stdout), "");
+});
+
+Deno.test("dist/dagrun.js runs from a URL, its worker and late modules fetched beside it", async () => {
+  await using server = serveFiles(ROOT);
+  const directory = await Deno.makeTempDir({ prefix: "dagrun-bundle-url-" });
+  await Deno.writeTextFile(
+    `${directory}/tasks.jsonc`,
+    `{ "tasks": [ // JSONC: jsonc-parser comes from the server's src/deps/
+      { "name": "hello", "type": "exec", "arguments": "echo hello" },
+      { "name": "sum", "type": "eval", "arguments": "console.log(1 + 2)", "dependencies": ["hello"] },
+    ] }`,
+  );
+  const result = await runCommand(Deno.execPath(), [
+    "run",
+    "-A",
+    "--no-config",
+    "--no-lock",
+    "--quiet",
+    `--reload=${server.origin}`,
+    `${server.origin}/dist/dagrun.js`,
+    "tasks.jsonc",
+    "--no-history",
+  ], { cwd: directory });
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stdout, /^\[hello\] hello$/m);
+  assert.match(result.stdout, /^\[sum\] 3$/m);
+  const paths = new Set(server.requests.map((request) => request.path));
+  for (const path of ["/dist/dagrun.js", "/executors/eval_worker.ts", "/src/deps/jsonc.ts"]) {
+    assert.ok(paths.has(path), `${path} was not fetched: ${[...paths].join(" ")}`);
+  }
+  assert.ok(!paths.has("/mod.ts"), "the bundle does not need the sources' entry point");
+});
