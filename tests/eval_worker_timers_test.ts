@@ -1,0 +1,106 @@
+/**
+ * The eval worker leaves the timer globals unread until a snippet uses a timer: in this Deno
+ * the first read of one loads Node's timers, milliseconds of every worker's start. A spy
+ * module counts the reads, then loads the real worker module in the same worker.
+ */
+
+import assert from "node:assert/strict";
+import type { EvalResponse } from "../executors/eval_protocol.ts";
+
+const WORKER = new URL("../executors/eval_worker.ts", import.meta.url).href;
+const TIMER_GLOBALS = [
+  "setTimeout",
+  "setInterval",
+  "clearTimeout",
+  "clearInterval",
+  "setImmediate",
+];
+
+/** Counts reads of the timer globals, then runs the eval worker; every message carries the count. */
+const SPY = `
+let timerReads = 0;
+for (const name of ${JSON.stringify(TIMER_GLOBALS)}) {
+  const original = Object.getOwnPropertyDescriptor(globalThis, name);
+  Object.defineProperty(globalThis, name, {
+    configurable: true,
+    enumerable: original.enumerable,
+    get() {
+      timerReads++;
+      return original.get ? original.get.call(globalThis) : original.value;
+    },
+    set(value) {
+      Object.defineProperty(globalThis, name, { value, writable: true, configurable: true });
+    },
+  });
+}
+const post = self.postMessage.bind(self);
+self.postMessage = (message) => post({ ...message, timerReads });
+await import(${JSON.stringify(WORKER)});
+`;
+
+type Counted = EvalResponse & { timerReads: number };
+
+Deno.test("an eval worker reads no timer global until a snippet sets a timer", async () => {
+  const directory = await Deno.makeTempDir({ prefix: "dagrun-eval-timers-" });
+  const spy = `${directory}/spy.js`; // JavaScript: not type-checked
+  await Deno.writeTextFile(spy, SPY);
+  const worker = new Worker(new URL(`file://${spy}`), { type: "module" });
+  const messages: Counted[] = [];
+  let wake = () => {};
+  worker.onmessage = (event: MessageEvent<Counted>) => {
+    messages.push(event.data);
+    wake();
+  };
+  let workerError: string | undefined;
+  worker.onerror = (event) => {
+    event.preventDefault();
+    workerError = event.message;
+    wake();
+  };
+  /** The first message the predicate accepts; fails on a worker error or after 10 s. */
+  const receive = async (accept: (message: Counted) => boolean): Promise<Counted> => {
+    const deadline = Date.now() + 10_000;
+    while (true) {
+      const found = messages.find(accept);
+      if (found) return found;
+      if (workerError !== undefined) throw new Error(`the worker failed: ${workerError}`);
+      if (Date.now() > deadline) throw new Error(`no answer: ${JSON.stringify(messages)}`);
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        const timer = setTimeout(resolve, 100);
+        Deno.unrefTimer(timer);
+      });
+    }
+  };
+  const done = (id: number) =>
+    receive((message) => "id" in message && message.id === id && message.kind === "done");
+  try {
+    // As the pool does: a message sent before the worker listens would be lost.
+    await receive((message) => message.kind === "ready");
+    worker.postMessage({ kind: "run", id: 1, name: "plain", code: "console.log(6 * 7)" });
+    const plain = await done(1);
+    assert.equal(plain.kind === "done" && plain.ok, true);
+    assert.equal(
+      plain.timerReads,
+      0,
+      "the worker read a timer global for a snippet without timers",
+    );
+    worker.postMessage({
+      kind: "run",
+      id: 2,
+      name: "timer",
+      code: "await new Promise((resolve) => setTimeout(resolve, 5)); console.log('waited')",
+    });
+    const timed = await done(2);
+    assert.equal(timed.kind === "done" && timed.ok, true);
+    // The spy sees reads: the snippet's setTimeout reached the runtime's.
+    assert.ok(timed.timerReads > 0);
+    const output = messages.flatMap((message) =>
+      message.kind === "output" ? message.pieces.map((piece) => piece.text) : []
+    );
+    assert.deepEqual(output.map((text) => text.trim()), ["42", "waited"]);
+  } finally {
+    worker.terminate();
+    await Deno.remove(directory, { recursive: true });
+  }
+});
