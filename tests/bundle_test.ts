@@ -175,4 +175,6 @@ Deno.test("dist/dagrun.js runs from a URL, its worker and late modules fetched b
     assert.ok(paths.has(path), `${path} was not fetched: ${[...paths].join(" ")}`);
   }
   assert.ok(!paths.has("/mod.ts"), "the bundle does not need the sources' entry point");
+  // The bundle knows it is the command line: it loads what it needs, not all a library would.
+  assert.ok(!paths.has("/src/deps/ajv.ts"), "ajv was loaded, needed by nothing here");
 });
