@@ -38,6 +38,8 @@ export class Capture {
   #active = false;
   #overflowed = false;
   #scheduled = false;
+  /** Text written to `Deno.stdout`/`Deno.stderr` since the last newline, per stream. */
+  #partial = { stdout: "", stderr: "" };
 
   constructor(sink: CaptureSink) {
     this.#sink = sink;
@@ -54,10 +56,16 @@ export class Capture {
     this.#active = true;
     this.#printed = 0;
     this.#overflowed = false;
+    this.#partial = { stdout: "", stderr: "" };
   }
 
   /** Posts what is buffered and stops capturing until the next task. */
   end(): void {
+    // A last line written without its newline still belongs to the task.
+    for (const stream of ["stdout", "stderr"] as const) {
+      if (this.#partial[stream] !== "") this.note(stream, `${this.#partial[stream]}\n`);
+    }
+    this.#partial = { stdout: "", stderr: "" };
     this.flush();
     this.#active = false;
   }
@@ -65,6 +73,11 @@ export class Capture {
   /** Queues the snippet's text (lines, each ending with `\n`) for a stream, within the limit. */
   write(stream: "stdout" | "stderr", text: string): void {
     if (!this.#active) return; // a finished task's stray output has no one to go to
+    // A line begun on Deno.stdout and ended by console.log is one line, as on a terminal.
+    if (this.#partial[stream] !== "") {
+      text = this.#partial[stream] + text;
+      this.#partial[stream] = "";
+    }
     if (this.#overflowed) {
       // Throwing stops a snippet printing in a loop, which terminate() alone could not.
       throw new RangeError(`Output limit of ${this.#limit} characters exceeded`);
@@ -78,6 +91,20 @@ export class Capture {
       return;
     }
     this.note(stream, text);
+  }
+
+  /**
+   * Queues text the snippet wrote to `Deno.stdout` or `Deno.stderr`, which need not end
+   * lines: whole lines go out as console output does, the rest waits for its newline (or the
+   * task's end).
+   */
+  writeRaw(stream: "stdout" | "stderr", text: string): void {
+    if (!this.#active) return;
+    const combined = this.#partial[stream] + text;
+    const cut = combined.lastIndexOf("\n") + 1;
+    this.#partial[stream] = "";
+    if (cut > 0) this.write(stream, combined.slice(0, cut));
+    this.#partial[stream] = combined.slice(cut);
   }
 
   /** Queues dagrun's own text about the task (an error's details), past any limit. */
@@ -115,6 +142,35 @@ export class Capture {
       this.write(level >= 2 ? "stderr" : "stdout", text);
     });
     Object.assign(globalThis.console, console);
+    for (const stream of ["stdout", "stderr"] as const) this.#installStdio(stream);
+  }
+
+  /**
+   * Routes writes to `Deno.stdout` or `Deno.stderr` (`write`, `writeSync`, `writable`) into
+   * the capture, so they are the task's output like `console.*`'s, not bare bytes on
+   * dagrun's own output in between its lines.
+   */
+  #installStdio(stream: "stdout" | "stderr"): void {
+    const target = Deno[stream];
+    const decoder = new TextDecoder();
+    const take = (bytes: Uint8Array): number => {
+      this.writeRaw(stream, decoder.decode(bytes, { stream: true }));
+      return bytes.byteLength;
+    };
+    let writable: WritableStream<Uint8Array> | undefined;
+    Object.defineProperties(target, {
+      writeSync: { value: take, configurable: true, writable: true },
+      write: {
+        value: (bytes: Uint8Array) => Promise.resolve(take(bytes)),
+        configurable: true,
+        writable: true,
+      },
+      // Made when first asked for: creating a stream loads the web streams (≈ 2 ms).
+      writable: {
+        get: () => writable ??= new WritableStream({ write: (chunk) => void take(chunk) }),
+        configurable: true,
+      },
+    });
   }
 }
 

@@ -55,3 +55,38 @@ Deno.test("eval shows console.trace with the snippet's frames only", async () =>
     "    at <snippet0>:4:1",
   ]);
 });
+
+Deno.test("eval captures writes to Deno.stdout and Deno.stderr as the task's lines", async () => {
+  const { results, outputs } = await evaluate([
+    "const bytes = (text: string) => new TextEncoder().encode(text);\n" +
+    "Deno.stdout.writeSync(bytes('a'));\n" +
+    "await Deno.stdout.write(bytes('b\\nc'));\n" +
+    "console.log('d');\n" +
+    "Deno.stderr.writeSync(bytes('e1\\ne2\\n'));\n" +
+    "const writer = Deno.stdout.writable.getWriter();\n" +
+    "await writer.write(bytes('f\\n'));\n" +
+    "writer.releaseLock();\n" +
+    "Deno.stdout.writeSync(bytes('no newline at the end'));",
+  ]);
+  assert.deepEqual(results, [{ ok: true }]);
+  assert.deepEqual(outputs[0], [
+    { stream: "stdout", text: "ab" },
+    { stream: "stdout", text: "cd" },
+    { stream: "stderr", text: "e1" },
+    { stream: "stderr", text: "e2" },
+    { stream: "stdout", text: "f" },
+    { stream: "stdout", text: "no newline at the end" },
+  ]);
+});
+
+Deno.test("eval counts Deno.stdout writes against the output limit", async () => {
+  const { results } = await evaluate(
+    [
+      "const line = new TextEncoder().encode('x'.repeat(99) + '\\n');\n" +
+      "for (let i = 0; i < 2_000; i++) Deno.stdout.writeSync(line);",
+    ],
+    { maxOutputChars: 10_000 },
+  );
+  assert.equal(results[0]!.ok, false);
+  assert.match(results[0]!.ok ? "" : results[0]!.error ?? "", /more than 10000 characters/);
+});
