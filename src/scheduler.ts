@@ -29,7 +29,7 @@ import {
   RUNNING,
   SKIPPED,
 } from "./run_report.ts";
-import { rankTasks, ReadyQueue } from "./ready_queue.ts";
+import { HeapQueue, rankTasks, ReadyQueue } from "./ready_queue.ts";
 import { formatSeconds } from "./duration.ts";
 import { dependentsOf, indexTaskGraph, type TaskGraph } from "./task_graph.ts";
 
@@ -107,7 +107,7 @@ class Run {
   readonly #durations: Float64Array;
   readonly #results: (TaskResult | undefined)[];
   readonly #skipReasons: (string | undefined)[];
-  readonly #ready: ReadyQueue;
+  readonly #ready: ReadyQueue | HeapQueue;
   /** Attempts made per task; more than one only for retried tasks. */
   readonly #attempts: Uint32Array;
   /** Per task, its type's position in #types: the hot path need not read the task object. */
@@ -163,8 +163,11 @@ class Run {
       this.#unfinishedDependencies[slotOf ? slotOf[i]! : i] = dependencyStart[i + 1]! -
         dependencyStart[i]!;
     }
-    // Renumbered, the tasks' numbers are their start order.
-    this.#ready = ranks ? new ReadyQueue(count) : new ReadyQueue(count, options.priority);
+    // Renumbered, the tasks' numbers are their start order; priorities that do not rank by
+    // counting (NaN, too many distinct values) go to the heap, which reads them as it goes.
+    this.#ready = ranks || !options.priority
+      ? new ReadyQueue(count)
+      : new HeapQueue(count, options.priority);
 
     const identity = options.identity;
     this.#emit?.({
