@@ -31,7 +31,10 @@ const TERMINAL_NAMES: Record<number, TerminalStatus> = {
   [SKIPPED]: "skipped",
 };
 
-/** What the scheduler recorded per task, by index in file order. */
+/**
+ * What the scheduler recorded per task: by index in file order, or, when `slots` is given,
+ * task i's at `slots[i]` (the scheduler's own numbering).
+ */
 export interface TaskOutcomes {
   /** Each task's state, all terminal by the end. */
   readonly state: Uint8Array;
@@ -45,6 +48,8 @@ export interface TaskOutcomes {
   readonly attempts: Uint32Array;
   /** 1 for a task done in an earlier run; absent when none was. */
   readonly resumed: Uint8Array | undefined;
+  /** Where each task's outcome is, by index in file order; absent when there. */
+  readonly slots?: Int32Array | undefined;
 }
 
 /** The report of a run whose tasks have all ended. */
@@ -57,12 +62,14 @@ export function buildRunReport(
   const counts: StatusCounts = { ok: 0, failed: 0, skipped: 0 };
   const reports: TaskReport[] = new Array(tasks.length);
   let allowedCount = 0;
+  const slots = outcomes.slots;
   for (let i = 0; i < tasks.length; i++) {
-    const status = TERMINAL_NAMES[outcomes.state[i]!]!;
+    const slot = slots ? slots[i]! : i;
+    const status = TERMINAL_NAMES[outcomes.state[slot]!]!;
     counts[status]++;
     const allowed = status === "failed" && tasks[i]!.allowFailure === true;
     if (allowed) allowedCount++;
-    reports[i] = taskReport(tasks[i]!, i, status, allowed, outcomes);
+    reports[i] = taskReport(tasks[i]!, slot, status, allowed, outcomes);
   }
   if (allowedCount > 0) counts.allowed = allowedCount;
   return {
@@ -74,7 +81,7 @@ export function buildRunReport(
   };
 }
 
-/** One task's line of the report, with only the fields that apply. */
+/** One task's line of the report, with only the fields that apply; its outcome at `index`. */
 function taskReport(
   task: TaskSpec,
   index: number,

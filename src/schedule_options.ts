@@ -33,7 +33,8 @@ export interface ScheduleOptions {
   readonly baseDir?: string;
   /**
    * Start priority per task (index in file order): among ready tasks the highest starts
-   * first; ties go in file order. File order alone by default.
+   * first; ties go in file order. File order alone by default. It may be read only when the
+   * run starts: changes made to it during the run may be ignored.
    */
   readonly priority?: ArrayLike<number>;
   /**

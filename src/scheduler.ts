@@ -29,7 +29,7 @@ import {
   RUNNING,
   SKIPPED,
 } from "./run_report.ts";
-import { ReadyQueue } from "./ready_queue.ts";
+import { HeapQueue, rankTasks, ReadyQueue } from "./ready_queue.ts";
 import { formatSeconds } from "./duration.ts";
 import { dependentsOf, indexTaskGraph, type TaskGraph } from "./task_graph.ts";
 
@@ -77,7 +77,19 @@ class Run {
   readonly promise: Promise<RunReport>;
   #resolve!: (report: RunReport) => void;
 
+  /**
+   * The tasks in the scheduler's own numbering, which every per-task array below follows.
+   * With priorities, task i is number #slotOf[i], its rank in the start order: tasks then
+   * run about in the order of their numbers, so that their state is read and written near
+   * where the last task's was, not all over memory. File order otherwise.
+   */
   readonly #tasks: readonly TaskSpec[];
+  /** The tasks in file order, for the report and for what goes in file order. */
+  readonly #fileTasks: readonly TaskSpec[];
+  /** Task i's number; absent when numbers are file order. */
+  readonly #slotOf: Int32Array | undefined;
+  /** The task (in file order) of each number; absent when numbers are file order. */
+  readonly #fileIndexOf: Int32Array | undefined;
   readonly #options: ScheduleOptions;
   readonly #emit: ((event: RunEvent) => void) | undefined;
   readonly #limit: number;
@@ -95,7 +107,7 @@ class Run {
   readonly #durations: Float64Array;
   readonly #results: (TaskResult | undefined)[];
   readonly #skipReasons: (string | undefined)[];
-  readonly #ready: ReadyQueue;
+  readonly #ready: ReadyQueue | HeapQueue;
   /** Attempts made per task; more than one only for retried tasks. */
   readonly #attempts: Uint32Array;
   /** Per task, its type's position in #types: the hot path need not read the task object. */
@@ -118,13 +130,18 @@ class Run {
 
   constructor(tasks: readonly TaskSpec[], graph: TaskGraph, options: ScheduleOptions) {
     this.promise = new Promise((resolve) => this.#resolve = resolve);
-    this.#tasks = tasks;
+    const count = tasks.length;
+    // Priorities that rank by counting renumber the tasks; others keep file order and a heap.
+    const ranks = options.priority ? rankTasks(options.priority, count) : undefined;
+    this.#fileTasks = tasks;
+    this.#slotOf = ranks?.rank;
+    this.#fileIndexOf = ranks?.task;
+    this.#tasks = ranks ? inOrder(tasks, ranks.task) : tasks;
     this.#options = options;
     this.#emit = options.onEvent;
     this.#limit = options.concurrency ?? Infinity;
     this.#cwd = Deno.cwd();
     this.#baseDir = options.baseDir ?? this.#cwd;
-    const count = tasks.length;
     this.#unfinishedDependencies = new Int32Array(count);
     this.#state = new Uint8Array(count);
     this.#startTime = new Float64Array(count);
@@ -135,13 +152,22 @@ class Run {
     this.#typeOf = new Uint32Array(count);
     this.#ownContext = new Uint8Array(count);
     this.#describeTasks();
-    this.#hashes = options.identity?.hashes;
-    ({ dependentStart: this.#dependentStart, dependents: this.#dependents } = dependentsOf(graph));
-    const dependencyStart = graph.dependencyStart;
+    const hashes = options.identity?.hashes;
+    this.#hashes = hashes && ranks ? inOrder(hashes, ranks.task) : hashes;
+    ({ dependentStart: this.#dependentStart, dependents: this.#dependents } = dependentsOf(
+      graph,
+      this.#slotOf,
+    ));
+    const dependencyStart = graph.dependencyStart, slotOf = this.#slotOf;
     for (let i = 0; i < count; i++) {
-      this.#unfinishedDependencies[i] = dependencyStart[i + 1]! - dependencyStart[i]!;
+      this.#unfinishedDependencies[slotOf ? slotOf[i]! : i] = dependencyStart[i + 1]! -
+        dependencyStart[i]!;
     }
-    this.#ready = new ReadyQueue(count, options.priority);
+    // Renumbered, the tasks' numbers are their start order; priorities that do not rank by
+    // counting (NaN, too many distinct values) go to the heap, which reads them as it goes.
+    this.#ready = ranks || !options.priority
+      ? new ReadyQueue(count)
+      : new HeapQueue(count, options.priority);
 
     const identity = options.identity;
     this.#emit?.({
@@ -201,7 +227,9 @@ class Run {
   #resume(names: ReadonlySet<string>): void {
     const resumed = this.#resumed = new Uint8Array(this.#tasks.length);
     const time = now();
-    for (let i = 0; i < this.#tasks.length; i++) {
+    // In file order, as the events go.
+    for (let fileIndex = 0; fileIndex < this.#tasks.length; fileIndex++) {
+      const i = this.#slotOf ? this.#slotOf[fileIndex]! : fileIndex;
       const task = this.#tasks[i]!;
       if (!names.has(task.name)) continue;
       resumed[i] = 1;
@@ -377,7 +405,8 @@ class Run {
 
   #end(index: number, result: TaskResult): void {
     if (this.#state[index] !== RUNNING) {
-      throw new Error(`Internal error: task #${index} ended twice`);
+      const fileIndex = this.#fileIndexOf ? this.#fileIndexOf[index]! : index;
+      throw new Error(`Internal error: task #${fileIndex} ended twice`);
     }
     this.#running--;
     this.#results[index] = result;
@@ -461,7 +490,9 @@ class Run {
     if (this.#cancelled) return;
     this.#cancelled = true;
     this.#stop.abort(reason ?? "interrupted");
-    for (let i = 0; i < this.#tasks.length; i++) {
+    // In file order, as the events go.
+    for (let fileIndex = 0; fileIndex < this.#tasks.length; fileIndex++) {
+      const i = this.#slotOf ? this.#slotOf[fileIndex]! : fileIndex;
       if (this.#state[i] === PENDING) this.#skip(i, "cancelled");
     }
     // A task waiting to retry is not retried; it ends with the failure that made it wait.
@@ -478,7 +509,7 @@ class Run {
     this.#finished = true;
     const time = now();
     const report = buildRunReport(
-      this.#tasks,
+      this.#fileTasks,
       {
         state: this.#state,
         durations: this.#durations,
@@ -486,6 +517,7 @@ class Run {
         skipReasons: this.#skipReasons,
         attempts: this.#attempts,
         resumed: this.#resumed,
+        slots: this.#slotOf,
       },
       this.#cancelled,
       time - this.#runStart,
@@ -496,6 +528,13 @@ class Run {
 }
 
 type Timer = ReturnType<typeof setTimeout>;
+
+/** `items` in the order `order` gives: item `order[k]` at k. */
+function inOrder<T>(items: readonly T[], order: Int32Array): T[] {
+  const result: T[] = new Array(order.length);
+  for (let k = 0; k < order.length; k++) result[k] = items[order[k]!]!;
+  return result;
+}
 const IGNORE_OUTPUT = () => {};
 
 const NO_FIELDS: Readonly<{ attempts?: number; allowed?: true; resumed?: true }> = {};

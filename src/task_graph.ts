@@ -94,18 +94,31 @@ export function resolveDependencies(tasks: readonly TaskSpec[], index: NameIndex
   return { dependencyStart, dependencies };
 }
 
-/** The reverse edges of a graph, each task's dependents in file order. */
-export function dependentsOf(graph: TaskGraph): Dependents {
+/**
+ * The reverse edges of a graph, each task's dependents in file order.
+ *
+ * With `slotOf` (a permutation: task i's new number), rows and entries are in the new
+ * numbering instead (row `slotOf[i]` lists the new numbers of task i's dependents), each row
+ * still in the file order of its dependents.
+ */
+export function dependentsOf(graph: TaskGraph, slotOf?: Int32Array): Dependents {
   const { dependencyStart, dependencies } = graph;
   const count = dependencyStart.length - 1;
   const dependentStart = new Int32Array(count + 1);
-  for (let k = 0; k < dependencies.length; k++) dependentStart[dependencies[k]! + 1]!++;
+  for (let k = 0; k < dependencies.length; k++) {
+    const dependency = dependencies[k]!;
+    dependentStart[(slotOf ? slotOf[dependency]! : dependency) + 1]!++;
+  }
   for (let i = 0; i < count; i++) dependentStart[i + 1]! += dependentStart[i]!;
   const fill = dependentStart.slice(0, count);
   const dependents = new Int32Array(dependencies.length);
   for (let i = 0; i < count; i++) {
+    const self = slotOf ? slotOf[i]! : i;
     const end = dependencyStart[i + 1]!;
-    for (let k = dependencyStart[i]!; k < end; k++) dependents[fill[dependencies[k]!]!++] = i;
+    for (let k = dependencyStart[i]!; k < end; k++) {
+      const dependency = dependencies[k]!;
+      dependents[fill[slotOf ? slotOf[dependency]! : dependency]!++] = self;
+    }
   }
   return { dependentStart, dependents };
 }

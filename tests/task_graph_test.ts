@@ -79,3 +79,17 @@ Deno.test("pointsBackward() tells whether file order is a topological order", ()
   assert.ok(!pointsBackward(indexTaskGraph(tasks({ a: ["b"], b: [] }))));
   assert.ok(!pointsBackward(indexTaskGraph(tasks({ a: ["a"] }))));
 });
+
+Deno.test("dependentsOf() with new numbers lists rows and entries in them, in file order", () => {
+  // c <- a, b <- a, d <- b, c: renumbered d=0, c=1, b=2, a=3.
+  const graph = {
+    dependencyStart: Int32Array.from([0, 0, 1, 2, 4]),
+    dependencies: Int32Array.from([0, 0, 1, 2]),
+  };
+  const { dependentStart, dependents } = dependentsOf(graph, Int32Array.from([3, 2, 1, 0]));
+  const rows = [0, 1, 2, 3].map((slot) => [
+    ...dependents.subarray(dependentStart[slot]!, dependentStart[slot + 1]!),
+  ]);
+  // Slot 3 (a) has b then c (file order), as slots 2 and 1; slots 2 and 1 have d (slot 0).
+  assert.deepEqual(rows, [[], [0], [0], [2, 1]]);
+});
