@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { runCommand, serveFiles } from "./plugin_helpers.ts";
 import { writeTaskFile } from "./helpers.ts";
+import { staleness } from "../dist/build.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const BUNDLE = `${ROOT}dist/dagrun.js`;
@@ -24,6 +25,27 @@ Deno.test("dist/dagrun.js is what `deno task build` makes of the sources", async
     cwd: ROOT,
   });
   assert.equal(result.code, 0, `${result.stderr}\n(run \`deno task build\` and commit the bundle)`);
+});
+
+Deno.test("the build check tells a stale, edited or headerless bundle from a current one", async () => {
+  const text = await Deno.readTextFile(BUNDLE);
+  assert.equal(await staleness(text), undefined);
+  const [header, body] = [
+    text.slice(0, text.indexOf("\n") + 1),
+    text.slice(text.indexOf("\n") + 1),
+  ];
+  assert.match(header, / sources [0-9a-f]{64} bundle [0-9a-f]{64}\n$/);
+  // Built from other sources: the bundle's own digest still holds, the sources' does not.
+  const otherSources = header.replace(/ sources [0-9a-f]{64}/, ` sources ${"0".repeat(64)}`);
+  assert.equal(
+    await staleness(otherSources + body),
+    "dist/dagrun.js is out of date: run `deno task build`",
+  );
+  assert.equal(
+    await staleness(header + body.replace("Started: ", "Begun: ")),
+    "dist/dagrun.js was edited by hand: run `deno task build`",
+  );
+  assert.equal(await staleness(body), "dist/dagrun.js has no build header: run `deno task build`");
 });
 
 Deno.test("every module the bundle loads by URL is a file one level below the root", async () => {
