@@ -65,29 +65,28 @@ export async function staleness(text: string): Promise<string | undefined> {
 }
 
 /**
- * A digest of every local module the entry point reaches (TypeScript, and the JSON it
- * imports), by path from the root and content: what the bundle is made of.
+ * A digest of what the bundle can be made of, by path from the root and content: every file in
+ * `src/` and `executors/`, the schema and `deno.json`. It takes more than the modules
+ * `src/bin.ts` reaches (a change to one it does not reach asks for a needless rebuild), so
+ * that it needs no module graph, whose listing could differ between versions of Deno.
  */
 export async function sourcesDigest(): Promise<string> {
-  const info = await new Deno.Command(Deno.execPath(), {
-    args: ["info", "--json", ENTRY],
-    cwd: ROOT,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  if (!info.success) {
-    throw new Error(`deno info failed: ${new TextDecoder().decode(info.stderr).trim()}`);
-  }
-  const graph = JSON.parse(new TextDecoder().decode(info.stdout)) as {
-    modules: { specifier: string }[];
-  };
-  const paths = graph.modules.map((module) => module.specifier)
-    .filter((specifier) => specifier.startsWith(ROOT.href))
-    .map((specifier) => specifier.slice(ROOT.href.length))
-    .sort();
+  const paths = ["deno.json", "schema/tasks.schema.json"];
+  for (const directory of SOURCE_DIRECTORIES) await listFiles(directory, paths);
+  paths.sort();
   const parts: string[] = [];
   for (const path of paths) parts.push(path, await Deno.readTextFile(new URL(path, ROOT)));
   return sha256(parts.join("\0"));
+}
+
+const SOURCE_DIRECTORIES = ["src", "executors"];
+
+async function listFiles(directory: string, into: string[]): Promise<void> {
+  for await (const entry of Deno.readDir(new URL(`${directory}/`, ROOT))) {
+    const path = `${directory}/${entry.name}`;
+    if (entry.isDirectory) await listFiles(path, into);
+    else if (entry.isFile) into.push(path);
+  }
 }
 
 async function sha256(text: string): Promise<string> {
