@@ -8,7 +8,8 @@
 
 import { type AjvExports, loadedAjv, type ValidateFunction } from "./deps.ts";
 import { quote, TaskFileError } from "./errors.ts";
-import { schemaError, type TaskFile } from "./load.ts";
+import type { TaskFile } from "./load.ts";
+import { schemaError } from "./schema_validation.ts";
 import type { ExecutorRegistry } from "./registry.ts";
 import type { Executor, TaskSpec } from "./types.ts";
 import type { NameIndex } from "./name_index.ts";

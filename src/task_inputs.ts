@@ -15,7 +15,8 @@
  */
 
 import type { JsonPathSegment, TaskFile } from "./load.ts";
-import { parseTaskFile, schemaError } from "./load.ts";
+import { parseTaskFile } from "./load.ts";
+import { schemaError } from "./schema_validation.ts";
 import type { SourcePosition } from "./errors.ts";
 import { buildTaskSpecs, fileConcurrency } from "./task_options.ts";
 import type { TaskSpec } from "./types.ts";
