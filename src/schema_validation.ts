@@ -44,6 +44,9 @@ export function validateAgainstSchema(
   file: string,
   locate: (path: readonly JsonPathSegment[]) => SourcePosition,
 ): void {
+  // The common file needs no validator: the first call of the generated one (a 12 KB
+  // function) costs V8 about half a millisecond to compile, at every start.
+  if (!schema && isPlainTaskDocument(document)) return;
   const validate = validatorFor(schema, file);
   if (validate(document)) {
     // A user's schema may accept what the program cannot work with; check the minimum.
@@ -52,6 +55,68 @@ export function validateAgainstSchema(
   }
   const error = validate.errors![0]!;
   throw schemaError(error, document, file, locate);
+}
+
+/**
+ * Whether a parsed document certainly satisfies dagrun's schema, by a quick look that
+ * accepts only the common shape: an object with a `tasks` array (and, if any, a string
+ * `$schema`), without `executors`, `defaults` or `concurrency`; each task an object with a
+ * single-line string `name`, a string `type`, `arguments`, at most an array of single-line
+ * strings as `dependencies`, and none of the option fields. Members the schema does not name
+ * are allowed, as the schema allows them. `false` says only "not sure": the validator then
+ * decides, and words the problem. (A property test checks that the schema accepts all that
+ * this accepts.)
+ */
+export function isPlainTaskDocument(document: unknown): boolean {
+  if (!isObject(document)) return false;
+  if (
+    document.executors !== undefined || document.defaults !== undefined ||
+    document.concurrency !== undefined
+  ) {
+    return false;
+  }
+  if (document.$schema !== undefined && typeof document.$schema !== "string") return false;
+  const tasks = document.tasks;
+  if (!Array.isArray(tasks)) return false;
+  for (let i = 0; i < tasks.length; i++) {
+    const task: unknown = tasks[i];
+    if (!isObject(task)) return false;
+    const { name, type, dependencies } = task;
+    if (typeof name !== "string" || !isSingleLine(name) || typeof type !== "string") return false;
+    if (task.arguments === undefined) return false;
+    if (dependencies !== undefined && !areNames(dependencies)) return false;
+    if (
+      task.timeout !== undefined || task.retries !== undefined ||
+      task.retryDelay !== undefined || task.env !== undefined || task.cwd !== undefined ||
+      task.allowFailure !== undefined
+    ) {
+      return false;
+    }
+  }
+  return true;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+/** Whether `value` is an array of single-line strings. */
+export function areNames(value: unknown): boolean {
+  if (!Array.isArray(value)) return false;
+  for (let i = 0; i < value.length; i++) {
+    const item = value[i];
+    if (typeof item !== "string" || !isSingleLine(item)) return false;
+  }
+  return true;
+}
+
+/** What the schema's `"pattern": "^(.*)$"` asks: no line terminator. */
+export function isSingleLine(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code === 0x0a || code === 0x0d || code === 0x2028 || code === 0x2029) return false;
+  }
+  return true;
 }
 
 /** The shape the program needs, checked when a user's schema replaced dagrun's own. */

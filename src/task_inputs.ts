@@ -16,7 +16,7 @@
 
 import type { JsonPathSegment, TaskFile } from "./load.ts";
 import { parseTaskFile } from "./load.ts";
-import { schemaError } from "./schema_validation.ts";
+import { areNames, isSingleLine, schemaError } from "./schema_validation.ts";
 import type { SourcePosition } from "./errors.ts";
 import { buildTaskSpecs, fileConcurrency } from "./task_options.ts";
 import type { TaskSpec } from "./types.ts";
@@ -136,25 +136,6 @@ function lazyLocate(
     located ??= parseTaskFile(JSON.stringify(documentOf(), null, 2), { file: FILE });
     return located.locate(path);
   };
-}
-
-/** Whether `value` is an array of single-line strings. */
-function areNames(value: unknown): boolean {
-  if (!Array.isArray(value)) return false;
-  for (let i = 0; i < value.length; i++) {
-    const item = value[i];
-    if (typeof item !== "string" || !isSingleLine(item)) return false;
-  }
-  return true;
-}
-
-/** What the schema's `"pattern": "^(.*)$"` asks: no line terminator. */
-function isSingleLine(text: string): boolean {
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    if (code === 0x0a || code === 0x0d || code === 0x2028 || code === 0x2029) return false;
-  }
-  return true;
 }
 
 /** Whether every task is plain JSON data and none sets an option field. */

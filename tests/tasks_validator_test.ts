@@ -4,6 +4,9 @@ import { typeOnlyValidator } from "../src/check.ts";
 import { GENERATED_PATH, generateValidator } from "../schema/generate_validator.ts";
 import { validate as generated } from "../src/tasks_validator.generated.ts";
 import tasksSchema from "../schema/tasks.schema.json" with { type: "json" };
+import { isPlainTaskDocument } from "../src/schema_validation.ts";
+// deno-lint-ignore no-import-prefix
+import fc from "npm:fast-check@4.10.2";
 
 Deno.test("the precompiled task-file validator is up to date with the schema", async () => {
   assert.equal(
@@ -47,4 +50,93 @@ Deno.test("typeOnlyValidator() agrees with ajv on type-only schemas and declines
   }
   assert.equal(typeOnlyValidator({ type: "string", minLength: 1 }), undefined);
   assert.equal(typeOnlyValidator({ type: ["string", "null"] }), undefined);
+});
+
+Deno.test("the quick look accepts only documents the schema accepts, and the common ones", () => {
+  // Shapes near the schema's edges: right and wrong types, line breaks, option fields, extras.
+  const text = fc.oneof(fc.string(), fc.constantFrom("a\nb", "x\r", "y\u2028", "z\u2029", ""));
+  const json = fc.jsonValue({ maxDepth: 2 });
+  const task = fc.record({
+    name: fc.oneof(text, json),
+    type: fc.oneof(text, json),
+    arguments: json,
+    dependencies: fc.oneof(fc.array(fc.oneof(text, json), { maxLength: 3 }), json),
+    timeout: json,
+    retries: json,
+    retryDelay: json,
+    env: json,
+    cwd: json,
+    allowFailure: json,
+    other: json,
+  }, { requiredKeys: [] });
+  const plainTask = fc.record({
+    name: text,
+    type: fc.string(),
+    arguments: json,
+    dependencies: fc.array(text, { maxLength: 3 }),
+    other: json,
+  }, { requiredKeys: ["name", "type", "arguments"] });
+  // Each of the required fields may be missing.
+  const partialTask = fc.record({
+    name: text,
+    type: fc.string(),
+    arguments: json,
+    dependencies: fc.array(text, { maxLength: 3 }),
+  }, { requiredKeys: [] });
+  // A plain task and one option field, of any JSON value.
+  const taskWithOneOption = fc.tuple(
+    plainTask,
+    fc.constantFrom("timeout", "retries", "retryDelay", "env", "cwd", "allowFailure"),
+    json,
+  ).map(([plain, option, value]) => ({ ...plain, [option]: value }));
+  const taskWithOptions = fc.record({
+    name: fc.string(),
+    type: fc.string(),
+    arguments: json,
+    timeout: fc.constantFrom(1, 0.5, "90s", "1m30s"),
+    retries: fc.nat(3),
+    allowFailure: fc.boolean(),
+  }, { requiredKeys: ["name", "type", "arguments"] });
+  const document = fc.oneof(
+    fc.record({
+      tasks: fc.array(fc.oneof(plainTask, taskWithOptions), { maxLength: 4 }),
+      concurrency: fc.integer({ min: 1, max: 8 }),
+    }, { requiredKeys: ["tasks"] }),
+    fc.record({
+      tasks: fc.oneof(fc.array(fc.oneof(task, plainTask, partialTask), { maxLength: 4 }), json),
+      $schema: fc.oneof(fc.string(), json),
+      executors: json,
+      defaults: json,
+      concurrency: json,
+      other: json,
+    }, { requiredKeys: [] }),
+    fc.record({ tasks: fc.array(plainTask, { maxLength: 4 }), $schema: fc.string() }, {
+      requiredKeys: ["tasks"],
+    }),
+    fc.record({
+      tasks: fc.array(fc.oneof(plainTask, partialTask, taskWithOneOption, task), {
+        maxLength: 3,
+      }),
+      $schema: json,
+      other: json,
+    }, { requiredKeys: ["tasks"] }),
+    json,
+  );
+  let quick = 0, slow = 0;
+  fc.assert(
+    fc.property(document, (value) => {
+      // As a task file gives it: JSON, with no undefined members.
+      const parsed = JSON.parse(JSON.stringify(value) ?? "null");
+      if (isPlainTaskDocument(parsed)) {
+        quick++;
+        assert.ok(validate(parsed), JSON.stringify(parsed));
+      } else if (validate(parsed)) {
+        slow++;
+      }
+    }),
+    { numRuns: 10_000 },
+  );
+  // Both ways were taken: the quick look is not vacuous, and it leaves some valid files alone.
+  assert.ok(quick > 500, `only ${quick} documents took the quick way`);
+  assert.ok(slow > 300, `only ${slow} valid documents took the validator`);
 });
