@@ -80,12 +80,12 @@ export function formatWorkload(result: WorkloadResult): string {
   const lines = [
     `### ${result.name}: ${result.description}`,
     "",
-    "| tool / figure | median | unit | dagrun ÷ this |",
-    "|---|---:|---|---:|",
+    "| tool / figure | median | unit | dagrun ÷ this | one round's, from–to |",
+    "|---|---:|---|---:|---:|",
     ...result.metrics.map((metric) =>
       `| ${metric.label} | ${format(metric.value)} | ${metric.unit} | ${
         metric.ratio === undefined ? "" : format(metric.ratio)
-      } |`
+      } | ${metric.ratioRange ? metric.ratioRange.map(format).join("–") : ""} |`
     ),
     "",
     ...result.notes.map((note) => `- ${note}`),

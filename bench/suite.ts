@@ -41,6 +41,12 @@ export interface Metric {
   readonly samples?: readonly number[];
   /** This figure divided by the reference figure of the workload (dagrun ÷ peer). */
   readonly ratio?: number;
+  /**
+   * The smallest and largest ratio of single rounds: each round runs every tool once, one
+   * after the other, so a round's ratio compares runs made under the same load. The spread
+   * says how far one run's ratio can stray from the medians'.
+   */
+  readonly ratioRange?: readonly [number, number];
 }
 
 /** The outcome of one workload. */
@@ -114,8 +120,11 @@ async function compare(
   return await alternate(commands, runs);
 }
 
-/** Metrics from samples, each with its ratio to the first (dagrun's). */
-function metrics(
+/**
+ * Metrics from samples taken in rounds (see `alternate`), each with its ratio to the first
+ * (dagrun's): the ratio of the medians, and the range of the rounds' ratios.
+ */
+export function metrics(
   samples: Map<string, number[]>,
   unit: string,
   transform: (ms: number, tool: string) => number = (ms) => ms,
@@ -125,9 +134,18 @@ function metrics(
     value: transform(median(values), label),
     unit,
     samples: values.map((value) => Number(value.toFixed(3))),
+    rounds: values.map((value) => transform(value, label)),
   }));
-  const reference = list[0]!.value;
-  return list.map((metric, i) => i === 0 ? metric : { ...metric, ratio: reference / metric.value });
+  const reference = list[0]!;
+  return list.map(({ rounds, ...metric }, i) => {
+    if (i === 0) return metric;
+    const ratios = rounds.map((value, round) => reference.rounds[round]! / value);
+    return {
+      ...metric,
+      ratio: reference.value / metric.value,
+      ratioRange: [Math.min(...ratios), Math.max(...ratios)] as const,
+    };
+  });
 }
 
 const hop: Workload = {

@@ -11,6 +11,7 @@ import {
 } from "../bench/workloads.ts";
 import { formatWorkload, parseBenchArgs, runSuite } from "../bench/main.ts";
 import { measureOverhead } from "../bench/scheduler_overhead.ts";
+import { metrics } from "../bench/suite.ts";
 
 Deno.test("bench layered() builds layers depending on 1-3 tasks of the layer before", () => {
   const tasks = layered(2000, 45);
@@ -67,6 +68,24 @@ Deno.test("bench measures scheduler overhead in process", async () => {
   assert.equal(sample.tasks, 1000);
   assert.equal(sample.edges, 2994);
   assert.ok(sample.usPerTask > 0);
+});
+
+Deno.test("bench gives each peer the ratio of the medians and the range of the rounds' ratios", () => {
+  // Round by round, dagrun against make: 1.1, 1.5, 1.2; medians 12 and 10.
+  const samples = new Map([["dagrun", [11, 15, 12]], ["make", [10, 10, 10]]]);
+  const [dagrun, make] = metrics(samples, "ms");
+  assert.equal(dagrun!.ratio, undefined);
+  assert.equal(dagrun!.ratioRange, undefined);
+  assert.equal(make!.ratio, 1.2);
+  assert.deepEqual(make!.ratioRange, [1.1, 1.5]);
+  // The rounds go through the same transform as the medians (hop: less a one-task run).
+  const [, perHop] = metrics(samples, "ms/hop", (ms, tool) => ms - (tool === "make" ? 5 : 6));
+  assert.equal(perHop!.ratio, 6 / 5);
+  assert.deepEqual(perHop!.ratioRange, [5 / 5, 9 / 5]);
+  assert.match(
+    formatWorkload({ name: "x", description: "x", metrics: [dagrun!, make!], notes: [] }),
+    /^\| make \| 10\.0 \| ms \| 1\.200 \| 1\.100–1\.500 \|$/m,
+  );
 });
 
 Deno.test("bench runs the quick hop workload against the peers", async () => {
