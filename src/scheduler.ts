@@ -1,23 +1,17 @@
 /**
  * The scheduler: runs a validated task graph with as much concurrency as allowed.
  *
- * It keeps, like CPython's graphlib and ninja's `Plan`, per task a count of dependencies not
- * yet ended and the list of its dependents. When a task ends, its dependents' counts drop and
- * those reaching zero join the ready queue, and ready tasks start at once, in the same turn of
- * the event loop: nothing polls and nothing rescans the graph. The scheduler emits events and
- * never prints; formatters subscribe.
+ * Its {@linkcode DependencyTracker} keeps, like CPython's graphlib and ninja's `Plan`, per
+ * task a count of dependencies not yet ended and the list of its dependents. When a task ends,
+ * its dependents' counts drop and those reaching zero join the ready queue, and ready tasks
+ * start at once, in the same turn of the event loop: nothing polls and nothing rescans the
+ * graph. The loop here calls the executors (with the contexts of `task_contexts.ts`), retries,
+ * times out and cancels; it emits events and never prints; formatters subscribe.
  *
  * @module
  */
 
-import type {
-  ExecutorContext,
-  OutputStream,
-  RunEvent,
-  RunReport,
-  TaskResult,
-  TaskSpec,
-} from "./types.ts";
+import type { RunEvent, RunReport, TaskResult, TaskSpec } from "./types.ts";
 import type { ScheduleOptions } from "./schedule_options.ts";
 import {
   buildRunReport,
@@ -29,9 +23,11 @@ import {
   RUNNING,
   SKIPPED,
 } from "./run_report.ts";
-import { HeapQueue, rankTasks, ReadyQueue } from "./ready_queue.ts";
+import { rankTasks } from "./ready_queue.ts";
 import { formatSeconds } from "./duration.ts";
-import { dependentsOf, indexTaskGraph, type TaskGraph } from "./task_graph.ts";
+import { indexTaskGraph, type TaskGraph } from "./task_graph.ts";
+import { DependencyTracker } from "./dependency_tracker.ts";
+import { TaskContexts } from "./task_contexts.ts";
 
 export type { RunIdentity, ScheduleOptions } from "./schedule_options.ts";
 export { describe } from "./run_report.ts";
@@ -93,28 +89,18 @@ class Run {
   readonly #options: ScheduleOptions;
   readonly #emit: ((event: RunEvent) => void) | undefined;
   readonly #limit: number;
-  readonly #baseDir: string;
-  /** The working directory at the start, for tasks that set none (read once: it is a syscall). */
-  readonly #cwd: string;
-  #sharedContextValue: ExecutorContext | undefined;
+  /** Each task's executor type and context. */
+  readonly #contexts: TaskContexts;
 
-  /** Dependents of task i are #dependents[#dependentStart[i] .. #dependentStart[i+1]). */
-  readonly #dependentStart: Int32Array;
-  readonly #dependents: Int32Array;
-  readonly #unfinishedDependencies: Int32Array;
+  /** What may run; its state array is the tasks' states. */
+  readonly #tracker: DependencyTracker;
   readonly #state: Uint8Array;
   readonly #startTime: Float64Array;
   readonly #durations: Float64Array;
   readonly #results: (TaskResult | undefined)[];
   readonly #skipReasons: (string | undefined)[];
-  readonly #ready: ReadyQueue | HeapQueue;
   /** Attempts made per task; more than one only for retried tasks. */
   readonly #attempts: Uint32Array;
-  /** Per task, its type's position in #types: the hot path need not read the task object. */
-  readonly #typeOf: Uint32Array;
-  readonly #types: string[] = [];
-  /** 1 for a task that needs a context of its own (a time limit, env or cwd). */
-  readonly #ownContext: Uint8Array;
   /** Tasks waiting out their retry delay, with the timer and the failed attempt's result. */
   readonly #waiting = new Map<number, { timer: Timer; result: TaskResult }>();
   readonly #hashes: readonly string[] | undefined;
@@ -140,34 +126,26 @@ class Run {
     this.#options = options;
     this.#emit = options.onEvent;
     this.#limit = options.concurrency ?? Infinity;
-    this.#cwd = Deno.cwd();
-    this.#baseDir = options.baseDir ?? this.#cwd;
-    this.#unfinishedDependencies = new Int32Array(count);
-    this.#state = new Uint8Array(count);
+    // Ranked, the numbers are the start order; a priority that cannot be ranked goes to a heap.
+    this.#tracker = new DependencyTracker(
+      graph,
+      this.#slotOf,
+      ranks ? undefined : options.priority,
+    );
+    this.#state = this.#tracker.state;
     this.#startTime = new Float64Array(count);
     this.#durations = new Float64Array(count);
     this.#results = new Array(count);
     this.#skipReasons = new Array(count);
     this.#attempts = new Uint32Array(count);
-    this.#typeOf = new Uint32Array(count);
-    this.#ownContext = new Uint8Array(count);
-    this.#describeTasks();
+    this.#contexts = new TaskContexts(this.#tasks, {
+      emit: this.#emit,
+      stop: this.#stop.signal,
+      baseDir: options.baseDir,
+      runningTasks: () => this.#running,
+    });
     const hashes = options.identity?.hashes;
     this.#hashes = hashes && ranks ? inOrder(hashes, ranks.task) : hashes;
-    ({ dependentStart: this.#dependentStart, dependents: this.#dependents } = dependentsOf(
-      graph,
-      this.#slotOf,
-    ));
-    const dependencyStart = graph.dependencyStart, slotOf = this.#slotOf;
-    for (let i = 0; i < count; i++) {
-      this.#unfinishedDependencies[slotOf ? slotOf[i]! : i] = dependencyStart[i + 1]! -
-        dependencyStart[i]!;
-    }
-    // Renumbered, the tasks' numbers are their start order; priorities that do not rank by
-    // counting (NaN, too many distinct values) go to the heap, which reads them as it goes.
-    this.#ready = ranks || !options.priority
-      ? new ReadyQueue(count)
-      : new HeapQueue(count, options.priority);
 
     const identity = options.identity;
     this.#emit?.({
@@ -182,31 +160,10 @@ class Run {
       this.#cancel(signal.reason);
     } else {
       signal?.addEventListener("abort", () => this.#cancel(signal.reason), { once: true });
-      for (let i = 0; i < count; i++) {
-        if (this.#unfinishedDependencies[i] === 0 && this.#state[i] === PENDING) {
-          this.#ready.push(i);
-        }
-      }
+      this.#tracker.queueReady();
       this.#startReady();
     }
     this.#finishIfDone();
-  }
-
-  /** Fills #typeOf and #ownContext in one pass over the tasks, in memory order. */
-  #describeTasks(): void {
-    const typeIds = new Map<string, number>();
-    for (let i = 0; i < this.#tasks.length; i++) {
-      const task = this.#tasks[i]!;
-      let id = typeIds.get(task.type);
-      if (id === undefined) {
-        typeIds.set(task.type, id = this.#types.length);
-        this.#types.push(task.type);
-      }
-      this.#typeOf[i] = id;
-      if (task.timeoutMs !== undefined || task.env || task.cwd !== undefined) {
-        this.#ownContext[i] = 1;
-      }
-    }
   }
 
   /**
@@ -217,8 +174,9 @@ class Run {
    */
   #startReady(endTime?: number): void {
     let time = this.#emit ? undefined : endTime;
-    while (this.#running < this.#limit && this.#ready.size > 0 && !this.#cancelled) {
-      this.#start(this.#ready.pop(), time ?? now());
+    const tracker = this.#tracker;
+    while (this.#running < this.#limit && tracker.readyCount > 0 && !this.#cancelled) {
+      this.#start(tracker.nextReady(), time ?? now());
       time = undefined;
     }
   }
@@ -247,10 +205,7 @@ class Run {
         time,
       });
       // Only counters here: the constructor queues what is ready once all are marked.
-      const end = this.#dependentStart[i + 1]!;
-      for (let k = this.#dependentStart[i]!; k < end; k++) {
-        this.#unfinishedDependencies[this.#dependents[k]!]!--;
-      }
+      this.#tracker.countEnded(i);
     }
   }
 
@@ -279,11 +234,9 @@ class Run {
     this.#attempts[index]!++;
     let timer: Timer | undefined;
     let signal = this.#stop.signal;
-    let context: ExecutorContext;
-    if (this.#emit === undefined && this.#ownContext[index] === 0) {
-      // Decided from the per-task flags: the task object itself is not read on this path.
-      context = this.#sharedContext();
-    } else {
+    // Decided from per-task flags: the task object itself is not read on this path.
+    let context = this.#contexts.sharedFor(index);
+    if (context === undefined) {
       const timeoutMs = task.timeoutMs;
       if (timeoutMs !== undefined) {
         const controller = new AbortController();
@@ -293,9 +246,9 @@ class Run {
         );
         signal = AbortSignal.any([signal, controller.signal]);
       }
-      context = this.#contextFor(task, signal);
+      context = this.#contexts.contextFor(task, signal);
     }
-    const type = this.#types[this.#typeOf[index]!]!;
+    const type = this.#contexts.typeOf(index);
     let result: Promise<TaskResult>;
     try {
       result = this.#options.executorFor(type).run(task, context);
@@ -364,45 +317,6 @@ class Run {
     this.#waiting.set(index, { timer, result });
   }
 
-  /**
-   * Without listeners, a task with no options of its own gets the one shared context: no
-   * allocation per task on the hot path. Its signal is the run's own stop signal.
-   */
-  #sharedContext(): ExecutorContext {
-    return this.#sharedContextValue ??= {
-      signal: this.#stop.signal,
-      timeoutMs: undefined,
-      env: undefined,
-      cwd: this.#cwd,
-      baseDir: this.#baseDir,
-      output: IGNORE_OUTPUT,
-      runningTasks: this.#runningTasks,
-    };
-  }
-
-  readonly #runningTasks = (): number => this.#running;
-
-  #contextFor(task: TaskSpec, signal: AbortSignal): ExecutorContext {
-    const emit = this.#emit;
-    const timeoutMs = task.timeoutMs;
-    if (!emit && timeoutMs === undefined && !task.env && task.cwd === undefined) {
-      return this.#sharedContext();
-    }
-    const name = task.name;
-    return {
-      signal,
-      timeoutMs: task.timeoutMs,
-      env: task.env,
-      cwd: task.cwd ?? this.#cwd,
-      baseDir: this.#baseDir,
-      output: emit
-        ? (stream: OutputStream, text: string) =>
-          emit({ event: "output", task: name, stream, text })
-        : IGNORE_OUTPUT,
-      runningTasks: this.#runningTasks,
-    };
-  }
-
   #end(index: number, result: TaskResult): void {
     if (this.#state[index] !== RUNNING) {
       const fileIndex = this.#fileIndexOf ? this.#fileIndexOf[index]! : index;
@@ -429,7 +343,7 @@ class Run {
         time,
       });
     }
-    if (state === OK || allowed) this.#releaseDependents(index);
+    if (state === OK || allowed) this.#tracker.release(index);
     else this.#skipDependents(index);
     if (state === FAILED && !allowed && this.#options.failFast && !this.#cancelled) {
       this.#cancel(`cancelled: "${this.#tasks[index]!.name}" failed (fail-fast)`);
@@ -438,33 +352,15 @@ class Run {
     this.#finishIfDone();
   }
 
-  #releaseDependents(index: number): void {
-    const end = this.#dependentStart[index + 1]!;
-    for (let k = this.#dependentStart[index]!; k < end; k++) {
-      const dependent = this.#dependents[k]!;
-      if (--this.#unfinishedDependencies[dependent]! === 0 && this.#state[dependent] === PENDING) {
-        this.#ready.push(dependent);
-      }
-    }
-  }
-
-  /** Skips every pending task downstream of a failed one, iteratively. */
+  /** Skips every pending task downstream of a failed one, naming the failed one. */
   #skipDependents(root: number): void {
     const rootName = this.#tasks[root]!.name;
-    const stack = [root];
-    while (stack.length > 0) {
-      const via = stack.pop()!;
-      const end = this.#dependentStart[via + 1]!;
-      for (let k = this.#dependentStart[via]!; k < end; k++) {
-        const dependent = this.#dependents[k]!;
-        if (this.#state[dependent] !== PENDING) continue;
-        const reason = via === root
-          ? `dependency "${rootName}" failed`
-          : `dependency "${this.#tasks[via]!.name}" was skipped ("${rootName}" failed)`;
-        this.#skip(dependent, reason);
-        stack.push(dependent);
-      }
-    }
+    this.#tracker.forEachPendingDownstream(root, (dependent, via) => {
+      const reason = via === root
+        ? `dependency "${rootName}" failed`
+        : `dependency "${this.#tasks[via]!.name}" was skipped ("${rootName}" failed)`;
+      this.#skip(dependent, reason);
+    });
   }
 
   #skip(index: number, reason: string): void {
@@ -535,6 +431,4 @@ function inOrder<T>(items: readonly T[], order: Int32Array): T[] {
   for (let k = 0; k < order.length; k++) result[k] = items[order[k]!]!;
   return result;
 }
-const IGNORE_OUTPUT = () => {};
-
 const NO_FIELDS: Readonly<{ attempts?: number; allowed?: true; resumed?: true }> = {};
