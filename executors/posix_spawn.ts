@@ -93,6 +93,7 @@ function spawnerOver(libc: Libc, watcher: ChildWatcher): PosixSpawner {
   // same: the pipes of a task that ended are closed, so the next task's get the same
   // numbers (a chain of tasks then builds them once).
   const reused = new FileActionsCache(libc, devNull);
+  const arena = new ArgvArena();
   const pipe = new Int32Array(2), pid = new Int32Array(1);
   // libc's `char **environ`: where it points is read at each spawn.
   const environ = new Deno.UnsafePointerView(libc.environ!);
@@ -107,11 +108,11 @@ function spawnerOver(libc: Libc, watcher: ChildWatcher): PosixSpawner {
       return errno;
     }
     const errRead = pipe[0]!, errWrite = pipe[1]!;
-    // Every buffer stays referenced here until the call has returned.
-    const args = argv.map(cString);
-    const argvArray = pointers(args);
     let failure: number, childPid: number;
     if (inBackground) {
+      // Every buffer stays referenced here until the call has returned.
+      const args = argv.map(cString);
+      const argvArray = pointers(args);
       // Another thread: actions and pid of its own, and a copy of the environment, which
       // `Deno.env.set` on this thread may move meanwhile.
       const actions = fileActions(libc, cString(cwd), devNull, outWrite, errWrite);
@@ -127,8 +128,14 @@ function spawnerOver(libc: Libc, watcher: ChildWatcher): PosixSpawner {
       libc.posix_spawn_file_actions_destroy(actions);
       childPid = ownPid[0]!;
     } else {
+      // On this thread the child has exec'd (or failed to) when the call returns: the strings
+      // have been read by then, and the arena's can be written over by the next spawn. An
+      // argv too long for it gets buffers of its own.
+      const own = arena.write(argv) ? undefined : argv.map(cString);
+      const file = own ? own[0]! : arena.strings;
+      const argvPointers = own ? pointers(own) : arena.pointers;
       const actions = reused.get(cwd, outWrite, errWrite);
-      failure = libc.posix_spawnp(pid, args[0]!, actions, attr, argvArray, environ.getPointer(0));
+      failure = libc.posix_spawnp(pid, file, actions, attr, argvPointers, environ.getPointer(0));
       childPid = pid[0]!;
     }
     libc.close(outWrite);
@@ -226,6 +233,42 @@ class FileActionsCache {
     return this.#actions;
   }
 }
+
+/**
+ * The argument vector of a spawn on this thread, written into buffers allocated once: a fresh
+ * C string and pointer array per spawn cost ≈ 10 µs of a chain's hop here (each new buffer
+ * whose address is taken is moved off the V8 heap, and swept by the collector later).
+ */
+export class ArgvArena {
+  /** Room for the strings, in bytes. */
+  static readonly BYTES = 64 * 1024;
+  /** Room for this many arguments, program included. */
+  static readonly WORDS = 1024;
+  /** The argument strings, NUL-terminated, one after the other: the first is the program. */
+  readonly strings = new Uint8Array(ArgvArena.BYTES);
+  /** Their addresses, then NULL: `argv`. */
+  readonly pointers = new BigUint64Array(ArgvArena.WORDS + 1);
+  readonly #base = BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(this.strings)));
+
+  /** Writes `argv`; false when it does not fit (the caller allocates instead). */
+  write(argv: readonly string[]): boolean {
+    if (argv.length > ArgvArena.WORDS) return false;
+    let offset = 0;
+    for (let i = 0; i < argv.length; i++) {
+      const word = argv[i]!;
+      // Room for the word in UTF-8 at the worst (3 bytes a UTF-16 unit) and its NUL.
+      if (offset + word.length * 3 + 1 > ArgvArena.BYTES) return false;
+      const { written } = encoder.encodeInto(word, this.strings.subarray(offset));
+      this.strings[offset + written] = 0;
+      this.pointers[i] = this.#base + BigInt(offset);
+      offset += written + 1;
+    }
+    this.pointers[argv.length] = 0n;
+    return true;
+  }
+}
+
+const encoder = new TextEncoder();
 
 /** A NULL-terminated array of pointers to the given C strings. */
 function pointers(strings: readonly Uint8Array[]): BigUint64Array {

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { plainWords } from "../executors/exec_argv.ts";
 import { createExecExecutor } from "../executors/exec.ts";
+import { ArgvArena } from "../executors/posix_spawn.ts";
 import type { ExecutorContext, OutputStream, TaskResult } from "../src/types.ts";
 
 Deno.test("plainWords() splits commands made of plain words", () => {
@@ -99,6 +100,52 @@ Deno.test("exec runs more plain commands at once than the posix_spawn path takes
       )),
   );
   assert.ok(results.every((result) => result.ok));
+});
+
+Deno.test("exec passes every argument intact, one spawn after another, short and long", async () => {
+  const executor = createExecExecutor();
+  const many = Array.from({ length: 1_100 }, (_, i) => `w${i}`);
+  const cases = [["a", "bb"], ["ccc"], many, ["d"], ["x".repeat(30_000), "e"], ["f", "g", "h"]];
+  for (const words of cases) {
+    const lines: [OutputStream, string][] = [];
+    const command = `/bin/echo ${words.join(" ")}`;
+    assert.ok(plainWords(command), "the direct path");
+    const result = await executor.run(
+      { name: "t", type: "exec", arguments: command, dependencies: [] },
+      context(lines),
+    );
+    assert.deepEqual(result, { ok: true, exitCode: 0 });
+    assert.deepEqual(lines, [["stdout", words.join(" ")]]);
+  }
+});
+
+Deno.test("the posix_spawn path's argument buffers hold each vector whole, over the last one", () => {
+  const arena = new ArgvArena();
+  const read = () => {
+    const words: string[] = [];
+    for (let i = 0; arena.pointers[i] !== 0n; i++) {
+      const pointer = Deno.UnsafePointer.create(arena.pointers[i]!)!;
+      words.push(new Deno.UnsafePointerView(pointer).getCString());
+    }
+    return words;
+  };
+  for (const words of [["/bin/echo", "a", "bb"], ["/bin/echo", "ccc"], ["x"], ["é", "ü"]]) {
+    assert.equal(arena.write(words), true);
+    assert.deepEqual(read(), words);
+    // The program's name is the buffer's first string.
+    assert.equal(
+      new Deno.UnsafePointerView(Deno.UnsafePointer.of(arena.strings)!).getCString(),
+      words[0],
+    );
+  }
+  // What does not fit is refused, for the caller to allocate.
+  assert.equal(arena.write(Array.from({ length: ArgvArena.WORDS + 1 }, () => "a")), false);
+  assert.equal(arena.write(Array.from({ length: ArgvArena.WORDS }, () => "a")), true);
+  // Room is counted at 3 bytes a UTF-16 unit, the most UTF-8 takes, and the NUL.
+  const longest = Math.floor((ArgvArena.BYTES - 1) / 3);
+  assert.equal(arena.write(["x".repeat(longest + 1)]), false);
+  assert.equal(arena.write(["x".repeat(longest)]), true);
+  assert.deepEqual(read(), ["x".repeat(longest)]);
 });
 
 // Both direct paths: glibc's posix_spawnp over FFI (tests run with -A) and Deno.Command.
