@@ -8,6 +8,7 @@
  * @module
  */
 
+import { BUNDLE, staleness } from "../dist/build.ts";
 import { ROOT } from "./measure.ts";
 import { type SuiteOptions, type WorkloadResult, WORKLOADS } from "./suite.ts";
 
@@ -157,16 +158,6 @@ const USAGE = `Usage: deno task bench [--quick] [--only NAME[,NAME]] [--runs N] 
   --runs N       timed runs per tool (default 5)
   --out DIR      where results go (default bench/results)`;
 
-/** Why the committed `dist/dagrun.js` cannot be measured, or `undefined` when it can. */
-async function bundleIsStale(): Promise<string | undefined> {
-  const check = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", new URL("../dist/build.ts", import.meta.url).pathname, "--check"],
-    stdout: "null",
-    stderr: "piped",
-  }).output();
-  return check.success ? undefined : new TextDecoder().decode(check.stderr).trim();
-}
-
 if (import.meta.main) {
   if (Deno.args.includes("--help") || Deno.args.includes("-h")) {
     console.log(USAGE);
@@ -180,7 +171,7 @@ if (import.meta.main) {
     Deno.exit(2);
   }
   // The suite runs the bundle: measuring one older than the sources would mislead.
-  const stale = await bundleIsStale();
+  const stale = await staleness(await Deno.readTextFile(BUNDLE).catch(() => ""));
   if (stale) {
     console.error(`bench: ${stale}`);
     Deno.exit(2);

@@ -62,7 +62,8 @@ export function overheadGraph(size: number, seed = 3): TaskSpec[] {
 }
 
 const DONE: Promise<TaskResult> = Promise.resolve({ ok: true });
-const NOOP: Executor = { type: "noop", run: () => DONE };
+/** The no-op executor the scheduler benchmarks run every task with. */
+export const NOOP: Executor = { type: "noop", run: () => DONE };
 
 /** Runs a graph once, as the mode says. */
 async function runOnce(tasks: TaskSpec[], mode: "schedule" | "run"): Promise<void> {

@@ -12,7 +12,7 @@
  * @module
  */
 
-import { overheadGraph } from "./scheduler_overhead.ts";
+import { NOOP, overheadGraph } from "./scheduler_overhead.ts";
 import { schedule, scheduleGraph } from "../src/scheduler.ts";
 import { dependentsOf, indexTaskGraph } from "../src/task_graph.ts";
 import { buildRunReport, OK } from "../src/run_report.ts";
@@ -20,10 +20,8 @@ import { graphPriority } from "../src/critical_path.ts";
 import { taskFileFromInputs } from "../src/task_inputs.ts";
 import { checkTaskFile } from "../src/check.ts";
 import { ExecutorRegistry } from "../src/registry.ts";
-import type { Executor, TaskResult, TaskSpec } from "../src/types.ts";
+import type { TaskResult, TaskSpec } from "../src/types.ts";
 
-const DONE: Promise<TaskResult> = Promise.resolve({ ok: true });
-const NOOP: Executor = { type: "noop", run: () => DONE };
 const REGISTRY = new ExecutorRegistry().register(NOOP);
 
 type Phase = (tasks: TaskSpec[]) => unknown;

@@ -100,11 +100,10 @@ export class Capture {
    */
   writeRaw(stream: "stdout" | "stderr", text: string): void {
     if (!this.#active) return;
-    const combined = this.#partial[stream] + text;
-    const cut = combined.lastIndexOf("\n") + 1;
-    this.#partial[stream] = "";
-    if (cut > 0) this.write(stream, combined.slice(0, cut));
-    this.#partial[stream] = combined.slice(cut);
+    const cut = text.lastIndexOf("\n") + 1;
+    // write() puts what waited for its newline in front of the first line.
+    if (cut > 0) this.write(stream, text.slice(0, cut));
+    this.#partial[stream] += text.slice(cut);
   }
 
   /** Queues dagrun's own text about the task (an error's details), past any limit. */

@@ -1,45 +1,30 @@
 /**
  * The ready tasks, taken highest priority first, then in file order.
  *
- * That order is fixed before the run: a task's place in it (its rank) never changes. So the
- * queue is a set of ranks whose smallest member is taken: a bitmap with one bit per rank and,
- * above it, a bit per non-empty word, up to a single word. Adding or taking a task touches
- * one word per level (three levels for 10,000 tasks, four for a million), and the bitmap of a
- * million tasks is 125 KB, where a binary heap of the ready tasks took 17 comparisons per
- * pop, with misses in its lower levels, once the ready set grew to 100,000s.
+ * That order is fixed before the run: a task's place in it (its rank) never changes. The
+ * scheduler numbers the tasks by rank ({@linkcode rankTasks}), so the queue is a set of numbers
+ * whose smallest member is taken: a bitmap with one bit per task and, above it, a bit per
+ * non-empty word, up to a single word. Adding or taking a task touches one word per level
+ * (three levels for 10,000 tasks, four for a million), and the bitmap of a million tasks is
+ * 125 KB, where a binary heap of the ready tasks took 17 comparisons per pop, with misses in
+ * its lower levels, once the ready set grew to 100,000s.
  *
  * Ranks come from counting the tasks per distinct priority (few without recorded durations:
  * the priorities are path lengths). Priorities with very many distinct values, or not all
- * numbers, take the binary heap ({@linkcode HeapQueue}); both pop in exactly the same order.
+ * numbers, take the binary heap ({@linkcode HeapQueue}) over file order; both pop in exactly
+ * the same order.
  *
  * @module
  */
 
-/** Ready tasks ordered by priority (higher first), ties by index (lower first). */
+/** Ready task numbers, the smallest first. */
 export class ReadyQueue {
-  /** levels[0] has a bit per rank; each level above a bit per non-zero word of the one below. */
+  /** levels[0] has a bit per task; each level above a bit per non-zero word of the one below. */
   readonly #levels: Int32Array[] = [];
-  /** Task → rank and rank → task; both absent when the rank is the index (file order). */
-  readonly #rank: Int32Array | undefined;
-  readonly #task: Int32Array | undefined;
-  /** Used instead of the bitmap when the priorities cannot be ranked by counting. */
-  readonly #heap: HeapQueue | undefined;
   #size = 0;
 
-  /**
-   * @param capacity the number of tasks; each is pushed at most once
-   * @param priority per-task priority, read once here; file order alone when absent
-   */
-  constructor(capacity: number, priority?: ArrayLike<number>) {
-    if (priority) {
-      const ranks = rankTasks(priority, capacity);
-      if (!ranks) {
-        this.#heap = new HeapQueue(capacity, priority);
-        return;
-      }
-      this.#rank = ranks.rank;
-      this.#task = ranks.task;
-    }
+  /** @param capacity the number of tasks; each is pushed at most once */
+  constructor(capacity: number) {
     let bits = capacity;
     do {
       const words = Math.max(1, Math.ceil(bits / 32));
@@ -50,15 +35,14 @@ export class ReadyQueue {
 
   /** How many tasks are queued. */
   get size(): number {
-    return this.#heap ? this.#heap.size : this.#size;
+    return this.#size;
   }
 
-  /** Adds a task index. */
-  push(index: number): void {
-    if (this.#heap) return this.#heap.push(index);
+  /** Adds a task number. */
+  push(task: number): void {
     this.#size++;
     const levels = this.#levels;
-    let bit = this.#rank ? this.#rank[index]! : index;
+    let bit = task;
     for (let level = 0; level < levels.length; level++) {
       const words = levels[level]!, word = bit >> 5, before = words[word]!;
       words[word] = before | (1 << (bit & 31));
@@ -68,16 +52,15 @@ export class ReadyQueue {
     }
   }
 
-  /** Removes and returns the first task index; the queue must not be empty. */
+  /** Removes and returns the smallest task number; the queue must not be empty. */
   pop(): number {
-    if (this.#heap) return this.#heap.pop();
     this.#size--;
     const levels = this.#levels;
-    let rank = 0;
+    let task = 0;
     for (let level = levels.length - 1; level >= 0; level--) {
-      rank = (rank << 5) | lowestBit(levels[level]![rank]!);
+      task = (task << 5) | lowestBit(levels[level]![task]!);
     }
-    for (let level = 0, bit = rank; level < levels.length; level++) {
+    for (let level = 0, bit = task; level < levels.length; level++) {
       const words = levels[level]!, word = bit >> 5;
       const after = words[word]! & ~(1 << (bit & 31));
       words[word] = after;
@@ -85,7 +68,7 @@ export class ReadyQueue {
       if (after !== 0) break;
       bit = word;
     }
-    return this.#task ? this.#task[rank]! : rank;
+    return task;
   }
 }
 

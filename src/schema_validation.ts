@@ -9,6 +9,7 @@
 import { type ErrorObject, loadedAjv, type ValidateFunction } from "./deps.ts";
 import { type SourcePosition, TaskFileError } from "./errors.ts";
 import { DURATION_PATTERN } from "./duration.ts";
+import { hasOptionField } from "./task_options.ts";
 import type { JsonPathSegment } from "./load.ts";
 import { validate as validateTasksSchema } from "./tasks_validator.generated.ts";
 
@@ -80,20 +81,20 @@ export function isPlainTaskDocument(document: unknown): boolean {
   if (!Array.isArray(tasks)) return false;
   for (let i = 0; i < tasks.length; i++) {
     const task: unknown = tasks[i];
-    if (!isObject(task)) return false;
-    const { name, type, dependencies } = task;
-    if (typeof name !== "string" || !isSingleLine(name) || typeof type !== "string") return false;
-    if (task.arguments === undefined) return false;
-    if (dependencies !== undefined && !areNames(dependencies)) return false;
-    if (
-      task.timeout !== undefined || task.retries !== undefined ||
-      task.retryDelay !== undefined || task.env !== undefined || task.cwd !== undefined ||
-      task.allowFailure !== undefined
-    ) {
-      return false;
-    }
+    if (!isObject(task) || !hasTaskFields(task) || hasOptionField(task)) return false;
   }
   return true;
+}
+
+/**
+ * Whether a task object has what the schema asks of every task, a member set to undefined
+ * read as absent: a single-line string `name`, a string `type`, `arguments`, and, if any, an
+ * array of single-line strings as `dependencies`.
+ */
+export function hasTaskFields(task: Record<string, unknown>): boolean {
+  const { name, type, dependencies } = task;
+  return typeof name === "string" && isSingleLine(name) && typeof type === "string" &&
+    task.arguments !== undefined && (dependencies === undefined || areNames(dependencies));
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -101,7 +102,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 /** Whether `value` is an array of single-line strings. */
-export function areNames(value: unknown): boolean {
+function areNames(value: unknown): boolean {
   if (!Array.isArray(value)) return false;
   for (let i = 0; i < value.length; i++) {
     const item = value[i];
@@ -111,7 +112,7 @@ export function areNames(value: unknown): boolean {
 }
 
 /** What the schema's `"pattern": "^(.*)$"` asks: no line terminator. */
-export function isSingleLine(text: string): boolean {
+function isSingleLine(text: string): boolean {
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);
     if (code === 0x0a || code === 0x0d || code === 0x2028 || code === 0x2029) return false;

@@ -16,9 +16,9 @@
 
 import type { JsonPathSegment, TaskFile } from "./load.ts";
 import { parseTaskFile } from "./load.ts";
-import { areNames, isSingleLine, schemaError } from "./schema_validation.ts";
+import { hasTaskFields, schemaError } from "./schema_validation.ts";
 import type { SourcePosition } from "./errors.ts";
-import { buildTaskSpecs, fileConcurrency } from "./task_options.ts";
+import { buildTaskSpecs, fileConcurrency, hasOptionField } from "./task_options.ts";
 import type { TaskSpec } from "./types.ts";
 import type { ValidateFunction } from "./deps.ts";
 import { validate } from "./tasks_validator.generated.ts";
@@ -101,16 +101,14 @@ function withoutCopy(inputs: readonly object[]): TaskFile | undefined {
   const specs: TaskSpec[] = new Array(inputs.length);
   for (let i = 0; i < inputs.length; i++) {
     const input = inputs[i] as Raw;
-    const { name, type, dependencies } = input;
-    if (typeof name !== "string" || !isSingleLine(name) || typeof type !== "string") return;
-    if (input.arguments === undefined) return;
-    if (dependencies !== undefined && !areNames(dependencies)) return;
+    if (!hasTaskFields(input)) return;
+    const dependencies = input.dependencies as string[] | undefined;
     specs[i] = {
       ...input,
-      name,
-      type,
+      name: input.name as string,
+      type: input.type as string,
       arguments: plainCopy(input.arguments),
-      dependencies: dependencies === undefined ? [] : (dependencies as string[]).slice(),
+      dependencies: dependencies === undefined ? [] : dependencies.slice(),
     };
   }
   return {
@@ -214,16 +212,10 @@ function isPlain(value: unknown, depth: number): boolean {
 
 /**
  * Whether no task sets a field that buildTaskSpecs() resolves, so that each spec is its four
- * plain fields. Each field is named, not looked up from a list: a constant key is a fast
- * property check, a variable one a slow generic lookup.
+ * plain fields.
  */
 function withoutOptions(tasks: readonly Raw[]): boolean {
-  for (const task of tasks) {
-    if (
-      "timeout" in task || "retries" in task || "retryDelay" in task || "env" in task ||
-      "cwd" in task || "allowFailure" in task
-    ) return false;
-  }
+  for (const task of tasks) if (hasOptionField(task)) return false;
   return true;
 }
 

@@ -48,7 +48,15 @@ export interface OptionContext {
 type Options = Omit<TaskSpec, "name" | "type" | "arguments" | "dependencies">;
 type Raw = Record<string, unknown>;
 
-const OPTION_FIELDS = ["timeout", "retries", "retryDelay", "env", "cwd", "allowFailure"];
+/**
+ * Whether a task object sets one of the option fields (`timeout`, `retries`, `retryDelay`,
+ * `env`, `cwd`, `allowFailure`). Each field is named, not looked up from a list: a constant key
+ * is a fast property check, a variable one a slow generic lookup.
+ */
+export function hasOptionField(task: Raw): boolean {
+  return "timeout" in task || "retries" in task || "retryDelay" in task || "env" in task ||
+    "cwd" in task || "allowFailure" in task;
+}
 
 /**
  * The tasks of a schema-valid document as {@linkcode TaskSpec}s with their options resolved.
@@ -77,7 +85,7 @@ export function buildTaskSpecs(document: Raw, context: OptionContext): TaskSpec[
       dependencies: (task.dependencies as string[] | undefined) ?? [],
     };
     // The common case, a task of the original schema and no defaults, stays a plain object.
-    if (!hasDefaults && !OPTION_FIELDS.some((field) => field in task)) return spec;
+    if (!hasDefaults && !hasOptionField(task)) return spec;
     const own = parseOptions(task, ["tasks", index], spec.name, context, directories);
     const env = defaults.env && own.env ? { ...defaults.env, ...own.env } : undefined;
     return { ...spec, ...defaults, ...own, ...(env ? { env } : {}) };

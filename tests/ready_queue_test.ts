@@ -4,9 +4,26 @@ import assert from "node:assert/strict";
 import fc from "npm:fast-check@4.10.2";
 import { HeapQueue, rankTasks, ReadyQueue } from "../src/ready_queue.ts";
 
-Deno.test("ReadyQueue pops the highest priority first, ties in file order", () => {
+/** A queue in file order: as the scheduler composes them, ranks over the bitmap, else the heap. */
+function queueFor(count: number, priority?: readonly number[]) {
+  const ranks = priority ? rankTasks(priority, count) : undefined;
+  if (priority && !ranks) return new HeapQueue(count, priority);
+  const bitmap = new ReadyQueue(count);
+  return {
+    push: (index: number) => bitmap.push(ranks ? ranks.rank[index]! : index),
+    pop: () => {
+      const rank = bitmap.pop();
+      return ranks ? ranks.task[rank]! : rank;
+    },
+    get size() {
+      return bitmap.size;
+    },
+  };
+}
+
+Deno.test("ranks over ReadyQueue pop the highest priority first, ties in file order", () => {
   const priority = [1, 5, 3, 5, 0, 3, 2, 5];
-  const queue = new ReadyQueue(priority.length, priority);
+  const queue = queueFor(priority.length, priority);
   for (const index of [4, 7, 0, 2, 6, 1, 5, 3]) queue.push(index);
   const order: number[] = [];
   while (queue.size > 0) order.push(queue.pop());
@@ -23,12 +40,12 @@ Deno.test("ReadyQueue without priorities pops in file order, pushes and pops int
   assert.deepEqual(order, [2, 0, 1, 3, 4, 5]);
 });
 
-Deno.test("ReadyQueue agrees with a sort on thousands of interleaved pushes and pops", () => {
+Deno.test("ranks over ReadyQueue agree with a sort on thousands of interleaved pushes and pops", () => {
   let seed = 11;
   const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   const count = 5000;
   const priority = Array.from({ length: count }, () => Math.floor(next() * 20));
-  const queue = new ReadyQueue(count, priority);
+  const queue = queueFor(count, priority);
   const pending = new Set<number>();
   const order = Array.from({ length: count }, (_, i) => i).sort(() => next() - 0.5);
   for (const index of order) {
@@ -73,7 +90,7 @@ const priorities = (count: number) =>
     fc.array(fc.double(), { minLength: count, maxLength: count }),
   );
 
-Deno.test("ReadyQueue pops in exactly the binary heap's order, whatever the priorities", () => {
+Deno.test("ranks over ReadyQueue pop in exactly the binary heap's order, whatever the priorities", () => {
   fc.assert(
     fc.property(
       fc.integer({ min: 1, max: 1200 }).chain((count) =>
@@ -86,7 +103,7 @@ Deno.test("ReadyQueue pops in exactly the binary heap's order, whatever the prio
       ),
       ([count, priority, order, popAfter]) => {
         assert.deepEqual(
-          popOrder(new ReadyQueue(count, priority), order, popAfter),
+          popOrder(queueFor(count, priority), order, popAfter),
           popOrder(new HeapQueue(count, priority), order, popAfter),
         );
       },
@@ -103,7 +120,7 @@ Deno.test("ReadyQueue handles every level of its bitmap: 32, 1,024 and 32,768 ta
     const priority = Array.from({ length: count }, (_, i) => i % 5);
     for (const p of [undefined, priority]) {
       assert.deepEqual(
-        popOrder(new ReadyQueue(count, p), order, popAfter),
+        popOrder(queueFor(count, p), order, popAfter),
         popOrder(new HeapQueue(count, p), order, popAfter),
       );
     }
