@@ -42,19 +42,20 @@ const realSetInterval = runtimeGlobal<typeof setInterval>("setInterval");
 const realClearTimeout = runtimeGlobal<typeof clearTimeout>("clearTimeout");
 const realUnrefTimer = Deno.unrefTimer;
 
+const realSetImmediate = runtimeGlobal<typeof setImmediate | undefined>("setImmediate");
+
 /**
- * Runs a callback one macrotask later, through a message channel: unlike `setTimeout(0)` it
- * waits for no timer (at least a millisecond), and unlike `setImmediate` it loads nothing.
+ * Runs a callback one macrotask later, after the runtime has reported the rejections left
+ * unhandled so far: `setImmediate` (`setTimeout(0)` waits a millisecond at least). Not a
+ * message channel, whose messages come before that report however many are chained: a
+ * rejection would then be reported while the next task runs, and blamed on it. Read when
+ * first used: a worker whose snippets all throw never loads the timers.
  */
-const nextMacrotask: (callback: () => void) => void = (() => {
-  const callbacks: (() => void)[] = [];
-  const channel = new MessageChannel();
-  channel.port1.onmessage = () => callbacks.shift()!();
-  return (callback) => {
-    callbacks.push(callback);
-    channel.port2.postMessage(undefined);
-  };
-})();
+function nextMacrotask(callback: () => void): void {
+  const immediate = realSetImmediate();
+  if (immediate) immediate(callback);
+  else realSetTimeout()(callback, 0);
+}
 
 /** The task running, if any. */
 interface Running {

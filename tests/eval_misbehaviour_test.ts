@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { evaluate, textOf } from "./eval_helpers.ts";
+import { createEvalExecutor } from "../executors/eval.ts";
+import { contextFor, evalTask, evaluate, textOf } from "./eval_helpers.ts";
 
 /** Runs a bad snippet, then a good one on the same executor: only the bad one may fail. */
 async function failsAlone(code: string, options = {}) {
@@ -20,6 +21,21 @@ Deno.test("eval fails a task that throws a non-Error value", async () => {
 Deno.test("eval fails a task that leaves a rejected promise unhandled", async () => {
   const { error } = await failsAlone("Promise.reject(new Error('lost'));");
   assert.equal(error, "unhandled rejection: Error: lost");
+});
+
+Deno.test("eval fails a queued task that leaves a rejection unhandled, not the one after it", async () => {
+  // Queued at once on one worker, each task starts as the last one ends, in the same turn.
+  const executor = createEvalExecutor({ maxWorkers: 1 });
+  const snippets = ["1", "Promise.reject(new Error('lost'));", "console.log('next')", "2"];
+  try {
+    const results = await Promise.all(
+      snippets.map((code, i) => executor.run(evalTask(code, i), contextFor([]))),
+    );
+    assert.deepEqual(results.map((result) => result.ok), [true, false, true, true]);
+    assert.equal(results[1]!.error, "unhandled rejection: Error: lost");
+  } finally {
+    await executor.dispose?.();
+  }
 });
 
 Deno.test("eval fails a task whose timer throws after the snippet returned", async () => {
