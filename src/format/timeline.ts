@@ -89,11 +89,15 @@ export function createTimelineRecorder(tasks: readonly TaskSpec[]): TimelineReco
         break;
       }
       case "output": {
+        // An event holds whole lines, one or many: the limit and the count are in lines.
         const record = byName.get(event.task)!;
-        record.output.push({ stream: event.stream, text: event.text });
-        if (record.output.length > MAX_OUTPUT_LINES) {
-          record.output.shift();
-          record.droppedLines++;
+        for (const text of event.text.split("\n")) {
+          record.output.push({ stream: event.stream, text });
+        }
+        const excess = record.output.length - MAX_OUTPUT_LINES;
+        if (excess > 0) {
+          record.output.splice(0, excess);
+          record.droppedLines += excess;
         }
         break;
       }
