@@ -122,7 +122,8 @@ export function buildProgram(
     INPUT_OPTIONS,
   ).action(async (file, flags) => {
     const { taskFile } = await loadChecked(file, flags);
-    sink.out(`${taskFile.file}: ${taskFile.tasks.length} tasks, valid\n`);
+    const count = taskFile.tasks.length;
+    sink.out(`${taskFile.file}: ${count} ${count === 1 ? "task" : "tasks"}, valid\n`);
   });
 
   return program as unknown as Command;

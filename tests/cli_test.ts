@@ -218,6 +218,8 @@ Deno.test("validate checks without running anything", async () => {
   const ok = await runCli(["validate", EXAMPLE]);
   assert.equal(ok.code, 0);
   assert.match(ok.stdout, /9 tasks, valid/);
+  const one = await writeTaskFile({ tasks: [{ name: "a", type: "exec", arguments: "true" }] });
+  assert.match((await runCli(["validate", one])).stdout, /: 1 task, valid\n$/);
   const marker = await Deno.makeTempDir();
   const file = await writeTaskFile({
     tasks: [
