@@ -87,7 +87,7 @@ Deno.test({
     const socket = `dagrun-test-${Deno.pid}`;
     const tmuxRun = (...args: string[]) => runProgram(tmux!, ["-L", socket, ...args]);
     const command =
-      `'${Deno.execPath()}' run -A --quiet '${MOD}' '${file}'; echo __DONE__; sleep 60`;
+      `'${Deno.execPath()}' run -A --quiet '${MOD}' --no-history '${file}'; echo __DONE__; sleep 60`;
     await tmuxRun("new-session", "-d", "-s", "t", "-x", "120", "-y", "40", command);
     try {
       const screen = () => tmuxRun("capture-pane", "-p", "-t", "t");
