@@ -274,9 +274,12 @@ class Run {
     timer: Timer | undefined,
   ): void {
     if (timer !== undefined) clearTimeout(timer);
-    // A task stopped from outside failed because it was stopped, whatever it returned.
-    if (!result.ok && signal.aborted) {
-      result = { ...result, error: describe(signal.reason ?? "interrupted") };
+    // A task stopped from outside failed because it was stopped, whatever it returned: a
+    // command that traps SIGTERM and exits 0 has not done its work, and a task that ended
+    // past its time limit did not keep it.
+    if (signal.aborted) {
+      const error = describe(signal.reason ?? "interrupted");
+      result = result.ok ? { ok: false, error } : { ...result, error };
     }
     if (result.ok) return this.#end(index, result);
     const attempts = (this.#tasks[index]!.retries ?? 0) + 1;

@@ -20,6 +20,25 @@ Deno.test("an exec task over its file timeout fails as timed out and its process
   assert.throws(() => Deno.kill(pid, "SIGCONT"), Deno.errors.NotFound);
 });
 
+Deno.test("an exec task that traps SIGTERM and exits 0 past its timeout still fails as timed out", async () => {
+  const p = await project({
+    tasks: [
+      {
+        name: "polite",
+        type: "exec",
+        arguments: "trap 'exit 0' TERM; echo up; sleep 10 & wait",
+        timeout: "300ms",
+      },
+      { name: "after", type: "exec", arguments: "echo never", dependencies: ["polite"] },
+    ],
+  });
+  const result = await runCli([p.file, "--no-history"], { cwd: p.dir });
+  assert.equal(result.code, 1, result.stderr);
+  assert.match(result.stdout, /polite +exec +failed +\S+ +timed out after 0\.3s/);
+  assert.match(result.stdout, /after +exec +skipped/);
+  assert.doesNotMatch(result.stdout, /never/);
+});
+
 Deno.test("an eval busy loop over its timeout fails and the CLI still exits promptly", async () => {
   const p = await project({
     tasks: [

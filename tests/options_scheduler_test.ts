@@ -225,3 +225,39 @@ Deno.test("schedule() takes resumed tasks as done and starts their dependents", 
   const started = log.events.find((e) => e.event === "task_started");
   assert.equal(started?.event === "task_started" && started.hash, "h2");
 });
+
+Deno.test("schedule() fails a task that returns ok after it was told to stop", async () => {
+  // As a command that traps SIGTERM and exits 0 does: stopped, it has not done its work.
+  const politeExecutor: Executor = {
+    type: "fake",
+    run: (_task, context) =>
+      new Promise((resolve) =>
+        context.signal.addEventListener("abort", () => resolve({ ok: true, exitCode: 0 }))
+      ),
+  };
+  const timedOut = await schedule([
+    task("polite", { timeoutMs: 20 }),
+    task("after", { dependencies: ["polite"] }),
+  ], { executorFor: () => politeExecutor });
+  assert.equal(timedOut.ok, false);
+  assert.deepEqual(
+    timedOut.tasks.map(({ name, status, error, exitCode }) => ({ name, status, error, exitCode })),
+    [
+      { name: "polite", status: "failed", error: "timed out after 0.02s", exitCode: undefined },
+      { name: "after", status: "skipped", error: undefined, exitCode: undefined },
+    ],
+  );
+
+  const controller = new AbortController();
+  const interrupted = schedule([task("polite")], {
+    executorFor: () => politeExecutor,
+    signal: controller.signal,
+    onEvent: (event) => {
+      // Once the executor listens: Ctrl-C while the task runs.
+      if (event.event === "task_started") setTimeout(() => controller.abort("interrupted"), 5);
+    },
+  });
+  const report = await interrupted;
+  assert.equal(report.tasks[0]!.status, "failed");
+  assert.equal(report.tasks[0]!.error, "interrupted");
+});
