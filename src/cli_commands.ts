@@ -23,6 +23,8 @@ import {
   WORKER_OPTIONS_HINT,
 } from "../executors/eval.ts";
 import { isSandbox, workerOptionsEnabled } from "../executors/eval_permissions.ts";
+import { resolvePath } from "./paths.ts";
+import { openReportFiles } from "./report_files.ts";
 import { createRunView, selectSubset, type ViewFlags } from "./terminal.ts";
 import type { RunEvent } from "./types.ts";
 import { identify, readResumeReport, resumedTasks } from "./resume.ts";
@@ -156,7 +158,10 @@ export async function runCommand(
   const resumed = flags.resume === undefined
     ? undefined
     : resumedTasks(taskFile, identity!, await readResumeReport(flags.resume));
-  const report = flags.report === undefined ? undefined : openReport(flags.report);
+  // All at once, last before the run: a path that cannot be written stops it before it starts.
+  const reportPaths = [flags.report, flags.reportHtml, flags.trace];
+  const [reportFile, reportHtml, trace] = openReportPaths(reportPaths);
+  const report = reportFile && ndjsonReport(reportFile);
   const controller = new AbortController();
   const stopOnClosedOutput = () => controller.abort("output closed");
   outputClosed.addEventListener("abort", stopOnClosedOutput, { once: true });
@@ -196,7 +201,7 @@ export async function runCommand(
       ...(flags.failFast ? { failFast: true } : {}),
       ...historyOption(taskFile, flags, loaded),
     });
-    await view.finish();
+    await view.finish({ ...(reportHtml ? { reportHtml } : {}), ...(trace ? { trace } : {}) });
     if (interruptedBy) return 128 + SIGNAL_NUMBERS[interruptedBy];
     // As a program killed by SIGPIPE would, without the noise.
     if (outputClosed.aborted) return 128 + 13;
@@ -218,21 +223,23 @@ function historyOption(
   loaded: TaskFile = taskFile,
 ): { history?: HistoryLocation } {
   if (flags.history === false || taskFile.file === "<stdin>") return {};
-  const location = historyLocation(taskFile.file);
+  // Absolute: written when the run ends, by when a task may have changed the directory.
+  const location = historyLocation(resolvePath(taskFile.file));
   if (taskFile.tasks.length === loaded.tasks.length) return { history: location };
   const running = new Set(taskFile.tasks.map((task) => task.name));
   const keep = loaded.tasks.map((task) => task.name).filter((name) => !running.has(name));
   return { history: { ...location, keep } };
 }
 
-/** The NDJSON report file of `--report`, written as the events come. */
-function openReport(path: string) {
-  let file: Deno.FsFile;
-  try {
-    file = Deno.openSync(path, { write: true, create: true, truncate: true });
-  } catch (error) {
-    throw new TaskFileError(`cannot write report: ${(error as Error).message}`, { file: path });
-  }
+/** Opens the report files given, each at its place in the result (undefined where none). */
+function openReportPaths(paths: readonly (string | undefined)[]): (Deno.FsFile | undefined)[] {
+  const given = paths.filter((path) => path !== undefined);
+  const files = given.length === 0 ? [] : openReportFiles(given);
+  return paths.map((path) => path === undefined ? undefined : files.shift());
+}
+
+/** The NDJSON report of `--report`, written into its file as the events come. */
+function ndjsonReport(file: Deno.FsFile) {
   const sink = createSink({ stdout: file, stderr: file });
   return {
     onEvent: createNdjsonFormatter(sink),

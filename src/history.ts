@@ -32,6 +32,11 @@ const VERSION = 1;
 const NEWEST_WEIGHT = 0.5;
 /** Task files remembered per directory; beyond it the file is not allowed to grow. */
 const MAX_FILES = 64;
+/**
+ * A recorded duration above this, a year in milliseconds, is corrupt, not measured: taken as
+ * it is, it would outweigh every real one and overflow to `null` when the file is written.
+ */
+const MAX_RECORDED_MS = 365 * 24 * 3600 * 1000;
 
 /**
  * Where a task file's history lives.
@@ -87,7 +92,7 @@ function readFiles(path: string): Files {
     if (!isObject(tasks)) continue;
     const durations: Record<string, number> = {};
     for (const [name, ms] of Object.entries(tasks)) {
-      if (typeof ms === "number" && Number.isFinite(ms) && ms >= 0) durations[name] = ms;
+      if (typeof ms === "number" && ms >= 0 && ms <= MAX_RECORDED_MS) durations[name] = ms;
     }
     files[key] = durations;
   }

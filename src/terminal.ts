@@ -6,11 +6,12 @@
  * @module
  */
 
-import { TaskFileError, UsageError } from "./errors.ts";
+import { UsageError } from "./errors.ts";
 import { createHumanFormatter, type OutputMode } from "./format/human.ts";
 import { createNdjsonFormatter } from "./format/ndjson.ts";
 import type { TaskFile } from "./load.ts";
 import type { TextSink } from "./output.ts";
+import { writeReportFile } from "./report_files.ts";
 import { parseNameList, selectTasks } from "./subset.ts";
 import type { RunEvent } from "./types.ts";
 
@@ -36,10 +37,21 @@ export interface ViewFlags {
 export interface RunView {
   /** Receives every event. */
   readonly onEvent: (event: RunEvent) => void;
-  /** Writes the report files; call after the run. */
-  finish(): Promise<void>;
+  /**
+   * Writes the HTML report and the trace into their files, opened before the run (see
+   * `openReportFiles`), and closes them; call after the run.
+   */
+  finish(files?: TimelineFiles): Promise<void>;
   /** Erases the status line, if any (for an early exit). */
   stop(): void;
+}
+
+/** The open files of `--report-html` and `--trace`. */
+export interface TimelineFiles {
+  /** `--report-html`'s. */
+  readonly reportHtml?: Deno.FsFile;
+  /** `--trace`'s. */
+  readonly trace?: Deno.FsFile;
 }
 
 /**
@@ -87,28 +99,22 @@ export async function createRunView(
       for (const listener of listeners) listener(event);
     },
     stop,
-    async finish() {
+    async finish(files = {}) {
       if (!recorder) return;
       const timeline = recorder.timeline();
       // Loaded only for the runs that write them.
-      if (flags.reportHtml !== undefined) {
+      if (flags.reportHtml !== undefined && files.reportHtml) {
         const { renderHtmlReport } = await import("./format/html.ts");
-        await writeReport(flags.reportHtml, renderHtmlReport(timeline, taskFile.file));
+        const html = renderHtmlReport(timeline, taskFile.file);
+        writeReportFile(files.reportHtml, flags.reportHtml, html);
       }
-      if (flags.trace !== undefined) {
+      if (flags.trace !== undefined && files.trace) {
         const { toTraceEvents } = await import("./format/trace.ts");
-        await writeReport(flags.trace, JSON.stringify(toTraceEvents(timeline)) + "\n");
+        const trace = JSON.stringify(toTraceEvents(timeline)) + "\n";
+        writeReportFile(files.trace, flags.trace, trace);
       }
     },
   };
-}
-
-async function writeReport(path: string, text: string): Promise<void> {
-  try {
-    await Deno.writeTextFile(path, text);
-  } catch (error) {
-    throw new TaskFileError(`cannot write report: ${(error as Error).message}`, { file: path });
-  }
 }
 
 /**
@@ -122,7 +128,12 @@ export function selectSubset(
   names: readonly string[],
   only: readonly string[] = [],
 ): TaskFile {
-  const wanted = [...names, ...parseNameList(only)];
+  const listed = parseNameList(only);
+  // `--only "$TASKS"` with the variable empty must not run everything.
+  if (only.length > 0 && listed.length === 0) {
+    throw new UsageError("--only needs at least one task name");
+  }
+  const wanted = [...names, ...listed];
   if (wanted.length === 0) return taskFile;
   return { ...taskFile, tasks: selectTasks(taskFile.tasks, wanted) };
 }

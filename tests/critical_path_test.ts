@@ -134,7 +134,10 @@ Deno.test("history ignores a corrupt file or entries and rewrites it whole", asy
       location.path,
       JSON.stringify({
         version: 1,
-        files: { "tasks.json": { a: 5, b: -1, c: "7", d: null, e: 1e400 }, "x.json": [] },
+        files: {
+          "tasks.json": { a: 5, b: -1, c: "7", d: null, e: 1e400, f: 1e308, g: NaN },
+          "x.json": [],
+        },
       }),
     );
     assert.deepEqual(await readHistory(location), new Map([["a", 5]]));

@@ -243,6 +243,44 @@ Deno.test("--report to an unwritable path is an error before anything runs", asy
   await assert.rejects(p.read("ran"));
 });
 
+for (const [flag, other] of [["--report-html", "--trace"], ["--trace", "--report-html"]]) {
+  Deno.test(`${flag} to an unwritable path is an error before anything runs, other reports untouched`, async () => {
+    const p = await project({ tasks: [{ name: "a", type: "exec", arguments: "touch ran" }] });
+    await p.write("an earlier report\n", "report.ndjson");
+    const result = await runCli(
+      [p.file, "--report", "report.ndjson", other!, "new.out", flag!, "no/such/dir/r"],
+      { cwd: p.dir },
+    );
+    assert.equal(result.code, 2);
+    // One line, naming the path.
+    assert.match(
+      result.stderr,
+      /^dagrun: no\/such\/dir\/r: cannot write report: No such file[^\n]*\n$/,
+    );
+    await assert.rejects(p.read("ran"));
+    // Nothing was half-done: the earlier report is as it was, no new file was left behind.
+    assert.equal(await p.read("report.ndjson"), "an earlier report\n");
+    await assert.rejects(p.read("new.out"));
+  });
+}
+
+Deno.test("reports and history go where their paths pointed at the start, though a task moves the process", async () => {
+  const p = await project({
+    tasks: [{ name: "move", type: "eval", arguments: "Deno.chdir('elsewhere')" }],
+  });
+  await Deno.mkdir(`${p.dir}/elsewhere`);
+  const result = await runCli(
+    ["tasks.json", "--report-html", "r.html", "--trace", "t.json", "--report", "r.ndjson"],
+    { cwd: p.dir },
+  );
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(await p.read("r.html"), /<html/i);
+  assert.match(await p.read("t.json"), /"traceEvents"/);
+  assert.match(await p.read("r.ndjson"), /"run_ended"/);
+  assert.match(await p.read(".dagrun_history.json"), /"move"/);
+  assert.deepEqual([...Deno.readDirSync(`${p.dir}/elsewhere`)], []);
+});
+
 Deno.test("a file of the original schema shows none of the task options", async () => {
   const p = await project({
     tasks: [

@@ -59,6 +59,15 @@ Deno.test("--only takes comma lists and repeats", async () => {
   assert.doesNotMatch(stdout, /test|deploy/);
 });
 
+Deno.test("--only with no name in it (an empty variable) exits 2, running nothing", async () => {
+  for (const value of ["", " , "]) {
+    const { code, stdout, stderr } = await runCli([file, "--only", value]);
+    assert.equal(code, 2);
+    assert.equal(stdout, "");
+    assert.match(stderr, /^dagrun: --only needs at least one task name\n/);
+  }
+});
+
 Deno.test("an unknown task name exits 2 naming close matches, running nothing", async () => {
   const { code, stdout, stderr } = await runCli([file, "tset"]);
   assert.equal(code, 2);
