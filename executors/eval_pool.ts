@@ -5,7 +5,8 @@
  * (`fresh`). Each runs one task at a time; tasks queue in the pool in arrival order, and a
  * pooled worker is also sent a few of them ahead (`pipeline`), which it starts as soon as its
  * task ends, instead of going to sleep until this thread answers. A worker left idle while
- * another has tasks queued takes them back, so a slow task holds up only itself. The pool grows
+ * another has tasks queued behind a slow one takes them back (at once, through shared memory:
+ * see `eval_protocol.ts`), so a slow task holds up only itself. The pool grows
  * while tasks wait and the busy workers make no progress (long or asynchronous snippets); a
  * stream of short tasks is served by the workers it has, which is much cheaper than starting a
  * worker per task (~15–30 ms each). It never holds more workers than its cap: the run's
@@ -32,6 +33,12 @@ export interface PoolOptions extends EvalWorkerOptions {
 
 /** Waiting this long with no worker finishing a task means the busy ones are slow: grow. */
 const GROW_AFTER_MS = 20;
+/**
+ * A worker whose task has run this long is slow: an idle worker takes back the tasks queued
+ * behind it. Sooner, it is most likely about to start them itself, without a message, which
+ * is what they were queued there for.
+ */
+const RECLAIM_AFTER_MS = 20;
 
 const INTERRUPTED: TaskResult = { ok: false, error: "interrupted" };
 
@@ -40,7 +47,6 @@ class Job implements EvalJob {
   readonly request: EvalRequest;
   readonly context: ExecutorContext;
   worker: EvalWorker | undefined = undefined;
-  reclaiming = false;
   #settled = false;
   readonly #resolve: (result: TaskResult) => void;
   readonly #ended: (job: Job) => void;
@@ -90,7 +96,7 @@ export class WorkerPool {
   #remaining = 0;
   /** When a worker last started or finished a task, or became ready. */
   #lastProgress = 0;
-  #growTimer: ReturnType<typeof setTimeout> | undefined;
+  #checkTimer: ReturnType<typeof setTimeout> | undefined;
   #topUpQueued = false;
   /** Set when a worker died before it was ready: the pool cannot work. */
   #brokenBy: string | undefined;
@@ -147,8 +153,8 @@ export class WorkerPool {
     for (const worker of [...this.#live]) worker.terminate();
     this.#failWaiting(); // what the workers handed back
     this.#serving.length = 0;
-    if (this.#growTimer !== undefined) clearTimeout(this.#growTimer);
-    this.#growTimer = undefined;
+    if (this.#checkTimer !== undefined) clearTimeout(this.#checkTimer);
+    this.#checkTimer = undefined;
   }
 
   #joinGroup(job: Job): void {
@@ -222,16 +228,28 @@ export class WorkerPool {
     return best;
   }
 
-  /** With nothing waiting, each idle worker takes back a task queued behind another's. */
+  /**
+   * With nothing waiting, each idle worker takes back a task queued behind a slow one (see
+   * `RECLAIM_AFTER_MS`); one not slow yet is looked at again when it would be.
+   */
   #rebalance(): void {
     let idle = 0;
     for (const worker of this.#serving) if (worker.load === 0) idle++;
     while (idle > 0) {
+      const now = performance.now();
       let busiest: EvalWorker | undefined;
+      let soonest = Infinity;
       for (const worker of this.#serving) {
-        if (worker.load > 1 && (!busiest || worker.load > busiest.load)) busiest = worker;
+        if (worker.load <= 1) continue;
+        const running = now - worker.runningSince;
+        if (running < RECLAIM_AFTER_MS) soonest = Math.min(soonest, RECLAIM_AFTER_MS - running);
+        else if (!busiest || worker.load > busiest.load) busiest = worker;
       }
-      if (!busiest?.reclaim()) return;
+      if (!busiest) {
+        if (soonest !== Infinity) this.#checkLater(soonest);
+        return;
+      }
+      if (!busiest.reclaim()) return;
       idle--;
     }
   }
@@ -307,20 +325,22 @@ export class WorkerPool {
       // than a new worker could start.
       const sinceProgress = performance.now() - this.#lastProgress;
       if (!fresh && busy > 0 && sinceProgress < GROW_AFTER_MS) {
-        this.#growLater(GROW_AFTER_MS - sinceProgress);
+        this.#checkLater(GROW_AFTER_MS - sinceProgress);
         return;
       }
       this.#spawn();
     }
   }
 
-  #growLater(ms: number): void {
-    if (this.#growTimer !== undefined) return;
+  /** Looks again at growing and at queues to take back, in `ms`. */
+  #checkLater(ms: number): void {
+    if (this.#checkTimer !== undefined) return;
     const timer = setTimeout(() => {
-      this.#growTimer = undefined;
+      this.#checkTimer = undefined;
+      this.#dispatch();
       this.#topUp();
     }, Math.ceil(ms));
     Deno.unrefTimer(timer);
-    this.#growTimer = timer;
+    this.#checkTimer = timer;
   }
 }

@@ -1,8 +1,26 @@
 /**
- * Messages between the `eval` executor and its workers.
+ * Messages between the `eval` executor and its workers, and the claims they share.
+ *
+ * A worker may be sent requests while it runs one, which it queues. Whether a queued request
+ * still runs there is decided by one atomic compare-and-exchange on its claim (a slot of an
+ * `Int32Array` over shared memory, one per request sent and not ended): the worker claims it
+ * when it starts it, the main thread takes it back (to an idle worker, or because its task was
+ * stopped). Whichever comes first wins, without the other thread's help: a worker busy in a
+ * long synchronous snippet cannot read a message, so a message asking for a request back
+ * would wait for that snippet, and so would the request.
  *
  * @module
  */
+
+/** A claim's value while its request waits: the request's id, as an `Int32Array` holds it. */
+export function queuedClaim(id: number): number {
+  return id & 0x7fffffff;
+}
+
+/** A claim's value once the worker has started its request. */
+export const STARTED_CLAIM = -1;
+/** A claim's value once the main thread has taken its request back: it never runs there. */
+export const TAKEN_CLAIM = -2;
 
 /** Main thread to worker, once, before any request: how to capture output. */
 export interface EvalConfig {
@@ -14,6 +32,8 @@ export interface EvalConfig {
   readonly maxOutputChars: number;
   /** Retire the worker after this many module snippets, whose modules stay in memory. */
   readonly maxModules: number;
+  /** The claims of the requests sent (see the module's documentation). */
+  readonly claims: SharedArrayBuffer;
 }
 
 /** Main thread to worker: run one snippet. */
@@ -28,15 +48,10 @@ export interface EvalRequest {
   readonly code: string;
 }
 
-/**
- * Main thread to worker: do not run a request still queued (its task was stopped, or it is
- * taken back for an idle worker). A request already started is not affected.
- */
-export interface EvalCancel {
-  /** Discriminant. */
-  readonly kind: "cancel";
-  /** The request's id. */
-  readonly id: number;
+/** A request as sent to one worker: with the slot of its claim there. */
+export interface EvalSent extends EvalRequest {
+  /** Its claim's index in the worker's `claims`. */
+  readonly slot: number;
 }
 
 /** Main thread to worker: several requests in one message, run in order. */
@@ -44,11 +59,11 @@ export interface EvalBatch {
   /** Discriminant. */
   readonly kind: "batch";
   /** The requests. */
-  readonly requests: readonly EvalRequest[];
+  readonly requests: readonly EvalSent[];
 }
 
 /** Main thread to worker. */
-export type EvalCommand = EvalConfig | EvalRequest | EvalBatch | EvalCancel;
+export type EvalCommand = EvalConfig | EvalSent | EvalBatch;
 
 /** One piece of captured output: text ending with a newline, for one stream. */
 export interface OutputPiece {
@@ -62,8 +77,6 @@ export interface OutputPiece {
 export type EvalResponse =
   | { readonly kind: "ready" }
   | { readonly id: number; readonly kind: "output"; readonly pieces: readonly OutputPiece[] }
-  /** A cancelled request was dropped from the queue: it never ran. */
-  | { readonly id: number; readonly kind: "cancelled" }
   | {
     readonly id: number;
     readonly kind: "done";
@@ -72,8 +85,9 @@ export type EvalResponse =
     /** The worker should not run another task (it was told to exit, or is full). */
     readonly retire?: boolean;
     /**
-     * The queued request the worker starts now; absent when its queue was empty, in which
-     * case it starts the next request on arrival.
+     * The queued request the worker has claimed and starts now; absent when none was left
+     * to claim (its queue was empty, or taken back), in which case it claims the next
+     * request on arrival.
      */
     readonly next?: number;
   };

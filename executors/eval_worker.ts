@@ -17,7 +17,13 @@
 
 import { Capture } from "./eval_capture.ts";
 import { describeThrown, rewriteTrace } from "./eval_errors.ts";
-import type { EvalCommand, EvalRequest, EvalResponse } from "./eval_protocol.ts";
+import {
+  type EvalCommand,
+  type EvalResponse,
+  type EvalSent,
+  queuedClaim,
+  STARTED_CLAIM,
+} from "./eval_protocol.ts";
 
 const AsyncFunction = Object.getPrototypeOf(async () => {}).constructor as new (
   body: string,
@@ -73,7 +79,9 @@ type Timer = ReturnType<typeof setTimeout>;
 /** Timers the running task set and that have not fired or been cleared, by number. */
 const timers = new Map<number, Timer>();
 /** Requests received while a task ran, in order (the main thread pipelines requests). */
-const queue: EvalRequest[] = [];
+const queue: EvalSent[] = [];
+/** The claims of the requests sent here, shared with the main thread (see `eval_protocol.ts`). */
+let claims: Int32Array<ArrayBufferLike> = new Int32Array(0);
 /** A task runs, or is committed to start. */
 let busy = false;
 /** The worker told the main thread it runs nothing more. */
@@ -130,21 +138,35 @@ function succeedWhenIdle(): void {
 type Done = Extract<EvalResponse, { kind: "done" }>;
 
 /**
- * Posts a task's end, naming the queued request that starts next: from then on that one is
- * committed (a cancel no longer reaches it), so the main thread always knows what runs. A
- * retiring worker runs nothing more; the main thread sends its queue elsewhere.
+ * Posts a task's end, naming the queued request claimed to start next, so the main thread
+ * always knows what runs. A retiring worker runs nothing more; the main thread sends its
+ * queue elsewhere.
  */
 function end(done: Done, startNow: boolean): void {
   if (done.retire) {
     retired = true;
     queue.length = 0;
   }
-  const next = queue.shift();
+  const next = claimNext();
   busy = next !== undefined;
   post(next ? { ...done, next: next.id } : done);
   if (!next) return;
   if (startNow) void runSnippet(next);
   else nextMacrotask(() => void runSnippet(next));
+}
+
+/** The first queued request not taken back, now claimed; those taken back are dropped. */
+function claimNext(): EvalSent | undefined {
+  for (let request = queue.shift(); request; request = queue.shift()) {
+    if (claim(request)) return request;
+  }
+  return undefined;
+}
+
+/** Claims a request for this worker; false when the main thread took it back first. */
+function claim(request: EvalSent): boolean {
+  const queued = queuedClaim(request.id);
+  return Atomics.compareExchange(claims, request.slot, queued, STARTED_CLAIM) === queued;
 }
 
 function finishTimers(): void {
@@ -245,7 +267,7 @@ function toBase64(text: string): string {
   return btoa(binary);
 }
 
-async function runSnippet(request: EvalRequest): Promise<void> {
+async function runSnippet(request: EvalSent): Promise<void> {
   const running: Running = { id: request.id, name: request.name, returned: false, ending: false };
   task = running;
   capture.begin();
@@ -268,10 +290,11 @@ async function runSnippet(request: EvalRequest): Promise<void> {
   succeedWhenIdle();
 }
 
-/** Queues a request, or starts it when nothing runs. */
-function receive(request: EvalRequest): void {
+/** Queues a request, or starts it when nothing runs (unless it was taken back already). */
+function receive(request: EvalSent): void {
   if (retired) return;
   if (busy) return void queue.push(request);
+  if (!claim(request)) return;
   busy = true;
   void runSnippet(request);
 }
@@ -281,15 +304,11 @@ self.addEventListener("message", (event: MessageEvent<EvalCommand>) => {
   if (command.kind === "config") {
     capture.configure(command.colors, command.maxOutputChars);
     maxModules = command.maxModules;
+    claims = new Int32Array(command.claims);
   } else if (command.kind === "run") {
     receive(command);
   } else if (command.kind === "batch") {
     for (const request of command.requests) receive(request);
-  } else if (command.kind === "cancel") {
-    const index = queue.findIndex((request) => request.id === command.id);
-    if (index === -1) return; // started already: it ends as usual
-    queue.splice(index, 1);
-    post({ id: command.id, kind: "cancelled" });
   }
 });
 post({ kind: "ready" });

@@ -7,14 +7,23 @@
  * (a message to a sleeping thread wakes it through a system call, the main cost of a trivial
  * task). The worker runs them strictly one at a time, and each `done` names the request that
  * starts next, so this side always knows which task is running: stopping it terminates the
- * worker, and the requests queued behind it go back to the pool unrun.
+ * worker, and the requests queued behind it go back to the pool unrun. A queued request is
+ * taken back at once through its claim in shared memory (see `eval_protocol.ts`), however
+ * long the worker's current snippet keeps it from reading messages.
  *
  * @module
  */
 
 import type { ExecutorContext, TaskResult } from "../src/types.ts";
 import type { EvalPermissions } from "./eval_permissions.ts";
-import type { EvalCommand, EvalRequest, EvalResponse } from "./eval_protocol.ts";
+import {
+  type EvalCommand,
+  type EvalRequest,
+  type EvalResponse,
+  type EvalSent,
+  queuedClaim,
+  TAKEN_CLAIM,
+} from "./eval_protocol.ts";
 
 /** How each worker is started and captures output. */
 export interface EvalWorkerOptions {
@@ -26,6 +35,8 @@ export interface EvalWorkerOptions {
   readonly maxOutputChars: number;
   /** A worker is replaced after this many module snippets (their modules stay loaded). */
   readonly maxModules: number;
+  /** The most requests sent to a worker and not ended, the running one included; 1 by default. */
+  readonly pipeline?: number;
 }
 
 /** A task given to the pool, until it ends. */
@@ -40,15 +51,13 @@ export interface EvalJob {
   settle(result: TaskResult): void;
   /** The worker it was sent to, while it is there. */
   worker: EvalWorker | undefined;
-  /** A cancel was sent to take it back, unrun, for another worker. */
-  reclaiming: boolean;
 }
 
 /** What the pool hears from a worker. */
 export interface EvalWorkerEvents {
   /** The worker has loaded and waits for tasks. */
   ready(): void;
-  /** A task ended, or one was handed back: the worker can take more. */
+  /** A task ended, or a queued one was taken back: the worker can take more. */
   freed(): void;
   /** Tasks sent to the worker that never ran and now need another one. */
   returned(jobs: EvalJob[]): void;
@@ -67,8 +76,13 @@ export class EvalWorker {
   readonly #events: EvalWorkerEvents;
   /** Sent and not ended, in order; the first runs, or starts when it arrives. */
   readonly #jobs: EvalJob[] = [];
+  /** The claims shared with the worker, one slot per job sent and not ended. */
+  readonly #claims: Int32Array;
+  readonly #slotOf = new Map<EvalJob, number>();
+  readonly #freeSlots: number[] = [];
   #ready = false;
   #gone = false;
+  #runningSince = 0;
   #retiring = false;
 
   constructor(options: EvalWorkerOptions, events: EvalWorkerEvents) {
@@ -86,11 +100,16 @@ export class EvalWorker {
       this.#jobs[0]?.settle({ ok: false, error: message });
       this.terminate(this.#ready ? undefined : message);
     };
+    const slots = Math.max(1, options.pipeline ?? 1);
+    const claims = new SharedArrayBuffer(slots * Int32Array.BYTES_PER_ELEMENT);
+    this.#claims = new Int32Array(claims).fill(TAKEN_CLAIM);
+    for (let slot = slots - 1; slot >= 0; slot--) this.#freeSlots.push(slot);
     this.#send({
       kind: "config",
       colors: options.colors,
       maxOutputChars: options.maxOutputChars,
       maxModules: options.maxModules,
+      claims,
     });
   }
 
@@ -114,33 +133,58 @@ export class EvalWorker {
     return this.#jobs.length;
   }
 
-  /** Sends tasks, in one message; each runs once those sent before it have ended. */
+  /** When its running task started (`performance.now()`), as this thread knows it. */
+  get runningSince(): number {
+    return this.#runningSince;
+  }
+
+  /**
+   * Sends tasks, in one message; each runs once those sent before it have ended. No more
+   * than the pipeline may be sent and not ended.
+   */
   send(jobs: readonly EvalJob[]): void {
+    const sent: EvalSent[] = [];
+    // An idle worker starts the first on arrival.
+    if (this.#jobs.length === 0) this.#runningSince = performance.now();
     for (const job of jobs) {
+      const slot = this.#freeSlots.pop();
+      if (slot === undefined) throw new Error("Internal error: an eval worker's pipeline is full");
+      Atomics.store(this.#claims, slot, queuedClaim(job.request.id));
+      this.#slotOf.set(job, slot);
       job.worker = this;
       this.#jobs.push(job);
+      sent.push({ ...job.request, slot });
     }
-    if (jobs.length === 1) this.#send(jobs[0]!.request);
-    else this.#send({ kind: "batch", requests: jobs.map((job) => job.request) });
+    if (sent.length === 1) this.#send(sent[0]!);
+    else this.#send({ kind: "batch", requests: sent });
   }
 
   /**
    * Stops a task that was settled from outside: the running one by terminating the worker
-   * (a snippet may never yield), a queued one by taking it out of the queue.
+   * (a snippet may never yield), a queued one by taking it back. One that the worker has
+   * started meanwhile terminates it once its `done` says so (`#startedNext`).
    */
   abandon(job: EvalJob): void {
     if (job.worker !== this) return;
     if (this.#jobs[0] === job) return this.terminate();
-    this.#send({ kind: "cancel", id: job.request.id });
+    if (!this.#takeBack(job)) return;
+    this.#remove(job);
+    job.worker = undefined;
+    queueMicrotask(() => this.#gone || this.#events.freed());
   }
 
-  /** Asks for the last queued task back, unrun, for an idle worker; false when none. */
+  /**
+   * Takes the last queued task back, unrun, for an idle worker, and hands it to the pool;
+   * false when there is none left to take.
+   */
   reclaim(): boolean {
     for (let i = this.#jobs.length - 1; i >= 1; i--) {
       const job = this.#jobs[i]!;
-      if (job.settled || job.reclaiming) continue;
-      job.reclaiming = true;
-      this.#send({ kind: "cancel", id: job.request.id });
+      // The worker claims in order: once one is its, so are those before it.
+      if (!this.#takeBack(job)) return false;
+      this.#remove(job);
+      if (job.settled) continue; // stopped meanwhile: nothing to hand over
+      this.#return([job]);
       return true;
     }
     return false;
@@ -152,8 +196,23 @@ export class EvalWorker {
     this.#gone = true;
     this.#worker.terminate();
     const [running, ...queued] = this.#jobs.splice(0);
-    running?.settle(TERMINATED);
-    this.#return(queued);
+    // Each claim is taken, so that a thread that outlives `terminate()` (one spinning in a
+    // loop) starts none of them; a queued one it started already ends with it.
+    const unstarted: EvalJob[] = [];
+    if (running) {
+      this.#takeBack(running);
+      this.#release(running);
+      running.settle(TERMINATED);
+    }
+    for (const job of queued) {
+      if (this.#takeBack(job)) {
+        unstarted.push(job);
+      } else {
+        this.#release(job);
+        job.settle(TERMINATED);
+      }
+    }
+    this.#return(unstarted);
     this.#events.gone(startError);
   }
 
@@ -161,21 +220,46 @@ export class EvalWorker {
     this.#worker.postMessage(command);
   }
 
+  /** Whether a queued task was taken back before the worker claimed it (then it never runs). */
+  #takeBack(job: EvalJob): boolean {
+    const slot = this.#slotOf.get(job);
+    if (slot === undefined) return false;
+    const queued = queuedClaim(job.request.id);
+    return Atomics.compareExchange(this.#claims, slot, queued, TAKEN_CLAIM) === queued;
+  }
+
+  /** Forgets a job and frees its slot; its claim no longer names it. */
+  #remove(job: EvalJob): void {
+    const index = this.#jobs.indexOf(job);
+    if (index !== -1) this.#jobs.splice(index, 1);
+    this.#release(job);
+  }
+
+  #release(job: EvalJob): void {
+    const slot = this.#slotOf.get(job);
+    if (slot === undefined) return;
+    this.#slotOf.delete(job);
+    this.#freeSlots.push(slot);
+  }
+
   /** Hands tasks that never ran back to the pool. */
   #return(jobs: EvalJob[]): void {
     for (const job of jobs) {
       job.worker = undefined;
-      job.reclaiming = false;
+      this.#release(job);
     }
     const unended = jobs.filter((job) => !job.settled);
     if (unended.length > 0) this.#events.returned(unended);
   }
 
   #take(id: number): EvalJob | undefined {
-    const first = this.#jobs[0];
-    if (first?.request.id === id) return this.#jobs.shift();
-    const index = this.#jobs.findIndex((job) => job.request.id === id);
-    return index === -1 ? undefined : this.#jobs.splice(index, 1)[0];
+    const index = this.#jobs[0]?.request.id === id
+      ? 0
+      : this.#jobs.findIndex((job) => job.request.id === id);
+    if (index === -1) return undefined;
+    const job = this.#jobs.splice(index, 1)[0]!;
+    this.#release(job);
+    return job;
   }
 
   #receive(message: EvalResponse): void {
@@ -194,10 +278,6 @@ export class EvalWorker {
         const text = piece.text.endsWith("\n") ? piece.text.slice(0, -1) : piece.text;
         for (const line of text.split("\n")) job.context.output(piece.stream, line);
       }
-    } else if (message.kind === "cancelled") {
-      const job = this.#take(message.id);
-      if (job) this.#return([job]);
-      this.#events.freed();
     } else if (message.kind === "done") {
       this.#take(message.id)?.settle(
         message.ok ? { ok: true } : { ok: false, error: message.error ?? "eval failed" },
@@ -205,7 +285,9 @@ export class EvalWorker {
       if (message.retire) {
         // The worker dropped its queue and runs nothing more.
         this.#retiring = true;
-        this.#return(this.#jobs.splice(0));
+        const queued = this.#jobs.splice(0);
+        for (const job of queued) this.#takeBack(job);
+        this.#return(queued);
       } else if (!this.#startedNext()) {
         return;
       }
@@ -220,9 +302,8 @@ export class EvalWorker {
    */
   #startedNext(): boolean {
     const next = this.#jobs[0];
-    if (!next) return true;
-    next.reclaiming = false; // too late to take back: its cancel finds nothing queued
-    if (!next.settled) return true;
+    this.#runningSince = performance.now();
+    if (!next || !next.settled) return true;
     this.terminate();
     return false;
   }

@@ -162,3 +162,24 @@ Deno.exit(0); // the spinning thread outlives terminate(): end the process expli
     ["other", "ok", null],
   ]);
 });
+
+Deno.test("an eval task busy for seconds does not hold up the next one, nor spend its time limit", async () => {
+  const file = await writeTaskFile({
+    tasks: [
+      {
+        name: "crunch",
+        type: "eval",
+        arguments: "const end = Date.now() + 3000; while (Date.now() < end) {}",
+      },
+      { name: "quick", type: "eval", arguments: "console.log('quick')", timeout: "1s" },
+    ],
+  });
+  const result = await runCli([file, "--no-history", "--format", "ndjson"]);
+  assert.equal(result.code, 0, result.stdout);
+  const ends = result.stdout.split("\n").filter((line) => line.includes('"task_ended"'))
+    .map((line) => JSON.parse(line));
+  assert.deepEqual(ends.map((event) => [event.task, event.status]), [
+    ["quick", "ok"],
+    ["crunch", "ok"],
+  ]);
+});

@@ -7,7 +7,7 @@
  */
 
 import assert from "node:assert/strict";
-import type { EvalResponse } from "../executors/eval_protocol.ts";
+import { type EvalResponse, queuedClaim } from "../executors/eval_protocol.ts";
 
 const WORKER = new URL("../executors/eval_worker.ts", import.meta.url).href;
 const TIMER_GLOBALS = [
@@ -80,11 +80,23 @@ Deno.test("an eval worker reads no timer global to start", async () => {
     // As the pool does: a message sent before the worker listens would be lost.
     const ready = await receive((message) => message.kind === "ready");
     assert.equal(ready.timerReads, 0, "the worker read a timer global to start");
-    worker.postMessage({ kind: "run", id: 1, name: "plain", code: "console.log(6 * 7)" });
+    // As the pool does: a config with the claims, and each request's claim set before it goes.
+    const claims = new SharedArrayBuffer(4);
+    worker.postMessage({
+      kind: "config",
+      colors: false,
+      maxOutputChars: 1e6,
+      maxModules: 9,
+      claims,
+    });
+    const send = (request: { id: number; name: string; code: string }) => {
+      Atomics.store(new Int32Array(claims), 0, queuedClaim(request.id));
+      worker.postMessage({ kind: "run", slot: 0, ...request });
+    };
+    send({ id: 1, name: "plain", code: "console.log(6 * 7)" });
     const plain = await done(1);
     assert.equal(plain.kind === "done" && plain.ok, true);
-    worker.postMessage({
-      kind: "run",
+    send({
       id: 2,
       name: "timer",
       code: "await new Promise((resolve) => setTimeout(resolve, 5)); console.log('waited')",
