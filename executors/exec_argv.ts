@@ -46,6 +46,7 @@ const SHELL_WORDS = new Set([
   "getopts",
   "hash",
   "if",
+  "in",
   "jobs",
   "kill",
   "local",
@@ -86,7 +87,10 @@ const SHELL_WORDS = new Set([
  */
 export function plainWords(command: string): string[] | undefined {
   const words = command.split(/[ \t]+/).filter((word) => word !== "");
-  if (words.length === 0 || SHELL_WORDS.has(words[0]!)) return undefined;
+  // A first word starting with `-` reads as an option to some shells: theirs to word.
+  if (words.length === 0 || SHELL_WORDS.has(words[0]!) || words[0]!.startsWith("-")) {
+    return undefined;
+  }
   for (const word of words) if (!PLAIN_WORD.test(word)) return undefined;
   if (words[0]!.includes("=")) return undefined;
   return words;

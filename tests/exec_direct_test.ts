@@ -48,6 +48,9 @@ Deno.test("plainWords() leaves anything with shell syntax to the shell", () => {
     "ls\r",
     "ls a{b,c}",
     "ls ${x}",
+    "in x",
+    "-x",
+    "--version",
   ];
   for (const command of needShell) {
     assert.equal(plainWords(command), undefined, JSON.stringify(command));
