@@ -159,8 +159,11 @@ export async function runCommand(
     ? undefined
     : resumedTasks(taskFile, identity!, await readResumeReport(flags.resume));
   // All at once, last before the run: a path that cannot be written stops it before it starts.
-  const reportPaths = [flags.report, flags.reportHtml, flags.trace];
-  const [reportFile, reportHtml, trace] = openReportPaths(reportPaths);
+  const [reportFile, reportHtml, trace] = openReportPaths({
+    "--report": flags.report,
+    "--report-html": flags.reportHtml,
+    "--trace": flags.trace,
+  }, taskFile.file);
   const report = reportFile && ndjsonReport(reportFile);
   const controller = new AbortController();
   const stopOnClosedOutput = () => controller.abort("output closed");
@@ -231,11 +234,18 @@ function historyOption(
   return { history: { ...location, keep } };
 }
 
-/** Opens the report files given, each at its place in the result (undefined where none). */
-function openReportPaths(paths: readonly (string | undefined)[]): (Deno.FsFile | undefined)[] {
-  const given = paths.filter((path) => path !== undefined);
-  const files = given.length === 0 ? [] : openReportFiles(given);
-  return paths.map((path) => path === undefined ? undefined : files.shift());
+/** Opens the report files given, by option, in its order (undefined where none was given). */
+function openReportPaths(
+  paths: Record<string, string | undefined>,
+  taskFile: string,
+): (Deno.FsFile | undefined)[] {
+  const given = Object.entries(paths).flatMap(([option, path]) =>
+    path === undefined ? [] : [{ option, path }]
+  );
+  const files = given.length === 0
+    ? []
+    : openReportFiles(given, taskFile === "<stdin>" ? undefined : taskFile);
+  return Object.values(paths).map((path) => path === undefined ? undefined : files.shift());
 }
 
 /** The NDJSON report of `--report`, written into its file as the events come. */

@@ -8,17 +8,42 @@
  */
 
 import { TaskFileError } from "./errors.ts";
+import { resolvePath } from "./paths.ts";
+
+/** A report to open: its path, and the option that gave it, for messages. */
+export interface ReportPath {
+  /** The path, as given. */
+  readonly path: string;
+  /** The option that gave it, such as `--trace`. */
+  readonly option: string;
+}
 
 /**
  * Opens each path for writing, then empties them all. Either every file is open, or none is
  * and the error names the path that failed: the files opened before it are closed, those it
- * created removed, and none that existed was emptied.
+ * created removed, and none that existed was emptied. A path naming the task file, or the
+ * same file as another report, is refused first: it would be overwritten.
  *
  * @throws {TaskFileError} `cannot write report: …`, naming the path.
  */
-export function openReportFiles(paths: readonly string[]): Deno.FsFile[] {
+export function openReportFiles(reports: readonly ReportPath[], taskFile?: string): Deno.FsFile[] {
+  const taken = new Map<string, string>();
+  if (taskFile !== undefined) taken.set(identityOf(taskFile), "the task file");
+  for (const { path, option } of reports) {
+    const identity = identityOf(path);
+    const holder = taken.get(identity);
+    if (holder !== undefined) {
+      throw new TaskFileError(
+        `cannot write report: it is ${holder}; ${option} would overwrite it`,
+        {
+          file: path,
+        },
+      );
+    }
+    taken.set(identity, `the file of ${option}`);
+  }
   const opened: { file: Deno.FsFile; path: string; created: boolean }[] = [];
-  for (const path of paths) {
+  for (const { path } of reports) {
     const created = !exists(path);
     try {
       opened.push({ file: Deno.openSync(path, { write: true, create: true }), path, created });
@@ -45,6 +70,15 @@ export function writeReportFile(file: Deno.FsFile, path: string, text: string): 
     throw new TaskFileError(`cannot write report: ${(error as Error).message}`, { file: path });
   } finally {
     file.close();
+  }
+}
+
+/** What tells two paths of one file apart from two files: the real path where it exists. */
+function identityOf(path: string): string {
+  try {
+    return Deno.realPathSync(path);
+  } catch {
+    return resolvePath(path);
   }
 }
 

@@ -264,6 +264,30 @@ for (const [flag, other] of [["--report-html", "--trace"], ["--trace", "--report
   });
 }
 
+Deno.test("a report that would overwrite the task file or another report is refused before anything runs", async () => {
+  const p = await project({ tasks: [{ name: "a", type: "exec", arguments: "touch ran" }] });
+  const before = await p.read("tasks.json");
+  const onTaskFile = await runCli(["tasks.json", "--report", `${p.dir}/tasks.json`], {
+    cwd: p.dir,
+  });
+  assert.equal(onTaskFile.code, 2);
+  assert.equal(
+    onTaskFile.stderr,
+    `dagrun: ${p.dir}/tasks.json: cannot write report: it is the task file; --report would overwrite it\n`,
+  );
+  const twice = await runCli(["tasks.json", "--report-html", "r", "--trace", "./r"], {
+    cwd: p.dir,
+  });
+  assert.equal(twice.code, 2);
+  assert.match(
+    twice.stderr,
+    /^dagrun: \.\/r: cannot write report: it is the file of --report-html/,
+  );
+  assert.equal(await p.read("tasks.json"), before);
+  await assert.rejects(p.read("ran"));
+  await assert.rejects(p.read("r"));
+});
+
 Deno.test("reports and history go where their paths pointed at the start, though a task moves the process", async () => {
   const p = await project({
     tasks: [{ name: "move", type: "eval", arguments: "Deno.chdir('elsewhere')" }],
