@@ -311,8 +311,10 @@ class Run {
         error: describe(this.#stop.signal.reason ?? "cancelled"),
       });
     }
-    if (delayMs <= 0) return this.#attempt(index);
-    // Not unref'd: the run is waiting on it. Cancelling the run ends the wait (#cancel).
+    // Even with no delay, through a timer: an attempt that fails at once (a command not
+    // found) would otherwise retry in microtasks only, and the event loop, and so Ctrl-C,
+    // would wait for all of them. Not unref'd: the run is waiting on it. Cancelling the run
+    // ends the wait (#cancel).
     const timer = setTimeout(() => {
       this.#waiting.delete(index);
       this.#attempt(index);

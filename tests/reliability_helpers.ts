@@ -76,6 +76,7 @@ export function taskFile(
     arguments: string;
     dependencies?: string[];
     timeout?: string;
+    retries?: number;
   }[],
 ): Promise<string> {
   return writeTaskFile({

@@ -105,3 +105,21 @@ Deno.test("dagrun without --fail-fast lets unrelated tasks finish after a failur
   assert.equal(await cli.done(), 1);
   assert.match(reportRow(cli.stdout(), "slow")!, /^slow exec ok /);
 });
+
+Deno.test("Ctrl-C stops a task retrying a command that fails at once", async () => {
+  // Each attempt fails without waiting for anything: retried in microtasks alone, the run
+  // never let the event loop turn, and the signal waited for every attempt.
+  const file = await taskFile([
+    { name: "missing", arguments: "no-such-command-dagrun-test", retries: 10_000 },
+  ]);
+  const cli = spawnCli([file, "--no-history"]);
+  await cli.started(1);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const signalled = performance.now();
+  Deno.kill(cli.child.pid, "SIGINT");
+  const exitCode = await cli.done();
+  const elapsed = performance.now() - signalled;
+  assert.equal(exitCode, 130, cli.stderr());
+  assert.ok(elapsed < 2_000, `took ${Math.round(elapsed)}ms`);
+  assert.match(reportRow(cli.stdout(), "missing")!, /^missing exec failed \S+ interrupted/);
+});
