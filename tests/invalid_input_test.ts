@@ -33,7 +33,8 @@ async function runAll(paths: string[]): Promise<CliResult[]> {
 
 Deno.test("dagrun rejects every file of the bad-input corpus with its one-line message", async (t) => {
   const names = [...Deno.readDirSync(CORPUS)]
-    .filter((entry) => entry.name.endsWith(".json"))
+    // Not a history file left by running a case by hand.
+    .filter((entry) => entry.name.endsWith(".json") && !entry.name.startsWith("."))
     .map((entry) => entry.name.slice(0, -".json".length))
     .sort();
   assert.ok(names.length >= 25, `only ${names.length} cases found`);
