@@ -251,12 +251,14 @@ class Run {
     const type = this.#contexts.typeOf(index);
     let result: Promise<TaskResult>;
     try {
-      result = this.#options.executorFor(type).run(task, context);
+      // A plugin's `run()` may return anything: a value that is not a promise is awaited as
+      // one would be.
+      result = Promise.resolve(this.#options.executorFor(type).run(task, context));
     } catch (error) {
       result = Promise.reject(error);
     }
     result.then(
-      (outcome) => this.#attemptEnded(index, outcome, signal, timer),
+      (outcome) => this.#attemptEnded(index, checkedResult(outcome), signal, timer),
       (error) =>
         this.#attemptEnded(
           index,
@@ -429,6 +431,22 @@ class Run {
 }
 
 type Timer = ReturnType<typeof setTimeout>;
+
+/** An executor's outcome as a task result: one that is not an object with `ok` fails the task. */
+function checkedResult(outcome: unknown): TaskResult {
+  if (
+    typeof outcome === "object" && outcome !== null &&
+    typeof (outcome as TaskResult).ok === "boolean"
+  ) {
+    return outcome as TaskResult;
+  }
+  return {
+    ok: false,
+    error: `executor error: run() resolved with ${
+      describe(outcome)
+    }, not a result ({ ok: boolean })`,
+  };
+}
 
 /** `items` in the order `order` gives: item `order[k]` at k. */
 function inOrder<T>(items: readonly T[], order: Int32Array): T[] {

@@ -261,3 +261,46 @@ Deno.test("schedule() fails a task that returns ok after it was told to stop", a
   assert.equal(report.tasks[0]!.status, "failed");
   assert.equal(report.tasks[0]!.error, "interrupted");
 });
+
+Deno.test("schedule() fails a task whose executor returns no result, and runs the rest", async () => {
+  const returns: Record<string, unknown> = {
+    undefined: Promise.resolve(undefined),
+    number: 42,
+    plain: { ok: true },
+    noOk: Promise.resolve({ exitCode: 0 }),
+  };
+  const executor = {
+    type: "fake",
+    run: (task: TaskSpec) => returns[task.name],
+  } as unknown as Executor;
+  const report = await schedule(
+    [...Object.keys(returns).map((name) => task(name)), task("after", { dependencies: ["plain"] })],
+    { executorFor: () => executor },
+  );
+  assert.deepEqual(
+    report.tasks.map(({ name, status, error }) => [name, status, error]),
+    [
+      [
+        "undefined",
+        "failed",
+        "executor error: run() resolved with undefined, not a result ({ ok: boolean })",
+      ],
+      [
+        "number",
+        "failed",
+        "executor error: run() resolved with 42, not a result ({ ok: boolean })",
+      ],
+      ["plain", "ok", undefined],
+      [
+        "noOk",
+        "failed",
+        'executor error: run() resolved with {"exitCode":0}, not a result ({ ok: boolean })',
+      ],
+      [
+        "after",
+        "failed",
+        "executor error: run() resolved with undefined, not a result ({ ok: boolean })",
+      ],
+    ],
+  );
+});
