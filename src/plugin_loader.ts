@@ -32,31 +32,66 @@ export async function moduleUrl(specifier: string, baseDir: string): Promise<str
     .href;
 }
 
+/**
+ * How long loading a plugin module may take, in milliseconds, before it is given up: a server
+ * that never answers, or a module whose top-level `await` never settles, would otherwise hold
+ * the run forever (or end it with Deno's own stack trace).
+ */
+export const MODULE_LOAD_TIMEOUT_MS = 60_000;
+
 /** Imports a plugin module and checks its default export: the executors. */
 export async function loadModule(
   specifier: string,
   baseDir: string,
   fail: (detail: string) => never,
+  timeoutMs = MODULE_LOAD_TIMEOUT_MS,
 ): Promise<Executor[]> {
   const url = await moduleUrl(specifier, baseDir);
   if (url.startsWith("file:")) await checkFile(new URL(url), fail);
   let module: Record<string, unknown>;
   try {
     // The module is the user's choice, known only now (`deno publish` warns of this, rightly).
-    module = await import(url);
+    module = await withTimeout(import(url), timeoutMs);
   } catch (error) {
     fail(`cannot load: ${firstLine(error)}`);
   }
-  if (!("default" in module!)) {
-    fail("has no default export; export an executor or an array of executors as default");
+  try {
+    if (!("default" in module!)) {
+      fail("has no default export; export an executor or an array of executors as default");
+    }
+    const exported = module!.default;
+    const executors = Array.isArray(exported) ? exported : [exported];
+    if (executors.length === 0) fail("its default export is an empty array");
+    // Argument schemas are compiled once here, to refuse a bad one early: ajv is needed.
+    if (executors.some((executor) => executor?.argumentsSchema !== undefined)) await loadAjv();
+    executors.forEach((executor, index) => checkExecutor(executor, index, executors.length, fail));
+    return executors as Executor[];
+  } catch (error) {
+    if (error instanceof TaskFileError) throw error;
+    // A getter or a proxy that throws when the export is looked at.
+    fail(`its default export cannot be read: ${firstLine(error)}`);
   }
-  const exported = module!.default;
-  const executors = Array.isArray(exported) ? exported : [exported];
-  if (executors.length === 0) fail("its default export is an empty array");
-  // Argument schemas are compiled once here, to refuse a bad one early: ajv is needed.
-  if (executors.some((executor) => executor?.argumentsSchema !== undefined)) await loadAjv();
-  executors.forEach((executor, index) => checkExecutor(executor, index, executors.length, fail));
-  return executors as Executor[];
+}
+
+/**
+ * The promise's outcome, or a rejection after `ms`. The timer is not unref'd on purpose: it
+ * keeps the event loop alive, so that a module that never finishes loading ends here, with
+ * a message, rather than in Deno's report of a top-level `await` that never settled.
+ */
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new Error(
+            `not loaded after ${ms / 1000}s (no answer, or a top-level await that never settles)`,
+          ),
+        ),
+      ms,
+    );
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 async function checkFile(url: URL, fail: (detail: string) => never): Promise<void> {

@@ -30,6 +30,11 @@ const loader = () => import("./plugin_loader.ts");
 export interface ExecutorModuleOptions {
   /** Directory a relative path resolves against; the working directory by default. */
   readonly baseDir?: string;
+  /**
+   * How long loading one module may take, in milliseconds, before it fails as not loaded
+   * (a server that never answers, a top-level `await` that never settles); 60,000 by default.
+   */
+  readonly loadTimeoutMs?: number;
 }
 
 /**
@@ -52,7 +57,12 @@ export async function importExecutors(
   options: ExecutorModuleOptions = {},
 ): Promise<Executor[]> {
   const { loadModule, moduleFailure } = await loader();
-  return await loadModule(specifier, options.baseDir ?? Deno.cwd(), moduleFailure(specifier));
+  return await loadModule(
+    specifier,
+    options.baseDir ?? Deno.cwd(),
+    moduleFailure(specifier),
+    options.loadTimeoutMs,
+  );
 }
 
 /**
@@ -81,7 +91,12 @@ export async function registerExecutorModules(
   const { loadModule, moduleFailure, registerPlugin } = await loader();
   for (const specifier of specifiers) {
     const fail = moduleFailure(specifier);
-    const executors = await loadModule(specifier, options.baseDir ?? Deno.cwd(), fail);
+    const executors = await loadModule(
+      specifier,
+      options.baseDir ?? Deno.cwd(),
+      fail,
+      options.loadTimeoutMs,
+    );
     for (const executor of executors) registerPlugin(registry, executor, specifier, fail);
   }
 }

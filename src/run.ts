@@ -5,6 +5,8 @@
  */
 
 import { checkTaskFile } from "./check.ts";
+import { TaskFileError } from "./errors.ts";
+import { describe } from "./run_report.ts";
 import type { TaskFile } from "./load.ts";
 import { taskFileFromInputs } from "./task_inputs.ts";
 import type { TaskGraph } from "./task_graph.ts";
@@ -182,7 +184,7 @@ export async function runChecked(
   options: RunOptions = {},
 ): Promise<RunReport> {
   const concurrency = options.concurrency ?? taskFile.concurrency;
-  const executors = prepareExecutors(taskFile.tasks, registry, concurrency ?? Infinity);
+  const executors = await prepareExecutors(taskFile, registry, concurrency ?? Infinity);
   const durations = options.history ? await readHistory(options.history) : undefined;
   // When more tasks are ready than may run, the one with the longest path ahead goes first.
   const priority = concurrency === undefined
@@ -202,7 +204,7 @@ export async function runChecked(
       ...(priority ? { priority } : {}),
     });
   } finally {
-    await Promise.all(executors.map((executor) => executor.dispose?.()));
+    await disposeExecutors(executors);
   }
   if (options.history) await recordHistory(options.history, report);
   return report;
@@ -219,15 +221,19 @@ async function withTaskFileExecutors(
   return extended;
 }
 
-/** Lets each executor in use warm up with its tasks; returns the executors in use. */
-function prepareExecutors(
-  tasks: readonly TaskSpec[],
+/**
+ * Lets each executor in use warm up with its tasks; returns the executors in use. A
+ * `prepare()` that throws stops the run before it starts, as a `TaskFileError` naming the
+ * executor's type and its first task, once the executors prepared before it are disposed.
+ */
+async function prepareExecutors(
+  taskFile: TaskFile,
   registry: ExecutorRegistry,
   concurrency: number,
-): Executor[] {
+): Promise<Executor[]> {
   // Per type its executor and, only when that has a prepare() to give them to, its tasks.
   const byType = new Map<string, { executor: Executor; tasks: TaskSpec[] | undefined }>();
-  for (const task of tasks) {
+  for (const task of taskFile.tasks) {
     let entry = byType.get(task.type);
     if (!entry) {
       const executor = registry.get(task.type)!;
@@ -235,8 +241,26 @@ function prepareExecutors(
     }
     entry.tasks?.push(task);
   }
-  return [...byType.values()].map(({ executor, tasks }) => {
-    if (tasks) executor.prepare?.(tasks, { concurrency });
-    return executor;
-  });
+  const prepared: Executor[] = [];
+  for (const [type, { executor, tasks }] of byType) {
+    try {
+      if (tasks) executor.prepare?.(tasks, { concurrency });
+    } catch (error) {
+      await disposeExecutors(prepared);
+      throw new TaskFileError(`executor "${type}": prepare() failed: ${describe(error)}`, {
+        file: taskFile.file,
+        task: tasks![0]!.name,
+      });
+    }
+    prepared.push(executor);
+  }
+  return prepared;
+}
+
+/**
+ * Calls each executor's `dispose()`. One that throws or rejects is passed over: the run is
+ * over, and its report stands.
+ */
+async function disposeExecutors(executors: readonly Executor[]): Promise<void> {
+  await Promise.allSettled(executors.map(async (executor) => await executor.dispose?.()));
 }

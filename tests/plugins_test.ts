@@ -89,6 +89,8 @@ Deno.test("bad plugin modules are one-line errors naming the module, exit 2", as
     "norun.ts": 'export default { type: "x" };\n',
     "broken.ts": 'export default { type: "x" run() {} };\n',
     "throws.ts": 'throw new Error("plugin exploded");\n',
+    "getter.ts": 'export default { type: "g", get run() { throw new Error("getter boom"); } };\n',
+    "proxy.ts": 'export default new Proxy({}, { get() { throw new Error("proxy boom"); } });\n',
   });
   const file = await writeTaskFile({ tasks: [{ name: "a", type: "exec", arguments: "echo ran" }] });
   const cases: [string, RegExp][] = [
@@ -98,6 +100,8 @@ Deno.test("bad plugin modules are one-line errors naming the module, exit 2", as
     ["norun.ts", /: default export \(type "x"\) is not an executor: it has no run\(\) function$/],
     ["broken.ts", /: cannot load: SyntaxError: /],
     ["throws.ts", /: cannot load: plugin exploded$/],
+    ["getter.ts", /: its default export cannot be read: getter boom$/],
+    ["proxy.ts", /: its default export cannot be read: proxy boom$/],
   ];
   for (const [name, expected] of cases) {
     await t.step(name, async () => {
@@ -235,4 +239,87 @@ Deno.test("the README's plugin example runs from a separate directory with --exe
     result.stdout,
     /^\[verify\] 3879a5d930ae1999b278a3a498f7de3fd83ba8dae59330fcfa2db31c103ac21d {2}app\.js$/m,
   );
+});
+
+Deno.test("a plugin that throws in prepare() stops the run before it starts; one in dispose() leaves the report", async () => {
+  const directory = await tempDir({
+    "prepare.ts":
+      'export default { type: "p", prepare() { throw new Error("prep boom"); }, run: async () => ({ ok: true }) };\n',
+    "dispose.ts":
+      'export default { type: "d", dispose() { throw new Error("dispose boom"); }, run: async () => ({ ok: true }) };\n',
+    "bad.ts": 'export default { type: "b", run: () => 42 };\n',
+  });
+  const prepare = await writeTaskFile({
+    executors: { p: `${directory}/prepare.ts` },
+    tasks: [{ name: "a", type: "exec", arguments: "echo ran" }, {
+      name: "x",
+      type: "p",
+      arguments: 1,
+    }],
+  });
+  const prepared = await runCli([prepare]);
+  assert.equal(prepared.code, 2);
+  assert.equal(prepared.stdout, "", "nothing ran");
+  assert.equal(
+    prepared.stderr,
+    `dagrun: ${prepare}: task "x": executor "p": prepare() failed: prep boom\n`,
+  );
+  const dispose = await writeTaskFile({
+    executors: { d: `${directory}/dispose.ts`, b: `${directory}/bad.ts` },
+    tasks: [{ name: "y", type: "d", arguments: 1 }, { name: "z", type: "b", arguments: 1 }],
+  });
+  const disposed = await runCli([dispose, "--no-history"]);
+  assert.equal(disposed.code, 1, disposed.stderr);
+  assert.equal(disposed.stderr, "");
+  assert.match(disposed.stdout, /^y +d +ok/m);
+  assert.match(disposed.stdout, /^z +b +failed +\S+ +executor error: run\(\) resolved with 42/m);
+  assert.match(disposed.stdout, /2 tasks: 1 ok, 1 failed/);
+});
+
+Deno.test("a plugin module that never finishes loading fails after the load timeout", async (t) => {
+  await t.step("a top-level await that never settles", async () => {
+    const directory = await tempDir({
+      "forever.ts":
+        'await new Promise(() => {});\nexport default { type: "f", run: async () => ({ ok: true }) };\n',
+    });
+    // In a process of its own that exits once it has the error, as the command line does:
+    // the module's evaluation stays pending, and Deno reports that when a process ends of
+    // itself.
+    const script = `
+      import { importExecutors } from ${
+      JSON.stringify(new URL("../src/plugins.ts", import.meta.url).href)
+    };
+      try { await importExecutors(${
+      JSON.stringify(`${directory}/forever.ts`)
+    }, { loadTimeoutMs: 200 }); }
+      catch (error) { console.log(error.message); }
+      Deno.exit(0);
+    `;
+    const output = await new Deno.Command(Deno.execPath(), {
+      args: ["eval", "--quiet", script],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stdout = new TextDecoder().decode(output.stdout);
+    assert.equal(output.code, 0, new TextDecoder().decode(output.stderr));
+    assert.match(stdout, /forever\.ts": cannot load: not loaded after 0\.2s/);
+  });
+  await t.step("a server that accepts and never answers", async () => {
+    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const connections: Deno.Conn[] = [];
+    const accepting = (async () => {
+      for await (const connection of listener) connections.push(connection);
+    })();
+    try {
+      const url = `http://127.0.0.1:${(listener.addr as Deno.NetAddr).port}/silent.ts`;
+      await assert.rejects(
+        importExecutors(url, { loadTimeoutMs: 300 }),
+        /silent\.ts": cannot load: not loaded after 0\.3s/,
+      );
+    } finally {
+      listener.close();
+      for (const connection of connections) connection.close();
+      await accepting.catch(() => {});
+    }
+  });
 });
