@@ -6,7 +6,7 @@
  */
 
 import { checkTaskFile } from "./check.ts";
-import { loadCrypto, loadJsonc } from "./deps.ts";
+import { loadAjv, loadCrypto, loadJsonc } from "./deps.ts";
 import { ExitCode, TaskFileError, UsageError } from "./errors.ts";
 import { type HistoryLocation, historyLocation } from "./history.ts";
 import { loadTaskFile, type TaskFile } from "./load.ts";
@@ -24,6 +24,7 @@ import {
 } from "../executors/eval.ts";
 import { isSandbox, workerOptionsEnabled } from "../executors/eval_permissions.ts";
 import { resolvePath } from "./paths.ts";
+import { compileUserSchema } from "./schema_validation.ts";
 import { openReportFiles } from "./report_files.ts";
 import { createRunView, selectSubset, type ViewFlags } from "./terminal.ts";
 import type { RunEvent } from "./types.ts";
@@ -99,15 +100,20 @@ async function readSchema(path: string): Promise<Record<string, unknown>> {
   } catch (error) {
     throw new TaskFileError(`cannot read schema: ${(error as Error).message}`, { file: path });
   }
+  let schema: unknown;
   try {
-    const schema = JSON.parse(text);
+    schema = JSON.parse(text);
     if (schema === null || typeof schema !== "object" || Array.isArray(schema)) {
       throw new SyntaxError("a schema must be a JSON object");
     }
-    return schema;
   } catch (error) {
-    throw new TaskFileError(`invalid schema: ${(error as Error).message}`, { file: path });
+    // One line: JSON.parse quotes the text it stopped at, newlines included.
+    const message = (error as Error).message.replaceAll("\n", "\\n");
+    throw new TaskFileError(`invalid schema: ${message}`, { file: path });
   }
+  await loadAjv();
+  compileUserSchema(schema as Record<string, unknown>, path);
+  return schema as Record<string, unknown>;
 }
 
 /** `dagrun run`: loads, checks and runs the tasks; resolves with the exit code. */

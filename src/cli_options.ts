@@ -198,7 +198,8 @@ export function parseDurationOption(option: string, value: string): number {
 
 function parseTimeout(value: string): number {
   const ms = parseDurationOption("timeout", value);
-  if (ms === 0) throw new UsageError("Invalid timeout: expected more than zero, received '0'");
+  // Durations are whole milliseconds: 0.0001 rounds to none.
+  if (ms === 0) throw new UsageError(`Invalid timeout: expected at least 1ms, received '${value}'`);
   return ms;
 }
 

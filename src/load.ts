@@ -104,7 +104,13 @@ export async function readTaskText(
   path: string,
 ): Promise<{ text: string; file: string; baseDir: string }> {
   if (path === "-") {
-    const bytes = await new Response(Deno.stdin.readable).bytes();
+    let bytes: Uint8Array;
+    try {
+      bytes = await new Response(Deno.stdin.readable).bytes();
+    } catch (error) {
+      // Standard input redirected from a directory, say.
+      throw new TaskFileError(describeReadError(error), { file: "<stdin>" });
+    }
     return { text: decodeUtf8(bytes, "<stdin>"), file: "<stdin>", baseDir: Deno.cwd() };
   }
   let bytes: Uint8Array;

@@ -24,14 +24,24 @@ function validatorFor(schema: Record<string, unknown> | undefined, file: string)
     try {
       validator = new (loadedAjv().Ajv)({ allErrors: false, strict: false }).compile(schema);
     } catch (error) {
-      throw new TaskFileError(
-        `cannot use the schema: ${error instanceof Error ? error.message : String(error)}`,
-        { file },
-      );
+      const message = error instanceof Error ? error.message : String(error);
+      throw new TaskFileError(`cannot use the schema: ${message.replaceAll("\n", " ")}`, {
+        file,
+      });
     }
     userValidators.set(schema, validator);
   }
   return validator;
+}
+
+/**
+ * Compiles a user's schema before any document is checked against it, so that one ajv
+ * refuses is reported against the schema's own file. Needs ajv loaded (`loadAjv`).
+ *
+ * @throws {TaskFileError} `cannot use the schema: …`, naming `schemaFile`.
+ */
+export function compileUserSchema(schema: Record<string, unknown>, schemaFile: string): void {
+  validatorFor(schema, schemaFile);
 }
 
 /**

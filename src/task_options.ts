@@ -124,7 +124,8 @@ function parseOptions(
   const options: { -readonly [K in keyof Options]: Options[K] } = {};
   const timeoutMs = duration("timeout");
   if (timeoutMs !== undefined) {
-    if (timeoutMs === 0) fail("timeout", `${field("timeout")} must be more than zero`);
+    // Durations are whole milliseconds: 0.0001 s rounds to none.
+    if (timeoutMs === 0) fail("timeout", `${field("timeout")} must be at least 1ms`);
     options.timeoutMs = timeoutMs;
   }
   if (raw.retries !== undefined) options.retries = raw.retries as number;

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { Ajv } from "../src/deps/ajv.ts";
 import eventsSchema from "../schema/events.schema.json" with { type: "json" };
 import type { RunEvent } from "../src/types.ts";
-import { runCli, writeTaskFile } from "./helpers.ts";
+import { MOD, runCli, writeTaskFile } from "./helpers.ts";
 
 const EXAMPLE = new URL("../examples/input1.json", import.meta.url).pathname;
 const validateEvent = new Ajv({ strict: false }).compile(eventsSchema);
@@ -278,4 +278,38 @@ Deno.test("validate refuses run-only options instead of ignoring them", async ()
     new URL("../schema/tasks.schema.json", import.meta.url).pathname,
   ]);
   assert.equal(withSchema.code, 0, withSchema.stderr);
+});
+
+Deno.test("a bad --schema is one line naming the schema file; stdin that is a directory is one line too", async () => {
+  const directory = await Deno.makeTempDir({ prefix: "dagrun-schema-" });
+  try {
+    await Deno.writeTextFile(`${directory}/not-json.json`, "not json\n");
+    await Deno.writeTextFile(`${directory}/bad-type.json`, '{ "type": "nosuch" }');
+    const notJson = await runCli(["validate", EXAMPLE, "--schema", `${directory}/not-json.json`]);
+    assert.equal(notJson.code, 2);
+    assert.equal(
+      notJson.stderr,
+      `dagrun: ${directory}/not-json.json: invalid schema: Unexpected token 'o', "not json\\n" is not valid JSON\n`,
+    );
+    const badType = await runCli(["validate", EXAMPLE, "--schema", `${directory}/bad-type.json`]);
+    assert.equal(badType.code, 2);
+    assert.match(
+      badType.stderr,
+      new RegExp(
+        `^dagrun: ${directory}/bad-type\\.json: cannot use the schema: schema is invalid: [^\\n]*\\n$`,
+      ),
+    );
+    const stdin = await new Deno.Command("sh", {
+      args: ["-c", `'${Deno.execPath()}' run -A --quiet '${MOD}' - < '${directory}'`],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(stdin.code, 2);
+    assert.equal(
+      new TextDecoder().decode(stdin.stderr),
+      "dagrun: <stdin>: cannot read task file: it is a directory\n",
+    );
+  } finally {
+    await Deno.remove(directory, { recursive: true });
+  }
 });

@@ -134,7 +134,12 @@ Deno.test("parseTaskFile() refuses bad task options with the place and the field
     [
       "a zero timeout string",
       { tasks: [t({ timeout: "0s" })] },
-      /"timeout" must be more than zero/,
+      /"timeout" must be at least 1ms/,
+    ],
+    [
+      "a timeout that rounds to no millisecond",
+      { tasks: [t({ timeout: 0.0001 })] },
+      /"timeout" must be at least 1ms/,
     ],
     ["a zero timeout number", { tasks: [t({ timeout: 0 })] }, /"timeout" must be > 0/],
     [
