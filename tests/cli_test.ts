@@ -313,3 +313,32 @@ Deno.test("a bad --schema is one line naming the schema file; stdin that is a di
     await Deno.remove(directory, { recursive: true });
   }
 });
+
+Deno.test("control characters in task names reach the terminal escaped, task output as it is", async () => {
+  const name = "a\u001b[2Jb\u0007";
+  const file = await writeTaskFile({
+    tasks: [
+      { name, type: "exec", arguments: "printf '\\033[1mbold\\033[0m\\n'; exit 1" },
+      { name: "after", type: "exec", arguments: "true", dependencies: [name] },
+    ],
+  });
+  const result = await runCli([file, "--no-history"]);
+  assert.equal(result.code, 1);
+  const escaped = "a\\u001b[2Jb\\u0007";
+  for (
+    const line of [
+      `Started: ${escaped}`,
+      `[${escaped}] \u001b[1mbold\u001b[0m`,
+      `Skipped: after (dependency "${escaped}" failed)`,
+    ]
+  ) {
+    assert.ok(
+      result.stdout.includes(`${line}\n`),
+      `missing ${JSON.stringify(line)} in:\n${result.stdout}`,
+    );
+  }
+  assert.match(result.stdout, /first failure: a\\u001b\[2Jb\\u0007 \(exit code 1\)\n$/);
+  // The only escape sequences left are the task's own.
+  assert.equal(result.stdout.split("\u001b").length - 1, 2);
+  assert.ok(!result.stdout.includes("\u0007"));
+});

@@ -8,6 +8,7 @@
 import type { RunEvent, RunReport, TaskReport, TerminalStatus } from "../types.ts";
 import type { TextSink } from "../output.ts";
 import { createGroupedWriter } from "./grouped.ts";
+import { printable } from "./printable.ts";
 
 /**
  * How task output is laid out:
@@ -73,34 +74,34 @@ export function createHumanFormatter(
     if (quiet && event.event !== "run_ended") return;
     switch (event.event) {
       case "task_started":
-        if (!grouped) sink.out(`Started: ${event.task}\n`);
+        if (!grouped) sink.out(`Started: ${printable(event.task)}\n`);
         break;
       case "output": {
         if (grouped) {
-          grouped.output(event.task, event.stream, event.text);
+          grouped.output(printable(event.task), event.stream, event.text);
           break;
         }
         // The text may hold several lines; each gets the prefix.
-        const prefix = mode === "interleaved" ? "" : `[${event.task}] `;
+        const prefix = mode === "interleaved" ? "" : `[${printable(event.task)}] `;
         const line = prefix + event.text.replaceAll("\n", "\n" + prefix) + "\n";
         if (event.stream === "stdout") sink.out(line);
         else sink.err(line);
         break;
       }
       case "task_ended":
-        if (event.resumed) sink.out(`Resumed: ${event.task}\n`);
-        else if (grouped) grouped.ended(event.task, event.status === "ok");
-        else sink.out(`Ended : ${event.task}\n`);
+        if (event.resumed) sink.out(`Resumed: ${printable(event.task)}\n`);
+        else if (grouped) grouped.ended(printable(event.task), event.status === "ok");
+        else sink.out(`Ended : ${printable(event.task)}\n`);
         break;
       case "task_retry":
         sink.out(
-          `Retry  : ${event.task} (attempt ${event.attempt}/${event.attempts}, after ${
-            event.error ?? "a failure"
+          `Retry  : ${printable(event.task)} (attempt ${event.attempt}/${event.attempts}, after ${
+            printable(event.error ?? "a failure")
           })\n`,
         );
         break;
       case "task_skipped":
-        sink.out(`Skipped: ${event.task} (${event.reason})\n`);
+        sink.out(`Skipped: ${printable(event.task)} (${printable(event.reason)})\n`);
         break;
       case "run_ended":
         sink.out(formatReport(event, paint));
@@ -126,11 +127,11 @@ export function formatReport(
 ): string {
   const header = ["TASK", "TYPE", "STATUS", "DURATION", "DETAILS"];
   const rows = report.tasks.map((task) => [
-    task.name,
-    task.type,
+    printable(task.name),
+    printable(task.type),
     task.status,
     task.status === "skipped" || task.resumed ? "-" : formatDuration(task.durationMs),
-    details(task),
+    printable(details(task)),
   ]);
   const widths = header.map((title, column) =>
     Math.max(title.length, ...rows.map((row) => row[column]!.length))
@@ -175,8 +176,8 @@ export function summary(report: RunReport): string {
   const firstAllowed = report.tasks.find((task) => task.status === "failed" && task.allowed);
   const failure = firstFailure ?? firstAllowed;
   if (failure) {
-    text += `; ${firstFailure ? "first failure" : "allowed failure"}: ${failure.name}${
-      failure.error ? ` (${failure.error})` : ""
+    text += `; ${firstFailure ? "first failure" : "allowed failure"}: ${printable(failure.name)}${
+      failure.error ? ` (${printable(failure.error)})` : ""
     }`;
   }
   if (report.cancelled) text += "; cancelled";

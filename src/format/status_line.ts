@@ -12,6 +12,7 @@
 
 import type { TextSink } from "../output.ts";
 import type { RunEvent } from "../types.ts";
+import { printable } from "./printable.ts";
 
 /** Carriage return, then erase the whole line. */
 export const ERASE_LINE = "\r\x1b[2K";
@@ -168,7 +169,7 @@ function firstNames(names: Set<string>, count: number): string[] {
   const first: string[] = [];
   for (const name of names) {
     if (first.length === count) break;
-    first.push(name);
+    first.push(printable(name));
   }
   return first;
 }
