@@ -36,6 +36,15 @@ export async function runProgram(
 ): Promise<number> {
   let exitCode: number = ExitCode.Ok;
   const program = buildProgram(context, (code) => exitCode = code);
+  // Commander answers `help NAME` for an unknown NAME with the general help and success.
+  const [first, second] = args;
+  if (
+    first === "help" && second !== undefined &&
+    !program.commands.some((command) => command.name() === second)
+  ) {
+    context.sink.err(`dagrun: unknown command '${second}'\nTry 'dagrun --help' for usage.\n`);
+    return ExitCode.InvalidInput;
+  }
   try {
     await program.parseAsync([...args], { from: "user" });
   } catch (error) {

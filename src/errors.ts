@@ -117,5 +117,15 @@ export class UsageError extends Error {
  * control characters are visible instead of breaking the line.
  */
 export function quote(value: string): string {
+  // A message is one line meant to be read: a 5 MB name is shown by its ends.
+  if (value.length > MAX_QUOTED) {
+    const half = MAX_QUOTED / 2;
+    return `${JSON.stringify(value.slice(0, half))}…(${value.length} characters)…${
+      JSON.stringify(value.slice(-half))
+    }`;
+  }
   return JSON.stringify(value);
 }
+
+/** The longest value {@linkcode quote} shows whole, in UTF-16 units. */
+const MAX_QUOTED = 200;

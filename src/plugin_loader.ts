@@ -46,6 +46,8 @@ export async function loadModule(
   fail: (detail: string) => never,
   timeoutMs = MODULE_LOAD_TIMEOUT_MS,
 ): Promise<Executor[]> {
+  // An empty path would name the base directory itself.
+  if (specifier.trim() === "") fail("cannot load: the module path is empty");
   const url = await moduleUrl(specifier, baseDir);
   if (url.startsWith("file:")) await checkFile(new URL(url), fail);
   let module: Record<string, unknown>;

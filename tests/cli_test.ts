@@ -342,3 +342,12 @@ Deno.test("control characters in task names reach the terminal escaped, task out
   assert.equal(result.stdout.split("\u001b").length - 1, 2);
   assert.ok(!result.stdout.includes("\u0007"));
 });
+
+Deno.test("help for an unknown command is a usage error, help for a known one is its help", async () => {
+  const unknown = await runCli(["help", "bogus"]);
+  assert.equal(unknown.code, 2);
+  assert.equal(unknown.stderr, "dagrun: unknown command 'bogus'\nTry 'dagrun --help' for usage.\n");
+  const known = await runCli(["help", "validate"]);
+  assert.equal(known.code, 0);
+  assert.match(known.stdout, /^Usage: dagrun validate/);
+});

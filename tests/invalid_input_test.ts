@@ -95,6 +95,16 @@ Deno.test("dagrun rejects generated bad inputs: huge, deep, long cycles, unreada
     );
   });
 
+  await t.step("a 5 MB name, shown by its ends", async () => {
+    const name = `${"a".repeat(2_500_000)}${"z".repeat(2_500_000)}`;
+    const path = await write("long-name.json", JSON.stringify({ tasks: [task(name, ["nope"])] }));
+    const shown = `"${"a".repeat(100)}"…(5000000 characters)…"${"z".repeat(100)}"`;
+    assertRejected(
+      await runCli([path]),
+      `dagrun: ${path}:1:5000075: task ${shown}: unknown dependency "nope"`,
+    );
+  });
+
   await t.step("a path that does not exist", async () => {
     const path = `${directory}/missing.json`;
     assertRejected(await runCli([path]), `dagrun: ${path}: cannot read task file: no such file`);

@@ -323,3 +323,14 @@ Deno.test("a plugin module that never finishes loading fails after the load time
     }
   });
 });
+
+Deno.test("an empty --executor path is one line saying so", async () => {
+  const file = await writeTaskFile({ tasks: [{ name: "a", type: "exec", arguments: "echo ran" }] });
+  const result = await runCli(["--executor", "", file]);
+  assert.equal(result.code, 2);
+  assert.equal(result.stdout, "");
+  assert.equal(
+    result.stderr,
+    'dagrun: executor module "": cannot load: the module path is empty\n',
+  );
+});
