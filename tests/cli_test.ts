@@ -341,6 +341,18 @@ Deno.test("control characters in task names reach the terminal escaped, task out
   // The only escape sequences left are the task's own.
   assert.equal(result.stdout.split("\u001b").length - 1, 2);
   assert.ok(!result.stdout.includes("\u0007"));
+  // So too in the plan and the graphs.
+  for (
+    const args of [["--dry-run"], ["graph"], ["graph", "--format", "mermaid"]]
+  ) {
+    const shown = await runCli(
+      args[0] === "graph" ? [...args.slice(0, 1), file, ...args.slice(1)] : [file, ...args],
+    );
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.match(shown.stdout, /a\\+u001b\[2Jb\\+u0007/);
+    // deno-lint-ignore no-control-regex
+    assert.ok(!/[\u0000-\u0009\u000b-\u001f]/.test(shown.stdout), JSON.stringify(shown.stdout));
+  }
 });
 
 Deno.test("help for an unknown command is a usage error, help for a known one is its help", async () => {

@@ -6,6 +6,7 @@
  */
 
 import type { TaskSpec, TerminalStatus } from "../types.ts";
+import { printable } from "./printable.ts";
 
 /** Text formats of {@linkcode formatGraph}. */
 export type GraphFormat = "dot" | "mermaid";
@@ -63,9 +64,10 @@ function toDot(tasks: readonly TaskSpec[], statuses: ReadonlyMap<string, Termina
   return lines.join("\n") + "\n";
 }
 
-/** A DOT quoted ID: backslashes and quotes escaped; names are single-line already. */
+/** A DOT quoted ID: control characters, backslashes and quotes escaped. */
 function dotId(text: string): string {
-  return `"${text.replaceAll("\\", "\\\\").replaceAll('"', '\\"').replaceAll("\n", "\\n")}"`;
+  const escaped = printable(text).replaceAll("\\", "\\\\").replaceAll('"', '\\"');
+  return `"${escaped}"`;
 }
 
 function toMermaid(tasks: readonly TaskSpec[], statuses: ReadonlyMap<string, TerminalStatus>) {
@@ -89,5 +91,5 @@ function toMermaid(tasks: readonly TaskSpec[], statuses: ReadonlyMap<string, Ter
 }
 
 function mermaidText(text: string): string {
-  return text.replace(/["#<>&]/g, (c) => `#${c.charCodeAt(0)};`);
+  return printable(text).replace(/["#<>&]/g, (c) => `#${c.charCodeAt(0)};`);
 }

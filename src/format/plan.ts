@@ -11,6 +11,7 @@ import { schedule } from "../scheduler.ts";
 import type { Executor, TaskResult, TaskSpec } from "../types.ts";
 import { type CriticalPath, criticalPath } from "../critical_path.ts";
 import { formatDuration } from "./human.ts";
+import { printable } from "./printable.ts";
 
 /** Options of {@linkcode planRun}. */
 export interface PlanOptions {
@@ -128,14 +129,14 @@ export function formatPlan(plan: Plan, concurrency: number | undefined): string 
     ...plan.starts.map((start, i) =>
       `${String(i + 1).padStart(String(plan.starts.length).length)}. ${
         time(start.start).padEnd(width)
-      }  ${start.task}`
+      }  ${printable(start.task)}`
     ),
     plan.timed
-      ? `Critical path: ${plan.criticalPath.tasks.join(" -> ")} (${
+      ? `Critical path: ${plan.criticalPath.tasks.map(printable).join(" -> ")} (${
         formatDuration(plan.criticalPath.length)
       }); estimated run ${formatDuration(plan.makespan)}`
       : `Longest chain: ${
-        plan.criticalPath.tasks.join(" -> ")
+        plan.criticalPath.tasks.map(printable).join(" -> ")
       } (${plan.criticalPath.tasks.length} ${
         plan.criticalPath.tasks.length === 1 ? "task" : "tasks"
       })`,
