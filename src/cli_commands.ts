@@ -144,6 +144,12 @@ export async function runCommand(
   if (flags.fromReport !== undefined && !flags.dryRun) {
     throw new UsageError("Cannot use --from-report without --dry-run when running tasks");
   }
+  if (flags.resume !== undefined && flags.dryRun) {
+    // The plan would silently ignore it, report unread.
+    throw new UsageError(
+      "Cannot use --resume with --dry-run: the plan does not resume (--from-report takes a report's durations)",
+    );
+  }
   if (flags.dryRun) {
     const { dryRun } = await import("./terminal_commands.ts");
     const concurrency = flags.concurrency ?? taskFile.concurrency;

@@ -42,6 +42,14 @@ Deno.test("parsePreviousRun() reads statuses and durations, and names a bad line
     (error: unknown) =>
       error instanceof TaskFileError && /^r\.ndjson:2:1: not an NDJSON/.test(error.message),
   );
+  for (const other of ["", '{"event":"task_ended","task":"a","status":"ok","time":1}\n']) {
+    assert.throws(
+      () => parsePreviousRun(other, "r.ndjson"),
+      (error: unknown) =>
+        error instanceof TaskFileError &&
+        error.message === "r.ndjson: not a dagrun NDJSON report: it has no run_started event",
+    );
+  }
 });
 
 const dot = await findProgram("dot");

@@ -119,3 +119,18 @@ Deno.test("planRun() simulates 20,000 running tasks with distinct durations, end
   assert.equal(plan.makespan, 20_000);
   assert.equal(plan.starts.length, 20_000);
 });
+
+Deno.test("--dry-run refuses --resume (which it would ignore) and a --from-report that is no report", async () => {
+  const file = await writeTaskFile({ tasks: [{ name: "a", type: "exec", arguments: "true" }] });
+  const empty = `${file}.ndjson`;
+  await Deno.writeTextFile(empty, "");
+  const resume = await runCli([file, "--dry-run", "--resume", empty]);
+  assert.equal(resume.code, 2);
+  assert.match(resume.stderr, /^dagrun: Cannot use --resume with --dry-run: /);
+  const fromEmpty = await runCli([file, "--dry-run", "--from-report", empty]);
+  assert.equal(fromEmpty.code, 2);
+  assert.equal(
+    fromEmpty.stderr,
+    `dagrun: ${empty}: not a dagrun NDJSON report: it has no run_started event\n`,
+  );
+});

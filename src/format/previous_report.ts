@@ -23,15 +23,18 @@ export interface PreviousRun {
  * @example
  * ```ts
  * import { parsePreviousRun } from "./previous_report.ts";
- * const text = '{"event":"task_ended","task":"a","status":"ok","durationMs":12,"time":0}\n';
+ * const text = '{"event":"run_started","total":1,"time":0}\n' +
+ *   '{"event":"task_ended","task":"a","status":"ok","durationMs":12,"time":0}\n';
  * parsePreviousRun(text, "run.ndjson").durations.get("a"); // 12
  * ```
  *
- * @throws {TaskFileError} naming the file and line of a line that is not a JSON object.
+ * @throws {TaskFileError} naming the file and line of a line that is not a JSON object, or
+ * the file when it has no `run_started` event (an empty file, say).
  */
 export function parsePreviousRun(text: string, file: string): PreviousRun {
   const statuses = new Map<string, TerminalStatus>();
   const durations = new Map<string, number>();
+  let started = false;
   const lines = text.split("\n");
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!.trim();
@@ -46,7 +49,9 @@ export function parsePreviousRun(text: string, file: string): PreviousRun {
         { file, position: { file, line: i + 1, column: 1 } },
       );
     }
-    if (event.event === "task_ended" && typeof event.task === "string") {
+    if (event.event === "run_started") {
+      started = true;
+    } else if (event.event === "task_ended" && typeof event.task === "string") {
       statuses.set(event.task, event.status === "ok" ? "ok" : "failed");
       if (typeof event.durationMs === "number") durations.set(event.task, event.durationMs);
     } else if (event.event === "task_skipped" && typeof event.task === "string") {
@@ -62,6 +67,10 @@ export function parsePreviousRun(text: string, file: string): PreviousRun {
         }
       }
     }
+  }
+  // As `--resume` asks: an empty file, or another program's NDJSON, is not a report.
+  if (!started) {
+    throw new TaskFileError("not a dagrun NDJSON report: it has no run_started event", { file });
   }
   return { statuses, durations };
 }
