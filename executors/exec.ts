@@ -11,6 +11,7 @@
 import { superviseChild, type SupervisedChild } from "../src/child.ts";
 import { signalGroup } from "../src/process_groups.ts";
 import { plainWords } from "./exec_argv.ts";
+import { NO_NUL_PATTERN } from "../src/schema_patterns.ts";
 import { createPosixSpawner, type PosixSpawner } from "./posix_spawn.ts";
 import type { Executor, ExecutorContext, TaskResult, TaskSpec } from "../src/types.ts";
 
@@ -65,7 +66,8 @@ export function createExecExecutor(options: ExecExecutorOptions = {}): Executor 
   const fast = new FastSpawn(options.posixSpawn ?? true, options.quickWaitMs);
   return {
     type: "exec",
-    argumentsSchema: { type: "string" },
+    // A command holding a NUL cannot be passed to a process: refused before the run.
+    argumentsSchema: { type: "string", pattern: NO_NUL_PATTERN },
     run: (task, context) => runCommand(task, context, shell, graceMs, fast),
   };
 }

@@ -9,6 +9,7 @@
 import { type ErrorObject, loadedAjv, type ValidateFunction } from "./deps.ts";
 import { type SourcePosition, TaskFileError } from "./errors.ts";
 import { DURATION_PATTERN } from "./duration.ts";
+import { NO_NUL_PATTERN } from "./schema_patterns.ts";
 import { hasOptionField } from "./task_options.ts";
 import type { JsonPathSegment } from "./load.ts";
 import { validate as validateTasksSchema } from "./tasks_validator.generated.ts";
@@ -216,6 +217,11 @@ function describeSchemaError(error: ErrorObject, subject: string, value: unknown
         return `${is}must be a number of seconds or a duration such as "90s", "1m30s" or "500ms", not ${
           JSON.stringify(value)
         }`;
+      }
+      if (params.pattern === NO_NUL_PATTERN) {
+        // The value may be long (a script): where the NUL is matters, not the whole text.
+        const at = typeof value === "string" ? value.indexOf("\0") : -1;
+        return `${is}must not contain a NUL character (found at character ${at + 1})`;
       }
       return `${is}${
         params.pattern === "^(.*)$" ? "must be a single line" : `must match /${params.pattern}/`
