@@ -166,6 +166,10 @@ function firstLine(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   const lines = message.split("\n").map((line) => line.trim()).filter((line) => line !== "");
   const first = lines[0] ?? "unknown error";
+  // A line ending in a colon introduces a list (Deno's supported schemes): joined, it stays.
+  if (first.endsWith(":") && lines.length > 1) {
+    return `${first} ${lines.slice(1).map((line) => line.replace(/^- /, "")).join(", ")}`;
+  }
   const causes = lines.slice(1).filter((line) => /^\d+: /.test(line));
   if (causes.length === 0) return first;
   return `${first.replace(/\.$/, "")}: ${causes.at(-1)!.replace(/^\d+: /, "")}`;

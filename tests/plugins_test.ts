@@ -324,6 +324,16 @@ Deno.test("a plugin module that never finishes loading fails after the load time
   });
 });
 
+Deno.test("a module URL of a scheme Deno cannot load lists the ones it can, on one line", async () => {
+  const file = await writeTaskFile({ tasks: [{ name: "a", type: "exec", arguments: "echo ran" }] });
+  const result = await runCli(["--executor", "ftp://example.com/x.ts", file]);
+  assert.equal(result.code, 2);
+  assert.match(
+    result.stderr,
+    /^dagrun: executor module "ftp:\/\/example\.com\/x\.ts": cannot load: Unsupported scheme "ftp" .*Supported schemes: "blob", "data", "file", "http", "https"[^\n]*\n$/,
+  );
+});
+
 Deno.test("an empty --executor path is one line saying so", async () => {
   const file = await writeTaskFile({ tasks: [{ name: "a", type: "exec", arguments: "echo ran" }] });
   const result = await runCli(["--executor", "", file]);
