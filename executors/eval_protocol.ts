@@ -12,11 +12,11 @@
  * @module
  */
 
-/** A claim's value while its request waits: the request's id, as an `Int32Array` holds it. */
-export function queuedClaim(id: number): number {
-  return id & 0x7fffffff;
-}
-
+/**
+ * A claim's value while its request waits is the ticket it was sent with: positive, and new
+ * for every send, so that a copy of a request taken back and sent again to the same worker
+ * cannot be claimed by the first copy, still queued there.
+ */
 /** A claim's value once the worker has started its request. */
 export const STARTED_CLAIM = -1;
 /** A claim's value once the main thread has taken its request back: it never runs there. */
@@ -48,10 +48,12 @@ export interface EvalRequest {
   readonly code: string;
 }
 
-/** A request as sent to one worker: with the slot of its claim there. */
+/** A request as sent to one worker: with the slot of its claim there, and its ticket. */
 export interface EvalSent extends EvalRequest {
   /** Its claim's index in the worker's `claims`. */
   readonly slot: number;
+  /** The claim's value while the request waits (see above). */
+  readonly ticket: number;
 }
 
 /** Main thread to worker: several requests in one message, run in order. */

@@ -21,7 +21,6 @@ import {
   type EvalCommand,
   type EvalResponse,
   type EvalSent,
-  queuedClaim,
   STARTED_CLAIM,
 } from "./eval_protocol.ts";
 
@@ -165,8 +164,8 @@ function claimNext(): EvalSent | undefined {
 
 /** Claims a request for this worker; false when the main thread took it back first. */
 function claim(request: EvalSent): boolean {
-  const queued = queuedClaim(request.id);
-  return Atomics.compareExchange(claims, request.slot, queued, STARTED_CLAIM) === queued;
+  const { slot, ticket } = request;
+  return Atomics.compareExchange(claims, slot, ticket, STARTED_CLAIM) === ticket;
 }
 
 function finishTimers(): void {

@@ -21,7 +21,7 @@ import {
   type EvalRequest,
   type EvalResponse,
   type EvalSent,
-  queuedClaim,
+  STARTED_CLAIM,
   TAKEN_CLAIM,
 } from "./eval_protocol.ts";
 
@@ -78,8 +78,9 @@ export class EvalWorker {
   readonly #jobs: EvalJob[] = [];
   /** The claims shared with the worker, one slot per job sent and not ended. */
   readonly #claims: Int32Array;
-  readonly #slotOf = new Map<EvalJob, number>();
+  readonly #claimOf = new Map<EvalJob, { slot: number; ticket: number }>();
   readonly #freeSlots: number[] = [];
+  #nextTicket = 1;
   #ready = false;
   #gone = false;
   #runningSince = 0;
@@ -149,11 +150,13 @@ export class EvalWorker {
     for (const job of jobs) {
       const slot = this.#freeSlots.pop();
       if (slot === undefined) throw new Error("Internal error: an eval worker's pipeline is full");
-      Atomics.store(this.#claims, slot, queuedClaim(job.request.id));
-      this.#slotOf.set(job, slot);
+      const ticket = this.#nextTicket;
+      this.#nextTicket = ticket === 0x7fffffff ? 1 : ticket + 1;
+      Atomics.store(this.#claims, slot, ticket);
+      this.#claimOf.set(job, { slot, ticket });
       job.worker = this;
       this.#jobs.push(job);
-      sent.push({ ...job.request, slot });
+      sent.push({ ...job.request, slot, ticket });
     }
     if (sent.length === 1) this.#send(sent[0]!);
     else this.#send({ kind: "batch", requests: sent });
@@ -166,7 +169,12 @@ export class EvalWorker {
    */
   abandon(job: EvalJob): void {
     if (job.worker !== this) return;
-    if (this.#jobs[0] === job) return this.terminate();
+    if (this.#jobs[0] === job) {
+      // Its `done` may be on its way: a worker that has started the next task has ended this
+      // one, and the next is not to be stopped with it.
+      if (this.#movedPast(0)) return;
+      return this.terminate();
+    }
     if (!this.#takeBack(job)) return;
     this.#remove(job);
     job.worker = undefined;
@@ -222,10 +230,20 @@ export class EvalWorker {
 
   /** Whether a queued task was taken back before the worker claimed it (then it never runs). */
   #takeBack(job: EvalJob): boolean {
-    const slot = this.#slotOf.get(job);
-    if (slot === undefined) return false;
-    const queued = queuedClaim(job.request.id);
-    return Atomics.compareExchange(this.#claims, slot, queued, TAKEN_CLAIM) === queued;
+    const claim = this.#claimOf.get(job);
+    if (claim === undefined) return false;
+    const { slot, ticket } = claim;
+    return Atomics.compareExchange(this.#claims, slot, ticket, TAKEN_CLAIM) === ticket;
+  }
+
+  /**
+   * Whether the worker has started the job after `#jobs[index]`, and so has ended that one
+   * (it runs one at a time, claiming in order), though its `done` has not arrived yet.
+   */
+  #movedPast(index: number): boolean {
+    const next = this.#jobs[index + 1];
+    const claim = next && this.#claimOf.get(next);
+    return claim !== undefined && Atomics.load(this.#claims, claim.slot) === STARTED_CLAIM;
   }
 
   /** Forgets a job and frees its slot; its claim no longer names it. */
@@ -236,10 +254,10 @@ export class EvalWorker {
   }
 
   #release(job: EvalJob): void {
-    const slot = this.#slotOf.get(job);
-    if (slot === undefined) return;
-    this.#slotOf.delete(job);
-    this.#freeSlots.push(slot);
+    const claim = this.#claimOf.get(job);
+    if (claim === undefined) return;
+    this.#claimOf.delete(job);
+    this.#freeSlots.push(claim.slot);
   }
 
   /** Hands tasks that never ran back to the pool. */
@@ -304,6 +322,9 @@ export class EvalWorker {
     const next = this.#jobs[0];
     this.#runningSince = performance.now();
     if (!next || !next.settled) return true;
+    // Stopped after the worker had claimed it; if it has moved past it already, its `done`
+    // is on its way, and what runs now is the next task, not to be stopped.
+    if (this.#movedPast(0)) return true;
     this.terminate();
     return false;
   }

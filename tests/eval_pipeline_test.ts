@@ -98,3 +98,34 @@ Deno.test("tasks queued on a worker that must be replaced run on the next one", 
     await executor.dispose?.();
   }
 });
+
+Deno.test("a task stopped just as it ended does not take down the task its worker started next", async () => {
+  // The worker ends the first task and starts the second before this thread, held up, reads
+  // the first one's `done`; then the first task's time limit fires. Terminating the worker
+  // then would fail the second task, which did nothing wrong.
+  const executor = createEvalExecutor({ maxWorkers: 1 });
+  try {
+    const tasks = [evalTask("1", 0)];
+    executor.prepare?.(tasks, { concurrency: 1 });
+    // The worker is ready once a first task has run.
+    assert.deepEqual(await executor.run(tasks[0]!, contextFor([])), { ok: true });
+    const limit = new AbortController();
+    const first = executor.run(
+      evalTask("const end = Date.now() + 20; while (Date.now() < end) {}", 1),
+      contextFor([], limit.signal),
+    );
+    const second = executor.run(
+      evalTask("await new Promise((resolve) => setTimeout(resolve, 300));", 2),
+      contextFor([]),
+    );
+    const timer = setTimeout(() => limit.abort("timed out after 0.05s"), 50);
+    const busyUntil = performance.now() + 200;
+    while (performance.now() < busyUntil) { /* the main thread is busy */ }
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    clearTimeout(timer);
+    await first;
+    assert.deepEqual(await second, { ok: true });
+  } finally {
+    await executor.dispose?.();
+  }
+});

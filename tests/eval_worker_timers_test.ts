@@ -7,7 +7,7 @@
  */
 
 import assert from "node:assert/strict";
-import { type EvalResponse, queuedClaim } from "../executors/eval_protocol.ts";
+import type { EvalResponse } from "../executors/eval_protocol.ts";
 
 const WORKER = new URL("../executors/eval_worker.ts", import.meta.url).href;
 const TIMER_GLOBALS = [
@@ -90,8 +90,8 @@ Deno.test("an eval worker reads no timer global to start", async () => {
       claims,
     });
     const send = (request: { id: number; name: string; code: string }) => {
-      Atomics.store(new Int32Array(claims), 0, queuedClaim(request.id));
-      worker.postMessage({ kind: "run", slot: 0, ...request });
+      Atomics.store(new Int32Array(claims), 0, request.id);
+      worker.postMessage({ kind: "run", slot: 0, ticket: request.id, ...request });
     };
     send({ id: 1, name: "plain", code: "console.log(6 * 7)" });
     const plain = await done(1);
