@@ -98,6 +98,8 @@ export class WorkerPool {
   #lastProgress = 0;
   #checkTimer: ReturnType<typeof setTimeout> | undefined;
   #topUpQueued = false;
+  /** Changed by each `prepare` and `dispose`: workers a `prepare` asked for start only in its own. */
+  #generation = 0;
   /** Set when a worker died before it was ready: the pool cannot work. */
   #brokenBy: string | undefined;
   #nextId = 0;
@@ -120,8 +122,11 @@ export class WorkerPool {
     this.#brokenBy = undefined;
     const warm = Math.min(taskCount, this.#cap, this.#options.maxStarting);
     // `new Worker()` blocks this thread for a while (~15 ms here): let the scheduler start the
-    // first tasks (exec processes) before the workers, which then start alongside them.
+    // first tasks (exec processes) before the workers, which then start alongside them. Not
+    // when the pool was disposed meanwhile (a run that failed to start): nothing would end them.
+    const generation = ++this.#generation;
     queueMicrotask(() => {
+      if (generation !== this.#generation) return;
       while (this.#live.size < warm && this.#starting < this.#options.maxStarting) this.#spawn();
     });
   }
@@ -148,6 +153,7 @@ export class WorkerPool {
 
   /** Terminates every worker; tasks not ended yet end as interrupted. */
   dispose(): void {
+    this.#generation++;
     this.#remaining = 0;
     this.#failWaiting();
     for (const worker of [...this.#live]) worker.terminate();

@@ -154,3 +154,27 @@ Deno.test("tasks waiting for a worker end as interrupted when their signal abort
     await executor.dispose?.();
   }
 });
+
+Deno.test("a run that fails to start leaves no eval worker behind (prepare, then dispose at once)", async () => {
+  const log: string[] = [];
+  await withWorkerLog(log, async () => {
+    const registry = createDefaultRegistry();
+    registry.register({
+      type: "broken",
+      run: () => Promise.resolve({ ok: true }),
+      prepare() {
+        throw new Error("nope");
+      },
+    });
+    await assert.rejects(
+      run([
+        { name: "a", type: "eval", arguments: "1" },
+        { name: "b", type: "broken", arguments: "x" },
+      ], { registry }),
+      /executor "broken": prepare\(\) failed: nope/,
+    );
+    // Where the workers would have been started.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  });
+  assert.deepEqual(log, []);
+});
