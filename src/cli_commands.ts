@@ -25,7 +25,7 @@ import {
 import { isSandbox, workerOptionsEnabled } from "../executors/eval_permissions.ts";
 import { resolvePath } from "./paths.ts";
 import { compileUserSchema } from "./schema_validation.ts";
-import { openReportFiles } from "./report_files.ts";
+import { openReportFiles, type ReportFiles } from "./report_files.ts";
 import { createRunView, selectSubset, type ViewFlags } from "./terminal.ts";
 import type { RunEvent } from "./types.ts";
 import { identify, readResumeReport, resumedTasks } from "./resume.ts";
@@ -171,12 +171,15 @@ export async function runCommand(
     ? undefined
     : resumedTasks(taskFile, identity!, await readResumeReport(flags.resume));
   // All at once, last before the run: a path that cannot be written stops it before it starts.
-  const [reportFile, reportHtml, trace] = openReportPaths({
+  const { reports, files: [reportFile, reportHtml, trace] } = openReportPaths({
     "--report": flags.report,
     "--report-html": flags.reportHtml,
     "--trace": flags.trace,
   }, taskFile.file);
   const report = reportFile && ndjsonReport(reportFile);
+  // Emptied when the run begins (its first event): one that never does (a plugin's prepare()
+  // fails) leaves them as they were.
+  let begun = false;
   const controller = new AbortController();
   const stopOnClosedOutput = () => controller.abort("output closed");
   outputClosed.addEventListener("abort", stopOnClosedOutput, { once: true });
@@ -197,12 +200,14 @@ export async function runCommand(
     Deno.addSignalListener(signal, listener);
     return [signal, listener] as const;
   });
-  const onEvent = report
-    ? (event: RunEvent) => {
-      view.onEvent(event);
-      report.onEvent(event);
+  const onEvent = (event: RunEvent) => {
+    if (!begun) {
+      begun = true;
+      reports?.begin();
     }
-    : view.onEvent;
+    view.onEvent(event);
+    report?.onEvent(event);
+  };
   try {
     // A subset of a checked file is valid (it takes every dependency along): only its graph
     // is new.
@@ -224,7 +229,9 @@ export async function runCommand(
   } finally {
     outputClosed.removeEventListener("abort", stopOnClosedOutput);
     for (const [signal, listener] of listeners) Deno.removeSignalListener(signal, listener);
-    report?.close();
+    report?.flush();
+    if (begun) reports?.close();
+    else reports?.abandon();
   }
 }
 
@@ -246,30 +253,28 @@ function historyOption(
   return { history: { ...location, keep } };
 }
 
-/** Opens the report files given, by option, in its order (undefined where none was given). */
+/**
+ * Opens the report files given, by option; `files` in the options' order (undefined where none
+ * was given).
+ */
 function openReportPaths(
   paths: Record<string, string | undefined>,
   taskFile: string,
-): (Deno.FsFile | undefined)[] {
+): { reports: ReportFiles | undefined; files: (Deno.FsFile | undefined)[] } {
   const given = Object.entries(paths).flatMap(([option, path]) =>
     path === undefined ? [] : [{ option, path }]
   );
-  const files = given.length === 0
-    ? []
-    : openReportFiles(given, taskFile === "<stdin>" ? undefined : taskFile);
-  return Object.values(paths).map((path) => path === undefined ? undefined : files.shift());
+  if (given.length === 0) return { reports: undefined, files: [] };
+  const reports = openReportFiles(given, taskFile === "<stdin>" ? undefined : taskFile);
+  const open = [...reports.files];
+  const files = Object.values(paths).map((path) => path === undefined ? undefined : open.shift());
+  return { reports, files };
 }
 
 /** The NDJSON report of `--report`, written into its file as the events come. */
 function ndjsonReport(file: Deno.FsFile) {
   const sink = createSink({ stdout: file, stderr: file });
-  return {
-    onEvent: createNdjsonFormatter(sink),
-    close: () => {
-      sink.flush();
-      file.close();
-    },
-  };
+  return { onEvent: createNdjsonFormatter(sink), flush: () => sink.flush() };
 }
 
 const SIGNAL_NUMBERS = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as Record<Deno.Signal, number>;

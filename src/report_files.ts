@@ -18,15 +18,30 @@ export interface ReportPath {
   readonly option: string;
 }
 
+/** The report files of a run, open: emptied when it begins, removed if it never does. */
+export interface ReportFiles {
+  /** The open files, in the order of the paths given. */
+  readonly files: readonly Deno.FsFile[];
+  /**
+   * Empties the files (the regular ones: a device or a pipe, `/dev/null` say, has nothing to
+   * empty): call when the run begins, so that a run that never does leaves them as they were.
+   */
+  begin(): void;
+  /** Closes them all; once the run has begun, call after writing (later calls do nothing). */
+  close(): void;
+  /** For a run that never began: closes them all and removes those the opening created. */
+  abandon(): void;
+}
+
 /**
- * Opens each path for writing, then empties them all. Either every file is open, or none is
- * and the error names the path that failed: the files opened before it are closed, those it
- * created removed, and none that existed was emptied. A path naming the task file, or the
- * same file as another report, is refused first: it would be overwritten.
+ * Opens each path for writing, without emptying any yet. Either every file is open, or none is
+ * and the error names the path that failed: the files opened before it are closed and those it
+ * created removed. A path naming the task file, or the same file as another report, is refused
+ * first: it would be overwritten.
  *
  * @throws {TaskFileError} `cannot write report: …`, naming the path.
  */
-export function openReportFiles(reports: readonly ReportPath[], taskFile?: string): Deno.FsFile[] {
+export function openReportFiles(reports: readonly ReportPath[], taskFile?: string): ReportFiles {
   const taken = new Map<string, string>();
   if (taskFile !== undefined) taken.set(identityOf(taskFile), "the task file");
   for (const { path, option } of reports) {
@@ -43,23 +58,44 @@ export function openReportFiles(reports: readonly ReportPath[], taskFile?: strin
     taken.set(identity, `the file of ${option}`);
   }
   const opened: { file: Deno.FsFile; path: string; created: boolean }[] = [];
+  let closed = false;
+  const closeAll = () => {
+    if (closed) return;
+    closed = true;
+    for (const { file } of opened) file.close();
+  };
+  const abandon = () => {
+    closeAll();
+    for (const { path, created } of opened) if (created) removeQuietly(path);
+  };
   for (const { path } of reports) {
     const created = !exists(path);
     try {
       opened.push({ file: Deno.openSync(path, { write: true, create: true }), path, created });
     } catch (error) {
-      for (const each of opened) {
-        each.file.close();
-        if (each.created) removeQuietly(each.path);
-      }
+      abandon();
       throw new TaskFileError(`cannot write report: ${(error as Error).message}`, { file: path });
     }
   }
-  for (const { file } of opened) file.truncateSync(0);
-  return opened.map(({ file }) => file);
+  return {
+    files: opened.map(({ file }) => file),
+    begin() {
+      for (const { file, path } of opened) {
+        try {
+          if (file.statSync().isFile) file.truncateSync(0);
+        } catch (error) {
+          throw new TaskFileError(`cannot write report: ${(error as Error).message}`, {
+            file: path,
+          });
+        }
+      }
+    },
+    close: closeAll,
+    abandon,
+  };
 }
 
-/** Writes the whole text to a report file and closes it. */
+/** Writes the whole text into a report file (left open: `ReportFiles.close` closes it). */
 export function writeReportFile(file: Deno.FsFile, path: string, text: string): void {
   try {
     const bytes = new TextEncoder().encode(text);
@@ -68,8 +104,6 @@ export function writeReportFile(file: Deno.FsFile, path: string, text: string): 
     }
   } catch (error) {
     throw new TaskFileError(`cannot write report: ${(error as Error).message}`, { file: path });
-  } finally {
-    file.close();
   }
 }
 

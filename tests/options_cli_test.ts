@@ -288,6 +288,42 @@ Deno.test("a report that would overwrite the task file or another report is refu
   await assert.rejects(p.read("r"));
 });
 
+Deno.test("report files are emptied only when the run begins: a plugin failing to prepare leaves them", async () => {
+  const p = await project({
+    executors: { broken: "./broken.ts" },
+    tasks: [{ name: "a", type: "exec", arguments: "touch ran" }, {
+      name: "b",
+      type: "broken",
+      arguments: 1,
+    }],
+  });
+  await p.write(
+    'export default { type: "broken", prepare() { throw new Error("nope"); }, run: async () => ({ ok: true }) };\n',
+    "broken.ts",
+  );
+  for (const name of ["r.ndjson", "r.html", "r.trace"]) await p.write("earlier\n", name);
+  const result = await runCli(
+    ["tasks.json", "--report", "r.ndjson", "--report-html", "r.html", "--trace", "r.trace"],
+    { cwd: p.dir },
+  );
+  assert.equal(result.code, 2, result.stderr);
+  assert.match(result.stderr, /prepare\(\) failed: nope/);
+  for (const name of ["r.ndjson", "r.html", "r.trace"]) {
+    assert.equal(await p.read(name), "earlier\n");
+  }
+  await assert.rejects(p.read("ran"));
+});
+
+Deno.test("a report may go to a device, such as /dev/null or standard output", async () => {
+  const p = await project({ tasks: [{ name: "a", type: "exec", arguments: "echo hi" }] });
+  const result = await runCli(
+    ["tasks.json", "--no-history", "-q", "--report", "/dev/stdout", "--report-html", "/dev/null"],
+    { cwd: p.dir },
+  );
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stdout, /"event":"run_ended"/);
+});
+
 Deno.test("reports and history go where their paths pointed at the start, though a task moves the process", async () => {
   const p = await project({
     tasks: [{ name: "move", type: "eval", arguments: "Deno.chdir('elsewhere')" }],
