@@ -39,7 +39,7 @@ export async function runProgram(
   // Commander answers `help NAME` for an unknown NAME with the general help and success.
   const [first, second] = args;
   if (
-    first === "help" && second !== undefined &&
+    first === "help" && second !== undefined && second !== "help" &&
     !program.commands.some((command) => command.name() === second)
   ) {
     context.sink.err(`dagrun: unknown command '${second}'\nTry 'dagrun --help' for usage.\n`);

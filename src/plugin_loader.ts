@@ -39,6 +39,9 @@ export async function moduleUrl(specifier: string, baseDir: string): Promise<str
  */
 export const MODULE_LOAD_TIMEOUT_MS = 60_000;
 
+/** The longest delay a timer takes; a longer one fires at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** Imports a plugin module and checks its default export: the executors. */
 export async function loadModule(
   specifier: string,
@@ -81,6 +84,8 @@ export async function loadModule(
  * a message, rather than in Deno's report of a top-level `await` that never settled.
  */
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  // Past a timer's range (2^31 - 1 ms, Infinity) a timer would fire at once: no limit then.
+  if (!(ms <= MAX_TIMER_MS)) return promise;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(

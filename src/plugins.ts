@@ -32,7 +32,8 @@ export interface ExecutorModuleOptions {
   readonly baseDir?: string;
   /**
    * How long loading one module may take, in milliseconds, before it fails as not loaded
-   * (a server that never answers, a top-level `await` that never settles); 60,000 by default.
+   * (a server that never answers, a top-level `await` that never settles); 60,000 by default,
+   * `Infinity` for no limit.
    */
   readonly loadTimeoutMs?: number;
 }

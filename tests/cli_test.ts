@@ -359,6 +359,7 @@ Deno.test("help for an unknown command is a usage error, help for a known one is
   const unknown = await runCli(["help", "bogus"]);
   assert.equal(unknown.code, 2);
   assert.equal(unknown.stderr, "dagrun: unknown command 'bogus'\nTry 'dagrun --help' for usage.\n");
+  assert.equal((await runCli(["help", "help"])).code, 0);
   const known = await runCli(["help", "validate"]);
   assert.equal(known.code, 0);
   assert.match(known.stdout, /^Usage: dagrun validate/);

@@ -304,6 +304,17 @@ Deno.test("a plugin module that never finishes loading fails after the load time
     assert.equal(output.code, 0, new TextDecoder().decode(output.stderr));
     assert.match(stdout, /forever\.ts": cannot load: not loaded after 0\.2s/);
   });
+  await t.step(
+    "no limit when asked for none (Infinity), though a timer cannot take it",
+    async () => {
+      const directory = await tempDir({
+        "slow.ts":
+          'await new Promise((r) => setTimeout(r, 50));\nexport default { type: "s", run: async () => ({ ok: true }) };\n',
+      });
+      const [executor] = await importExecutors(`${directory}/slow.ts`, { loadTimeoutMs: Infinity });
+      assert.equal(executor?.type, "s");
+    },
+  );
   await t.step("a server that accepts and never answers", async () => {
     const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
     const connections: Deno.Conn[] = [];
