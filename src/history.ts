@@ -140,8 +140,10 @@ export async function recordHistory(location: HistoryLocation, report: RunReport
     const next: Record<string, number> = {};
     for (const task of report.tasks) {
       const recorded = previous[task.name];
-      // An interrupted task's duration says nothing about how long it takes.
-      const ran = task.status === "ok" || (task.status === "failed" && !report.cancelled);
+      // An interrupted task's duration says nothing about how long it takes, nor does a
+      // resumed one's (it did not run: its 0 would halve the record at each resume).
+      const ran = (task.status === "ok" && !task.resumed) ||
+        (task.status === "failed" && !report.cancelled);
       if (ran) {
         const ms = recorded === undefined
           ? task.durationMs

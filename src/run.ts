@@ -12,7 +12,7 @@ import { taskFileFromInputs } from "./task_inputs.ts";
 import type { TaskGraph } from "./task_graph.ts";
 import { registerTaskFileExecutors } from "./plugins.ts";
 import { ExecutorRegistry } from "./registry.ts";
-import { type RunIdentity, scheduleGraph } from "./scheduler.ts";
+import { checkedConcurrency, type RunIdentity, scheduleGraph } from "./scheduler.ts";
 import { graphPriority } from "./critical_path.ts";
 import { type HistoryLocation, readHistory, recordHistory } from "./history.ts";
 import type { Executor, RunEvent, RunReport, TaskSpec } from "./types.ts";
@@ -183,7 +183,8 @@ export async function runChecked(
   registry: ExecutorRegistry,
   options: RunOptions = {},
 ): Promise<RunReport> {
-  const concurrency = options.concurrency ?? taskFile.concurrency;
+  // Checked before anything is prepared (eval workers start then).
+  const concurrency = checkedConcurrency(options.concurrency ?? taskFile.concurrency);
   const executors = await prepareExecutors(taskFile, registry, concurrency ?? Infinity);
   const durations = options.history ? await readHistory(options.history) : undefined;
   // When more tasks are ready than may run, the one with the longest path ahead goes first.

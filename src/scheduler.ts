@@ -72,6 +72,9 @@ export function scheduleGraph(
 class Run {
   readonly promise: Promise<RunReport>;
   #resolve!: (report: RunReport) => void;
+  #reject!: (error: unknown) => void;
+  /** What the caller's event listener threw first, if it did: the run stops, and rejects. */
+  #listenerError: { readonly error: unknown } | undefined;
 
   /**
    * The tasks in the scheduler's own numbering, which every per-task array below follows.
@@ -115,7 +118,10 @@ class Run {
   readonly #runStart = now();
 
   constructor(tasks: readonly TaskSpec[], graph: TaskGraph, options: ScheduleOptions) {
-    this.promise = new Promise((resolve) => this.#resolve = resolve);
+    this.promise = new Promise((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
     const count = tasks.length;
     // Priorities that rank by counting renumber the tasks; others keep file order and a heap.
     const ranks = options.priority ? rankTasks(options.priority, count) : undefined;
@@ -124,8 +130,18 @@ class Run {
     this.#fileIndexOf = ranks?.task;
     this.#tasks = ranks ? inOrder(tasks, ranks.task) : tasks;
     this.#options = options;
-    this.#emit = options.onEvent;
-    this.#limit = options.concurrency ?? Infinity;
+    const listener = options.onEvent;
+    // A listener that throws is the caller's bug: it stops the run, which then rejects with
+    // it, rather than surfacing wherever the event happened to be sent from (a task's end, a
+    // child's output, a worker's message), where it crashed the process or lost the run.
+    this.#emit = listener && ((event) => {
+      try {
+        listener(event);
+      } catch (error) {
+        this.#listenerThrew(error);
+      }
+    });
+    this.#limit = checkedConcurrency(options.concurrency) ?? Infinity;
     // Ranked, the numbers are the start order; a priority that cannot be ranked goes to a heap.
     this.#tracker = new DependencyTracker(
       graph,
@@ -426,11 +442,30 @@ class Run {
       time - this.#runStart,
     );
     this.#emit?.({ event: "run_ended", ...report, time });
-    this.#resolve(report);
+    if (this.#listenerError) this.#reject(this.#listenerError.error);
+    else this.#resolve(report);
+  }
+
+  #listenerThrew(error: unknown): void {
+    if (this.#listenerError) return;
+    this.#listenerError = { error };
+    // Not from inside the emission: the bookkeeping of the event under way comes first.
+    queueMicrotask(() => this.#cancel(`cancelled: the event listener threw: ${describe(error)}`));
   }
 }
 
 type Timer = ReturnType<typeof setTimeout>;
+
+/**
+ * A concurrency limit as given, when it is one: at least 1 (`Infinity` is none). 0, a
+ * negative number or NaN would let no task start, and the run would wait forever.
+ *
+ * @throws {RangeError} for anything else.
+ */
+export function checkedConcurrency(concurrency: number | undefined): number | undefined {
+  if (concurrency === undefined || concurrency >= 1) return concurrency;
+  throw new RangeError(`concurrency must be a number of at least 1, not ${concurrency}`);
+}
 
 /** An executor's outcome as a task result: one that is not an object with `ok` fails the task. */
 function checkedResult(outcome: unknown): TaskResult {

@@ -17,7 +17,8 @@
 import type { JsonPathSegment, TaskFile } from "./load.ts";
 import { parseTaskFile } from "./load.ts";
 import { hasTaskFields, schemaError } from "./schema_validation.ts";
-import type { SourcePosition } from "./errors.ts";
+import { type SourcePosition, TaskFileError } from "./errors.ts";
+import { MAX_DURATION_MS } from "./duration.ts";
 import { buildTaskSpecs, fileConcurrency, hasOptionField } from "./task_options.ts";
 import type { TaskSpec } from "./types.ts";
 import type { ValidateFunction } from "./deps.ts";
@@ -43,7 +44,46 @@ const NOT_PLAIN: unique symbol = Symbol("not plain");
  */
 export function taskFileFromInputs(
   inputs: readonly object[],
-  { lazyDocument = false }: { readonly lazyDocument?: boolean } = {},
+  options: { readonly lazyDocument?: boolean } = {},
+): TaskFile {
+  const taskFile = checkedInputs(inputs, options);
+  checkOwnDurations(taskFile);
+  return taskFile;
+}
+
+/**
+ * `timeoutMs` and `retryDelayMs` as given on task objects, held to what a file's `timeout`
+ * and `retryDelay` may give: a whole timer's range at most (past it a timer fires at once),
+ * a timeout above zero.
+ */
+function checkOwnDurations(taskFile: TaskFile): void {
+  const tasks = taskFile.tasks;
+  for (let i = 0; i < tasks.length; i++) {
+    const { timeoutMs, retryDelayMs } = tasks[i]!;
+    if (timeoutMs === undefined && retryDelayMs === undefined) continue;
+    for (
+      const [field, value, least] of [["timeoutMs", timeoutMs, 1], [
+        "retryDelayMs",
+        retryDelayMs,
+        0,
+      ]] as const
+    ) {
+      if (value === undefined) continue;
+      if (typeof value !== "number" || !(value >= least && value <= MAX_DURATION_MS)) {
+        throw new TaskFileError(
+          `"${field}" must be a number of milliseconds from ${least} to ${MAX_DURATION_MS}, not ${
+            typeof value === "number" ? value : JSON.stringify(value) ?? String(value)
+          }`,
+          { file: taskFile.file, position: taskFile.locate(["tasks", i]), task: tasks[i]!.name },
+        );
+      }
+    }
+  }
+}
+
+function checkedInputs(
+  inputs: readonly object[],
+  { lazyDocument = false }: { readonly lazyDocument?: boolean },
 ): TaskFile {
   if (lazyDocument && plainWithoutOptions(inputs)) {
     const taskFile = withoutCopy(inputs);

@@ -117,6 +117,13 @@ Deno.test("history round-trips, blends runs and records only tasks that ran", as
     await recordHistory(other, report([["a", "ok", 1]]));
     assert.deepEqual(await readHistory(other), new Map([["a", 1]]));
     assert.equal((await readHistory(location)).get("a"), 150);
+    // A resumed task did not run: its 0 ms would halve the record at every resume.
+    const resumed = report([["a", "ok", 0], ["c", "ok", 7]]);
+    await recordHistory(location, {
+      ...resumed,
+      tasks: [{ ...resumed.tasks[0]!, resumed: true }, resumed.tasks[1]!],
+    });
+    assert.deepEqual(await readHistory(location), new Map([["a", 150], ["c", 6]]));
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

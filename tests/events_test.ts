@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { runEvents } from "../src/events.ts";
 import { TaskFileError } from "../src/errors.ts";
 import { ExecutorRegistry } from "../src/registry.ts";
+import { run } from "../src/run.ts";
 import type { Executor, RunEvent } from "../src/types.ts";
 
 Deno.test("runEvents() yields the run's events in order and ends after run_ended", async () => {
@@ -84,4 +85,45 @@ Deno.test("runEvents() can be iterated only once", async () => {
   const events = runEvents([{ name: "a", type: "exec", arguments: "true" }]);
   for await (const _ of events) { /* drain */ }
   assert.throws(() => events[Symbol.asyncIterator](), TypeError);
+});
+
+Deno.test("an event listener that throws stops the run, which rejects with its error", async (t) => {
+  const tasks = [
+    { name: "a", type: "exec", arguments: "echo hi" },
+    { name: "b", type: "exec", arguments: "exit 1" },
+    { name: "c", type: "exec", arguments: "true", dependencies: ["b"] },
+    { name: "d", type: "eval", arguments: "console.log('from eval')" },
+  ];
+  const kinds = [
+    "run_started",
+    "task_started",
+    "output",
+    "task_ended",
+    "task_skipped",
+    "run_ended",
+  ];
+  for (const kind of kinds) {
+    await t.step(kind, async () => {
+      const boom = new Error(`boom at ${kind}`);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const stuck = new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error("run() neither resolved nor rejected")), 10_000);
+      });
+      try {
+        await assert.rejects(
+          Promise.race([
+            run(tasks, {
+              onEvent: (event) => {
+                if (event.event === kind) throw boom;
+              },
+            }),
+            stuck,
+          ]),
+          (error) => error === boom,
+        );
+      } finally {
+        clearTimeout(timer);
+      }
+    });
+  }
 });

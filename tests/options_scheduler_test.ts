@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { schedule } from "../src/scheduler.ts";
+import { run } from "../src/run.ts";
+import { TaskFileError } from "../src/errors.ts";
 import type { Executor, ExecutorContext, TaskResult, TaskSpec } from "../src/types.ts";
 import { eventLog } from "./helpers.ts";
 
@@ -303,4 +305,32 @@ Deno.test("schedule() fails a task whose executor returns no result, and runs th
       ],
     ],
   );
+});
+
+Deno.test("schedule() and run() refuse a concurrency that would let no task start", async () => {
+  for (const concurrency of [0, -1, NaN]) {
+    assert.throws(
+      () => schedule([task("a")], { executorFor: () => flaky({}).executor, concurrency }),
+      /^RangeError: concurrency must be a number of at least 1, not /,
+    );
+    await assert.rejects(
+      run([{ name: "a", type: "exec", arguments: "true" }], { concurrency }),
+      /^RangeError: concurrency must be a number of at least 1, not /,
+    );
+  }
+});
+
+Deno.test("run() refuses timeoutMs and retryDelayMs a file could not give", async () => {
+  for (
+    const bad of [{ timeoutMs: 1e10 }, { timeoutMs: 0 }, { timeoutMs: NaN }, { retryDelayMs: -1 }]
+  ) {
+    await assert.rejects(
+      run([{ name: "a", type: "exec", arguments: "true", ...bad }]),
+      (error: unknown) =>
+        error instanceof TaskFileError &&
+        /^<tasks>:\d+:\d+: task "a": "(timeoutMs|retryDelayMs)" must be a number of milliseconds/
+          .test(error.message),
+      JSON.stringify(bad),
+    );
+  }
 });
