@@ -118,13 +118,21 @@ export function createEvalExecutor(options: EvalExecutorOptions = {}): Executor 
     loading ??= import("./eval_pool.ts").then(({ WorkerPool }) =>
       pool = new WorkerPool(poolOptions)
     );
+  // Runs between their prepare() and dispose(): runs sharing a registry share the pool, which
+  // only the last of them to end may dispose (the first used to stop the other's tasks).
+  let runs = 0;
   return {
     type: "eval",
     argumentsSchema: { type: "string" },
     prepare: (tasks, run) => {
-      void load().then((ready) => ready.prepare(tasks.length, run?.concurrency));
+      const alongside = ++runs > 1;
+      void load().then((ready) => ready.prepare(tasks.length, run?.concurrency, alongside));
     },
     run: async (task, context) => (pool ?? await load()).run(task, context),
-    dispose: async () => (pool ?? await loading)?.dispose(),
+    dispose: async () => {
+      if (runs > 0) runs--;
+      if (runs > 0) return;
+      (pool ?? await loading)?.dispose();
+    },
   };
 }

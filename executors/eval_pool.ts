@@ -115,10 +115,14 @@ export class WorkerPool {
     return this.#live.size;
   }
 
-  /** Takes note of the run's eval tasks and its concurrency limit, and starts workers. */
-  prepare(taskCount: number, concurrency = Infinity): void {
-    this.#remaining = taskCount;
-    this.#cap = Math.max(1, Math.min(this.#options.maxWorkers, concurrency));
+  /**
+   * Takes note of a run's eval tasks and its concurrency limit, and starts workers. A run
+   * `alongside` others under way on the pool adds to theirs: its tasks, and the larger limit.
+   */
+  prepare(taskCount: number, concurrency = Infinity, alongside = false): void {
+    const cap = Math.max(1, Math.min(this.#options.maxWorkers, concurrency));
+    this.#remaining = alongside ? this.#remaining + taskCount : taskCount;
+    this.#cap = alongside ? Math.max(this.#cap, cap) : cap;
     this.#brokenBy = undefined;
     const warm = Math.min(taskCount, this.#cap, this.#options.maxStarting);
     // `new Worker()` blocks this thread for a while (~15 ms here): let the scheduler start the
@@ -127,7 +131,13 @@ export class WorkerPool {
     const generation = ++this.#generation;
     queueMicrotask(() => {
       if (generation !== this.#generation) return;
-      while (this.#live.size < warm && this.#starting < this.#options.maxStarting) this.#spawn();
+      // Workers free for these tasks: another run under way may be keeping the rest busy.
+      let idle = 0;
+      for (const worker of this.#serving) if (worker.load === 0) idle++;
+      while (
+        idle + this.#starting < warm && this.#live.size < this.#cap &&
+        this.#starting < this.#options.maxStarting
+      ) this.#spawn();
     });
   }
 

@@ -178,3 +178,21 @@ Deno.test("a run that fails to start leaves no eval worker behind (prepare, then
   });
   assert.deepEqual(log, []);
 });
+
+Deno.test("two runs sharing a registry at once do not stop each other's eval tasks", async () => {
+  const registry = createDefaultRegistry();
+  const slow = run([{
+    name: "slow",
+    type: "eval",
+    arguments: "await new Promise((r) => setTimeout(r, 600));",
+  }], { registry });
+  await new Promise((resolve) => setTimeout(resolve, 150));
+  const started = performance.now();
+  const fast = await run([{ name: "fast", type: "eval", arguments: "1 + 1" }], { registry });
+  // Not queued behind the other run's long task.
+  assert.ok(performance.now() - started < 400, `took ${Math.round(performance.now() - started)}ms`);
+  assert.deepEqual(fast.tasks.map((task) => task.status), ["ok"]);
+  // The first run to end did not dispose of the pool under the other.
+  const slowReport = await slow;
+  assert.deepEqual(slowReport.tasks.map((task) => [task.status, task.error]), [["ok", undefined]]);
+});
