@@ -82,8 +82,13 @@ export class TaskContexts {
       cwd: task.cwd ?? this.#cwd,
       baseDir: this.#baseDir,
       output: emit
-        ? (stream: OutputStream, text: string) =>
-          emit({ event: "output", task: name, stream, text })
+        ? (stream: OutputStream, text: string) => {
+          // A plugin's values go into events that formatters and the NDJSON schema rely on.
+          if (typeof text !== "string" || (stream !== "stdout" && stream !== "stderr")) {
+            throw new TypeError(badOutput(stream, text));
+          }
+          emit({ event: "output", task: name, stream, text });
+        }
         : IGNORE_OUTPUT,
       runningTasks,
     };
@@ -103,3 +108,12 @@ export class TaskContexts {
 }
 
 const IGNORE_OUTPUT = () => {};
+
+/** Why an `output(stream, text)` call is refused. */
+function badOutput(stream: unknown, text: unknown): string {
+  const shown = (value: unknown) =>
+    typeof value === "string" ? JSON.stringify(value) : typeof value;
+  return `output(stream, text) takes "stdout" or "stderr" and a string, not ${shown(stream)} and ${
+    shown(text)
+  }`;
+}

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { schedule } from "../src/scheduler.ts";
 import { run } from "../src/run.ts";
 import { TaskFileError } from "../src/errors.ts";
-import type { Executor, ExecutorContext, TaskResult, TaskSpec } from "../src/types.ts";
+import type { Executor, ExecutorContext, RunEvent, TaskResult, TaskSpec } from "../src/types.ts";
 import { eventLog } from "./helpers.ts";
 
 /** An executor whose tasks fail their first `failures[name]` attempts, then succeed. */
@@ -332,5 +332,29 @@ Deno.test("run() refuses timeoutMs and retryDelayMs a file could not give", asyn
           .test(error.message),
       JSON.stringify(bad),
     );
+  }
+});
+
+Deno.test("an executor's output() of something other than a stream and a string fails its task", async () => {
+  const calls: [unknown, unknown][] = [["stdout", 42], ["bogus", "text"], ["stderr", null]];
+  for (const [stream, text] of calls) {
+    const executor: Executor = {
+      type: "fake",
+      run: (_task, context) => {
+        context.output(stream as "stdout", text as string);
+        return Promise.resolve({ ok: true });
+      },
+    };
+    const events: RunEvent[] = [];
+    const report = await schedule([task("a")], {
+      executorFor: () => executor,
+      onEvent: (event) => events.push(event),
+    });
+    assert.equal(report.tasks[0]!.status, "failed");
+    assert.match(
+      report.tasks[0]!.error!,
+      /^executor error: output\(stream, text\) takes "stdout" or "stderr" and a string, not /,
+    );
+    assert.equal(events.filter((event) => event.event === "output").length, 0);
   }
 });
