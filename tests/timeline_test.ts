@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { createTimelineRecorder, MAX_OUTPUT_LINES } from "../src/format/timeline.ts";
 import { graph } from "./helpers.ts";
+import type { RunEvent } from "../src/types.ts";
 
 Deno.test("the timeline keeps the last lines of a task's output, counted in lines, not events", () => {
   const recorder = createTimelineRecorder(graph({ build: [] }));
@@ -15,4 +16,30 @@ Deno.test("the timeline keeps the last lines of a task's output, counted in line
   assert.equal(task!.droppedLines, 251 - MAX_OUTPUT_LINES);
   assert.deepEqual(task!.output[0], { stream: "stdout", text: "line 51" });
   assert.deepEqual(task!.output.at(-1), { stream: "stderr", text: "last" });
+});
+
+Deno.test("a resumed task has no bar in the HTML report and no event in the trace", async () => {
+  const { renderHtmlReport } = await import("../src/format/html.ts");
+  const { toTraceEvents } = await import("../src/format/trace.ts");
+  const emoji = "a".repeat(26) + "🙂xyz";
+  const recorder = createTimelineRecorder(graph({ done: [], [emoji]: ["done"], "n\u0000ul": [] }));
+  const events: RunEvent[] = [
+    { event: "run_started", total: 3, time: 1000 },
+    { event: "task_ended", task: "done", status: "ok", durationMs: 0, resumed: true, time: 1000 },
+    { event: "task_started", task: emoji, type: "exec", time: 1001 },
+    { event: "task_started", task: "n\u0000ul", type: "exec", time: 1001 },
+    { event: "task_ended", task: emoji, status: "ok", durationMs: 5, time: 1006 },
+    { event: "task_ended", task: "n\u0000ul", status: "ok", durationMs: 5, time: 1006 },
+  ];
+  for (const event of events) recorder.onEvent(event);
+  const timeline = recorder.timeline();
+  const traced = toTraceEvents(timeline).traceEvents.filter((event) => event.ph === "X");
+  assert.deepEqual(traced.map((event) => event.name).sort(), [emoji, "n\u0000ul"].sort());
+  const html = renderHtmlReport(timeline, "tasks.json");
+  assert.equal((html.match(/<rect class="bar /g) ?? []).length, 2);
+  assert.match(html, /resumed: ok in the earlier run/);
+  // The label is cut between characters, not inside the emoji's surrogate pair.
+  assert.ok(html.includes(`${"a".repeat(26)}🙂…`), "label cut whole");
+  assert.ok(!/[\uD800-\uDBFF](?![\uDC00-\uDFFF])/.test(html), "no lone surrogate");
+  assert.ok(!html.includes("\u0000"), "no NUL in the page");
 });

@@ -13,12 +13,14 @@ import { criticalPath } from "../critical_path.ts";
 import { STATUS_COLORS } from "./graph.ts";
 import { formatDuration } from "./human.ts";
 import { durationsOf, type TaskRecord, type Timeline } from "./timeline.ts";
+import { printable } from "./printable.ts";
 
 const LABEL_WIDTH = 200, CHART_WIDTH = 880, ROW = 26, BAR = 16, TOP = 30;
 
 /** Escapes text for HTML content and attribute values. */
 export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  // NUL may not appear in an HTML page at all: a parser would replace it as this does.
+  return text.replace(/[&<>"'\0]/g, (c) => c === "\0" ? "\ufffd" : `&#${c.charCodeAt(0)};`);
 }
 
 /**
@@ -157,12 +159,13 @@ function bar(task: TaskRecord, top: number, x: (time: number) => number, critica
   const status = task.status === "pending" || task.status === "running" ? "skipped" : task.status;
   const attributes = `data-task="${escapeHtml(task.name)}" data-status="${status}"`;
   if (task.start === undefined) {
-    // Never ran: a small diamond where it was skipped.
+    // Never ran: a small diamond where it was skipped (or taken as done from a report).
     const cx = n(x(task.end ?? 0));
+    const why = task.resumed ? "resumed: ok in the earlier run" : `skipped: ${task.detail ?? ""}`;
     return `<g class="skip" ${attributes}><path class="skipped" d="M${cx},${n(top + 5)} l6,${
       ROW / 2 - 5
     } l-6,${ROW / 2 - 5} l-6,${-(ROW / 2 - 5)} z"/><title>${
-      escapeHtml(`${task.name}\nskipped: ${task.detail ?? ""}`)
+      escapeHtml(`${printable(task.name)}\n${why}`)
     }</title></g>`;
   }
   const duration = (task.end ?? task.start) - task.start;
@@ -193,8 +196,10 @@ function outputBlock(task: TaskRecord): string {
   } (${task.status})</summary><pre>${escapeHtml(dropped + text)}</pre></details>`;
 }
 
+/** A label of at most 28 characters, counted in code points so as not to split one. */
 function clip(name: string): string {
-  return name.length > 28 ? name.slice(0, 27) + "…" : name;
+  const characters = [...printable(name)];
+  return characters.length > 28 ? characters.slice(0, 27).join("") + "…" : characters.join("");
 }
 
 function n(value: number): string {

@@ -34,6 +34,8 @@ export interface TaskRecord {
   readonly output: { stream: OutputStream; text: string }[];
   /** Lines dropped from the front of `output`. */
   droppedLines: number;
+  /** Taken as done from an earlier run's report (`--resume`): it did not run. */
+  resumed?: boolean;
 }
 
 /** A finished run as the reports draw it. */
@@ -105,6 +107,11 @@ export function createTimelineRecorder(tasks: readonly TaskSpec[]): TimelineReco
         const record = byName.get(event.task)!;
         record.status = event.status;
         record.end = event.time;
+        if (event.resumed) {
+          // It did not run: no bar, no trace event.
+          record.resumed = true;
+          break;
+        }
         // The scheduler's own duration is the precise one; the start may be a hair off.
         record.start = event.time - event.durationMs;
         if (event.exitCode !== undefined) record.exitCode = event.exitCode;
