@@ -46,8 +46,14 @@ export function taskFileFromInputs(
   inputs: readonly object[],
   options: { readonly lazyDocument?: boolean } = {},
 ): TaskFile {
-  const taskFile = checkedInputs(inputs, options);
-  checkOwnDurations(taskFile);
+  if (options.lazyDocument && plainWithoutOptions(inputs)) {
+    // It checks the durations as it goes: a pass of its own over a million tasks costs a
+    // cache miss each.
+    const taskFile = withoutCopy(inputs);
+    if (taskFile) return taskFile;
+  }
+  const taskFile = copiedInputs(inputs);
+  for (let i = 0; i < taskFile.tasks.length; i++) checkOwnDurations(taskFile, i);
   return taskFile;
 }
 
@@ -56,39 +62,33 @@ export function taskFileFromInputs(
  * and `retryDelay` may give: a whole timer's range at most (past it a timer fires at once),
  * a timeout above zero.
  */
-function checkOwnDurations(taskFile: TaskFile): void {
-  const tasks = taskFile.tasks;
-  for (let i = 0; i < tasks.length; i++) {
-    const { timeoutMs, retryDelayMs } = tasks[i]!;
-    if (timeoutMs === undefined && retryDelayMs === undefined) continue;
-    for (
-      const [field, value, least] of [["timeoutMs", timeoutMs, 1], [
-        "retryDelayMs",
-        retryDelayMs,
-        0,
-      ]] as const
-    ) {
-      if (value === undefined) continue;
-      if (typeof value !== "number" || !(value >= least && value <= MAX_DURATION_MS)) {
-        throw new TaskFileError(
-          `"${field}" must be a number of milliseconds from ${least} to ${MAX_DURATION_MS}, not ${
-            typeof value === "number" ? value : JSON.stringify(value) ?? String(value)
-          }`,
-          { file: taskFile.file, position: taskFile.locate(["tasks", i]), task: tasks[i]!.name },
-        );
-      }
+function checkOwnDurations(
+  taskFile: Pick<TaskFile, "file" | "tasks" | "locate">,
+  index: number,
+): void {
+  const task = taskFile.tasks[index]!;
+  const { timeoutMs, retryDelayMs } = task;
+  if (timeoutMs === undefined && retryDelayMs === undefined) return;
+  for (
+    const [field, value, least] of [
+      ["timeoutMs", timeoutMs, 1],
+      ["retryDelayMs", retryDelayMs, 0],
+    ] as const
+  ) {
+    if (value === undefined) continue;
+    if (typeof value !== "number" || !(value >= least && value <= MAX_DURATION_MS)) {
+      throw new TaskFileError(
+        `"${field}" must be a number of milliseconds from ${least} to ${MAX_DURATION_MS}, not ${
+          typeof value === "number" ? value : JSON.stringify(value) ?? String(value)
+        }`,
+        { file: taskFile.file, position: taskFile.locate(["tasks", index]), task: task.name },
+      );
     }
   }
 }
 
-function checkedInputs(
-  inputs: readonly object[],
-  { lazyDocument = false }: { readonly lazyDocument?: boolean },
-): TaskFile {
-  if (lazyDocument && plainWithoutOptions(inputs)) {
-    const taskFile = withoutCopy(inputs);
-    if (taskFile) return taskFile;
-  }
+/** The copying ways: as a JSON document, or, when something is off, as JSON text. */
+function copiedInputs(inputs: readonly object[]): TaskFile {
   const document = plainDocument(inputs);
   if (document === undefined) return taskFileFromText(inputs);
   // Parsing that text runs the same checks on the same document: when a check fails here, it
@@ -139,6 +139,7 @@ function withoutCopy(inputs: readonly object[]): TaskFile | undefined {
   let document: { tasks: unknown[] } | undefined;
   const documentOf = () => document ??= plainDocument(inputs)!;
   const specs: TaskSpec[] = new Array(inputs.length);
+  const located = { file: FILE, tasks: specs, locate: lazyLocate(documentOf) };
   for (let i = 0; i < inputs.length; i++) {
     const input = inputs[i] as Raw;
     if (!hasTaskFields(input)) return;
@@ -150,6 +151,7 @@ function withoutCopy(inputs: readonly object[]): TaskFile | undefined {
       arguments: plainCopy(input.arguments),
       dependencies: dependencies === undefined ? [] : dependencies.slice(),
     };
+    checkOwnDurations(located, i);
   }
   return {
     file: FILE,
@@ -158,7 +160,7 @@ function withoutCopy(inputs: readonly object[]): TaskFile | undefined {
     get document() {
       return documentOf();
     },
-    locate: lazyLocate(documentOf),
+    locate: located.locate,
   };
 }
 
