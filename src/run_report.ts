@@ -126,6 +126,11 @@ export function describe(value: unknown): string {
   try {
     return JSON.stringify(value) ?? String(value);
   } catch {
-    return String(value);
+    try {
+      return String(value);
+    } catch {
+      // A value whose toString throws too: its tag, at least.
+      return Object.prototype.toString.call(value);
+    }
   }
 }

@@ -66,7 +66,12 @@ export function scheduleGraph(
   graph: TaskGraph,
   options: ScheduleOptions,
 ): Promise<RunReport> {
-  return new Run(tasks, graph, options).promise;
+  try {
+    return new Run(tasks, graph, options).promise;
+  } catch (error) {
+    // A promise-returning function reports through its promise (a bad concurrency, say).
+    return Promise.reject(error);
+  }
 }
 
 class Run {
@@ -191,7 +196,11 @@ class Run {
   #startReady(endTime?: number): void {
     let time = this.#emit ? undefined : endTime;
     const tracker = this.#tracker;
-    while (this.#running < this.#limit && tracker.readyCount > 0 && !this.#cancelled) {
+    // Nothing starts once the listener has thrown: the run is stopping (see #listenerThrew).
+    while (
+      this.#running < this.#limit && tracker.readyCount > 0 && !this.#cancelled &&
+      this.#listenerError === undefined
+    ) {
       this.#start(tracker.nextReady(), time ?? now());
       time = undefined;
     }
@@ -323,7 +332,7 @@ class Run {
       time: now(),
     });
     // A listener of the event may have cancelled the run (fail-fast): then no more attempts.
-    if (this.#cancelled) {
+    if (this.#cancelled || this.#listenerError !== undefined) {
       return this.#end(index, {
         ...result,
         error: describe(this.#stop.signal.reason ?? "cancelled"),

@@ -3,6 +3,7 @@ import { runEvents } from "../src/events.ts";
 import { TaskFileError } from "../src/errors.ts";
 import { ExecutorRegistry } from "../src/registry.ts";
 import { run } from "../src/run.ts";
+import { schedule } from "../src/scheduler.ts";
 import type { Executor, RunEvent } from "../src/types.ts";
 
 Deno.test("runEvents() yields the run's events in order and ends after run_ended", async () => {
@@ -126,4 +127,30 @@ Deno.test("an event listener that throws stops the run, which rejects with its e
       }
     });
   }
+});
+
+Deno.test("after the event listener throws, no further task starts", async () => {
+  // Task b is ready the moment a ends, in the same turn as the event that throws.
+  const started: string[] = [];
+  const executor: Executor = {
+    type: "fake",
+    run: (task) => {
+      started.push(task.name);
+      return Promise.resolve({ ok: true });
+    },
+  };
+  const boom = new Error("boom");
+  await assert.rejects(
+    schedule([
+      { name: "a", type: "fake", arguments: null, dependencies: [] },
+      { name: "b", type: "fake", arguments: null, dependencies: ["a"] },
+    ], {
+      executorFor: () => executor,
+      onEvent: (event) => {
+        if (event.event === "task_ended" && event.task === "a") throw boom;
+      },
+    }),
+    (error) => error === boom,
+  );
+  assert.deepEqual(started, ["a"]);
 });
