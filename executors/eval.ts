@@ -131,8 +131,13 @@ export function createEvalExecutor(options: EvalExecutorOptions = {}): Executor 
     run: async (task, context) => (pool ?? await load()).run(task, context),
     dispose: async () => {
       if (runs > 0) runs--;
-      if (runs > 0) return;
-      (pool ?? await loading)?.dispose();
+      const ready = pool ?? await loading;
+      // Another run is still under way: its tasks keep the pool. One with none in the pool
+      // may be a prepare() never disposed (a caller's error): the pool is disposed then all
+      // the same, so that nothing it holds outlives the caller; a later task restarts it.
+      if (runs > 0 && ready?.busy) return ready.forgetRemaining();
+      runs = 0;
+      ready?.dispose();
     },
   };
 }

@@ -161,6 +161,19 @@ export class WorkerPool {
     });
   }
 
+  /** Whether tasks are in the pool, waiting or running. */
+  get busy(): boolean {
+    return this.#groups.size > 0 || this.#waiting.length > 0;
+  }
+
+  /**
+   * Forgets the tasks announced by `prepare` and not started: a run ended with some of them
+   * skipped, and the pool cannot tell whose the rest are. Only a warm-up hint is lost.
+   */
+  forgetRemaining(): void {
+    this.#remaining = 0;
+  }
+
   /** Terminates every worker; tasks not ended yet end as interrupted. */
   dispose(): void {
     this.#generation++;

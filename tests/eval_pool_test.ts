@@ -196,3 +196,29 @@ Deno.test("two runs sharing a registry at once do not stop each other's eval tas
   const slowReport = await slow;
   assert.deepEqual(slowReport.tasks.map((task) => [task.status, task.error]), [["ok", undefined]]);
 });
+
+Deno.test("dispose() after a prepare() never disposed still ends the workers, so the process can exit", async () => {
+  // As a caller that failed between a prepare() and its dispose() leaves it.
+  const script = `
+    import { createEvalExecutor } from ${
+    JSON.stringify(new URL("../executors/eval.ts", import.meta.url).href)
+  };
+    const executor = createEvalExecutor();
+    const task = (name) => ({ name, type: "eval", arguments: "1", dependencies: [] });
+    const context = { signal: new AbortController().signal, cwd: ".", baseDir: ".", output() {} };
+    executor.prepare([task("p")], { concurrency: 2 });
+    executor.prepare([task("q")], { concurrency: 2 });
+    console.log((await executor.run(task("p"), context)).ok);
+    await executor.dispose();
+  `;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--quiet", script],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
+  const output = await child.output();
+  clearTimeout(timer);
+  assert.equal(output.code, 0, "the process did not exit of itself");
+  assert.equal(new TextDecoder().decode(output.stdout), "true\n");
+});
