@@ -132,8 +132,7 @@ export class WorkerPool {
     queueMicrotask(() => {
       if (generation !== this.#generation) return;
       // Workers free for these tasks: another run under way may be keeping the rest busy.
-      let idle = 0;
-      for (const worker of this.#serving) if (worker.load === 0) idle++;
+      const idle = this.#idleCount();
       while (
         idle + this.#starting < warm && this.#live.size < this.#cap &&
         this.#starting < this.#options.maxStarting
@@ -262,9 +261,7 @@ export class WorkerPool {
    * `RECLAIM_AFTER_MS`); one not slow yet is looked at again when it would be.
    */
   #rebalance(): void {
-    let idle = 0;
-    for (const worker of this.#serving) if (worker.load === 0) idle++;
-    while (idle > 0) {
+    for (let idle = this.#idleCount(); idle > 0; idle--) {
       const now = performance.now();
       let busiest: EvalWorker | undefined;
       let soonest = Infinity;
@@ -279,8 +276,14 @@ export class WorkerPool {
         return;
       }
       if (!busiest.reclaim()) return;
-      idle--;
     }
+  }
+
+  /** Ready workers with no task. */
+  #idleCount(): number {
+    let idle = 0;
+    for (const worker of this.#serving) if (worker.load === 0) idle++;
+    return idle;
   }
 
   #spawn(): void {

@@ -203,22 +203,15 @@ export class EvalWorker {
     if (this.#gone) return;
     this.#gone = true;
     this.#worker.terminate();
-    const [running, ...queued] = this.#jobs.splice(0);
-    // Each claim is taken, so that a thread that outlives `terminate()` (one spinning in a
-    // loop) starts none of them; a queued one it started already ends with it.
-    const unstarted: EvalJob[] = [];
-    if (running) {
-      this.#takeBack(running);
-      this.#release(running);
-      running.settle(TERMINATED);
-    }
-    for (const job of queued) {
-      if (this.#takeBack(job)) {
-        unstarted.push(job);
-      } else {
-        this.#release(job);
-        job.settle(TERMINATED);
-      }
+    const jobs = this.#jobs.splice(0);
+    // Every claim is taken, so that a thread that outlives `terminate()` (one spinning in a
+    // loop) starts none of them; the running job, and a queued one it started already, end
+    // with it.
+    const unstarted = jobs.filter((job, index) => this.#takeBack(job) && index > 0);
+    for (const job of jobs) {
+      if (unstarted.includes(job)) continue;
+      this.#release(job);
+      job.settle(TERMINATED);
     }
     this.#return(unstarted);
     this.#events.gone(startError);

@@ -141,7 +141,7 @@ function checkTypesAndArguments(taskFile: TaskFile, registry: ExecutorRegistry):
     if (!executor.argumentsSchema) continue;
     let validate = argumentValidators.get(executor);
     if (!validate) {
-      validate = typeOnlyValidator(executor.argumentsSchema) ??
+      validate = simpleValidator(executor.argumentsSchema) ??
         (ajv ??= new (loadedAjv().Ajv)({ allErrors: false, strict: false })).compile(
           executor.argumentsSchema,
         );
@@ -159,83 +159,55 @@ const JSON_TYPES = new Set(["string", "number", "integer", "boolean", "object", 
 /**
  * A validator for a schema that is only `{ "type": T }`, or `{ "type": "string", "pattern": P }`,
  * as the built-in executors declare, without compiling it with ajv (about 10 ms each at
- * start-up); its errors have ajv's shape. Any other schema gets `undefined`, for ajv.
+ * start-up); its verdicts and errors are ajv's. Any other schema gets `undefined`, for ajv.
  */
-export function typeOnlyValidator(schema: Record<string, unknown>): ValidateFunction | undefined {
+export function simpleValidator(schema: Record<string, unknown>): ValidateFunction | undefined {
   const keys = Object.keys(schema);
-  const type = schema.type;
-  const pattern = schema.pattern;
-  if (keys.length === 2 && type === "string" && typeof pattern === "string") {
-    return stringPatternValidator(schema, pattern);
+  const { type, pattern } = schema;
+  if (typeof type !== "string" || !JSON_TYPES.has(type)) return undefined;
+  const withPattern = keys.length === 2 && type === "string" && typeof pattern === "string";
+  if (keys.length !== 1 && !withPattern) return undefined;
+  let regex: RegExp | undefined;
+  try {
+    // As ajv reads a pattern: a Unicode RegExp, unanchored.
+    if (withPattern) regex = new RegExp(pattern, "u");
+  } catch {
+    return undefined; // ajv words the error
   }
-  if (keys.length !== 1 || typeof type !== "string" || !JSON_TYPES.has(type)) return undefined;
-  const matches = (value: unknown): boolean => {
-    switch (type) {
-      case "integer":
-        return Number.isInteger(value);
-      case "number":
-        return typeof value === "number" && Number.isFinite(value);
-      case "array":
-        return Array.isArray(value);
-      case "object":
-        return value !== null && typeof value === "object" && !Array.isArray(value);
-      case "null":
-        return value === null;
-      case "boolean":
-        return typeof value === "boolean";
-      default:
-        return typeof value === "string";
-    }
+  const fail = (keyword: string, params: Record<string, unknown>, message: string) => {
+    validate.errors = [{ instancePath: "", schemaPath: `#/${keyword}`, keyword, params, message }];
+    return false;
   };
   const validate = ((value: unknown) => {
-    const ok = matches(value);
-    validate.errors = ok ? null : [{
-      instancePath: "",
-      schemaPath: "#/type",
-      keyword: "type",
-      params: { type },
-      message: `must be ${type}`,
-    }];
-    return ok;
+    if (!hasJsonType(value, type)) return fail("type", { type }, `must be ${type}`);
+    if (regex && !regex.test(value as string)) {
+      return fail("pattern", { pattern }, `must match pattern "${pattern}"`);
+    }
+    validate.errors = null;
+    return true;
   }) as ValidateFunction;
   validate.schema = schema;
   return validate;
 }
 
-/** `{ "type": "string", "pattern": P }` checked as ajv does: a Unicode RegExp, unanchored. */
-function stringPatternValidator(
-  schema: Record<string, unknown>,
-  pattern: string,
-): ValidateFunction | undefined {
-  let regex: RegExp;
-  try {
-    regex = new RegExp(pattern, "u");
-  } catch {
-    return undefined; // ajv words the error
+/** Whether `value` is of the JSON Schema `type`. */
+function hasJsonType(value: unknown, type: string): boolean {
+  switch (type) {
+    case "integer":
+      return Number.isInteger(value);
+    case "number":
+      return typeof value === "number" && Number.isFinite(value);
+    case "array":
+      return Array.isArray(value);
+    case "object":
+      return value !== null && typeof value === "object" && !Array.isArray(value);
+    case "null":
+      return value === null;
+    case "boolean":
+      return typeof value === "boolean";
+    default:
+      return typeof value === "string";
   }
-  const validate = ((value: unknown) => {
-    if (typeof value !== "string") {
-      validate.errors = [{
-        instancePath: "",
-        schemaPath: "#/type",
-        keyword: "type",
-        params: { type: "string" },
-        message: "must be string",
-      }];
-      return false;
-    }
-    const ok = regex.test(value);
-    validate.errors = ok ? null : [{
-      instancePath: "",
-      schemaPath: "#/pattern",
-      keyword: "pattern",
-      params: { pattern },
-      message: `must match pattern "${pattern}"`,
-    }];
-    return ok;
-  }) as ValidateFunction;
-  validate.schema = schema;
-  return validate;
 }
 
 /** ` (did you mean "x"?)` when a known name is close to an unknown one, else empty. */

@@ -25,7 +25,7 @@ import {
 import { isSandbox, workerOptionsEnabled } from "../executors/eval_permissions.ts";
 import { resolvePath } from "./paths.ts";
 import { compileUserSchema } from "./schema_validation.ts";
-import { openReportFiles, type ReportFiles } from "./report_files.ts";
+import { openReportFiles } from "./report_files.ts";
 import { createRunView, selectSubset, type ViewFlags } from "./terminal.ts";
 import type { RunEvent } from "./types.ts";
 import { identify, readResumeReport, resumedTasks } from "./resume.ts";
@@ -171,15 +171,13 @@ export async function runCommand(
     ? undefined
     : resumedTasks(taskFile, identity!, await readResumeReport(flags.resume));
   // All at once, last before the run: a path that cannot be written stops it before it starts.
-  const { reports, files: [reportFile, reportHtml, trace] } = openReportPaths({
+  const reports = openReportFiles({
     "--report": flags.report,
     "--report-html": flags.reportHtml,
     "--trace": flags.trace,
-  }, taskFile.file);
+  }, taskFile.file === "<stdin>" ? undefined : taskFile.file);
+  const reportFile = reports.fileOf("--report");
   const report = reportFile && ndjsonReport(reportFile);
-  // Emptied when the run begins (its first event): one that never does (a plugin's prepare()
-  // fails) leaves them as they were.
-  let begun = false;
   const controller = new AbortController();
   const stopOnClosedOutput = () => controller.abort("output closed");
   outputClosed.addEventListener("abort", stopOnClosedOutput, { once: true });
@@ -201,10 +199,9 @@ export async function runCommand(
     return [signal, listener] as const;
   });
   const onEvent = (event: RunEvent) => {
-    if (!begun) {
-      begun = true;
-      reports?.begin();
-    }
+    // Emptied when the run begins, its first event: one that never does (a plugin's prepare()
+    // failed) leaves them as they were.
+    if (event.event === "run_started") reports.begin();
     view.onEvent(event);
     report?.onEvent(event);
   };
@@ -221,7 +218,7 @@ export async function runCommand(
       ...(flags.failFast ? { failFast: true } : {}),
       ...historyOption(taskFile, flags, loaded),
     });
-    await view.finish({ ...(reportHtml ? { reportHtml } : {}), ...(trace ? { trace } : {}) });
+    await view.finish(reports);
     if (interruptedBy) return 128 + SIGNAL_NUMBERS[interruptedBy];
     // As a program killed by SIGPIPE would, without the noise.
     if (outputClosed.aborted) return 128 + 13;
@@ -230,8 +227,7 @@ export async function runCommand(
     outputClosed.removeEventListener("abort", stopOnClosedOutput);
     for (const [signal, listener] of listeners) Deno.removeSignalListener(signal, listener);
     report?.flush();
-    if (begun) reports?.close();
-    else reports?.abandon();
+    reports.close();
   }
 }
 
@@ -251,24 +247,6 @@ function historyOption(
   const running = new Set(taskFile.tasks.map((task) => task.name));
   const keep = loaded.tasks.map((task) => task.name).filter((name) => !running.has(name));
   return { history: { ...location, keep } };
-}
-
-/**
- * Opens the report files given, by option; `files` in the options' order (undefined where none
- * was given).
- */
-function openReportPaths(
-  paths: Record<string, string | undefined>,
-  taskFile: string,
-): { reports: ReportFiles | undefined; files: (Deno.FsFile | undefined)[] } {
-  const given = Object.entries(paths).flatMap(([option, path]) =>
-    path === undefined ? [] : [{ option, path }]
-  );
-  if (given.length === 0) return { reports: undefined, files: [] };
-  const reports = openReportFiles(given, taskFile === "<stdin>" ? undefined : taskFile);
-  const open = [...reports.files];
-  const files = Object.values(paths).map((path) => path === undefined ? undefined : open.shift());
-  return { reports, files };
 }
 
 /** The NDJSON report of `--report`, written into its file as the events come. */

@@ -10,41 +10,42 @@
 import { TaskFileError } from "./errors.ts";
 import { resolvePath } from "./paths.ts";
 
-/** A report to open: its path, and the option that gave it, for messages. */
-export interface ReportPath {
-  /** The path, as given. */
-  readonly path: string;
-  /** The option that gave it, such as `--trace`. */
-  readonly option: string;
-}
-
 /** The report files of a run, open: emptied when it begins, removed if it never does. */
 export interface ReportFiles {
-  /** The open files, in the order of the paths given. */
-  readonly files: readonly Deno.FsFile[];
+  /** The file of an option, when a path was given for it. */
+  fileOf(option: string): Deno.FsFile | undefined;
   /**
    * Empties the files (the regular ones: a device or a pipe, `/dev/null` say, has nothing to
-   * empty): call when the run begins, so that a run that never does leaves them as they were.
+   * empty) the first time it is called: call it when the run begins, so that a run that never
+   * does leaves them as they were.
    */
   begin(): void;
-  /** Closes them all; once the run has begun, call after writing (later calls do nothing). */
+  /**
+   * Closes them all, once written; when the run never began, also removes those the opening
+   * created. Later calls do nothing.
+   */
   close(): void;
-  /** For a run that never began: closes them all and removes those the opening created. */
-  abandon(): void;
 }
 
 /**
- * Opens each path for writing, without emptying any yet. Either every file is open, or none is
- * and the error names the path that failed: the files opened before it are closed and those it
- * created removed. A path naming the task file, or the same file as another report, is refused
- * first: it would be overwritten.
+ * Opens the path given for each option (`{ "--trace": "t.json" }`; undefined for none) for
+ * writing, without emptying any yet. Either every file is open, or none is and the error
+ * names the path that failed: the files opened before it are closed and those it created
+ * removed. A path naming the task file, or the same file as another report, is refused first:
+ * it would be overwritten.
  *
  * @throws {TaskFileError} `cannot write report: …`, naming the path.
  */
-export function openReportFiles(reports: readonly ReportPath[], taskFile?: string): ReportFiles {
+export function openReportFiles(
+  paths: Readonly<Record<string, string | undefined>>,
+  taskFile?: string,
+): ReportFiles {
+  const reports = Object.entries(paths).filter((entry): entry is [string, string] =>
+    entry[1] !== undefined
+  );
   const taken = new Map<string, string>();
   if (taskFile !== undefined) taken.set(identityOf(taskFile), "the task file");
-  for (const { path, option } of reports) {
+  for (const [option, path] of reports) {
     const identity = identityOf(path);
     const holder = taken.get(identity);
     if (holder !== undefined) {
@@ -57,30 +58,35 @@ export function openReportFiles(reports: readonly ReportPath[], taskFile?: strin
     }
     taken.set(identity, `the file of ${option}`);
   }
-  const opened: { file: Deno.FsFile; path: string; created: boolean }[] = [];
-  let closed = false;
-  const closeAll = () => {
+  const opened = new Map<string, { file: Deno.FsFile; path: string; created: boolean }>();
+  let begun = false, closed = false;
+  const close = () => {
     if (closed) return;
     closed = true;
-    for (const { file } of opened) file.close();
+    for (const { file, path, created } of opened.values()) {
+      file.close();
+      if (!begun && created) removeQuietly(path);
+    }
   };
-  const abandon = () => {
-    closeAll();
-    for (const { path, created } of opened) if (created) removeQuietly(path);
-  };
-  for (const { path } of reports) {
+  for (const [option, path] of reports) {
     const created = !exists(path);
     try {
-      opened.push({ file: Deno.openSync(path, { write: true, create: true }), path, created });
+      opened.set(option, {
+        file: Deno.openSync(path, { write: true, create: true }),
+        path,
+        created,
+      });
     } catch (error) {
-      abandon();
+      close();
       throw new TaskFileError(`cannot write report: ${(error as Error).message}`, { file: path });
     }
   }
   return {
-    files: opened.map(({ file }) => file),
+    fileOf: (option) => opened.get(option)?.file,
     begin() {
-      for (const { file, path } of opened) {
+      if (begun) return;
+      begun = true;
+      for (const { file, path } of opened.values()) {
         try {
           if (file.statSync().isFile) file.truncateSync(0);
         } catch (error) {
@@ -90,8 +96,7 @@ export function openReportFiles(reports: readonly ReportPath[], taskFile?: strin
         }
       }
     },
-    close: closeAll,
-    abandon,
+    close,
   };
 }
 

@@ -11,7 +11,7 @@ import { createHumanFormatter, type OutputMode } from "./format/human.ts";
 import { createNdjsonFormatter } from "./format/ndjson.ts";
 import type { TaskFile } from "./load.ts";
 import type { TextSink } from "./output.ts";
-import { writeReportFile } from "./report_files.ts";
+import { type ReportFiles, writeReportFile } from "./report_files.ts";
 import { parseNameList, selectTasks } from "./subset.ts";
 import type { RunEvent } from "./types.ts";
 
@@ -39,19 +39,11 @@ export interface RunView {
   readonly onEvent: (event: RunEvent) => void;
   /**
    * Writes the HTML report and the trace into their files, opened before the run (see
-   * `openReportFiles`), and closes them; call after the run.
+   * `openReportFiles`, whose `close` closes them); call after the run.
    */
-  finish(files?: TimelineFiles): Promise<void>;
+  finish(files?: Pick<ReportFiles, "fileOf">): Promise<void>;
   /** Erases the status line, if any (for an early exit). */
   stop(): void;
-}
-
-/** The open files of `--report-html` and `--trace`. */
-export interface TimelineFiles {
-  /** `--report-html`'s. */
-  readonly reportHtml?: Deno.FsFile;
-  /** `--trace`'s. */
-  readonly trace?: Deno.FsFile;
 }
 
 /**
@@ -99,19 +91,21 @@ export async function createRunView(
       for (const listener of listeners) listener(event);
     },
     stop,
-    async finish(files = {}) {
+    async finish(files) {
       if (!recorder) return;
       const timeline = recorder.timeline();
       // Loaded only for the runs that write them.
-      if (flags.reportHtml !== undefined && files.reportHtml) {
+      const htmlFile = files?.fileOf("--report-html");
+      if (flags.reportHtml !== undefined && htmlFile) {
         const { renderHtmlReport } = await import("./format/html.ts");
         const html = renderHtmlReport(timeline, taskFile.file);
-        writeReportFile(files.reportHtml, flags.reportHtml, html);
+        writeReportFile(htmlFile, flags.reportHtml, html);
       }
-      if (flags.trace !== undefined && files.trace) {
+      const traceFile = files?.fileOf("--trace");
+      if (flags.trace !== undefined && traceFile) {
         const { toTraceEvents } = await import("./format/trace.ts");
         const trace = JSON.stringify(toTraceEvents(timeline)) + "\n";
-        writeReportFile(files.trace, flags.trace, trace);
+        writeReportFile(traceFile, flags.trace, trace);
       }
     },
   };

@@ -30,56 +30,37 @@ Deno.test("tasks queued behind a stopped task on its worker run once, on a new w
   }
 });
 
-Deno.test("a slow task holds up only itself: tasks queued behind it move to an idle worker", async () => {
-  const executor = createEvalExecutor({ maxWorkers: 2 });
-  try {
-    const ended: string[] = [];
-    const track = (name: string, result: Promise<TaskResult>) =>
-      result.then((outcome) => {
-        ended.push(name);
-        return outcome;
-      });
-    const slow = track(
-      "slow",
-      executor.run(evalTask("await new Promise((r) => setTimeout(r, 1500));", 0), contextFor([])),
-    );
-    const quick = [1, 2, 3, 4].map((i) =>
-      track(`quick${i}`, executor.run(evalTask("1 + 1", i), contextFor([])))
-    );
-    assert.deepEqual(await Promise.all([slow, ...quick]), Array(5).fill({ ok: true }));
-    assert.equal(ended.at(-1), "slow", `ended in the order ${ended.join(", ")}`);
-  } finally {
-    await executor.dispose?.();
-  }
-});
+/**
+ * Slow snippets: one awaiting, and one busy in synchronous code, whose worker reads no
+ * message until it returns, so that taking the tasks queued behind it back must not need
+ * its help.
+ */
+const SLOW_SNIPPETS = [
+  ["awaiting", "await new Promise((r) => setTimeout(r, 1500));"],
+  ["busy in synchronous code", "const end = Date.now() + 1500; while (Date.now() < end) {}"],
+] as const;
 
-Deno.test("a task busy in synchronous code holds up only itself: its queue moves to an idle worker", async () => {
-  // The busy worker reads no message until its snippet returns: taking the queued tasks
-  // back must not need its help.
-  const executor = createEvalExecutor({ maxWorkers: 2 });
-  try {
-    const ended: string[] = [];
-    const track = (name: string, result: Promise<TaskResult>) =>
-      result.then((outcome) => {
-        ended.push(name);
-        return outcome;
-      });
-    const busy = track(
-      "busy",
-      executor.run(
-        evalTask("const end = Date.now() + 1500; while (Date.now() < end) {}", 0),
-        contextFor([]),
-      ),
-    );
-    const quick = [1, 2, 3, 4].map((i) =>
-      track(`quick${i}`, executor.run(evalTask("1 + 1", i), contextFor([])))
-    );
-    assert.deepEqual(await Promise.all([busy, ...quick]), Array(5).fill({ ok: true }));
-    assert.equal(ended.at(-1), "busy", `ended in the order ${ended.join(", ")}`);
-  } finally {
-    await executor.dispose?.();
-  }
-});
+for (const [kind, code] of SLOW_SNIPPETS) {
+  Deno.test(`a slow task (${kind}) holds up only itself: tasks queued behind it move to an idle worker`, async () => {
+    const executor = createEvalExecutor({ maxWorkers: 2 });
+    try {
+      const ended: string[] = [];
+      const track = (name: string, result: Promise<TaskResult>) =>
+        result.then((outcome) => {
+          ended.push(name);
+          return outcome;
+        });
+      const slow = track("slow", executor.run(evalTask(code, 0), contextFor([])));
+      const quick = [1, 2, 3, 4].map((i) =>
+        track(`quick${i}`, executor.run(evalTask("1 + 1", i), contextFor([])))
+      );
+      assert.deepEqual(await Promise.all([slow, ...quick]), Array(5).fill({ ok: true }));
+      assert.equal(ended.at(-1), "slow", `ended in the order ${ended.join(", ")}`);
+    } finally {
+      await executor.dispose?.();
+    }
+  });
+}
 
 Deno.test("tasks queued on a worker that must be replaced run on the next one", async () => {
   const executor = createEvalExecutor({ maxWorkers: 1 });
