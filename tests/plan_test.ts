@@ -102,7 +102,7 @@ Deno.test("--dry-run --from-report takes durations from a previous NDJSON run", 
   await Deno.writeTextFile(report, previous.stdout);
   const { code, stdout } = await runCli([file, "--dry-run", "-j", "1", "--from-report", report]);
   assert.equal(code, 0, stdout);
-  assert.match(stdout, /durations from a previous run \(3 known\)/);
+  assert.match(stdout, /durations from earlier runs \(3 known\)/);
   assert.match(stdout, /^1\. \+0ms +a$/m);
   assert.match(stdout, /^Critical path: a -> c \(\d+ms\); estimated run \d+ms$/m);
 });

@@ -42,4 +42,8 @@ Deno.test("a resumed task has no bar in the HTML report and no event in the trac
   assert.ok(html.includes(`${"a".repeat(26)}🙂…`), "label cut whole");
   assert.ok(!/[\uD800-\uDBFF](?![\uDC00-\uDFFF])/.test(html), "no lone surrogate");
   assert.ok(!html.includes("\u0000"), "no NUL in the page");
+  assert.match(html, /<p class="summary">3 tasks: /);
+  const one = createTimelineRecorder(graph({ only: [] }));
+  one.onEvent({ event: "run_started", total: 1, time: 0 });
+  assert.match(renderHtmlReport(one.timeline(), "t.json"), /<p class="summary">1 task: /);
 });

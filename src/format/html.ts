@@ -105,9 +105,13 @@ pre { background: #f6f6f6; padding: 6px; overflow-x: auto; max-height: 20em; }
 </head>
 <body>
 <h1>dagrun: ${escapeHtml(title)}</h1>
-<p class="summary">${timeline.tasks.length} tasks: ${counts.ok} ok, ${counts.failed} failed, ${counts.skipped} skipped in ${
+<p class="summary">${timeline.tasks.length} ${
+    timeline.tasks.length === 1 ? "task" : "tasks"
+  }: ${counts.ok} ok, ${counts.failed} failed, ${counts.skipped} skipped in ${
     formatDuration(total)
-  } &middot; critical path: ${critical.map(escapeHtml).join(" &rarr; ") || "none"}</p>
+  } &middot; critical path: ${
+    critical.map((name) => escapeHtml(printable(name))).join(" &rarr; ") || "none"
+  }</p>
 <p class="legend"><span style="background:${STATUS_COLORS.ok}">ok</span><span style="background:${STATUS_COLORS.failed}">failed</span><span style="background:${STATUS_COLORS.skipped}">skipped</span><span style="outline:3px solid #6a1b9a">critical path</span> hover a bar for details</p>
 ${svg}
 <h2>Output</h2>

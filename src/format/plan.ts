@@ -123,7 +123,7 @@ export function formatPlan(plan: Plan, concurrency: number | undefined): string 
   const lines = [
     `Plan: ${plan.starts.length} tasks, concurrency ${concurrency ?? "unlimited"}, ${
       plan.timed
-        ? `durations from a previous run (${plan.known} known)`
+        ? `durations from earlier runs (${plan.known} known)`
         : "durations unknown (one step each)"
     }`,
     ...plan.starts.map((start, i) =>
