@@ -12,6 +12,7 @@
 
 import { loadedCrypto } from "./deps.ts";
 import { resolvePath } from "./paths.ts";
+import { reportEvents } from "./report_lines.ts";
 import { TaskFileError } from "./errors.ts";
 import type { TaskFile } from "./load.ts";
 import type { RunIdentity } from "./scheduler.ts";
@@ -80,8 +81,9 @@ function sorted(_key: string, value: unknown): unknown {
 }
 
 /**
- * Reads an NDJSON report. When it holds several runs, the last counts; a last line cut short
- * (the run was killed while writing it) is ignored.
+ * Reads an NDJSON report. When it holds several runs, the last counts; a line cut short (the
+ * run was killed while writing it) is ignored, and so is the cut part of a line that the next
+ * appended run's first event was glued to.
  *
  * @throws {TaskFileError} for an unreadable file or one that is not a resumable report.
  *
@@ -105,33 +107,15 @@ export async function readResumeReport(path: string): Promise<ResumeReport> {
       : (error as Error).message;
     throw new TaskFileError(`cannot read report: ${detail}`, { file: path });
   }
-  const fail = (detail: string, line?: number): never => {
-    throw new TaskFileError(detail, { file: line === undefined ? path : `${path}:${line}` });
-  };
-  const lines = text.split("\n");
-  let last = lines.length - 1;
-  while (last >= 0 && lines[last]!.trim() === "") last--;
   let run: { file: string; tasksHash: string } | undefined;
   let started = new Map<string, string>();
   let done = new Map<string, string>();
-  for (let i = 0; i <= last; i++) {
-    const line = lines[i]!;
-    if (line.trim() === "") continue;
-    let event: Record<string, unknown>;
-    try {
-      event = JSON.parse(line);
-    } catch {
-      if (i === last) break;
-      return fail("not an NDJSON report: this line is not JSON", i + 1);
-    }
-    if (event === null || typeof event !== "object" || typeof event.event !== "string") {
-      return fail('not an NDJSON report: this line has no "event"', i + 1);
-    }
+  for (const { event, line } of reportEvents(text, path)) {
     if (event.event === "run_started") {
       if (typeof event.file !== "string" || typeof event.tasksHash !== "string") {
-        return fail(
+        throw new TaskFileError(
           "run_started has no file identity; only reports of dagrun runs that wrote NDJSON can be resumed from",
-          i + 1,
+          { file: path, position: { file: path, line, column: 1 } },
         );
       }
       run = { file: event.file, tasksHash: event.tasksHash };
@@ -144,7 +128,11 @@ export async function readResumeReport(path: string): Promise<ResumeReport> {
       if (typeof hash === "string") done.set(event.task as string, hash);
     }
   }
-  if (!run) return fail("not a dagrun NDJSON report: it has no run_started event");
+  if (!run) {
+    throw new TaskFileError("not a dagrun NDJSON report: it has no run_started event", {
+      file: path,
+    });
+  }
   return { path, ...run, done };
 }
 

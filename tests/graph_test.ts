@@ -38,7 +38,7 @@ Deno.test("parsePreviousRun() reads statuses and durations, and names a bad line
   assert.deepEqual([...run.statuses], [["a", "failed"], ["b", "skipped"], ["c", "ok"]]);
   assert.deepEqual([...run.durations], [["a", 12], ["c", 5]]);
   assert.throws(
-    () => parsePreviousRun('{"event":"x"}\nnot json\n', "r.ndjson"),
+    () => parsePreviousRun('{"event":"x"}\nnot json\n{"event":"y"}\n', "r.ndjson"),
     (error: unknown) =>
       error instanceof TaskFileError && /^r\.ndjson:2:1: not an NDJSON/.test(error.message),
   );
@@ -50,6 +50,27 @@ Deno.test("parsePreviousRun() reads statuses and durations, and names a bad line
         error.message === "r.ndjson: not a dagrun NDJSON report: it has no run_started event",
     );
   }
+});
+
+Deno.test("parsePreviousRun() reads the last of several runs, and a run killed mid-line", () => {
+  const events = (...list: object[]) => list.map((event) => JSON.stringify(event)).join("\n");
+  const first = events(
+    { event: "run_started", total: 2, time: 1 },
+    { event: "task_ended", task: "a", status: "failed", durationMs: 12, time: 2 },
+    { event: "task_ended", task: "b", status: "ok", durationMs: 30, time: 2 },
+  );
+  const second = events(
+    { event: "run_started", total: 2, time: 3 },
+    { event: "task_ended", task: "b", status: "ok", durationMs: 0, resumed: true, time: 3 },
+    { event: "task_ended", task: "a", status: "ok", durationMs: 20, time: 4 },
+  );
+  // The first run was killed while writing a line; the second was appended; the second was
+  // then killed while writing its last line.
+  const text = first + '\n{"event":"task_ended","ta' + second + '\n{"event":"run_en';
+  const run = parsePreviousRun(text, "r.ndjson");
+  assert.deepEqual([...run.statuses], [["b", "ok"], ["a", "ok"]]);
+  // b's duration is the one it ran for: resumed, it did not run.
+  assert.deepEqual([...run.durations].sort(), [["a", 20], ["b", 30]]);
 });
 
 const dot = await findProgram("dot");

@@ -127,7 +127,7 @@ Deno.test("--resume refuses what is not a report", async (t) => {
   await t.step("a task file", async () => {
     const result = await runCli([p.file, "--resume", "tasks.json"], { cwd: p.dir });
     assert.equal(result.code, 2);
-    assert.match(result.stderr, /^dagrun: tasks\.json:1: not an NDJSON report/);
+    assert.match(result.stderr, /^dagrun: tasks\.json:1:1: not an NDJSON report/);
   });
   await t.step("NDJSON without a run", async () => {
     await p.write('{"event":"output","task":"a","stream":"stdout","text":"x"}\n', "x.ndjson");
@@ -136,6 +136,45 @@ Deno.test("--resume refuses what is not a report", async (t) => {
     assert.match(result.stderr, /x\.ndjson: not a dagrun NDJSON report: it has no run_started/);
   });
 });
+
+Deno.test("readResumeReport() reads a run appended after a line cut short", async () => {
+  const p = await project(pipeline);
+  const first = [
+    { event: "run_started", total: 2, file: "/old", tasksHash: "h", time: 1 },
+    { event: "task_started", task: "a", type: "exec", hash: "ha", time: 1 },
+    { event: "task_ended", task: "a", status: "ok", durationMs: 1, time: 2 },
+  ].map((event) => JSON.stringify(event));
+  const second = [
+    { event: "run_started", total: 2, file: "/new", tasksHash: "h2", time: 3 },
+    { event: "task_started", task: "b", type: "exec", hash: "hb", time: 3 },
+    { event: "task_ended", task: "b", status: "ok", durationMs: 1, time: 4 },
+  ].map((event) => JSON.stringify(event));
+  // The first run was killed while writing an output event; the second was appended (>>).
+  const text = first.join("\n") + '\n{"event":"output","task":"a","text":"{\\"ev' +
+    second.join("\n") + "\n";
+  await p.write(text, "r.ndjson");
+  const report = await readResumeReport(`${p.dir}/r.ndjson`);
+  assert.equal(report.file, "/new");
+  assert.deepEqual([...report.done], [["b", "hb"]]);
+  await assertAppendedRunReadAfterEveryCut(p, first, second);
+});
+
+/** Wherever the first run's last event is cut, the appended run is what is read. */
+async function assertAppendedRunReadAfterEveryCut(
+  p: Awaited<ReturnType<typeof project>>,
+  first: string[],
+  second: string[],
+): Promise<void> {
+  const victim = first.at(-1)!;
+  for (let cut = 1; cut < victim.length; cut++) {
+    const text = first.slice(0, -1).join("\n") + "\n" + victim.slice(0, cut) +
+      second.join("\n") + "\n";
+    await p.write(text, "r.ndjson");
+    const report = await readResumeReport(`${p.dir}/r.ndjson`);
+    assert.equal(report.file, "/new", `cut after ${cut} characters`);
+    assert.deepEqual([...report.done], [["b", "hb"]]);
+  }
+}
 
 Deno.test("readResumeReport() ignores a last line cut short and keeps the last run", async () => {
   const p = await project(pipeline);

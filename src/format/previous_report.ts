@@ -6,6 +6,7 @@
  */
 
 import { TaskFileError } from "../errors.ts";
+import { reportEvents } from "../report_lines.ts";
 import type { TerminalStatus } from "../types.ts";
 
 /** What a previous run says about each task. */
@@ -18,7 +19,10 @@ export interface PreviousRun {
 
 /**
  * Parses NDJSON report text: `task_ended` and `task_skipped` events give statuses and
- * durations, and `run_ended`'s task list fills in the rest. Other events are ignored.
+ * durations, and `run_ended`'s task list fills in the rest. Other events are ignored. When
+ * the text holds several runs (appended to one file), statuses are the last run's, and each
+ * task's duration the last it ran for (a resumed task did not run). Lines cut short are
+ * read as `--resume` reads them (see {@linkcode reportEvents}).
  *
  * @example
  * ```ts
@@ -28,32 +32,23 @@ export interface PreviousRun {
  * parsePreviousRun(text, "run.ndjson").durations.get("a"); // 12
  * ```
  *
- * @throws {TaskFileError} naming the file and line of a line that is not a JSON object, or
- * the file when it has no `run_started` event (an empty file, say).
+ * @throws {TaskFileError} naming the file and line of a line that is not an event, or the
+ * file when it has no `run_started` event (an empty file, say).
  */
 export function parsePreviousRun(text: string, file: string): PreviousRun {
-  const statuses = new Map<string, TerminalStatus>();
+  let statuses = new Map<string, TerminalStatus>();
   const durations = new Map<string, number>();
   let started = false;
-  const lines = text.split("\n");
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!.trim();
-    if (line === "") continue;
-    let event: Record<string, unknown>;
-    try {
-      event = JSON.parse(line);
-      if (event === null || typeof event !== "object") throw new SyntaxError("not an object");
-    } catch (error) {
-      throw new TaskFileError(
-        `not an NDJSON report: ${(error as Error).message}`,
-        { file, position: { file, line: i + 1, column: 1 } },
-      );
-    }
+  for (const { event } of reportEvents(text, file)) {
     if (event.event === "run_started") {
       started = true;
+      statuses = new Map();
     } else if (event.event === "task_ended" && typeof event.task === "string") {
       statuses.set(event.task, event.status === "ok" ? "ok" : "failed");
-      if (typeof event.durationMs === "number") durations.set(event.task, event.durationMs);
+      // A resumed task did not run: its 0 ms says nothing of how long it takes.
+      if (typeof event.durationMs === "number" && event.resumed !== true) {
+        durations.set(event.task, event.durationMs);
+      }
     } else if (event.event === "task_skipped" && typeof event.task === "string") {
       statuses.set(event.task, "skipped");
     } else if (event.event === "run_ended" && Array.isArray(event.tasks)) {
@@ -62,7 +57,9 @@ export function parsePreviousRun(text: string, file: string): PreviousRun {
         if (task.status === "ok" || task.status === "failed" || task.status === "skipped") {
           statuses.set(task.name, task.status);
         }
-        if (task.status !== "skipped" && typeof task.durationMs === "number") {
+        if (
+          task.status !== "skipped" && task.resumed !== true && typeof task.durationMs === "number"
+        ) {
           durations.set(task.name, task.durationMs);
         }
       }
