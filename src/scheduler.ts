@@ -25,8 +25,9 @@ import {
 } from "./run_report.ts";
 import { rankTasks } from "./ready_queue.ts";
 import { formatSeconds } from "./duration.ts";
-import { indexTaskGraph, type TaskGraph } from "./task_graph.ts";
+import { findCycleInGraph, indexTaskGraph, type TaskGraph } from "./task_graph.ts";
 import { DependencyTracker } from "./dependency_tracker.ts";
+import { formatCycle } from "./check.ts";
 import { TaskContexts } from "./task_contexts.ts";
 
 export type { RunIdentity, ScheduleOptions } from "./schedule_options.ts";
@@ -37,11 +38,14 @@ const TIME_ORIGIN = performance.timeOrigin;
 const now = (): number => TIME_ORIGIN + performance.now();
 
 /**
- * Runs every task of a graph that has already been validated (unique names, known
- * dependencies, no cycle) and resolves with the report when all have ended.
+ * Runs every task of a graph and resolves with the report when all have ended: the bare
+ * loop, without the checks of `run()` (meant for a graph already validated: unique names,
+ * known dependencies, no cycle).
  *
  * A task starts once all its dependencies ended `ok`; when one fails or is skipped, its
- * dependents are skipped, transitively, naming the failed task at the root.
+ * dependents are skipped, transitively, naming the failed task at the root. Tasks on a
+ * dependency cycle, and those after one, are skipped once nothing else runs, naming the
+ * cycle; a dependency that names no task rejects the promise before anything starts.
  *
  * @example
  * ```ts
@@ -57,7 +61,13 @@ export function schedule(
   tasks: readonly TaskSpec[],
   options: ScheduleOptions,
 ): Promise<RunReport> {
-  return scheduleGraph(tasks, indexTaskGraph(tasks), options);
+  let graph: TaskGraph;
+  try {
+    graph = indexTaskGraph(tasks);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  return scheduleGraph(tasks, graph, options);
 }
 
 /** {@linkcode schedule} for a graph already in integer form (as the checks give it). */
@@ -90,6 +100,8 @@ class Run {
   readonly #tasks: readonly TaskSpec[];
   /** The tasks in file order, for the report and for what goes in file order. */
   readonly #fileTasks: readonly TaskSpec[];
+  /** The graph in file order, to name a cycle should the run find one (see #skipStuck). */
+  readonly #graph: TaskGraph;
   /** Task i's number; absent when numbers are file order. */
   readonly #slotOf: Int32Array | undefined;
   /** The task (in file order) of each number; absent when numbers are file order. */
@@ -131,6 +143,7 @@ class Run {
     // Priorities that rank by counting renumber the tasks; others keep file order and a heap.
     const ranks = options.priority ? rankTasks(options.priority, count) : undefined;
     this.#fileTasks = tasks;
+    this.#graph = graph;
     this.#slotOf = ranks?.rank;
     this.#fileIndexOf = ranks?.task;
     this.#tasks = ranks ? inOrder(tasks, ranks.task) : tasks;
@@ -433,7 +446,14 @@ class Run {
   }
 
   #finishIfDone(): void {
-    if (this.#ended !== this.#tasks.length || this.#running > 0 || this.#finished) return;
+    if (this.#running > 0 || this.#finished) return;
+    if (this.#ended !== this.#tasks.length) {
+      // Nothing runs, and the tasks left would have started if they could: they wait on a
+      // cycle (a graph that validate() would have refused). Unless a cancellation is under
+      // way, which skips them itself.
+      if (this.#cancelled || this.#listenerError !== undefined) return;
+      this.#skipStuck();
+    }
     this.#finished = true;
     const time = now();
     const report = buildRunReport(
@@ -453,6 +473,18 @@ class Run {
     this.#emit?.({ event: "run_ended", ...report, time });
     if (this.#listenerError) this.#reject(this.#listenerError.error);
     else this.#resolve(report);
+  }
+
+  /** Skips the tasks that can never start, naming a cycle they are on or wait for. */
+  #skipStuck(): void {
+    const cycle = findCycleInGraph(this.#graph);
+    const reason = cycle
+      ? formatCycle(cycle.map((fileIndex) => this.#fileTasks[fileIndex]!.name))
+      : "its dependencies never end";
+    for (let fileIndex = 0; fileIndex < this.#tasks.length; fileIndex++) {
+      const i = this.#slotOf ? this.#slotOf[fileIndex]! : fileIndex;
+      if (this.#state[i] === PENDING) this.#skip(i, reason);
+    }
   }
 
   #listenerThrew(error: unknown): void {

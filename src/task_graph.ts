@@ -7,6 +7,7 @@
  */
 
 import { hashString, NameIndex } from "./name_index.ts";
+import { quote } from "./errors.ts";
 import type { TaskSpec } from "./types.ts";
 
 /** Task i depends on `dependencies[dependencyStart[i] .. dependencyStart[i + 1])`. */
@@ -27,7 +28,9 @@ export interface Dependents {
 
 /**
  * The integer form of a graph whose names are known to be distinct and its dependencies
- * known (a checked graph); an unknown dependency is an error.
+ * known (a checked graph).
+ *
+ * @throws {Error} for a dependency that names no task.
  */
 export function indexTaskGraph(tasks: readonly TaskSpec[]): TaskGraph {
   const graph = resolveDependencies(tasks, nameIndexOf(tasks));
@@ -36,7 +39,9 @@ export function indexTaskGraph(tasks: readonly TaskSpec[]): TaskGraph {
     for (let k = dependencyStart[i]!; k < dependencyStart[i + 1]!; k++) {
       if (dependencies[k]! < 0) {
         const name = tasks[i]!.dependencies[k - dependencyStart[i]!];
-        throw new Error(`Internal error: task #${i} depends on unknown "${name}"`);
+        throw new Error(
+          `task ${quote(tasks[i]!.name)} depends on ${quote(String(name))}, which is not a task`,
+        );
       }
     }
   }

@@ -109,3 +109,67 @@ Deno.test("schedule() tells running tasks to stop on fail-fast even with no list
   assert.equal(report.tasks[0]!.status, "failed", "the waiting task was stopped");
   assert.match(report.tasks[0]!.error!, /fail-fast/);
 });
+
+/** `promise`, or a rejection naming `what` if it has not settled within `ms`. */
+async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not settle in ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+Deno.test("schedule() skips the tasks on and after a cycle, naming it, and runs the rest", async (t) => {
+  // b and c wait on each other; d waits on c; a and e are free.
+  const tasks = graph({ a: [], b: ["a", "c"], c: ["b"], d: ["c"], e: ["a"] }, "fake");
+  for (const priority of [undefined, new Float64Array([1, 5, 4, 3, 2])]) {
+    await t.step(priority ? "numbered by priority" : "in file order", async () => {
+      const executor = new FakeExecutor({ a: { ms: 2 } });
+      const log = eventLog();
+      const report = await within(
+        schedule(tasks, {
+          executorFor: () => executor,
+          onEvent: log.onEvent,
+          ...(priority ? { priority } : {}),
+        }),
+        5_000,
+        "schedule()",
+      );
+      assert.deepEqual(executor.started, ["a", "e"]);
+      assert.equal(report.ok, false);
+      assert.deepEqual(report.counts, { ok: 2, failed: 0, skipped: 3 });
+      const skipped = log.events.flatMap((event) =>
+        event.event === "task_skipped" ? [[event.task, event.reason]] : []
+      );
+      const reason = "dependency cycle: b -> c -> b";
+      assert.deepEqual(skipped, [["b", reason], ["c", reason], ["d", reason]]);
+      assert.equal(log.events.at(-1)!.event, "run_ended");
+    });
+  }
+  await t.step("every task on a cycle", async () => {
+    const report = await within(
+      schedule(graph({ p: ["q"], q: ["p"] }, "fake"), { executorFor: () => new FakeExecutor() }),
+      5_000,
+      "schedule()",
+    );
+    assert.deepEqual(report.tasks.map((task) => task.status), ["skipped", "skipped"]);
+  });
+});
+
+Deno.test("schedule() rejects a dependency that names no task, starting nothing", async () => {
+  const executor = new FakeExecutor();
+  let returned: Promise<unknown> | undefined;
+  assert.doesNotThrow(() => {
+    returned = schedule(graph({ a: [], b: ["a", "nope"] }, "fake"), {
+      executorFor: () => executor,
+    });
+  });
+  await assert.rejects(returned!, {
+    message: 'task "b" depends on "nope", which is not a task',
+  });
+  assert.deepEqual(executor.started, []);
+});
