@@ -7,6 +7,7 @@
 
 import { type JsonNode, type JsonParseError, loadAjv, loadedJsonc, loadJsonc } from "./deps.ts";
 import { jsonValueOffset } from "./json_locate.ts";
+import { containerPathAt, type JsonStructure, scanJson } from "./json_structure.ts";
 import { directoryOf, resolvePath } from "./paths.ts";
 import { quote, type SourcePosition, TaskFileError } from "./errors.ts";
 import type { TaskSpec } from "./types.ts";
@@ -182,7 +183,7 @@ function firstInvalidUtf8Offset(bytes: Uint8Array): number {
   return bytes.length;
 }
 
-/** Deeper nesting than this is refused before parsing, which recurses per level. */
+/** Deeper nesting than this is refused before parsing: jsonc-parser recurses per level. */
 const MAX_NESTING = 1_000;
 
 /**
@@ -240,7 +241,15 @@ function parseText(
       position: locator.at(0),
     });
   }
-  checkNesting(text, locator);
+  const comments = strict === undefined;
+  // Before parsing: jsonc-parser recurses per level of nesting.
+  const structure = scanJson(text, MAX_NESTING, comments);
+  if (structure.tooDeepAt !== undefined) {
+    throw new TaskFileError(`nesting deeper than ${MAX_NESTING} levels`, {
+      file,
+      position: locator.at(structure.tooDeepAt),
+    });
+  }
   // Strict JSON is found with JSON.parse and located by a scan, only when an error is
   // reported; the rest goes through jsonc-parser's tree, as it always did.
   const { document, locate } = strict
@@ -249,6 +258,10 @@ function parseText(
       locate: (path: readonly JsonPathSegment[]) => locator.at(jsonValueOffset(text, path)),
     }
     : parseJsonc(text, locator);
+  // After parsing, whose errors come first: a repeated key is found in well-formed text.
+  if (structure.duplicate) {
+    throw duplicateKeyError(structure.duplicate, text, comments, document, locator);
+  }
   validateAgainstSchema(document, options.schema, file, locate);
   const object = document as Record<string, unknown>;
   const baseDir = options.baseDir ?? Deno.cwd();
@@ -289,27 +302,35 @@ function parseJsonc(text: string, locator: Locator) {
   };
 }
 
-/** Refuses absurd nesting without recursion, so the parser cannot overflow the stack. */
-function checkNesting(text: string, locator: Locator): void {
-  let depth = 0, inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    if (inString) {
-      if (code === 0x5c) i++; // backslash escapes the next character
-      else if (code === 0x22) inString = false;
-    } else if (code === 0x22) {
-      inString = true;
-    } else if (code === 0x5b || code === 0x7b) {
-      if (++depth > MAX_NESTING) {
-        throw new TaskFileError(`nesting deeper than ${MAX_NESTING} levels`, {
-          file: locator.file,
-          position: locator.at(i),
-        });
-      }
-    } else if (code === 0x5d || code === 0x7d) {
-      depth--;
-    }
-  }
+/**
+ * A key given twice in one object: the parsers keep the last silently, so a second `"tasks"`
+ * would drop the first list, and a second `"dependencies"` the first's. Named as a duplicate
+ * task name is: the task, the repeat's position, and the first's.
+ */
+function duplicateKeyError(
+  duplicate: NonNullable<JsonStructure["duplicate"]>,
+  text: string,
+  comments: boolean,
+  document: unknown,
+  locator: Locator,
+): TaskFileError {
+  const path = containerPathAt(text, duplicate.offset, comments);
+  const tasks = (document as { tasks?: unknown } | null)?.tasks;
+  const task = path[0] === "tasks" && typeof path[1] === "number" && Array.isArray(tasks)
+    ? (tasks[path[1]] as { name?: unknown } | undefined)?.name
+    : undefined;
+  const within = typeof task === "string" ? path.slice(2) : path;
+  const first = locator.at(duplicate.firstOffset);
+  return new TaskFileError(
+    `duplicate key ${quote(duplicate.key)}${
+      within.length > 0 ? ` in ${within.join(".")}` : ""
+    }; first at ${first.line}:${first.column}`,
+    {
+      file: locator.file,
+      position: locator.at(duplicate.offset),
+      ...(typeof task === "string" ? { task } : {}),
+    },
+  );
 }
 
 const PARSE_ERROR_TEXT: Record<string, string> = {
