@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { createStatusLine, ERASE_LINE, formatStatus } from "../src/format/status_line.ts";
 import { createRunView } from "../src/terminal.ts";
+import { clipToWidth, displayWidth } from "../src/format/display_width.ts";
 import { parseTaskFile } from "../src/load.ts";
 import { MOD, ROOT, runCli, writeTaskFile } from "./helpers.ts";
 import { findProgram, recordingSink, runProgram } from "./terminal_helpers.ts";
@@ -12,6 +13,40 @@ Deno.test("formatStatus() lists running tasks and folds the rest into (+N) to fi
   assert.ok(line.length <= 59, line);
   assert.match(line, /^\[2\/20\] running: task-number-0, .* \(\+\d\) 0\.5s$/);
   assert.equal(formatStatus(5, 5, [], 2000, 80), "[5/5] 2.0s");
+});
+
+Deno.test("formatStatus() never takes a terminal's last column, however narrow, or wide the names", () => {
+  const cases: [string[], number][] = [];
+  for (const width of [1, 2, 5, 10, 19, 20, 21, 40, 60]) {
+    cases.push([["alpha", "beta", "gamma"], width]);
+    cases.push([["编译", "测试".repeat(14)], width]);
+    cases.push([["🚀 deploy", "e\u0301tude", "ｆｕｌｌ"], width]);
+  }
+  for (const [names, width] of cases) {
+    const line = formatStatus(0, 3, names, 1234, width);
+    assert.ok(displayWidth(line) <= width - 1, `${width} columns: ${JSON.stringify(line)}`);
+  }
+  assert.equal(
+    formatStatus(0, 2, ["编译", "测试测试测试测试"], 500, 30),
+    "[0/2] running: 编译 (+1) 0.5s",
+  );
+  assert.equal(formatStatus(0, 3, ["alpha"], 1234, 10), "[0/3] ru…");
+  assert.equal(formatStatus(0, 3, ["alpha"], 1234, 1), "");
+});
+
+Deno.test("displayWidth() counts columns as a terminal does; clipToWidth() cuts whole characters", () => {
+  assert.equal(displayWidth("build"), 5);
+  assert.equal(displayWidth("编译"), 4);
+  assert.equal(displayWidth("ｆｕｌｌ"), 8);
+  assert.equal(displayWidth("한글"), 4);
+  assert.equal(displayWidth("🚀x"), 3);
+  assert.equal(displayWidth("e\u0301"), 1);
+  assert.equal(displayWidth("a\u200db"), 2);
+  assert.equal(displayWidth("☃"), 1);
+  assert.equal(clipToWidth("编译测试", 5), "编译…");
+  assert.equal(clipToWidth("🚀🚀🚀", 4), "🚀…");
+  assert.equal(clipToWidth("short", 5), "short");
+  assert.equal(clipToWidth("x", 0), "");
 });
 
 Deno.test("status line is erased before each write and redrawn after it", async () => {

@@ -9,6 +9,7 @@ import type { RunEvent, RunReport, TaskReport, TerminalStatus } from "../types.t
 import type { TextSink } from "../output.ts";
 import { createGroupedWriter } from "./grouped.ts";
 import { printable } from "./printable.ts";
+import { displayWidth } from "./display_width.ts";
 
 /**
  * How task output is laid out:
@@ -133,12 +134,19 @@ export function formatReport(
     task.status === "skipped" || task.resumed ? "-" : formatDuration(task.durationMs),
     printable(details(task)),
   ]);
-  const widths = header.map((title, column) =>
-    Math.max(title.length, ...rows.map((row) => row[column]!.length))
-  );
+  // Columns as the terminal counts them (a CJK name takes two per character); a loop, not
+  // Math.max(...rows), whose arguments overflow the stack past about 100,000 tasks.
+  const widths = header.map((title) => title.length);
+  for (const row of rows) {
+    for (let column = 0; column < row.length; column++) {
+      widths[column] = Math.max(widths[column]!, displayWidth(row[column]!));
+    }
+  }
   const render = (cells: string[], status?: TerminalStatus) =>
     cells.map((cell, column) => {
-      const padded = column === cells.length - 1 ? cell : cell.padEnd(widths[column]!);
+      const padded = column === cells.length - 1
+        ? cell
+        : cell + " ".repeat(widths[column]! - displayWidth(cell));
       return column === 2 && status ? paint(status, padded) : padded;
     }).join("  ").trimEnd();
   const lines = [

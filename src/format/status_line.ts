@@ -13,6 +13,7 @@
 import type { TextSink } from "../output.ts";
 import type { RunEvent } from "../types.ts";
 import { printable } from "./printable.ts";
+import { clipToWidth, displayWidth } from "./display_width.ts";
 
 /** Carriage return, then erase the whole line. */
 export const ERASE_LINE = "\r\x1b[2K";
@@ -132,8 +133,9 @@ export function createStatusLine(sink: TextSink, options: StatusLineOptions = {}
 }
 
 /**
- * The text of the line, cut to fit in `width - 1` columns so the terminal never wraps it:
- * as many running names as fit, then `(+N)` for the rest. `running` may hold only the first
+ * The text of the line, cut to fit in `width - 1` columns so the terminal never wraps it
+ * (counted as the terminal counts them: a CJK character or an emoji takes two): as many
+ * running names as fit, then `(+N)` for the rest; nothing on a terminal 1 column wide. `running` may hold only the first
  * few names when `runningCount` gives the whole number.
  *
  * @example
@@ -152,16 +154,17 @@ export function formatStatus(
 ): string {
   const head = `[${done}/${total}]`;
   const clock = `${(elapsedMs / 1000).toFixed(1)}s`;
-  const room = Math.max(20, width - 1);
-  if (runningCount === 0) return fit(`${head} ${clock}`, room);
+  // Any wider and the terminal wraps it, and the erasing reaches only its last row.
+  const room = width - 1;
+  if (runningCount === 0) return clipToWidth(`${head} ${clock}`, room);
   for (let shown = running.length; shown >= 1; shown--) {
     const rest = runningCount - shown;
     const line = `${head} running: ${running.slice(0, shown).join(", ")}${
       rest > 0 ? ` (+${rest})` : ""
     } ${clock}`;
-    if ([...line].length <= room) return line;
+    if (displayWidth(line) <= room) return line;
   }
-  return fit(`${head} running: (+${runningCount}) ${clock}`, room);
+  return clipToWidth(`${head} running: (+${runningCount}) ${clock}`, room);
 }
 
 /** The first `count` names of a set, without copying all of a large one. */
@@ -172,11 +175,6 @@ function firstNames(names: Set<string>, count: number): string[] {
     first.push(printable(name));
   }
   return first;
-}
-
-function fit(text: string, room: number): string {
-  const characters = [...text];
-  return characters.length <= room ? text : characters.slice(0, room - 1).join("") + "…";
 }
 
 function terminalColumns(): number {
