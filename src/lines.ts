@@ -104,8 +104,12 @@ export class LineBlockSplitter {
       this.#pendingReturn = textReturn && this.#pending.includes("\r");
     }
     while (this.#pending.length > MAX_LINE_LENGTH) {
-      this.#onLines(this.#pending.slice(0, MAX_LINE_LENGTH));
-      this.#pending = this.#pending.slice(MAX_LINE_LENGTH);
+      // Never between the halves of a surrogate pair: each piece would carry half a
+      // character, which prints as U+FFFD and is not valid in the NDJSON report.
+      const high = this.#pending.charCodeAt(MAX_LINE_LENGTH - 1);
+      const cut = high >= 0xd800 && high <= 0xdbff ? MAX_LINE_LENGTH - 1 : MAX_LINE_LENGTH;
+      this.#onLines(this.#pending.slice(0, cut));
+      this.#pending = this.#pending.slice(cut);
     }
   }
 }

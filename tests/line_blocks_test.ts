@@ -124,3 +124,19 @@ Deno.test("LineBlockSplitter passes a final line without a newline, and invalid 
   splitter.end();
   assert.deepEqual(seen, ["a", "b\uFFFD\uFFFD"]);
 });
+
+Deno.test("LineBlockSplitter never cuts a long line inside a surrogate pair", () => {
+  const seen: string[] = [];
+  const splitter = new LineBlockSplitter((lines) => seen.push(lines));
+  // "a" then emoji (two UTF-16 units each): a cut at 64 Ki units falls inside one.
+  // Pushed before its newline, as a pipe delivers a long line: the part not yet ended is cut.
+  splitter.push(new TextEncoder().encode("a" + "😀".repeat(100_000)));
+  splitter.push(new TextEncoder().encode("\n"));
+  splitter.end();
+  assert.ok(seen.length >= 3);
+  for (const block of seen) {
+    assert.ok(block.length <= MAX_LINE_LENGTH);
+    assert.ok(block.isWellFormed(), "a piece with half a character");
+  }
+  assert.equal(seen.join(""), "a" + "😀".repeat(100_000));
+});
