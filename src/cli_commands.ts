@@ -26,6 +26,7 @@ import { isSandbox, workerOptionsEnabled } from "../executors/eval_permissions.t
 import { resolvePath } from "./paths.ts";
 import { compileUserSchema } from "./schema_validation.ts";
 import { openReportFiles } from "./report_files.ts";
+import { printable } from "./format/printable.ts";
 import { createRunView, selectSubset, type ViewFlags } from "./terminal.ts";
 import type { RunEvent } from "./types.ts";
 import { identify, readResumeReport, resumedTasks } from "./resume.ts";
@@ -259,16 +260,22 @@ const SIGNAL_NUMBERS = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as Record<Deno.Sign
 
 /** Reports an error of a command on one line; resolves with the exit code. */
 export function reportError(error: unknown, sink: TextSink): number {
+  // One line, whatever a path or a value in it holds: a file named with a newline or an
+  // escape sequence must neither break the line nor drive the terminal.
   if (error instanceof UsageError) {
-    sink.err(`dagrun: ${error.message}\nTry 'dagrun --help' for usage.\n`);
+    sink.err(`dagrun: ${printable(error.message)}\nTry 'dagrun --help' for usage.\n`);
     return error.exitCode;
   }
   if (error instanceof TaskFileError) {
-    sink.err(`dagrun: ${error.message}\n`);
+    sink.err(`dagrun: ${printable(error.message)}\n`);
     return error.exitCode;
   }
   // Our own bug: still one line, with a pointer to the details.
-  sink.err(`dagrun: internal error: ${error instanceof Error ? error.message : String(error)}\n`);
+  sink.err(
+    `dagrun: internal error: ${
+      printable(error instanceof Error ? error.message : String(error))
+    }\n`,
+  );
   if (Deno.env.get("DAGRUN_DEBUG")) sink.err(`${(error as Error)?.stack ?? ""}\n`);
   return 70;
 }

@@ -133,3 +133,22 @@ Deno.test("dagrun rejects generated bad inputs: huge, deep, long cycles, unreada
 
   await Deno.remove(directory, { recursive: true });
 });
+
+Deno.test("a path holding a newline or an escape sequence stays on one line, escaped", async () => {
+  const directory = await Deno.makeTempDir({ prefix: "dagrun-path-" });
+  const evil = `${directory}/evil\n\x1b[2J.json`;
+  await Deno.writeTextFile(
+    evil,
+    '{"tasks": [{"name": "a", "type": "exec", "arguments": "true", "dependencies": ["zz"]}]}',
+  );
+  const escaped = `${directory}/evil\\u000a\\u001b[2J.json`;
+  assertRejected(
+    await runCli([evil]),
+    `dagrun: ${escaped}:1:80: task "a": unknown dependency "zz"`,
+  );
+  assertRejected(
+    await runCli([`${directory}/missing\n\x1b[31m.json`]),
+    `dagrun: ${directory}/missing\\u000a\\u001b[31m.json: cannot read task file: no such file`,
+  );
+  await Deno.remove(directory, { recursive: true });
+});
