@@ -34,7 +34,8 @@ export class Capture {
   #batched = 0;
   #printed = 0;
   #limit = Infinity;
-  #colors = false;
+  /** Whether to remove colour sequences: those of Deno's console, when unwanted. */
+  #strip = false;
   #active = false;
   #overflowed = false;
   #scheduled = false;
@@ -45,9 +46,13 @@ export class Capture {
     this.#sink = sink;
   }
 
-  /** Sets the colour policy and output limit. */
+  /**
+   * Sets the colour policy and output limit. Colours are removed only when Deno's console
+   * added some (stdout is a terminal, and Deno was not told `NO_COLOR`) and dagrun does not
+   * want them: a snippet's own escape sequences in text printed to a pipe are its output.
+   */
   configure(colors: boolean, limit: number): void {
-    this.#colors = colors;
+    this.#strip = !colors && Deno.stdout.isTerminal() && !Deno.noColor;
     this.#limit = limit;
   }
 
@@ -70,8 +75,11 @@ export class Capture {
     this.#active = false;
   }
 
-  /** Queues the snippet's text (lines, each ending with `\n`) for a stream, within the limit. */
-  write(stream: "stdout" | "stderr", text: string): void {
+  /**
+   * Queues the snippet's text (lines, each ending with `\n`) for a stream, within the limit.
+   * `fromConsole` says Deno's console formatted it, and may have coloured it.
+   */
+  write(stream: "stdout" | "stderr", text: string, fromConsole = true): void {
     if (!this.#active) return; // a finished task's stray output has no one to go to
     // A line begun on Deno.stdout and ended by console.log is one line, as on a terminal.
     if (this.#partial[stream] !== "") {
@@ -82,7 +90,7 @@ export class Capture {
       // Throwing stops a snippet printing in a loop, which terminate() alone could not.
       throw new RangeError(`Output limit of ${this.#limit} characters exceeded`);
     }
-    if (!this.#colors && text.includes("\x1b")) text = text.replace(ANSI, "");
+    if (fromConsole && this.#strip && text.includes("\x1b")) text = text.replace(ANSI, "");
     this.#printed += text.length;
     if (this.#printed > this.#limit) {
       this.#overflowed = true;
@@ -102,7 +110,8 @@ export class Capture {
     if (!this.#active) return;
     const cut = text.lastIndexOf("\n") + 1;
     // write() puts what waited for its newline in front of the first line.
-    if (cut > 0) this.write(stream, text.slice(0, cut));
+    // Bytes written to Deno.stdout are the snippet's own, colours included.
+    if (cut > 0) this.write(stream, text.slice(0, cut), false);
     this.#partial[stream] += text.slice(cut);
   }
 

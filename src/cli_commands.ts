@@ -27,7 +27,7 @@ import { resolvePath } from "./paths.ts";
 import { compileUserSchema } from "./schema_validation.ts";
 import { openReportFiles } from "./report_files.ts";
 import { printable } from "./format/printable.ts";
-import { createRunView, selectSubset, type ViewFlags } from "./terminal.ts";
+import { colorsWanted, createRunView, selectSubset, type ViewFlags } from "./terminal.ts";
 import type { RunEvent } from "./types.ts";
 import { identify, readResumeReport, resumedTasks } from "./resume.ts";
 
@@ -139,7 +139,8 @@ export async function runCommand(
   const { taskFile: loaded, registry, graph: loadedGraph } = await loadChecked(file, flags, {
     isolation: flags.evalIsolation,
     permissions: flags.evalPermissions,
-    colors: flags.color && Deno.stdout.isTerminal() && !Deno.env.get("NO_COLOR"),
+    // As dagrun's own output is coloured (TERM=dumb was missed here: eval output was).
+    colors: colorsWanted(flags.color),
   });
   const taskFile = selectSubset(loaded, names, flags.only);
   if (flags.fromReport !== undefined && !flags.dryRun) {

@@ -46,6 +46,19 @@ export interface RunView {
   stop(): void;
 }
 
+/** Whether stdout is a terminal that takes escape sequences: not a pipe, not `TERM=dumb`. */
+export function stdoutIsTerminal(): boolean {
+  return Deno.stdout.isTerminal() && Deno.env.get("TERM") !== "dumb";
+}
+
+/**
+ * Whether dagrun colours its output: allowed (`color`, which `--no-color` clears), on a
+ * terminal, and without `NO_COLOR`. Eval tasks keep Deno's console colours exactly then.
+ */
+export function colorsWanted(color: boolean, isTerminal: boolean = stdoutIsTerminal()): boolean {
+  return color && isTerminal && !Deno.env.get("NO_COLOR");
+}
+
 /**
  * Builds the listeners of a run from its flags. The status line is drawn only when stdout is
  * a terminal (and not `TERM=dumb`), for the human format, without `--quiet`. The status line
@@ -55,7 +68,7 @@ export async function createRunView(
   taskFile: TaskFile,
   flags: ViewFlags,
   sink: TextSink,
-  isTerminal: boolean = Deno.stdout.isTerminal() && Deno.env.get("TERM") !== "dumb",
+  isTerminal: boolean = stdoutIsTerminal(),
 ): Promise<RunView> {
   if (flags.outputErrorsOnly && flags.output !== undefined && flags.output !== "grouped") {
     throw new UsageError(
@@ -76,7 +89,7 @@ export async function createRunView(
       stop = status.stop;
     }
     listeners.push(createHumanFormatter(formatterSink, {
-      color: flags.color && isTerminal && !Deno.env.get("NO_COLOR"),
+      color: colorsWanted(flags.color, isTerminal),
       output: flags.outputErrorsOnly ? "grouped" : flags.output ?? "prefixed",
       errorsOnly: flags.outputErrorsOnly ?? false,
       quiet: flags.quiet ?? false,

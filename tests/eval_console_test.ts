@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { evaluate, textOf } from "./eval_helpers.ts";
+import { MOD, runCli, writeTaskFile } from "./helpers.ts";
+import { findProgram, runProgram } from "./terminal_helpers.ts";
 
 Deno.test("eval formats console output as Deno does", async () => {
   const { results, outputs } = await evaluate([
@@ -89,4 +91,43 @@ Deno.test("eval counts Deno.stdout writes against the output limit", async () =>
   );
   assert.equal(results[0]!.ok, false);
   assert.match(results[0]!.ok ? "" : results[0]!.error ?? "", /more than 10000 characters/);
+});
+
+const colourSnippet = "console.log('\\x1b[31mred\\x1b[0m', 5);" +
+  "Deno.stdout.writeSync(new TextEncoder().encode('\\x1b[32mgreen\\x1b[0m\\n'));";
+const colourTasks = {
+  tasks: [{ name: "e", type: "eval", arguments: colourSnippet }],
+};
+
+Deno.test("eval keeps a snippet's own colour codes in output to a pipe", async () => {
+  const path = await writeTaskFile(colourTasks);
+  const result = await runCli([path, "--no-history"]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.ok(result.stdout.includes("[e] \x1b[31mred\x1b[0m 5\n"), result.stdout);
+  assert.ok(result.stdout.includes("[e] \x1b[32mgreen\x1b[0m\n"), result.stdout);
+});
+
+const script = await findProgram("script");
+
+Deno.test({
+  name: "eval on a terminal: Deno's console colours follow dagrun's (none with TERM=dumb)",
+  ignore: script === undefined,
+  async fn() {
+    const path = await writeTaskFile(colourTasks);
+    // util-linux `script` runs the command on a pseudo-terminal and copies what it printed.
+    const onTerminal = async (term: string) => {
+      const command = `env -u NO_COLOR TERM=${term} '${Deno.execPath()}' run -A --quiet '${MOD}' ` +
+        `'${path}' --no-history`;
+      const output = await runProgram(script!, ["-q", "-e", "-c", command, "/dev/null"]);
+      return output.replaceAll("\r\n", "\n");
+    };
+    const dumb = await onTerminal("dumb");
+    // The 5 as Deno prints it on a terminal is yellow; not so on a dumb one, and dagrun's
+    // own output is not coloured either. The snippet's own red is the snippet's.
+    assert.match(dumb, /\[e\] red 5\n/);
+    const xterm = await onTerminal("xterm");
+    assert.ok(xterm.includes("[e] \x1b[31mred\x1b[0m \x1b[33m5\x1b[39m\n"), xterm);
+    // Raw writes to Deno.stdout are never touched.
+    for (const output of [dumb, xterm]) assert.ok(output.includes("\x1b[32mgreen\x1b[0m"));
+  },
 });
