@@ -40,6 +40,24 @@ Deno.test("--output grouped prints each task's output as one block between its S
   assert.match(stdout, /first failure: b \(exit code 3\)/);
 });
 
+Deno.test("--output grouped keeps a task's Retry lines in its block, between its attempts", async () => {
+  const file = await writeTaskFile({
+    tasks: [
+      { name: "flaky", type: "exec", arguments: "echo attempt; exit 1", retries: 2 },
+      { name: "after", type: "exec", arguments: "echo after", dependencies: ["flaky"] },
+    ],
+  });
+  const { stdout, code } = await runCli([file, "--output", "grouped", "--no-history"]);
+  assert.equal(code, 1);
+  const body = stdout.slice(0, stdout.indexOf("\nTASK"));
+  assert.equal(
+    body,
+    "Started: flaky\nattempt\nRetry  : flaky (attempt 2/3, after exit code 1)\nattempt\n" +
+      "Retry  : flaky (attempt 3/3, after exit code 1)\nattempt\nEnded : flaky\n" +
+      'Skipped: after (dependency "flaky" failed)\n',
+  );
+});
+
 Deno.test("--output-errors-only keeps only the failed tasks' blocks", async () => {
   await reset();
   const file = await writeTaskFile(interleaving);

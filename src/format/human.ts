@@ -94,13 +94,17 @@ export function createHumanFormatter(
         else if (grouped) grouped.ended(printable(event.task), event.status === "ok");
         else sink.out(`Ended : ${printable(event.task)}\n`);
         break;
-      case "task_retry":
-        sink.out(
-          `Retry  : ${printable(event.task)} (attempt ${event.attempt}/${event.attempts}, after ${
-            printable(event.error ?? "a failure")
-          })\n`,
-        );
+      case "task_retry": {
+        const line = `Retry  : ${
+          printable(event.task)
+        } (attempt ${event.attempt}/${event.attempts}, after ${
+          printable(event.error ?? "a failure")
+        })`;
+        // Grouped, in the task's block, between the output of the attempts it separates.
+        if (grouped) grouped.output(printable(event.task), "stdout", line);
+        else sink.out(`${line}\n`);
         break;
+      }
       case "task_skipped":
         sink.out(`Skipped: ${printable(event.task)} (${printable(event.reason)})\n`);
         break;
