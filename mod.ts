@@ -78,7 +78,7 @@ export type { ResumeReport } from "./src/resume.ts";
 export { criticalPathPriority } from "./src/critical_path.ts";
 export { HISTORY_FILE_NAME, historyLocation, readHistory, recordHistory } from "./src/history.ts";
 export type { HistoryLocation } from "./src/history.ts";
-export { ExitCode, TaskFileError, UsageError } from "./src/errors.ts";
+export { ExitCode, OutputError, TaskFileError, UsageError } from "./src/errors.ts";
 export type { SourcePosition } from "./src/errors.ts";
 export { createHumanFormatter, formatReport } from "./src/format/human.ts";
 export type { HumanFormatOptions, OutputMode } from "./src/format/human.ts";

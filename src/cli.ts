@@ -8,7 +8,7 @@
  * @module
  */
 
-import { ExitCode } from "./errors.ts";
+import { ExitCode, OutputError } from "./errors.ts";
 import { createSink, type TextSink } from "./output.ts";
 import { parseRunFast } from "./cli_fast.ts";
 import { reportError, runCommand } from "./cli_commands.ts";
@@ -47,9 +47,17 @@ export async function main(
   sink?: TextSink,
 ): Promise<number> {
   let exitCode: number = ExitCode.Ok;
-  // When our own stdout goes away (`dagrun x.json | head -1`), the run stops quietly.
+  // When our own stdout goes away (`dagrun x.json | head -1`), the run stops quietly; when it
+  // cannot be written for another reason (a full disk), it stops and says so.
   const outputClosed = new AbortController();
-  sink ??= createSink({ onClosed: () => outputClosed.abort("output closed") });
+  sink ??= createSink({
+    onClosed: (error) =>
+      outputClosed.abort(
+        error instanceof Deno.errors.BrokenPipe ? "output closed" : new OutputError(
+          `cannot write to standard output: ${error instanceof Error ? error.message : error}`,
+        ),
+      ),
+  });
   try {
     const fast = parseRunFast(args);
     if (fast) {
@@ -66,6 +74,13 @@ export async function main(
     }
   } catch (error) {
     exitCode = reportError(error, sink);
+  }
+  // Output that went to a full disk (`dagrun x.json > /dev/full`) is lost: said on stderr,
+  // and the exit code says so too, unless a signal ended the run.
+  const failure = outputClosed.signal.reason;
+  if (failure instanceof OutputError) {
+    reportError(failure, sink);
+    if (exitCode < 128) exitCode = ExitCode.OutputFailed;
   }
   sink.flush();
   return exitCode;

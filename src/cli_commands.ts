@@ -7,7 +7,7 @@
 
 import { checkTaskFile } from "./check.ts";
 import { loadAjv, loadCrypto, loadJsonc } from "./deps.ts";
-import { ExitCode, TaskFileError, UsageError } from "./errors.ts";
+import { ExitCode, OutputError, TaskFileError, UsageError } from "./errors.ts";
 import { type HistoryLocation, historyLocation } from "./history.ts";
 import { loadTaskFile, type TaskFile } from "./load.ts";
 import { createSink, type TextSink } from "./output.ts";
@@ -179,7 +179,7 @@ export async function runCommand(
     "--trace": flags.trace,
   }, taskFile.file === "<stdin>" ? undefined : taskFile.file);
   const reportFile = reports.fileOf("--report");
-  const report = reportFile && ndjsonReport(reportFile);
+  const report = reportFile && ndjsonReport(reportFile, flags.report!);
   const controller = new AbortController();
   const stopOnClosedOutput = () => controller.abort("output closed");
   outputClosed.addEventListener("abort", stopOnClosedOutput, { once: true });
@@ -221,9 +221,15 @@ export async function runCommand(
       ...historyOption(taskFile, flags, loaded),
     });
     await view.finish(reports);
+    report?.flush();
     if (interruptedBy) return 128 + SIGNAL_NUMBERS[interruptedBy];
-    // As a program killed by SIGPIPE would, without the noise.
-    if (outputClosed.aborted) return 128 + 13;
+    const reportFailure = report?.failure();
+    if (reportFailure) throw reportFailure;
+    // As a program killed by SIGPIPE would, without the noise; another failure to write is
+    // reported by main().
+    if (outputClosed.aborted) {
+      return outputClosed.reason instanceof OutputError ? ExitCode.OutputFailed : 128 + 13;
+    }
     return result.ok ? ExitCode.Ok : ExitCode.TaskFailed;
   } finally {
     outputClosed.removeEventListener("abort", stopOnClosedOutput);
@@ -252,9 +258,26 @@ function historyOption(
 }
 
 /** The NDJSON report of `--report`, written into its file as the events come. */
-function ndjsonReport(file: Deno.FsFile) {
-  const sink = createSink({ stdout: file, stderr: file });
-  return { onEvent: createNdjsonFormatter(sink), flush: () => sink.flush() };
+/**
+ * The `--report` file's writer. A write that fails (a full disk) stops its writing, not the
+ * run: `failure()` then says what went wrong, for the end of the run.
+ */
+function ndjsonReport(file: Deno.FsFile, path: string) {
+  let failure: OutputError | undefined;
+  const sink = createSink({
+    stdout: file,
+    stderr: file,
+    onClosed: (error) => {
+      failure = new OutputError(
+        `${path}: cannot write report: ${error instanceof Error ? error.message : error}`,
+      );
+    },
+  });
+  return {
+    onEvent: createNdjsonFormatter(sink),
+    flush: () => sink.flush(),
+    failure: () => failure,
+  };
 }
 
 const SIGNAL_NUMBERS = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as Record<Deno.Signal, number>;
@@ -267,7 +290,7 @@ export function reportError(error: unknown, sink: TextSink): number {
     sink.err(`dagrun: ${printable(error.message)}\nTry 'dagrun --help' for usage.\n`);
     return error.exitCode;
   }
-  if (error instanceof TaskFileError) {
+  if (error instanceof TaskFileError || error instanceof OutputError) {
     sink.err(`dagrun: ${printable(error.message)}\n`);
     return error.exitCode;
   }

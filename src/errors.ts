@@ -24,6 +24,11 @@ export const ExitCode = {
   InvalidInput: 2,
   /** Interrupted by SIGINT (128 + 2). */
   Interrupted: 130,
+  /**
+   * dagrun could not write its standard output (other than a reader that went away, which is
+   * 141) or a report file: a full disk, an I/O error. `EX_IOERR` of `sysexits.h`.
+   */
+  OutputFailed: 74,
 } as const;
 
 /**
@@ -87,6 +92,29 @@ export class TaskFileError extends Error {
     this.position = where.position;
     this.task = where.task;
     this.detail = detail;
+  }
+}
+
+/**
+ * Output that could not be written: standard output (a full disk, an I/O error) or a report
+ * file. Its message is one line naming what could not be written, and why.
+ *
+ * @example
+ * ```ts
+ * import { OutputError } from "@dagrun/dagrun";
+ *
+ * const error = new OutputError("run.ndjson: cannot write report: No space left on device");
+ * error.exitCode; // 74
+ * ```
+ */
+export class OutputError extends Error {
+  /** The exit code this error ends the program with. */
+  readonly exitCode: number = ExitCode.OutputFailed;
+
+  /** Builds the error. */
+  constructor(message: string) {
+    super(message);
+    this.name = "OutputError";
   }
 }
 

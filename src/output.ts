@@ -67,7 +67,11 @@ export interface SinkOptions {
   readonly stdout?: SyncWriter;
   /** Standard error; `Deno.stderr` by default. */
   readonly stderr?: SyncWriter;
-  /** Called once when a stream can no longer be written (its reader went away). */
+  /**
+   * Called once when standard output can no longer be written (its reader went away, the
+   * disk is full), with the error; nothing more is written to it. Standard error failing is
+   * not reported (there is nowhere left to say so): its text is dropped from then on.
+   */
   readonly onClosed?: (error: unknown) => void;
 }
 
@@ -95,7 +99,8 @@ export function createSink(options: SinkOptions = {}): TextSink {
   const encoder = new TextEncoder();
   const queue: { writer: SyncWriter; text: string }[] = [];
   let scheduled = false;
-  let closed = false;
+  // Each stream stops on its own: a broken stderr must not take stdout (and the run) with it.
+  let outClosed = false, errClosed = false;
 
   // One buffer for all writes: encoding each piece into a new one would leave a dead buffer
   // per write for the collector, and a task printing 200 MB makes thousands.
@@ -112,22 +117,24 @@ export function createSink(options: SinkOptions = {}): TextSink {
   let unreported: { error: unknown } | undefined;
   const write = () => {
     lastWrite = performance.now();
-    if (closed) {
-      queue.length = 0;
-      return;
-    }
     let i = 0;
-    try {
-      while (i < queue.length) {
-        // Adjacent pieces for the same stream go out in one write.
-        const writer = queue[i]!.writer;
-        let text = "";
-        while (i < queue.length && queue[i]!.writer === writer) text += queue[i++]!.text;
+    while (i < queue.length) {
+      // Adjacent pieces for the same stream go out in one write.
+      const writer = queue[i]!.writer;
+      let text = "";
+      while (i < queue.length && queue[i]!.writer === writer) text += queue[i++]!.text;
+      const toStdout = writer === stdout;
+      if (toStdout ? outClosed : errClosed) continue;
+      try {
         writeAll(writer, text);
+      } catch (error) {
+        if (toStdout) {
+          outClosed = true;
+          unreported = { error };
+        } else {
+          errClosed = true;
+        }
       }
-    } catch (error) {
-      closed = true;
-      unreported = { error };
     }
     queue.length = 0;
   };

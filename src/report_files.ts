@@ -7,7 +7,7 @@
  * @module
  */
 
-import { TaskFileError } from "./errors.ts";
+import { OutputError, TaskFileError } from "./errors.ts";
 import { resolvePath } from "./paths.ts";
 
 /** The report files of a run, open: emptied when it begins, removed if it never does. */
@@ -100,7 +100,11 @@ export function openReportFiles(
   };
 }
 
-/** Writes the whole text into a report file (left open: `ReportFiles.close` closes it). */
+/**
+ * Writes the whole text into a report file (left open: `ReportFiles.close` closes it).
+ *
+ * @throws {OutputError} `PATH: cannot write report: …` (a full disk, say).
+ */
 export function writeReportFile(file: Deno.FsFile, path: string, text: string): void {
   try {
     const bytes = new TextEncoder().encode(text);
@@ -108,7 +112,7 @@ export function writeReportFile(file: Deno.FsFile, path: string, text: string): 
       written += file.writeSync(bytes.subarray(written));
     }
   } catch (error) {
-    throw new TaskFileError(`cannot write report: ${(error as Error).message}`, { file: path });
+    throw new OutputError(`${path}: cannot write report: ${(error as Error).message}`);
   }
 }
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createSink, type SyncWriter } from "../src/output.ts";
 import { parseDurationOption } from "../src/cli.ts";
-import { runCli } from "./helpers.ts";
+import { MOD, runCli } from "./helpers.ts";
 import { taskFile } from "./reliability_helpers.ts";
 
 Deno.test("createSink() reports a closed stream once and drops what follows", () => {
@@ -64,4 +64,69 @@ Deno.test("dagrun refuses a bad --grace on one line, running nothing", async () 
   assert.equal(result.code, 2);
   assert.equal(result.stdout, "");
   assert.match(result.stderr, /^dagrun: Invalid grace: .* not "soon"\n/);
+});
+
+Deno.test("createSink(): a broken stderr drops stderr's text only; stdout goes on, unreported", () => {
+  const out: string[] = [];
+  const stdout: SyncWriter = {
+    writeSync: (bytes) => (out.push(new TextDecoder().decode(bytes)), bytes.length),
+  };
+  const stderr: SyncWriter = {
+    writeSync: () => {
+      throw new Deno.errors.BrokenPipe("Broken pipe (os error 32)");
+    },
+  };
+  const closed: unknown[] = [];
+  const sink = createSink({ stdout, stderr, onClosed: (e) => closed.push(e) });
+  sink.out("one\n");
+  sink.err("lost\n");
+  sink.out("two\n");
+  sink.flush();
+  sink.out("three\n");
+  sink.flush();
+  assert.deepEqual(out.join(""), "one\ntwo\nthree\n");
+  assert.deepEqual(closed, []);
+});
+
+const devFull = await Deno.stat("/dev/full").then(() => true, () => false);
+
+Deno.test({
+  name: "dagrun says on one line that it could not write its output or a report, exit 74",
+  ignore: !devFull,
+  async fn(t) {
+    const file = await taskFile([
+      { name: "a", arguments: "echo hi" },
+      { name: "b", arguments: "echo err >&2; false", dependencies: ["a"] },
+    ]);
+    const run = (shell: string) =>
+      new Deno.Command("sh", {
+        args: ["-c", shell],
+        env: { DAGRUN: `'${Deno.execPath()}' run -A --quiet '${MOD}' --no-history '${file}'` },
+        stdout: "piped",
+        stderr: "piped",
+      }).output().then(({ code, stdout, stderr }) => ({
+        code,
+        stdout: new TextDecoder().decode(stdout),
+        stderr: new TextDecoder().decode(stderr),
+      }));
+    const full = "No space left on device (os error 28)";
+    await t.step("standard output to a full disk", async () => {
+      const result = await run('eval "$DAGRUN" > /dev/full');
+      assert.equal(result.code, 74);
+      assert.equal(result.stderr, `dagrun: cannot write to standard output: ${full}\n`);
+    });
+    for (const option of ["--report", "--trace", "--report-html"]) {
+      await t.step(`${option} to a full disk`, async () => {
+        const result = await run(`eval "$DAGRUN -q ${option} /dev/full"`);
+        assert.equal(result.code, 74);
+        assert.match(result.stdout, /2 tasks: 1 ok, 1 failed/);
+        assert.equal(result.stderr, `dagrun: /dev/full: cannot write report: ${full}\n`);
+      });
+    }
+    await t.step("standard error to a full disk: the run goes on, its report printed", async () => {
+      const result = await run('eval "$DAGRUN" 2> /dev/full');
+      assert.equal(result.code, 1);
+      assert.match(result.stdout, /Ended : b\n[^]*2 tasks: 1 ok, 1 failed/);
+    });
+  },
 });
