@@ -9,6 +9,8 @@
 
 import { main } from "./cli.ts";
 import { signalProcessGroups } from "./process_groups.ts";
+import { describe } from "./run_report.ts";
+import { printable } from "./format/printable.ts";
 
 /**
  * Runs the command line with `args` and exits the process with its exit code.
@@ -21,6 +23,10 @@ import { signalProcessGroups } from "./process_groups.ts";
  * ```
  */
 export async function runCommandLine(args: readonly string[]): Promise<never> {
+  // An error nobody catches (a plugin's background promise, say) would end the process with
+  // Deno's stack trace, over the status line and without the tasks' groups stopped.
+  globalThis.addEventListener("error", (event) => crash(event, event.error));
+  globalThis.addEventListener("unhandledrejection", (event) => crash(event, event.reason));
   const code = await main(args);
   // Exit explicitly: a worker spinning in a busy loop survives terminate() in this Deno and
   // would otherwise keep the process alive after the report. Deno.exit skips unload
@@ -30,3 +36,31 @@ export async function runCommandLine(args: readonly string[]): Promise<never> {
 }
 
 if (import.meta.main) await runCommandLine(Deno.args);
+
+/**
+ * Ends the process on an uncaught error: the status line erased, the tasks' groups killed, one
+ * line on stderr (the stack with `DAGRUN_DEBUG=1`), exit status 70.
+ */
+function crash(event: Event, error: unknown): void {
+  event.preventDefault();
+  signalProcessGroups("SIGKILL");
+  const encoder = new TextEncoder();
+  try {
+    // Whatever line the cursor is on: the status line if it is drawn, else an empty one.
+    // (status_line.ts's ERASE_LINE, not imported: that module loads only for a terminal.)
+    if (Deno.stdout.isTerminal()) Deno.stdout.writeSync(encoder.encode("\r\x1b[2K"));
+    const stack = Deno.env.get("DAGRUN_DEBUG") && error instanceof Error ? `\n${error.stack}` : "";
+    Deno.stderr.writeSync(
+      encoder.encode(
+        `dagrun: internal error: uncaught ${printable(nameAndMessage(error))}${stack}\n`,
+      ),
+    );
+  } catch {
+    // Nowhere left to say it.
+  }
+  Deno.exit(70);
+}
+
+function nameAndMessage(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : describe(error);
+}

@@ -355,3 +355,35 @@ Deno.test("an empty --executor path is one line saying so", async () => {
     'dagrun: executor module "": cannot load: the module path is empty\n',
   );
 });
+
+Deno.test("a plugin's uncaught rejection ends the run on one line, exit 70, nothing left running", async () => {
+  const directory = await Deno.makeTempDir({ prefix: "dagrun-crash-" });
+  await Deno.writeTextFile(
+    `${directory}/crash.ts`,
+    `export default {
+      type: "crash",
+      run() {
+        setTimeout(() => { Promise.reject(new Error("background failure")); }, 100);
+        return new Promise((resolve) => setTimeout(() => resolve({ ok: true }), 2000));
+      },
+    };`,
+  );
+  const marker = `dagrun-crash-${crypto.randomUUID()}`;
+  const file = `${directory}/tasks.json`;
+  await Deno.writeTextFile(
+    file,
+    JSON.stringify({
+      executors: { crash: "./crash.ts" },
+      tasks: [
+        { name: "bg", type: "crash", arguments: null },
+        { name: "long", type: "exec", arguments: `sleep 30 # ${marker}` },
+      ],
+    }),
+  );
+  const result = await runCli([file, "--no-history"]);
+  assert.equal(result.code, 70);
+  assert.equal(result.stderr, "dagrun: internal error: uncaught Error: background failure\n");
+  const left = await new Deno.Command("pgrep", { args: ["-f", marker], stdout: "piped" }).output();
+  assert.equal(new TextDecoder().decode(left.stdout), "", "a task's process was left running");
+  await Deno.remove(directory, { recursive: true });
+});
