@@ -334,6 +334,37 @@ export class ChildWatcher {
     return { success: false, code: 128 + signal, signal: SIGNAL_NAMES[signal] ?? null };
   }
 
+  /**
+   * Stops reading a child's pipes: passes on what they hold now (at most 16 chunks), closes
+   * them and resolves its watch. For pipes held open after the child's group is gone, by a
+   * process that left the group (`setsid`, a daemon): they may stay open for ever.
+   */
+  release(pid: number): void {
+    for (const child of this.#children.values()) {
+      if (child.pid !== pid) continue;
+      for (const which of [STDOUT, STDERR]) {
+        const fd = child.pipes[which]!;
+        if (fd < 0) continue;
+        for (let chunk = 0; chunk < 16; chunk++) {
+          const count = Number(this.#libc.read(fd, this.#chunk, BigInt(CHUNK_SIZE)));
+          if (count <= 0) break;
+          if (child.error !== undefined) continue;
+          try {
+            child.sinks[which]!(this.#chunk.subarray(0, count));
+          } catch (error) {
+            child.error = error;
+          }
+        }
+        this.#forget(fd);
+        child.pipes[which] = -1;
+      }
+      if (child.pidfd < 0) this.#children.delete(child.id);
+      if (child.error === undefined) child.drained();
+      else child.failed(child.error);
+      return;
+    }
+  }
+
   /** Gives a child up after a failure of the watching itself. */
   #abandon(child: Watched, error: unknown): void {
     for (const fd of [child.pidfd, ...child.pipes]) if (fd >= 0) this.#forget(fd);

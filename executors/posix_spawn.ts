@@ -161,6 +161,7 @@ function spawnerOver(libc: Libc, watcher: ChildWatcher): PosixSpawner {
       pipeOutput: (onStdout, onStderr) =>
         watcher.watch(fds, [onStdout, onStderr], settle, waitHere?.() ?? false),
       killLeftovers: () => void libc.kill(-childPid, SIGKILL),
+      releaseOutput: () => watcher.release(childPid),
     };
   };
 }

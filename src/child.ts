@@ -54,6 +54,11 @@ export interface PushedOutput extends ChildBase {
     onStdout: (chunk: Uint8Array) => void,
     onStderr: (chunk: Uint8Array) => void,
   ) => Promise<void>;
+  /**
+   * Passes on what its pipes hold now and stops reading them, settling `pipeOutput`'s
+   * promise: for pipes that a process which left the child's group keeps open.
+   */
+  readonly releaseOutput?: () => void;
 }
 
 /**
@@ -90,15 +95,24 @@ export async function superviseChild(
   const group = -child.pid;
   addProcessGroup(child.pid);
   let killTimer: ReturnType<typeof setTimeout> | undefined;
+  let graceEnds: number | undefined;
   const stop = () => {
     signalGroup(group, "SIGTERM");
+    graceEnds = performance.now() + graceMs;
     killTimer = setTimeout(() => signalGroup(group, "SIGKILL"), graceMs);
   };
   // The spawn may have awaited: a stop asked for meanwhile is not lost.
   const forget = context.signal.aborted ? (stop(), undefined) : whenAborted(context.signal, stop);
-  const drained = passOutputOn(child, context);
+  const { drained, release } = passOutputOn(child, context);
+  let ended = false;
+  drained.then(() => ended = true, () => ended = true);
   const status = await child.status;
   forget?.();
+  // Told to stop, the leader ended (a shell dies of SIGTERM at once); the rest of its group
+  // gets the rest of the grace period too, until its pipes end: then all of it has exited.
+  if (graceEnds !== undefined && !(await endsSoon(() => ended))) {
+    await endsWithin(drained, graceEnds - performance.now());
+  }
   // The leader is gone; whatever it left behind in its group must not outlive the task
   // (and would hold the pipes open).
   if (child.killLeftovers) child.killLeftovers();
@@ -106,6 +120,15 @@ export async function superviseChild(
   removeProcessGroup(child.pid);
   // Only when set: the first use of the timer globals loads Node's timers (≈ 6 ms).
   if (killTimer !== undefined) clearTimeout(killTimer);
+  // Pipes most often end with the child. Held open past its group's end, they are held by a
+  // process that left the group (`setsid`, a daemon), maybe for ever: what they hold is passed
+  // on after a moment, or at once if the task is told to stop, and the task ends.
+  if (
+    !(await endsSoon(() => ended)) &&
+    !(await endsWithin(drained, DRAIN_AFTER_EXIT_MS, context.signal))
+  ) {
+    release();
+  }
   await drained;
   if (status.success) return { ok: true, exitCode: 0 };
   if (status.signal) {
@@ -137,18 +160,59 @@ function whenAborted(signal: AbortSignal, stop: () => void): () => void {
   return () => void stops.delete(stop);
 }
 
-/** Passes a child's output on line by line; resolves once both its pipes have ended. */
-function passOutputOn(child: SupervisedChild, context: ExecutorContext): Promise<unknown> {
+/**
+ * How long pipes may stay open after the child's group is gone before they are let go, in
+ * ms: the processes killed with it close them as they exit, within a few.
+ */
+const DRAIN_AFTER_EXIT_MS = 200;
+
+/**
+ * Passes a child's output on line by line: `drained` resolves once both its pipes have
+ * ended, or once `release()` has stopped their reading (what they held passed on).
+ */
+function passOutputOn(
+  child: SupervisedChild,
+  context: ExecutorContext,
+): { drained: Promise<unknown>; release: () => void } {
   if ("pipeOutput" in child) {
     const out = new LineBlockSplitter((lines) => context.output("stdout", lines));
     const err = new LineBlockSplitter((lines) => context.output("stderr", lines));
-    return child.pipeOutput((chunk) => out.push(chunk), (chunk) => err.push(chunk)).then(() => {
-      out.end();
-      err.end();
-    });
+    const drained = child.pipeOutput((chunk) => out.push(chunk), (chunk) => err.push(chunk))
+      .then(() => {
+        out.end();
+        err.end();
+      });
+    return { drained, release: () => child.releaseOutput?.() };
   }
-  return Promise.all([
-    forEachLineBlock(child.stdout, (lines) => context.output("stdout", lines)),
-    forEachLineBlock(child.stderr, (lines) => context.output("stderr", lines)),
+  const stopReading = new AbortController();
+  const drained = Promise.all([
+    forEachLineBlock(child.stdout, (lines) => context.output("stdout", lines), stopReading.signal),
+    forEachLineBlock(child.stderr, (lines) => context.output("stderr", lines), stopReading.signal),
   ]);
+  return { drained, release: () => stopReading.abort() };
+}
+
+/**
+ * Whether `hasEnded()` turns true within a few turns of the microtask queue: the pipes of a
+ * child that ended with it have, and then no timer is needed (see the timers note above).
+ */
+async function endsSoon(hasEnded: () => boolean): Promise<boolean> {
+  for (let turn = 0; turn < 4 && !hasEnded(); turn++) await null;
+  return hasEnded();
+}
+
+/** Whether `promise` settles within `ms`, unless `signal` aborts first (false then). */
+function endsWithin(promise: Promise<unknown>, ms: number, signal?: AbortSignal): Promise<boolean> {
+  if (signal?.aborted || ms <= 0) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const done = (ended: boolean) => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+      resolve(ended);
+    };
+    const onAbort = () => done(false);
+    const timer = setTimeout(() => done(false), ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
+    promise.then(() => done(true), () => done(true));
+  });
 }

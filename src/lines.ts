@@ -24,7 +24,8 @@ export const MAX_LINE_LENGTH = 64 * 1024;
  *
  * Invalid UTF-8 becomes U+FFFD; a final line without a newline is passed on at the end;
  * `\r\n` endings lose their `\r`; a line longer than {@linkcode MAX_LINE_LENGTH} is passed
- * on in pieces of about that size.
+ * on in pieces of about that size. Aborting `signal` stops the reading (and cancels the
+ * stream): what was read is passed on, and the promise resolves.
  *
  * @example
  * ```ts
@@ -38,9 +39,10 @@ export const MAX_LINE_LENGTH = 64 * 1024;
 export async function forEachLineBlock(
   stream: ReadableStream<Uint8Array>,
   onLines: (lines: string) => void,
+  signal?: AbortSignal,
 ): Promise<void> {
   const splitter = new LineBlockSplitter(onLines);
-  for await (const chunk of chunks(stream)) splitter.push(chunk);
+  for await (const chunk of chunks(stream, signal)) splitter.push(chunk);
   splitter.end();
 }
 
@@ -143,7 +145,10 @@ const CHUNK_SIZE = 64 * 1024;
  * buffer per read would leave 3,000 dead buffers per 200 MB for the collector to find.
  * Each chunk is valid until the next is asked for.
  */
-async function* chunks(stream: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
+async function* chunks(
+  stream: ReadableStream<Uint8Array>,
+  signal?: AbortSignal,
+): AsyncGenerator<Uint8Array> {
   let reader: ReadableStreamBYOBReader;
   try {
     reader = stream.getReader({ mode: "byob" });
@@ -151,6 +156,8 @@ async function* chunks(stream: ReadableStream<Uint8Array>): AsyncGenerator<Uint8
     yield* stream; // not a byte stream
     return;
   }
+  // Stopping ends the read under way (as the end of the stream would) and the stream.
+  signal?.addEventListener("abort", () => void reader.cancel().catch(() => {}), { once: true });
   let buffer = new ArrayBuffer(CHUNK_SIZE);
   try {
     while (true) {

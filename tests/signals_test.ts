@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { reportRow, spawnCli, survivors, taskFile, withMarker } from "./reliability_helpers.ts";
+import { writeTaskFile } from "./helpers.ts";
 
 /** Two exec tasks with background children, an eval task, and one that never starts. */
 async function interruptible(mark: string): Promise<string> {
@@ -123,3 +124,57 @@ Deno.test("Ctrl-C stops a task retrying a command that fails at once", async () 
   assert.ok(elapsed < 2_000, `took ${Math.round(elapsed)}ms`);
   assert.match(reportRow(cli.stdout(), "missing")!, /^missing exec failed \S+ interrupted/);
 });
+
+Deno.test("a stopped task's group gets the grace period even when its shell dies at once", () =>
+  withMarker(async (mark) => {
+    const directory = await Deno.makeTempDir({ prefix: "dagrun-grace-" });
+    // The task's shell dies of SIGTERM at once; the inner shell, in the same group, traps it,
+    // takes 300 ms to clean up and leaves a file: that work must not be SIGKILLed.
+    const inner = `trap 'sleep 0.3; touch ${directory}/cleaned; exit 0' TERM; ` +
+      `while :; do sleep 0.05; done # ${mark}`;
+    const file = await taskFile([
+      { name: "wrapped", arguments: `sh -c "${inner}"; echo after` },
+    ]);
+    const cli = spawnCli(["--grace", "5s", file]);
+    await cli.started(1);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    Deno.kill(cli.child.pid, "SIGTERM");
+    assert.equal(await cli.done(), 143, cli.stderr());
+    const cleaned = await Deno.stat(`${directory}/cleaned`).then(() => true, () => false);
+    assert.ok(cleaned, "the inner shell was killed before its cleanup");
+    assert.deepEqual(await survivors(mark), []);
+    await Deno.remove(directory, { recursive: true });
+  }));
+
+for (const path of ["posix_spawn", "Deno.Command"] as const) {
+  Deno.test(`a process that left the task's group does not hold the task with its pipes (${path})`, () =>
+    withMarker(async (mark) => {
+      const file = await writeTaskFile({
+        tasks: [
+          {
+            name: "daemon",
+            type: "exec",
+            // `setsid` takes it out of the task's group: it keeps stdout and stderr open.
+            arguments: `setsid sleep ${mark} & sleep 0.2; echo parent done`,
+            timeout: "20s",
+            // An env of its own sends the task through Deno.Command.
+            ...(path === "Deno.Command" ? { env: { DAGRUN_TEST: "1" } } : {}),
+          },
+          { name: "next", type: "exec", arguments: "echo next", dependencies: ["daemon"] },
+        ],
+      });
+      const cli = spawnCli(["--no-history", file]);
+      // Without the fix the run waits for the sleep's pipes, past the test's own time limit.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const code = await Promise.race([
+        cli.done(),
+        new Promise<string>((resolve) =>
+          timer = setTimeout(() => resolve("still running"), 10_000)
+        ),
+      ]);
+      clearTimeout(timer);
+      assert.equal(code, 0, cli.stdout() + cli.stderr());
+      assert.match(cli.stdout(), /\[daemon\] parent done\n[^]*\[next\] next\n/);
+      assert.match(reportRow(cli.stdout(), "daemon")!, /ok/);
+    }));
+}
