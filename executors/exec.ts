@@ -207,7 +207,10 @@ function spawn(program: string, args: string[], context: ExecutorContext): Deno.
     stderr: "piped",
     detached: true,
     cwd: context.cwd,
-    ...(context.env ? { env: { ...context.env } } : {}),
+    // A task with a directory of its own gets a PWD that says so, as a shell would set it.
+    ...(context.env || context.cwd !== Deno.cwd()
+      ? { env: { ...context.env, ...(context.cwd !== Deno.cwd() ? { PWD: context.cwd } : {}) } }
+      : {}),
   }).spawn();
 }
 

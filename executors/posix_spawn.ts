@@ -117,14 +117,17 @@ function spawnerOver(libc: Libc, watcher: ChildWatcher): PosixSpawner {
       // `Deno.env.set` on this thread may move meanwhile.
       const actions = fileActions(libc, cString(cwd), devNull, outWrite, errWrite);
       const ownPid = new Int32Array(1);
+      const pwd = pwdFor(cwd);
+      const environment = environSnapshot(environ, pwd);
       failure = await libc.posix_spawnp_in_background(
         ownPid,
         args[0]!,
         actions,
         attr,
         argvArray,
-        environSnapshot(environ),
+        environment,
       );
+      keepAlive(pwd);
       libc.posix_spawn_file_actions_destroy(actions);
       childPid = ownPid[0]!;
     } else {
@@ -135,7 +138,18 @@ function spawnerOver(libc: Libc, watcher: ChildWatcher): PosixSpawner {
       const file = own ? own[0]! : arena.strings;
       const argvPointers = own ? pointers(own) : arena.pointers;
       const actions = reused.get(cwd, outWrite, errWrite);
-      failure = libc.posix_spawnp(pid, file, actions, attr, argvPointers, environ.getPointer(0));
+      // A task with a directory of its own gets a PWD that says so, as a shell would set it.
+      const pwd = pwdFor(cwd);
+      const environment = pwd ? environSnapshot(environ, pwd) : undefined;
+      failure = libc.posix_spawnp(
+        pid,
+        file,
+        actions,
+        attr,
+        argvPointers,
+        environment ? Deno.UnsafePointer.of(environment) : environ.getPointer(0),
+      );
+      keepAlive([pwd, environment]);
       childPid = pid[0]!;
     }
     libc.close(outWrite);
@@ -187,9 +201,11 @@ function signalsToDefault(): Uint8Array {
   const set = new BigUint64Array(SIGSET_SIZE / 8);
   for (let signal = 1; signal <= 64; signal++) {
     const bit = 1n << BigInt(signal - 1);
-    // SIGKILL and SIGSTOP cannot be set (a wasted syscall each); 32 and 33 are glibc's own,
-    // which its child sets itself without asking.
-    if (signal === 9 || signal === 19 || signal === 32 || signal === 33) continue;
+    // SIGKILL and SIGSTOP cannot be set (a wasted syscall each). 32 and 33 are glibc's own:
+    // left out, its child sets them to SIG_IGN, which the exec keeps, and the whole tree of
+    // the task would ignore them (a `kill -33` of one of its processes would do nothing).
+    // glibc resets 33 when asked; 32 it keeps ignored all the same (so do make's children).
+    if (signal === 9 || signal === 19) continue;
     if (signal !== SIGPIPE && (ignored & bit) !== 0n) continue;
     set[0] = set[0]! | bit;
   }
@@ -283,15 +299,38 @@ function pointers(strings: readonly Uint8Array[]): BigUint64Array {
 /**
  * A copy of libc's `environ` array as it is now (`Deno.env.set` may have moved it since the
  * last spawn, and may move it again while a spawn runs on another thread; glibc never frees
- * the strings themselves).
+ * the strings themselves), with `pwd` (a `PWD=…` C string) in place of its `PWD`.
  */
-function environSnapshot(environ: Deno.UnsafePointerView): BigUint64Array {
+function environSnapshot(environ: Deno.UnsafePointerView, pwd?: Uint8Array): BigUint64Array {
   const array = environ.getPointer(0);
-  if (!array) return new BigUint64Array(1);
-  const view = new Deno.UnsafePointerView(array);
+  const view = array ? new Deno.UnsafePointerView(array) : undefined;
   let count = 0;
-  while (view.getBigUint64(count * 8) !== 0n) count++;
-  const copy = new BigUint64Array(count + 1);
-  view.copyInto(new Uint8Array(copy.buffer, 0, count * 8));
+  while (view && view.getBigUint64(count * 8) !== 0n) count++;
+  const copy = new BigUint64Array(count + 2);
+  if (view && count > 0) view.copyInto(new Uint8Array(copy.buffer, 0, count * 8));
+  if (pwd) {
+    let at = 0;
+    while (at < count && !isPwdEntry(copy[at]!)) at++;
+    copy[at] = BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(pwd)));
+  }
   return copy;
 }
+
+/** `PWD=` as the first four bytes of a C string, read as a little-endian word. */
+const PWD_PREFIX = 0x3d445750;
+
+function isPwdEntry(address: bigint): boolean {
+  const pointer = Deno.UnsafePointer.create(address);
+  return pointer !== null && new Deno.UnsafePointerView(pointer).getUint32(0) === PWD_PREFIX;
+}
+
+/**
+ * `PWD=cwd` for a child whose directory is not ours, whose inherited PWD would name the
+ * wrong one (`printenv PWD`, a Makefile's `$(PWD)`); `undefined` when ours is right for it.
+ */
+function pwdFor(cwd: string): Uint8Array | undefined {
+  return cwd === Deno.cwd() ? undefined : cString(`PWD=${cwd}`);
+}
+
+/** Keeps a buffer referenced until here: a spawn on another thread reads it meanwhile. */
+function keepAlive(_buffer: unknown): void {}

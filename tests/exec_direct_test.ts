@@ -3,6 +3,7 @@ import { plainWords } from "../executors/exec_argv.ts";
 import { createExecExecutor } from "../executors/exec.ts";
 import { ArgvArena } from "../executors/posix_spawn.ts";
 import type { ExecutorContext, OutputStream, TaskResult } from "../src/types.ts";
+import { MOD } from "./helpers.ts";
 
 Deno.test("plainWords() splits commands made of plain words", () => {
   assert.deepEqual(plainWords("/bin/true"), ["/bin/true"]);
@@ -270,3 +271,37 @@ for (const posixSpawn of [true, false]) {
     }
   });
 }
+
+Deno.test("a task with a cwd of its own gets PWD set to it on every path, alone or not", async () => {
+  const directory = await Deno.realPath(await Deno.makeTempDir({ prefix: "dagrun-pwd-" }));
+  await Deno.mkdir(`${directory}/sub`);
+  const tasks = [
+    { name: "direct", type: "exec", arguments: "printenv PWD", cwd: "sub" },
+    { name: "shell", type: "exec", arguments: "printenv PWD | cat", cwd: "sub" },
+    { name: "command", type: "exec", arguments: "printenv PWD", cwd: "sub", env: { X: "1" } },
+    // One at a time too: a lone task is spawned on the main thread, others in the background.
+    {
+      name: "alone",
+      type: "exec",
+      arguments: "printenv PWD",
+      cwd: "sub",
+      dependencies: ["direct"],
+    },
+    { name: "own", type: "exec", arguments: "printenv PWD" },
+  ];
+  await Deno.writeTextFile(`${directory}/tasks.json`, JSON.stringify({ tasks }));
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--quiet", MOD, "--no-history", "-j", "3", `${directory}/tasks.json`],
+    cwd: "/",
+    env: { PWD: "/" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stdout = new TextDecoder().decode(output.stdout);
+  assert.equal(output.code, 0, stdout + new TextDecoder().decode(output.stderr));
+  for (const name of ["direct", "shell", "command", "alone"]) {
+    assert.ok(stdout.includes(`[${name}] ${directory}/sub\n`), `${name}:\n${stdout}`);
+  }
+  assert.ok(stdout.includes("[own] /\n"), stdout);
+  await Deno.remove(directory, { recursive: true });
+});
