@@ -137,16 +137,33 @@ async function spawnDirect(
       return { child };
     }
     fast.release();
-    return child === ENOENT ? notFound() : undefined;
+    if (child === ENOENT) return notFound();
+    // Out of descriptors or processes: the shell would fail alike, and name itself.
+    const reason = RESOURCE_ERRORS[child];
+    return reason === undefined ? undefined : cannotStart(words[0]!, reason);
   }
   try {
     return { child: spawn(words[0]!, words.slice(1), context) };
   } catch (error) {
-    return error instanceof Deno.errors.NotFound ? notFound() : undefined;
+    if (error instanceof Deno.errors.NotFound) return notFound();
+    const message = error instanceof Error ? error.message : String(error);
+    return /\(os error (11|12|23|24)\)/.test(message) ? cannotStart(words[0]!, message) : undefined;
   }
 }
 
 const ENOENT = 2;
+
+/** The errors of a spawn that say the system is out of something, with their words. */
+const RESOURCE_ERRORS: Readonly<Record<number, string>> = {
+  11: "Resource temporarily unavailable (os error 11)",
+  12: "Cannot allocate memory (os error 12)",
+  23: "Too many open files in system (os error 23)",
+  24: "Too many open files (os error 24)",
+};
+
+function cannotStart(program: string, reason: string): { error: TaskResult } {
+  return { error: { ok: false, error: `cannot start ${program}: ${reason}` } };
+}
 
 function isDirectory(path: string): boolean {
   try {

@@ -24,6 +24,8 @@ Deno.test("plainWords() leaves anything with shell syntax to the shell", () => {
     "echo hi",
     "true",
     "cd src",
+    "chdir /tmp", // dash's
+    "source env.sh", // bash's, where sh is bash
     "exit 3",
     "FOO=1 env",
     "ls $HOME",
@@ -303,5 +305,31 @@ Deno.test("a task with a cwd of its own gets PWD set to it on every path, alone 
     assert.ok(stdout.includes(`[${name}] ${directory}/sub\n`), `${name}:\n${stdout}`);
   }
   assert.ok(stdout.includes("[own] /\n"), stdout);
+  await Deno.remove(directory, { recursive: true });
+});
+
+Deno.test("a spawn out of file descriptors names the program, not the shell", async () => {
+  const directory = await Deno.makeTempDir({ prefix: "dagrun-emfile-" });
+  const tasks = Array.from({ length: 60 }, (_, i) => ({
+    name: `s${i}`,
+    type: "exec",
+    arguments: "sleep 0.5",
+  }));
+  await Deno.writeTextFile(`${directory}/tasks.json`, JSON.stringify({ tasks }));
+  const output = await new Deno.Command("sh", {
+    args: [
+      "-c",
+      `ulimit -n 96 && exec "$0" run -A --quiet "$1" --no-history -q -j 60 "$2"`,
+      Deno.execPath(),
+      MOD,
+      `${directory}/tasks.json`,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stdout = new TextDecoder().decode(output.stdout);
+  assert.equal(output.code, 1, stdout + new TextDecoder().decode(output.stderr));
+  assert.match(stdout, /cannot start sleep: Too many open files \(os error 24\)/);
+  assert.doesNotMatch(stdout, /cannot start (\/usr\/bin\/)?sh/);
   await Deno.remove(directory, { recursive: true });
 });
