@@ -19,6 +19,7 @@
 import type { PushedOutput } from "../src/child.ts";
 import { type ChildStatus, ChildWatcher, type ChildWatcherOptions } from "./child_watcher.ts";
 import { cString, errnoOf, type Libc, openLibc } from "./libc.ts";
+import { ignoredAtStart } from "../src/ignored_signals.ts";
 
 /**
  * A child spawned here, in a session (and process group) of its own. Its status settles
@@ -191,13 +192,6 @@ function spawnerOver(libc: Libc, watcher: ChildWatcher): PosixSpawner {
  * otherwise ignore SIGPIPE, unlike one started through the shell.
  */
 function signalsToDefault(): Uint8Array {
-  let ignored = 0n;
-  try {
-    const line = Deno.readTextFileSync("/proc/self/status").match(/^SigIgn:\s*([0-9a-f]+)/m);
-    if (line) ignored = BigInt(`0x${line[1]}`);
-  } catch {
-    // No /proc: every signal is reset but those glibc keeps for itself.
-  }
   const set = new BigUint64Array(SIGSET_SIZE / 8);
   for (let signal = 1; signal <= 64; signal++) {
     const bit = 1n << BigInt(signal - 1);
@@ -206,7 +200,7 @@ function signalsToDefault(): Uint8Array {
     // the task would ignore them (a `kill -33` of one of its processes would do nothing).
     // glibc resets 33 when asked; 32 it keeps ignored all the same (so do make's children).
     if (signal === 9 || signal === 19) continue;
-    if (signal !== SIGPIPE && (ignored & bit) !== 0n) continue;
+    if (signal !== SIGPIPE && ignoredAtStart(signal)) continue;
     set[0] = set[0]! | bit;
   }
   return new Uint8Array(set.buffer);

@@ -27,6 +27,7 @@ import { resolvePath } from "./paths.ts";
 import { compileUserSchema } from "./schema_validation.ts";
 import { openReportFiles } from "./report_files.ts";
 import { printable } from "./format/printable.ts";
+import { ignoreAgain, ignoredAtStart } from "./ignored_signals.ts";
 import { colorsWanted, createRunView, selectSubset, type ViewFlags } from "./terminal.ts";
 import type { RunEvent } from "./types.ts";
 import { identify, readResumeReport, resumedTasks } from "./resume.ts";
@@ -195,11 +196,19 @@ export async function runCommand(
     interruptedBy = signal;
     controller.abort("interrupted");
   };
-  const listeners = (["SIGINT", "SIGTERM", "SIGHUP"] as const).map((signal) => {
-    const listener = onSignal(signal);
-    Deno.addSignalListener(signal, listener);
-    return [signal, listener] as const;
-  });
+  // Started under nohup, SIGHUP stays ignored, as make leaves it: not listened to, and
+  // ignored again once Deno's first listener has set handlers for all three. (SIGINT ignored
+  // at start, as in a script's `&` job, is still heard: that is a shell's accident, not a
+  // request, and Ctrl-C must work.)
+  const hangupIgnored = ignoredAtStart(SIGNAL_NUMBERS.SIGHUP!);
+  const listeners = (["SIGINT", "SIGTERM", "SIGHUP"] as const)
+    .filter((signal) => signal !== "SIGHUP" || !hangupIgnored)
+    .map((signal) => {
+      const listener = onSignal(signal);
+      Deno.addSignalListener(signal, listener);
+      return [signal, listener] as const;
+    });
+  if (hangupIgnored) ignoreAgain([SIGNAL_NUMBERS.SIGHUP!]);
   const onEvent = (event: RunEvent) => {
     // Emptied when the run begins, its first event: one that never does (a plugin's prepare()
     // failed) leaves them as they were.

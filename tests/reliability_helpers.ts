@@ -22,8 +22,11 @@ export interface LiveCli {
 
 /** Starts `deno run -A mod.ts ...args` with piped output. */
 export function spawnCli(args: readonly string[]): LiveCli {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--quiet", "--unstable-worker-options", MOD, ...args],
+  const deno = [Deno.execPath(), "run", "-A", "--quiet", "--unstable-worker-options", MOD, ...args];
+  // Under nohup dagrun would rightly ignore SIGHUP, which tests send it: start it without.
+  const command = HANGUP_IGNORED ? ["env", "--default-signal=HUP", ...deno] : deno;
+  const child = new Deno.Command(command[0]!, {
+    args: command.slice(1),
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
@@ -67,6 +70,15 @@ export function spawnCli(args: readonly string[]): LiveCli {
     },
   };
 }
+
+/** Whether these tests were started with SIGHUP ignored (under nohup, say). */
+const HANGUP_IGNORED = (() => {
+  try {
+    return /^SigIgn:\s*[0-9a-f]*[13579bdf]$/m.test(Deno.readTextFileSync("/proc/self/status"));
+  } catch {
+    return false;
+  }
+})();
 
 /** Writes a task file of exec/eval tasks into a temporary directory. */
 export function taskFile(

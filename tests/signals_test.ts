@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { reportRow, spawnCli, survivors, taskFile, withMarker } from "./reliability_helpers.ts";
-import { writeTaskFile } from "./helpers.ts";
+import { MOD, writeTaskFile } from "./helpers.ts";
 
 /** Two exec tasks with background children, an eval task, and one that never starts. */
 async function interruptible(mark: string): Promise<string> {
@@ -178,3 +178,27 @@ for (const path of ["posix_spawn", "Deno.Command"] as const) {
       assert.match(reportRow(cli.stdout(), "daemon")!, /ok/);
     }));
 }
+
+Deno.test("a signal dagrun was started ignoring (SIGHUP under nohup) stays ignored", () =>
+  withMarker(async (mark) => {
+    const file = await taskFile([{ name: "slow", arguments: `sleep 1.${mark.slice(3)}` }]);
+    // As `nohup` does: SIGHUP ignored before the program starts.
+    const child = new Deno.Command("sh", {
+      args: [
+        "-c",
+        `trap '' HUP; exec "$0" run -A --quiet "$1" --no-history "$2"`,
+        Deno.execPath(),
+        MOD,
+        file,
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const output = child.output();
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    child.kill("SIGHUP");
+    const { code, stdout } = await output;
+    const text = new TextDecoder().decode(stdout);
+    assert.equal(code, 0, text);
+    assert.match(reportRow(text, "slow")!, /ok/);
+  }));

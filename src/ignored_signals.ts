@@ -1,0 +1,56 @@
+/**
+ * The signals this process was started with ignored (`nohup` ignores SIGHUP; a shell script
+ * ignores SIGINT in the jobs it starts with `&`). A program leaves such a signal alone, as
+ * make does: listening to it would undo what whoever started it asked for.
+ *
+ * @module
+ */
+
+let ignored: bigint | undefined;
+
+/**
+ * Whether `signal` (its number) was ignored when the process started. Read from
+ * `/proc/self/status` at the first call, which must come before any listener of ours is
+ * added; false where there is no such file.
+ *
+ * @example
+ * ```ts
+ * import { ignoredAtStart } from "./ignored_signals.ts";
+ *
+ * if (!ignoredAtStart(1)) Deno.addSignalListener("SIGHUP", () => {});
+ * ```
+ */
+export function ignoredAtStart(signal: number): boolean {
+  ignored ??= readIgnored();
+  return (ignored & (1n << BigInt(signal - 1))) !== 0n;
+}
+
+function readIgnored(): bigint {
+  try {
+    const line = Deno.readTextFileSync("/proc/self/status").match(/^SigIgn:\s*([0-9a-f]+)/m);
+    return line ? BigInt(`0x${line[1]}`) : 0n;
+  } catch {
+    return 0n;
+  }
+}
+
+/**
+ * Ignores `signals` again, after Deno's first signal listener has set a handler for each of
+ * SIGHUP, SIGINT and SIGTERM, whatever it was asked to listen to (so `nohup`'s SIGHUP would
+ * end the run). Through libc's `signal()`, so only with FFI allowed, on Linux; elsewhere it
+ * does nothing.
+ */
+export function ignoreAgain(signals: readonly number[]): void {
+  if (signals.length === 0 || Deno.build.os !== "linux") return;
+  try {
+    if (Deno.permissions.querySync({ name: "ffi" }).state !== "granted") return;
+    const libc = Deno.dlopen("libc.so.6", {
+      signal: { parameters: ["i32", "pointer"], result: "pointer" },
+    });
+    const SIG_IGN = Deno.UnsafePointer.create(1n);
+    for (const signal of signals) libc.symbols.signal(signal, SIG_IGN);
+    libc.close();
+  } catch {
+    // No libc to ask: the signal is heard as if it had not been ignored.
+  }
+}
