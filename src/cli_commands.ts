@@ -27,6 +27,7 @@ import { resolvePath } from "./paths.ts";
 import { compileUserSchema } from "./schema_validation.ts";
 import { openReportFiles } from "./report_files.ts";
 import { printable } from "./format/printable.ts";
+import { DEFAULT_GRACE_MS } from "../executors/exec.ts";
 import { ignoreAgain, ignoredAtStart } from "./ignored_signals.ts";
 import { colorsWanted, createRunView, selectSubset, type ViewFlags } from "./terminal.ts";
 import type { RunEvent } from "./types.ts";
@@ -227,6 +228,8 @@ export async function runCommand(
       ...(identity ? { identity } : {}),
       ...(resumed ? { resumed } : {}),
       ...(flags.failFast ? { failFast: true } : {}),
+      // Past exec's grace and its SIGKILL: only a task that ignores being stopped is given up.
+      stopGraceMs: (flags.grace ?? DEFAULT_GRACE_MS) + 5_000,
       ...historyOption(taskFile, flags, loaded),
     });
     await view.finish(reports);

@@ -137,6 +137,11 @@ export interface RunOptions {
   /** Cancel the run at the first failure, stopping running tasks and skipping the rest. */
   readonly failFast?: boolean;
   /**
+   * How long a task told to stop may take to end before it is given up on, in ms (see
+   * `ScheduleOptions.stopGraceMs`); keep it above the exec executor's `graceMs`.
+   */
+  readonly stopGraceMs?: number;
+  /**
    * Where durations are read from before the run, to weight the critical-path priorities,
    * and recorded to after it (see `historyLocation()`); none by default.
    */
@@ -202,6 +207,7 @@ export async function runChecked(
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.onEvent ? { onEvent: options.onEvent } : {}),
       ...(options.failFast ? { failFast: true } : {}),
+      ...(options.stopGraceMs === undefined ? {} : { stopGraceMs: options.stopGraceMs }),
       ...(priority ? { priority } : {}),
     });
   } finally {

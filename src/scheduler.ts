@@ -121,6 +121,11 @@ class Run {
   readonly #skipReasons: (string | undefined)[];
   /** Attempts made per task; more than one only for retried tasks. */
   readonly #attempts: Uint32Array;
+  /** Per running attempt, the function that ends it (see #attempt), to give up on it. */
+  readonly #enders: (((result: TaskResult) => void) | undefined)[];
+  readonly #stopGraceMs: number;
+  /** Set on cancellation: gives up on the tasks still running when it fires. */
+  #giveUpTimer: Timer | undefined;
   /** Tasks waiting out their retry delay, with the timer and the failed attempt's result. */
   readonly #waiting = new Map<number, { timer: Timer; result: TaskResult }>();
   readonly #hashes: readonly string[] | undefined;
@@ -172,6 +177,8 @@ class Run {
     this.#results = new Array(count);
     this.#skipReasons = new Array(count);
     this.#attempts = new Uint32Array(count);
+    this.#enders = new Array(count);
+    this.#stopGraceMs = options.stopGraceMs ?? DEFAULT_STOP_GRACE_MS;
     this.#contexts = new TaskContexts(this.#tasks, {
       emit: this.#emit,
       stop: this.#stop.signal,
@@ -270,7 +277,7 @@ class Run {
   #attempt(index: number): void {
     const task = this.#tasks[index]!;
     this.#attempts[index]!++;
-    let timer: Timer | undefined;
+    let timer: Timer | undefined, giveUpTimer: Timer | undefined;
     let signal = this.#stop.signal;
     // Decided from per-task flags: the task object itself is not read on this path.
     let context = this.#contexts.sharedFor(index);
@@ -278,10 +285,11 @@ class Run {
       const timeoutMs = task.timeoutMs;
       if (timeoutMs !== undefined) {
         const controller = new AbortController();
-        timer = setTimeout(
-          () => controller.abort(`timed out after ${formatSeconds(timeoutMs)}`),
-          timeoutMs,
-        );
+        timer = setTimeout(() => {
+          const reason = `timed out after ${formatSeconds(timeoutMs)}`;
+          controller.abort(reason);
+          giveUpTimer = setTimeout(() => this.#giveUp(index, reason), this.#stopGraceMs);
+        }, timeoutMs);
         signal = AbortSignal.any([signal, controller.signal]);
       }
       context = this.#contexts.contextFor(task, signal);
@@ -295,16 +303,30 @@ class Run {
     } catch (error) {
       result = Promise.reject(error);
     }
+    // Ended once: by the executor, or by giving up on it (see #giveUp); whichever is late is
+    // ignored.
+    let ended = false;
+    const end = (outcome: TaskResult) => {
+      if (ended) return;
+      ended = true;
+      this.#enders[index] = undefined;
+      if (giveUpTimer !== undefined) clearTimeout(giveUpTimer);
+      this.#attemptEnded(index, outcome, signal, timer);
+    };
+    this.#enders[index] = end;
     result.then(
-      (outcome) => this.#attemptEnded(index, checkedResult(outcome), signal, timer),
-      (error) =>
-        this.#attemptEnded(
-          index,
-          { ok: false, error: `executor error: ${describe(error)}` },
-          signal,
-          timer,
-        ),
+      (outcome) => end(checkedResult(outcome)),
+      (error) => end({ ok: false, error: `executor error: ${describe(error)}` }),
     );
+  }
+
+  /**
+   * Ends the attempt of a task told to stop that has not ended within the stop grace period:
+   * an executor that ignores its signal must not hold the run for ever.
+   */
+  #giveUp(index: number, reason: unknown): void {
+    // Failed with the reason it was told to stop for, as any stopped task (#attemptEnded).
+    this.#enders[index]?.({ ok: false, error: describe(reason ?? "interrupted") });
   }
 
   #attemptEnded(
@@ -436,6 +458,13 @@ class Run {
       const i = this.#slotOf ? this.#slotOf[fileIndex]! : fileIndex;
       if (this.#state[i] === PENDING) this.#skip(i, "cancelled");
     }
+    // Those that do not stop in time are given up on (cleared when the run finishes first).
+    const stopReason = this.#stop.signal.reason;
+    this.#giveUpTimer = setTimeout(() => {
+      for (let i = 0; i < this.#enders.length; i++) {
+        if (this.#enders[i]) this.#giveUp(i, stopReason);
+      }
+    }, this.#stopGraceMs);
     // A task waiting to retry is not retried; it ends with the failure that made it wait.
     for (const [index, { timer, result }] of this.#waiting) {
       clearTimeout(timer);
@@ -447,6 +476,7 @@ class Run {
 
   #finishIfDone(): void {
     if (this.#running > 0 || this.#finished) return;
+    if (this.#giveUpTimer !== undefined) clearTimeout(this.#giveUpTimer);
     if (this.#ended !== this.#tasks.length) {
       // Nothing runs, and the tasks left would have started if they could: they wait on a
       // cycle (a graph that validate() would have refused). Unless a cancellation is under
@@ -497,6 +527,9 @@ class Run {
 
 type Timer = ReturnType<typeof setTimeout>;
 
+/** See {@linkcode ScheduleOptions.stopGraceMs}. */
+const DEFAULT_STOP_GRACE_MS = 10_000;
+
 /**
  * A concurrency limit as given, when it is one: at least 1 (`Infinity` is none). 0, a
  * negative number or NaN would let no task start, and the run would wait forever.
@@ -514,7 +547,21 @@ function checkedResult(outcome: unknown): TaskResult {
     typeof outcome === "object" && outcome !== null &&
     typeof (outcome as TaskResult).ok === "boolean"
   ) {
-    return outcome as TaskResult;
+    const { error, exitCode, signal } = outcome as TaskResult;
+    // The report and its NDJSON take these as they are: a Symbol or a BigInt there crashed
+    // the formatters, an object went into the events raw.
+    if (
+      (error === undefined || typeof error === "string") &&
+      (exitCode === undefined || Number.isInteger(exitCode)) &&
+      (signal === undefined || typeof signal === "string")
+    ) {
+      return outcome as TaskResult;
+    }
+    return {
+      ok: false,
+      error: "executor error: run() resolved with a result whose error is not a string, " +
+        "exitCode not an integer or signal not a string",
+    };
   }
   return {
     ok: false,

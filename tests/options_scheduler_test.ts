@@ -359,3 +359,80 @@ Deno.test("an executor's output() of something other than a stream and a string 
     assert.equal(events.filter((event) => event.event === "output").length, 0);
   }
 });
+
+Deno.test("a result whose error, exitCode or signal is of the wrong type fails its task, nothing else", async () => {
+  const wrong: Record<string, unknown> = {
+    symbol: { ok: false, error: Symbol("q") },
+    bigint: { ok: false, error: 10n },
+    object: { ok: false, error: {} },
+    throwing: {
+      ok: false,
+      error: {
+        toString: () => {
+          throw 1;
+        },
+        toJSON: () => {
+          throw 1;
+        },
+      },
+    },
+    code: { ok: false, exitCode: "x" },
+    signal: { ok: false, signal: 5 },
+  };
+  const executor = {
+    type: "fake",
+    run: (task: TaskSpec) => wrong[task.name],
+  } as unknown as Executor;
+  const events: string[] = [];
+  const report = await schedule(Object.keys(wrong).map((name) => task(name)), {
+    executorFor: () => executor,
+    // The NDJSON formatter's work: it must be able to write every event.
+    onEvent: (event) => events.push(JSON.stringify(event)),
+  });
+  for (const entry of report.tasks) {
+    assert.equal(entry.status, "failed");
+    assert.match(entry.error!, /^executor error: run\(\) resolved with a result whose error/);
+  }
+  assert.equal(events.at(-1)!.startsWith('{"event":"run_ended"'), true);
+});
+
+Deno.test("an executor that ignores being stopped is given up on after stopGraceMs", async (t) => {
+  // It resolves only when the test says so: long after it was told to stop.
+  const late: ((result: TaskResult) => void)[] = [];
+  const executor: Executor = {
+    type: "fake",
+    run: () => new Promise<TaskResult>((resolve) => late.push(resolve)),
+  };
+  await t.step("past its timeout, retried as a timed-out task is", async () => {
+    const report = await schedule(
+      [task("stuck", { timeoutMs: 20, retries: 1 }), task("after", { dependencies: ["stuck"] })],
+      { executorFor: () => executor, stopGraceMs: 30 },
+    );
+    assert.deepEqual(
+      report.tasks.map(({ name, status, error, attempts }) => [name, status, error, attempts]),
+      [
+        ["stuck", "failed", "timed out after 0.02s", 2],
+        ["after", "skipped", undefined, undefined],
+      ],
+    );
+    // What it resolves with now is ignored (it once ended the task twice: an internal error).
+    for (const resolve of late.splice(0)) resolve({ ok: true });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  });
+  await t.step("on cancellation", async () => {
+    const controller = new AbortController();
+    const run = schedule([task("stuck")], {
+      executorFor: () => executor,
+      signal: controller.signal,
+      stopGraceMs: 30,
+    });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    controller.abort("interrupted");
+    const report = await run;
+    assert.deepEqual(report.tasks.map(({ status, error }) => [status, error]), [
+      ["failed", "interrupted"],
+    ]);
+    for (const resolve of late.splice(0)) resolve({ ok: true });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  });
+});
