@@ -145,6 +145,13 @@ function checkTypesAndArguments(taskFile: TaskFile, registry: ExecutorRegistry):
         (ajv ??= new (loadedAjv().Ajv)({ allErrors: false, strict: false })).compile(
           executor.argumentsSchema,
         );
+      // An async schema's validator returns a promise, truthy: every argument would pass.
+      if ((validate as { $async?: unknown }).$async === true) {
+        throw new TaskFileError(
+          `executor ${quote(executor.type)}: argumentsSchema must not be "$async"`,
+          { file, position: taskFile.locate(["tasks", i, "type"]), task: task.name },
+        );
+      }
       argumentValidators.set(executor, validate);
     }
     if (!validate(task.arguments)) {

@@ -138,11 +138,16 @@ function checkExecutor(
   if (schema === null || typeof schema !== "object" || Array.isArray(schema)) {
     fail(`executor ${quote(executor.type!)}: "argumentsSchema" must be a JSON Schema object`);
   }
+  let validate: unknown;
   try {
     schemaChecker ??= new (loadedAjv().Ajv)({ allErrors: false, strict: false });
-    schemaChecker.compile(schema);
+    validate = schemaChecker.compile(schema);
   } catch (error) {
     fail(`executor ${quote(executor.type!)}: invalid argumentsSchema: ${firstLine(error)}`);
+  }
+  // Its validator would return a promise, which is truthy: every argument would pass.
+  if ((validate as { $async?: unknown }).$async === true) {
+    fail(`executor ${quote(executor.type!)}: argumentsSchema must not be "$async"`);
   }
 }
 

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { createEvalExecutor } from "../executors/eval.ts";
+import { JobQueue } from "../executors/eval_pool.ts";
+import type { EvalJob } from "../executors/eval_worker_handle.ts";
 import { createDefaultRegistry, run } from "../src/run.ts";
 import { contextFor, evalTask, evaluate, type Line, textOf } from "./eval_helpers.ts";
 
@@ -221,4 +223,24 @@ Deno.test("dispose() after a prepare() never disposed still ends the workers, so
   clearTimeout(timer);
   assert.equal(output.code, 0, "the process did not exit of itself");
   assert.equal(new TextDecoder().decode(output.stdout), "true\n");
+});
+
+Deno.test("the pool's queue of waiting jobs stays first in first out through its compactions", () => {
+  const queue = new JobQueue();
+  const job = (id: number, settled = false) => ({ id, settled }) as unknown as EvalJob;
+  for (let i = 0; i < 5000; i++) queue.push(job(i));
+  const taken: number[] = [];
+  for (let i = 0; i < 3000; i++) taken.push((queue.shift() as unknown as { id: number }).id);
+  // Two taken back go to the front, in their order.
+  queue.unshift([job(2998), job(2999)]);
+  taken.splice(2998, 2);
+  assert.equal(queue.length, 2002);
+  while (queue.length > 0) taken.push((queue.shift() as unknown as { id: number }).id);
+  assert.deepEqual(taken, Array.from({ length: 5000 }, (_, i) => i));
+  assert.equal(queue.shift(), undefined);
+  queue.unshift([job(1), job(2)]);
+  queue.push(job(3, true));
+  queue.removeSettled();
+  assert.deepEqual(queue.takeAll().map((j) => (j as unknown as { id: number }).id), [1, 2]);
+  assert.equal(queue.length, 0);
 });

@@ -91,6 +91,8 @@ Deno.test("bad plugin modules are one-line errors naming the module, exit 2", as
     "throws.ts": 'throw new Error("plugin exploded");\n',
     "getter.ts": 'export default { type: "g", get run() { throw new Error("getter boom"); } };\n',
     "proxy.ts": 'export default new Proxy({}, { get() { throw new Error("proxy boom"); } });\n',
+    "async.ts": 'export default { type: "s", argumentsSchema: { $async: true, type: "number" }, ' +
+      "run: () => ({ ok: true }) };\n",
   });
   const file = await writeTaskFile({ tasks: [{ name: "a", type: "exec", arguments: "echo ran" }] });
   const cases: [string, RegExp][] = [
@@ -102,6 +104,7 @@ Deno.test("bad plugin modules are one-line errors naming the module, exit 2", as
     ["throws.ts", /: cannot load: plugin exploded$/],
     ["getter.ts", /: its default export cannot be read: getter boom$/],
     ["proxy.ts", /: its default export cannot be read: proxy boom$/],
+    ["async.ts", /: executor "s": argumentsSchema must not be "\$async"$/],
   ];
   for (const [name, expected] of cases) {
     await t.step(name, async () => {
