@@ -80,7 +80,9 @@ async function runCommand(
   fast: FastSpawn,
 ): Promise<TaskResult> {
   if (context.signal.aborted) return { ok: false, error: "interrupted" };
-  const spawned = await spawnCommand(task.arguments as string, context, shell, fast);
+  // A task with a directory of its own gets a PWD that says so, as a shell would set it.
+  const setPwd = task.cwd !== undefined;
+  const spawned = await spawnCommand(task.arguments as string, context, shell, fast, setPwd);
   if ("error" in spawned) return spawned.error;
   return await superviseChild(spawned.child, context, graceMs);
 }
@@ -94,16 +96,17 @@ async function spawnCommand(
   context: ExecutorContext,
   shell: string,
   fast: FastSpawn,
+  setPwd: boolean,
 ): Promise<{ child: SupervisedChild } | { error: TaskResult }> {
   const words = plainWords(command);
   if (words) {
-    const direct = await spawnDirect(words, context, fast);
+    const direct = await spawnDirect(words, context, fast, setPwd);
     if (direct) return direct;
     // Anything else (a script without `#!`, no permission): the shell knows what to do
     // and how to word it.
   }
   try {
-    return { child: spawn(shell, ["-c", command], context) };
+    return { child: spawn(shell, ["-c", command], context, setPwd) };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     return { error: { ok: false, error: `cannot start ${shell}: ${message}` } };
@@ -115,6 +118,7 @@ async function spawnDirect(
   words: string[],
   context: ExecutorContext,
   fast: FastSpawn,
+  setPwd: boolean,
 ): Promise<{ child: SupervisedChild } | { error: TaskResult } | undefined> {
   const notFound = () => {
     // ENOENT may be the working directory's: leave that to the shell path to report.
@@ -131,6 +135,7 @@ async function spawnDirect(
       context.cwd,
       fast.othersRunning,
       () => fast.alone(context),
+      setPwd,
     );
     if (typeof child !== "number") {
       child.status.finally(() => fast.release());
@@ -143,7 +148,7 @@ async function spawnDirect(
     return reason === undefined ? undefined : cannotStart(words[0]!, reason);
   }
   try {
-    return { child: spawn(words[0]!, words.slice(1), context) };
+    return { child: spawn(words[0]!, words.slice(1), context, setPwd) };
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return notFound();
     const message = error instanceof Error ? error.message : String(error);
@@ -216,7 +221,12 @@ class FastSpawn {
 }
 
 // Deno resolves a relative program (`./build.sh`) against `cwd`, as the shell would.
-function spawn(program: string, args: string[], context: ExecutorContext): Deno.ChildProcess {
+function spawn(
+  program: string,
+  args: string[],
+  context: ExecutorContext,
+  setPwd: boolean,
+): Deno.ChildProcess {
   return new Deno.Command(program, {
     args,
     stdin: "null",
@@ -224,9 +234,8 @@ function spawn(program: string, args: string[], context: ExecutorContext): Deno.
     stderr: "piped",
     detached: true,
     cwd: context.cwd,
-    // A task with a directory of its own gets a PWD that says so, as a shell would set it.
-    ...(context.env || context.cwd !== Deno.cwd()
-      ? { env: { ...context.env, ...(context.cwd !== Deno.cwd() ? { PWD: context.cwd } : {}) } }
+    ...(context.env || setPwd
+      ? { env: { ...context.env, ...(setPwd ? { PWD: context.cwd } : {}) } }
       : {}),
   }).spawn();
 }

@@ -41,6 +41,9 @@ export interface SpawnedChild extends PushedOutput {
  * `inBackground`, which waits for that on a thread of Deno's blocking pool so that several
  * spawns overlap, at the price of a thread hop (worth it only when other children run).
  *
+ * With `setPwd`, the child's `PWD` is `cwd` (for a task with a directory of its own, whose
+ * inherited PWD would name ours: `printenv PWD`, a Makefile's `$(PWD)`).
+ *
  * `waitHere` is asked when the watching starts, once the tasks started in the same turn
  * have been: when it says nothing else is under way, the child is first waited for on this
  * thread, as make does (see `QUICK_WAIT_MS`): a short task in a chain then ends without a
@@ -51,6 +54,7 @@ export type PosixSpawner = (
   cwd: string,
   inBackground: boolean,
   waitHere?: () => boolean,
+  setPwd?: boolean,
 ) => Promise<SpawnedChild | number>;
 
 /** Options of {@linkcode createPosixSpawner}: those of its child watcher (see `waitHere`). */
@@ -99,7 +103,7 @@ function spawnerOver(libc: Libc, watcher: ChildWatcher): PosixSpawner {
   // libc's `char **environ`: where it points is read at each spawn.
   const environ = new Deno.UnsafePointerView(libc.environ!);
 
-  return async (argv, cwd, inBackground, waitHere) => {
+  return async (argv, cwd, inBackground, waitHere, setPwd = false) => {
     if (libc.pipe2(pipe, O_CLOEXEC) !== 0) return errnoOf(libc);
     const outRead = pipe[0]!, outWrite = pipe[1]!;
     if (libc.pipe2(pipe, O_CLOEXEC) !== 0) {
@@ -118,7 +122,7 @@ function spawnerOver(libc: Libc, watcher: ChildWatcher): PosixSpawner {
       // `Deno.env.set` on this thread may move meanwhile.
       const actions = fileActions(libc, cString(cwd), devNull, outWrite, errWrite);
       const ownPid = new Int32Array(1);
-      const pwd = pwdFor(cwd);
+      const pwd = setPwd ? cString(`PWD=${cwd}`) : undefined;
       const environment = environSnapshot(environ, pwd);
       failure = await libc.posix_spawnp_in_background(
         ownPid,
@@ -139,9 +143,9 @@ function spawnerOver(libc: Libc, watcher: ChildWatcher): PosixSpawner {
       const file = own ? own[0]! : arena.strings;
       const argvPointers = own ? pointers(own) : arena.pointers;
       const actions = reused.get(cwd, outWrite, errWrite);
-      // A task with a directory of its own gets a PWD that says so, as a shell would set it.
-      const pwd = pwdFor(cwd);
-      const environment = pwd ? environSnapshot(environ, pwd) : undefined;
+      // Its own PWD: a copy of the environment then (the call is synchronous: nothing is
+      // collected meanwhile).
+      const environment = setPwd ? environSnapshot(environ, cString(`PWD=${cwd}`)) : undefined;
       failure = libc.posix_spawnp(
         pid,
         file,
@@ -150,7 +154,6 @@ function spawnerOver(libc: Libc, watcher: ChildWatcher): PosixSpawner {
         argvPointers,
         environment ? Deno.UnsafePointer.of(environment) : environ.getPointer(0),
       );
-      keepAlive([pwd, environment]);
       childPid = pid[0]!;
     }
     libc.close(outWrite);
@@ -316,14 +319,6 @@ const PWD_PREFIX = 0x3d445750;
 function isPwdEntry(address: bigint): boolean {
   const pointer = Deno.UnsafePointer.create(address);
   return pointer !== null && new Deno.UnsafePointerView(pointer).getUint32(0) === PWD_PREFIX;
-}
-
-/**
- * `PWD=cwd` for a child whose directory is not ours, whose inherited PWD would name the
- * wrong one (`printenv PWD`, a Makefile's `$(PWD)`); `undefined` when ours is right for it.
- */
-function pwdFor(cwd: string): Uint8Array | undefined {
-  return cwd === Deno.cwd() ? undefined : cString(`PWD=${cwd}`);
 }
 
 /** Keeps a buffer referenced until here: a spawn on another thread reads it meanwhile. */

@@ -25,7 +25,7 @@ import {
 import { isSandbox, workerOptionsEnabled } from "../executors/eval_permissions.ts";
 import { resolvePath } from "./paths.ts";
 import { compileUserSchema } from "./schema_validation.ts";
-import { openReportFiles } from "./report_files.ts";
+import { openReportFiles, reportWriteError } from "./report_files.ts";
 import { printable } from "./format/printable.ts";
 import { DEFAULT_GRACE_MS } from "../executors/exec.ts";
 import { ignoreAgain, ignoredAtStart } from "./ignored_signals.ts";
@@ -279,11 +279,7 @@ function ndjsonReport(file: Deno.FsFile, path: string) {
   const sink = createSink({
     stdout: file,
     stderr: file,
-    onClosed: (error) => {
-      failure = new OutputError(
-        `${path}: cannot write report: ${error instanceof Error ? error.message : error}`,
-      );
-    },
+    onClosed: (error) => failure = reportWriteError(path, error),
   });
   return {
     onEvent: createNdjsonFormatter(sink),

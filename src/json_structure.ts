@@ -70,16 +70,8 @@ export function scanJson(text: string, maxNesting: number, comments: boolean): J
     } else if (code === COMMA) {
       expectKey = top >= 0;
     } else if (comments && code === SLASH) {
-      const next = text.charCodeAt(i + 1);
-      if (next === SLASH) {
-        const end = text.indexOf("\n", i + 2);
-        if (end < 0) break;
-        i = end;
-      } else if (next === STAR) {
-        const end = text.indexOf("*/", i + 2);
-        if (end < 0) break;
-        i = end + 1;
-      }
+      i = commentEnd(text, i);
+      if (i < 0) break;
     }
   }
   return {};
@@ -124,16 +116,8 @@ export function containerPathAt(
       if (isArray[last]) current[last] = (current[last] as number) + 1;
       expectKey = !isArray[last];
     } else if (comments && code === SLASH) {
-      const next = text.charCodeAt(i + 1);
-      if (next === SLASH) {
-        const end = text.indexOf("\n", i + 2);
-        if (end < 0) break;
-        i = end;
-      } else if (next === STAR) {
-        const end = text.indexOf("*/", i + 2);
-        if (end < 0) break;
-        i = end + 1;
-      }
+      i = commentEnd(text, i);
+      if (i < 0) break;
     }
   }
   return path;
@@ -141,6 +125,18 @@ export function containerPathAt(
 
 const QUOTE = 0x22, BACKSLASH = 0x5c, COMMA = 0x2c, SLASH = 0x2f, STAR = 0x2a;
 const OPEN_BRACE = 0x7b, CLOSE_BRACE = 0x7d, OPEN_BRACKET = 0x5b, CLOSE_BRACKET = 0x5d;
+
+/**
+ * Where a comment beginning at `start` (a slash) ends: its last character, `start` itself
+ * when no comment begins there, or -1 when it runs to the end of the text.
+ */
+function commentEnd(text: string, start: number): number {
+  const next = text.charCodeAt(start + 1);
+  if (next === SLASH) return text.indexOf("\n", start + 2);
+  if (next !== STAR) return start;
+  const end = text.indexOf("*/", start + 2);
+  return end < 0 ? -1 : end + 1;
+}
 
 /** The offset of the quote that ends the string opening at `start`, or -1 if none does. */
 function stringEnd(text: string, start: number): number {

@@ -112,8 +112,15 @@ export function writeReportFile(file: Deno.FsFile, path: string, text: string): 
       written += file.writeSync(bytes.subarray(written));
     }
   } catch (error) {
-    throw new OutputError(`${path}: cannot write report: ${(error as Error).message}`);
+    throw reportWriteError(path, error);
   }
+}
+
+/** The error of a report file that could not be written (a full disk, say). */
+export function reportWriteError(path: string, error: unknown): OutputError {
+  return new OutputError(
+    `${path}: cannot write report: ${error instanceof Error ? error.message : String(error)}`,
+  );
 }
 
 /** What tells two paths of one file apart from two files: the real path where it exists. */

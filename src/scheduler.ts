@@ -286,9 +286,8 @@ class Run {
       if (timeoutMs !== undefined) {
         const controller = new AbortController();
         timer = setTimeout(() => {
-          const reason = `timed out after ${formatSeconds(timeoutMs)}`;
-          controller.abort(reason);
-          giveUpTimer = setTimeout(() => this.#giveUp(index, reason), this.#stopGraceMs);
+          controller.abort(`timed out after ${formatSeconds(timeoutMs)}`);
+          giveUpTimer = setTimeout(() => this.#giveUp(index), this.#stopGraceMs);
         }, timeoutMs);
         signal = AbortSignal.any([signal, controller.signal]);
       }
@@ -324,9 +323,9 @@ class Run {
    * Ends the attempt of a task told to stop that has not ended within the stop grace period:
    * an executor that ignores its signal must not hold the run for ever.
    */
-  #giveUp(index: number, reason: unknown): void {
-    // Failed with the reason it was told to stop for, as any stopped task (#attemptEnded).
-    this.#enders[index]?.({ ok: false, error: describe(reason ?? "interrupted") });
+  #giveUp(index: number): void {
+    // #attemptEnded words it with the reason it was told to stop for, as any stopped task.
+    this.#enders[index]?.({ ok: false });
   }
 
   #attemptEnded(
@@ -459,11 +458,8 @@ class Run {
       if (this.#state[i] === PENDING) this.#skip(i, "cancelled");
     }
     // Those that do not stop in time are given up on (cleared when the run finishes first).
-    const stopReason = this.#stop.signal.reason;
     this.#giveUpTimer = setTimeout(() => {
-      for (let i = 0; i < this.#enders.length; i++) {
-        if (this.#enders[i]) this.#giveUp(i, stopReason);
-      }
+      for (let i = 0; i < this.#enders.length; i++) this.#giveUp(i);
     }, this.#stopGraceMs);
     // A task waiting to retry is not retried; it ends with the failure that made it wait.
     for (const [index, { timer, result }] of this.#waiting) {

@@ -360,17 +360,15 @@ Deno.test("an empty --executor path is one line saying so", async () => {
 });
 
 Deno.test("a plugin's uncaught rejection ends the run on one line, exit 70, nothing left running", async () => {
-  const directory = await Deno.makeTempDir({ prefix: "dagrun-crash-" });
-  await Deno.writeTextFile(
-    `${directory}/crash.ts`,
-    `export default {
+  const directory = await tempDir({
+    "crash.ts": `export default {
       type: "crash",
       run() {
         setTimeout(() => { Promise.reject(new Error("background failure")); }, 100);
         return new Promise((resolve) => setTimeout(() => resolve({ ok: true }), 2000));
       },
     };`,
-  );
+  });
   const marker = `dagrun-crash-${crypto.randomUUID()}`;
   const file = `${directory}/tasks.json`;
   await Deno.writeTextFile(
