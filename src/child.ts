@@ -7,7 +7,7 @@
  */
 
 import { forEachLineBlock, LineBlockSplitter } from "./lines.ts";
-import { addProcessGroup, removeProcessGroup, signalGroup } from "./process_groups.ts";
+import { addProcessGroup, groupExists, removeProcessGroup, signalGroup } from "./process_groups.ts";
 import type { ExecutorContext, TaskResult } from "./types.ts";
 
 /** How a child process ended, as `Deno.CommandStatus` says it. */
@@ -109,9 +109,14 @@ export async function superviseChild(
   const status = await child.status;
   forget?.();
   // Told to stop, the leader ended (a shell dies of SIGTERM at once); the rest of its group
-  // gets the rest of the grace period too, until its pipes end: then all of it has exited.
+  // gets the rest of the grace period too, until all of it has exited: its pipes end then,
+  // unless a process that left the group holds them, so the group is also looked at.
   if (graceEnds !== undefined && !(await endsSoon(() => ended))) {
-    await endsWithin(drained, graceEnds - performance.now());
+    while (!ended && groupExists(child.pid) !== false) {
+      const left = graceEnds - performance.now();
+      if (left <= 0) break;
+      await endsWithin(drained, Math.min(left, GROUP_POLL_MS));
+    }
   }
   // The leader is gone; whatever it left behind in its group must not outlive the task
   // (and would hold the pipes open).
@@ -165,6 +170,9 @@ function whenAborted(signal: AbortSignal, stop: () => void): () => void {
  * ms: the processes killed with it close them as they exit, within a few.
  */
 const DRAIN_AFTER_EXIT_MS = 200;
+
+/** How often a stopped group is looked at while the rest of it has its grace period, in ms. */
+const GROUP_POLL_MS = 20;
 
 /**
  * Passes a child's output on line by line: `drained` resolves once both its pipes have

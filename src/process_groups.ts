@@ -57,6 +57,33 @@ export function signalGroup(group: number, signal: Deno.Signal): void {
   }
 }
 
+let killFunction: ((pid: number, signal: number) => number) | null | undefined;
+
+/**
+ * Whether anything is left in the process group led by `leader` (zombies not yet reaped
+ * count); `undefined` where it cannot be told: `Deno.kill` has no signal 0, so libc's `kill`
+ * is asked, which needs FFI (granted with `-A`), on Linux.
+ */
+export function groupExists(leader: number): boolean | undefined {
+  if (killFunction === undefined) {
+    killFunction = null;
+    try {
+      if (
+        Deno.build.os === "linux" && Deno.permissions.querySync({ name: "ffi" }).state === "granted"
+      ) {
+        const libc = Deno.dlopen("libc.so.6", {
+          kill: { parameters: ["i32", "i32"], result: "i32" },
+        });
+        killFunction = libc.symbols.kill;
+      }
+    } catch {
+      // No libc to ask.
+    }
+  }
+  // Signal 0 only asks: it fails (ESRCH) once nothing is left in the group.
+  return killFunction ? killFunction(-leader, 0) === 0 : undefined;
+}
+
 /**
  * Kills every live group when the process ends without the executors getting to do it.
  * `unload` covers the event loop running dry; `error` and `unhandledrejection` a crash (the

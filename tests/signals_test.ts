@@ -202,3 +202,20 @@ Deno.test("a signal dagrun was started ignoring (SIGHUP under nohup) stays ignor
     assert.equal(code, 0, text);
     assert.match(reportRow(text, "slow")!, /ok/);
   }));
+
+Deno.test("a stopped task whose pipes a process that left its group holds does not wait out the grace", () =>
+  withMarker(async (mark) => {
+    const file = await taskFile([
+      { name: "server", arguments: `setsid sleep ${mark} & exec sleep ${mark}`, timeout: "500ms" },
+    ]);
+    // The grace is long: waiting it out (for pipes that will not end) would outlast the race.
+    const cli = spawnCli(["--no-history", "--grace", "30s", file]);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const code = await Promise.race([
+      cli.done(),
+      new Promise<string>((resolve) => timer = setTimeout(() => resolve("still running"), 15_000)),
+    ]);
+    clearTimeout(timer);
+    assert.equal(code, 1, cli.stdout() + cli.stderr());
+    assert.match(reportRow(cli.stdout(), "server")!, /failed +\S+ +timed out after 0\.5s$/);
+  }));
