@@ -9,7 +9,7 @@
  */
 
 import { superviseChild, type SupervisedChild } from "../src/child.ts";
-import { signalGroup } from "../src/process_groups.ts";
+import { addProcessGroup, signalGroup } from "../src/process_groups.ts";
 import { plainWords } from "./exec_argv.ts";
 import { NO_NUL_PATTERN } from "../src/schema_patterns.ts";
 import { createPosixSpawner, type PosixSpawner } from "./posix_spawn.ts";
@@ -227,7 +227,7 @@ function spawn(
   context: ExecutorContext,
   setPwd: boolean,
 ): Deno.ChildProcess {
-  return new Deno.Command(program, {
+  const child = new Deno.Command(program, {
     args,
     stdin: "null",
     stdout: "piped",
@@ -238,6 +238,10 @@ function spawn(
       ? { env: { ...context.env, ...(setPwd ? { PWD: context.cwd } : {}) } }
       : {}),
   }).spawn();
+  // Recorded at once, not when the task's code gets to supervise it: an error thrown in
+  // between ends the process, which kills only the groups recorded.
+  addProcessGroup(child.pid);
+  return child;
 }
 
 export { signalGroup };

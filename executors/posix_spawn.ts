@@ -20,6 +20,7 @@ import type { PushedOutput } from "../src/child.ts";
 import { type ChildStatus, ChildWatcher, type ChildWatcherOptions } from "./child_watcher.ts";
 import { cString, errnoOf, type Libc, openLibc } from "./libc.ts";
 import { ignoredAtStart } from "../src/ignored_signals.ts";
+import { addProcessGroup } from "../src/process_groups.ts";
 
 /**
  * A child spawned here, in a session (and process group) of its own. Its status settles
@@ -167,6 +168,10 @@ function spawnerOver(libc: Libc, watcher: ChildWatcher): PosixSpawner {
       if (failure === 0) libc.kill(-childPid, SIGKILL);
       return errno;
     }
+    // Recorded before anything else can run: an error thrown in this turn, before the task's
+    // code has come back here through its awaits, ends the process, which kills the groups
+    // recorded (a crash in the same turn left the child running).
+    addProcessGroup(childPid);
     // Only we read them, and only when epoll says there is something to read; still, a
     // read that blocked would stop the event loop.
     libc.fcntl(outRead, F_SETFL, O_NONBLOCK);

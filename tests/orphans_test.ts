@@ -55,6 +55,42 @@ for (const how of ["error", "rejection"]) {
     }));
 }
 
+Deno.test("a crash in the same turn as a task's spawn leaves no process behind", () =>
+  withMarker(async (mark) => {
+    // The plugin's error is thrown from a microtask queued in the turn that started both
+    // tasks: before the exec tasks' spawns had come back through their awaits to the code
+    // that recorded their process groups.
+    const directory = await Deno.makeTempDir();
+    await Deno.writeTextFile(
+      `${directory}/crash.ts`,
+      `export default {
+        type: "crash",
+        run() {
+          queueMicrotask(() => { throw new Error("thrown at once"); });
+          return new Promise(() => {});
+        },
+      };`,
+    );
+    const file = `${directory}/tasks.json`;
+    await Deno.writeTextFile(
+      file,
+      JSON.stringify({
+        executors: { crash: "./crash.ts" },
+        tasks: [
+          // Plain words (spawned directly) and shell syntax (through `sh -c`).
+          { name: "direct", type: "exec", arguments: `sleep ${mark}` },
+          { name: "shell", type: "exec", arguments: `sleep ${mark} & sleep ${mark}` },
+          { name: "crash", type: "crash", arguments: null },
+        ],
+      }),
+    );
+    const cli = spawnCli([file, "--no-history", "-j", "3"]);
+    assert.equal(await cli.done(), 70, cli.stderr());
+    assert.match(cli.stderr(), /thrown at once/);
+    assert.deepEqual(await survivors(`sleep ${mark}`), []);
+    await Deno.remove(directory, { recursive: true });
+  }));
+
 Deno.test("dagrun leaves no process behind when its stdout is closed", () =>
   withMarker(async (mark) => {
     const file = await taskFile([
