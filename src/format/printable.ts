@@ -11,11 +11,15 @@
 // matching them is the point.
 // deno-lint-ignore no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+// What is escaped once anything is: the controls, and the backslash, so that the escaped
+// text reads back as the very text (`\\u0007` in a name is not the escape of BEL).
 // deno-lint-ignore no-control-regex
-const CONTROLS = /[\u0000-\u001f\u007f-\u009f]/g;
+const ESCAPED = /[\\\u0000-\u001f\u007f-\u009f]/g;
 
 /**
- * `text` with each control character written as a `\u` escape, as JSON writes it.
+ * `text` with each control character written as a `\u` escape, as JSON writes it, and then
+ * each backslash doubled; text without control characters (most of it) is returned as it is,
+ * backslashes included.
  *
  * @example
  * ```ts
@@ -27,5 +31,8 @@ const CONTROLS = /[\u0000-\u001f\u007f-\u009f]/g;
  */
 export function printable(text: string): string {
   if (!CONTROL.test(text)) return text;
-  return text.replace(CONTROLS, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  return text.replace(
+    ESCAPED,
+    (c) => c === "\\" ? "\\\\" : `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
 }
