@@ -5,12 +5,13 @@
  * The worker option `deno.permissions` is unstable: without `--unstable-worker-options`
  * (or `"unstable": ["worker-options"]` in deno.json), constructing such a worker ends the
  * whole process with exit code 70, which no `try` can catch. So the flag is looked for
- * beforehand, where it can be: on the command line and in the configuration files.
+ * beforehand, where it can be: on the command line and in the one configuration file Deno
+ * reads (see `deno_config.ts`).
  *
  * @module
  */
 
-import { loadedJsonc } from "../src/deps.ts";
+import { enablesUnstable, unstableConfigFile } from "./deno_config.ts";
 import { permissionValueProblem, show } from "./eval_permission_values.ts";
 
 /**
@@ -190,7 +191,7 @@ export function isSandbox(permissions: EvalPermissions | undefined): boolean {
 
 /**
  * Whether workers may be given their own permissions in this process: `true` when the
- * unstable flag is on the command line or in a configuration file, `false` when it is
+ * unstable flag is on the command line or in the configuration file Deno reads, `false` when it is
  * certainly off, `undefined` when it cannot be told (a compiled program, whose flags are
  * baked in; a system without `/proc`; no permission to look).
  */
@@ -199,7 +200,10 @@ export function workerOptionsEnabled(): boolean | undefined {
   if (args === undefined) return undefined;
   if (args.includes("--unstable-worker-options")) return true;
   if (args.includes("--no-config")) return false;
-  return configFiles(args).some(enablesWorkerOptions);
+  // Only the one file Deno reads: another one farther up, turning the flag on, once made us
+  // believe it on, and Deno then ended the run at the first sandboxed worker.
+  const config = unstableConfigFile(args);
+  return config !== undefined && enablesUnstable(config, "worker-options");
 }
 
 /**
@@ -215,41 +219,4 @@ function commandLine(): string[] | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** The configuration files Deno may read: `--config`'s, or those found upwards. */
-function configFiles(args: string[]): string[] {
-  const flag = args.findIndex((arg) => arg === "-c" || arg === "--config");
-  const inline = args.find((arg) => arg.startsWith("--config="));
-  if (flag !== -1 && args[flag + 1]) return [args[flag + 1]!];
-  if (inline) return [inline.slice("--config=".length)];
-  const files: string[] = [];
-  // Deno looks beside a local main module, else in the working directory, and upwards.
-  const main = Deno.mainModule.startsWith("file:") ? new URL(".", Deno.mainModule) : undefined;
-  let directory = main ? decodeURIComponent(main.pathname).replace(/\/$/, "") : Deno.cwd();
-  while (true) {
-    files.push(`${directory}/deno.json`, `${directory}/deno.jsonc`);
-    const parent = directory.replace(/\/[^/]*$/, "") || "/";
-    if (parent === directory) break;
-    directory = parent;
-  }
-  return files;
-}
-
-function enablesWorkerOptions(path: string): boolean {
-  let text: string;
-  try {
-    text = Deno.readTextFileSync(path);
-  } catch {
-    return false;
-  }
-  let config: { unstable?: unknown } | undefined;
-  try {
-    config = JSON.parse(text);
-  } catch {
-    // JSONC, as deno.json may be: jsonc-parser reads what it can and does not throw. The
-    // command line loads it before asking (see `cli.ts`).
-    config = loadedJsonc().parseJsonc(text);
-  }
-  return Array.isArray(config?.unstable) && config.unstable.includes("worker-options");
 }
