@@ -11,7 +11,7 @@
  * @module
  */
 
-import type { RunEvent, RunReport, TaskResult, TaskSpec } from "./types.ts";
+import type { ExecutorContext, RunEvent, RunReport, TaskResult, TaskSpec } from "./types.ts";
 import type { ScheduleOptions } from "./schedule_options.ts";
 import {
   buildRunReport,
@@ -281,6 +281,8 @@ class Run {
     let signal = this.#stop.signal;
     // Decided from per-task flags: the task object itself is not read on this path.
     let context = this.#contexts.sharedFor(index);
+    // The attempt's own context, told when the attempt ends (its later output is dropped).
+    let own: ExecutorContext | undefined;
     if (context === undefined) {
       const timeoutMs = task.timeoutMs;
       if (timeoutMs !== undefined) {
@@ -291,7 +293,7 @@ class Run {
         }, timeoutMs);
         signal = AbortSignal.any([signal, controller.signal]);
       }
-      context = this.#contexts.contextFor(task, signal);
+      context = own = this.#contexts.contextFor(task, signal);
     }
     const type = this.#contexts.typeOf(index);
     let result: Promise<TaskResult>;
@@ -308,6 +310,7 @@ class Run {
     const end = (outcome: TaskResult) => {
       if (ended) return;
       ended = true;
+      if (own !== undefined) this.#contexts.ended(own);
       this.#enders[index] = undefined;
       if (giveUpTimer !== undefined) clearTimeout(giveUpTimer);
       this.#attemptEnded(index, outcome, signal, timer);
