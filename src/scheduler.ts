@@ -29,6 +29,7 @@ import { findCycleInGraph, indexTaskGraph, type TaskGraph } from "./task_graph.t
 import { DependencyTracker } from "./dependency_tracker.ts";
 import { formatCycle } from "./check.ts";
 import { TaskContexts } from "./task_contexts.ts";
+import { checkScheduleArguments } from "./argument_checks.ts";
 
 export type { RunIdentity, ScheduleOptions } from "./schedule_options.ts";
 export { describe } from "./run_report.ts";
@@ -56,6 +57,9 @@ const now = (): number => TIME_ORIGIN + performance.now();
  * const { tasks } = validate([{ name: "a", type: "exec", arguments: "echo a" }], registry);
  * const report = await schedule(tasks, { executorFor: (type) => registry.get(type)! });
  * ```
+ *
+ * @throws {TypeError} (as a rejection) for tasks that are not an array of objects, or options
+ * without an `executorFor()` function.
  */
 export function schedule(
   tasks: readonly TaskSpec[],
@@ -63,6 +67,7 @@ export function schedule(
 ): Promise<RunReport> {
   let graph: TaskGraph;
   try {
+    checkScheduleArguments(tasks, options);
     graph = indexTaskGraph(tasks);
   } catch (error) {
     return Promise.reject(error);
