@@ -5,7 +5,8 @@
  * @module
  */
 
-import { type AjvExports, loadAjv, loadedAjv } from "./deps.ts";
+import { loadAjv } from "./deps.ts";
+import { argumentsAjv, compileSchema } from "./schema_compiler.ts";
 import { isAbsolutePath, resolvePath } from "./paths.ts";
 import { quote, TaskFileError } from "./errors.ts";
 import type { ExecutorRegistry } from "./registry.ts";
@@ -112,9 +113,6 @@ async function checkFile(url: URL, fail: (detail: string) => never): Promise<voi
   }
 }
 
-/** Made at the first plugin with a schema, once ajv is loaded. */
-let schemaChecker: InstanceType<AjvExports["Ajv"]> | undefined;
-
 /** Refuses anything that is not an executor, with what is wrong with it. */
 function checkExecutor(
   value: unknown,
@@ -140,8 +138,9 @@ function checkExecutor(
   }
   let validate: unknown;
   try {
-    schemaChecker ??= new (loadedAjv().Ajv)({ allErrors: false, strict: false });
-    validate = schemaChecker.compile(schema);
+    // The instance check.ts compiles with: ajv caches by schema, so the task check that
+    // follows compiles nothing again.
+    validate = compileSchema(argumentsAjv(), schema);
   } catch (error) {
     fail(`executor ${quote(executor.type!)}: invalid argumentsSchema: ${firstLine(error)}`);
   }
