@@ -7,7 +7,12 @@
 
 import { UsageError } from "../src/errors.ts";
 import type { Executor } from "../src/types.ts";
-import { type EvalPermissions, isSandbox, workerOptionsEnabled } from "./eval_permissions.ts";
+import {
+  checkEvalPermissions,
+  type EvalPermissions,
+  isSandbox,
+  workerOptionsEnabled,
+} from "./eval_permissions.ts";
 import type { PoolOptions, WorkerPool } from "./eval_pool.ts";
 
 export { type EvalPermissions, parseEvalPermissions } from "./eval_permissions.ts";
@@ -93,10 +98,14 @@ export const WORKER_OPTIONS_HINT =
  * evaluator.dispose?.();
  * ```
  *
+ * @throws {TypeError} for permissions Deno's workers would refuse (Deno would find out only
+ * at the first eval task, in the middle of a run).
+ * @throws {Deno.errors.NotCapable} for permissions this process lacks itself.
  * @throws {UsageError} when a sandbox is asked for and the unstable flag is certainly off
  * (constructing such a worker would end the process with Deno's exit code 70).
  */
 export function createEvalExecutor(options: EvalExecutorOptions = {}): Executor {
+  if (options.permissions !== undefined) checkEvalPermissions(options.permissions);
   const sandbox = isSandbox(options.permissions);
   if (sandbox && workerOptionsEnabled() === false) throw new UsageError(WORKER_OPTIONS_HINT);
   const cores = navigator.hardwareConcurrency || 2;

@@ -5,12 +5,14 @@
  * The worker option `deno.permissions` is unstable: without `--unstable-worker-options`
  * (or `"unstable": ["worker-options"]` in deno.json), constructing such a worker ends the
  * whole process with exit code 70, which no `try` can catch. So the flag is looked for
- * beforehand, where it can be: on the command line and in the configuration files.
+ * beforehand, where it can be: on the command line and in the one configuration file Deno
+ * reads (see `deno_config.ts`).
  *
  * @module
  */
 
-import { loadedJsonc } from "../src/deps.ts";
+import { enablesUnstable, unstableConfigFile } from "./deno_config.ts";
+import { permissionValueProblem, show } from "./eval_permission_values.ts";
 
 /**
  * The permissions of eval workers: Deno's `deno.permissions` worker option.
@@ -45,7 +47,10 @@ const isPermissionName = (text: string): text is PermissionName =>
  * Parses a permission set as `--eval-permissions` takes it: `inherit`, `none`, or a comma
  * separated list of names, each granting that permission fully, or `name=value` granting it
  * for those values only; further values of the same name follow after commas, as in Deno's
- * own flags: `read=/tmp,/var,net=example.com`. Permissions not named are denied.
+ * own flags: `read=/tmp,/var,net=example.com`. A name given twice gets the values of both.
+ * Permissions not named are denied. Each value is checked as Deno's workers check it (a
+ * host for `net`, a known kind for `sys`…), so that a bad one is found before the run,
+ * not at its first eval task.
  *
  * @example
  * ```ts
@@ -53,26 +58,40 @@ const isPermissionName = (text: string): text is PermissionName =>
  * parseEvalPermissions("read,net=example.com"); // { read: true, net: ["example.com"] }
  * ```
  *
- * @throws {TypeError} for an empty list or an unknown name.
+ * @throws {TypeError} for an empty list, an unknown name or a value Deno would refuse,
+ * naming the item: `Invalid eval permission 'net=a b': invalid host 'a b'`.
  */
 export function parseEvalPermissions(text: string): EvalPermissions {
   const trimmed = text.trim();
   if (trimmed === "inherit" || trimmed === "none") return trimmed;
-  const permissions: Record<string, true | string[]> = {};
-  let current: string[] | undefined;
-  for (const item of trimmed.split(",")) {
-    const [name = "", value] = splitOnce(item.trim(), "=");
-    if (isPermissionName(name)) {
-      current = value === undefined ? undefined : [value];
-      permissions[name] = current ?? true;
-    } else if (current && value === undefined && name !== "") {
-      current.push(name); // another value of the permission before it
-    } else {
+  const permissions: Partial<Record<PermissionName, true | string[]>> = {};
+  // The permission the values after a comma belong to: the last one given as name=value.
+  let current: PermissionName | undefined;
+  for (const raw of trimmed.split(",")) {
+    const item = raw.trim();
+    const [name = "", value] = splitOnce(item, "=");
+    if (isPermissionName(name) && value === undefined) {
+      permissions[name] = true;
+      current = undefined;
+      continue;
+    }
+    // `env=A=B,C=D`: C=D is another variable, not a permission named C.
+    const [permission, given] = isPermissionName(name) ? [name, value!] : [current, item];
+    if (permission === undefined || item === "") {
       throw new TypeError(
-        `Invalid eval permission '${item.trim()}': expected inherit, none, or a list of ` +
+        `Invalid eval permission '${item}': expected inherit, none, or a list of ` +
           `${PERMISSION_NAMES.join(", ")} (optionally name=value)`,
       );
     }
+    const problem = given === ""
+      ? "expected a value after '='"
+      : permissionValueProblem(permission, given);
+    if (problem) {
+      throw new TypeError(`Invalid eval permission '${permission}=${given}': ${problem}`);
+    }
+    const values = permissions[permission];
+    if (values !== true) permissions[permission] = [...values ?? [], given];
+    current = permission;
   }
   return permissions as EvalPermissions;
 }
@@ -82,6 +101,89 @@ function splitOnce(text: string, separator: string): [string, string?] {
   return index === -1 ? [text] : [text.slice(0, index), text.slice(index + 1)];
 }
 
+/**
+ * Checks permissions given as a value, as the library takes them: `inherit`, `none`, or an
+ * object with any of the eight names, each `"inherit"`, a boolean or a list of values that
+ * Deno's workers take; and that this process has what it would give (Deno refuses to give a
+ * worker more, and only when the worker is made). Returns them as they are.
+ *
+ * @throws {TypeError} for a value Deno would refuse or an unknown name (Deno ignores it, so a
+ * misspelt name would silently deny the permission).
+ * @throws {Deno.errors.NotCapable} for a permission this process lacks.
+ */
+export function checkEvalPermissions(permissions: unknown): EvalPermissions {
+  const problem = shapeProblem(permissions);
+  if (problem) throw new TypeError(`Invalid eval permissions: ${problem}`);
+  const missing = ungranted(permissions as EvalPermissions);
+  if (missing) {
+    throw new Deno.errors.NotCapable(
+      `Cannot give eval tasks '${missing}': dagrun itself was not given it`,
+    );
+  }
+  return permissions as EvalPermissions;
+}
+
+function shapeProblem(permissions: unknown): string | undefined {
+  if (permissions === "inherit" || permissions === "none") return undefined;
+  if (typeof permissions !== "object" || permissions === null || Array.isArray(permissions)) {
+    return `expected "inherit", "none" or an object, not ${show(permissions)}`;
+  }
+  for (const [name, value] of Object.entries(permissions)) {
+    if (!isPermissionName(name)) {
+      return `unknown permission '${name}' (expected ${PERMISSION_NAMES.join(", ")})`;
+    }
+    if (value === undefined || value === "inherit" || typeof value === "boolean") continue;
+    if (!Array.isArray(value)) {
+      return `${name}: expected "inherit", a boolean or a list, not ${show(value)}`;
+    }
+    for (const item of value) {
+      const problem = permissionValueProblem(name, item);
+      if (problem) return `${name}: ${problem}`;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The first permission, as `name` or `name=value`, that a worker would be given but this
+ * process lacks; `undefined` when it has all. A value Deno's query does not take (it is
+ * stricter than the worker: `*.example.com`) is left for the worker to judge.
+ */
+export function ungranted(permissions: EvalPermissions): string | undefined {
+  if (typeof permissions === "string") return undefined;
+  for (const name of PERMISSION_NAMES) {
+    const value = permissions[name];
+    if (value === true && !granted({ name })) return name;
+    if (!Array.isArray(value)) continue;
+    for (const item of value) {
+      const text = item instanceof URL ? decodeURIComponent(item.pathname) : item;
+      const key = DESCRIPTOR_KEYS[name];
+      if (!granted({ name, [key]: text } as Deno.PermissionDescriptor)) return `${name}=${text}`;
+    }
+  }
+  return undefined;
+}
+
+/** The field of a permission descriptor that holds a value of each permission. */
+const DESCRIPTOR_KEYS: Record<PermissionName, string> = {
+  env: "variable",
+  ffi: "path",
+  import: "host",
+  net: "host",
+  read: "path",
+  run: "command",
+  sys: "kind",
+  write: "path",
+};
+
+function granted(descriptor: Deno.PermissionDescriptor): boolean {
+  try {
+    return Deno.permissions.querySync(descriptor).state === "granted";
+  } catch {
+    return true;
+  }
+}
+
 /** Whether a permission set asks for a sandbox, that is anything but `inherit`. */
 export function isSandbox(permissions: EvalPermissions | undefined): boolean {
   return permissions !== undefined && permissions !== "inherit";
@@ -89,7 +191,7 @@ export function isSandbox(permissions: EvalPermissions | undefined): boolean {
 
 /**
  * Whether workers may be given their own permissions in this process: `true` when the
- * unstable flag is on the command line or in a configuration file, `false` when it is
+ * unstable flag is on the command line or in the configuration file Deno reads, `false` when it is
  * certainly off, `undefined` when it cannot be told (a compiled program, whose flags are
  * baked in; a system without `/proc`; no permission to look).
  */
@@ -98,7 +200,10 @@ export function workerOptionsEnabled(): boolean | undefined {
   if (args === undefined) return undefined;
   if (args.includes("--unstable-worker-options")) return true;
   if (args.includes("--no-config")) return false;
-  return configFiles(args).some(enablesWorkerOptions);
+  // Only the one file Deno reads: another one farther up, turning the flag on, once made us
+  // believe it on, and Deno then ended the run at the first sandboxed worker.
+  const config = unstableConfigFile(args);
+  return config !== undefined && enablesUnstable(config, "worker-options");
 }
 
 /**
@@ -114,41 +219,4 @@ function commandLine(): string[] | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** The configuration files Deno may read: `--config`'s, or those found upwards. */
-function configFiles(args: string[]): string[] {
-  const flag = args.findIndex((arg) => arg === "-c" || arg === "--config");
-  const inline = args.find((arg) => arg.startsWith("--config="));
-  if (flag !== -1 && args[flag + 1]) return [args[flag + 1]!];
-  if (inline) return [inline.slice("--config=".length)];
-  const files: string[] = [];
-  // Deno looks beside a local main module, else in the working directory, and upwards.
-  const main = Deno.mainModule.startsWith("file:") ? new URL(".", Deno.mainModule) : undefined;
-  let directory = main ? decodeURIComponent(main.pathname).replace(/\/$/, "") : Deno.cwd();
-  while (true) {
-    files.push(`${directory}/deno.json`, `${directory}/deno.jsonc`);
-    const parent = directory.replace(/\/[^/]*$/, "") || "/";
-    if (parent === directory) break;
-    directory = parent;
-  }
-  return files;
-}
-
-function enablesWorkerOptions(path: string): boolean {
-  let text: string;
-  try {
-    text = Deno.readTextFileSync(path);
-  } catch {
-    return false;
-  }
-  let config: { unstable?: unknown } | undefined;
-  try {
-    config = JSON.parse(text);
-  } catch {
-    // JSONC, as deno.json may be: jsonc-parser reads what it can and does not throw. The
-    // command line loads it before asking (see `cli.ts`).
-    config = loadedJsonc().parseJsonc(text);
-  }
-  return Array.isArray(config?.unstable) && config.unstable.includes("worker-options");
 }

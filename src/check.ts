@@ -6,7 +6,8 @@
  * @module
  */
 
-import { type AjvExports, loadedAjv, type ValidateFunction } from "./deps.ts";
+import type { ValidateFunction } from "./deps.ts";
+import { argumentsAjv, compileSchema } from "./schema_compiler.ts";
 import { quote, TaskFileError } from "./errors.ts";
 import type { TaskFile } from "./load.ts";
 import { schemaError } from "./schema_validation.ts";
@@ -121,8 +122,6 @@ export function formatCycle(names: readonly string[]): string {
 }
 
 const argumentValidators = new WeakMap<Executor, ValidateFunction>();
-// Made when a schema first needs it: ajv is loaded only then (see deps.ts).
-let ajv: InstanceType<AjvExports["Ajv"]> | undefined;
 
 function checkTypesAndArguments(taskFile: TaskFile, registry: ExecutorRegistry): void {
   const { tasks, file } = taskFile;
@@ -141,10 +140,18 @@ function checkTypesAndArguments(taskFile: TaskFile, registry: ExecutorRegistry):
     if (!executor.argumentsSchema) continue;
     let validate = argumentValidators.get(executor);
     if (!validate) {
-      validate = simpleValidator(executor.argumentsSchema) ??
-        (ajv ??= new (loadedAjv().Ajv)({ allErrors: false, strict: false })).compile(
-          executor.argumentsSchema,
+      try {
+        validate = simpleValidator(executor.argumentsSchema) ??
+          compileSchema(argumentsAjv(), executor.argumentsSchema);
+      } catch (error) {
+        // A registry's own executor (the library): the plugin loader did not see it.
+        throw new TaskFileError(
+          `executor ${quote(executor.type)}: invalid argumentsSchema: ${
+            (error as Error).message.replaceAll("\n", " ")
+          }`,
+          { file, position: taskFile.locate(["tasks", i, "type"]), task: task.name },
         );
+      }
       // An async schema's validator returns a promise, truthy: every argument would pass.
       if ((validate as { $async?: unknown }).$async === true) {
         throw new TaskFileError(

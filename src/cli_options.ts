@@ -8,7 +8,11 @@
 
 import { UsageError } from "./errors.ts";
 import { parseDuration } from "./duration.ts";
-import { type EvalPermissions, parseEvalPermissions } from "../executors/eval_permissions.ts";
+import {
+  type EvalPermissions,
+  parseEvalPermissions,
+  ungranted,
+} from "../executors/eval_permissions.ts";
 
 /** One option: its commander flags (`-j, --concurrency <n>`) and how its value is taken. */
 export interface OptionSpec {
@@ -203,12 +207,22 @@ function parseTimeout(value: string): number {
   return ms;
 }
 
+/**
+ * `--eval-permissions`: checked whole before anything runs, as Deno checks the permissions
+ * only when the first eval worker is made, and ends a run that already started then.
+ */
 function parsePermissions(value: string): EvalPermissions {
+  let permissions: EvalPermissions;
   try {
-    return parseEvalPermissions(value);
+    permissions = parseEvalPermissions(value);
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
+  const missing = ungranted(permissions);
+  if (missing) {
+    throw new UsageError(`Invalid eval permission '${missing}': dagrun itself was not given it`);
+  }
+  return permissions;
 }
 
 /** Parses a whole number of at least `least` (0 or 1), naming the option otherwise. */

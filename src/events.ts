@@ -5,6 +5,7 @@
  * @module
  */
 
+import { checkOptionsArgument, checkTasksArgument } from "./argument_checks.ts";
 import type { TaskFile } from "./load.ts";
 import { run, type RunOptions, type TaskInput } from "./run.ts";
 import type { RunEvent } from "./types.ts";
@@ -86,11 +87,16 @@ export interface RunEventStream extends AsyncIterable<RunEvent> {
  *
  * @throws {TaskFileError} from the first iteration when the tasks are invalid; nothing has
  * run then.
+ * @throws {TypeError} at once for `tasks` that are neither an array nor a `TaskFile` (a file
+ * name: see `loadTaskFile()`), or options that are not an object.
  */
 export function runEvents(
   tasks: readonly TaskInput[] | TaskFile,
   options: RunEventsOptions = {},
 ): RunEventStream {
+  // At the call, as for a bad maxBufferedOutput: run() would say it only at the first event.
+  checkTasksArgument("runEvents", tasks);
+  checkOptionsArgument("runEvents", options);
   const maxBuffered = options.maxBufferedOutput ?? DEFAULT_MAX_BUFFERED_OUTPUT;
   if (!(maxBuffered >= 0)) {
     throw new RangeError(

@@ -5,7 +5,8 @@
  * @module
  */
 
-import { type AjvExports, loadAjv, loadedAjv } from "./deps.ts";
+import { loadAjv } from "./deps.ts";
+import { argumentsAjv, compileSchema } from "./schema_compiler.ts";
 import { isAbsolutePath, resolvePath } from "./paths.ts";
 import { quote, TaskFileError } from "./errors.ts";
 import type { ExecutorRegistry } from "./registry.ts";
@@ -58,7 +59,7 @@ export async function loadModule(
     // The module is the user's choice, known only now (`deno publish` warns of this, rightly).
     module = await withTimeout(import(url), timeoutMs);
   } catch (error) {
-    fail(`cannot load: ${firstLine(error)}`);
+    fail(`cannot load: ${await loadFailure(error, baseDir)}`);
   }
   try {
     if (!("default" in module!)) {
@@ -112,9 +113,6 @@ async function checkFile(url: URL, fail: (detail: string) => never): Promise<voi
   }
 }
 
-/** Made at the first plugin with a schema, once ajv is loaded. */
-let schemaChecker: InstanceType<AjvExports["Ajv"]> | undefined;
-
 /** Refuses anything that is not an executor, with what is wrong with it. */
 function checkExecutor(
   value: unknown,
@@ -140,8 +138,9 @@ function checkExecutor(
   }
   let validate: unknown;
   try {
-    schemaChecker ??= new (loadedAjv().Ajv)({ allErrors: false, strict: false });
-    validate = schemaChecker.compile(schema);
+    // The instance check.ts compiles with: ajv caches by schema, so the task check that
+    // follows compiles nothing again.
+    validate = compileSchema(argumentsAjv(), schema);
   } catch (error) {
     fail(`executor ${quote(executor.type!)}: invalid argumentsSchema: ${firstLine(error)}`);
   }
@@ -169,6 +168,36 @@ export function registerPlugin(
   }
   registry.register(executor, { override: true });
   if (!sources.has(executor)) sources.set(executor, source);
+}
+
+/**
+ * Why a module did not load, on one line. Deno's message for a syntax error, or for an import
+ * that is not found, shows the source line and ends with `at URL:LINE:COL`: the first line
+ * alone lost the place, and with it which module of the plugin's graph is at fault. The place
+ * is kept, a file under `baseDir` shown as the user would name it (`./lib/x.ts`).
+ */
+async function loadFailure(error: unknown, baseDir: string): Promise<string> {
+  // The place comes coloured when Deno thinks colours are wanted ("Module not found").
+  const message = (error instanceof Error ? error.message : String(error))
+    // deno-lint-ignore no-control-regex -- the escape of a colour is what is taken out
+    .replace(/\x1b\[[0-9;]*m/g, "");
+  const first = firstLine(message);
+  const place = /\n\s*at (\S+):(\d+):(\d+)\s*$/.exec(message);
+  if (!place) return first;
+  const [, url = "", line, column] = place;
+  return `${first} at ${await shownModule(url, baseDir)}:${line}:${column}`;
+}
+
+/** A module's URL as a message shows it: a file under `baseDir` relative to it, else as is. */
+async function shownModule(url: string, baseDir: string): Promise<string> {
+  if (!url.startsWith("file:")) return url;
+  const [{ fileURLToPath }, { isAbsolute, relative }] = await Promise.all([
+    import("node:url"),
+    import("node:path"),
+  ]);
+  const path = fileURLToPath(url);
+  const within = relative(resolvePath(Deno.cwd(), baseDir), path);
+  return within.startsWith("..") || isAbsolute(within) ? path : `./${within}`;
 }
 
 /** An error message on one line: its first line, plus the root cause Deno lists after it. */

@@ -4,6 +4,7 @@
  * @module
  */
 
+import { checkOptionsArgument, checkTasksArgument } from "./argument_checks.ts";
 import { checkTaskFile } from "./check.ts";
 import { TaskFileError } from "./errors.ts";
 import { describe } from "./run_report.ts";
@@ -89,11 +90,14 @@ export type TaskInput = Omit<TaskSpec, "dependencies"> & {
  * ```
  *
  * @throws {TaskFileError} for the first problem found.
+ * @throws {TypeError} for `tasks` that are neither an array nor a {@linkcode TaskFile} (a
+ * file name: see {@linkcode loadTaskFile}).
  */
 export function validate(
   tasks: readonly TaskInput[] | TaskFile,
   registry: ExecutorRegistry = createDefaultRegistry(),
 ): TaskFile {
+  checkTasksArgument("validate", tasks);
   const taskFile = toTaskFile(tasks);
   checkTaskFile(taskFile, registry);
   return taskFile;
@@ -164,11 +168,15 @@ export interface RunOptions {
  * ```
  *
  * @throws {TaskFileError} when the tasks are invalid; nothing has run then.
+ * @throws {TypeError} for `tasks` that are neither an array nor a {@linkcode TaskFile} (a
+ * file name: see {@linkcode loadTaskFile}), or options that are not an object.
  */
 export async function run(
   tasks: readonly TaskInput[] | TaskFile,
   options: RunOptions = {},
 ): Promise<RunReport> {
+  checkTasksArgument("run", tasks);
+  checkOptionsArgument("run", options);
   // Task objects have no "executors" map, and their document is made only for a message.
   const taskFile = "locate" in tasks ? tasks : taskFileFromInputs(tasks, { lazyDocument: true });
   const registry = "locate" in tasks

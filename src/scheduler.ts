@@ -11,7 +11,7 @@
  * @module
  */
 
-import type { RunEvent, RunReport, TaskResult, TaskSpec } from "./types.ts";
+import type { ExecutorContext, RunEvent, RunReport, TaskResult, TaskSpec } from "./types.ts";
 import type { ScheduleOptions } from "./schedule_options.ts";
 import {
   buildRunReport,
@@ -29,6 +29,7 @@ import { findCycleInGraph, indexTaskGraph, type TaskGraph } from "./task_graph.t
 import { DependencyTracker } from "./dependency_tracker.ts";
 import { formatCycle } from "./check.ts";
 import { TaskContexts } from "./task_contexts.ts";
+import { checkScheduleArguments } from "./argument_checks.ts";
 
 export type { RunIdentity, ScheduleOptions } from "./schedule_options.ts";
 export { describe } from "./run_report.ts";
@@ -56,6 +57,9 @@ const now = (): number => TIME_ORIGIN + performance.now();
  * const { tasks } = validate([{ name: "a", type: "exec", arguments: "echo a" }], registry);
  * const report = await schedule(tasks, { executorFor: (type) => registry.get(type)! });
  * ```
+ *
+ * @throws {TypeError} (as a rejection) for tasks that are not an array of objects, or options
+ * without an `executorFor()` function.
  */
 export function schedule(
   tasks: readonly TaskSpec[],
@@ -63,6 +67,7 @@ export function schedule(
 ): Promise<RunReport> {
   let graph: TaskGraph;
   try {
+    checkScheduleArguments(tasks, options);
     graph = indexTaskGraph(tasks);
   } catch (error) {
     return Promise.reject(error);
@@ -281,6 +286,8 @@ class Run {
     let signal = this.#stop.signal;
     // Decided from per-task flags: the task object itself is not read on this path.
     let context = this.#contexts.sharedFor(index);
+    // The attempt's own context, told when the attempt ends (its later output is dropped).
+    let own: ExecutorContext | undefined;
     if (context === undefined) {
       const timeoutMs = task.timeoutMs;
       if (timeoutMs !== undefined) {
@@ -291,7 +298,7 @@ class Run {
         }, timeoutMs);
         signal = AbortSignal.any([signal, controller.signal]);
       }
-      context = this.#contexts.contextFor(task, signal);
+      context = own = this.#contexts.contextFor(task, signal);
     }
     const type = this.#contexts.typeOf(index);
     let result: Promise<TaskResult>;
@@ -308,6 +315,7 @@ class Run {
     const end = (outcome: TaskResult) => {
       if (ended) return;
       ended = true;
+      if (own !== undefined) this.#contexts.ended(own);
       this.#enders[index] = undefined;
       if (giveUpTimer !== undefined) clearTimeout(giveUpTimer);
       this.#attemptEnded(index, outcome, signal, timer);

@@ -6,7 +6,8 @@
  * @module
  */
 
-import { type ErrorObject, loadedAjv, type ValidateFunction } from "./deps.ts";
+import type { ErrorObject, ValidateFunction } from "./deps.ts";
+import { compileSchema, createAjv } from "./schema_compiler.ts";
 import { type SourcePosition, TaskFileError } from "./errors.ts";
 import { DURATION_PATTERN } from "./duration.ts";
 import { NO_NUL_PATTERN } from "./schema_patterns.ts";
@@ -23,7 +24,8 @@ function validatorFor(schema: Record<string, unknown> | undefined, file: string)
   let validator = userValidators.get(schema);
   if (!validator) {
     try {
-      validator = new (loadedAjv().Ajv)({ allErrors: false, strict: false }).compile(schema);
+      // An instance of its own: a plugin's schema with the same $id would clash.
+      validator = compileSchema(createAjv(), schema);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       throw new TaskFileError(`cannot use the schema: ${message.replaceAll("\n", " ")}`, {
@@ -228,6 +230,8 @@ function describeSchemaError(error: ErrorObject, subject: string, value: unknown
       }, not ${JSON.stringify(value)}`;
     case "minLength":
       return `${is}must not be empty`;
+    case "format":
+      return `${is}must match format "${params.format}", not ${JSON.stringify(value)}`;
     case "additionalProperties":
       return `${is}has unknown field "${params.additionalProperty}"`;
     default:

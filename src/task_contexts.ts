@@ -7,6 +7,7 @@
  * @module
  */
 
+import { quote } from "./errors.ts";
 import type { ExecutorContext, OutputStream, RunEvent, TaskSpec } from "./types.ts";
 
 /** What {@linkcode TaskContexts} needs of its run. */
@@ -33,6 +34,10 @@ export class TaskContexts {
   readonly #cwd: string;
   readonly #baseDir: string;
   #shared: ExecutorContext | undefined;
+  /** Contexts of attempts that have ended: their output() drops what it is given. */
+  readonly #ended = new WeakSet<ExecutorContext>();
+  /** Tasks already warned of output after their end: one warning each. */
+  readonly #warned = new Set<string>();
 
   /** Describes the tasks in one pass, in memory order. */
   constructor(tasks: readonly TaskSpec[], options: TaskContextsOptions) {
@@ -71,11 +76,14 @@ export class TaskContexts {
     return this.#shared ??= this.#sharedContext();
   }
 
-  /** A context of its own for an attempt of `task`, stopped by `signal`. */
+  /**
+   * A context of its own for an attempt of `task`, stopped by `signal`. Once the attempt has
+   * ended ({@linkcode TaskContexts.ended}), its `output()` drops what it is given.
+   */
   contextFor(task: TaskSpec, signal: AbortSignal): ExecutorContext {
     const { emit, runningTasks } = this.#options;
-    const name = task.name;
-    return {
+    const { name, type } = task;
+    const context: ExecutorContext = {
       signal,
       timeoutMs: task.timeoutMs,
       env: task.env,
@@ -87,11 +95,34 @@ export class TaskContexts {
           if (typeof text !== "string" || (stream !== "stdout" && stream !== "stderr")) {
             throw new TypeError(badOutput(stream, text));
           }
+          // Past the task's end line, output would read as the task's (or, after a retry,
+          // as the next attempt's). Not thrown: a plugin given up on for ignoring its
+          // signal may well still be writing, and a throw in its timer or stream would
+          // end the whole run.
+          if (this.#ended.has(context)) return this.#late(name, type);
           emit({ event: "output", task: name, stream, text });
         }
         : IGNORE_OUTPUT,
       runningTasks,
     };
+    return context;
+  }
+
+  /** Marks the attempt `context` was made for as ended (see {@linkcode contextFor}). */
+  ended(context: ExecutorContext): void {
+    this.#ended.add(context);
+  }
+
+  #late(name: string, type: string): void {
+    if (this.#warned.has(name)) return;
+    this.#warned.add(name);
+    // No event holds it (the NDJSON schema has none for a plugin's bug): stderr, as Deno
+    // warns.
+    console.warn(
+      `dagrun: warning: task ${quote(name)} (type ${
+        quote(type)
+      }) wrote output after it ended; dropped`,
+    );
   }
 
   #sharedContext(): ExecutorContext {

@@ -1,0 +1,76 @@
+/**
+ * The ajv instances that compile schemas at run time: a plugin's `argumentsSchema`, a user's
+ * `--schema`. Each knows the formats of ajv-formats; a format it does not know is an error,
+ * not ajv's warning (printed once per compile, four times for one plugin, while the format
+ * was ignored and every value passed).
+ *
+ * @module
+ */
+
+import { type AjvExports, loadedAjv, type ValidateFunction } from "./deps.ts";
+
+type AjvInstance = InstanceType<AjvExports["Ajv"]>;
+
+/** The warnings of the compile under way (compiling is synchronous). */
+let warnings: string[] = [];
+/** Other warnings already printed: each once per process. */
+const printed = new Set<string>();
+
+/** A new ajv, as dagrun configures it, with the formats. Needs ajv loaded (`loadAjv`). */
+export function createAjv(): AjvInstance {
+  const { Ajv, ajvFormats } = loadedAjv();
+  const ajv = new Ajv({
+    allErrors: false,
+    strict: false,
+    logger: {
+      log: () => {},
+      warn: (...args: unknown[]) => warnings.push(args.join(" ")),
+      error: console.error,
+    },
+  });
+  ajvFormats.default(ajv);
+  return ajv;
+}
+
+let shared: AjvInstance | undefined;
+
+/**
+ * The instance for executors' argument schemas, shared by the plugin loader (which compiles
+ * them at load, to refuse a bad one early) and the task check (see `check.ts`).
+ */
+export function argumentsAjv(): AjvInstance {
+  return shared ??= createAjv();
+}
+
+/**
+ * Compiles `schema` with `ajv`.
+ *
+ * @throws {Error} as ajv does for an invalid schema, and for a format ajv does not know:
+ * `unknown format "phone" at "#/properties/to" (known: date, …)`. The schema is then taken
+ * out of ajv's cache, so that compiling it again throws again.
+ */
+export function compileSchema(ajv: AjvInstance, schema: object): ValidateFunction {
+  const seen: string[] = warnings = [];
+  let validate: ValidateFunction;
+  try {
+    validate = ajv.compile(schema);
+  } finally {
+    warnings = [];
+  }
+  const unknown = seen
+    .map((warning) => /^unknown format "(.*)" ignored in schema at path "(.*)"$/.exec(warning))
+    .find((match) => match !== null);
+  if (unknown) {
+    ajv.removeSchema(schema);
+    const known = Object.keys(ajv.formats).sort().join(", ");
+    throw new Error(
+      `unknown format ${JSON.stringify(unknown[1])} at "${unknown[2]}" (known: ${known})`,
+    );
+  }
+  for (const warning of seen) {
+    if (printed.has(warning)) continue;
+    printed.add(warning);
+    console.warn(`dagrun: warning: ${warning}`);
+  }
+  return validate;
+}
