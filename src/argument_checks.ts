@@ -62,14 +62,21 @@ export function checkOptionsArgument(name: string, options: unknown): void {
 
 /**
  * `schedule()`'s arguments: an array of task objects and options with `executorFor()`. The
- * tasks are not validated (that is `validate()`'s work, done once): only their kind.
+ * tasks are not validated (that is `validate()`'s work, done once): only their kind, and
+ * each task's only when `eachTask` is set (a pass over all of them).
  *
  * @throws {TypeError} for either of the wrong kind.
  */
-export function checkScheduleArguments(tasks: unknown, options: unknown): void {
+export function checkScheduleArguments(
+  tasks: unknown,
+  options: unknown,
+  eachTask = false,
+): void {
   const takes = "schedule() takes an array of checked tasks (see validate())";
   if (!Array.isArray(tasks)) throw new TypeError(`${takes}, not ${kindOf(tasks)}`);
-  const index = tasks.findIndex((task) => typeof task !== "object" || task === null);
+  const index = eachTask
+    ? tasks.findIndex((task) => typeof task !== "object" || task === null)
+    : -1;
   if (index !== -1) {
     throw new TypeError(`${takes}, not an array holding ${kindOf(tasks[index])} at ${index}`);
   }

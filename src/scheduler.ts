@@ -67,9 +67,16 @@ export function schedule(
 ): Promise<RunReport> {
   let graph: TaskGraph;
   try {
-    checkScheduleArguments(tasks, options);
     graph = indexTaskGraph(tasks);
+    checkScheduleArguments(tasks, options);
   } catch (error) {
+    // Arguments of the wrong kind make indexing fail in its own words: said better. Looked
+    // at only then, since a look at every task costs a cache miss each at a million.
+    try {
+      checkScheduleArguments(tasks, options, true);
+    } catch (better) {
+      return Promise.reject(better);
+    }
     return Promise.reject(error);
   }
   return scheduleGraph(tasks, graph, options);
