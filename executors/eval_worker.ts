@@ -17,6 +17,7 @@
 
 import { Capture } from "./eval_capture.ts";
 import { describeThrown, rewriteTrace } from "./eval_errors.ts";
+import { usesModuleSyntax } from "./eval_syntax.ts";
 import {
   type EvalCommand,
   type EvalResponse,
@@ -248,8 +249,9 @@ self.addEventListener("unhandledrejection", (event) => {
 // ---- running ---------------------------------------------------------------------------
 
 function compileFast(code: string): (() => Promise<unknown>) | undefined {
-  // `import`/`export` need a module; TypeScript syntax fails to compile and goes there too.
-  if (/\b(?:import|export)\b/.test(code)) return undefined;
+  // `import`/`export` need a module (the words in a comment or a string do not); TypeScript
+  // syntax fails to compile and goes there too.
+  if (usesModuleSyntax(code)) return undefined;
   try {
     return new AsyncFunction(code);
   } catch {
