@@ -7,7 +7,10 @@
  * its own from a `data:` URL. Either way its top-level declarations are its own.
  *
  * A task ends when its code has returned and the timers it set have fired or been cleared,
- * as a `deno eval` program would, so a timer's output or error belongs to its own task.
+ * as a `deno eval` program would, so a timer's output or error belongs to its own task. An
+ * unref'd timer (`Deno.unrefTimer`, Node's `timer.unref()`) does not keep it running, as it
+ * would not keep a program alive, and is cleared when the task ends: it never fires in
+ * another task.
  * Whatever the snippet does wrong — throws, leaves a rejection unhandled, calls `Deno.exit()`
  * or `close()`, prints without end — ends as a failure of its task, never of the worker's
  * other tasks or of the process.
@@ -78,6 +81,8 @@ type Timer = ReturnType<typeof setTimeout>;
 
 /** Timers the running task set and that have not fired or been cleared, by number. */
 const timers = new Map<number, Timer>();
+/** Those of them unref'd: they do not keep the task running, and end with it. */
+const unrefd = new Map<number, Timer>();
 /** Requests received while a task ran, in order (the main thread pipelines requests). */
 const queue: EvalSent[] = [];
 /** The claims of the requests sent here, shared with the main thread (see `eval_protocol.ts`). */
@@ -129,6 +134,7 @@ function succeedWhenIdle(): void {
   nextMacrotask(() => {
     running.ending = false;
     if (task !== running || timers.size > 0) return;
+    finishTimers(); // the unref'd ones, which would never fire in a program that has ended
     capture.end();
     task = undefined;
     end({ id: running.id, kind: "done", ok: true, ...(retiring ? { retire: true } : {}) }, true);
@@ -171,7 +177,70 @@ function claim(request: EvalSent): boolean {
 
 function finishTimers(): void {
   for (const timer of timers.values()) realClearTimeout()(timer);
+  for (const timer of unrefd.values()) realClearTimeout()(timer);
   timers.clear();
+  unrefd.clear();
+}
+
+/** The running task's timer no longer keeps it running: unref'd. */
+function unreffed(timer: Timer | number): void {
+  const id = Number(timer);
+  const tracked = timers.get(id);
+  if (tracked === undefined) return;
+  timers.delete(id);
+  unrefd.set(id, tracked);
+  succeedWhenIdle();
+}
+
+/** The running task's timer has fired for the last time, or was cleared. */
+function released(timer: Timer | number): void {
+  const id = Number(timer);
+  unrefd.delete(id);
+  if (timers.delete(id)) succeedWhenIdle();
+}
+
+let timersPatched = false;
+
+/**
+ * Makes the methods of Node's `Timeout` (what `setTimeout` returns in this Deno, and
+ * `node:timers` too) tell the task which timers keep it running: `unref()`, `ref()` again,
+ * and `close()` or `using`, which clear it. Patched once, when the first timer is set: the
+ * class is reachable only through a timer, and making one at start-up would load the timers.
+ */
+function patchTimers(timer: Timer): void {
+  timersPatched = true;
+  const prototype = Object.getPrototypeOf(timer) as Record<PropertyKey, unknown> | null;
+  if (!prototype) return;
+  type Method = (this: Timer, ...args: unknown[]) => unknown;
+  const wrap = (key: PropertyKey, after: (timer: Timer) => void) => {
+    const original = prototype[key];
+    if (typeof original !== "function") return;
+    Object.defineProperty(prototype, key, {
+      value: function (this: Timer, ...args: unknown[]) {
+        const result = (original as Method).apply(this, args);
+        after(this);
+        return result;
+      },
+      configurable: true,
+      writable: true,
+    });
+  };
+  wrap("unref", unreffed);
+  wrap("ref", (timer) => {
+    const id = Number(timer);
+    const tracked = unrefd.get(id);
+    if (tracked === undefined) return;
+    unrefd.delete(id);
+    timers.set(id, tracked);
+  });
+  wrap("close", released);
+  wrap(Symbol.dispose, released);
+}
+
+/** Follows a timer the snippet set: the running task waits for it. */
+function track(timer: Timer): void {
+  if (!timersPatched) patchTimers(timer);
+  if (task) timers.set(Number(timer), timer);
 }
 
 // ---- the snippet's environment ---------------------------------------------------------
@@ -191,15 +260,16 @@ Object.assign(globalThis, {
   setTimeout(handler: Handler, delay?: number, ...args: unknown[]): Timer {
     const timer = realSetTimeout()(() => {
       timers.delete(Number(timer));
+      unrefd.delete(Number(timer));
       invoke(handler, args);
       succeedWhenIdle();
     }, delay);
-    if (task) timers.set(Number(timer), timer);
+    track(timer);
     return timer;
   },
   setInterval(handler: Handler, delay?: number, ...args: unknown[]): Timer {
     const timer = realSetInterval()(() => invoke(handler, args), delay);
-    if (task) timers.set(Number(timer), timer);
+    track(timer);
     return timer;
   },
   clearTimeout: clearTimer,
@@ -212,14 +282,14 @@ Object.assign(globalThis, {
 function clearTimer(timer?: Timer | number): void {
   if (timer === undefined) return;
   realClearTimeout()(timer);
-  if (timers.delete(Number(timer))) succeedWhenIdle();
+  released(timer);
 }
 
 Object.assign(Deno, {
   unrefTimer(timer: Timer | number): void {
     realUnrefTimer(timer);
     // An unref'd timer does not keep a program alive, so it does not keep the task running.
-    if (timers.delete(Number(timer))) succeedWhenIdle();
+    unreffed(timer);
   },
   exit(code?: number): never {
     exitRequested(`Cannot exit from an eval task: the snippet called Deno.exit(${code ?? ""})`);
