@@ -23,6 +23,7 @@ import { describeThrown, rewriteTrace } from "./eval_errors.ts";
 import { usesModuleSyntax } from "./eval_syntax.ts";
 import {
   type EvalCommand,
+  type EvalConfig,
   type EvalResponse,
   type EvalSent,
   STARTED_CLAIM,
@@ -32,7 +33,9 @@ const AsyncFunction = Object.getPrototypeOf(async () => {}).constructor as new (
   body: string,
 ) => () => Promise<unknown>;
 
-const post = self.postMessage.bind(self) as (message: EvalResponse) => void;
+/** The harness's end of the protocol's channel, from the config (see `eval_protocol.ts`). */
+let port: MessagePort | undefined;
+const post = (message: EvalResponse) => port!.postMessage(message);
 /**
  * The runtime's own global, read when first needed. In this Deno the timer globals are lazy:
  * the first read of `setTimeout`, `setInterval`, `clearTimeout` or `setImmediate` loads
@@ -277,6 +280,13 @@ Object.assign(globalThis, {
   close(): void {
     exitRequested("Cannot close the eval worker: the snippet called close()");
   },
+  // A worker's messages go to whoever started it: here dagrun, which has no use for a
+  // snippet's. Refused with a reason (a `deno eval` program has no `postMessage` at all).
+  postMessage(): never {
+    throw new TypeError(
+      "Cannot post a message from an eval task: the worker it runs in is dagrun's",
+    );
+  },
 });
 
 function clearTimer(timer?: Timer | number): void {
@@ -370,16 +380,23 @@ function receive(request: EvalSent): void {
   void runSnippet(request);
 }
 
-self.addEventListener("message", (event: MessageEvent<EvalCommand>) => {
-  const command = event.data;
-  if (command.kind === "config") {
-    capture.configure(command.colors, command.maxOutputChars);
-    maxModules = command.maxModules;
-    claims = new Int32Array(command.claims);
-  } else if (command.kind === "run") {
-    receive(command);
-  } else if (command.kind === "batch") {
-    for (const request of command.requests) receive(request);
-  }
-});
-post({ kind: "ready" });
+/**
+ * The config, the one message through the worker's own channel; everything after it comes
+ * through its port, which no snippet can reach (nor its `self.onmessage`).
+ */
+function configure(event: MessageEvent<EvalConfig>): void {
+  const config = event.data;
+  if (port || config?.kind !== "config") return;
+  self.removeEventListener("message", configure);
+  capture.configure(config.colors, config.maxOutputChars);
+  maxModules = config.maxModules;
+  claims = new Int32Array(config.claims);
+  port = config.port;
+  port.onmessage = (event: MessageEvent<EvalCommand>) => {
+    const command = event.data;
+    if (command.kind === "run") receive(command);
+    else for (const request of command.requests) receive(request);
+  };
+  post({ kind: "ready" });
+}
+self.addEventListener("message", configure);
