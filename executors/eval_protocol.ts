@@ -9,6 +9,13 @@
  * long synchronous snippet cannot read a message, so a message asking for a request back
  * would wait for that snippet, and so would the request.
  *
+ * Only the config goes through the worker's own messages, with one end of a
+ * `MessageChannel`: everything else goes through that port, which the worker's harness keeps
+ * to itself. A snippet runs in the same global scope as the harness, and whatever it posts
+ * with `self.postMessage` or listens to with `self.onmessage` would otherwise be the
+ * protocol's: a message shaped like a `done` could end its task as a success while it still
+ * ran, and its listener could read (or break) the requests of the worker's next tasks.
+ *
  * @module
  */
 
@@ -22,10 +29,15 @@ export const STARTED_CLAIM = -1;
 /** A claim's value once the main thread has taken its request back: it never runs there. */
 export const TAKEN_CLAIM = -2;
 
-/** Main thread to worker, once, before any request: how to capture output. */
+/**
+ * Main thread to worker, once, through the worker's own messages, before any request: the
+ * private port for everything after it, and how to capture output.
+ */
 export interface EvalConfig {
   /** Discriminant. */
   readonly kind: "config";
+  /** The worker's end of the protocol's channel (transferred): requests come, responses go. */
+  readonly port: MessagePort;
   /** Keep the colours Deno's console adds on a terminal; strip them otherwise. */
   readonly colors: boolean;
   /** A task printing more than this many characters fails; the excess is dropped. */
@@ -64,8 +76,8 @@ export interface EvalBatch {
   readonly requests: readonly EvalSent[];
 }
 
-/** Main thread to worker. */
-export type EvalCommand = EvalConfig | EvalSent | EvalBatch;
+/** Main thread to worker, through the private port. */
+export type EvalCommand = EvalSent | EvalBatch;
 
 /** One piece of captured output: text ending with a newline, for one stream. */
 export interface OutputPiece {
@@ -75,7 +87,7 @@ export interface OutputPiece {
   readonly text: string;
 }
 
-/** Worker to main thread. */
+/** Worker to main thread, through the private port; `ready` answers the config. */
 export type EvalResponse =
   | { readonly kind: "ready" }
   | { readonly id: number; readonly kind: "output"; readonly pieces: readonly OutputPiece[] }

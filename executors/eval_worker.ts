@@ -7,7 +7,10 @@
  * its own from a `data:` URL. Either way its top-level declarations are its own.
  *
  * A task ends when its code has returned and the timers it set have fired or been cleared,
- * as a `deno eval` program would, so a timer's output or error belongs to its own task.
+ * as a `deno eval` program would, so a timer's output or error belongs to its own task. An
+ * unref'd timer (`Deno.unrefTimer`, Node's `timer.unref()`) does not keep it running, as it
+ * would not keep a program alive, and is cleared when the task ends: it never fires in
+ * another task.
  * Whatever the snippet does wrong — throws, leaves a rejection unhandled, calls `Deno.exit()`
  * or `close()`, prints without end — ends as a failure of its task, never of the worker's
  * other tasks or of the process.
@@ -17,8 +20,10 @@
 
 import { Capture } from "./eval_capture.ts";
 import { describeThrown, rewriteTrace } from "./eval_errors.ts";
+import { usesModuleSyntax } from "./eval_syntax.ts";
 import {
   type EvalCommand,
+  type EvalConfig,
   type EvalResponse,
   type EvalSent,
   STARTED_CLAIM,
@@ -28,7 +33,9 @@ const AsyncFunction = Object.getPrototypeOf(async () => {}).constructor as new (
   body: string,
 ) => () => Promise<unknown>;
 
-const post = self.postMessage.bind(self) as (message: EvalResponse) => void;
+/** The harness's end of the protocol's channel, from the config (see `eval_protocol.ts`). */
+let port: MessagePort | undefined;
+const post = (message: EvalResponse) => port!.postMessage(message);
 /**
  * The runtime's own global, read when first needed. In this Deno the timer globals are lazy:
  * the first read of `setTimeout`, `setInterval`, `clearTimeout` or `setImmediate` loads
@@ -77,6 +84,8 @@ type Timer = ReturnType<typeof setTimeout>;
 
 /** Timers the running task set and that have not fired or been cleared, by number. */
 const timers = new Map<number, Timer>();
+/** Those of them unref'd: they do not keep the task running, and end with it. */
+const unrefd = new Map<number, Timer>();
 /** Requests received while a task ran, in order (the main thread pipelines requests). */
 const queue: EvalSent[] = [];
 /** The claims of the requests sent here, shared with the main thread (see `eval_protocol.ts`). */
@@ -128,6 +137,7 @@ function succeedWhenIdle(): void {
   nextMacrotask(() => {
     running.ending = false;
     if (task !== running || timers.size > 0) return;
+    finishTimers(); // the unref'd ones, which would never fire in a program that has ended
     capture.end();
     task = undefined;
     end({ id: running.id, kind: "done", ok: true, ...(retiring ? { retire: true } : {}) }, true);
@@ -170,7 +180,70 @@ function claim(request: EvalSent): boolean {
 
 function finishTimers(): void {
   for (const timer of timers.values()) realClearTimeout()(timer);
+  for (const timer of unrefd.values()) realClearTimeout()(timer);
   timers.clear();
+  unrefd.clear();
+}
+
+/** The running task's timer no longer keeps it running: unref'd. */
+function unreffed(timer: Timer | number): void {
+  const id = Number(timer);
+  const tracked = timers.get(id);
+  if (tracked === undefined) return;
+  timers.delete(id);
+  unrefd.set(id, tracked);
+  succeedWhenIdle();
+}
+
+/** The running task's timer has fired for the last time, or was cleared. */
+function released(timer: Timer | number): void {
+  const id = Number(timer);
+  unrefd.delete(id);
+  if (timers.delete(id)) succeedWhenIdle();
+}
+
+let timersPatched = false;
+
+/**
+ * Makes the methods of Node's `Timeout` (what `setTimeout` returns in this Deno, and
+ * `node:timers` too) tell the task which timers keep it running: `unref()`, `ref()` again,
+ * and `close()` or `using`, which clear it. Patched once, when the first timer is set: the
+ * class is reachable only through a timer, and making one at start-up would load the timers.
+ */
+function patchTimers(timer: Timer): void {
+  timersPatched = true;
+  const prototype = Object.getPrototypeOf(timer) as Record<PropertyKey, unknown> | null;
+  if (!prototype) return;
+  type Method = (this: Timer, ...args: unknown[]) => unknown;
+  const wrap = (key: PropertyKey, after: (timer: Timer) => void) => {
+    const original = prototype[key];
+    if (typeof original !== "function") return;
+    Object.defineProperty(prototype, key, {
+      value: function (this: Timer, ...args: unknown[]) {
+        const result = (original as Method).apply(this, args);
+        after(this);
+        return result;
+      },
+      configurable: true,
+      writable: true,
+    });
+  };
+  wrap("unref", unreffed);
+  wrap("ref", (timer) => {
+    const id = Number(timer);
+    const tracked = unrefd.get(id);
+    if (tracked === undefined) return;
+    unrefd.delete(id);
+    timers.set(id, tracked);
+  });
+  wrap("close", released);
+  wrap(Symbol.dispose, released);
+}
+
+/** Follows a timer the snippet set: the running task waits for it. */
+function track(timer: Timer): void {
+  if (!timersPatched) patchTimers(timer);
+  if (task) timers.set(Number(timer), timer);
 }
 
 // ---- the snippet's environment ---------------------------------------------------------
@@ -190,15 +263,16 @@ Object.assign(globalThis, {
   setTimeout(handler: Handler, delay?: number, ...args: unknown[]): Timer {
     const timer = realSetTimeout()(() => {
       timers.delete(Number(timer));
+      unrefd.delete(Number(timer));
       invoke(handler, args);
       succeedWhenIdle();
     }, delay);
-    if (task) timers.set(Number(timer), timer);
+    track(timer);
     return timer;
   },
   setInterval(handler: Handler, delay?: number, ...args: unknown[]): Timer {
     const timer = realSetInterval()(() => invoke(handler, args), delay);
-    if (task) timers.set(Number(timer), timer);
+    track(timer);
     return timer;
   },
   clearTimeout: clearTimer,
@@ -206,19 +280,26 @@ Object.assign(globalThis, {
   close(): void {
     exitRequested("Cannot close the eval worker: the snippet called close()");
   },
+  // A worker's messages go to whoever started it: here dagrun, which has no use for a
+  // snippet's. Refused with a reason (a `deno eval` program has no `postMessage` at all).
+  postMessage(): never {
+    throw new TypeError(
+      "Cannot post a message from an eval task: the worker it runs in is dagrun's",
+    );
+  },
 });
 
 function clearTimer(timer?: Timer | number): void {
   if (timer === undefined) return;
   realClearTimeout()(timer);
-  if (timers.delete(Number(timer))) succeedWhenIdle();
+  released(timer);
 }
 
 Object.assign(Deno, {
   unrefTimer(timer: Timer | number): void {
     realUnrefTimer(timer);
     // An unref'd timer does not keep a program alive, so it does not keep the task running.
-    if (timers.delete(Number(timer))) succeedWhenIdle();
+    unreffed(timer);
   },
   exit(code?: number): never {
     exitRequested(`Cannot exit from an eval task: the snippet called Deno.exit(${code ?? ""})`);
@@ -248,8 +329,9 @@ self.addEventListener("unhandledrejection", (event) => {
 // ---- running ---------------------------------------------------------------------------
 
 function compileFast(code: string): (() => Promise<unknown>) | undefined {
-  // `import`/`export` need a module; TypeScript syntax fails to compile and goes there too.
-  if (/\b(?:import|export)\b/.test(code)) return undefined;
+  // `import`/`export` need a module (the words in a comment or a string do not); TypeScript
+  // syntax fails to compile and goes there too.
+  if (usesModuleSyntax(code)) return undefined;
   try {
     return new AsyncFunction(code);
   } catch {
@@ -298,16 +380,23 @@ function receive(request: EvalSent): void {
   void runSnippet(request);
 }
 
-self.addEventListener("message", (event: MessageEvent<EvalCommand>) => {
-  const command = event.data;
-  if (command.kind === "config") {
-    capture.configure(command.colors, command.maxOutputChars);
-    maxModules = command.maxModules;
-    claims = new Int32Array(command.claims);
-  } else if (command.kind === "run") {
-    receive(command);
-  } else if (command.kind === "batch") {
-    for (const request of command.requests) receive(request);
-  }
-});
-post({ kind: "ready" });
+/**
+ * The config, the one message through the worker's own channel; everything after it comes
+ * through its port, which no snippet can reach (nor its `self.onmessage`).
+ */
+function configure(event: MessageEvent<EvalConfig>): void {
+  const config = event.data;
+  if (port || config?.kind !== "config") return;
+  self.removeEventListener("message", configure);
+  capture.configure(config.colors, config.maxOutputChars);
+  maxModules = config.maxModules;
+  claims = new Int32Array(config.claims);
+  port = config.port;
+  port.onmessage = (event: MessageEvent<EvalCommand>) => {
+    const command = event.data;
+    if (command.kind === "run") receive(command);
+    else for (const request of command.requests) receive(request);
+  };
+  post({ kind: "ready" });
+}
+self.addEventListener("message", configure);

@@ -18,6 +18,7 @@ import type { ExecutorContext, TaskResult } from "../src/types.ts";
 import type { EvalPermissions } from "./eval_permissions.ts";
 import {
   type EvalCommand,
+  type EvalConfig,
   type EvalRequest,
   type EvalResponse,
   type EvalSent,
@@ -73,6 +74,8 @@ const TERMINATED: TaskResult = { ok: false, error: "the eval worker was terminat
 /** A worker running one snippet at a time, with requests queued behind it. */
 export class EvalWorker {
   readonly #worker: Worker;
+  /** This side of the protocol's channel (see `eval_protocol.ts`). */
+  readonly #port: MessagePort;
   readonly #events: EvalWorkerEvents;
   /** Sent and not ended, in order; the first runs, or starts when it arrives. */
   readonly #jobs: EvalJob[] = [];
@@ -93,7 +96,11 @@ export class EvalWorker {
       // Only a sandbox passes the unstable option, so the default needs no flag.
       ...(options.permissions === undefined ? {} : { deno: { permissions: options.permissions } }),
     });
-    this.#worker.onmessage = (event: MessageEvent<EvalResponse>) => this.#receive(event.data);
+    // The worker's own messages are left unheard: the harness answers through the port, so
+    // any that came would be a snippet's (whose `postMessage` is refused anyway).
+    const channel = new MessageChannel();
+    this.#port = channel.port1;
+    this.#port.onmessage = (event: MessageEvent<EvalResponse>) => this.#receive(event.data);
     this.#worker.onerror = (event) => {
       // An error the worker itself could not catch: it is no longer trustworthy.
       event.preventDefault();
@@ -105,13 +112,15 @@ export class EvalWorker {
     const claims = new SharedArrayBuffer(slots * Int32Array.BYTES_PER_ELEMENT);
     this.#claims = new Int32Array(claims).fill(TAKEN_CLAIM);
     for (let slot = slots - 1; slot >= 0; slot--) this.#freeSlots.push(slot);
-    this.#send({
+    const config: EvalConfig = {
       kind: "config",
+      port: channel.port2,
       colors: options.colors,
       maxOutputChars: options.maxOutputChars,
       maxModules: options.maxModules,
       claims,
-    });
+    };
+    this.#worker.postMessage(config, [channel.port2]);
   }
 
   /** Whether the worker has loaded. */
@@ -203,6 +212,7 @@ export class EvalWorker {
     if (this.#gone) return;
     this.#gone = true;
     this.#worker.terminate();
+    this.#port.close(); // a port left open keeps the process alive
     const jobs = this.#jobs.splice(0);
     // Every claim is taken, so that a thread that outlives `terminate()` (one spinning in a
     // loop) starts none of them; the running job, and a queued one it started already, end
@@ -218,7 +228,7 @@ export class EvalWorker {
   }
 
   #send(command: EvalCommand): void {
-    this.#worker.postMessage(command);
+    this.#port.postMessage(command);
   }
 
   /** Whether a queued task was taken back before the worker claimed it (then it never runs). */

@@ -35,8 +35,10 @@ for (const name of ${JSON.stringify(TIMER_GLOBALS)}) {
     },
   });
 }
-const post = self.postMessage.bind(self);
-self.postMessage = (message) => post({ ...message, timerReads });
+const post = MessagePort.prototype.postMessage;
+MessagePort.prototype.postMessage = function (message) {
+  return post.call(this, { ...message, timerReads });
+};
 await import(${JSON.stringify(WORKER)});
 `;
 
@@ -47,9 +49,11 @@ Deno.test("an eval worker reads no timer global to start", async () => {
   const spy = `${directory}/spy.js`; // JavaScript: not type-checked
   await Deno.writeTextFile(spy, SPY);
   const worker = new Worker(new URL(`file://${spy}`), { type: "module" });
+  // As the pool does: the worker answers through a port of its own, sent with the config.
+  const { port1: port, port2 } = new MessageChannel();
   const messages: Counted[] = [];
   let wake = () => {};
-  worker.onmessage = (event: MessageEvent<Counted>) => {
+  port.onmessage = (event: MessageEvent<Counted>) => {
     messages.push(event.data);
     wake();
   };
@@ -77,21 +81,23 @@ Deno.test("an eval worker reads no timer global to start", async () => {
   const done = (id: number) =>
     receive((message) => "id" in message && message.id === id && message.kind === "done");
   try {
-    // As the pool does: a message sent before the worker listens would be lost.
-    const ready = await receive((message) => message.kind === "ready");
-    assert.equal(ready.timerReads, 0, "the worker read a timer global to start");
-    // As the pool does: a config with the claims, and each request's claim set before it goes.
+    // As the pool does: a config with the port and the claims, at once (it waits for the
+    // worker to listen), and each request's claim set before it goes.
     const claims = new SharedArrayBuffer(4);
-    worker.postMessage({
+    const config = {
       kind: "config",
+      port: port2,
       colors: false,
       maxOutputChars: 1e6,
       maxModules: 9,
       claims,
-    });
+    };
+    worker.postMessage(config, [port2]);
+    const ready = await receive((message) => message.kind === "ready");
+    assert.equal(ready.timerReads, 0, "the worker read a timer global to start");
     const send = (request: { id: number; name: string; code: string }) => {
       Atomics.store(new Int32Array(claims), 0, request.id);
-      worker.postMessage({ kind: "run", slot: 0, ticket: request.id, ...request });
+      port.postMessage({ kind: "run", slot: 0, ticket: request.id, ...request });
     };
     send({ id: 1, name: "plain", code: "console.log(6 * 7)" });
     const plain = await done(1);
@@ -111,6 +117,7 @@ Deno.test("an eval worker reads no timer global to start", async () => {
     assert.deepEqual(output.map((text) => text.trim()), ["42", "waited"]);
   } finally {
     worker.terminate();
+    port.close();
     await Deno.remove(directory, { recursive: true });
   }
 });
