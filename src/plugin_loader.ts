@@ -183,9 +183,40 @@ async function loadFailure(error: unknown, baseDir: string): Promise<string> {
     .replace(/\x1b\[[0-9;]*m/g, "");
   const first = firstLine(message);
   const place = /\n\s*at (\S+):(\d+):(\d+)\s*$/.exec(message);
-  if (!place) return first;
-  const [, url = "", line, column] = place;
-  return `${first} at ${await shownModule(url, baseDir)}:${line}:${column}`;
+  if (place) {
+    const [, url = "", line, column] = place;
+    return `${first} at ${await shownModule(url, baseDir)}:${line}:${column}`;
+  }
+  // Thrown by the plugin's own code as it loaded (a missing setting, say): what was thrown,
+  // and where, as Deno would print it, rather than the bare message.
+  const thrown = error instanceof Error ? thrownAt(error.stack ?? "") : undefined;
+  if (!thrown) return first;
+  const [url, line, column] = thrown;
+  const name = (error as Error).name;
+  return `${name ? `${name}: ` : ""}${first} at ${await shownModule(
+    url,
+    baseDir,
+  )}:${line}:${column}`;
+}
+
+/** Where dagrun's own modules are, from the sources or the bundle alike. */
+const OWN_MODULES = ["src/", "executors/", "dist/"].map((directory) =>
+  new URL(`../${directory}`, import.meta.url).href
+);
+
+/**
+ * The place of a stack's first frame in a module that is not dagrun's (`[url, line, column]`),
+ * or `undefined` when there is none: an error made by dagrun itself (a load's timeout) or by
+ * the runtime is not the plugin's.
+ */
+function thrownAt(stack: string): [string, string, string] | undefined {
+  for (const frame of stack.split("\n")) {
+    const place = /^\s+at (?:.*\()?((?:file|https?):\/\/[^\s()]+):(\d+):(\d+)\)?$/.exec(frame);
+    if (!place) continue;
+    const [, url = "", line = "", column = ""] = place;
+    return OWN_MODULES.some((own) => url.startsWith(own)) ? undefined : [url, line, column];
+  }
+  return undefined;
 }
 
 /** A module's URL as a message shows it: a file under `baseDir` relative to it, else as is. */

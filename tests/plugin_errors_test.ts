@@ -107,3 +107,29 @@ Deno.test("importExecutors() names the place of a syntax error too", async () =>
     return true;
   });
 });
+
+Deno.test("a plugin that throws as it loads names the error and where it was thrown", async () => {
+  const cwd = await directoryWith({
+    "p.ts":
+      'const found = false;\nif (!found) throw new Error("no config found");\nexport default {};\n',
+    "q.ts": 'import "./lib/dep.ts";\nexport default {};\n',
+    "lib/dep.ts": 'export const x = 1;\nthrow new RangeError("too deep");\n',
+    "s.ts": 'throw "a string";\n',
+    "tasks.json": TASKS,
+  });
+  for (
+    const [plugin, message] of [
+      ["./p.ts", "Error: no config found at ./p.ts:2:19"],
+      ["./q.ts", "RangeError: too deep at ./lib/dep.ts:2:7"],
+      // Not an Error: no name, no place to give.
+      ["./s.ts", "a string"],
+    ]
+  ) {
+    const result = await runCli(["--executor", plugin!, "tasks.json"], { cwd });
+    assert.equal(result.code, 2, result.stderr);
+    assert.equal(
+      result.stderr,
+      `dagrun: executor module ${JSON.stringify(plugin)}: cannot load: ${message}\n`,
+    );
+  }
+});

@@ -101,7 +101,7 @@ Deno.test("bad plugin modules are one-line errors naming the module, exit 2", as
     ["number.ts", /: default export is not an executor/],
     ["norun.ts", /: default export \(type "x"\) is not an executor: it has no run\(\) function$/],
     ["broken.ts", /: cannot load: SyntaxError: /],
-    ["throws.ts", /: cannot load: plugin exploded$/],
+    ["throws.ts", /: cannot load: Error: plugin exploded at \S*throws\.ts:1:7$/],
     ["getter.ts", /: its default export cannot be read: getter boom$/],
     ["proxy.ts", /: its default export cannot be read: proxy boom$/],
     ["async.ts", /: executor "s": argumentsSchema must not be "\$async"$/],
