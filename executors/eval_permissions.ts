@@ -207,16 +207,23 @@ export function workerOptionsEnabled(): boolean | undefined {
 }
 
 /**
- * The process's command line, or `undefined` when unknown. Deno's flags come before the
- * script's arguments, but telling them apart needs Deno's own parser; an argument spelled
- * exactly like one of its flags is unlikely enough to be taken for one.
+ * Deno's part of the process's command line (up to the main module), or `undefined` when
+ * unknown. The program's own arguments, `Deno.args`, end the command line: left out, so that
+ * one spelled like a flag of Deno's (a task's name) is not taken for it.
  */
 function commandLine(): string[] | undefined {
   const exe = Deno.execPath().split(/[\\/]/).pop() ?? "";
   if (!/^deno(\.exe)?$/.test(exe)) return undefined; // compiled: its flags are baked in
+  let args: string[];
   try {
-    return Deno.readTextFileSync("/proc/self/cmdline").split("\0");
+    // NUL-terminated arguments: the last split is the empty string after the last.
+    args = Deno.readTextFileSync("/proc/self/cmdline").split("\0").slice(0, -1);
   } catch {
     return undefined;
   }
+  const own = Deno.args.length;
+  const matches = own <= args.length &&
+    Deno.args.every((arg, i) => args[args.length - own + i] === arg);
+  // Not a `deno run` whose arguments end the line (`deno test`, say): all of it, as before.
+  return matches ? args.slice(0, args.length - own) : args;
 }

@@ -102,3 +102,31 @@ Deno.test("run by URL, no deno.json counts, not even the working directory's", a
   assert.equal(result.code, 2, result.stderr);
   assert.match(result.stderr, new RegExp(`^${HINT}`));
 });
+
+Deno.test("dagrun's own arguments spelled like Deno's flags are not taken for them", async () => {
+  const root = await layout({ "app/deno.json": "{}", "app/main.ts": MAIN });
+  // A task named like the flag, and asked for by name: an argument of the program, not Deno's.
+  const file = await writeTaskFile({
+    tasks: [{ name: "--unstable-worker-options", type: "eval", arguments: "1" }],
+  });
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      "--quiet",
+      `${root}/app/main.ts`,
+      file,
+      "--eval-permissions",
+      "none",
+      "-q",
+      "--",
+      "--unstable-worker-options",
+    ],
+    cwd: `${root}/app`,
+    stdin: "null",
+    env: { NO_COLOR: "1" },
+  }).output();
+  const stderr = new TextDecoder().decode(output.stderr);
+  assert.equal(output.code, 2, stderr);
+  assert.match(stderr, new RegExp(`^${HINT}`));
+});
