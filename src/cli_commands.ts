@@ -169,7 +169,7 @@ export async function runCommand(
   const keepEvents = flags.format === "ndjson" || flags.report !== undefined ||
     flags.resume !== undefined;
   if (keepEvents) await loadCrypto();
-  const identity = keepEvents ? identify(taskFile) : undefined;
+  const identity = keepEvents ? identify(taskFile, loaded) : undefined;
   // Read before the report is opened: `--resume r.ndjson --report r.ndjson` is fine.
   const resumed = flags.resume === undefined
     ? undefined
