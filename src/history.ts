@@ -76,6 +76,14 @@ export function historyLocation(taskFile: string): HistoryLocation {
 
 type Files = Record<string, Record<string, number>>;
 
+/**
+ * A record without a prototype: the keys are task and file names, and a name such as
+ * "toString" or "constructor" must find nothing rather than Object.prototype's function.
+ */
+function record<T>(): Record<string, T> {
+  return Object.create(null);
+}
+
 /** Reads the whole file as `{ key: { task: ms } }`, keeping only well-formed entries. */
 function readFiles(path: string): Files {
   let parsed: unknown;
@@ -84,13 +92,13 @@ function readFiles(path: string): Files {
     // asynchronous read's thread round trip (~0.3 ms of start-up) buys nothing.
     parsed = JSON.parse(Deno.readTextFileSync(path));
   } catch {
-    return {}; // missing or corrupt: start afresh
+    return record(); // missing or corrupt: start afresh
   }
-  const files: Files = {};
+  const files: Files = record();
   if (!isObject(parsed) || parsed.version !== VERSION || !isObject(parsed.files)) return files;
   for (const [key, tasks] of Object.entries(parsed.files)) {
     if (!isObject(tasks)) continue;
-    const durations: Record<string, number> = {};
+    const durations = record<number>();
     for (const [name, ms] of Object.entries(tasks)) {
       if (typeof ms === "number" && ms >= 0 && ms <= MAX_RECORDED_MS) durations[name] = ms;
     }
@@ -136,8 +144,8 @@ export async function recordHistory(location: HistoryLocation, report: RunReport
   const temporary = `${location.path}.${Deno.pid}.tmp`;
   try {
     const files = readFiles(location.path);
-    const previous = files[location.key] ?? {};
-    const next: Record<string, number> = {};
+    const previous = files[location.key] ?? record<number>();
+    const next = record<number>();
     for (const task of report.tasks) {
       const recorded = previous[task.name];
       // An interrupted task's duration says nothing about how long it takes, nor does a
