@@ -14,6 +14,7 @@
  * @module
  */
 
+import { isMeasuredDuration } from "./duration.ts";
 import type { RunReport } from "./types.ts";
 
 /**
@@ -32,11 +33,6 @@ const VERSION = 1;
 const NEWEST_WEIGHT = 0.5;
 /** Task files remembered per directory; beyond it the file is not allowed to grow. */
 const MAX_FILES = 64;
-/**
- * A recorded duration above this, a year in milliseconds, is corrupt, not measured: taken as
- * it is, it would outweigh every real one and overflow to `null` when the file is written.
- */
-const MAX_RECORDED_MS = 365 * 24 * 3600 * 1000;
 
 /**
  * Where a task file's history lives.
@@ -100,7 +96,9 @@ function readFiles(path: string): Files {
     if (!isObject(tasks)) continue;
     const durations = record<number>();
     for (const [name, ms] of Object.entries(tasks)) {
-      if (typeof ms === "number" && ms >= 0 && ms <= MAX_RECORDED_MS) durations[name] = ms;
+      // Beyond a year a record is corrupt: it would outweigh every real one, and Infinity
+      // would be written as null.
+      if (isMeasuredDuration(ms)) durations[name] = ms;
     }
     files[key] = durations;
   }

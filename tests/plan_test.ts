@@ -134,3 +134,28 @@ Deno.test("--dry-run refuses --resume (which it would ignore) and a --from-repor
     `dagrun: ${empty}: not a dagrun NDJSON report: it has no run_started event\n`,
   );
 });
+
+Deno.test("--dry-run --from-report leaves out durations no run could have recorded", async () => {
+  // A report edited by hand or damaged: an infinite, negative or absurd duration would be
+  // planned as "+InfinitymNaNs" or "+-5000ms"; it is taken as unknown, like a missing one.
+  const file = await writeTaskFile({
+    tasks: ["a", "b", "c", "d", "e"].map((name) => ({ name, type: "exec", arguments: "true" })),
+  });
+  const report = `${file}.ndjson`;
+  await Deno.writeTextFile(
+    report,
+    [
+      '{"event":"run_started","total":5,"time":1}',
+      '{"event":"task_ended","task":"a","status":"ok","durationMs":1e400,"time":2}',
+      '{"event":"task_ended","task":"b","status":"ok","durationMs":-5000,"time":2}',
+      '{"event":"task_ended","task":"c","status":"ok","durationMs":1e300,"time":2}',
+      '{"event":"task_ended","task":"d","status":"ok","durationMs":40,"time":2}',
+      '{"event":"run_ended","tasks":[{"name":"e","status":"ok","durationMs":-1}],"time":3}',
+    ].join("\n") + "\n",
+  );
+  const plan = await runCli([file, "--dry-run", "-j", "1", "--from-report", report]);
+  assert.equal(plan.code, 0, plan.stderr);
+  assert.match(plan.stdout, /durations from earlier runs \(1 known\)/);
+  assert.doesNotMatch(plan.stdout, /Infinity|NaN|\+-/);
+  assert.match(plan.stdout, /estimated run 200ms/);
+});
