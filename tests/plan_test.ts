@@ -54,6 +54,33 @@ Deno.test("planRun() handles a 10,000-task graph", async () => {
   assert.equal(plan.starts.length, 10_000);
 });
 
+Deno.test("formatPlan() prints a plan of 300,000 starts without overflowing the stack", () => {
+  // The column width was Math.max(...starts): past about 120,000 arguments, a RangeError
+  // that the command line reported as an internal error.
+  const starts = Array.from(
+    { length: 300_000 },
+    (_, i) => ({ task: `t${i}`, start: 0, duration: 1 }),
+  );
+  const text = formatPlan({
+    starts,
+    timed: false,
+    known: 0,
+    makespan: 1,
+    criticalPath: { tasks: ["t0"], length: 1 },
+  }, undefined);
+  assert.match(text, /^Plan: 300000 tasks, /);
+  assert.ok(text.includes("\n300000. step 1  t299999\n"));
+});
+
+Deno.test("formatPlan() says 1 task, and names no chain for no tasks", async () => {
+  assert.match(formatPlan(await planRun(graph({ a: [] })), undefined), /^Plan: 1 task, /);
+  assert.equal(
+    formatPlan(await planRun([]), 2),
+    "Plan: 0 tasks, concurrency 2, durations unknown (one step each)\n" +
+      "Longest chain: none\nNothing was run (--dry-run).\n",
+  );
+});
+
 Deno.test("--dry-run prints the plan and runs nothing", async () => {
   const marker = `${await Deno.makeTempDir()}/ran`;
   const file = await writeTaskFile({
