@@ -169,17 +169,22 @@ export async function runCommand(
   const keepEvents = flags.format === "ndjson" || flags.report !== undefined ||
     flags.resume !== undefined;
   if (keepEvents) await loadCrypto();
-  const identity = keepEvents ? identify(taskFile) : undefined;
+  const identity = keepEvents ? identify(taskFile, loaded) : undefined;
   // Read before the report is opened: `--resume r.ndjson --report r.ndjson` is fine.
   const resumed = flags.resume === undefined
     ? undefined
     : resumedTasks(taskFile, identity!, await readResumeReport(flags.resume));
   // All at once, last before the run: a path that cannot be written stops it before it starts.
+  // Nor may one be a file of the run's own: the history is renamed over its path at the end.
+  const history = historyOption(taskFile, flags, loaded).history;
   const reports = openReportFiles({
     "--report": flags.report,
     "--report-html": flags.reportHtml,
     "--trace": flags.trace,
-  }, taskFile.file === "<stdin>" ? undefined : taskFile.file);
+  }, {
+    "the task file": taskFile.file === "<stdin>" ? undefined : taskFile.file,
+    "the duration history": history?.path,
+  });
   const reportFile = reports.fileOf("--report");
   const report = reportFile && ndjsonReport(reportFile, flags.report!);
   const controller = new AbortController();
@@ -230,7 +235,7 @@ export async function runCommand(
       ...(flags.failFast ? { failFast: true } : {}),
       // Past exec's grace and its SIGKILL: only a task that ignores being stopped is given up.
       stopGraceMs: (flags.grace ?? DEFAULT_GRACE_MS) + 5_000,
-      ...historyOption(taskFile, flags, loaded),
+      ...(history ? { history } : {}),
     });
     await view.finish(reports);
     report?.flush();

@@ -11,6 +11,27 @@ export const DURATION_PATTERN = "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$";
 /** The longest duration a timer can wait: setTimeout fires at once past 2^31 - 1 ms. */
 export const MAX_DURATION_MS = 2 ** 31 - 1;
 
+/**
+ * The longest duration a run can have recorded, a year in milliseconds: beyond it a recorded
+ * duration is corrupt, not measured (taken as it is, it would outweigh every real one).
+ */
+const MAX_MEASURED_MS = 365 * 24 * 3600 * 1000;
+
+/**
+ * Whether a value read from a history or a report is a duration a run could have measured:
+ * a number of milliseconds from 0 to a year (not `Infinity`, which `1e400` parses to).
+ *
+ * @example
+ * ```ts
+ * import { isMeasuredDuration } from "./duration.ts";
+ * isMeasuredDuration(1520.4); // true
+ * isMeasuredDuration(-1); // false
+ * ```
+ */
+export function isMeasuredDuration(value: unknown): value is number {
+  return typeof value === "number" && value >= 0 && value <= MAX_MEASURED_MS;
+}
+
 const PART = /([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)/g;
 const WHOLE = new RegExp(DURATION_PATTERN);
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };

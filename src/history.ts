@@ -14,6 +14,7 @@
  * @module
  */
 
+import { isMeasuredDuration } from "./duration.ts";
 import type { RunReport } from "./types.ts";
 
 /**
@@ -32,11 +33,6 @@ const VERSION = 1;
 const NEWEST_WEIGHT = 0.5;
 /** Task files remembered per directory; beyond it the file is not allowed to grow. */
 const MAX_FILES = 64;
-/**
- * A recorded duration above this, a year in milliseconds, is corrupt, not measured: taken as
- * it is, it would outweigh every real one and overflow to `null` when the file is written.
- */
-const MAX_RECORDED_MS = 365 * 24 * 3600 * 1000;
 
 /**
  * Where a task file's history lives.
@@ -76,6 +72,14 @@ export function historyLocation(taskFile: string): HistoryLocation {
 
 type Files = Record<string, Record<string, number>>;
 
+/**
+ * A record without a prototype: the keys are task and file names, and a name such as
+ * "toString" or "constructor" must find nothing rather than Object.prototype's function.
+ */
+function record<T>(): Record<string, T> {
+  return Object.create(null);
+}
+
 /** Reads the whole file as `{ key: { task: ms } }`, keeping only well-formed entries. */
 function readFiles(path: string): Files {
   let parsed: unknown;
@@ -84,15 +88,17 @@ function readFiles(path: string): Files {
     // asynchronous read's thread round trip (~0.3 ms of start-up) buys nothing.
     parsed = JSON.parse(Deno.readTextFileSync(path));
   } catch {
-    return {}; // missing or corrupt: start afresh
+    return record(); // missing or corrupt: start afresh
   }
-  const files: Files = {};
+  const files: Files = record();
   if (!isObject(parsed) || parsed.version !== VERSION || !isObject(parsed.files)) return files;
   for (const [key, tasks] of Object.entries(parsed.files)) {
     if (!isObject(tasks)) continue;
-    const durations: Record<string, number> = {};
+    const durations = record<number>();
     for (const [name, ms] of Object.entries(tasks)) {
-      if (typeof ms === "number" && ms >= 0 && ms <= MAX_RECORDED_MS) durations[name] = ms;
+      // Beyond a year a record is corrupt: it would outweigh every real one, and Infinity
+      // would be written as null.
+      if (isMeasuredDuration(ms)) durations[name] = ms;
     }
     files[key] = durations;
   }
@@ -136,8 +142,8 @@ export async function recordHistory(location: HistoryLocation, report: RunReport
   const temporary = `${location.path}.${Deno.pid}.tmp`;
   try {
     const files = readFiles(location.path);
-    const previous = files[location.key] ?? {};
-    const next: Record<string, number> = {};
+    const previous = files[location.key] ?? record<number>();
+    const next = record<number>();
     for (const task of report.tasks) {
       const recorded = previous[task.name];
       // An interrupted task's duration says nothing about how long it takes, nor does a

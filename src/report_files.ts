@@ -31,20 +31,22 @@ export interface ReportFiles {
  * Opens the path given for each option (`{ "--trace": "t.json" }`; undefined for none) for
  * writing, without emptying any yet. Either every file is open, or none is and the error
  * names the path that failed: the files opened before it are closed and those it created
- * removed. A path naming the task file, or the same file as another report, is refused first:
- * it would be overwritten.
+ * removed. A path naming one of the run's own files (`{ "the task file": "tasks.json" }`),
+ * or the same file as another report, is refused first: it would be overwritten.
  *
  * @throws {TaskFileError} `cannot write report: …`, naming the path.
  */
 export function openReportFiles(
   paths: Readonly<Record<string, string | undefined>>,
-  taskFile?: string,
+  ownFiles: Readonly<Record<string, string | undefined>> = {},
 ): ReportFiles {
   const reports = Object.entries(paths).filter((entry): entry is [string, string] =>
     entry[1] !== undefined
   );
   const taken = new Map<string, string>();
-  if (taskFile !== undefined) taken.set(identityOf(taskFile), "the task file");
+  for (const [holder, path] of Object.entries(ownFiles)) {
+    if (path !== undefined) taken.set(identityOf(path), holder);
+  }
   for (const [option, path] of reports) {
     const identity = identityOf(path);
     const holder = taken.get(identity);

@@ -44,6 +44,10 @@ export interface ResumeReport {
  * The identity of a task file for events: its absolute path, a hash of its task names (in
  * sorted order, so reordering tasks keeps it) and per task a hash of its definition.
  *
+ * When `taskFile` is a subset of a file (`dagrun FILE NAME...`), pass the whole file as
+ * `wholeFile`: the names hashed are all of the file's, so that the report of a subset and
+ * that of a whole run name the same file, and resume each other at another path too.
+ *
  * @example
  * ```ts
  * import { identify, loadTaskFile, readResumeReport, resumedTasks, run } from "@dagrun/dagrun";
@@ -54,8 +58,8 @@ export interface ResumeReport {
  * await run(taskFile, { identity, resumed });
  * ```
  */
-export function identify(taskFile: TaskFile): RunIdentity {
-  const names = taskFile.tasks.map((task) => task.name).sort();
+export function identify(taskFile: TaskFile, wholeFile: TaskFile = taskFile): RunIdentity {
+  const names = wholeFile.tasks.map((task) => task.name).sort();
   return {
     file: taskFile.file === "<stdin>" ? "<stdin>" : resolvePath(taskFile.file),
     tasksHash: hash(names.join("\n")),

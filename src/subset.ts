@@ -27,7 +27,8 @@ import type { TaskSpec } from "./types.ts";
  */
 export function selectTasks(tasks: readonly TaskSpec[], names: readonly string[]): TaskSpec[] {
   const byName = new Map(tasks.map((task) => [task.name, task]));
-  const unknown = names.filter((name) => !byName.has(name));
+  // Each once: the same name may come positionally and in --only.
+  const unknown = [...new Set(names.filter((name) => !byName.has(name)))];
   if (unknown.length > 0) {
     const known = [...byName.keys()];
     const list = unknown.map((name) => `${quote(name)}${didYouMean(name, known)}`);

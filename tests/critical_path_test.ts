@@ -162,6 +162,31 @@ Deno.test("history ignores a corrupt file or entries and rewrites it whole", asy
   }
 });
 
+Deno.test("history records tasks and files named like Object.prototype's keys", async () => {
+  // Looked up in a plain object, "toString" found a function and wrote null; "__proto__"
+  // set the prototype instead of a record, and a file named "constructor" read Object's keys.
+  const dir = await Deno.makeTempDir();
+  try {
+    const names = ["toString", "__proto__", "constructor", "hasOwnProperty", "valueOf"];
+    for (const file of ["tasks.json", "constructor", "__proto__"]) {
+      const location = historyLocation(`${dir}/${file}`);
+      await recordHistory(location, report(names.map((name) => [name, "ok", 100])));
+      await recordHistory(location, report(names.map((name) => [name, "ok", 200])));
+      // Blended half-way: the first run's record was read back.
+      assert.deepEqual(await readHistory(location), new Map(names.map((name) => [name, 150])));
+      assert.deepEqual(
+        await readHistory({ ...location, key: "name" }),
+        new Map(),
+        "a file without a record has none, whatever its name",
+      );
+    }
+    const written = JSON.parse(await Deno.readTextFile(`${dir}/.dagrun_history.json`));
+    assert.deepEqual(Object.keys(written.files).sort(), ["__proto__", "constructor", "tasks.json"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("the CLI records a history next to the task file unless --no-history", async () => {
   const file = await writeTaskFile({ tasks: [{ name: "t", type: "exec", arguments: "sh -c :" }] });
   const history = file.replace(/tasks\.json$/, ".dagrun_history.json");

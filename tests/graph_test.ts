@@ -27,6 +27,20 @@ Deno.test("formatGraph() writes Mermaid with escaped labels and status classes",
   );
 });
 
+Deno.test("formatGraph() keeps a name starting with a backtick out of Mermaid's Markdown strings", () => {
+  // In Mermaid's flowchart lexer `"` then a backtick opens a Markdown string, which ends only
+  // at a backtick then `"`: the label of `a`b would not parse, and `k` would lose its quotes.
+  const named = (name: string): TaskSpec => ({
+    name,
+    type: "exec",
+    arguments: "",
+    dependencies: [],
+  });
+  const mermaid = formatGraph([named("`a`b"), named("`k`")], "mermaid");
+  assert.equal(mermaid, 'flowchart LR\n  t0["#96;a#96;b"]\n  t1["#96;k#96;"]\n');
+  assert.doesNotMatch(mermaid, /"`/);
+});
+
 Deno.test("parsePreviousRun() reads statuses and durations, and names a bad line", () => {
   const text = [
     '{"event":"run_started","total":3,"time":1}',

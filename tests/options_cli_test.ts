@@ -288,6 +288,27 @@ Deno.test("a report that would overwrite the task file or another report is refu
   await assert.rejects(p.read("r"));
 });
 
+Deno.test("a report at the duration history's path is refused, unless --no-history", async () => {
+  // The history is replaced (renamed over) when the run ends: the report written into the
+  // file it replaced was lost, with exit status 0.
+  const p = await project({ tasks: [{ name: "a", type: "exec", arguments: "touch ran" }] });
+  for (const option of ["--report", "--report-html", "--trace"]) {
+    const result = await runCli(["tasks.json", option, "./.dagrun_history.json"], { cwd: p.dir });
+    assert.equal(result.code, 2, option);
+    assert.equal(
+      result.stderr,
+      `dagrun: ./.dagrun_history.json: cannot write report: it is the duration history; ${option} would overwrite it\n`,
+    );
+  }
+  await assert.rejects(p.read("ran"));
+  await assert.rejects(p.read(".dagrun_history.json"));
+  const without = await runCli(["tasks.json", "--no-history", "--report", ".dagrun_history.json"], {
+    cwd: p.dir,
+  });
+  assert.equal(without.code, 0, without.stderr);
+  assert.match(await p.read(".dagrun_history.json"), /"event":"run_ended"/);
+});
+
 Deno.test("report files are emptied only when the run begins: a plugin failing to prepare leaves them", async () => {
   const p = await project({
     executors: { broken: "./broken.ts" },

@@ -54,6 +54,33 @@ Deno.test("planRun() handles a 10,000-task graph", async () => {
   assert.equal(plan.starts.length, 10_000);
 });
 
+Deno.test("formatPlan() prints a plan of 300,000 starts without overflowing the stack", () => {
+  // The column width was Math.max(...starts): past about 120,000 arguments, a RangeError
+  // that the command line reported as an internal error.
+  const starts = Array.from(
+    { length: 300_000 },
+    (_, i) => ({ task: `t${i}`, start: 0, duration: 1 }),
+  );
+  const text = formatPlan({
+    starts,
+    timed: false,
+    known: 0,
+    makespan: 1,
+    criticalPath: { tasks: ["t0"], length: 1 },
+  }, undefined);
+  assert.match(text, /^Plan: 300000 tasks, /);
+  assert.ok(text.includes("\n300000. step 1  t299999\n"));
+});
+
+Deno.test("formatPlan() says 1 task, and names no chain for no tasks", async () => {
+  assert.match(formatPlan(await planRun(graph({ a: [] })), undefined), /^Plan: 1 task, /);
+  assert.equal(
+    formatPlan(await planRun([]), 2),
+    "Plan: 0 tasks, concurrency 2, durations unknown (one step each)\n" +
+      "Longest chain: none\nNothing was run (--dry-run).\n",
+  );
+});
+
 Deno.test("--dry-run prints the plan and runs nothing", async () => {
   const marker = `${await Deno.makeTempDir()}/ran`;
   const file = await writeTaskFile({
@@ -133,4 +160,29 @@ Deno.test("--dry-run refuses --resume (which it would ignore) and a --from-repor
     fromEmpty.stderr,
     `dagrun: ${empty}: not a dagrun NDJSON report: it has no run_started event\n`,
   );
+});
+
+Deno.test("--dry-run --from-report leaves out durations no run could have recorded", async () => {
+  // A report edited by hand or damaged: an infinite, negative or absurd duration would be
+  // planned as "+InfinitymNaNs" or "+-5000ms"; it is taken as unknown, like a missing one.
+  const file = await writeTaskFile({
+    tasks: ["a", "b", "c", "d", "e"].map((name) => ({ name, type: "exec", arguments: "true" })),
+  });
+  const report = `${file}.ndjson`;
+  await Deno.writeTextFile(
+    report,
+    [
+      '{"event":"run_started","total":5,"time":1}',
+      '{"event":"task_ended","task":"a","status":"ok","durationMs":1e400,"time":2}',
+      '{"event":"task_ended","task":"b","status":"ok","durationMs":-5000,"time":2}',
+      '{"event":"task_ended","task":"c","status":"ok","durationMs":1e300,"time":2}',
+      '{"event":"task_ended","task":"d","status":"ok","durationMs":40,"time":2}',
+      '{"event":"run_ended","tasks":[{"name":"e","status":"ok","durationMs":-1}],"time":3}',
+    ].join("\n") + "\n",
+  );
+  const plan = await runCli([file, "--dry-run", "-j", "1", "--from-report", report]);
+  assert.equal(plan.code, 0, plan.stderr);
+  assert.match(plan.stdout, /durations from earlier runs \(1 known\)/);
+  assert.doesNotMatch(plan.stdout, /Infinity|NaN|\+-/);
+  assert.match(plan.stdout, /estimated run 200ms/);
 });

@@ -117,6 +117,27 @@ Deno.test("--resume accepts a report of the same tasks at another path", async (
   assert.match(result.stdout, /4 ok \(4 resumed\)/);
 });
 
+Deno.test("--resume with a subset accepts a report of the same tasks at another path", async () => {
+  // The task names that identify a file are all of its names, whatever part of it a run
+  // runs: a subset's report resumes a whole run elsewhere, and a whole run's a subset.
+  const p = await project(pipeline);
+  await p.write("", "fixed");
+  assert.equal((await runCli([p.file, "--report", "whole.ndjson"], { cwd: p.dir })).code, 0);
+  assert.equal((await runCli([p.file, "test", "--report", "part.ndjson"], { cwd: p.dir })).code, 0);
+  await p.write(pipeline, "copy.json");
+  const part = await runCli([`${p.dir}/copy.json`, "test", "--resume", "whole.ndjson"], {
+    cwd: p.dir,
+  });
+  assert.equal(part.code, 0, part.stderr);
+  assert.match(part.stdout, /2 tasks: 2 ok \(2 resumed\)/);
+  const whole = await runCli([`${p.dir}/copy.json`, "--resume", "part.ndjson"], { cwd: p.dir });
+  assert.equal(whole.code, 0, whole.stderr);
+  assert.match(whole.stdout, /4 tasks: 4 ok \(2 resumed\)/);
+  const tasksHash = async (name: string) =>
+    parseEvents(await p.read(name)).find((e) => e.event === "run_started")!.tasksHash;
+  assert.equal(await tasksHash("part.ndjson"), await tasksHash("whole.ndjson"));
+});
+
 Deno.test("--resume refuses what is not a report", async (t) => {
   const p = await project(pipeline);
   await t.step("a missing file", async () => {

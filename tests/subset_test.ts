@@ -30,6 +30,20 @@ Deno.test("selectTasks() names every unknown task with a close match", () => {
   });
 });
 
+Deno.test("selectTasks() names an unknown task once, however often it is given", () => {
+  // `dagrun FILE tets tets --only tets`: one name to fix, said once.
+  const tasks = graph({ build: [], test: ["build"] });
+  assert.throws(
+    () => selectTasks(tasks, ["tets", "zz", "tets", "tets", "zz"]),
+    (error: unknown) => {
+      assert.ok(error instanceof UsageError);
+      assert.equal(error.message, 'Unknown tasks "tets" (did you mean "test"?), "zz"');
+      return true;
+    },
+  );
+  assert.throws(() => selectTasks(tasks, ["tets", "tets"]), /^UsageError: Unknown task "tets"/);
+});
+
 Deno.test("parseNameList() splits repeated and comma-separated values", () => {
   assert.deepEqual(parseNameList(["a,b", " c ", ",", "d"]), ["a", "b", "c", "d"]);
 });

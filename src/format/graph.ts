@@ -90,6 +90,11 @@ function toMermaid(tasks: readonly TaskSpec[], statuses: ReadonlyMap<string, Ter
   return lines.join("\n") + "\n";
 }
 
+/**
+ * A label as Mermaid's entity codes write it: `"` would end the string, `#` start an entity,
+ * `<>&` be read as HTML, and a leading backtick open a Markdown string (`"` then a backtick),
+ * which a name like `` `a`b `` cannot close; every backtick is escaped, for simplicity.
+ */
 function mermaidText(text: string): string {
-  return printable(text).replace(/["#<>&]/g, (c) => `#${c.charCodeAt(0)};`);
+  return printable(text).replace(/["#<>&`]/g, (c) => `#${c.charCodeAt(0)};`);
 }

@@ -119,9 +119,13 @@ export async function planRun(
  */
 export function formatPlan(plan: Plan, concurrency: number | undefined): string {
   const time = (value: number) => plan.timed ? `+${formatDuration(value)}` : `step ${value + 1}`;
-  const width = Math.max(0, ...plan.starts.map((start) => time(start.start).length));
+  // A loop, not Math.max(...starts), whose arguments overflow the stack past ~120,000 tasks.
+  let width = 0;
+  for (const start of plan.starts) width = Math.max(width, time(start.start).length);
+  const chain = plan.criticalPath.tasks;
+  const count = plan.starts.length;
   const lines = [
-    `Plan: ${plan.starts.length} tasks, concurrency ${concurrency ?? "unlimited"}, ${
+    `Plan: ${count} ${count === 1 ? "task" : "tasks"}, concurrency ${concurrency ?? "unlimited"}, ${
       plan.timed
         ? `durations from earlier runs (${plan.known} known)`
         : "durations unknown (one step each)"
@@ -131,14 +135,15 @@ export function formatPlan(plan: Plan, concurrency: number | undefined): string 
         time(start.start).padEnd(width)
       }  ${printable(start.task)}`
     ),
-    plan.timed
-      ? `Critical path: ${plan.criticalPath.tasks.map(printable).join(" -> ")} (${
+    // A plan is timed only when a task has a known duration: an empty one never is.
+    chain.length === 0
+      ? "Longest chain: none"
+      : plan.timed
+      ? `Critical path: ${chain.map(printable).join(" -> ")} (${
         formatDuration(plan.criticalPath.length)
       }); estimated run ${formatDuration(plan.makespan)}`
-      : `Longest chain: ${
-        plan.criticalPath.tasks.map(printable).join(" -> ")
-      } (${plan.criticalPath.tasks.length} ${
-        plan.criticalPath.tasks.length === 1 ? "task" : "tasks"
+      : `Longest chain: ${chain.map(printable).join(" -> ")} (${chain.length} ${
+        chain.length === 1 ? "task" : "tasks"
       })`,
     "Nothing was run (--dry-run).",
   ];

@@ -6,6 +6,7 @@
  */
 
 import { TaskFileError } from "../errors.ts";
+import { isMeasuredDuration } from "../duration.ts";
 import { reportEvents } from "../report_lines.ts";
 import type { TerminalStatus } from "../types.ts";
 
@@ -45,8 +46,9 @@ export function parsePreviousRun(text: string, file: string): PreviousRun {
       statuses = new Map();
     } else if (event.event === "task_ended" && typeof event.task === "string") {
       statuses.set(event.task, event.status === "ok" ? "ok" : "failed");
-      // A resumed task did not run: its 0 ms says nothing of how long it takes.
-      if (typeof event.durationMs === "number" && event.resumed !== true) {
+      // A resumed task did not run: its 0 ms says nothing of how long it takes. A duration no
+      // run could have measured (a damaged or edited report) is left out, as a missing one.
+      if (isMeasuredDuration(event.durationMs) && event.resumed !== true) {
         durations.set(event.task, event.durationMs);
       }
     } else if (event.event === "task_skipped" && typeof event.task === "string") {
@@ -58,7 +60,7 @@ export function parsePreviousRun(text: string, file: string): PreviousRun {
           statuses.set(task.name, task.status);
         }
         if (
-          task.status !== "skipped" && task.resumed !== true && typeof task.durationMs === "number"
+          task.status !== "skipped" && task.resumed !== true && isMeasuredDuration(task.durationMs)
         ) {
           durations.set(task.name, task.durationMs);
         }
