@@ -5,9 +5,7 @@
  */
 
 import assert from "node:assert/strict";
-import { createEvalExecutor } from "../executors/eval.ts";
-import type { TaskResult } from "../src/types.ts";
-import { contextFor, evalTask, evaluate, type Line, textOf } from "./eval_helpers.ts";
+import { evaluate, textOf } from "./eval_helpers.ts";
 import { runCli, writeTaskFile } from "./helpers.ts";
 
 const POST_ERROR =
@@ -67,7 +65,6 @@ Deno.test("a message shaped like the worker's own does not end the snippet's tas
 });
 
 Deno.test("a snippet's message listeners never see what dagrun sends the worker's next tasks", async () => {
-  const executor = createEvalExecutor({ maxWorkers: 1 });
   const snippets = [
     [
       "globalThis.seen = [];",
@@ -77,17 +74,8 @@ Deno.test("a snippet's message listeners never see what dagrun sends the worker'
     "console.log('second')",
     "console.log(JSON.stringify(globalThis.seen))",
   ];
-  const results: TaskResult[] = [];
-  const outputs: Line[][] = [];
-  try {
-    for (const [i, code] of snippets.entries()) {
-      const lines: Line[] = [];
-      outputs.push(lines);
-      results.push(await executor.run(evalTask(code, i), contextFor(lines)));
-    }
-  } finally {
-    await executor.dispose?.();
-  }
+  // One worker: the snippets after the first run where its listeners are.
+  const { results, outputs } = await evaluate(snippets, { maxWorkers: 1 });
   assert.deepEqual(results, [{ ok: true }, { ok: true }, { ok: true }]);
   assert.deepEqual(outputs.map((lines) => textOf(lines, "stdout")), [[], ["second"], ["[]"]]);
 });
