@@ -84,6 +84,9 @@ function record<T>(): Record<string, T> {
 function readFiles(path: string): Files {
   let parsed: unknown;
   try {
+    // Only a regular file: a FIFO's read would wait for a writer for ever (and hold the main
+    // thread, where even Ctrl-C is handled); a device would be read without end.
+    if (!Deno.statSync(path).isFile) return record();
     // Synchronously: a small file, read before a run starts or after it has ended, when the
     // asynchronous read's thread round trip (~0.3 ms of start-up) buys nothing.
     parsed = JSON.parse(Deno.readTextFileSync(path));

@@ -4,7 +4,7 @@ import { run } from "../src/run.ts";
 import { ExecutorRegistry } from "../src/registry.ts";
 import { historyLocation, readHistory, recordHistory } from "../src/history.ts";
 import type { RunReport, TaskSpec } from "../src/types.ts";
-import { FakeExecutor, runCli, writeTaskFile } from "./helpers.ts";
+import { FakeExecutor, MOD, runCli, writeTaskFile } from "./helpers.ts";
 
 // a and e stand alone; b -> c -> d is a chain, so b has the longest path ahead of it.
 const TASKS: TaskSpec[] = [
@@ -196,6 +196,32 @@ Deno.test("the CLI records a history next to the task file unless --no-history",
     assert.equal((await runCli([file, "-j", "2"])).code, 0);
     const recorded = JSON.parse(await Deno.readTextFile(history));
     assert.equal(typeof recorded.files["tasks.json"].t, "number");
+  } finally {
+    await Deno.remove(file.replace(/\/tasks\.json$/, ""), { recursive: true });
+  }
+});
+
+Deno.test("a FIFO at the history's path is passed over, not read (a read would wait for ever)", async () => {
+  const file = await writeTaskFile({ tasks: [{ name: "t", type: "exec", arguments: "true" }] });
+  const history = file.replace(/tasks\.json$/, ".dagrun_history.json");
+  try {
+    const made = await new Deno.Command("mkfifo", { args: [history] }).output();
+    assert.equal(made.code, 0);
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "--quiet", MOD, file, "-q"],
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+      env: { NO_COLOR: "1" },
+    }).spawn();
+    // Killed if it hangs, so that the test fails rather than waits: with SIGKILL, as a main
+    // thread blocked in a read never runs dagrun's SIGTERM handler.
+    const hang = setTimeout(() => child.kill("SIGKILL"), 30_000);
+    const status = await child.status;
+    clearTimeout(hang);
+    assert.equal(status.code, 0, "dagrun did not end by itself: it read the FIFO");
+    // The run's durations take the FIFO's place.
+    assert.ok((await Deno.lstat(history)).isFile);
   } finally {
     await Deno.remove(file.replace(/\/tasks\.json$/, ""), { recursive: true });
   }
