@@ -15,6 +15,7 @@
  */
 
 import { loadedJsonc } from "../src/deps.ts";
+import { directoryOf } from "../src/paths.ts";
 
 /**
  * The configuration file whose `unstable` list Deno applies, or `undefined` when none does.
@@ -29,7 +30,7 @@ export function unstableConfigFile(
   if (flag !== -1 && args[flag + 1]) return args[flag + 1]!;
   if (inline) return inline.slice("--config=".length);
   if (!mainModule.startsWith("file:")) return undefined;
-  const start = parent(decodeURIComponent(new URL(mainModule).pathname));
+  const start = directoryOf(decodeURIComponent(new URL(mainModule).pathname));
   let member: { directory: string; file: string | undefined } | undefined;
   for (const directory of upwards(start)) {
     const file = denoConfigIn(directory);
@@ -43,7 +44,7 @@ export function unstableConfigFile(
     return member.file; // a workspace's root itself
   }
   if (member.directory === "/") return member.file;
-  for (const directory of upwards(parent(member.directory))) {
+  for (const directory of upwards(directoryOf(member.directory))) {
     const file = denoConfigIn(directory);
     const workspace = file === undefined ? undefined : readConfig(file)?.workspace;
     if (workspace === undefined) continue;
@@ -112,10 +113,6 @@ function* upwards(directory: string): Generator<string> {
   while (true) {
     yield directory;
     if (directory === "/") return;
-    directory = parent(directory);
+    directory = directoryOf(directory);
   }
-}
-
-function parent(path: string): string {
-  return path.replace(/\/[^/]*\/?$/, "") || "/";
 }

@@ -182,21 +182,15 @@ async function loadFailure(error: unknown, baseDir: string): Promise<string> {
     // deno-lint-ignore no-control-regex -- the escape of a colour is what is taken out
     .replace(/\x1b\[[0-9;]*m/g, "");
   const first = firstLine(message);
-  const place = /\n\s*at (\S+):(\d+):(\d+)\s*$/.exec(message);
-  if (place) {
-    const [, url = "", line, column] = place;
-    return `${first} at ${await shownModule(url, baseDir)}:${line}:${column}`;
-  }
-  // Thrown by the plugin's own code as it loaded (a missing setting, say): what was thrown,
-  // and where, as Deno would print it, rather than the bare message.
-  const thrown = error instanceof Error ? thrownAt(error.stack ?? "") : undefined;
-  if (!thrown) return first;
-  const [url, line, column] = thrown;
-  const name = (error as Error).name;
-  return `${name ? `${name}: ` : ""}${first} at ${await shownModule(
-    url,
-    baseDir,
-  )}:${line}:${column}`;
+  // Deno's own place for a syntax error or a missing import ends its message. An error the
+  // plugin's code threw as it loaded (a missing setting, say) has its place in its stack, and
+  // is named by its class, as Deno would print it.
+  const given = /\n\s*at (\S+):(\d+):(\d+)\s*$/.exec(message)?.slice(1);
+  const thrown = given || !(error instanceof Error) ? undefined : thrownAt(error.stack ?? "");
+  const [url, line, column] = given ?? thrown ?? [];
+  if (url === undefined) return first;
+  const what = thrown && (error as Error).name ? `${(error as Error).name}: ${first}` : first;
+  return `${what} at ${await shownModule(url, baseDir)}:${line}:${column}`;
 }
 
 /** Where dagrun's own modules are, from the sources or the bundle alike. */

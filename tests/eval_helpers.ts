@@ -37,10 +37,14 @@ export function evalTask(code: string, index: number): TaskSpec {
   return { name: `snippet${index}`, type: "eval", arguments: code, dependencies: [] };
 }
 
-/** Runs snippets one after the other on one executor (so one pooled worker when possible). */
+/**
+ * Runs snippets one after the other on one executor (so one pooled worker when possible);
+ * with `limitMs`, each task is stopped (as interrupted) should it run that long.
+ */
 export async function evaluate(
   snippets: readonly string[],
   options: EvalExecutorOptions = {},
+  limitMs?: number,
 ): Promise<Evaluated> {
   const executor = createEvalExecutor(options);
   const results: TaskResult[] = [];
@@ -49,7 +53,13 @@ export async function evaluate(
     for (const [i, code] of snippets.entries()) {
       const lines: Line[] = [];
       outputs.push(lines);
-      results.push(await executor.run(evalTask(code, i), contextFor(lines)));
+      const stop = new AbortController();
+      const timer = limitMs === undefined ? undefined : setTimeout(() => stop.abort(), limitMs);
+      try {
+        results.push(await executor.run(evalTask(code, i), contextFor(lines, stop.signal)));
+      } finally {
+        clearTimeout(timer);
+      }
     }
   } finally {
     await executor.dispose?.();

@@ -4,37 +4,15 @@
  */
 
 import assert from "node:assert/strict";
-import { createEvalExecutor, type EvalExecutorOptions } from "../executors/eval.ts";
-import type { TaskResult } from "../src/types.ts";
-import { contextFor, evalTask, type Line, textOf } from "./eval_helpers.ts";
+import type { EvalExecutorOptions } from "../executors/eval.ts";
+import { evaluate, textOf } from "./eval_helpers.ts";
 
 /** Far longer than any of these snippets should take; a task still running then failed. */
 const LIMIT_MS = 20_000;
 
-/**
- * Runs snippets one after the other on one executor, each stopped (as interrupted) should it
- * run for {@linkcode LIMIT_MS}.
- */
-async function runBounded(snippets: readonly string[], options: EvalExecutorOptions = {}) {
-  const executor = createEvalExecutor(options);
-  const results: TaskResult[] = [];
-  const outputs: Line[][] = [];
-  try {
-    for (const [i, code] of snippets.entries()) {
-      const lines: Line[] = [];
-      outputs.push(lines);
-      const stop = new AbortController();
-      const timer = setTimeout(() => stop.abort(), LIMIT_MS);
-      try {
-        results.push(await executor.run(evalTask(code, i), contextFor(lines, stop.signal)));
-      } finally {
-        clearTimeout(timer);
-      }
-    }
-  } finally {
-    await executor.dispose?.();
-  }
-  return { results, outputs };
+/** Runs snippets one after the other on one executor, each stopped at {@linkcode LIMIT_MS}. */
+function runBounded(snippets: readonly string[], options: EvalExecutorOptions = {}) {
+  return evaluate(snippets, options, LIMIT_MS);
 }
 
 const UNREFD = [
