@@ -1,11 +1,11 @@
 /**
  * Whether an eval snippet uses module syntax: an `import` or `export` token in its code, not
- * the word in a comment, a string, a template's text or a regular expression.
+ * the word in a comment, a string, a template's text or a regular expression, nor a member
+ * named so.
  *
- * A lexical scan, not a parse: it skips what cannot hold a token and looks at the words
- * left. Where it cannot tell a regular expression from a division (after `)` or `}`), it
- * guesses; a guess that hides a real `import` declaration costs nothing, as the snippet then
- * fails to compile as a function and runs as a module all the same (see `eval_worker.ts`).
+ * A lexical scan, not a parse (a parser would weigh on every worker's start): it splits the
+ * code into tokens, skipping what cannot hold one, and judges each `import` and `export` by
+ * the tokens around it.
  *
  * @module
  */
@@ -28,9 +28,25 @@ const BEFORE_EXPRESSION = new Set([
   "await",
 ]);
 
+/** A token the scan found: a word (a private `#name` included), a punctuator, or a value. */
+interface Token {
+  readonly kind: "word" | "punctuator" | "value";
+  /** The word or the punctuator; empty for a value (a string, template, regex or number). */
+  readonly text: string;
+  /** A line break comes between this token and the one before it. */
+  readonly afterLineBreak: boolean;
+}
+
+/** Words that, on the same line before a name, make it a class or object member's. */
+const MEMBER_MODIFIERS = new Set(["static", "get", "set", "async"]);
+
+/** Tokens after which a method's `{` on the next line still makes the name before a method's. */
+const BEFORE_MEMBER = new Set([",", "*", ...MEMBER_MODIFIERS]);
+
 /**
  * Whether `code` has an `import` or `export` token: a static or dynamic `import`,
- * `import.meta`, or an `export`; not a property named so (`loader.import()`, `{ export: 1 }`).
+ * `import.meta`, or an `export`; not a member named so, read or defined (`loader.import()`,
+ * `{ export: 1 }`, `{ import() {} }`, `class { static export() {} }`, `this.#import`).
  *
  * @example
  * ```ts
@@ -42,6 +58,63 @@ const BEFORE_EXPRESSION = new Set([
 export function usesModuleSyntax(code: string): boolean {
   // Most snippets have neither word: no scan.
   if (!code.includes("import") && !code.includes("export")) return false;
+  const tokens = tokenize(code);
+  return tokens.some((token, i) =>
+    token.kind === "word" && (token.text === "import" || token.text === "export") &&
+    !namesMember(tokens, i)
+  );
+}
+
+/**
+ * Whether the `import` or `export` at `tokens[at]` names a member rather than starting a
+ * declaration, a dynamic import or `import.meta`. A member name is read after a `.` (`?.`
+ * included, a spread `...` not), or defined: before a `:` (a key), before `=`, `;` or `}`
+ * (a class field), after `static`, `get`, `set` or `async` on its line, or before a parameter
+ * list and a `{` (a method). Neither keyword can be followed by any of those, except a
+ * dynamic `import(…)` ending a line before a block: a `{` on the next line makes a method only
+ * after a `,`, a `*` or a modifier, as a guess the wrong way would run a dynamic import as a
+ * function's, whose relative specifiers resolve against the worker's own URL. A guess that
+ * hides an `import` declaration, `import.meta` or an `export` costs nothing: the snippet then
+ * fails to compile as a function and runs as a module all the same (see `eval_worker.ts`).
+ */
+function namesMember(tokens: readonly Token[], at: number): boolean {
+  const word = tokens[at]!;
+  const before = tokens[at - 1];
+  const after = tokens[at + 1];
+  if (before?.text === ".") return true;
+  if (before?.kind === "word" && MEMBER_MODIFIERS.has(before.text) && !word.afterLineBreak) {
+    return true;
+  }
+  if (!after) return false;
+  if (after.text === ":" || after.text === "=" || after.text === ";" || after.text === "}") {
+    return true;
+  }
+  if (after.text !== "(") return false;
+  if (word.text === "export") return true; // never called: a method
+  const close = matchingParenthesis(tokens, at + 1);
+  const body = close === undefined ? undefined : tokens[close + 1];
+  if (body?.text !== "{") return false;
+  return !body.afterLineBreak || (before !== undefined && BEFORE_MEMBER.has(before.text));
+}
+
+/** The index of the `)` that closes the `(` at `tokens[open]`, if any. */
+function matchingParenthesis(tokens: readonly Token[], open: number): number | undefined {
+  let depth = 0;
+  for (let i = open; i < tokens.length; i++) {
+    const text = tokens[i]!.text;
+    if (text === "(") depth++;
+    else if (text === ")" && --depth === 0) return i;
+  }
+  return undefined;
+}
+
+/**
+ * The tokens of `code`, skipping what cannot hold one: comments and the text of strings,
+ * templates and regular expressions. Where it cannot tell a regular expression from a
+ * division (after `)` or `}`), it guesses.
+ */
+function tokenize(code: string): Token[] {
+  const tokens: Token[] = [];
   const length = code.length;
   /** Per template expression (`${`) entered: the depth of braces open inside it. */
   const templates: number[] = [];
@@ -49,6 +122,11 @@ export function usesModuleSyntax(code: string): boolean {
   let inTemplate = false;
   /** Whether a `/` here starts a regular expression (from the last token). */
   let expression = true;
+  let lineBreak = false;
+  const push = (kind: Token["kind"], text: string) => {
+    tokens.push({ kind, text, afterLineBreak: lineBreak });
+    lineBreak = false;
+  };
   let i = 0;
   while (i < length) {
     if (inTemplate) {
@@ -60,30 +138,39 @@ export function usesModuleSyntax(code: string): boolean {
       continue;
     }
     const char = code[i]!;
-    if (char === " " || char === "\t" || char === "\n" || char === "\r") {
+    if (char === "\n" || char === "\r") {
+      lineBreak = true;
+      i++;
+    } else if (char === " " || char === "\t") {
       i++;
     } else if (char === "/" && code[i + 1] === "/") {
       i = lineEnd(code, i);
     } else if (char === "/" && code[i + 1] === "*") {
       const close = code.indexOf("*/", i + 2);
-      i = close === -1 ? length : close + 2;
+      const end = close === -1 ? length : close + 2;
+      if (/[\n\r]/.test(code.slice(i, end))) lineBreak = true;
+      i = end;
     } else if (char === "'" || char === '"') {
       i = skipString(code, i, char);
+      push("value", "");
       expression = false;
     } else if (char === "`") {
+      push("value", "");
       inTemplate = true;
       i++;
     } else if (char === "/" && expression) {
       i = skipRegex(code, i);
+      push("value", "");
       expression = false;
-    } else if (isIdentifierStart(char)) {
-      const start = i;
+    } else if (isIdentifierStart(char) || (char === "#" && isIdentifierStart(code[i + 1] ?? ""))) {
+      const start = i++;
       while (i < length && isIdentifierPart(code[i]!)) i++;
       const word = code.slice(start, i);
-      if ((word === "import" || word === "export") && !isPropertyName(code, start, i)) return true;
+      push("word", word);
       expression = BEFORE_EXPRESSION.has(word);
     } else if (char >= "0" && char <= "9") {
       while (i < length && (isIdentifierPart(code[i]!) || code[i] === ".")) i++;
+      push("value", "");
       expression = false;
     } else {
       if (char === "{" && templates.length > 0) {
@@ -97,12 +184,14 @@ export function usesModuleSyntax(code: string): boolean {
         }
         templates[templates.length - 1]!--;
       }
+      const spread = code.startsWith("...", i);
+      push("punctuator", spread ? "..." : char);
       // After a closing bracket a `/` divides; `}` more often ends a block than an object.
       expression = char !== ")" && char !== "]";
-      i++;
+      i += spread ? 3 : 1;
     }
   }
-  return false;
+  return tokens;
 }
 
 /** The index of the first character past `start` that is not plain template text. */
@@ -154,19 +243,6 @@ function skipRegex(code: string, start: number): number {
 function lineEnd(code: string, start: number): number {
   const newline = code.indexOf("\n", start);
   return newline === -1 ? code.length : newline;
-}
-
-/**
- * Whether the word from `start` to `end` names a property: after a `.` (but not a spread
- * `...`), or before a `:` (an object's key; neither keyword is ever followed by one).
- */
-function isPropertyName(code: string, start: number, end: number): boolean {
-  let before = start - 1;
-  while (before >= 0 && /\s/.test(code[before]!)) before--;
-  if (code[before] === "." && code.slice(before - 2, before + 1) !== "...") return true;
-  let after = end;
-  while (after < code.length && /\s/.test(code[after]!)) after++;
-  return code[after] === ":";
 }
 
 function isIdentifierStart(char: string): boolean {

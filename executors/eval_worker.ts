@@ -329,8 +329,8 @@ self.addEventListener("unhandledrejection", (event) => {
 // ---- running ---------------------------------------------------------------------------
 
 function compileFast(code: string): (() => Promise<unknown>) | undefined {
-  // `import`/`export` need a module (the words in a comment or a string do not); TypeScript
-  // syntax fails to compile and goes there too.
+  // `import`/`export` need a module (the words in a comment, a string or a member's name do
+  // not); TypeScript syntax fails to compile and goes there too.
   if (usesModuleSyntax(code)) return undefined;
   try {
     return new AsyncFunction(code);

@@ -20,6 +20,17 @@ const WORDS_ONLY = [
   "const re = /import|export/; console.log(re.test('export')); return",
   "const config = { reimport: 1, exports: 2 }; console.log(config.exports); return",
   "const loader = { import: () => 1 }; console.log(loader.import()); return",
+  "const o = { import() { return 1 } }; return o.import();",
+  "class A { static export() { return 2 } }; console.log(A.export()); return",
+  [
+    "class B {",
+    "  import = 3; export; #import = 4",
+    "  get hidden() { return this.#import } set export(v) {}",
+    "  static async import() {} static *export() {} async *import() {}",
+    "  static import",
+    "}",
+    "console.log(new B().import, new B().hidden); return",
+  ].join("\n"),
 ];
 
 Deno.test("eval runs a snippet naming import or export in a comment, string or regex as a function", async () => {
@@ -36,6 +47,9 @@ Deno.test("eval runs a snippet naming import or export in a comment, string or r
     ["true"],
     ["2"],
     ["1"],
+    [],
+    ["2"],
+    ["3 4"],
   ]);
 });
 
@@ -82,6 +96,22 @@ Deno.test("usesModuleSyntax() finds import and export tokens, skipping what hold
     ["[...import.meta.url]", true],
     ["obj?.import(); obj . export", false],
     ["reimport(); exports.x = 1; important()", false],
+    // A member named so: a method, an accessor, a field, a private name.
+    ["const o = { import() { return 1 } }; return o.import();", false],
+    ["class A { static export() {} }", false],
+    ["({ export(a = ')', b = f(1)) { return a }, *import() {} })", false],
+    ["class A { get import() {} set export(v) {} async import() {} async *export() {} }", false],
+    ["class A { import = 1; export; static import\n x }", false],
+    ["class A { import }", false],
+    ["class A { #import = 1; m() { return this.#import } }", false],
+    // Still the real thing: a dynamic import, even one a block follows on the next line.
+    ["x = a * import('y')", true],
+    ["if (a) { import('y') }", true],
+    ["await import('y')\n{ b() }", true],
+    ["f(import(`y${1}`), { import: 1 })", true],
+    ["import\n{ a } from 'b'", true],
+    ["export\n{ a }", true],
+    ["const o = { import: 1 }; export default o", true],
   ];
   for (const [code, expected] of cases) {
     assert.equal(usesModuleSyntax(code), expected, code);
