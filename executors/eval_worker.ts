@@ -10,7 +10,7 @@
  * as a `deno eval` program would, so a timer's output or error belongs to its own task. An
  * unref'd timer (`Deno.unrefTimer`, Node's `timer.unref()`) does not keep it running, as it
  * would not keep a program alive, and is cleared when the task ends: it never fires in
- * another task.
+ * another task (see `eval_timers.ts`).
  * Whatever the snippet does wrong — throws, leaves a rejection unhandled, calls `Deno.exit()`
  * or `close()`, prints without end — ends as a failure of its task, never of the worker's
  * other tasks or of the process.
@@ -21,6 +21,7 @@
 import { Capture } from "./eval_capture.ts";
 import { describeThrown, rewriteTrace } from "./eval_errors.ts";
 import { usesModuleSyntax } from "./eval_syntax.ts";
+import { nextMacrotask, TaskTimers } from "./eval_timers.ts";
 import {
   type EvalCommand,
   type EvalConfig,
@@ -36,38 +37,6 @@ const AsyncFunction = Object.getPrototypeOf(async () => {}).constructor as new (
 /** The harness's end of the protocol's channel, from the config (see `eval_protocol.ts`). */
 let port: MessagePort | undefined;
 const post = (message: EvalResponse) => port!.postMessage(message);
-/**
- * The runtime's own global, read when first needed. In this Deno the timer globals are lazy:
- * the first read of `setTimeout`, `setInterval`, `clearTimeout` or `setImmediate` loads
- * Node's timers, about 3.5 ms of every worker's start, which a snippet that sets no timer
- * never needs. The getter keeps returning the runtime's function after the global has been
- * replaced by the snippet's version below.
- */
-function runtimeGlobal<T>(name: string): () => T {
-  const descriptor = Object.getOwnPropertyDescriptor(globalThis, name);
-  let value: T | undefined;
-  return () => value ??= descriptor?.get ? descriptor.get.call(globalThis) : descriptor?.value;
-}
-
-const realSetTimeout = runtimeGlobal<typeof setTimeout>("setTimeout");
-const realSetInterval = runtimeGlobal<typeof setInterval>("setInterval");
-const realClearTimeout = runtimeGlobal<typeof clearTimeout>("clearTimeout");
-const realUnrefTimer = Deno.unrefTimer;
-
-const realSetImmediate = runtimeGlobal<typeof setImmediate | undefined>("setImmediate");
-
-/**
- * Runs a callback one macrotask later, after the runtime has reported the rejections left
- * unhandled so far: `setImmediate` (`setTimeout(0)` waits a millisecond at least). Not a
- * message channel, whose messages come before that report however many are chained: a
- * rejection would then be reported while the next task runs, and blamed on it. Read when
- * first used: a worker whose snippets all throw never loads the timers.
- */
-function nextMacrotask(callback: () => void): void {
-  const immediate = realSetImmediate();
-  if (immediate) immediate(callback);
-  else realSetTimeout()(callback, 0);
-}
 
 /** The task running, if any. */
 interface Running {
@@ -80,12 +49,6 @@ interface Running {
 }
 
 let task: Running | undefined;
-type Timer = ReturnType<typeof setTimeout>;
-
-/** Timers the running task set and that have not fired or been cleared, by number. */
-const timers = new Map<number, Timer>();
-/** Those of them unref'd: they do not keep the task running, and end with it. */
-const unrefd = new Map<number, Timer>();
 /** Requests received while a task ran, in order (the main thread pipelines requests). */
 const queue: EvalSent[] = [];
 /** The claims of the requests sent here, shared with the main thread (see `eval_protocol.ts`). */
@@ -110,6 +73,14 @@ const capture = new Capture({
 });
 capture.install();
 
+/** The running task's timers, the snippet's `setTimeout` and kin. */
+const timers = new TaskTimers({
+  running: () => task !== undefined,
+  threw: (error) => fail(error, "uncaught in a timer: "),
+  settled: succeedWhenIdle,
+});
+timers.install();
+
 /**
  * Ends the running task as failed, once; later stray errors of that task are ignored. A
  * snippet that may have left work behind (timers, a stray error, an exit) retires its worker,
@@ -122,8 +93,8 @@ function fail(value: unknown, prefix = "", retire = prefix !== ""): void {
   capture.note("stderr", `${prefix}${detail}\n`);
   capture.end();
   task = undefined;
-  const leftTimers = timers.size > 0;
-  finishTimers();
+  const leftTimers = timers.pending;
+  timers.clear();
   const done = { id: running.id, kind: "done", ok: false, error: prefix + error } as const;
   // The next task starts a macrotask later, so that a rejection this one left is not its.
   end(retire || leftTimers || retiring ? { ...done, retire: true } : done, false);
@@ -131,13 +102,13 @@ function fail(value: unknown, prefix = "", retire = prefix !== ""): void {
 
 function succeedWhenIdle(): void {
   const running = task;
-  if (!running || !running.returned || timers.size > 0 || running.ending) return;
+  if (!running || !running.returned || timers.pending || running.ending) return;
   running.ending = true;
   // One macrotask later: a promise rejected and left unhandled is reported first.
   nextMacrotask(() => {
     running.ending = false;
-    if (task !== running || timers.size > 0) return;
-    finishTimers(); // the unref'd ones, which would never fire in a program that has ended
+    if (task !== running || timers.pending) return;
+    timers.clear(); // the unref'd ones, which would never fire in a program that has ended
     capture.end();
     task = undefined;
     end({ id: running.id, kind: "done", ok: true, ...(retiring ? { retire: true } : {}) }, true);
@@ -178,105 +149,9 @@ function claim(request: EvalSent): boolean {
   return Atomics.compareExchange(claims, slot, ticket, STARTED_CLAIM) === ticket;
 }
 
-function finishTimers(): void {
-  for (const timer of timers.values()) realClearTimeout()(timer);
-  for (const timer of unrefd.values()) realClearTimeout()(timer);
-  timers.clear();
-  unrefd.clear();
-}
-
-/** The running task's timer no longer keeps it running: unref'd. */
-function unreffed(timer: Timer | number): void {
-  const id = Number(timer);
-  const tracked = timers.get(id);
-  if (tracked === undefined) return;
-  timers.delete(id);
-  unrefd.set(id, tracked);
-  succeedWhenIdle();
-}
-
-/** The running task's timer has fired for the last time, or was cleared. */
-function released(timer: Timer | number): void {
-  const id = Number(timer);
-  unrefd.delete(id);
-  if (timers.delete(id)) succeedWhenIdle();
-}
-
-let timersPatched = false;
-
-/**
- * Makes the methods of Node's `Timeout` (what `setTimeout` returns in this Deno, and
- * `node:timers` too) tell the task which timers keep it running: `unref()`, `ref()` again,
- * and `close()` or `using`, which clear it. Patched once, when the first timer is set: the
- * class is reachable only through a timer, and making one at start-up would load the timers.
- */
-function patchTimers(timer: Timer): void {
-  timersPatched = true;
-  const prototype = Object.getPrototypeOf(timer) as Record<PropertyKey, unknown> | null;
-  if (!prototype) return;
-  type Method = (this: Timer, ...args: unknown[]) => unknown;
-  const wrap = (key: PropertyKey, after: (timer: Timer) => void) => {
-    const original = prototype[key];
-    if (typeof original !== "function") return;
-    Object.defineProperty(prototype, key, {
-      value: function (this: Timer, ...args: unknown[]) {
-        const result = (original as Method).apply(this, args);
-        after(this);
-        return result;
-      },
-      configurable: true,
-      writable: true,
-    });
-  };
-  wrap("unref", unreffed);
-  wrap("ref", (timer) => {
-    const id = Number(timer);
-    const tracked = unrefd.get(id);
-    if (tracked === undefined) return;
-    unrefd.delete(id);
-    timers.set(id, tracked);
-  });
-  wrap("close", released);
-  wrap(Symbol.dispose, released);
-}
-
-/** Follows a timer the snippet set: the running task waits for it. */
-function track(timer: Timer): void {
-  if (!timersPatched) patchTimers(timer);
-  if (task) timers.set(Number(timer), timer);
-}
-
 // ---- the snippet's environment ---------------------------------------------------------
 
-type Handler = string | ((...args: unknown[]) => void);
-
-function invoke(handler: Handler, args: unknown[]): void {
-  try {
-    if (typeof handler === "function") handler(...args);
-    else (0, eval)(handler);
-  } catch (error) {
-    fail(error, "uncaught in a timer: ");
-  }
-}
-
 Object.assign(globalThis, {
-  setTimeout(handler: Handler, delay?: number, ...args: unknown[]): Timer {
-    const timer = realSetTimeout()(() => {
-      timers.delete(Number(timer));
-      unrefd.delete(Number(timer));
-      invoke(handler, args);
-      succeedWhenIdle();
-    }, delay);
-    track(timer);
-    return timer;
-  },
-  setInterval(handler: Handler, delay?: number, ...args: unknown[]): Timer {
-    const timer = realSetInterval()(() => invoke(handler, args), delay);
-    track(timer);
-    return timer;
-  },
-  clearTimeout: clearTimer,
-  clearInterval: clearTimer,
   close(): void {
     exitRequested("Cannot close the eval worker: the snippet called close()");
   },
@@ -289,18 +164,7 @@ Object.assign(globalThis, {
   },
 });
 
-function clearTimer(timer?: Timer | number): void {
-  if (timer === undefined) return;
-  realClearTimeout()(timer);
-  released(timer);
-}
-
 Object.assign(Deno, {
-  unrefTimer(timer: Timer | number): void {
-    realUnrefTimer(timer);
-    // An unref'd timer does not keep a program alive, so it does not keep the task running.
-    unreffed(timer);
-  },
   exit(code?: number): never {
     exitRequested(`Cannot exit from an eval task: the snippet called Deno.exit(${code ?? ""})`);
   },
