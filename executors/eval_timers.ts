@@ -4,7 +4,8 @@
  * so that a task ends when the timers it set have fired or been cleared, as a `deno eval`
  * program would. An unref'd timer (`Deno.unrefTimer`, Node's `timer.unref()`) does not keep
  * the task running, as it would not keep a program alive, and is cleared when the task ends:
- * it never fires in another task.
+ * it never fires in another task. Whether a timer is ref'd is the runtime's to say, read from
+ * the timer itself, so that every way of unref'ing and ref'ing it again counts as in a program.
  *
  * @module
  */
@@ -25,7 +26,6 @@ function runtimeGlobal<T>(name: string): () => T {
 const realSetTimeout = runtimeGlobal<typeof setTimeout>("setTimeout");
 const realSetInterval = runtimeGlobal<typeof setInterval>("setInterval");
 const realClearTimeout = runtimeGlobal<typeof clearTimeout>("clearTimeout");
-const realUnrefTimer = Deno.unrefTimer;
 
 const realSetImmediate = runtimeGlobal<typeof setImmediate | undefined>("setImmediate");
 
@@ -63,10 +63,14 @@ export interface TimerEvents {
 /** The running task's timers: which keep it running, and their end with it. */
 export class TaskTimers {
   readonly #events: TimerEvents;
-  /** Timers the running task set and that have not fired or been cleared, by number. */
-  readonly #timers = new Map<number, Timer>();
-  /** Those of them unref'd: they do not keep the task running, and end with it. */
-  readonly #unrefd = new Map<number, Timer>();
+  /**
+   * Timers the running task set and that have not fired for the last time or been cleared,
+   * unref'd ones included. A set of the timers themselves, not of their numbers: `refresh()`
+   * gives a timer that has fired a new number.
+   */
+  readonly #timers = new Set<Timer>();
+  /** Every timer the snippets' `setTimeout` and `setInterval` made, for `refresh()`. */
+  readonly #made = new WeakSet<object>();
   #patched = false;
 
   /** Timers that tell `events` what they do; none is followed until {@linkcode install}. */
@@ -74,23 +78,22 @@ export class TaskTimers {
     this.#events = events;
   }
 
-  /** Whether a timer of the running task keeps it running. */
+  /** Whether a timer of the running task keeps it running: one ref'd. */
   get pending(): boolean {
-    return this.#timers.size > 0;
+    for (const timer of this.#timers) if (keepsAlive(timer)) return true;
+    return false;
   }
 
   /** Clears the running task's timers, unref'd ones too, and stops following them. */
   clear(): void {
-    for (const timer of this.#timers.values()) realClearTimeout()(timer);
-    for (const timer of this.#unrefd.values()) realClearTimeout()(timer);
+    for (const timer of this.#timers) realClearTimeout()(timer);
     this.#timers.clear();
-    this.#unrefd.clear();
   }
 
   /**
    * Replaces the snippet's timer globals (`setTimeout`, `setInterval`, `clearTimeout`,
-   * `clearInterval`) and `Deno.unrefTimer` with versions that follow the running task's timers.
-   * Reads no timer global: the runtime's are read when the snippet first sets a timer.
+   * `clearInterval`) with versions that follow the running task's timers. Reads no timer
+   * global: the runtime's are read when the snippet first sets a timer.
    */
   install(): void {
     const clearTimer = (timer?: Timer | number): void => {
@@ -101,8 +104,7 @@ export class TaskTimers {
     Object.assign(globalThis, {
       setTimeout: (handler: Handler, delay?: number, ...args: unknown[]): Timer => {
         const timer = realSetTimeout()(() => {
-          this.#timers.delete(Number(timer));
-          this.#unrefd.delete(Number(timer));
+          this.#timers.delete(timer);
           this.#invoke(handler, args);
           this.#events.settled();
         }, delay);
@@ -117,13 +119,6 @@ export class TaskTimers {
       clearTimeout: clearTimer,
       clearInterval: clearTimer,
     });
-    Object.assign(Deno, {
-      unrefTimer: (timer: Timer | number): void => {
-        realUnrefTimer(timer);
-        // An unref'd timer does not keep a program alive, so it does not keep the task running.
-        this.#unreffed(timer);
-      },
-    });
   }
 
   #invoke(handler: Handler, args: unknown[]): void {
@@ -135,34 +130,29 @@ export class TaskTimers {
     }
   }
 
-  /** Follows a timer the snippet set: the running task waits for it. */
+  /** Follows a timer the snippet set: the running task waits for it while it is ref'd. */
   #track(timer: Timer): void {
     if (!this.#patched) this.#patch(timer);
-    if (this.#events.running()) this.#timers.set(Number(timer), timer);
-  }
-
-  /** The running task's timer no longer keeps it running: unref'd. */
-  #unreffed(timer: Timer | number): void {
-    const id = Number(timer);
-    const tracked = this.#timers.get(id);
-    if (tracked === undefined) return;
-    this.#timers.delete(id);
-    this.#unrefd.set(id, tracked);
-    this.#events.settled();
+    if (typeof timer === "object") this.#made.add(timer);
+    if (this.#events.running()) this.#timers.add(timer);
   }
 
   /** The running task's timer has fired for the last time, or was cleared. */
   #released(timer: Timer | number): void {
-    const id = Number(timer);
-    this.#unrefd.delete(id);
-    if (this.#timers.delete(id)) this.#events.settled();
+    const followed = this.#timers.has(timer as Timer)
+      ? timer as Timer
+      : [...this.#timers].find((each) => Number(each) === Number(timer));
+    if (followed !== undefined && this.#timers.delete(followed)) this.#events.settled();
   }
 
   /**
    * Makes the methods of Node's `Timeout` (what `setTimeout` returns in this Deno, and
-   * `node:timers` too) tell the task which timers keep it running: `unref()`, `ref()` again,
-   * and `close()` or `using`, which clear it. Patched once, when the first timer is set: the
-   * class is reachable only through a timer, and making one at start-up would load the timers.
+   * `node:timers` too) tell the task what a timer became: `unref()` may leave the task nothing
+   * to wait for; `refresh()` sets a timer that has fired again, to be followed again; `close()`
+   * and `using` clear it. `ref()` needs no word: whether a timer keeps the task running is read
+   * from the timer when the task may end. `Deno.unrefTimer(timer)` and `Deno.refTimer(timer)`
+   * call the timer's own methods. Patched once, when the first timer is set: the class is
+   * reachable only through a timer, and making one at start-up would load the timers.
    */
   #patch(timer: Timer): void {
     this.#patched = true;
@@ -182,15 +172,39 @@ export class TaskTimers {
         writable: true,
       });
     };
-    wrap("unref", (timer) => this.#unreffed(timer));
-    wrap("ref", (timer) => {
-      const id = Number(timer);
-      const tracked = this.#unrefd.get(id);
-      if (tracked === undefined) return;
-      this.#unrefd.delete(id);
-      this.#timers.set(id, tracked);
+    wrap("unref", () => this.#events.settled());
+    wrap("refresh", (timer) => {
+      // A timer cleared stays so; one of `node:timers`' own is not followed (see the README).
+      if (this.#events.running() && this.#made.has(timer) && armed(timer)) {
+        this.#timers.add(timer);
+      }
     });
     wrap("close", (timer) => this.#released(timer));
     wrap(Symbol.dispose, (timer) => this.#released(timer));
   }
+}
+
+/** What the task reads of Node's `Timeout`: the runtime's own state of the timer. */
+interface TimeoutState {
+  hasRef?: unknown;
+  _destroyed?: unknown;
+}
+
+/**
+ * Whether a timer is still set: not fired for the last time nor cleared. Node's `Timeout`
+ * says so itself, cleared through `node:timers`' `clearTimeout` too, which the task does not see.
+ */
+function armed(timer: Timer): boolean {
+  return (timer as TimeoutState)._destroyed !== true;
+}
+
+/**
+ * Whether a timer keeps a program alive: set and ref'd, by its `hasRef()`, the runtime's own
+ * flag, whichever call last changed it. `Deno.unrefTimer` and `Deno.refTimer` given the
+ * timer's number do not reach a `Timeout` in this Deno, and a program waits for the timer as
+ * before: so does the task.
+ */
+function keepsAlive(timer: Timer): boolean {
+  const hasRef = (timer as TimeoutState).hasRef;
+  return armed(timer) && (typeof hasRef === "function" ? hasRef.call(timer) !== false : true);
 }

@@ -1,6 +1,8 @@
 /**
  * An unref'd timer does not keep a program alive, so it does not keep its eval task running:
- * `Deno.unrefTimer(id)` and Node's `timer.unref()` alike, and `timer.ref()` takes it back.
+ * `Deno.unrefTimer(timer)` and Node's `timer.unref()` alike, and `timer.ref()` or
+ * `Deno.refTimer(timer)` takes it back. The snippets' own runs as `deno eval` programs are
+ * the measure.
  */
 
 import assert from "node:assert/strict";
@@ -25,6 +27,9 @@ const UNREFD = [
   "Deno.unrefTimer(setTimeout(() => {}, 60_000));",
   "setTimeout(() => {}, 60_000).close();",
   "{ using t = setTimeout(() => {}, 60_000); }",
+  // Cleared where the task does not see it, and a cleared timer's refresh() does not set it again.
+  "import { clearTimeout } from 'node:timers'; clearTimeout(setTimeout(() => {}, 60_000));",
+  "const t = setTimeout(() => {}, 60_000); clearTimeout(t); t.refresh();",
 ];
 
 for (const isolation of ["pooled", "fresh"] as const) {
@@ -61,4 +66,62 @@ Deno.test("an unref'd timer of an ended eval task never fires in the next task",
   ], { maxWorkers: 1 });
   assert.deepEqual(results, [{ ok: true }, { ok: true }, { ok: true }]);
   assert.deepEqual(outputs.map((lines) => textOf(lines, "stdout")), [[], [], ["waited"]]);
+});
+
+/**
+ * Whether each timer keeps its task running, as it would keep a `deno eval` program alive,
+ * whichever way it was unref'd and ref'd again. In this Deno `Deno.unrefTimer(timer)` and
+ * `Deno.refTimer(timer)` call the `Timeout`'s own `unref()` and `ref()`; given the timer's
+ * number instead, they do not reach a `Timeout` at all, and the timer stays as it was.
+ */
+const REF_CASES: [code: string, fires: boolean][] = [
+  ["Deno.unrefTimer(t); Deno.refTimer(t);", true],
+  ["t.unref(); Deno.refTimer(t);", true],
+  ["Deno.unrefTimer(t); t.ref();", true],
+  ["Deno.refTimer(t); t.unref();", false],
+  ["Deno.unrefTimer(Number(t)); Deno.refTimer(Number(t));", true],
+  ["Deno.unrefTimer(Number(t));", true],
+  ["Deno.unrefTimer(Number(t)); t.unref(); t.ref();", true],
+  ["t.unref(); Deno.refTimer(Number(t));", false],
+];
+
+/** What a snippet prints to stdout as a `deno eval` program, line by line. */
+async function denoEvalLines(code: string): Promise<string[]> {
+  const { stdout, success } = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", code],
+    stdout: "piped",
+    stderr: "inherit",
+    signal: AbortSignal.timeout(LIMIT_MS),
+  }).output();
+  assert.ok(success, code);
+  return new TextDecoder().decode(stdout).split("\n").filter((line) => line !== "");
+}
+
+Deno.test("an eval task waits for a timer as long as it would keep a program alive, however unref'd and ref'd", async () => {
+  const snippets = REF_CASES.map(([calls]) =>
+    `const t = setTimeout(() => console.log("fired"), 50); ${calls}`
+  );
+  const { results, outputs } = await runBounded(snippets, { maxWorkers: 1 });
+  for (const [i, [calls, fires]] of REF_CASES.entries()) {
+    const expected = fires ? ["fired"] : [];
+    assert.deepEqual(results[i], { ok: true }, calls);
+    assert.deepEqual(textOf(outputs[i]!, "stdout"), expected, `in dagrun: ${calls}`);
+    assert.deepEqual(await denoEvalLines(snippets[i]!), expected, `in deno eval: ${calls}`);
+  }
+});
+
+Deno.test("an eval task waits for a timer that refresh() set again after it fired", async () => {
+  // Node's `refresh()` on a timer that has fired sets it again, under a new number.
+  const snippet = [
+    "let n = 0;",
+    "const t = setTimeout(() => { console.log('fired', ++n); if (n < 3) t.refresh(); }, 20);",
+  ].join("\n");
+  const { results, outputs } = await runBounded([snippet, "console.log('next')"], {
+    maxWorkers: 1,
+  });
+  assert.deepEqual(results, [{ ok: true }, { ok: true }]);
+  const expected = ["fired 1", "fired 2", "fired 3"];
+  assert.deepEqual(textOf(outputs[0]!, "stdout"), expected);
+  assert.deepEqual(textOf(outputs[1]!, "stdout"), ["next"]);
+  assert.deepEqual(await denoEvalLines(snippet), expected);
 });
