@@ -15,7 +15,8 @@
  */
 
 import { isMeasuredDuration } from "./duration.ts";
-import type { RunReport } from "./types.ts";
+import { describe } from "./run_report.ts";
+import type { RunReport, TaskReport } from "./types.ts";
 
 /**
  * The history file's name, in the task file's directory.
@@ -108,6 +109,27 @@ function readFiles(path: string): Files {
   return files;
 }
 
+/** The error of a task stopped by `--fail-fast` (the scheduler words it so, naming the failure). */
+const FAIL_FAST_STOP = /^cancelled: ".*" failed \(fail-fast\)$/s;
+
+/**
+ * Whether a failed task of `report` was stopped by the run's cancellation rather than failing
+ * by itself. The scheduler gives every task it stops the cancellation's reason as its error,
+ * whatever the task returned; the tasks that failed before (the failure that set off
+ * `--fail-fast`, allowed failures, failures before a Ctrl-C) keep their own.
+ */
+function stoppedByCancellation(
+  report: RunReport,
+  signal: AbortSignal | undefined,
+): (task: TaskReport) => boolean {
+  if (!report.cancelled) return () => false;
+  // "interrupted": the command line's reason, and the executors' word for a stopped task.
+  const reasons = new Set(["interrupted"]);
+  if (signal?.aborted) reasons.add(describe(signal.reason));
+  return (task) =>
+    task.error !== undefined && (reasons.has(task.error) || FAIL_FAST_STOP.test(task.error));
+}
+
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
@@ -129,10 +151,13 @@ export function readHistory(location: HistoryLocation): Promise<Map<string, numb
 }
 
 /**
- * Records the durations of the tasks that ran (ended `ok` or `failed`) in a report, blended
- * with the recorded ones; tasks no longer in the file (neither in the report nor in
- * `location.keep`) are dropped. Failures to write are
- * ignored: a history is never worth failing a run for.
+ * Records the durations of the tasks that ran (ended `ok`, or `failed` by themselves) in a
+ * report, blended with the recorded ones; tasks no longer in the file (neither in the report
+ * nor in `location.keep`) are dropped. A task stopped by the run's cancellation is not a
+ * task that ran: it ended with the cancellation's reason as its error (`interrupted`,
+ * `--fail-fast`'s `cancelled: "lint" failed (fail-fast)`, or the reason of `signal`, the
+ * signal the run was given). Failures to write are ignored: a history is never worth
+ * failing a run for.
  *
  * @example
  * ```ts
@@ -141,18 +166,24 @@ export function readHistory(location: HistoryLocation): Promise<Map<string, numb
  * await recordHistory(historyLocation("/tmp/tasks.json"), report);
  * ```
  */
-export async function recordHistory(location: HistoryLocation, report: RunReport): Promise<void> {
+export async function recordHistory(
+  location: HistoryLocation,
+  report: RunReport,
+  signal?: AbortSignal,
+): Promise<void> {
   const temporary = `${location.path}.${Deno.pid}.tmp`;
   try {
     const files = readFiles(location.path);
     const previous = files[location.key] ?? record<number>();
     const next = record<number>();
+    const stopped = stoppedByCancellation(report, signal);
     for (const task of report.tasks) {
       const recorded = previous[task.name];
-      // An interrupted task's duration says nothing about how long it takes, nor does a
-      // resumed one's (it did not run: its 0 would halve the record at each resume).
+      // A stopped task's duration says nothing about how long it takes, nor does a resumed
+      // one's (it did not run: its 0 would halve the record at each resume). The failure
+      // that stopped a --fail-fast run is a failure like any other.
       const ran = (task.status === "ok" && !task.resumed) ||
-        (task.status === "failed" && !report.cancelled);
+        (task.status === "failed" && !stopped(task));
       if (ran) {
         const ms = recorded === undefined
           ? task.durationMs
