@@ -9,7 +9,9 @@
  *
  * It is a cache, never a source of truth: a missing, unreadable or corrupt file (or entry)
  * is ignored and rewritten, and it is replaced atomically (write, then rename) so that an
- * interrupted or concurrent run cannot leave half a file behind.
+ * interrupted or concurrent run cannot leave half a file behind. A run killed between the
+ * two (SIGKILL) leaves its temporary, `.dagrun_history.json.PID.tmp`; a later run removes it
+ * once that process is gone.
  *
  * @module
  */
@@ -201,11 +203,92 @@ export async function recordHistory(
     const keys = Object.keys(files);
     for (const key of keys.slice(0, Math.max(0, keys.length - MAX_FILES + 1))) delete files[key];
     files[location.key] = next;
+    removeStaleTemporaries(location.path);
     // Synchronous: the async form loads Deno's web streams (≈ 2 ms) for one small write.
     Deno.writeTextFileSync(temporary, JSON.stringify({ version: VERSION, files }) + "\n");
     await Deno.rename(temporary, location.path);
   } catch {
     // A read-only directory, a full disk: run without a history next time.
     await Deno.remove(temporary).catch(() => {});
+  }
+}
+
+/**
+ * Age past which a temporary cannot be a live run's: a run renames its own a moment after
+ * writing it. It guards the runs this process cannot see, whose PIDs are not in its /proc (a
+ * container sharing the directory, another machine on a network file system), and /proc
+ * mounted with `hidepid`.
+ */
+const STALE_TEMPORARY_MS = 60_000;
+
+/**
+ * Removes the temporaries (`PATH.PID.tmp`, exactly) that runs killed between their write and
+ * their rename left beside the history at `path`, when their process is gone: never a live
+ * run's, which is about to rename it. Whether a process lives is read from /proc (Linux),
+ * which Deno opens only to a program with every permission (as the command line runs); none
+ * is asked for, and elsewhere or without them nothing is removed. A dead run's PID reused by
+ * a live process leaves its temporary in place, as does a zombie's; both are rare and cost a
+ * few bytes. Synchronous, as the write after it: a directory listing and a few stats.
+ */
+function removeStaleTemporaries(path: string): void {
+  const slash = path.lastIndexOf("/");
+  const dir = slash === -1 ? "." : path.slice(0, slash) || "/";
+  const prefix = `${path.slice(slash + 1)}.`;
+  let canTell: boolean | undefined;
+  try {
+    if (!granted("read", dir) || !granted("write", dir)) return;
+    for (const entry of Deno.readDirSync(dir)) {
+      const { name } = entry;
+      if (!entry.isFile || !name.startsWith(prefix) || !name.endsWith(".tmp")) continue;
+      const digits = name.slice(prefix.length, -".tmp".length);
+      if (!/^[1-9][0-9]{0,9}$/.test(digits) || Number(digits) === Deno.pid) continue;
+      // Asked once, and only when there is a candidate: most runs find none.
+      canTell ??= procfsShowsProcesses();
+      if (!canTell) return;
+      removeIfStale(`${dir}/${name}`, Number(digits));
+    }
+  } catch {
+    // The directory cannot be listed: the history's own write tells whether it is usable.
+  }
+}
+
+/** Removes the temporary of process `pid` when it is old and the process is gone. */
+function removeIfStale(temporary: string, pid: number): void {
+  try {
+    const modified = Deno.lstatSync(temporary).mtime?.getTime();
+    if (modified === undefined || Date.now() - modified < STALE_TEMPORARY_MS) return;
+    if (processExists(pid) === false) Deno.removeSync(temporary);
+  } catch {
+    // Removed by another run meanwhile, or not ours to remove: left.
+  }
+}
+
+/** Whether a permission is granted already, without asking for it (no prompt). */
+function granted(name: "read" | "write", path: string): boolean {
+  return Deno.permissions.querySync({ name, path }).state === "granted";
+}
+
+/**
+ * Whether /proc can be read and shows this process, so that a PID missing there is gone.
+ * Deno refuses /proc (NotCapable, not a prompt) below `--allow-all`, even with read access
+ * to it; that access is checked first all the same, as without it Deno may prompt on a
+ * terminal.
+ */
+function procfsShowsProcesses(): boolean {
+  if (Deno.build.os !== "linux" || !granted("read", "/proc")) return false;
+  return processExists(Deno.pid) === true;
+}
+
+/**
+ * Whether a process `pid` exists, from /proc; `undefined` when that cannot be told. Not
+ * `Deno.kill()`: it needs the run permission, and no signal is harmless to every process
+ * (SIGCONT resumes a stopped one; SIGWINCH, SIGURG and SIGCHLD reach handlers).
+ */
+function processExists(pid: number): boolean | undefined {
+  try {
+    Deno.statSync(`/proc/${pid}`);
+    return true;
+  } catch (error) {
+    return error instanceof Deno.errors.NotFound ? false : undefined;
   }
 }

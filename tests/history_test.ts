@@ -97,3 +97,60 @@ Deno.test("recordHistory() tells a cancelled run's stopped tasks by their error"
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+/** The PID of a process that was killed with SIGKILL and has been reaped: gone. */
+async function killedPid(): Promise<number> {
+  const child = new Deno.Command("sleep", { args: ["60"] }).spawn();
+  child.kill("SIGKILL");
+  await child.status;
+  return child.pid;
+}
+
+Deno.test("a run removes the history temporaries of killed runs, and only those", async () => {
+  const dir = await Deno.makeTempDir();
+  const live = new Deno.Command("sleep", { args: ["60"] }).spawn();
+  try {
+    const location = historyLocation(`${dir}/tasks.json`);
+    const [dead, deadToo] = [await killedPid(), await killedPid()];
+    const temporary = (pid: number | string) => `.dagrun_history.json.${pid}.tmp`;
+    const names = {
+      // A run killed between its write and its rename, a minute ago and more.
+      stale: temporary(dead),
+      // A live run's, about to be renamed (as old: a run stopped with SIGSTOP, say).
+      live: temporary(live.pid),
+      // Dead, but just written: maybe a run this process cannot see (another PID namespace).
+      recent: temporary(deadToo),
+      // Not the pattern exactly.
+      unlike: [
+        `${temporary(dead)}.bak`,
+        `x${temporary(dead)}`,
+        temporary(`0${dead}`),
+        temporary("abc"),
+        `.dagrun_history.json..tmp`,
+      ],
+    };
+    const old = new Date(Date.now() - 3_600_000);
+    for (const name of [names.stale, names.live, ...names.unlike]) {
+      await Deno.writeTextFile(`${dir}/${name}`, "{");
+      await Deno.utime(`${dir}/${name}`, old, old);
+    }
+    await Deno.writeTextFile(`${dir}/${names.recent}`, "{");
+    await recordHistory(location, {
+      ok: true,
+      cancelled: false,
+      counts: { ok: 1, failed: 0, skipped: 0 },
+      durationMs: 5,
+      tasks: [{ name: "a", type: "exec", status: "ok", durationMs: 5 }],
+    });
+    const left = [...Deno.readDirSync(dir)].map((entry) => entry.name).sort();
+    assert.deepEqual(
+      left,
+      [".dagrun_history.json", names.live, names.recent, ...names.unlike].sort(),
+    );
+    assert.deepEqual([...(await readHistory(location)).keys()], ["a"]);
+  } finally {
+    live.kill("SIGKILL");
+    await live.status;
+    await Deno.remove(dir, { recursive: true });
+  }
+});
