@@ -29,7 +29,8 @@ import { openReportFiles, reportWriteError } from "./report_files.ts";
 import { printable } from "./format/printable.ts";
 import { DEFAULT_GRACE_MS } from "../executors/exec.ts";
 import { ignoreAgain, ignoredAtStart } from "./ignored_signals.ts";
-import { colorsWanted, createRunView, selectSubset, type ViewFlags } from "./terminal.ts";
+import { colorsWanted, createRunView, type ViewFlags } from "./terminal.ts";
+import { selectSubset } from "./subset.ts";
 import type { RunEvent } from "./types.ts";
 import { identify, readResumeReport, resumedTasks } from "./resume.ts";
 

@@ -190,6 +190,35 @@ export interface TaskSkippedEvent {
 }
 
 /**
+ * Something went wrong that is not a task's failure and does not stop the run; dagrun also
+ * prints it on stderr, after `dagrun: warning: `. So far one kind: a task (a plugin's) wrote
+ * output after it had ended, which was dropped; said once per task, and only while the run
+ * lasts (after `run_ended` there is no event: stderr alone says it).
+ *
+ * @example
+ * ```ts
+ * import type { WarningEvent } from "@dagrun/dagrun";
+ *
+ * const event: WarningEvent = {
+ *   event: "warning",
+ *   task: "a",
+ *   message: 'task "a" (type "late") wrote output after it ended; dropped',
+ *   time: Date.now(),
+ * };
+ * ```
+ */
+export interface WarningEvent {
+  /** Discriminant. */
+  readonly event: "warning";
+  /** The task it is about, when it is about one. */
+  readonly task?: string;
+  /** What happened, in one line. */
+  readonly message: string;
+  /** Milliseconds since the Unix epoch. */
+  readonly time: number;
+}
+
+/**
  * Emitted once when every task has ended.
  *
  * @example
@@ -243,4 +272,5 @@ export type RunEvent =
   | TaskEndedEvent
   | TaskRetryEvent
   | TaskSkippedEvent
+  | WarningEvent
   | RunEndedEvent;

@@ -9,13 +9,16 @@
  *
  * It is a cache, never a source of truth: a missing, unreadable or corrupt file (or entry)
  * is ignored and rewritten, and it is replaced atomically (write, then rename) so that an
- * interrupted or concurrent run cannot leave half a file behind.
+ * interrupted or concurrent run cannot leave half a file behind. A run killed between the
+ * two (SIGKILL) leaves its temporary, `.dagrun_history.json.PID.tmp`; a later run removes it
+ * once that process is gone.
  *
  * @module
  */
 
 import { isMeasuredDuration } from "./duration.ts";
-import type { RunReport } from "./types.ts";
+import { describe } from "./run_report.ts";
+import type { RunReport, TaskReport } from "./types.ts";
 
 /**
  * The history file's name, in the task file's directory.
@@ -108,6 +111,27 @@ function readFiles(path: string): Files {
   return files;
 }
 
+/** The error of a task stopped by `--fail-fast` (the scheduler words it so, naming the failure). */
+const FAIL_FAST_STOP = /^cancelled: ".*" failed \(fail-fast\)$/s;
+
+/**
+ * Whether a failed task of `report` was stopped by the run's cancellation rather than failing
+ * by itself. The scheduler gives every task it stops the cancellation's reason as its error,
+ * whatever the task returned; the tasks that failed before (the failure that set off
+ * `--fail-fast`, allowed failures, failures before a Ctrl-C) keep their own.
+ */
+function stoppedByCancellation(
+  report: RunReport,
+  signal: AbortSignal | undefined,
+): (task: TaskReport) => boolean {
+  if (!report.cancelled) return () => false;
+  // "interrupted": the command line's reason, and the executors' word for a stopped task.
+  const reasons = new Set(["interrupted"]);
+  if (signal?.aborted) reasons.add(describe(signal.reason));
+  return (task) =>
+    task.error !== undefined && (reasons.has(task.error) || FAIL_FAST_STOP.test(task.error));
+}
+
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
@@ -129,10 +153,13 @@ export function readHistory(location: HistoryLocation): Promise<Map<string, numb
 }
 
 /**
- * Records the durations of the tasks that ran (ended `ok` or `failed`) in a report, blended
- * with the recorded ones; tasks no longer in the file (neither in the report nor in
- * `location.keep`) are dropped. Failures to write are
- * ignored: a history is never worth failing a run for.
+ * Records the durations of the tasks that ran (ended `ok`, or `failed` by themselves) in a
+ * report, blended with the recorded ones; tasks no longer in the file (neither in the report
+ * nor in `location.keep`) are dropped. A task stopped by the run's cancellation is not a
+ * task that ran: it ended with the cancellation's reason as its error (`interrupted`,
+ * `--fail-fast`'s `cancelled: "lint" failed (fail-fast)`, or the reason of `signal`, the
+ * signal the run was given). Failures to write are ignored: a history is never worth
+ * failing a run for.
  *
  * @example
  * ```ts
@@ -141,18 +168,24 @@ export function readHistory(location: HistoryLocation): Promise<Map<string, numb
  * await recordHistory(historyLocation("/tmp/tasks.json"), report);
  * ```
  */
-export async function recordHistory(location: HistoryLocation, report: RunReport): Promise<void> {
+export async function recordHistory(
+  location: HistoryLocation,
+  report: RunReport,
+  signal?: AbortSignal,
+): Promise<void> {
   const temporary = `${location.path}.${Deno.pid}.tmp`;
   try {
     const files = readFiles(location.path);
     const previous = files[location.key] ?? record<number>();
     const next = record<number>();
+    const stopped = stoppedByCancellation(report, signal);
     for (const task of report.tasks) {
       const recorded = previous[task.name];
-      // An interrupted task's duration says nothing about how long it takes, nor does a
-      // resumed one's (it did not run: its 0 would halve the record at each resume).
+      // A stopped task's duration says nothing about how long it takes, nor does a resumed
+      // one's (it did not run: its 0 would halve the record at each resume). The failure
+      // that stopped a --fail-fast run is a failure like any other.
       const ran = (task.status === "ok" && !task.resumed) ||
-        (task.status === "failed" && !report.cancelled);
+        (task.status === "failed" && !stopped(task));
       if (ran) {
         const ms = recorded === undefined
           ? task.durationMs
@@ -170,11 +203,92 @@ export async function recordHistory(location: HistoryLocation, report: RunReport
     const keys = Object.keys(files);
     for (const key of keys.slice(0, Math.max(0, keys.length - MAX_FILES + 1))) delete files[key];
     files[location.key] = next;
+    removeStaleTemporaries(location.path);
     // Synchronous: the async form loads Deno's web streams (≈ 2 ms) for one small write.
     Deno.writeTextFileSync(temporary, JSON.stringify({ version: VERSION, files }) + "\n");
     await Deno.rename(temporary, location.path);
   } catch {
     // A read-only directory, a full disk: run without a history next time.
     await Deno.remove(temporary).catch(() => {});
+  }
+}
+
+/**
+ * Age past which a temporary cannot be a live run's: a run renames its own a moment after
+ * writing it. It guards the runs this process cannot see, whose PIDs are not in its /proc (a
+ * container sharing the directory, another machine on a network file system), and /proc
+ * mounted with `hidepid`.
+ */
+const STALE_TEMPORARY_MS = 60_000;
+
+/**
+ * Removes the temporaries (`PATH.PID.tmp`, exactly) that runs killed between their write and
+ * their rename left beside the history at `path`, when their process is gone: never a live
+ * run's, which is about to rename it. Whether a process lives is read from /proc (Linux),
+ * which Deno opens only to a program with every permission (as the command line runs); none
+ * is asked for, and elsewhere or without them nothing is removed. A dead run's PID reused by
+ * a live process leaves its temporary in place, as does a zombie's; both are rare and cost a
+ * few bytes. Synchronous, as the write after it: a directory listing and a few stats.
+ */
+function removeStaleTemporaries(path: string): void {
+  const slash = path.lastIndexOf("/");
+  const dir = slash === -1 ? "." : path.slice(0, slash) || "/";
+  const prefix = `${path.slice(slash + 1)}.`;
+  let canTell: boolean | undefined;
+  try {
+    if (!granted("read", dir) || !granted("write", dir)) return;
+    for (const entry of Deno.readDirSync(dir)) {
+      const { name } = entry;
+      if (!entry.isFile || !name.startsWith(prefix) || !name.endsWith(".tmp")) continue;
+      const digits = name.slice(prefix.length, -".tmp".length);
+      if (!/^[1-9][0-9]{0,9}$/.test(digits) || Number(digits) === Deno.pid) continue;
+      // Asked once, and only when there is a candidate: most runs find none.
+      canTell ??= procfsShowsProcesses();
+      if (!canTell) return;
+      removeIfStale(`${dir}/${name}`, Number(digits));
+    }
+  } catch {
+    // The directory cannot be listed: the history's own write tells whether it is usable.
+  }
+}
+
+/** Removes the temporary of process `pid` when it is old and the process is gone. */
+function removeIfStale(temporary: string, pid: number): void {
+  try {
+    const modified = Deno.lstatSync(temporary).mtime?.getTime();
+    if (modified === undefined || Date.now() - modified < STALE_TEMPORARY_MS) return;
+    if (processExists(pid) === false) Deno.removeSync(temporary);
+  } catch {
+    // Removed by another run meanwhile, or not ours to remove: left.
+  }
+}
+
+/** Whether a permission is granted already, without asking for it (no prompt). */
+function granted(name: "read" | "write", path: string): boolean {
+  return Deno.permissions.querySync({ name, path }).state === "granted";
+}
+
+/**
+ * Whether /proc can be read and shows this process, so that a PID missing there is gone.
+ * Deno refuses /proc (NotCapable, not a prompt) below `--allow-all`, even with read access
+ * to it; that access is checked first all the same, as without it Deno may prompt on a
+ * terminal.
+ */
+function procfsShowsProcesses(): boolean {
+  if (Deno.build.os !== "linux" || !granted("read", "/proc")) return false;
+  return processExists(Deno.pid) === true;
+}
+
+/**
+ * Whether a process `pid` exists, from /proc; `undefined` when that cannot be told. Not
+ * `Deno.kill()`: it needs the run permission, and no signal is harmless to every process
+ * (SIGCONT resumes a stopped one; SIGWINCH, SIGURG and SIGCHLD reach handlers).
+ */
+function processExists(pid: number): boolean | undefined {
+  try {
+    Deno.statSync(`/proc/${pid}`);
+    return true;
+  } catch (error) {
+    return error instanceof Deno.errors.NotFound ? false : undefined;
   }
 }

@@ -221,7 +221,7 @@ export async function runChecked(
   } finally {
     await disposeExecutors(executors);
   }
-  if (options.history) await recordHistory(options.history, report);
+  if (options.history) await recordHistory(options.history, report, options.signal);
   return report;
 }
 

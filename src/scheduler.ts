@@ -196,6 +196,7 @@ class Run {
       stop: this.#stop.signal,
       baseDir: options.baseDir,
       runningTasks: () => this.#running,
+      runEnded: () => this.#finished,
     });
     const hashes = options.identity?.hashes;
     this.#hashes = hashes && ranks ? inOrder(hashes, ranks.task) : hashes;

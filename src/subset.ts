@@ -6,6 +6,7 @@
 
 import { didYouMean } from "./check.ts";
 import { quote, UsageError } from "./errors.ts";
+import type { TaskFile } from "./load.ts";
 import type { TaskSpec } from "./types.ts";
 
 /**
@@ -49,9 +50,76 @@ export function selectTasks(tasks: readonly TaskSpec[], names: readonly string[]
   return tasks.filter((task) => wanted.has(task.name));
 }
 
-/** Splits repeated and comma-separated `--only` values into names, dropping blanks. */
+/**
+ * Splits repeated and comma-separated `--only` values into names, each exactly as given
+ * between commas (a task may be named " sp "; positional names are not trimmed either).
+ * Pieces that are empty or blank are dropped: no task has such a name, and they come from
+ * an empty variable (`--only "$A,$B"`).
+ *
+ * @example
+ * ```ts
+ * import { parseNameList } from "./subset.ts";
+ * parseNameList(["build,test", " sp ", "a,,b"]); // ["build", "test", " sp ", "a", "b"]
+ * ```
+ */
 export function parseNameList(values: readonly string[]): string[] {
-  return values.flatMap((value) => value.split(",")).map((name) => name.trim()).filter((name) =>
-    name !== ""
+  return values.flatMap((value) => value.split(",")).filter((name) => name.trim() !== "");
+}
+
+/**
+ * Narrows a task file to the named tasks (positional names and `--only` values) and their
+ * dependencies; returns it unchanged when no name is given.
+ *
+ * @example
+ * ```ts
+ * import { loadTaskFile } from "./load.ts";
+ * import { selectSubset } from "./subset.ts";
+ * const taskFile = await loadTaskFile("examples/input1.json");
+ * selectSubset(taskFile, ["task3"], ["task8,task9"]).tasks.length;
+ * ```
+ *
+ * @throws {UsageError} for an `--only` without a name, and for unknown names, with close
+ * matches and, for a name from `--only`, what may have gone wrong (a comma, spaces).
+ */
+export function selectSubset(
+  taskFile: TaskFile,
+  names: readonly string[],
+  only: readonly string[] = [],
+): TaskFile {
+  const listed = parseNameList(only);
+  // `--only "$TASKS"` with the variable empty must not run everything.
+  if (only.length > 0 && listed.length === 0) {
+    throw new UsageError("--only needs at least one task name");
+  }
+  const wanted = [...names, ...listed];
+  if (wanted.length === 0) return taskFile;
+  try {
+    return { ...taskFile, tasks: selectTasks(taskFile.tasks, wanted) };
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    const hint = onlyHint(taskFile.tasks, only, listed);
+    throw hint ? new UsageError(`${error.message}; ${hint}`) : error;
+  }
+}
+
+/**
+ * Why names from `--only` may be unknown: a task with a comma in its name (split there), or
+ * spaces around a name (kept); "" when neither explains it.
+ */
+function onlyHint(
+  tasks: readonly TaskSpec[],
+  only: readonly string[],
+  listed: readonly string[],
+): string {
+  const known = new Set(tasks.map((task) => task.name));
+  const split = tasks.find((task) =>
+    task.name.includes(",") && only.some((value) => `,${value},`.includes(`,${task.name},`))
   );
+  if (split) {
+    return `--only splits at commas: name task ${quote(split.name)} after the file instead`;
+  }
+  if (listed.some((name) => !known.has(name) && known.has(name.trim()))) {
+    return "--only keeps the spaces around a name";
+  }
+  return "";
 }

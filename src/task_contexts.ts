@@ -20,6 +20,8 @@ export interface TaskContextsOptions {
   readonly baseDir: string | undefined;
   /** How many tasks of the run are running (for executors that adapt to it). */
   readonly runningTasks: () => number;
+  /** Whether the run has ended (`run_ended` is out): no event may follow it. */
+  readonly runEnded: () => boolean;
 }
 
 /** The executor types and contexts of one run's tasks, by the scheduler's task numbers. */
@@ -116,13 +118,15 @@ export class TaskContexts {
   #late(name: string, type: string): void {
     if (this.#warned.has(name)) return;
     this.#warned.add(name);
-    // No event holds it (the NDJSON schema has none for a plugin's bug): stderr, as Deno
-    // warns.
-    console.warn(
-      `dagrun: warning: task ${quote(name)} (type ${
-        quote(type)
-      }) wrote output after it ended; dropped`,
-    );
+    const message = `task ${quote(name)} (type ${
+      quote(type)
+    }) wrote output after it ended; dropped`;
+    // On stderr for whoever watches, as Deno warns; as an event for the report (NDJSON,
+    // --report) while the run lasts: after run_ended, a line would break a report's end.
+    console.warn(`dagrun: warning: ${message}`);
+    if (!this.#options.runEnded()) {
+      this.#options.emit?.({ event: "warning", task: name, message, time: now() });
+    }
   }
 
   #sharedContext(): ExecutorContext {
@@ -139,6 +143,10 @@ export class TaskContexts {
 }
 
 const IGNORE_OUTPUT = () => {};
+
+// The clock of the scheduler's events.
+const TIME_ORIGIN = performance.timeOrigin;
+const now = (): number => TIME_ORIGIN + performance.now();
 
 /** Why an `output(stream, text)` call is refused. */
 function badOutput(stream: unknown, text: unknown): string {

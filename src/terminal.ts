@@ -1,6 +1,7 @@
 /**
  * What `run` does beyond running: choosing the listeners of a run (formatter, status line,
- * HTML and trace recorders) and `--only`. `cli_commands.ts` only wires options to these;
+ * HTML and trace recorders); `--only` is in `subset.ts`. `cli_commands.ts` only wires options
+ * to these;
  * `--dry-run`, `graph` and `schema` are in `terminal_commands.ts`, loaded when used.
  *
  * @module
@@ -12,7 +13,6 @@ import { createNdjsonFormatter } from "./format/ndjson.ts";
 import type { TaskFile } from "./load.ts";
 import type { TextSink } from "./output.ts";
 import { type ReportFiles, writeReportFile } from "./report_files.ts";
-import { parseNameList, selectTasks } from "./subset.ts";
 import type { RunEvent } from "./types.ts";
 
 /** The view options of `dagrun run`. */
@@ -122,25 +122,4 @@ export async function createRunView(
       }
     },
   };
-}
-
-/**
- * Narrows a task file to the named tasks (positional names and `--only` values) and their
- * dependencies; returns it unchanged when no name is given.
- *
- * @throws {UsageError} for unknown names, with close matches.
- */
-export function selectSubset(
-  taskFile: TaskFile,
-  names: readonly string[],
-  only: readonly string[] = [],
-): TaskFile {
-  const listed = parseNameList(only);
-  // `--only "$TASKS"` with the variable empty must not run everything.
-  if (only.length > 0 && listed.length === 0) {
-    throw new UsageError("--only needs at least one task name");
-  }
-  const wanted = [...names, ...listed];
-  if (wanted.length === 0) return taskFile;
-  return { ...taskFile, tasks: selectTasks(taskFile.tasks, wanted) };
 }

@@ -44,8 +44,15 @@ Deno.test("selectTasks() names an unknown task once, however often it is given",
   assert.throws(() => selectTasks(tasks, ["tets", "tets"]), /^UsageError: Unknown task "tets"/);
 });
 
-Deno.test("parseNameList() splits repeated and comma-separated values", () => {
-  assert.deepEqual(parseNameList(["a,b", " c ", ",", "d"]), ["a", "b", "c", "d"]);
+Deno.test("parseNameList() splits repeated and comma-separated values, keeping spaces", () => {
+  assert.deepEqual(parseNameList(["a,b", " c ", ",", "d", "e, f", " ,,"]), [
+    "a",
+    "b",
+    " c ",
+    "d",
+    "e",
+    " f",
+  ]);
 });
 
 const file = await writeTaskFile({
@@ -93,4 +100,46 @@ Deno.test("with --input, every positional argument is a task name", async () => 
   const { code, stdout } = await runCli(["--input", file, "lint"]);
   assert.equal(code, 0);
   assert.match(stdout, /1 task: 1 ok/);
+});
+
+Deno.test("--only takes names exactly as given between commas, as positional names", async () => {
+  const spaced = await writeTaskFile({
+    tasks: [
+      { name: " sp ", type: "exec", arguments: "echo spaced" },
+      { name: "sp", type: "exec", arguments: "echo bare" },
+      { name: "a,b", type: "exec", arguments: "echo comma" },
+      { name: "b", type: "exec", arguments: "echo b" },
+    ],
+  });
+  try {
+    for (const args of [["--only", " sp "], [" sp "]]) {
+      const { code, stdout } = await runCli([spaced, ...args]);
+      assert.equal(code, 0, args.join(" "));
+      assert.match(stdout, /^\[ sp \] spaced$/m);
+      assert.match(stdout, /1 task: 1 ok/);
+    }
+    // A name with a comma is split by --only; given after the file, it is one name.
+    const split = await runCli([spaced, "--only", "a,b"]);
+    assert.equal(split.code, 2);
+    assert.equal(split.stdout, "");
+    assert.match(
+      split.stderr,
+      /^dagrun: Unknown task "a" .*; --only splits at commas: name task "a,b" after the file instead\n/,
+    );
+    const { code, stdout } = await runCli([spaced, "a,b"]);
+    assert.equal(code, 0);
+    assert.match(stdout, /^\[a,b\] comma$/m);
+  } finally {
+    await Deno.remove(spaced.replace(/\/tasks\.json$/, ""), { recursive: true });
+  }
+});
+
+Deno.test("an unknown --only name with spaces around a task's says that spaces are kept", async () => {
+  const { code, stdout, stderr } = await runCli([file, "--only", "lint,  build"]);
+  assert.equal(code, 2);
+  assert.equal(stdout, "");
+  assert.equal(
+    stderr.split("\n")[0],
+    'dagrun: Unknown task "  build" (did you mean "build"?); --only keeps the spaces around a name',
+  );
 });

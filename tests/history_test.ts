@@ -1,0 +1,156 @@
+/**
+ * The duration history's bookkeeping across the ways a run ends (fail-fast, a cancelling
+ * signal), and the temporaries a killed run leaves beside it.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { run } from "../src/run.ts";
+import { historyLocation, readHistory, recordHistory } from "../src/history.ts";
+import type { RunReport, TaskReport } from "../src/types.ts";
+import { runCli, writeTaskFile } from "./helpers.ts";
+
+/** The history recorded next to `file` for it: task name to milliseconds. */
+async function recorded(file: string): Promise<Record<string, number>> {
+  const history = file.replace(/tasks\.json$/, ".dagrun_history.json");
+  return JSON.parse(await Deno.readTextFile(history)).files["tasks.json"];
+}
+
+Deno.test("a --fail-fast run records the failure that stopped it, not the tasks it stopped", async () => {
+  // "slow" is still sleeping when "lint" fails: it is stopped, its 0.1 s says nothing.
+  const file = await writeTaskFile({
+    tasks: [
+      { name: "lint", type: "exec", arguments: "exit 1" },
+      { name: "slow", type: "exec", arguments: "sleep 30" },
+      { name: "after", type: "exec", arguments: "true", dependencies: ["slow"] },
+    ],
+  });
+  try {
+    const { code, stdout } = await runCli([file, "--fail-fast", "-q"]);
+    assert.equal(code, 1);
+    assert.match(stdout, /slow +exec +failed .* cancelled: "lint" failed \(fail-fast\)/);
+    const durations = await recorded(file);
+    assert.deepEqual(Object.keys(durations), ["lint"]);
+    assert.equal(typeof durations.lint, "number");
+  } finally {
+    await Deno.remove(file.replace(/\/tasks\.json$/, ""), { recursive: true });
+  }
+});
+
+Deno.test("run(): a failure before the run's signal cancelled it is recorded, a stopped task is not", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const location = historyLocation(`${dir}/tasks.json`);
+    const controller = new AbortController();
+    const report = await run([
+      { name: "quick", type: "exec", arguments: "exit 2" },
+      { name: "slow", type: "exec", arguments: "sleep 30" },
+    ], {
+      history: location,
+      signal: controller.signal,
+      // Cancelled once "quick" has failed by itself, while "slow" still runs.
+      onEvent: (event) => {
+        if (event.event === "task_ended" && event.task === "quick") controller.abort("stop now");
+      },
+    });
+    assert.equal(report.cancelled, true);
+    assert.equal(report.tasks[1]!.error, "stop now");
+    assert.deepEqual([...(await readHistory(location)).keys()], ["quick"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("recordHistory() tells a cancelled run's stopped tasks by their error", async () => {
+  const task = (name: string, error: string): TaskReport => ({
+    name,
+    type: "exec",
+    status: "failed",
+    durationMs: 10,
+    error,
+  });
+  const report: RunReport = {
+    ok: false,
+    cancelled: true,
+    counts: { ok: 0, failed: 4, skipped: 0 },
+    durationMs: 10,
+    tasks: [
+      task("own", "exit code 1"),
+      task("ctrl-c", "interrupted"),
+      task("fail-fast", 'cancelled: "own" failed (fail-fast)'),
+      task("signal", "The signal has been aborted"),
+    ],
+  };
+  const dir = await Deno.makeTempDir();
+  try {
+    const location = historyLocation(`${dir}/tasks.json`);
+    const controller = new AbortController();
+    controller.abort();
+    await recordHistory(location, report, controller.signal);
+    assert.deepEqual([...(await readHistory(location)).keys()], ["own"]);
+    // Not cancelled, every failure ran, whatever its error says.
+    await Deno.remove(location.path);
+    await recordHistory(location, { ...report, cancelled: false });
+    assert.equal((await readHistory(location)).size, 4);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/** The PID of a process that was killed with SIGKILL and has been reaped: gone. */
+async function killedPid(): Promise<number> {
+  const child = new Deno.Command("sleep", { args: ["60"] }).spawn();
+  child.kill("SIGKILL");
+  await child.status;
+  return child.pid;
+}
+
+Deno.test("a run removes the history temporaries of killed runs, and only those", async () => {
+  const dir = await Deno.makeTempDir();
+  const live = new Deno.Command("sleep", { args: ["60"] }).spawn();
+  try {
+    const location = historyLocation(`${dir}/tasks.json`);
+    const [dead, deadToo] = [await killedPid(), await killedPid()];
+    const temporary = (pid: number | string) => `.dagrun_history.json.${pid}.tmp`;
+    const names = {
+      // A run killed between its write and its rename, a minute ago and more.
+      stale: temporary(dead),
+      // A live run's, about to be renamed (as old: a run stopped with SIGSTOP, say).
+      live: temporary(live.pid),
+      // Dead, but just written: maybe a run this process cannot see (another PID namespace).
+      recent: temporary(deadToo),
+      // Not the pattern exactly.
+      unlike: [
+        `${temporary(dead)}.bak`,
+        `x${temporary(dead)}`,
+        temporary(`0${dead}`),
+        temporary("abc"),
+        `.dagrun_history.json..tmp`,
+      ],
+    };
+    const old = new Date(Date.now() - 3_600_000);
+    for (const name of [names.stale, names.live, ...names.unlike]) {
+      await Deno.writeTextFile(`${dir}/${name}`, "{");
+      await Deno.utime(`${dir}/${name}`, old, old);
+    }
+    await Deno.writeTextFile(`${dir}/${names.recent}`, "{");
+    await recordHistory(location, {
+      ok: true,
+      cancelled: false,
+      counts: { ok: 1, failed: 0, skipped: 0 },
+      durationMs: 5,
+      tasks: [{ name: "a", type: "exec", status: "ok", durationMs: 5 }],
+    });
+    const left = [...Deno.readDirSync(dir)].map((entry) => entry.name).sort();
+    assert.deepEqual(
+      left,
+      [".dagrun_history.json", names.live, names.recent, ...names.unlike].sort(),
+    );
+    assert.deepEqual([...(await readHistory(location)).keys()], ["a"]);
+  } finally {
+    live.kill("SIGKILL");
+    await live.status;
+    await Deno.remove(dir, { recursive: true });
+  }
+});
