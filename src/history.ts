@@ -17,8 +17,8 @@
  */
 
 import { isMeasuredDuration } from "./duration.ts";
-import { describe } from "./run_report.ts";
-import type { RunReport, TaskReport } from "./types.ts";
+import { stoppedByCancellation } from "./run_report.ts";
+import type { RunReport } from "./types.ts";
 
 /**
  * The history file's name, in the task file's directory.
@@ -109,27 +109,6 @@ function readFiles(path: string): Files {
     files[key] = durations;
   }
   return files;
-}
-
-/** The error of a task stopped by `--fail-fast` (the scheduler words it so, naming the failure). */
-const FAIL_FAST_STOP = /^cancelled: ".*" failed \(fail-fast\)$/s;
-
-/**
- * Whether a failed task of `report` was stopped by the run's cancellation rather than failing
- * by itself. The scheduler gives every task it stops the cancellation's reason as its error,
- * whatever the task returned; the tasks that failed before (the failure that set off
- * `--fail-fast`, allowed failures, failures before a Ctrl-C) keep their own.
- */
-function stoppedByCancellation(
-  report: RunReport,
-  signal: AbortSignal | undefined,
-): (task: TaskReport) => boolean {
-  if (!report.cancelled) return () => false;
-  // "interrupted": the command line's reason, and the executors' word for a stopped task.
-  const reasons = new Set(["interrupted"]);
-  if (signal?.aborted) reasons.add(describe(signal.reason));
-  return (task) =>
-    task.error !== undefined && (reasons.has(task.error) || FAIL_FAST_STOP.test(task.error));
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -134,3 +134,24 @@ export function describe(value: unknown): string {
     }
   }
 }
+
+/** The error of a task stopped by `--fail-fast` (the scheduler words it so, naming the failure). */
+const FAIL_FAST_STOP = /^cancelled: ".*" failed \(fail-fast\)$/s;
+
+/**
+ * Whether a failed task of `report` was stopped by the run's cancellation rather than failing
+ * by itself, given the run's `signal` when it had one (its reason is such a task's error). The scheduler gives every task it stops the cancellation's reason as its error,
+ * whatever the task returned; the tasks that failed before (the failure that set off
+ * `--fail-fast`, allowed failures, failures before a Ctrl-C) keep their own.
+ */
+export function stoppedByCancellation(
+  report: RunReport,
+  signal?: AbortSignal,
+): (task: TaskReport) => boolean {
+  if (!report.cancelled) return () => false;
+  // "interrupted": the command line's reason, and the executors' word for a stopped task.
+  const reasons = new Set(["interrupted"]);
+  if (signal?.aborted) reasons.add(describe(signal.reason));
+  return (task) =>
+    task.error !== undefined && (reasons.has(task.error) || FAIL_FAST_STOP.test(task.error));
+}

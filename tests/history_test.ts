@@ -18,11 +18,12 @@ async function recorded(file: string): Promise<Record<string, number>> {
 }
 
 Deno.test("a --fail-fast run records the failure that stopped it, not the tasks it stopped", async () => {
-  // "slow" is still sleeping when "lint" fails: it is stopped, its 0.1 s says nothing.
+  // "slow" is still sleeping when "lint" fails: it is stopped, its 0.1 s says nothing. It is
+  // listed first, so a summary naming the first failed task in file order would name it.
   const file = await writeTaskFile({
     tasks: [
-      { name: "lint", type: "exec", arguments: "exit 1" },
       { name: "slow", type: "exec", arguments: "sleep 30" },
+      { name: "lint", type: "exec", arguments: "exit 1" },
       { name: "after", type: "exec", arguments: "true", dependencies: ["slow"] },
     ],
   });
@@ -30,6 +31,8 @@ Deno.test("a --fail-fast run records the failure that stopped it, not the tasks 
     const { code, stdout } = await runCli([file, "--fail-fast", "-q"]);
     assert.equal(code, 1);
     assert.match(stdout, /slow +exec +failed .* cancelled: "lint" failed \(fail-fast\)/);
+    // The summary names the failure that stopped the run, not the stopped task listed first.
+    assert.match(stdout, /; first failure: lint \(exit code 1\); cancelled\n$/);
     const durations = await recorded(file);
     assert.deepEqual(Object.keys(durations), ["lint"]);
     assert.equal(typeof durations.lint, "number");

@@ -9,6 +9,7 @@ import type { RunEvent, RunReport, TaskReport, TerminalStatus } from "../types.t
 import type { TextSink } from "../output.ts";
 import { createGroupedWriter } from "./grouped.ts";
 import { printable } from "./printable.ts";
+import { stoppedByCancellation } from "../run_report.ts";
 import { displayWidth } from "./display_width.ts";
 
 /**
@@ -183,8 +184,11 @@ export function summary(report: RunReport): string {
       resumed ? ` (${resumed} resumed)` : ""
     }, ${failed} failed${allowed ? ` (${allowed} allowed)` : ""}, ` +
     `${skipped} skipped in ${formatDuration(report.durationMs)}`;
-  // The root cause first: a failure that fails the run, else an allowed one.
-  const firstFailure = report.tasks.find((task) => task.status === "failed" && !task.allowed);
+  // The root cause first: a failure that fails the run, else an allowed one; and of those,
+  // one that failed by itself before a task the cancellation stopped (listed earlier, maybe).
+  const stopped = stoppedByCancellation(report);
+  const failures = report.tasks.filter((task) => task.status === "failed" && !task.allowed);
+  const firstFailure = failures.find((task) => !stopped(task)) ?? failures[0];
   const firstAllowed = report.tasks.find((task) => task.status === "failed" && task.allowed);
   const failure = firstFailure ?? firstAllowed;
   if (failure) {
