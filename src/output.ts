@@ -78,6 +78,22 @@ export interface SinkOptions {
 /** How long without a write makes the next piece go out at once, in milliseconds. */
 const QUIET_MS = 2;
 
+/** How long a write into a full non-blocking stream waits before it tries again, in ms. */
+const FULL_STREAM_WAIT_MS = 1;
+
+let sleeper: Int32Array | undefined;
+
+/**
+ * Waits a moment, synchronously, for a full non-blocking stream to drain. A stdout left
+ * non-blocking by another program sharing it (a terminal, a pipe from a parent that set
+ * `O_NONBLOCK`) says `EAGAIN` when full where a blocking one would wait: that is a slow
+ * reader, not a closed output, and is waited for as a blocking write would be.
+ */
+function waitForRoom(): void {
+  sleeper ??= new Int32Array(new SharedArrayBuffer(4));
+  Atomics.wait(sleeper, 0, 0, FULL_STREAM_WAIT_MS);
+}
+
 /**
  * A sink that gathers text and writes it at the end of the current microtask queue, keeping
  * the order of stdout and stderr pieces; the first piece after 2 ms without a write goes out
@@ -109,7 +125,14 @@ export function createSink(options: SinkOptions = {}): TextSink {
     while (text.length > 0) {
       const { read, written } = encoder.encodeInto(text, buffer);
       let bytes = buffer.subarray(0, written);
-      while (bytes.length > 0) bytes = bytes.subarray(writer.writeSync(bytes));
+      while (bytes.length > 0) {
+        try {
+          bytes = bytes.subarray(writer.writeSync(bytes));
+        } catch (error) {
+          if (!(error instanceof Deno.errors.WouldBlock)) throw error;
+          waitForRoom();
+        }
+      }
       text = text.slice(read);
     }
   };
