@@ -230,6 +230,30 @@ for (const posixSpawn of [true, false]) {
     }
   });
 
+  Deno.test(`exec names any signal that ends a plain command, as the shell path does (${via})`, async () => {
+    const dir = await Deno.makeTempDir();
+    try {
+      // The script is the child itself (run through its `#!`), and dies by the signal.
+      const script = (signal: string) =>
+        `#!/bin/sh\nsleep 30 >/dev/null 2>&1 &\necho $! > leftover.pid\nkill -s ${signal} $$\n`;
+      await Deno.writeTextFile(`${dir}/sys.sh`, script("SYS"));
+      await Deno.writeTextFile(`${dir}/rt.sh`, script("40"));
+      await Deno.chmod(`${dir}/sys.sh`, 0o755);
+      await Deno.chmod(`${dir}/rt.sh`, 0o755);
+      // SIGSYS is what a seccomp filter kills with; it is not an exit code 159.
+      const sys = await exec("./sys.sh", { cwd: dir, posixSpawn });
+      assert.deepEqual(sys.result, { ok: false, signal: "SIGSYS", error: "killed by SIGSYS" });
+      // A real-time signal has no name (Deno.Command's status rejects for it): its number.
+      const rt = await exec("./rt.sh", { cwd: dir, posixSpawn });
+      assert.deepEqual(rt.result, { ok: false, error: "killed by signal 40" });
+      // And the group is cleaned up after as for any other end.
+      const leftover = Number(await Deno.readTextFile(`${dir}/leftover.pid`));
+      assert.equal(await alive(leftover), false);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+
   Deno.test(`exec does not call a missing directory a missing command (${via})`, async () => {
     const { result } = await exec("ls -d .", { cwd: "/no/such/dagrun/dir", posixSpawn });
     assert.equal(result.ok, false);
