@@ -147,6 +147,11 @@ async function spawnDirect(
     const reason = RESOURCE_ERRORS[child];
     return reason === undefined ? undefined : cannotStart(words[0]!, reason);
   }
+  // Deno.Command looks the program up itself, and a relative PATH entry (`node_modules/.bin`,
+  // `.`, an empty one) from dagrun's own directory: the shell looks from the task's.
+  if (!words[0]!.includes("/") && hasRelativeEntry(context.env?.PATH ?? processPath())) {
+    return undefined;
+  }
   try {
     return { child: spawn(words[0]!, words.slice(1), context, setPwd) };
   } catch (error) {
@@ -168,6 +173,20 @@ const RESOURCE_ERRORS: Readonly<Record<number, string>> = {
 
 function cannotStart(program: string, reason: string): { error: TaskResult } {
   return { error: { ok: false, error: `cannot start ${program}: ${reason}` } };
+}
+
+/** Whether a PATH has an entry that is not absolute (an empty one means the directory). */
+function hasRelativeEntry(path: string | undefined): boolean {
+  return path !== undefined && path.split(":").some((entry) => !entry.startsWith("/"));
+}
+
+/** dagrun's own PATH; none without the permission to read it (Deno.Command reads it anyway). */
+function processPath(): string | undefined {
+  try {
+    return Deno.env.get("PATH");
+  } catch {
+    return undefined;
+  }
 }
 
 function isDirectory(path: string): boolean {

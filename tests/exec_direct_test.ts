@@ -254,6 +254,34 @@ for (const posixSpawn of [true, false]) {
     }
   });
 
+  Deno.test(`exec looks a relative PATH entry up from the task's directory, as sh (${via})`, async () => {
+    const dir = await Deno.makeTempDir();
+    const path = Deno.env.get("PATH")!;
+    try {
+      // As `node_modules/.bin` is put in PATH: relative, meaning the task's directory's.
+      await Deno.mkdir(`${dir}/bin`);
+      await Deno.writeTextFile(`${dir}/bin/dagrun-tool`, "#!/bin/sh\necho tool ran\n");
+      await Deno.chmod(`${dir}/bin/dagrun-tool`, 0o755);
+      const lines: [OutputStream, string][] = [];
+      const executor = createExecExecutor({ posixSpawn });
+      const task = { name: "t", type: "exec", arguments: "dagrun-tool", dependencies: [] };
+      // The task's own PATH...
+      const own = await executor.run(task, {
+        ...context(lines, dir),
+        env: { PATH: `bin:${path}` },
+      });
+      assert.deepEqual(own, { ok: true, exitCode: 0 });
+      // ...or dagrun's.
+      Deno.env.set("PATH", `bin:${path}`);
+      const inherited = await executor.run(task, context(lines, dir));
+      assert.deepEqual(inherited, { ok: true, exitCode: 0 });
+      assert.deepEqual(lines, [["stdout", "tool ran"], ["stdout", "tool ran"]]);
+    } finally {
+      Deno.env.set("PATH", path);
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+
   Deno.test(`exec does not call a missing directory a missing command (${via})`, async () => {
     const { result } = await exec("ls -d .", { cwd: "/no/such/dagrun/dir", posixSpawn });
     assert.equal(result.ok, false);
