@@ -196,13 +196,17 @@ export function summary(report: RunReport): string {
   return text;
 }
 
-/** `850ms`, `1.25s`, `2m05s`. */
+/**
+ * `850ms`, `1.25s`, `2m05s`. The unit is chosen after rounding, so that a duration just below
+ * the next unit reads in that unit (`1.00s`, `1m00s`), never as `1000ms`, `60.00s` or `1m60s`.
+ */
 export function formatDuration(milliseconds: number): string {
-  if (milliseconds < 1000) return `${Math.round(milliseconds)}ms`;
-  if (milliseconds < 60_000) return `${(milliseconds / 1000).toFixed(2)}s`;
-  const minutes = Math.floor(milliseconds / 60_000);
-  const seconds = Math.round((milliseconds % 60_000) / 1000);
-  return `${minutes}m${String(seconds).padStart(2, "0")}s`;
+  const wholeMs = Math.round(milliseconds);
+  if (wholeMs < 1000) return `${wholeMs}ms`;
+  const hundredths = Math.round(milliseconds / 10);
+  if (hundredths < 6000) return `${(hundredths / 100).toFixed(2)}s`;
+  const seconds = Math.round(milliseconds / 1000);
+  return `${Math.floor(seconds / 60)}m${String(seconds % 60).padStart(2, "0")}s`;
 }
 
 const COLORS: Record<TerminalStatus, number> = { ok: 32, failed: 31, skipped: 33 };
