@@ -74,6 +74,27 @@ Deno.test("--output-errors-only with --output prefixed is a usage error", async 
   assert.match(stderr, /^dagrun: Cannot use --output-errors-only with --output prefixed/);
 });
 
+Deno.test("--quiet and --output with --format ndjson are usage errors, not ignored", async () => {
+  await reset();
+  const file = await writeTaskFile(interleaving);
+  for (
+    const [flags, named] of [
+      [["-q"], "--quiet"],
+      [["--output", "grouped"], "--output grouped"],
+      [["--output-errors-only"], "--output-errors-only"],
+    ] as const
+  ) {
+    const { code, stdout, stderr } = await runCli([file, "--format", "ndjson", ...flags]);
+    assert.equal(code, 2, named);
+    assert.equal(stdout, "", "nothing ran");
+    assert.equal(
+      stderr,
+      `dagrun: Cannot use ${named} with --format ndjson: it applies to the human view only\n` +
+        "Try 'dagrun --help' for usage.\n",
+    );
+  }
+});
+
 Deno.test("--output interleaved passes output through unprefixed", async () => {
   await reset();
   const file = await writeTaskFile(interleaving);
