@@ -282,6 +282,30 @@ for (const posixSpawn of [true, false]) {
     }
   });
 
+  Deno.test(`exec does not call a script whose interpreter is missing a missing command (${via})`, async () => {
+    const dir = await Deno.makeTempDir();
+    try {
+      // Saved with CRLF endings, a script asks the kernel for "/bin/sh\r": ENOENT, as for a
+      // program that is not there at all, but this one is.
+      await Deno.writeTextFile(`${dir}/crlf.sh`, "#!/bin/sh\r\necho hi\r\n");
+      await Deno.chmod(`${dir}/crlf.sh`, 0o755);
+      const { result, lines } = await exec("./crlf.sh", { cwd: dir, posixSpawn });
+      const why = 'its interpreter "/bin/sh\\r" was not found';
+      assert.deepEqual(result, { ok: false, exitCode: 126, error: `cannot run ./crlf.sh: ${why}` });
+      assert.deepEqual(lines, [["stderr", `./crlf.sh: ${why}`]]);
+      // Found through PATH alike.
+      const executor = createExecExecutor({ posixSpawn });
+      const task = { name: "t", type: "exec", arguments: "crlf.sh", dependencies: [] };
+      const found = await executor.run(task, {
+        ...context([], dir),
+        env: { PATH: `${dir}:${Deno.env.get("PATH")}` },
+      });
+      assert.equal(found.error, `cannot run crlf.sh: ${why}`);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+
   Deno.test(`exec does not call a missing directory a missing command (${via})`, async () => {
     const { result } = await exec("ls -d .", { cwd: "/no/such/dagrun/dir", posixSpawn });
     assert.equal(result.ok, false);
