@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { createHumanFormatter } from "../src/format/human.ts";
 import { runCli, writeTaskFile } from "./helpers.ts";
 
 // Two tasks whose output alternates: a prints, then b, then a again. They hand over through
@@ -112,4 +113,24 @@ Deno.test("--quiet prints only the report", async () => {
   assert.ok(stdout.startsWith("\nTASK "), stdout);
   assert.doesNotMatch(stdout, /Started:|Ended :|a1|b1/);
   assert.match(stdout, /2 tasks: 1 ok, 1 failed, 0 skipped .*first failure: b/);
+});
+
+Deno.test("--output grouped keeps apart the blocks of two tasks whose names print alike", () => {
+  const out: string[] = [];
+  const sink = { out: (text: string) => out.push(text), err: () => {}, flush() {} };
+  const onEvent = createHumanFormatter(sink, { output: "grouped" });
+  // A BEL prints as \u0007, as a name holding those six characters is printed.
+  const bell = "a\u0007", spelt = "a\\u0007";
+  const time = 0;
+  onEvent({ event: "task_started", task: bell, type: "exec", time });
+  onEvent({ event: "task_started", task: spelt, type: "exec", time });
+  onEvent({ event: "output", task: bell, stream: "stdout", text: "from bell" });
+  onEvent({ event: "output", task: spelt, stream: "stdout", text: "from spelt" });
+  onEvent({ event: "task_ended", task: bell, status: "ok", durationMs: 1, time });
+  onEvent({ event: "task_ended", task: spelt, status: "ok", durationMs: 1, time });
+  assert.equal(
+    out.join(""),
+    "Started: a\\u0007\nfrom bell\nEnded : a\\u0007\n" +
+      "Started: a\\u0007\nfrom spelt\nEnded : a\\u0007\n",
+  );
 });

@@ -79,7 +79,7 @@ export function createHumanFormatter(
         break;
       case "output": {
         if (grouped) {
-          grouped.output(printable(event.task), event.stream, event.text);
+          grouped.output(event.task, event.stream, event.text);
           break;
         }
         // The text may hold several lines; each gets the prefix.
@@ -91,7 +91,7 @@ export function createHumanFormatter(
       }
       case "task_ended":
         if (event.resumed) sink.out(`Resumed: ${printable(event.task)}\n`);
-        else if (grouped) grouped.ended(printable(event.task), event.status === "ok");
+        else if (grouped) grouped.ended(event.task, event.status === "ok");
         else sink.out(`Ended : ${printable(event.task)}\n`);
         break;
       case "task_retry": {
@@ -101,7 +101,7 @@ export function createHumanFormatter(
           printable(event.error ?? "a failure")
         })`;
         // Grouped, in the task's block, between the output of the attempts it separates.
-        if (grouped) grouped.output(printable(event.task), "stdout", line);
+        if (grouped) grouped.output(event.task, "stdout", line);
         else sink.out(`${line}\n`);
         break;
       }
