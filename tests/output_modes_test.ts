@@ -134,3 +134,19 @@ Deno.test("--output grouped keeps apart the blocks of two tasks whose names prin
       "Started: a\\u0007\nfrom spelt\nEnded : a\\u0007\n",
   );
 });
+
+Deno.test("--output prefixed prefixes what follows a carriage return, which would overwrite it", () => {
+  const out: string[] = [];
+  const sink = { out: (text: string) => out.push(text), err: () => {}, flush() {} };
+  const onEvent = createHumanFormatter(sink);
+  onEvent({ event: "output", task: "t", stream: "stdout", text: "10%\r20%\r100%\ndone" });
+  assert.equal(out.join(""), "[t] 10%\r[t] 20%\r[t] 100%\n[t] done\n");
+  // Unprefixed, the text is left as it came.
+  const raw: string[] = [];
+  const interleaved = createHumanFormatter(
+    { out: (text: string) => raw.push(text), err: () => {}, flush() {} },
+    { output: "interleaved" },
+  );
+  interleaved({ event: "output", task: "t", stream: "stdout", text: "10%\r20%" });
+  assert.equal(raw.join(""), "10%\r20%\n");
+});

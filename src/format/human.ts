@@ -82,9 +82,13 @@ export function createHumanFormatter(
           grouped.output(event.task, event.stream, event.text);
           break;
         }
-        // The text may hold several lines; each gets the prefix.
+        // The text may hold several lines; each gets the prefix. So does what follows a
+        // carriage return (a progress bar's `10%\r20%`), which a terminal writes over the
+        // prefix: `[t] 10%\r[t] 20%` shows as `[t] 20%`, not `20%] 10%`.
         const prefix = mode === "interleaved" ? "" : `[${printable(event.task)}] `;
-        const line = prefix + event.text.replaceAll("\n", "\n" + prefix) + "\n";
+        let text = event.text.replaceAll("\n", "\n" + prefix);
+        if (prefix !== "" && text.includes("\r")) text = text.replaceAll("\r", "\r" + prefix);
+        const line = prefix + text + "\n";
         if (event.stream === "stdout") sink.out(line);
         else sink.err(line);
         break;
