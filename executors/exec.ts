@@ -150,7 +150,8 @@ async function spawnDirect(
     }
     fast.release();
     if (child === ENOENT) return notFound();
-    // Out of descriptors or processes: the shell would fail alike, and name itself.
+    // Out of descriptors or processes, or arguments too long for the kernel: the shell would
+    // fail alike, and name itself.
     const reason = RESOURCE_ERRORS[child];
     return reason === undefined ? undefined : cannotStart(words[0]!, reason);
   }
@@ -164,14 +165,20 @@ async function spawnDirect(
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return notFound();
     const message = error instanceof Error ? error.message : String(error);
-    return /\(os error (11|12|23|24)\)/.test(message) ? cannotStart(words[0]!, message) : undefined;
+    return /\(os error (7|11|12|23|24)\)/.test(message)
+      ? cannotStart(words[0]!, message)
+      : undefined;
   }
 }
 
 const ENOENT = 2;
 
-/** The errors of a spawn that say the system is out of something, with their words. */
+/**
+ * The errors of a spawn that say the system is out of something (or that the arguments are
+ * more than it takes), with their words.
+ */
 const RESOURCE_ERRORS: Readonly<Record<number, string>> = {
+  7: "Argument list too long (os error 7)",
   11: "Resource temporarily unavailable (os error 11)",
   12: "Cannot allocate memory (os error 12)",
   23: "Too many open files in system (os error 23)",

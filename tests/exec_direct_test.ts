@@ -306,6 +306,14 @@ for (const posixSpawn of [true, false]) {
     }
   });
 
+  Deno.test(`exec names the program whose arguments are too long for the kernel (${via})`, async () => {
+    // 3 MB of arguments, past Linux's limit (a quarter of an 8 MB stack): E2BIG.
+    const words = Array.from({ length: 3_000 }, () => "y".repeat(1_000));
+    const { result } = await exec(`/bin/true ${words.join(" ")}`, { posixSpawn });
+    assert.equal(result.ok, false);
+    assert.match(result.error ?? "", /^cannot start \/bin\/true: .*Argument list too long/);
+  });
+
   Deno.test(`exec does not call a missing directory a missing command (${via})`, async () => {
     const { result } = await exec("ls -d .", { cwd: "/no/such/dagrun/dir", posixSpawn });
     assert.equal(result.ok, false);
