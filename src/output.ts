@@ -63,9 +63,12 @@ export interface SyncWriter {
  * ```
  */
 export interface SinkOptions {
-  /** Standard output; `Deno.stdout` by default. */
+  /**
+   * Standard output; `Deno.stdout` by default (or, when it is a non-blocking pipe or terminal,
+   * the same one opened afresh, blocking).
+   */
   readonly stdout?: SyncWriter;
-  /** Standard error; `Deno.stderr` by default. */
+  /** Standard error; `Deno.stderr` by default, or opened afresh as standard output is. */
   readonly stderr?: SyncWriter;
   /**
    * Called once when standard output can no longer be written (its reader went away, the
@@ -78,20 +81,35 @@ export interface SinkOptions {
 /** How long without a write makes the next piece go out at once, in milliseconds. */
 const QUIET_MS = 2;
 
-/** How long a write into a full non-blocking stream waits before it tries again, in ms. */
-const FULL_STREAM_WAIT_MS = 1;
-
-let sleeper: Int32Array | undefined;
+/** `O_NONBLOCK` in Linux's open flags. */
+const O_NONBLOCK = 0o4000;
 
 /**
- * Waits a moment, synchronously, for a full non-blocking stream to drain. A stdout left
- * non-blocking by another program sharing it (a terminal, a pipe from a parent that set
- * `O_NONBLOCK`) says `EAGAIN` when full where a blocking one would wait: that is a slow
- * reader, not a closed output, and is waited for as a blocking write would be.
+ * The writer for standard output (fd 1) or error (fd 2): `Deno.stdout` or `Deno.stderr`,
+ * unless it is non-blocking. `O_NONBLOCK` is a flag of the open file description, which every
+ * process sharing the pipe or terminal shares: one that set it for itself (a program that
+ * crashed, leaving a terminal so; an event loop on the pipe dagrun's parent writes to) sets it
+ * for dagrun too. Such a stream says `EAGAIN` when full, which `Deno.stdout` reports as an
+ * error even after it has taken some of the bytes into its own line buffer, so that neither
+ * stopping (a slow reader is not a closed output) nor writing again (lines twice) is right.
+ * The pipe or terminal is then opened afresh through `/proc/self/fd`, a description of its
+ * own, blocking, written to directly. A file never says `EAGAIN`; a socket cannot be opened
+ * so, nor anything off Linux: those keep Deno's writer (a full one still ends the run as a
+ * failed output).
  */
-function waitForRoom(): void {
-  sleeper ??= new Int32Array(new SharedArrayBuffer(4));
-  Atomics.wait(sleeper, 0, 0, FULL_STREAM_WAIT_MS);
+function stdioWriter(fd: 1 | 2): SyncWriter {
+  const deno = fd === 1 ? Deno.stdout : Deno.stderr;
+  try {
+    const info = new TextDecoder().decode(Deno.readFileSync(`/proc/self/fdinfo/${fd}`));
+    const flags = /^flags:\s*([0-7]+)$/m.exec(info)?.[1];
+    if (flags === undefined || (parseInt(flags, 8) & O_NONBLOCK) === 0) return deno;
+    const path = `/proc/self/fd/${fd}`;
+    const kind = Deno.statSync(path);
+    if (!kind.isFifo && !kind.isCharDevice) return deno;
+    return Deno.openSync(path, { write: true });
+  } catch {
+    return deno;
+  }
 }
 
 /**
@@ -110,8 +128,8 @@ function waitForRoom(): void {
  * ```
  */
 export function createSink(options: SinkOptions = {}): TextSink {
-  const stdout = options.stdout ?? Deno.stdout;
-  const stderr = options.stderr ?? Deno.stderr;
+  const stdout = options.stdout ?? stdioWriter(1);
+  const stderr = options.stderr ?? stdioWriter(2);
   const encoder = new TextEncoder();
   const queue: { writer: SyncWriter; text: string }[] = [];
   let scheduled = false;
@@ -125,14 +143,7 @@ export function createSink(options: SinkOptions = {}): TextSink {
     while (text.length > 0) {
       const { read, written } = encoder.encodeInto(text, buffer);
       let bytes = buffer.subarray(0, written);
-      while (bytes.length > 0) {
-        try {
-          bytes = bytes.subarray(writer.writeSync(bytes));
-        } catch (error) {
-          if (!(error instanceof Deno.errors.WouldBlock)) throw error;
-          waitForRoom();
-        }
-      }
+      while (bytes.length > 0) bytes = bytes.subarray(writer.writeSync(bytes));
       text = text.slice(read);
     }
   };
