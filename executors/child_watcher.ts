@@ -331,7 +331,10 @@ export class ChildWatcher {
       const code = (raw >> 8) & 0xff;
       return code === 0 ? SUCCESS : { success: false, code, signal: null };
     }
-    return { success: false, code: 128 + signal, signal: SIGNAL_NAMES[signal] ?? null };
+    const name = SIGNAL_NAMES[signal];
+    return name
+      ? { success: false, code: 128 + signal, signal: name }
+      : { success: false, code: 128 + signal, signal: null, unnamedSignal: signal };
   }
 
   /**

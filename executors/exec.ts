@@ -9,6 +9,7 @@
  */
 
 import { superviseChild, type SupervisedChild } from "../src/child.ts";
+import { resolvePath } from "../src/paths.ts";
 import { addProcessGroup, signalGroup } from "../src/process_groups.ts";
 import { plainWords } from "./exec_argv.ts";
 import { NO_NUL_PATTERN } from "../src/schema_patterns.ts";
@@ -123,6 +124,12 @@ async function spawnDirect(
   const notFound = () => {
     // ENOENT may be the working directory's: leave that to the shell path to report.
     if (!isDirectory(context.cwd)) return undefined;
+    // Or the program's interpreter's: a script saved with CRLF endings asks for `/bin/sh\r`.
+    const missing = missingInterpreter(words[0]!, context);
+    if (missing !== undefined) {
+      context.output("stderr", `${words[0]}: ${missing}`);
+      return { error: { ok: false, exitCode: 126, error: `cannot run ${words[0]}: ${missing}` } };
+    }
     context.output("stderr", `${words[0]}: command not found`);
     return { error: { ok: false, exitCode: 127, error: `command not found: ${words[0]}` } };
   };
@@ -143,23 +150,35 @@ async function spawnDirect(
     }
     fast.release();
     if (child === ENOENT) return notFound();
-    // Out of descriptors or processes: the shell would fail alike, and name itself.
+    // Out of descriptors or processes, or arguments too long for the kernel: the shell would
+    // fail alike, and name itself.
     const reason = RESOURCE_ERRORS[child];
     return reason === undefined ? undefined : cannotStart(words[0]!, reason);
+  }
+  // Deno.Command looks the program up itself, and a relative PATH entry (`node_modules/.bin`,
+  // `.`, an empty one) from dagrun's own directory: the shell looks from the task's.
+  if (!words[0]!.includes("/") && hasRelativeEntry(context.env?.PATH ?? processPath())) {
+    return undefined;
   }
   try {
     return { child: spawn(words[0]!, words.slice(1), context, setPwd) };
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return notFound();
     const message = error instanceof Error ? error.message : String(error);
-    return /\(os error (11|12|23|24)\)/.test(message) ? cannotStart(words[0]!, message) : undefined;
+    return /\(os error (7|11|12|23|24)\)/.test(message)
+      ? cannotStart(words[0]!, message)
+      : undefined;
   }
 }
 
 const ENOENT = 2;
 
-/** The errors of a spawn that say the system is out of something, with their words. */
+/**
+ * The errors of a spawn that say the system is out of something (or that the arguments are
+ * more than it takes), with their words.
+ */
 const RESOURCE_ERRORS: Readonly<Record<number, string>> = {
+  7: "Argument list too long (os error 7)",
   11: "Resource temporarily unavailable (os error 11)",
   12: "Cannot allocate memory (os error 12)",
   23: "Too many open files in system (os error 23)",
@@ -168,6 +187,50 @@ const RESOURCE_ERRORS: Readonly<Record<number, string>> = {
 
 function cannotStart(program: string, reason: string): { error: TaskResult } {
   return { error: { ok: false, error: `cannot start ${program}: ${reason}` } };
+}
+
+/**
+ * Why a program that exec said does not exist (ENOENT) cannot run, when it is there all the
+ * same: the interpreter its `#!` line names, or (a binary) the dynamic loader it asks for, is
+ * missing. `undefined` when there is no such program: it was not found.
+ */
+function missingInterpreter(program: string, context: ExecutorContext): string | undefined {
+  const directories = program.includes("/")
+    ? [""]
+    : (context.env?.PATH ?? processPath() ?? "").split(":").map((entry) => entry || ".");
+  for (const directory of directories) {
+    const path = resolvePath(context.cwd, directory, program);
+    let head: Uint8Array;
+    try {
+      if (!Deno.statSync(path).isFile) continue;
+      using file = Deno.openSync(path);
+      head = new Uint8Array(256);
+      head = head.subarray(0, file.readSync(head) ?? 0);
+    } catch {
+      continue;
+    }
+    const text = new TextDecoder().decode(head);
+    // The kernel takes the first word after `#!`, ended by a space, a tab or the newline.
+    const interpreter = text.startsWith("#!") ? /^[ \t]*([^ \t\n]*)/.exec(text.slice(2))![1] : "";
+    return interpreter
+      ? `its interpreter ${JSON.stringify(interpreter)} was not found`
+      : "its dynamic loader was not found";
+  }
+  return undefined;
+}
+
+/** Whether a PATH has an entry that is not absolute (an empty one means the directory). */
+function hasRelativeEntry(path: string | undefined): boolean {
+  return path !== undefined && path.split(":").some((entry) => !entry.startsWith("/"));
+}
+
+/** dagrun's own PATH; none without the permission to read it (Deno.Command reads it anyway). */
+function processPath(): string | undefined {
+  try {
+    return Deno.env.get("PATH");
+  } catch {
+    return undefined;
+  }
 }
 
 function isDirectory(path: string): boolean {

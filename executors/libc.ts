@@ -70,7 +70,12 @@ export function cString(text: string): Uint8Array<ArrayBuffer> {
 
 const encoder = new TextEncoder();
 
-/** Linux signal numbers on x86_64 and aarch64. */
+/**
+ * Linux signal numbers on x86_64 and aarch64, each with the name `Deno.Command` gives it: all
+ * of 1 to 31, so that a child a signal ends is reported alike whichever way it was spawned (a
+ * program killed by SIGSYS, a seccomp filter's, is not an "exit code 159"). Real-time signals
+ * (32 to 64) have no name.
+ */
 export const SIGNAL_NAMES: Readonly<Record<number, Deno.Signal>> = {
   1: "SIGHUP",
   2: "SIGINT",
@@ -87,6 +92,20 @@ export const SIGNAL_NAMES: Readonly<Record<number, Deno.Signal>> = {
   13: "SIGPIPE",
   14: "SIGALRM",
   15: "SIGTERM",
+  16: "SIGSTKFLT",
+  17: "SIGCHLD",
+  18: "SIGCONT",
+  19: "SIGSTOP",
+  20: "SIGTSTP",
+  21: "SIGTTIN",
+  22: "SIGTTOU",
+  23: "SIGURG",
   24: "SIGXCPU",
   25: "SIGXFSZ",
+  26: "SIGVTALRM",
+  27: "SIGPROF",
+  28: "SIGWINCH",
+  29: "SIGIO",
+  30: "SIGPWR",
+  31: "SIGSYS",
 };

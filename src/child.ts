@@ -16,8 +16,10 @@ export interface SupervisedStatus {
   readonly success: boolean;
   /** Its exit code (128 + the signal's number when a signal ended it). */
   readonly code: number;
-  /** The signal that ended it, if one did. */
+  /** The signal that ended it, if one did and it has a name. */
   readonly signal: Deno.Signal | null;
+  /** The number of the signal that ended it, when that one has no name (a real-time one). */
+  readonly unnamedSignal?: number;
 }
 
 /**
@@ -106,7 +108,7 @@ export async function superviseChild(
   const { drained, release } = passOutputOn(child, context);
   let ended = false;
   drained.then(() => ended = true, () => ended = true);
-  const status = await child.status;
+  const status = await child.status.catch(statusOfUnnamedSignal);
   forget?.();
   // Told to stop, the leader ended (a shell dies of SIGTERM at once); the rest of its group
   // gets the rest of the grace period too, until all of it has exited: its pipes end then,
@@ -139,7 +141,29 @@ export async function superviseChild(
   if (status.signal) {
     return { ok: false, signal: status.signal, error: `killed by ${status.signal}` };
   }
+  if (status.unnamedSignal !== undefined) {
+    return { ok: false, error: `killed by signal ${status.unnamedSignal}` };
+  }
   return { ok: false, exitCode: status.code, error: `exit code ${status.code}` };
+}
+
+/**
+ * The status of a child that a signal without a name ended (a real-time one), for which
+ * `Deno.ChildProcess.status` rejects (`Invalid signal: 40`) although the child has ended and
+ * been reaped: the task failed by that signal, and its group must still be cleaned up after.
+ * Any other rejection is passed on.
+ */
+function statusOfUnnamedSignal(error: unknown): SupervisedStatus {
+  const number = error instanceof TypeError
+    ? /^Invalid signal: (\d+)$/.exec(error.message)?.[1]
+    : undefined;
+  if (number === undefined) throw error;
+  return {
+    success: false,
+    code: 128 + Number(number),
+    signal: null,
+    unnamedSignal: Number(number),
+  };
 }
 
 /** The stops to call when a signal aborts, for the signals with one listener of ours. */

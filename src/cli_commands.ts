@@ -156,6 +156,16 @@ export async function runCommand(
     );
   }
   if (flags.dryRun) {
+    // The plan is text, and nothing runs to report on: these would be ignored without a word.
+    const ignored = flags.format === "ndjson"
+      ? "--format ndjson"
+      : [["--report", flags.report], ["--report-html", flags.reportHtml], ["--trace", flags.trace]]
+        .find(([, path]) => path !== undefined)?.[0];
+    if (ignored !== undefined) {
+      throw new UsageError(
+        `Cannot use ${ignored} with --dry-run: the plan is printed as text, and nothing runs to report on`,
+      );
+    }
     const { dryRun } = await import("./terminal_commands.ts");
     const concurrency = flags.concurrency ?? taskFile.concurrency;
     await dryRun(taskFile, {

@@ -91,7 +91,9 @@ export class LineBlockSplitter {
   }
 
   #pass(block: string, hasReturn: boolean): void {
-    this.#onLines(hasReturn ? block.replace(/\r$/gm, "") : block);
+    // Not /\r$/gm: in a multiline pattern `$` also matches before a \r, U+2028 or U+2029,
+    // so `a\r\rb` would lose a \r that ends no line.
+    this.#onLines(hasReturn ? block.replace(/\r(?=\n)|\r$/g, "") : block);
   }
 
   #take(text: string): void {

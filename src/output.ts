@@ -63,9 +63,12 @@ export interface SyncWriter {
  * ```
  */
 export interface SinkOptions {
-  /** Standard output; `Deno.stdout` by default. */
+  /**
+   * Standard output; `Deno.stdout` by default (or, when it is a non-blocking pipe or terminal,
+   * the same one opened afresh, blocking).
+   */
   readonly stdout?: SyncWriter;
-  /** Standard error; `Deno.stderr` by default. */
+  /** Standard error; `Deno.stderr` by default, or opened afresh as standard output is. */
   readonly stderr?: SyncWriter;
   /**
    * Called once when standard output can no longer be written (its reader went away, the
@@ -77,6 +80,42 @@ export interface SinkOptions {
 
 /** How long without a write makes the next piece go out at once, in milliseconds. */
 const QUIET_MS = 2;
+
+/** `O_NONBLOCK` in Linux's open flags. */
+const O_NONBLOCK = 0o4000;
+
+/**
+ * The writer for standard output (fd 1) or error (fd 2): `Deno.stdout` or `Deno.stderr`,
+ * unless it is non-blocking. `O_NONBLOCK` is a flag of the open file description, which every
+ * process sharing the pipe or terminal shares: one that set it for itself (a program that
+ * crashed, leaving a terminal so; an event loop on the pipe dagrun's parent writes to) sets it
+ * for dagrun too. Such a stream says `EAGAIN` when full, which `Deno.stdout` reports as an
+ * error even after it has taken some of the bytes into its own line buffer, so that neither
+ * stopping (a slow reader is not a closed output) nor writing again (lines twice) is right.
+ * The pipe or terminal is then opened afresh through `/proc/self/fd`, a description of its
+ * own, blocking, written to directly. A file never says `EAGAIN`; a socket cannot be opened
+ * so, nor anything off Linux: those keep Deno's writer (a full one still ends the run as a
+ * failed output).
+ */
+function stdioWriter(fd: 1 | 2): SyncWriter {
+  const deno = fd === 1 ? Deno.stdout : Deno.stderr;
+  try {
+    // Without the permission, asking would prompt a library's user on a terminal: not worth it.
+    if (Deno.permissions.querySync({ name: "read", path: "/proc/self" }).state !== "granted") {
+      return deno;
+    }
+    const info = new TextDecoder().decode(Deno.readFileSync(`/proc/self/fdinfo/${fd}`));
+    const flags = /^flags:\s*([0-7]+)$/m.exec(info)?.[1];
+    if (flags === undefined || (parseInt(flags, 8) & O_NONBLOCK) === 0) return deno;
+    const path = `/proc/self/fd/${fd}`;
+    const kind = Deno.statSync(path);
+    if (!kind.isFifo && !kind.isCharDevice) return deno;
+    if (Deno.permissions.querySync({ name: "write", path }).state !== "granted") return deno;
+    return Deno.openSync(path, { write: true });
+  } catch {
+    return deno;
+  }
+}
 
 /**
  * A sink that gathers text and writes it at the end of the current microtask queue, keeping
@@ -94,8 +133,8 @@ const QUIET_MS = 2;
  * ```
  */
 export function createSink(options: SinkOptions = {}): TextSink {
-  const stdout = options.stdout ?? Deno.stdout;
-  const stderr = options.stderr ?? Deno.stderr;
+  const stdout = options.stdout ?? stdioWriter(1);
+  const stderr = options.stderr ?? stdioWriter(2);
   const encoder = new TextEncoder();
   const queue: { writer: SyncWriter; text: string }[] = [];
   let scheduled = false;

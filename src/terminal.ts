@@ -75,6 +75,21 @@ export async function createRunView(
       `Cannot use --output-errors-only with --output ${flags.output}: it needs grouped output`,
     );
   }
+  if (flags.format === "ndjson") {
+    // They shape the human view; NDJSON would print every event all the same.
+    const humanOnly = flags.quiet
+      ? "--quiet"
+      : flags.outputErrorsOnly
+      ? "--output-errors-only"
+      : flags.output === undefined
+      ? undefined
+      : `--output ${flags.output}`;
+    if (humanOnly !== undefined) {
+      throw new UsageError(
+        `Cannot use ${humanOnly} with --format ndjson: it applies to the human view only`,
+      );
+    }
+  }
   const listeners: ((event: RunEvent) => void)[] = [];
   let stop = () => {};
   if (flags.format === "ndjson") {

@@ -230,6 +230,90 @@ for (const posixSpawn of [true, false]) {
     }
   });
 
+  Deno.test(`exec names any signal that ends a plain command, as the shell path does (${via})`, async () => {
+    const dir = await Deno.makeTempDir();
+    try {
+      // The script is the child itself (run through its `#!`), and dies by the signal.
+      const script = (signal: string) =>
+        `#!/bin/sh\nsleep 30 >/dev/null 2>&1 &\necho $! > leftover.pid\nkill -s ${signal} $$\n`;
+      await Deno.writeTextFile(`${dir}/sys.sh`, script("SYS"));
+      await Deno.writeTextFile(`${dir}/rt.sh`, script("40"));
+      await Deno.chmod(`${dir}/sys.sh`, 0o755);
+      await Deno.chmod(`${dir}/rt.sh`, 0o755);
+      // SIGSYS is what a seccomp filter kills with; it is not an exit code 159.
+      const sys = await exec("./sys.sh", { cwd: dir, posixSpawn });
+      assert.deepEqual(sys.result, { ok: false, signal: "SIGSYS", error: "killed by SIGSYS" });
+      // A real-time signal has no name (Deno.Command's status rejects for it): its number.
+      const rt = await exec("./rt.sh", { cwd: dir, posixSpawn });
+      assert.deepEqual(rt.result, { ok: false, error: "killed by signal 40" });
+      // And the group is cleaned up after as for any other end.
+      const leftover = Number(await Deno.readTextFile(`${dir}/leftover.pid`));
+      assert.equal(await alive(leftover), false);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+
+  Deno.test(`exec looks a relative PATH entry up from the task's directory, as sh (${via})`, async () => {
+    const dir = await Deno.makeTempDir();
+    const path = Deno.env.get("PATH")!;
+    try {
+      // As `node_modules/.bin` is put in PATH: relative, meaning the task's directory's.
+      await Deno.mkdir(`${dir}/bin`);
+      await Deno.writeTextFile(`${dir}/bin/dagrun-tool`, "#!/bin/sh\necho tool ran\n");
+      await Deno.chmod(`${dir}/bin/dagrun-tool`, 0o755);
+      const lines: [OutputStream, string][] = [];
+      const executor = createExecExecutor({ posixSpawn });
+      const task = { name: "t", type: "exec", arguments: "dagrun-tool", dependencies: [] };
+      // The task's own PATH...
+      const own = await executor.run(task, {
+        ...context(lines, dir),
+        env: { PATH: `bin:${path}` },
+      });
+      assert.deepEqual(own, { ok: true, exitCode: 0 });
+      // ...or dagrun's.
+      Deno.env.set("PATH", `bin:${path}`);
+      const inherited = await executor.run(task, context(lines, dir));
+      assert.deepEqual(inherited, { ok: true, exitCode: 0 });
+      assert.deepEqual(lines, [["stdout", "tool ran"], ["stdout", "tool ran"]]);
+    } finally {
+      Deno.env.set("PATH", path);
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+
+  Deno.test(`exec does not call a script whose interpreter is missing a missing command (${via})`, async () => {
+    const dir = await Deno.makeTempDir();
+    try {
+      // Saved with CRLF endings, a script asks the kernel for "/bin/sh\r": ENOENT, as for a
+      // program that is not there at all, but this one is.
+      await Deno.writeTextFile(`${dir}/crlf.sh`, "#!/bin/sh\r\necho hi\r\n");
+      await Deno.chmod(`${dir}/crlf.sh`, 0o755);
+      const { result, lines } = await exec("./crlf.sh", { cwd: dir, posixSpawn });
+      const why = 'its interpreter "/bin/sh\\r" was not found';
+      assert.deepEqual(result, { ok: false, exitCode: 126, error: `cannot run ./crlf.sh: ${why}` });
+      assert.deepEqual(lines, [["stderr", `./crlf.sh: ${why}`]]);
+      // Found through PATH alike.
+      const executor = createExecExecutor({ posixSpawn });
+      const task = { name: "t", type: "exec", arguments: "crlf.sh", dependencies: [] };
+      const found = await executor.run(task, {
+        ...context([], dir),
+        env: { PATH: `${dir}:${Deno.env.get("PATH")}` },
+      });
+      assert.equal(found.error, `cannot run crlf.sh: ${why}`);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+
+  Deno.test(`exec names the program whose arguments are too long for the kernel (${via})`, async () => {
+    // 3 MB of arguments, past Linux's limit (a quarter of an 8 MB stack): E2BIG.
+    const words = Array.from({ length: 3_000 }, () => "y".repeat(1_000));
+    const { result } = await exec(`/bin/true ${words.join(" ")}`, { posixSpawn });
+    assert.equal(result.ok, false);
+    assert.match(result.error ?? "", /^cannot start \/bin\/true: .*Argument list too long/);
+  });
+
   Deno.test(`exec does not call a missing directory a missing command (${via})`, async () => {
     const { result } = await exec("ls -d .", { cwd: "/no/such/dagrun/dir", posixSpawn });
     assert.equal(result.ok, false);

@@ -49,6 +49,28 @@ Deno.test("exec reports death by a signal with the signal's name", async () => {
   assert.deepEqual(result, { ok: false, signal: "SIGKILL", error: "killed by SIGKILL" });
 });
 
+Deno.test("exec reports death by a signal without a name by its number, and cleans up after", async () => {
+  const pidFile = await Deno.makeTempFile();
+  try {
+    const { result } = await runCommand(
+      `sleep 30 >/dev/null 2>&1 & echo $! > '${pidFile}'; kill -s 40 $$`,
+    );
+    assert.deepEqual(result, { ok: false, error: "killed by signal 40" });
+    // What the shell left in its group is killed when the task ends, not when the run does.
+    const leftover = Number(await Deno.readTextFile(pidFile));
+    let gone = false;
+    for (let attempt = 0; attempt < 20 && !gone; attempt++) {
+      const stat = await Deno.readTextFile(`/proc/${leftover}/stat`).catch(() => "");
+      gone = stat === "" || /^\d+ \(.*\) Z/.test(stat);
+      if (!gone) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    if (!gone) Deno.kill(leftover, "SIGKILL");
+    assert.ok(gone, "the background sleep was left running");
+  } finally {
+    await Deno.remove(pidFile);
+  }
+});
+
 Deno.test("exec gives each child its own process group and stdin from null", async () => {
   const { result, lines } = await runCommand("echo $$; ps -o pgid= -p $$; cat; echo read-nothing");
   assert.equal(result.ok, true);

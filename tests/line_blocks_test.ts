@@ -26,6 +26,12 @@ Deno.test("forEachLineBlock() drops the \\r of \\r\\n endings", async () => {
   // The \r in one read, its \n in the next.
   assert.deepEqual(await blocks(streamOf("a\r", "\nb\r", "\n")), ["a", "b"]);
   assert.deepEqual(await blocks(streamOf("x\ny\r", "", "\nz")), ["x", "y", "z"]);
+  // Only the \r that ends a line: one before another \r (or U+2028) ends none, and stays.
+  assert.deepEqual(await blocks(streamOf("p\r\rq\n", "r\r\r\n", "s\r\u2028t")), [
+    "p\r\rq",
+    "r\r",
+    "s\r\u2028t",
+  ]);
 });
 
 Deno.test("forEachLineBlock() decodes a character split across reads", async () => {

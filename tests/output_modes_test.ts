@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { createHumanFormatter } from "../src/format/human.ts";
 import { runCli, writeTaskFile } from "./helpers.ts";
 
 // Two tasks whose output alternates: a prints, then b, then a again. They hand over through
@@ -74,6 +75,27 @@ Deno.test("--output-errors-only with --output prefixed is a usage error", async 
   assert.match(stderr, /^dagrun: Cannot use --output-errors-only with --output prefixed/);
 });
 
+Deno.test("--quiet and --output with --format ndjson are usage errors, not ignored", async () => {
+  await reset();
+  const file = await writeTaskFile(interleaving);
+  for (
+    const [flags, named] of [
+      [["-q"], "--quiet"],
+      [["--output", "grouped"], "--output grouped"],
+      [["--output-errors-only"], "--output-errors-only"],
+    ] as const
+  ) {
+    const { code, stdout, stderr } = await runCli([file, "--format", "ndjson", ...flags]);
+    assert.equal(code, 2, named);
+    assert.equal(stdout, "", "nothing ran");
+    assert.equal(
+      stderr,
+      `dagrun: Cannot use ${named} with --format ndjson: it applies to the human view only\n` +
+        "Try 'dagrun --help' for usage.\n",
+    );
+  }
+});
+
 Deno.test("--output interleaved passes output through unprefixed", async () => {
   await reset();
   const file = await writeTaskFile(interleaving);
@@ -91,4 +113,40 @@ Deno.test("--quiet prints only the report", async () => {
   assert.ok(stdout.startsWith("\nTASK "), stdout);
   assert.doesNotMatch(stdout, /Started:|Ended :|a1|b1/);
   assert.match(stdout, /2 tasks: 1 ok, 1 failed, 0 skipped .*first failure: b/);
+});
+
+Deno.test("--output grouped keeps apart the blocks of two tasks whose names print alike", () => {
+  const out: string[] = [];
+  const sink = { out: (text: string) => out.push(text), err: () => {}, flush() {} };
+  const onEvent = createHumanFormatter(sink, { output: "grouped" });
+  // A BEL prints as \u0007, as a name holding those six characters is printed.
+  const bell = "a\u0007", spelt = "a\\u0007";
+  const time = 0;
+  onEvent({ event: "task_started", task: bell, type: "exec", time });
+  onEvent({ event: "task_started", task: spelt, type: "exec", time });
+  onEvent({ event: "output", task: bell, stream: "stdout", text: "from bell" });
+  onEvent({ event: "output", task: spelt, stream: "stdout", text: "from spelt" });
+  onEvent({ event: "task_ended", task: bell, status: "ok", durationMs: 1, time });
+  onEvent({ event: "task_ended", task: spelt, status: "ok", durationMs: 1, time });
+  assert.equal(
+    out.join(""),
+    "Started: a\\u0007\nfrom bell\nEnded : a\\u0007\n" +
+      "Started: a\\u0007\nfrom spelt\nEnded : a\\u0007\n",
+  );
+});
+
+Deno.test("--output prefixed prefixes what follows a carriage return, which would overwrite it", () => {
+  const out: string[] = [];
+  const sink = { out: (text: string) => out.push(text), err: () => {}, flush() {} };
+  const onEvent = createHumanFormatter(sink);
+  onEvent({ event: "output", task: "t", stream: "stdout", text: "10%\r20%\r100%\ndone" });
+  assert.equal(out.join(""), "[t] 10%\r[t] 20%\r[t] 100%\n[t] done\n");
+  // Unprefixed, the text is left as it came.
+  const raw: string[] = [];
+  const interleaved = createHumanFormatter(
+    { out: (text: string) => raw.push(text), err: () => {}, flush() {} },
+    { output: "interleaved" },
+  );
+  interleaved({ event: "output", task: "t", stream: "stdout", text: "10%\r20%" });
+  assert.equal(raw.join(""), "10%\r20%\n");
 });

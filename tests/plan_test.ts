@@ -147,6 +147,26 @@ Deno.test("planRun() simulates 20,000 running tasks with distinct durations, end
   assert.equal(plan.starts.length, 20_000);
 });
 
+Deno.test("--dry-run refuses --format ndjson and the report files, which it would ignore", async () => {
+  const file = await writeTaskFile({ tasks: [{ name: "a", type: "exec", arguments: "true" }] });
+  for (
+    const [flags, named] of [
+      [["--format", "ndjson"], "--format ndjson"],
+      [["--report", `${file}.ndjson`], "--report"],
+      [["--report-html", `${file}.html`], "--report-html"],
+      [["--trace", `${file}.trace`], "--trace"],
+    ] as const
+  ) {
+    const result = await runCli([file, "--dry-run", "--no-history", ...flags]);
+    assert.equal(result.code, 2, named);
+    assert.equal(result.stdout, "");
+    assert.match(result.stderr, new RegExp(`^dagrun: Cannot use ${named} with --dry-run: `));
+  }
+  for (const extension of ["ndjson", "html", "trace"]) {
+    assert.equal(await Deno.stat(`${file}.${extension}`).then(() => true, () => false), false);
+  }
+});
+
 Deno.test("--dry-run refuses --resume (which it would ignore) and a --from-report that is no report", async () => {
   const file = await writeTaskFile({ tasks: [{ name: "a", type: "exec", arguments: "true" }] });
   const empty = `${file}.ndjson`;

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { formatReport } from "../src/format/human.ts";
+import { formatDuration, formatReport } from "../src/format/human.ts";
 import type { RunReport, TaskReport } from "../src/types.ts";
 
 function reportOf(tasks: TaskReport[]): RunReport {
@@ -54,4 +54,21 @@ Deno.test("formatReport() prints the table of a run of 300,000 tasks", () => {
   }));
   const table = formatReport(reportOf(tasks));
   assert.equal(table.split("\n").length, 300_000 + 5);
+});
+
+Deno.test("formatDuration() picks its unit after rounding: no 1000ms, 60.00s or 1m60s", () => {
+  const cases: [number, string][] = [
+    [0, "0ms"],
+    [850, "850ms"],
+    [999.4, "999ms"],
+    [999.5, "1.00s"],
+    [1250, "1.25s"],
+    [59_994, "59.99s"],
+    [59_996, "1m00s"],
+    [125_000, "2m05s"],
+    [119_499, "1m59s"],
+    [119_500, "2m00s"],
+    [3_599_999, "60m00s"],
+  ];
+  for (const [ms, text] of cases) assert.equal(formatDuration(ms), text, `${ms} ms`);
 });

@@ -130,3 +130,45 @@ Deno.test({
     });
   },
 });
+
+Deno.test("dagrun writes all of a run to a non-blocking stdout that a slow reader drains", async () => {
+  const line = "x".repeat(99);
+  const file = await taskFile([
+    { name: "a", arguments: `yes ${line} | head -n 20000` },
+    { name: "b", arguments: "echo after", dependencies: ["a"] },
+  ]);
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      "--quiet",
+      new URL("./nonblocking_stdout.ts", import.meta.url).pathname,
+      "--no-history",
+      file,
+    ],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).spawn();
+  // Nothing is read until dagrun has met the full pipe (it exits at once if it takes that for
+  // a closed output) or has had a second to: a slow reader. Whenever reading starts, a run
+  // that waits for room has all of its output read, each line once.
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([
+    child.status,
+    new Promise((resolve) => timer = setTimeout(resolve, 1_000)),
+  ]);
+  clearTimeout(timer);
+  const [stdout, stderr, status] = await Promise.all([
+    new Response(child.stdout).text(),
+    new Response(child.stderr).text(),
+    child.status,
+  ]);
+  assert.match(stderr, /^filled \d+\n$/);
+  assert.equal(status.code, 0, stderr);
+  const lines = stdout.replace(/^\.+/, "").split("\n");
+  assert.equal(lines.filter((each) => each === `[a] ${line}`).length, 20000);
+  assert.ok(lines.includes("[b] after"));
+  assert.match(stdout, /2 tasks: 2 ok, 0 failed, 0 skipped/);
+});

@@ -8,12 +8,16 @@
 
 import type { TextSink } from "../output.ts";
 import type { OutputStream } from "../types.ts";
+import { printable } from "./printable.ts";
 
-/** The buffered output of running tasks. */
+/**
+ * The buffered output of running tasks, by the tasks' own names: two names may print alike
+ * (`a` and BEL, `a\u0007` with a backslash), and their blocks must not merge.
+ */
 export interface GroupedWriter {
   /** Holds a line of a task's output. */
   output(task: string, stream: OutputStream, text: string): void;
-  /** Prints the task's block and forgets it. */
+  /** Prints the task's block, its name made printable, and forgets it. */
   ended(task: string, ok: boolean): void;
 }
 
@@ -43,14 +47,14 @@ export function createGroupedWriter(
     ended(task, ok) {
       const lines = held.get(task) ?? [];
       held.delete(task);
-      sink.out(`Started: ${task}\n`);
+      sink.out(`Started: ${printable(task)}\n`);
       if (!ok || !options.errorsOnly) {
         for (const line of lines) {
           if (line.stream === "stdout") sink.out(`${line.text}\n`);
           else sink.err(`${line.text}\n`);
         }
       }
-      sink.out(`Ended : ${task}\n`);
+      sink.out(`Ended : ${printable(task)}\n`);
     },
   };
 }

@@ -80,19 +80,23 @@ export function createHumanFormatter(
         break;
       case "output": {
         if (grouped) {
-          grouped.output(printable(event.task), event.stream, event.text);
+          grouped.output(event.task, event.stream, event.text);
           break;
         }
-        // The text may hold several lines; each gets the prefix.
+        // The text may hold several lines; each gets the prefix. So does what follows a
+        // carriage return (a progress bar's `10%\r20%`), which a terminal writes over the
+        // prefix: `[t] 10%\r[t] 20%` shows as `[t] 20%`, not `20%] 10%`.
         const prefix = mode === "interleaved" ? "" : `[${printable(event.task)}] `;
-        const line = prefix + event.text.replaceAll("\n", "\n" + prefix) + "\n";
+        let text = event.text.replaceAll("\n", "\n" + prefix);
+        if (prefix !== "" && text.includes("\r")) text = text.replaceAll("\r", "\r" + prefix);
+        const line = prefix + text + "\n";
         if (event.stream === "stdout") sink.out(line);
         else sink.err(line);
         break;
       }
       case "task_ended":
         if (event.resumed) sink.out(`Resumed: ${printable(event.task)}\n`);
-        else if (grouped) grouped.ended(printable(event.task), event.status === "ok");
+        else if (grouped) grouped.ended(event.task, event.status === "ok");
         else sink.out(`Ended : ${printable(event.task)}\n`);
         break;
       case "task_retry": {
@@ -102,7 +106,7 @@ export function createHumanFormatter(
           printable(event.error ?? "a failure")
         })`;
         // Grouped, in the task's block, between the output of the attempts it separates.
-        if (grouped) grouped.output(printable(event.task), "stdout", line);
+        if (grouped) grouped.output(event.task, "stdout", line);
         else sink.out(`${line}\n`);
         break;
       }
@@ -200,13 +204,17 @@ export function summary(report: RunReport): string {
   return text;
 }
 
-/** `850ms`, `1.25s`, `2m05s`. */
+/**
+ * `850ms`, `1.25s`, `2m05s`. The unit is chosen after rounding, so that a duration just below
+ * the next unit reads in that unit (`1.00s`, `1m00s`), never as `1000ms`, `60.00s` or `1m60s`.
+ */
 export function formatDuration(milliseconds: number): string {
-  if (milliseconds < 1000) return `${Math.round(milliseconds)}ms`;
-  if (milliseconds < 60_000) return `${(milliseconds / 1000).toFixed(2)}s`;
-  const minutes = Math.floor(milliseconds / 60_000);
-  const seconds = Math.round((milliseconds % 60_000) / 1000);
-  return `${minutes}m${String(seconds).padStart(2, "0")}s`;
+  const wholeMs = Math.round(milliseconds);
+  if (wholeMs < 1000) return `${wholeMs}ms`;
+  const hundredths = Math.round(milliseconds / 10);
+  if (hundredths < 6000) return `${(hundredths / 100).toFixed(2)}s`;
+  const seconds = Math.round(milliseconds / 1000);
+  return `${Math.floor(seconds / 60)}m${String(seconds % 60).padStart(2, "0")}s`;
 }
 
 const COLORS: Record<TerminalStatus, number> = { ok: 32, failed: 31, skipped: 33 };
