@@ -87,6 +87,7 @@ export async function loadChecked(
     ...(flags.retries === undefined ? {} : { retries: flags.retries }),
   };
   const taskFile = await loadTaskFile(path, { ...(schema ? { schema } : {}), overrides });
+  for (const warning of taskFile.warnings ?? []) console.warn(`dagrun: warning: ${warning}`);
   const registry = createDefaultRegistry({
     ...(flags.grace === undefined ? {} : { graceMs: flags.grace }),
     eval: evalOptions,

@@ -83,16 +83,28 @@ export class TaskFileError extends Error {
     detail: string,
     where: { file: string; position?: SourcePosition | undefined; task?: string | undefined },
   ) {
-    const place = where.position
-      ? `${where.position.file}:${where.position.line}:${where.position.column}`
-      : where.file;
-    const task = where.task === undefined ? "" : ` task ${quote(where.task)}:`;
-    super(`${place}:${task} ${detail}`);
+    super(whereText(detail, where));
     this.name = "TaskFileError";
     this.position = where.position;
     this.task = where.task;
     this.detail = detail;
   }
+}
+
+/**
+ * `FILE:LINE:COL: task "NAME": DETAIL`, the form of every message about a place in a task
+ * file ({@linkcode TaskFileError}'s and the load's warnings); the file alone when there is no
+ * position, no task part when there is no task.
+ */
+export function whereText(
+  detail: string,
+  where: { file: string; position?: SourcePosition | undefined; task?: string | undefined },
+): string {
+  const place = where.position
+    ? `${where.position.file}:${where.position.line}:${where.position.column}`
+    : where.file;
+  const task = where.task === undefined ? "" : ` task ${quote(where.task)}:`;
+  return `${place}:${task} ${detail}`;
 }
 
 /**

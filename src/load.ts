@@ -13,6 +13,7 @@ import { quote, type SourcePosition, TaskFileError } from "./errors.ts";
 import type { TaskSpec } from "./types.ts";
 import { buildTaskSpecs, fileConcurrency, type OptionOverrides } from "./task_options.ts";
 import { validateAgainstSchema } from "./schema_validation.ts";
+import { misspelledFields } from "./unknown_fields.ts";
 
 /**
  * A segment of a path into a JSON document: a property name or an array index.
@@ -53,6 +54,13 @@ export interface TaskFile {
   readonly document: Record<string, unknown>;
   /** Where a value of the document is; the document's start when the path is not found. */
   locate(path: readonly JsonPathSegment[]): SourcePosition;
+  /**
+   * Fields that look like dagrun's own misspelled (a task's `dependecies`, go-task's `deps`),
+   * which are ignored: one line each, `FILE:LINE:COL: task "NAME": unknown field …`. None
+   * when the file was checked against a schema of the caller's, whose fields are its own, or
+   * when the tasks were given as objects (their types catch a misspelling).
+   */
+  readonly warnings?: readonly string[];
 }
 
 /**
@@ -274,6 +282,7 @@ function parseText(
     ...(concurrency === undefined ? {} : { concurrency }),
     document: object,
     locate,
+    warnings: options.schema ? [] : misspelledFields(object, file, locate),
   };
 }
 
