@@ -5,9 +5,9 @@
  * @module
  */
 
-import { checkTaskFile } from "./check.ts";
+import { checkTaskFile, didYouMean } from "./check.ts";
 import { loadAjv, loadCrypto, loadJsonc } from "./deps.ts";
-import { ExitCode, OutputError, TaskFileError, UsageError } from "./errors.ts";
+import { ExitCode, OutputError, quote, TaskFileError, UsageError } from "./errors.ts";
 import { type HistoryLocation, historyLocation } from "./history.ts";
 import { loadTaskFile, type TaskFile } from "./load.ts";
 import { createSink, type TextSink } from "./output.ts";
@@ -75,12 +75,16 @@ export async function loadChecked(
   file: string | undefined,
   flags: InputFlags & Partial<Pick<RunFlags, "timeout" | "retries" | "grace">>,
   evalOptions: EvalExecutorOptions = {},
+  command?: "graph" | "validate",
 ): Promise<{ taskFile: TaskFile; registry: ExecutorRegistry; graph: TaskGraph }> {
   if (file !== undefined && flags.input !== undefined && file !== flags.input) {
     throw new UsageError(`Cannot take both FILE '${file}' and --input '${flags.input}'`);
   }
   const path = file ?? flags.input;
-  if (path === undefined) throw new UsageError("Missing the task file: dagrun FILE");
+  if (path === undefined) {
+    throw new UsageError(`Missing the task file: dagrun ${command ? `${command} ` : ""}FILE`);
+  }
+  if (command === undefined && file !== undefined) checkNotMistypedCommand(file);
   const schema = flags.schema === undefined ? undefined : await readSchema(flags.schema);
   const overrides = {
     ...(flags.timeout === undefined ? {} : { timeoutMs: flags.timeout }),
@@ -96,6 +100,28 @@ export async function loadChecked(
   await registerTaskFileExecutors(taskFile, registry);
   const graph = checkTaskFile(taskFile, registry);
   return { taskFile, registry, graph };
+}
+
+/** The commands a mistyped one may be, for a file named like one that is not there. */
+const COMMANDS = ["graph", "schema", "validate", "help"];
+
+/**
+ * Refuses a run of a missing file whose name is a command mistyped (`dagrun valdate x.json`
+ * is a run of a file named `valdate`), naming the command: "no such file" alone would not say
+ * what went wrong. A file of that name that exists is run, as asked.
+ */
+function checkNotMistypedCommand(file: string): void {
+  if (!/^[a-z]+$/.test(file)) return;
+  const hint = didYouMean(file, COMMANDS);
+  if (hint === "") return;
+  try {
+    Deno.lstatSync(file);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) return;
+    throw new UsageError(
+      `No task file ${quote(file)}${hint.replace("did you mean", "did you mean the command")}`,
+    );
+  }
 }
 
 async function readSchema(path: string): Promise<Record<string, unknown>> {

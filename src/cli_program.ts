@@ -113,7 +113,7 @@ export function buildProgram(
       .argument("[file]", "the task file; '-' reads standard input"),
     GRAPH_OPTIONS,
   ).action(async (file, flags) => {
-    const { taskFile } = await loadChecked(file, flags);
+    const { taskFile } = await loadChecked(file, flags, {}, "graph");
     await printGraph(taskFile, {
       format: flags.format,
       ...(flags.fromReport === undefined ? {} : { fromReport: flags.fromReport }),
@@ -130,7 +130,7 @@ export function buildProgram(
       .argument("[file]", "the task file; '-' reads standard input"),
     INPUT_OPTIONS,
   ).action(async (file, flags) => {
-    const { taskFile } = await loadChecked(file, flags);
+    const { taskFile } = await loadChecked(file, flags, {}, "validate");
     const count = taskFile.tasks.length;
     sink.out(`${taskFile.file}: ${count} ${count === 1 ? "task" : "tasks"}, valid\n`);
   });

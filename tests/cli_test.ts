@@ -364,3 +364,43 @@ Deno.test("help for an unknown command is a usage error, help for a known one is
   assert.equal(known.code, 0);
   assert.match(known.stdout, /^Usage: dagrun validate/);
 });
+
+Deno.test("a missing task file names the command it is missing from", async () => {
+  for (
+    const [args, usage] of [[[], "dagrun FILE"], [["validate"], "dagrun validate FILE"], [
+      ["graph"],
+      "dagrun graph FILE",
+    ]] as const
+  ) {
+    const { code, stderr } = await runCli(args);
+    assert.equal(code, 2);
+    assert.equal(
+      stderr,
+      `dagrun: Missing the task file: ${usage}\nTry 'dagrun --help' for usage.\n`,
+    );
+  }
+});
+
+Deno.test("a mistyped command is named, not taken for a missing task file; a file of that name runs", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const mistyped = await runCli(["valdate", "tasks.json"], { cwd: dir });
+    assert.equal(mistyped.code, 2);
+    assert.equal(
+      mistyped.stderr,
+      'dagrun: No task file "valdate" (did you mean the command "validate"?)\n' +
+        "Try 'dagrun --help' for usage.\n",
+    );
+    await Deno.writeTextFile(
+      `${dir}/grahp`,
+      JSON.stringify({ tasks: [{ name: "a", type: "exec", arguments: "true" }] }),
+    );
+    const file = await runCli(["grahp", "--no-history", "-q"], { cwd: dir });
+    assert.equal(file.code, 0, file.stderr);
+    // A name close to no command keeps the plain message.
+    const plain = await runCli(["tasks"], { cwd: dir });
+    assert.equal(plain.stderr, "dagrun: tasks: cannot read task file: no such file\n");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
