@@ -17,3 +17,17 @@ Deno.test("printable escapes control characters as JSON does, and then backslash
   }
   assert.notEqual(printable("\\u0007\u0007"), printable("\u0007\\u0007"));
 });
+
+Deno.test("printable escapes the invisible characters that reorder or break a line as shown", () => {
+  // U+202E would show the rest of the line backwards: "a\u202Edab" reads as "abad".
+  assert.equal(printable("a\u202edab"), "a\\u202edab");
+  for (
+    const c of ["\u061c", "\u200e", "\u200f", "\u2028", "\u2029", "\u202a", "\u2066", "\u2069"]
+  ) {
+    const shown = printable(`x${c}\\y`);
+    assert.equal(shown, `x\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}\\\\y`);
+    assert.equal(JSON.parse(`"${shown}"`), `x${c}\\y`);
+  }
+  // Zero-width joiners are part of how emoji and some scripts are written: left alone.
+  assert.equal(printable("👩\u200d💻"), "👩\u200d💻");
+});

@@ -8,18 +8,21 @@
  */
 
 // C0 controls (tab and newline included: a table cell must stay on its line), DEL, C1:
-// matching them is the point.
+// matching them is the point. And the invisible characters that reorder or break a line as
+// shown (bidirectional marks, embeddings, overrides and isolates, the line and paragraph
+// separators): a name holding U+202E would print the rest of its line backwards, so that
+// `Ended : a` could read as something else (the "Trojan Source" trick).
 // deno-lint-ignore no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/;
 // What is escaped once anything is: the controls, and the backslash, so that the escaped
 // text reads back as the very text (`\\u0007` in a name is not the escape of BEL).
 // deno-lint-ignore no-control-regex
-const ESCAPED = /[\\\u0000-\u001f\u007f-\u009f]/g;
+const ESCAPED = /[\\\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
 
 /**
- * `text` with each control character written as a `\u` escape, as JSON writes it, and then
- * each backslash doubled; text without control characters (most of it) is returned as it is,
- * backslashes included.
+ * `text` with each control character, and each invisible character that reorders or breaks a
+ * line, written as a `\u` escape, and then each backslash doubled; text without any of them
+ * (most of it) is returned as it is, backslashes included.
  *
  * @example
  * ```ts
