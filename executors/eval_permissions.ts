@@ -13,6 +13,7 @@
 
 import { enablesUnstable, unstableConfigFile } from "./deno_config.ts";
 import { permissionValueProblem, show } from "./eval_permission_values.ts";
+import { isGranted } from "../src/permissions.ts";
 
 /**
  * The permissions of eval workers: Deno's `deno.permissions` worker option.
@@ -153,12 +154,12 @@ export function ungranted(permissions: EvalPermissions): string | undefined {
   if (typeof permissions === "string") return undefined;
   for (const name of PERMISSION_NAMES) {
     const value = permissions[name];
-    if (value === true && !granted({ name })) return name;
+    if (value === true && !isGranted({ name })) return name;
     if (!Array.isArray(value)) continue;
     for (const item of value) {
       const text = item instanceof URL ? decodeURIComponent(item.pathname) : item;
       const key = DESCRIPTOR_KEYS[name];
-      if (!granted({ name, [key]: text } as Deno.PermissionDescriptor)) return `${name}=${text}`;
+      if (!isGranted({ name, [key]: text } as Deno.PermissionDescriptor)) return `${name}=${text}`;
     }
   }
   return undefined;
@@ -175,14 +176,6 @@ const DESCRIPTOR_KEYS: Record<PermissionName, string> = {
   sys: "kind",
   write: "path",
 };
-
-function granted(descriptor: Deno.PermissionDescriptor): boolean {
-  try {
-    return Deno.permissions.querySync(descriptor).state === "granted";
-  } catch {
-    return true;
-  }
-}
 
 /** Whether a permission set asks for a sandbox, that is anything but `inherit`. */
 export function isSandbox(permissions: EvalPermissions | undefined): boolean {

@@ -157,7 +157,7 @@ async function spawnDirect(
   }
   // Deno.Command looks the program up itself, and a relative PATH entry (`node_modules/.bin`,
   // `.`, an empty one) from dagrun's own directory: the shell looks from the task's.
-  if (!words[0]!.includes("/") && hasRelativeEntry(context.env?.PATH ?? processPath())) {
+  if (!words[0]!.includes("/") && hasRelativeEntry(searchPath(context))) {
     return undefined;
   }
   try {
@@ -197,7 +197,7 @@ function cannotStart(program: string, reason: string): { error: TaskResult } {
 function missingInterpreter(program: string, context: ExecutorContext): string | undefined {
   const directories = program.includes("/")
     ? [""]
-    : (context.env?.PATH ?? processPath() ?? "").split(":").map((entry) => entry || ".");
+    : (searchPath(context) ?? "").split(":").map((entry) => entry || ".");
   for (const directory of directories) {
     const path = resolvePath(context.cwd, directory, program);
     let head: Uint8Array;
@@ -224,8 +224,12 @@ function hasRelativeEntry(path: string | undefined): boolean {
   return path !== undefined && path.split(":").some((entry) => !entry.startsWith("/"));
 }
 
-/** dagrun's own PATH; none without the permission to read it (Deno.Command reads it anyway). */
-function processPath(): string | undefined {
+/**
+ * The PATH a task's program is looked up in: the task's own, else dagrun's; none without the
+ * permission to read dagrun's (Deno.Command reads it anyway).
+ */
+function searchPath(context: ExecutorContext): string | undefined {
+  if (context.env?.PATH !== undefined) return context.env.PATH;
   try {
     return Deno.env.get("PATH");
   } catch {

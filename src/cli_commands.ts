@@ -6,6 +6,7 @@
  */
 
 import { checkTaskFile, didYouMean } from "./check.ts";
+import { COMMANDS } from "./cli_fast.ts";
 import { loadAjv, loadCrypto, loadJsonc } from "./deps.ts";
 import { ExitCode, OutputError, quote, TaskFileError, UsageError } from "./errors.ts";
 import { type HistoryLocation, historyLocation } from "./history.ts";
@@ -101,9 +102,6 @@ export async function loadChecked(
   const graph = checkTaskFile(taskFile, registry);
   return { taskFile, registry, graph };
 }
-
-/** The commands a mistyped one may be, for a file named like one that is not there. */
-const COMMANDS = ["graph", "schema", "validate", "help"];
 
 /**
  * Refuses a run of a missing file whose name is a command mistyped (`dagrun valdate x.json`

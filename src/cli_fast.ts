@@ -48,7 +48,13 @@ for (const spec of RUN_OPTIONS) {
 }
 
 /** Words commander reads as a command when they come first. */
-const COMMANDS = new Set(["run", "graph", "schema", "validate", "help"]);
+export const COMMANDS: ReadonlySet<string> = new Set([
+  "run",
+  "graph",
+  "schema",
+  "validate",
+  "help",
+]);
 
 /**
  * Parses a `run` command line, or returns `undefined` for anything it does not fully handle,

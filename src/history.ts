@@ -17,6 +17,7 @@
  */
 
 import { isMeasuredDuration } from "./duration.ts";
+import { isGranted } from "./permissions.ts";
 import { stoppedByCancellation } from "./run_report.ts";
 import type { RunReport } from "./types.ts";
 
@@ -215,7 +216,7 @@ function removeStaleTemporaries(path: string): void {
   const prefix = `${path.slice(slash + 1)}.`;
   let canTell: boolean | undefined;
   try {
-    if (!granted("read", dir) || !granted("write", dir)) return;
+    if (!isGranted({ name: "read", path: dir }) || !isGranted({ name: "write", path: dir })) return;
     for (const entry of Deno.readDirSync(dir)) {
       const { name } = entry;
       if (!entry.isFile || !name.startsWith(prefix) || !name.endsWith(".tmp")) continue;
@@ -242,11 +243,6 @@ function removeIfStale(temporary: string, pid: number): void {
   }
 }
 
-/** Whether a permission is granted already, without asking for it (no prompt). */
-function granted(name: "read" | "write", path: string): boolean {
-  return Deno.permissions.querySync({ name, path }).state === "granted";
-}
-
 /**
  * Whether /proc can be read and shows this process, so that a PID missing there is gone.
  * Deno refuses /proc (NotCapable, not a prompt) below `--allow-all`, even with read access
@@ -254,7 +250,7 @@ function granted(name: "read" | "write", path: string): boolean {
  * terminal.
  */
 function procfsShowsProcesses(): boolean {
-  if (Deno.build.os !== "linux" || !granted("read", "/proc")) return false;
+  if (Deno.build.os !== "linux" || !isGranted({ name: "read", path: "/proc" })) return false;
   return processExists(Deno.pid) === true;
 }
 

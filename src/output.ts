@@ -7,6 +7,8 @@
  * @module
  */
 
+import { isGranted } from "./permissions.ts";
+
 /**
  * Where formatters write.
  *
@@ -101,16 +103,14 @@ function stdioWriter(fd: 1 | 2): SyncWriter {
   const deno = fd === 1 ? Deno.stdout : Deno.stderr;
   try {
     // Without the permission, asking would prompt a library's user on a terminal: not worth it.
-    if (Deno.permissions.querySync({ name: "read", path: "/proc/self" }).state !== "granted") {
-      return deno;
-    }
+    if (!isGranted({ name: "read", path: "/proc/self" })) return deno;
     const info = new TextDecoder().decode(Deno.readFileSync(`/proc/self/fdinfo/${fd}`));
     const flags = /^flags:\s*([0-7]+)$/m.exec(info)?.[1];
     if (flags === undefined || (parseInt(flags, 8) & O_NONBLOCK) === 0) return deno;
     const path = `/proc/self/fd/${fd}`;
     const kind = Deno.statSync(path);
     if (!kind.isFifo && !kind.isCharDevice) return deno;
-    if (Deno.permissions.querySync({ name: "write", path }).state !== "granted") return deno;
+    if (!isGranted({ name: "write", path })) return deno;
     return Deno.openSync(path, { write: true });
   } catch {
     return deno;

@@ -13,6 +13,12 @@ import type {
   TerminalStatus,
 } from "./types.ts";
 
+// The origin is read once: it is fixed for the process, and each read is a call.
+const TIME_ORIGIN = performance.timeOrigin;
+
+/** The clock of a run's events: milliseconds since the epoch, with sub-millisecond precision. */
+export const now = (): number => TIME_ORIGIN + performance.now();
+
 // Numeric states keep the scheduler's hot path on typed arrays.
 /** Not started yet. */
 export const PENDING = 0;

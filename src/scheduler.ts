@@ -17,6 +17,7 @@ import {
   buildRunReport,
   describe,
   FAILED,
+  now,
   OK,
   PENDING,
   resultFields,
@@ -33,10 +34,6 @@ import { checkScheduleArguments } from "./argument_checks.ts";
 
 export type { RunIdentity, ScheduleOptions } from "./schedule_options.ts";
 export { describe } from "./run_report.ts";
-
-// The origin is read once: it is fixed for the process, and each read is a call.
-const TIME_ORIGIN = performance.timeOrigin;
-const now = (): number => TIME_ORIGIN + performance.now();
 
 /**
  * Runs every task of a graph and resolves with the report when all have ended: the bare

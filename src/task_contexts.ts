@@ -8,6 +8,7 @@
  */
 
 import { quote } from "./errors.ts";
+import { now } from "./run_report.ts";
 import type { ExecutorContext, OutputStream, RunEvent, TaskSpec } from "./types.ts";
 
 /** What {@linkcode TaskContexts} needs of its run. */
@@ -143,10 +144,6 @@ export class TaskContexts {
 }
 
 const IGNORE_OUTPUT = () => {};
-
-// The clock of the scheduler's events.
-const TIME_ORIGIN = performance.timeOrigin;
-const now = (): number => TIME_ORIGIN + performance.now();
 
 /** Why an `output(stream, text)` call is refused. */
 function badOutput(stream: unknown, text: unknown): string {

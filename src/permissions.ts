@@ -1,0 +1,18 @@
+/**
+ * Asking whether a permission is granted, without asking the user for it.
+ *
+ * @module
+ */
+
+/**
+ * Whether `descriptor` is granted already. Queried, never requested: a request would prompt a
+ * user on a terminal. A descriptor this Deno cannot query counts as granted, so that what
+ * needs it goes on and meets the runtime's own answer (an error its caller handles).
+ */
+export function isGranted(descriptor: Deno.PermissionDescriptor): boolean {
+  try {
+    return Deno.permissions.querySync(descriptor).state === "granted";
+  } catch {
+    return true;
+  }
+}
