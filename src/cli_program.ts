@@ -86,7 +86,7 @@ export function buildProgram(
     .showSuggestionAfterError()
     .addHelpText(
       "after",
-      "\n'dagrun FILE' is short for 'dagrun run FILE'; see 'dagrun run --help' for its options.",
+      "\n'dagrun FILE' is short for 'dagrun run FILE'; see 'dagrun run --help' for its\noptions.",
     )
     .exitOverride()
     .configureOutput({
