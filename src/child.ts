@@ -6,6 +6,7 @@
  * @module
  */
 
+import { RunningTimeout, suspendedMs } from "./suspension.ts";
 import { forEachLineBlock, LineBlockSplitter } from "./lines.ts";
 import { addProcessGroup, groupExists, removeProcessGroup, signalGroup } from "./process_groups.ts";
 import type { ExecutorContext, TaskResult } from "./types.ts";
@@ -96,12 +97,15 @@ export async function superviseChild(
 ): Promise<TaskResult> {
   const group = -child.pid;
   addProcessGroup(child.pid);
-  let killTimer: ReturnType<typeof setTimeout> | undefined;
+  let killTimer: RunningTimeout | undefined;
+  // On the clock of running time: a run suspended with Ctrl-Z (its groups stopped) does not
+  // use up the grace period.
+  const runningTime = () => performance.now() - suspendedMs();
   let graceEnds: number | undefined;
   const stop = () => {
     signalGroup(group, "SIGTERM");
-    graceEnds = performance.now() + graceMs;
-    killTimer = setTimeout(() => signalGroup(group, "SIGKILL"), graceMs);
+    graceEnds = runningTime() + graceMs;
+    killTimer = new RunningTimeout(() => signalGroup(group, "SIGKILL"), graceMs);
   };
   // The spawn may have awaited: a stop asked for meanwhile is not lost.
   const forget = context.signal.aborted ? (stop(), undefined) : whenAborted(context.signal, stop);
@@ -115,7 +119,7 @@ export async function superviseChild(
   // unless a process that left the group holds them, so the group is also looked at.
   if (graceEnds !== undefined && !(await endsSoon(() => ended))) {
     while (!ended && groupExists(child.pid) !== false) {
-      const left = graceEnds - performance.now();
+      const left = graceEnds - runningTime();
       if (left <= 0) break;
       await endsWithin(drained, Math.min(left, GROUP_POLL_MS));
     }
@@ -126,7 +130,7 @@ export async function superviseChild(
   else signalGroup(group, "SIGKILL");
   removeProcessGroup(child.pid);
   // Only when set: the first use of the timer globals loads Node's timers (≈ 6 ms).
-  if (killTimer !== undefined) clearTimeout(killTimer);
+  killTimer?.clear();
   // Pipes most often end with the child. Held open past its group's end, they are held by a
   // process that left the group (`setsid`, a daemon), maybe for ever: what they hold is passed
   // on after a moment, or at once if the task is told to stop, and the task ends.

@@ -14,6 +14,7 @@ import { loadTaskFile, type TaskFile } from "./load.ts";
 import { createSink, type TextSink } from "./output.ts";
 import { createNdjsonFormatter } from "./format/ndjson.ts";
 import { signalProcessGroups } from "./process_groups.ts";
+import { listenForSuspend } from "./job_control.ts";
 import { registerExecutorModules, registerTaskFileExecutors } from "./plugins.ts";
 import type { ExecutorRegistry } from "./registry.ts";
 import { createDefaultRegistry, runChecked } from "./run.ts";
@@ -251,6 +252,7 @@ export async function runCommand(
       return [signal, listener] as const;
     });
   if (hangupIgnored) ignoreAgain([SIGNAL_NUMBERS.SIGHUP!]);
+  const stopListeningForSuspend = listenForSuspend(view);
   const onEvent = (event: RunEvent) => {
     // Emptied when the run begins, its first event: one that never does (a plugin's prepare()
     // failed) leaves them as they were.
@@ -287,6 +289,7 @@ export async function runCommand(
   } finally {
     outputClosed.removeEventListener("abort", stopOnClosedOutput);
     for (const [signal, listener] of listeners) Deno.removeSignalListener(signal, listener);
+    stopListeningForSuspend();
     report?.flush();
     reports.close();
   }

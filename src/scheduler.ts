@@ -25,6 +25,7 @@ import {
   SKIPPED,
 } from "./run_report.ts";
 import { rankTasks } from "./ready_queue.ts";
+import { RunningTimeout, suspendedMs } from "./suspension.ts";
 import { formatSeconds } from "./duration.ts";
 import { findCycleInGraph, indexTaskGraph, type TaskGraph } from "./task_graph.ts";
 import { DependencyTracker } from "./dependency_tracker.ts";
@@ -124,7 +125,8 @@ class Run {
   /** What may run; its state array is the tasks' states. */
   readonly #tracker: DependencyTracker;
   readonly #state: Uint8Array;
-  readonly #startTime: Float64Array;
+  /** When each task started, on a clock that stops while the process is suspended. */
+  readonly #startClock: Float64Array;
   readonly #durations: Float64Array;
   readonly #results: (TaskResult | undefined)[];
   readonly #skipReasons: (string | undefined)[];
@@ -134,7 +136,7 @@ class Run {
   readonly #enders: (((result: TaskResult) => void) | undefined)[];
   readonly #stopGraceMs: number;
   /** Set on cancellation: gives up on the tasks still running when it fires. */
-  #giveUpTimer: Timer | undefined;
+  #giveUpTimer: RunningTimeout | undefined;
   /** Tasks waiting out their retry delay, with the timer and the failed attempt's result. */
   readonly #waiting = new Map<number, { timer: Timer; result: TaskResult }>();
   readonly #hashes: readonly string[] | undefined;
@@ -181,7 +183,7 @@ class Run {
       ranks ? undefined : options.priority,
     );
     this.#state = this.#tracker.state;
-    this.#startTime = new Float64Array(count);
+    this.#startClock = new Float64Array(count);
     this.#durations = new Float64Array(count);
     this.#results = new Array(count);
     this.#skipReasons = new Array(count);
@@ -268,7 +270,7 @@ class Run {
     const task = this.#tasks[index]!;
     this.#state[index] = RUNNING;
     this.#running++;
-    this.#startTime[index] = startTime;
+    this.#startClock[index] = startTime - suspendedMs();
     const hash = this.#hashes?.[index];
     this.#emit?.({
       event: "task_started",
@@ -287,7 +289,7 @@ class Run {
   #attempt(index: number): void {
     const task = this.#tasks[index]!;
     this.#attempts[index]!++;
-    let timer: Timer | undefined, giveUpTimer: Timer | undefined;
+    let timer: RunningTimeout | undefined, giveUpTimer: RunningTimeout | undefined;
     let signal = this.#stop.signal;
     // Decided from per-task flags: the task object itself is not read on this path.
     let context = this.#contexts.sharedFor(index);
@@ -297,9 +299,10 @@ class Run {
       const timeoutMs = task.timeoutMs;
       if (timeoutMs !== undefined) {
         const controller = new AbortController();
-        timer = setTimeout(() => {
+        // Time spent suspended (Ctrl-Z) does not count against the limit, nor the grace.
+        timer = new RunningTimeout(() => {
           controller.abort(`timed out after ${formatSeconds(timeoutMs)}`);
-          giveUpTimer = setTimeout(() => this.#giveUp(index), this.#stopGraceMs);
+          giveUpTimer = new RunningTimeout(() => this.#giveUp(index), this.#stopGraceMs);
         }, timeoutMs);
         signal = AbortSignal.any([signal, controller.signal]);
       }
@@ -322,7 +325,7 @@ class Run {
       ended = true;
       if (own !== undefined) this.#contexts.ended(own);
       this.#enders[index] = undefined;
-      if (giveUpTimer !== undefined) clearTimeout(giveUpTimer);
+      giveUpTimer?.clear();
       this.#attemptEnded(index, outcome, signal, timer);
     };
     this.#enders[index] = end;
@@ -345,9 +348,9 @@ class Run {
     index: number,
     result: TaskResult,
     signal: AbortSignal,
-    timer: Timer | undefined,
+    timer: RunningTimeout | undefined,
   ): void {
-    if (timer !== undefined) clearTimeout(timer);
+    timer?.clear();
     // A task stopped from outside failed because it was stopped, whatever it returned: a
     // command that traps SIGTERM and exits 0 has not done its work, and a task that ended
     // past its time limit did not keep it.
@@ -407,7 +410,8 @@ class Run {
     this.#state[index] = state;
     this.#ended++;
     const time = now();
-    const durationMs = time - this.#startTime[index]!;
+    // The time it ran: not the time the run spent suspended meanwhile.
+    const durationMs = time - suspendedMs() - this.#startClock[index]!;
     this.#durations[index] = durationMs;
     const task = this.#tasks[index]!;
     const allowed = state === FAILED && task.allowFailure === true;
@@ -471,7 +475,7 @@ class Run {
       if (this.#state[i] === PENDING) this.#skip(i, "cancelled");
     }
     // Those that do not stop in time are given up on (cleared when the run finishes first).
-    this.#giveUpTimer = setTimeout(() => {
+    this.#giveUpTimer = new RunningTimeout(() => {
       for (let i = 0; i < this.#enders.length; i++) this.#giveUp(i);
     }, this.#stopGraceMs);
     // A task waiting to retry is not retried; it ends with the failure that made it wait.
@@ -485,7 +489,7 @@ class Run {
 
   #finishIfDone(): void {
     if (this.#running > 0 || this.#finished) return;
-    if (this.#giveUpTimer !== undefined) clearTimeout(this.#giveUpTimer);
+    this.#giveUpTimer?.clear();
     if (this.#ended !== this.#tasks.length) {
       // Nothing runs, and the tasks left would have started if they could: they wait on a
       // cycle (a graph that validate() would have refused). Unless a cancellation is under

@@ -44,6 +44,10 @@ export interface RunView {
   finish(files?: Pick<ReportFiles, "fileOf">): Promise<void>;
   /** Erases the status line, if any (for an early exit). */
   stop(): void;
+  /** Before the process is suspended (Ctrl-Z): erases the status line, flushes the output. */
+  beforeSuspend(): void;
+  /** Once it is continued: draws the status line again, in the foreground. */
+  afterResume(): void;
 }
 
 /** Whether stdout is a terminal that takes escape sequences: not a pipe, not `TERM=dumb`. */
@@ -92,6 +96,8 @@ export async function createRunView(
   }
   const listeners: ((event: RunEvent) => void)[] = [];
   let stop = () => {};
+  let beforeSuspend = () => sink.flush();
+  let afterResume = () => {};
   if (flags.format === "ndjson") {
     listeners.push(createNdjsonFormatter(sink));
   } else {
@@ -102,6 +108,8 @@ export async function createRunView(
       formatterSink = status.sink;
       listeners.push(status.onEvent); // before the formatter: run_ended erases it first
       stop = status.stop;
+      beforeSuspend = status.suspend;
+      afterResume = status.resume;
     }
     listeners.push(createHumanFormatter(formatterSink, {
       color: colorsWanted(flags.color, isTerminal),
@@ -119,6 +127,8 @@ export async function createRunView(
       for (const listener of listeners) listener(event);
     },
     stop,
+    beforeSuspend,
+    afterResume,
     async finish(files) {
       if (!recorder) return;
       const timeline = recorder.timeline();

@@ -24,6 +24,11 @@ export interface StatusLineOptions {
   readonly columns?: () => number;
   /** How often the elapsed time is refreshed, in ms; 100 by default. */
   readonly intervalMs?: number;
+  /**
+   * Whether this process is its terminal's foreground job; asked at each refresh and on
+   * resuming. {@linkcode isForegroundJob} by default.
+   */
+  readonly foreground?: () => boolean;
 }
 
 /** A status line bound to a sink. */
@@ -34,6 +39,10 @@ export interface StatusLine {
   readonly onEvent: (event: RunEvent) => void;
   /** Erases the line and stops the timer (also done on `run_ended`). */
   stop(): void;
+  /** Erases the line before the process is suspended (Ctrl-Z). */
+  suspend(): void;
+  /** Draws it again once the process is continued, if it is in the foreground. */
+  resume(): void;
 }
 
 /**
@@ -50,9 +59,14 @@ export interface StatusLine {
  */
 export function createStatusLine(sink: TextSink, options: StatusLineOptions = {}): StatusLine {
   const columns = options.columns ?? terminalColumns;
+  const isForeground = options.foreground ?? isForegroundJob;
   const running = new Set<string>();
   let total = 0, done = 0, startedAt = 0;
   let active = false, drawn = false, redrawQueued = false;
+  // A job in the background (`dagrun … &`, or `bg` after Ctrl-Z) writes its output lines as
+  // any program does, but no status line: redrawn every 100 ms, it would wipe the line the
+  // user is typing at the prompt.
+  let foreground = true;
   let timer: ReturnType<typeof setInterval> | undefined;
 
   const render = () =>
@@ -66,7 +80,7 @@ export function createStatusLine(sink: TextSink, options: StatusLineOptions = {}
     );
   const draw = () => {
     redrawQueued = false;
-    if (!active) return;
+    if (!active || !foreground) return;
     sink.out((drawn ? ERASE_LINE : "") + render());
     drawn = true;
   };
@@ -86,6 +100,11 @@ export function createStatusLine(sink: TextSink, options: StatusLineOptions = {}
     if (timer !== undefined) clearInterval(timer);
     timer = undefined;
   };
+  const refresh = () => {
+    foreground = isForeground();
+    if (foreground) draw();
+    else erase();
+  };
   const write = (text: string, stream: "out" | "err") => {
     erase();
     sink[stream](text);
@@ -98,7 +117,8 @@ export function createStatusLine(sink: TextSink, options: StatusLineOptions = {}
         total = event.total;
         startedAt = performance.now();
         active = true;
-        timer = setInterval(draw, options.intervalMs ?? 100);
+        foreground = isForeground();
+        timer = setInterval(refresh, options.intervalMs ?? 100);
         // The timer only refreshes the clock; it must not keep the process alive.
         Deno.unrefTimer(timer as unknown as number);
         break;
@@ -129,7 +149,31 @@ export function createStatusLine(sink: TextSink, options: StatusLineOptions = {}
     },
     onEvent,
     stop,
+    suspend: () => {
+      erase();
+      sink.flush();
+    },
+    resume: refresh,
   };
+}
+
+/**
+ * Whether this process is in the foreground process group of its controlling terminal, from
+ * `/proc/self/stat` (its process group, then the terminal's foreground group, `tpgid`).
+ * Where that cannot be read (not Linux, no permission), taken to be.
+ */
+export function isForegroundJob(): boolean {
+  let stat: string;
+  try {
+    stat = Deno.readTextFileSync("/proc/self/stat");
+  } catch {
+    return true;
+  }
+  // After the command name, which may hold spaces and parentheses: state, ppid, pgrp,
+  // session, tty_nr, tpgid.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ", 6);
+  const processGroup = Number(fields[2]), foregroundGroup = Number(fields[5]);
+  return !(foregroundGroup > 0) || processGroup === foregroundGroup;
 }
 
 /**

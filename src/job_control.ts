@@ -1,0 +1,107 @@
+/**
+ * Ctrl-Z for a whole run: suspending dagrun suspends its tasks, and `fg` (or `bg`) resumes
+ * them, as with make.
+ *
+ * Each exec task runs in a session of its own, so that stopping it stops everything it started
+ * (see `src/process_groups.ts`); the terminal's SIGTSTP therefore reaches dagrun alone, and its
+ * tasks would run on while the shell says the job is stopped (make's children share its process
+ * group, and stop with it). So while a run goes on the command line listens for SIGTSTP: it
+ * erases the status line, stops every task's process group with SIGSTOP (the kernel drops a
+ * SIGTSTP sent to a group with no parent in its session, which a task's is), then stops itself
+ * as the signal would have: with the default action restored for that moment (through libc),
+ * so that the shell sees a job stopped by SIGTSTP, and the kernel's own rule applies — a
+ * process group that no shell controls (orphaned) is not stopped, as it could never be
+ * continued. Once continued, it continues the groups it stopped and draws the status line
+ * again. The time spent stopped does not count in the tasks' durations nor against their time
+ * limits (`src/suspension.ts`).
+ *
+ * @module
+ */
+
+import { liveProcessGroups, signalGroup } from "./process_groups.ts";
+import { isGranted } from "./permissions.ts";
+import { addSuspendedTime } from "./suspension.ts";
+
+/** What the run's view does around a suspension. */
+export interface SuspendHooks {
+  /** Before stopping: erase the status line, flush what is buffered. */
+  beforeSuspend(): void;
+  /** Once continued: draw the status line again. */
+  afterResume(): void;
+}
+
+const SIGTSTP = 20;
+/** glibc's `struct sigaction` on Linux (x86_64 and aarch64): handler, mask, flags, restorer. */
+const SIGACTION_SIZE = 152;
+
+/**
+ * Listens for SIGTSTP until the returned function is called. Where a suspension cannot be
+ * done whole it does not listen, and the signal keeps its default action (dagrun stops, its
+ * tasks do not): without libc through FFI (not Linux, not granted), or when stdout or stderr
+ * is a pipe, a FIFO or a socket — a write to a pipe that a stopped pager keeps full would hold
+ * the event loop, and the listener with it, so the job would never stop at all.
+ *
+ * @example
+ * ```ts
+ * import { listenForSuspend } from "./job_control.ts";
+ * const stopListening = listenForSuspend({ beforeSuspend() {}, afterResume() {} });
+ * stopListening();
+ * ```
+ */
+export function listenForSuspend(hooks: SuspendHooks): () => void {
+  if (!suspendable()) return () => {};
+  const listener = () => suspend(hooks);
+  Deno.addSignalListener("SIGTSTP", listener);
+  return () => Deno.removeSignalListener("SIGTSTP", listener);
+}
+
+function suspendable(): boolean {
+  if (Deno.build.os !== "linux" || !isGranted({ name: "ffi" })) return false;
+  for (const fd of [1, 2]) {
+    try {
+      // Deno's stdout has no stat: the descriptor's link is followed to what it is open on.
+      const info = Deno.statSync(`/proc/self/fd/${fd}`);
+      if (info.isFifo || info.isSocket) return false;
+    } catch {
+      return false;
+    }
+  }
+  return true;
+}
+
+let stopSelf: (() => void) | undefined;
+
+function suspend(hooks: SuspendHooks): void {
+  stopSelf ??= bindStopSelf();
+  hooks.beforeSuspend();
+  const stopped = liveProcessGroups();
+  for (const leader of stopped) signalGroup(-leader, "SIGSTOP");
+  const stoppedAt = performance.now();
+  stopSelf();
+  // Continued (or never stopped: an orphaned process group's SIGTSTP is dropped).
+  addSuspendedTime(performance.now() - stoppedAt);
+  for (const leader of stopped) signalGroup(-leader, "SIGCONT");
+  hooks.afterResume();
+}
+
+/**
+ * Stops this process with SIGTSTP's default action: restores it, raises the signal on this
+ * thread (so the stop takes effect before `raise` returns), then puts Deno's handler back.
+ */
+function bindStopSelf(): () => void {
+  const libc = Deno.dlopen("libc.so.6", {
+    sigaction: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
+    raise: { parameters: ["i32"], result: "i32" },
+  }).symbols;
+  // SIG_DFL is a null handler; an empty mask; no flags.
+  const defaultAction = new Uint8Array(SIGACTION_SIZE);
+  const handler = new Uint8Array(SIGACTION_SIZE);
+  return () => {
+    if (libc.sigaction(SIGTSTP, defaultAction, handler) !== 0) return;
+    try {
+      libc.raise(SIGTSTP);
+    } finally {
+      libc.sigaction(SIGTSTP, handler, null);
+    }
+  };
+}

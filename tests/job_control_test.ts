@@ -1,0 +1,198 @@
+/**
+ * Ctrl-Z: a suspended run suspends its tasks, its time limits wait with it, `fg` resumes it;
+ * a job in the background draws no status line. In a real terminal (tmux, with an interactive
+ * bash for job control), with real signals.
+ */
+
+import assert from "node:assert/strict";
+import { dirname, join } from "node:path";
+import { MOD, writeTaskFile } from "./helpers.ts";
+import { findProgram, runProgram } from "./terminal_helpers.ts";
+
+const tmux = await findProgram("tmux");
+const bash = await findProgram("bash");
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A tmux server of our own running an interactive bash, and a way to read its screen. */
+async function terminal(name: string) {
+  const socket = `dagrun-jobs-${Deno.pid}-${name}`;
+  const run = (...args: string[]) => runProgram(tmux!, ["-L", socket, ...args]);
+  await run(
+    "new-session",
+    "-d",
+    "-s",
+    "t",
+    "-x",
+    "150",
+    "-y",
+    "40",
+    `${bash} --norc --noprofile -i`,
+  );
+  const screen = () => run("capture-pane", "-p", "-t", "t");
+  return {
+    type: (...keys: string[]) => run("send-keys", "-t", "t", ...keys),
+    screen,
+    /** Waits until the screen matches, or fails with what it shows. */
+    async waitFor(pattern: RegExp, what: string, tries = 400): Promise<string> {
+      let text = "";
+      for (let i = 0; i < tries; i++) {
+        text = await screen();
+        if (pattern.test(text)) return text;
+        await sleep(50);
+      }
+      assert.fail(`${what}; the screen shows:\n${text}`);
+    },
+    close: () => run("kill-server").catch(() => ""),
+  };
+}
+
+/** The state letter of each process whose command line contains `marker` (T: stopped). */
+async function statesOf(marker: string): Promise<string[]> {
+  const states: string[] = [];
+  for await (const entry of Deno.readDir("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    try {
+      const command = await Deno.readTextFile(`/proc/${entry.name}/cmdline`);
+      if (!command.includes(marker) || command.includes("deno")) continue;
+      const stat = await Deno.readTextFile(`/proc/${entry.name}/stat`);
+      states.push(stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3));
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return states;
+}
+
+const lines = async (path: string) =>
+  (await Deno.readTextFile(path).catch(() => "")).split("\n").length - 1;
+
+Deno.test({
+  name: "Ctrl-Z stops the tasks with dagrun; time limits wait; fg resumes the run",
+  ignore: tmux === undefined || bash === undefined || Deno.build.os !== "linux",
+  async fn() {
+    const marker = `jobs-tick-${Deno.pid}`;
+    const file = await writeTaskFile({
+      tasks: [
+        {
+          name: "tick",
+          type: "exec",
+          // A line every 0.1 s, 30 of them: ≈ 3 s of running, within its 4 s.
+          arguments: `for i in $(seq 30); do echo ${marker} >> ticks; sleep 0.1; done`,
+          timeout: "4s",
+        },
+        {
+          name: "wait",
+          type: "eval",
+          arguments: "await new Promise((resolve) => setTimeout(resolve, 2500))",
+          timeout: "4s",
+        },
+      ],
+    });
+    const ticks = join(dirname(file), "ticks");
+    const term = await terminal("fg");
+    try {
+      await term.type(
+        `cd '${
+          dirname(file)
+        }' && '${Deno.execPath()}' run -A --quiet '${MOD}' --no-history '${file}'; echo "EXIT=$?"`,
+        "Enter",
+      );
+      await term.waitFor(/running: /, "no status line");
+      while (await lines(ticks) < 3) await sleep(20);
+      await term.type("C-z");
+      await term.waitFor(/Stopped/, "the shell did not see the job stop");
+      // The task's shell (and its sleep) stopped too, and writes no more lines.
+      const shellStates = await statesOf(marker);
+      assert.ok(
+        shellStates.length > 0 && shellStates.every((state) => state === "T"),
+        `${shellStates}`,
+      );
+      const ticksWhenStopped = await lines(ticks);
+      // Longer than the time limits: they must not count it.
+      await sleep(4_500);
+      assert.equal(
+        await lines(ticks),
+        ticksWhenStopped,
+        "the task ran on while the run was stopped",
+      );
+      // (The command line's own echo ran when the job stopped: fg's status is dagrun's.)
+      await term.type('fg; echo "AFTER=$?"', "Enter");
+      const final = await term.waitFor(/AFTER=\d+/, "the run did not end");
+      assert.match(final, /^tick +exec +ok /m, final);
+      assert.match(final, /^wait +eval +ok /m, final);
+      assert.match(final, /AFTER=0/);
+      // Its duration is the time it ran, not the 4.5 s it spent stopped besides.
+      const duration = Number(final.match(/^tick +exec +ok +([\d.]+)s/m)![1]);
+      assert.ok(duration < 4.5, final);
+      assert.equal(await lines(ticks), 30);
+    } finally {
+      await term.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "a run in the background draws no status line; brought to the foreground, it does",
+  ignore: tmux === undefined || bash === undefined || Deno.build.os !== "linux",
+  async fn() {
+    const file = await writeTaskFile({
+      tasks: [{ name: "slow", type: "exec", arguments: "sleep 4" }],
+    });
+    const term = await terminal("bg");
+    try {
+      await term.type(
+        `'${Deno.execPath()}' run -A --quiet '${MOD}' --no-history '${file}' &`,
+        "Enter",
+      );
+      await term.waitFor(/Started: slow/, "the run did not start");
+      // Long enough for ten refreshes of the line, were it drawn.
+      await sleep(1_000);
+      assert.doesNotMatch(await term.screen(), /running: /);
+      await term.type("fg", "Enter");
+      await term.waitFor(/\[0\/1\] running: slow/, "no status line in the foreground");
+      await term.waitFor(/1 tasks?: 1 ok/, "the run did not end");
+    } finally {
+      await term.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "SIGTSTP to a run that no shell controls stops nothing for good: the run goes on",
+  ignore: Deno.build.os !== "linux",
+  async fn() {
+    const file = await writeTaskFile({
+      tasks: [{ name: "a", type: "exec", arguments: "sleep 1.5; echo done-a" }],
+    });
+    const out = join(dirname(file), "out.txt");
+    // setsid: a session and process group of its own, whose parent (this test) is in another
+    // session: orphaned, so the kernel drops a stop signal's default action; stdout a file, so
+    // that dagrun listens for SIGTSTP.
+    const child = new Deno.Command("setsid", {
+      args: [
+        "sh",
+        "-c",
+        `exec '${Deno.execPath()}' run -A --quiet '${MOD}' --no-history '${file}' > '${out}' 2>&1`,
+      ],
+    }).spawn();
+    try {
+      while (!(await Deno.readTextFile(out).catch(() => "")).includes("Started: a")) {
+        await sleep(20);
+      }
+      Deno.kill(child.pid, "SIGTSTP");
+      // A process stopped with nobody to continue it would never end.
+      const status = await Promise.race([
+        child.status,
+        sleep(20_000).then(() => assert.fail("the run stayed stopped")),
+      ]);
+      assert.equal(status.code, 0);
+      assert.match(await Deno.readTextFile(out), /\[a\] done-a/);
+    } finally {
+      try {
+        child.kill("SIGKILL");
+      } catch {
+        // Ended.
+      }
+    }
+  },
+});
