@@ -13,8 +13,8 @@
 // separators): a name holding U+202E would print the rest of its line backwards, so that
 // `Ended : a` could read as something else (the "Trojan Source" trick).
 /** The characters {@linkcode printable} escapes (with the backslash, once it escapes any). */
-// deno-lint-ignore no-control-regex
-export const CONTROL_CHARACTERS =
+export const CONTROL_CHARACTERS: RegExp =
+  // deno-lint-ignore no-control-regex
   /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/;
 // What is escaped once anything is: the controls, and the backslash, so that the escaped
 // text reads back as the very text (`\\u0007` in a name is not the escape of BEL).
