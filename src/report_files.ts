@@ -7,7 +7,7 @@
  * @module
  */
 
-import { OutputError, TaskFileError } from "./errors.ts";
+import { OutputError, TaskFileError, UsageError } from "./errors.ts";
 import { resolvePath } from "./paths.ts";
 
 /** The report files of a run, open: emptied when it begins, removed if it never does. */
@@ -35,6 +35,7 @@ export interface ReportFiles {
  * or the same file as another report, is refused first: it would be overwritten.
  *
  * @throws {TaskFileError} `cannot write report: …`, naming the path.
+ * @throws {UsageError} for an empty path.
  */
 export function openReportFiles(
   paths: Readonly<Record<string, string | undefined>>,
@@ -43,6 +44,10 @@ export function openReportFiles(
   const reports = Object.entries(paths).filter((entry): entry is [string, string] =>
     entry[1] !== undefined
   );
+  for (const [option, path] of reports) {
+    // Deno would say "No such file or directory", naming no path.
+    if (path === "") throw new UsageError(`${option} needs a file name, and "" is none`);
+  }
   const taken = new Map<string, string>();
   for (const [holder, path] of Object.entries(ownFiles)) {
     if (path !== undefined) taken.set(identityOf(path), holder);
@@ -70,17 +75,24 @@ export function openReportFiles(
       if (!begun && created) removeQuietly(path);
     }
   };
+  const streams = standardStreams();
   for (const [option, path] of reports) {
     const created = !exists(path);
+    let file: Deno.FsFile;
     try {
-      opened.set(option, {
-        file: Deno.openSync(path, { write: true, create: true }),
-        path,
-        created,
-      });
+      file = Deno.openSync(path, { write: true, create: true });
     } catch (error) {
       close();
-      throw new TaskFileError(`cannot write report: ${(error as Error).message}`, { file: path });
+      throw new TaskFileError(`cannot write report: ${osMessage(error)}`, { file: path });
+    }
+    opened.set(option, { file, path, created });
+    const stream = streams.find((stream) => isSameFile(stream.info, file));
+    if (stream !== undefined) {
+      close();
+      throw new TaskFileError(
+        `cannot write report: it is ${stream.name}; ${option} would be mixed into what dagrun prints there`,
+        { file: path },
+      );
     }
   }
   return {
@@ -123,6 +135,40 @@ export function reportWriteError(path: string, error: unknown): OutputError {
   return new OutputError(
     `${path}: cannot write report: ${error instanceof Error ? error.message : String(error)}`,
   );
+}
+
+/** dagrun's standard output and error, as far as they can be looked at. */
+function standardStreams(): { name: string; info: Deno.FileInfo }[] {
+  const streams = [];
+  for (
+    const [name, path] of [
+      ["dagrun's standard output", "/dev/stdout"],
+      ["dagrun's standard error", "/dev/stderr"],
+    ]
+  ) {
+    try {
+      streams.push({ name: name!, info: Deno.statSync(path!) });
+    } catch {
+      // Closed, or a system without /dev/stdout: nothing a report could be mixed into.
+    }
+  }
+  return streams;
+}
+
+/**
+ * Whether an open report file is `stream`'s file, where dagrun's own output goes: a regular
+ * file (the report would write over it from its own offset), a pipe or a terminal. Not a
+ * device that keeps nothing, `/dev/null` say.
+ */
+function isSameFile(stream: Deno.FileInfo, file: Deno.FsFile): boolean {
+  const info = file.statSync();
+  if (info.dev !== stream.dev || info.ino === null || info.ino !== stream.ino) return false;
+  return !info.isCharDevice || file.isTerminal();
+}
+
+/** An OS error's message without Deno's `: open '…'`, which repeats the path said before it. */
+function osMessage(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).replace(/: open '.*'$/s, "");
 }
 
 /** What tells two paths of one file apart from two files: the real path where it exists. */

@@ -39,7 +39,8 @@ export interface RunView {
   readonly onEvent: (event: RunEvent) => void;
   /**
    * Writes the HTML report and the trace into their files, opened before the run (see
-   * `openReportFiles`, whose `close` closes them); call after the run.
+   * `openReportFiles`, whose `close` closes them); call after the run. Both are written
+   * before the first failure to write one is thrown.
    */
   finish(files?: Pick<ReportFiles, "fileOf">): Promise<void>;
   /** Erases the status line, if any (for an early exit). */
@@ -132,19 +133,30 @@ export async function createRunView(
     async finish(files) {
       if (!recorder) return;
       const timeline = recorder.timeline();
-      // Loaded only for the runs that write them.
+      // Loaded only for the runs that write them. Each is written even when another failed
+      // (a full disk under one path only): the first failure is said at the end.
+      let failure: unknown;
       const htmlFile = files?.fileOf("--report-html");
       if (flags.reportHtml !== undefined && htmlFile) {
         const { renderHtmlReport } = await import("./format/html.ts");
         const html = renderHtmlReport(timeline, taskFile.file);
-        writeReportFile(htmlFile, flags.reportHtml, html);
+        try {
+          writeReportFile(htmlFile, flags.reportHtml, html);
+        } catch (error) {
+          failure = error;
+        }
       }
       const traceFile = files?.fileOf("--trace");
       if (flags.trace !== undefined && traceFile) {
         const { toTraceEvents } = await import("./format/trace.ts");
         const trace = JSON.stringify(toTraceEvents(timeline)) + "\n";
-        writeReportFile(traceFile, flags.trace, trace);
+        try {
+          writeReportFile(traceFile, flags.trace, trace);
+        } catch (error) {
+          failure ??= error;
+        }
       }
+      if (failure !== undefined) throw failure;
     },
   };
 }

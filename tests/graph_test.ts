@@ -121,3 +121,32 @@ Deno.test({
     assert.match(mermaid.stdout, /^flowchart LR\n/);
   },
 });
+
+Deno.test("formatGraph() gives each task its own DOT node, whatever its name escapes to", async () => {
+  // A name with a control character and one spelling its escape; a lone surrogate and U+FFFD.
+  const names = ["ctl\u0001x", "ctl\\u0001x", "lone\ud800", "lone\ufffd", "n\u0000ul"];
+  const chain: TaskSpec[] = names.map((name, i) => ({
+    name,
+    type: "exec",
+    arguments: "",
+    dependencies: i === 0 ? [] : [names[i - 1]!],
+  }));
+  const text = formatGraph(chain, "dot");
+  const ids = [...text.matchAll(/^ {2}("(?:[^"\\]|\\.)*") \[/gm)].map(([, id]) => id);
+  assert.equal(new Set(ids).size, names.length, text);
+  // Nothing raw that could drive a terminal, nor a lone surrogate (written as U+FFFD).
+  // deno-lint-ignore no-control-regex
+  assert.doesNotMatch(text, /[\u0000-\u0009\u000b-\u001f]|[\ud800-\udfff]/);
+  // Shown as dagrun prints them elsewhere.
+  assert.match(text, /^ {2}"ctl\\u0001x" \[label="ctl\\\\u0001x", tooltip="exec"\];$/m);
+  assert.match(text, /^ {2}"ctl\\\\u0001x" \[tooltip="exec"\];$/m);
+  if (dot === undefined) return;
+  const file = await Deno.makeTempFile({ suffix: ".dot" });
+  await Deno.writeTextFile(file, text);
+  const svg = await runProgram(dot, ["-Tsvg", file]);
+  assert.equal(svg.match(/class="node"/g)?.length, names.length);
+  assert.equal(svg.match(/class="edge"/g)?.length, names.length - 1);
+  for (const shown of ["ctl\\u0001x", "n\\u0000ul"]) {
+    assert.equal(svg.split(`>${shown}</text>`).length - 1, shown.startsWith("ctl") ? 2 : 1);
+  }
+});

@@ -26,7 +26,7 @@ Deno.test("renderHtmlReport() escapes task names and output and needs no network
       start: 0,
       end: 100,
       output: [{ stream: "stdout", text: `<img src=x onerror=alert(2)>` }],
-      droppedLines: 0,
+      droppedBytes: 0,
     }],
   }, EVIL);
   assert.equal(html.match(/<script/g)?.length, 1, "only the page's own script");
@@ -121,4 +121,41 @@ Deno.test({
     assert.match(dom, /class="dep critical" data-from="compile" data-to="package"/);
     assert.match(dom, /class="skip" data-task="docs" data-status="skipped"/);
   },
+});
+
+Deno.test("--report-html keeps at most MAX_OUTPUT_BYTES of a task's output, saying how much it left out", async () => {
+  const { MAX_OUTPUT_BYTES } = await import("../src/format/timeline.ts");
+  assert.equal(MAX_OUTPUT_BYTES, 64 * 1024, "the size README documents");
+  // One 1,000,000-byte line (passed on in pieces of 64 Ki characters), and 1,000-byte lines.
+  const file = await writeTaskFile({
+    tasks: [
+      { name: "line", type: "exec", arguments: "head -c 1000000 /dev/zero | tr '\\0' x" },
+      {
+        name: "lines",
+        type: "exec",
+        arguments: "for i in $(seq 100); do head -c 1000 /dev/zero | tr '\\0' y; echo; done",
+      },
+    ],
+  });
+  const page = file.replace(/tasks\.json$/, "report.html");
+  const run = await runCli([file, "--quiet", "--report-html", page]);
+  assert.equal(run.code, 0, run.stderr);
+  const html = await Deno.readTextFile(page);
+  const blocks = [...html.matchAll(/<pre>… ([\d,]+) bytes left out\n([xy\n]*)<\/pre>/g)];
+  assert.equal(blocks.length, 2, "both blocks say what they left out");
+  const [line, lines] = blocks.map(([, leftOut, shown]) => ({ leftOut, shown: shown! }));
+  // The last 64 KiB, the line's pieces shown as lines as on the terminal: 48,575 bytes of the
+  // 15th piece, its newline and the 16th (16,960 bytes). The 1,000,000 bytes and the 15
+  // newlines between pieces, less those 65,536, are left out.
+  assert.equal(line!.shown.length, MAX_OUTPUT_BYTES);
+  assert.deepEqual(line!.shown.split("\n").map((piece) => piece.length), [48_575, 16_960]);
+  assert.equal(line!.leftOut, "934,479");
+  // 65 whole lines and their 64 newlines (65,064 bytes), the end of the line before them.
+  assert.equal(lines!.shown.length, MAX_OUTPUT_BYTES);
+  assert.deepEqual(lines!.shown.split("\n").map((one) => one.length), [
+    471,
+    ...Array(65).fill(1000),
+  ]);
+  assert.equal(lines!.leftOut, (100 * 1001 - 1 - MAX_OUTPUT_BYTES).toLocaleString("en-US"));
+  assert.ok(html.length < 200_000, `the page is ${html.length} characters`);
 });

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { runCli } from "./helpers.ts";
+import { MOD, runCli } from "./helpers.ts";
 import { failsUntil, parseEvents, project } from "./options_helpers.ts";
 
 Deno.test("an exec task over its file timeout fails as timed out and its process is stopped", async () => {
@@ -335,14 +335,32 @@ Deno.test("report files are emptied only when the run begins: a plugin failing t
   await assert.rejects(p.read("ran"));
 });
 
-Deno.test("a report may go to a device, such as /dev/null or standard output", async () => {
+Deno.test("a report may go to a device, such as /dev/null or another descriptor", async () => {
   const p = await project({ tasks: [{ name: "a", type: "exec", arguments: "echo hi" }] });
-  const result = await runCli(
-    ["tasks.json", "--no-history", "-q", "--report", "/dev/stdout", "--report-html", "/dev/null"],
-    { cwd: p.dir },
-  );
-  assert.equal(result.code, 0, result.stderr);
-  assert.match(result.stdout, /"event":"run_ended"/);
+  const { code, stderr } = await new Deno.Command("sh", {
+    args: [
+      "-c",
+      '"$@" 3>r.ndjson',
+      "sh",
+      Deno.execPath(),
+      "run",
+      "-A",
+      "--quiet",
+      MOD,
+      "tasks.json",
+      "--no-history",
+      "-q",
+      "--report",
+      "/dev/fd/3",
+      "--report-html",
+      "/dev/null",
+    ],
+    cwd: p.dir,
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  assert.equal(code, 0, new TextDecoder().decode(stderr));
+  assert.match(await p.read("r.ndjson"), /^\{"event":"run_started"[^]*"event":"run_ended"/);
 });
 
 Deno.test("reports and history go where their paths pointed at the start, though a task moves the process", async () => {

@@ -123,6 +123,18 @@ Deno.test({
         assert.equal(result.stderr, `dagrun: /dev/full: cannot write report: ${full}\n`);
       });
     }
+    await t.step("one report to a full disk: the others are written all the same", async () => {
+      const directory = file.replace(/\/[^/]*$/, "");
+      const result = await run(
+        `eval "$DAGRUN -q --report-html /dev/full --trace ${directory}/t.json --report ${directory}/r.ndjson"`,
+      );
+      assert.equal(result.code, 74);
+      assert.equal(result.stderr, `dagrun: /dev/full: cannot write report: ${full}\n`);
+      const trace = JSON.parse(await Deno.readTextFile(`${directory}/t.json`));
+      assert.equal(trace.traceEvents.filter((event: { ph: string }) => event.ph === "X").length, 2);
+      const report = await Deno.readTextFile(`${directory}/r.ndjson`);
+      assert.match(report, /"event":"run_ended"/);
+    });
     await t.step("standard error to a full disk: the run goes on, its report printed", async () => {
       const result = await run('eval "$DAGRUN" 2> /dev/full');
       assert.equal(result.code, 1);

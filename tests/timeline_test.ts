@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { createTimelineRecorder, MAX_OUTPUT_LINES } from "../src/format/timeline.ts";
+import {
+  createTimelineRecorder,
+  MAX_OUTPUT_BYTES,
+  MAX_OUTPUT_LINES,
+  utf8Length,
+} from "../src/format/timeline.ts";
 import { graph } from "./helpers.ts";
 import type { RunEvent } from "../src/types.ts";
 
@@ -13,9 +18,24 @@ Deno.test("the timeline keeps the last lines of a task's output, counted in line
   recorder.onEvent({ event: "output", task: "build", stream: "stderr", text: "last" });
   const [task] = recorder.timeline().tasks;
   assert.equal(task!.output.length, MAX_OUTPUT_LINES);
-  assert.equal(task!.droppedLines, 251 - MAX_OUTPUT_LINES);
+  // "line 0" to "line 50", each with its newline.
+  assert.equal(task!.droppedBytes, 10 * "line 0\n".length + 41 * "line 10\n".length);
   assert.deepEqual(task!.output[0], { stream: "stdout", text: "line 51" });
   assert.deepEqual(task!.output.at(-1), { stream: "stderr", text: "last" });
+});
+
+Deno.test("the timeline keeps the last MAX_OUTPUT_BYTES of output in UTF-8, never half a character", () => {
+  const recorder = createTimelineRecorder(graph({ build: [] }));
+  recorder.onEvent({ event: "run_started", total: 1, time: 0 });
+  recorder.onEvent({ event: "task_started", task: "build", type: "exec", time: 0 });
+  // 40,000 characters of 2 bytes, then 30,000 emoji of 4 bytes (2 UTF-16 units each).
+  const first = "é".repeat(40_000), second = "🙂".repeat(30_000);
+  recorder.onEvent({ event: "output", task: "build", stream: "stdout", text: first });
+  recorder.onEvent({ event: "output", task: "build", stream: "stdout", text: second });
+  const [task] = recorder.timeline().tasks;
+  assert.deepEqual(task!.output, [{ stream: "stdout", text: "🙂".repeat(MAX_OUTPUT_BYTES / 4) }]);
+  assert.equal(task!.droppedBytes, 80_001 + 120_000 - MAX_OUTPUT_BYTES);
+  assert.equal(utf8Length("aé€🙂"), 1 + 2 + 3 + 4);
 });
 
 Deno.test("a resumed task has no bar in the HTML report and no event in the trace", async () => {

@@ -14,7 +14,7 @@ function record(name: string, start: number, end: number): TaskRecord {
     start,
     end,
     output: [],
-    droppedLines: 0,
+    droppedBytes: 0,
   };
 }
 

@@ -6,7 +6,7 @@
  */
 
 import type { TaskSpec, TerminalStatus } from "../types.ts";
-import { printable } from "./printable.ts";
+import { CONTROL_CHARACTERS, printable } from "./printable.ts";
 
 /** Text formats of {@linkcode formatGraph}. */
 export type GraphFormat = "dot" | "mermaid";
@@ -53,20 +53,49 @@ function toDot(tasks: readonly TaskSpec[], statuses: ReadonlyMap<string, Termina
     const status = statuses.get(task.name);
     const fill = status ? `, fillcolor="${STATUS_COLORS[status]}"` : "";
     const tooltip = status ? ` (${status})` : "";
-    lines.push(`  ${dotId(task.name)} [tooltip=${dotId(`${task.type}${tooltip}`)}${fill}];`);
+    const node = dotNode(task.name);
+    const label = node.label === undefined ? "" : `label=${node.label}, `;
+    lines.push(`  ${node.id} [${label}tooltip=${dotId(`${task.type}${tooltip}`)}${fill}];`);
   }
   for (const task of tasks) {
     for (const dependency of task.dependencies) {
-      lines.push(`  ${dotId(dependency)} -> ${dotId(task.name)};`);
+      lines.push(`  ${dotNode(dependency).id} -> ${dotNode(task.name).id};`);
     }
   }
   lines.push("}");
   return lines.join("\n") + "\n";
 }
 
-/** A DOT quoted ID: control characters, backslashes and quotes escaped. */
+// What printable() escapes, and a surrogate without its other half (which UTF-8 cannot hold:
+// it would be written as U+FFFD, the same as a name holding U+FFFD).
+const UNPRINTABLE = new RegExp(
+  `${CONTROL_CHARACTERS.source}|[\\ud800-\\udbff](?![\\udc00-\\udfff])|(?<![\\ud800-\\udbff])[\\udc00-\\udfff]`,
+  "g",
+);
+
+/**
+ * A node's DOT quoted ID, and its label when the ID would not show as the name. The ID must
+ * be one per task: printable() is not (a name holding U+0001 and one holding the six
+ * characters `\u0001` print alike), so here every backslash of the name is doubled and each
+ * unprintable character written `\uXXXX` with a single one. DOT keeps both as written in an
+ * ID (only `\"` is an escape there); in a label, `\\` shows as one backslash.
+ */
+function dotNode(name: string): { id: string; label?: string } {
+  const quoted = name.replace(/["\\]/g, "\\$&");
+  const id = quoted.replace(
+    UNPRINTABLE,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+  if (id === quoted) return { id: `"${id}"` };
+  return { id: `"${id}"`, label: dotId(name) };
+}
+
+/**
+ * A DOT quoted string showing `text` as dagrun prints it: backslashes and quotes escaped, a
+ * lone surrogate as U+FFFD (as the output would write it).
+ */
 function dotId(text: string): string {
-  const escaped = printable(text).replaceAll("\\", "\\\\").replaceAll('"', '\\"');
+  const escaped = printable(text).toWellFormed().replaceAll("\\", "\\\\").replaceAll('"', '\\"');
   return `"${escaped}"`;
 }
 

@@ -193,7 +193,9 @@ function bar(task: TaskRecord, top: number, x: (time: number) => number, critica
 
 function outputBlock(task: TaskRecord): string {
   if (task.output.length === 0) return "";
-  const dropped = task.droppedLines > 0 ? `(${task.droppedLines} earlier lines not kept)\n` : "";
+  const dropped = task.droppedBytes > 0
+    ? `… ${task.droppedBytes.toString().replace(/\B(?=(\d{3})+$)/g, ",")} bytes left out\n`
+    : "";
   const text = task.output.map((line) => line.text).join("\n");
   return `<details${task.status === "failed" ? " open" : ""}><summary>${
     escapeHtml(task.name)

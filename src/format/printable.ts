@@ -12,8 +12,10 @@
 // shown (bidirectional marks, embeddings, overrides and isolates, the line and paragraph
 // separators): a name holding U+202E would print the rest of its line backwards, so that
 // `Ended : a` could read as something else (the "Trojan Source" trick).
-// deno-lint-ignore no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/;
+/** The characters {@linkcode printable} escapes (with the backslash, once it escapes any). */
+export const CONTROL_CHARACTERS: RegExp =
+  // deno-lint-ignore no-control-regex
+  /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/;
 // What is escaped once anything is: the controls, and the backslash, so that the escaped
 // text reads back as the very text (`\\u0007` in a name is not the escape of BEL).
 // deno-lint-ignore no-control-regex
@@ -33,7 +35,7 @@ const ESCAPED = /[\\\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2
  * ```
  */
 export function printable(text: string): string {
-  if (!CONTROL.test(text)) return text;
+  if (!CONTROL_CHARACTERS.test(text)) return text;
   return text.replace(
     ESCAPED,
     (c) => c === "\\" ? "\\\\" : `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,

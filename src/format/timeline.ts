@@ -10,6 +10,12 @@ import type { OutputStream, RunEvent, TaskSpec, TerminalStatus } from "../types.
 /** Lines of output kept per task; the report is for looking, not for archiving logs. */
 export const MAX_OUTPUT_LINES = 200;
 
+/**
+ * Bytes (UTF-8) of output kept per task, the lines and the newlines between them: the tail of
+ * one 50 MB line must neither fill the page nor hold 13 MB of memory until the run ends.
+ */
+export const MAX_OUTPUT_BYTES = 64 * 1024;
+
 /** One task as it happened. */
 export interface TaskRecord {
   /** Task name. */
@@ -30,10 +36,13 @@ export interface TaskRecord {
   exitCode?: number;
   /** Why it failed or was skipped. */
   detail?: string;
-  /** The last {@linkcode MAX_OUTPUT_LINES} lines of output. */
+  /**
+   * The last lines of output: at most {@linkcode MAX_OUTPUT_LINES}, and of these the last
+   * {@linkcode MAX_OUTPUT_BYTES} (joined by newlines; the first may have lost its start).
+   */
   readonly output: { stream: OutputStream; text: string }[];
-  /** Lines dropped from the front of `output`. */
-  droppedLines: number;
+  /** UTF-8 bytes of output left out before `output`, each line left out with its newline. */
+  droppedBytes: number;
   /** Taken as done from an earlier run's report (`--resume`): it did not run. */
   resumed?: boolean;
 }
@@ -75,8 +84,10 @@ export function createTimelineRecorder(tasks: readonly TaskSpec[]): TimelineReco
     dependencies: task.dependencies,
     status: "pending",
     output: [],
-    droppedLines: 0,
+    droppedBytes: 0,
   }));
+  // Bytes of each record's output as shown: its lines and a newline after each.
+  const keptBytes = new Map<TaskRecord, number>();
   const byName = new Map(records.map((record) => [record.name, record]));
   let start = NaN, end = NaN;
   const onEvent = (event: RunEvent) => {
@@ -91,16 +102,8 @@ export function createTimelineRecorder(tasks: readonly TaskSpec[]): TimelineReco
         break;
       }
       case "output": {
-        // An event holds whole lines, one or many: the limit and the count are in lines.
         const record = byName.get(event.task)!;
-        for (const text of event.text.split("\n")) {
-          record.output.push({ stream: event.stream, text });
-        }
-        const excess = record.output.length - MAX_OUTPUT_LINES;
-        if (excess > 0) {
-          record.output.splice(0, excess);
-          record.droppedLines += excess;
-        }
+        keptBytes.set(record, keep(record, event.stream, event.text, keptBytes.get(record) ?? 0));
         break;
       }
       case "task_ended": {
@@ -131,6 +134,91 @@ export function createTimelineRecorder(tasks: readonly TaskSpec[]): TimelineReco
     }
   };
   return { onEvent, timeline: () => ({ start, end, tasks: records }) };
+}
+
+/**
+ * Adds an output event's lines (one or many, whole: a block is never cut inside a line, but
+ * a line longer than 64 Ki characters comes in pieces, each taken as a line) to `record`,
+ * then leaves out its oldest lines, and the start of the oldest one kept, until the limits
+ * hold; returns the bytes now kept, a newline after each line.
+ * Only the tail of a block that may be kept is split into lines: a task printing 200 MB of
+ * short lines would otherwise make an object of every one for the collector.
+ */
+function keep(record: TaskRecord, stream: OutputStream, text: string, kept: number): number {
+  // Where the block's last lines, up to the limits, begin: bytes are at least characters.
+  let start = text.length + 1, lines = 0;
+  while (start > 0 && lines < MAX_OUTPUT_LINES && text.length - start < MAX_OUTPUT_BYTES) {
+    start = start >= 2 ? text.lastIndexOf("\n", start - 2) + 1 : 0;
+    lines++;
+  }
+  if (start > 0) record.droppedBytes += utf8Length(text.slice(0, start));
+  for (const line of (start > 0 ? text.slice(start) : text).split("\n")) {
+    record.output.push({ stream, text: line });
+    kept += utf8Length(line) + 1;
+  }
+  let leftOut = 0;
+  // The newline after the last line is not shown: the limit is on what is.
+  while (record.output.length - leftOut > MAX_OUTPUT_LINES || kept - 1 > MAX_OUTPUT_BYTES) {
+    const oldest = record.output[leftOut]!;
+    const bytes = utf8Length(oldest.text);
+    // What would be shown without it and its newline; -1 for nothing at all.
+    const rest = kept - 1 - bytes - 1;
+    if (record.output.length - leftOut > MAX_OUTPUT_LINES || rest >= MAX_OUTPUT_BYTES - 1) {
+      record.droppedBytes += bytes + 1;
+      kept -= bytes + 1;
+      leftOut++;
+      continue;
+    }
+    // Its end fills what is left: the page shows the last MAX_OUTPUT_BYTES, however long
+    // the lines.
+    const end = utf8Tail(oldest.text, MAX_OUTPUT_BYTES - rest - 1);
+    const cut = bytes - utf8Length(end);
+    record.droppedBytes += cut;
+    kept -= cut;
+    record.output[leftOut] = { stream: oldest.stream, text: end };
+    break;
+  }
+  if (leftOut > 0) record.output.splice(0, leftOut);
+  return kept;
+}
+
+const encoder = new TextEncoder();
+// Reused: encodeInto() is about 20 times as fast as a regular expression looking for
+// non-ASCII, and a task printing 200 MB hands every byte of it to utf8Length().
+const scratch = new Uint8Array(256 * 1024);
+
+/** The length of `text` in UTF-8. */
+export function utf8Length(text: string): number {
+  let bytes = 0;
+  // encodeInto() stops before a character that does not fit, a pair of surrogates included.
+  for (let rest = text; rest !== "";) {
+    const { read, written } = encoder.encodeInto(rest, scratch);
+    bytes += written;
+    rest = rest.slice(read);
+  }
+  return bytes;
+}
+
+/** The longest end of `text` of at most `limit` bytes in UTF-8, not cut inside a character. */
+function utf8Tail(text: string, limit: number): string {
+  let start = text.length, bytes = 0;
+  while (start > 0) {
+    let from = start - 1;
+    const code = text.charCodeAt(from);
+    let size = code < 0x80 ? 1 : code < 0x800 ? 2 : 3;
+    if (isLowSurrogate(code) && from > 0) {
+      const high = text.charCodeAt(from - 1);
+      if (high >= 0xd800 && high <= 0xdbff) [from, size] = [from - 1, 4];
+    }
+    if (bytes + size > limit) break;
+    bytes += size;
+    start = from;
+  }
+  return text.slice(start);
+}
+
+function isLowSurrogate(code: number): boolean {
+  return code >= 0xdc00 && code <= 0xdfff;
 }
 
 /** The durations of the tasks that ran, in ms, by name. */

@@ -1,0 +1,78 @@
+import assert from "node:assert/strict";
+import { MOD, writeTaskFile } from "./helpers.ts";
+
+/** Runs dagrun through sh, its command in $DAGRUN, in the task file's directory. */
+async function sh(file: string, shell: string) {
+  const { code, stdout, stderr } = await new Deno.Command("sh", {
+    args: ["-c", shell],
+    cwd: file.replace(/\/[^/]*$/, ""),
+    env: { DAGRUN: `'${Deno.execPath()}' run -A --quiet '${MOD}' --no-history '${file}'` },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const decoder = new TextDecoder();
+  return { code, stdout: decoder.decode(stdout), stderr: decoder.decode(stderr) };
+}
+
+Deno.test("a report into dagrun's own standard output or error is refused before anything runs", async (t) => {
+  const file = await writeTaskFile({
+    tasks: [{ name: "a", type: "exec", arguments: "touch ran; echo hi" }],
+  });
+  const directory = file.replace(/\/[^/]*$/, "");
+  const cases: [string, string, string][] = [
+    // Its own offset in the file: the report was written over the run's output.
+    ['eval "$DAGRUN --report /dev/stdout" > out.txt', "/dev/stdout", "--report"],
+    ['eval "$DAGRUN --report out.txt" > out.txt', "out.txt", "--report"],
+    [
+      '{ eval "$DAGRUN --report-html /dev/stdout"; echo $? >code; } | cat',
+      "/dev/stdout",
+      "--report-html",
+    ],
+    [
+      'eval "$DAGRUN --trace /dev/stderr" 2>err.txt; echo $? >code; cat err.txt >&2',
+      "/dev/stderr",
+      "--trace",
+    ],
+  ];
+  for (const [shell, path, option] of cases) {
+    await t.step(shell, async () => {
+      await Deno.remove(`${directory}/ran`).catch(() => {});
+      await Deno.remove(`${directory}/code`).catch(() => {});
+      const result = await sh(file, shell);
+      // The shell's own when the command says where dagrun's went.
+      const code = await Deno.readTextFile(`${directory}/code`).then(Number, () => result.code);
+      assert.equal(code, 2, result.stderr);
+      const stream = path === "/dev/stderr" ? "error" : "output";
+      assert.equal(
+        result.stderr,
+        `dagrun: ${path}: cannot write report: it is dagrun's standard ${stream}; ` +
+          `${option} would be mixed into what dagrun prints there\n`,
+      );
+      await assert.rejects(Deno.stat(`${directory}/ran`), Deno.errors.NotFound, "nothing ran");
+    });
+  }
+  await t.step("/dev/null is no one's: a report there is fine", async () => {
+    const result = await sh(file, 'eval "$DAGRUN --report /dev/null" > /dev/null');
+    assert.equal(result.code, 0, result.stderr);
+  });
+});
+
+Deno.test("a report path that cannot be opened is said once, and an empty one is no path", async () => {
+  const file = await writeTaskFile({
+    tasks: [{ name: "a", type: "exec", arguments: "touch ran" }],
+  });
+  const missing = await sh(file, 'eval "$DAGRUN --report missing/r.ndjson"');
+  assert.equal(missing.code, 2);
+  assert.equal(
+    missing.stderr,
+    "dagrun: missing/r.ndjson: cannot write report: No such file or directory (os error 2)\n",
+  );
+  const empty = await sh(file, `eval "$DAGRUN --trace ''"`);
+  assert.equal(empty.code, 2);
+  assert.equal(
+    empty.stderr,
+    `dagrun: --trace needs a file name, and "" is none\nTry 'dagrun --help' for usage.\n`,
+  );
+  const directory = file.replace(/\/[^/]*$/, "");
+  await assert.rejects(Deno.stat(`${directory}/ran`), Deno.errors.NotFound, "nothing ran");
+});
