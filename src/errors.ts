@@ -46,7 +46,10 @@ export interface SourcePosition {
   readonly file: string;
   /** 1-based line. */
   readonly line: number;
-  /** 1-based column. */
+  /**
+   * 1-based column, in characters (Unicode code points): an emoji is one column, as in rustc
+   * and editors, not the two UTF-16 units JavaScript counts.
+   */
   readonly column: number;
 }
 

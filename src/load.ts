@@ -158,14 +158,22 @@ function decodeUtf8(bytes: Uint8Array, file: string): string {
   }
 }
 
-/** The line and column (counted in bytes) of a byte offset. */
+/**
+ * The line and column of a byte offset, the column counted in characters (code points) as
+ * {@linkcode Locator} counts it: the bytes before `offset` are valid UTF-8, so each
+ * character is one byte that is not a continuation byte.
+ */
 function bytePosition(bytes: Uint8Array, offset: number, file: string): SourcePosition {
   let line = 1, lineStart = 0;
   for (let i = bytes.indexOf(0x0a); i !== -1 && i < offset; i = bytes.indexOf(0x0a, i + 1)) {
     line++;
     lineStart = i + 1;
   }
-  return { file, line, column: offset - lineStart + 1 };
+  let column = 1;
+  for (let i = lineStart; i < offset; i++) {
+    if ((bytes[i]! & 0xc0) !== 0x80) column++;
+  }
+  return { file, line, column };
 }
 
 /** The offset of the first byte that does not start a valid UTF-8 sequence. */
@@ -417,20 +425,31 @@ function findNode(root: JsonNode, path: readonly JsonPathSegment[]): JsonNode | 
   return node;
 }
 
-/** Turns offsets into 1-based lines and columns, scanning the text only when asked. */
+/**
+ * Turns offsets (UTF-16 code units, as the parsers count) into 1-based lines and columns,
+ * scanning the text only when asked. A column counts characters (code points), as rustc and
+ * editors do: an emoji before the error is one column, not the two units of its surrogate
+ * pair; a combining accent is a code point, so a column of its own.
+ */
 class Locator {
   constructor(readonly text: string, readonly file: string) {}
 
   at(offset: number): SourcePosition {
+    const text = this.text;
     let line = 1, lineStart = 0;
-    for (
-      let i = this.text.indexOf("\n");
-      i !== -1 && i < offset;
-      i = this.text.indexOf("\n", i + 1)
-    ) {
+    for (let i = text.indexOf("\n"); i !== -1 && i < offset; i = text.indexOf("\n", i + 1)) {
       line++;
       lineStart = i + 1;
     }
-    return { file: this.file, line, column: offset - lineStart + 1 };
+    let column = offset - lineStart + 1;
+    // The second half of each surrogate pair before the offset is not a character of its own.
+    for (let i = lineStart + 1; i < offset; i++) {
+      const code = text.charCodeAt(i);
+      if (code >= 0xdc00 && code <= 0xdfff) {
+        const previous = text.charCodeAt(i - 1);
+        if (previous >= 0xd800 && previous <= 0xdbff) column--;
+      }
+    }
+    return { file: this.file, line, column };
   }
 }

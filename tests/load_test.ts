@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { checkTaskFile } from "../src/check.ts";
 import { TaskFileError } from "../src/errors.ts";
-import { parseTaskFile } from "../src/load.ts";
+import { parseTaskFile, readTaskText } from "../src/load.ts";
 import { createDefaultRegistry } from "../src/run.ts";
 import { findCycleInGraph, indexTaskGraph } from "../src/task_graph.ts";
 
@@ -103,6 +103,22 @@ const cases: [string, string, string | RegExp][] = [
     "t.json:1:1: starts with a byte-order mark; save it as UTF-8 without one",
   ],
   [
+    // Columns count characters: each emoji is one (two UTF-16 units), each combining mark one.
+    "a column after astral characters",
+    `{"tasks": [${task({ name: "😀😀", dependencies: ["zz"] })}]}`,
+    't.json:1:74: task "😀😀": unknown dependency "zz"',
+  ],
+  [
+    "a column after a combining mark",
+    `{"tasks": [${task({ name: "e\u0301🎉", dependencies: ["zz"] })}]}`,
+    't.json:1:75: task "e\u0301🎉": unknown dependency "zz"',
+  ],
+  [
+    "a column after astral characters in JSONC",
+    `{"tasks": [ // 𝄞𝄞𝄞\n${task({ dependencies: ["zz"] }).replace('"a"', '"a𝄞"')},]}`,
+    't.json:2:63: task "a𝄞": unknown dependency "zz"',
+  ],
+  [
     "JSONC comments and trailing commas",
     '{"tasks": [/* c */ {"name": "a", "type": "exec", "arguments": "x",},], // c\n}',
     "valid",
@@ -142,4 +158,24 @@ Deno.test("findCycleInGraph() reports a 100,000-task cycle iteratively, as a pat
 Deno.test("error messages stay on one line whatever the input", () => {
   const message = check(`{"tasks": [${task({ name: "x\ny", dependencies: ["p\nq"] })}]}`);
   assert.ok(!message.includes("\n"), message);
+});
+
+Deno.test("invalid UTF-8 is placed by its column in characters, not bytes", async () => {
+  const path = await Deno.makeTempFile({ suffix: ".json" });
+  try {
+    // "é" and "😀" are two and four bytes, one column each; the bad byte is the fifth character.
+    const bytes = new Uint8Array([
+      ...new TextEncoder().encode('{\n"é😀x'),
+      0xff,
+      ...new TextEncoder().encode('": 1}'),
+    ]);
+    await Deno.writeFile(path, bytes);
+    await assert.rejects(readTaskText(path), (error: unknown) => {
+      assert.ok(error instanceof TaskFileError);
+      assert.equal(error.message, `${path}:2:5: invalid UTF-8 at byte 10; save it as UTF-8`);
+      return true;
+    });
+  } finally {
+    await Deno.remove(path);
+  }
 });
