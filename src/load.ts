@@ -13,7 +13,7 @@ import { quote, type SourcePosition, TaskFileError } from "./errors.ts";
 import type { TaskSpec } from "./types.ts";
 import { buildTaskSpecs, fileConcurrency, type OptionOverrides } from "./task_options.ts";
 import { validateAgainstSchema } from "./schema_validation.ts";
-import { misspelledFields } from "./unknown_fields.ts";
+import { type LoadWarning, misspelledFields } from "./unknown_fields.ts";
 
 /**
  * A segment of a path into a JSON document: a property name or an array index.
@@ -61,6 +61,11 @@ export interface TaskFile {
    * when the tasks were given as objects (their types catch a misspelling).
    */
   readonly warnings?: readonly string[];
+  /**
+   * The same warnings in their parts (the line, what is wrong, where, and the task), for a
+   * program: the command line's NDJSON `warning` events name their task from these.
+   */
+  readonly warningDetails?: readonly LoadWarning[];
 }
 
 /**
@@ -290,8 +295,15 @@ function parseText(
     ...(concurrency === undefined ? {} : { concurrency }),
     document: object,
     locate,
-    warnings: options.schema ? [] : misspelledFields(object, file, locate),
+    ...loadWarnings(options.schema ? [] : misspelledFields(object, file, locate)),
   };
+}
+
+/** A task file's `warnings` (the lines) and `warningDetails`. */
+function loadWarnings(
+  details: readonly LoadWarning[],
+): Pick<TaskFile, "warnings" | "warningDetails"> {
+  return { warnings: details.map((warning) => warning.message), warningDetails: details };
 }
 
 /** JSONC through jsonc-parser's tree: the value, and where each part of it is. */
