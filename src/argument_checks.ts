@@ -68,7 +68,9 @@ export function checkScheduleArguments(
     ? tasks.findIndex((task) => typeof task !== "object" || task === null)
     : -1;
   if (index !== -1) {
-    throw new TypeError(`${takes}, not an array holding ${describeValue(tasks[index])} at ${index}`);
+    throw new TypeError(
+      `${takes}, not an array holding ${describeValue(tasks[index])} at ${index}`,
+    );
   }
   if (typeof options !== "object" || options === null) {
     throw new TypeError(
