@@ -179,3 +179,12 @@ Deno.test("invalid UTF-8 is placed by its column in characters, not bytes", asyn
     await Deno.remove(path);
   }
 });
+
+Deno.test("a long value refused by a pattern is shown by its ends, as a long name is", () => {
+  const name = `${"a".repeat(1_000)}\n`;
+  const shown = `"${"a".repeat(100)}"…(1001 characters)…"${"a".repeat(99)}\\n"`;
+  assert.equal(
+    check(`{"tasks": [${task({ name })}]}`),
+    `t.json:1:20: task ${shown}: "name" must be a single line, not ${shown}`,
+  );
+});
