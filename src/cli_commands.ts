@@ -315,15 +315,16 @@ function warningEvent(warning: LoadWarning): WarningEvent {
 }
 
 /**
- * The durations history of a task file, unless `--no-history`; none for standard input. A
- * subset keeps the records of the tasks it leaves out of `loaded`, the whole file.
+ * The durations history of a task file, unless `--no-history`; none for standard input or
+ * another stream (`fromStream`). A subset keeps the records of the tasks it leaves out of
+ * `loaded`, the whole file.
  */
 function historyOption(
   taskFile: TaskFile,
   flags: RunFlags,
   loaded: TaskFile = taskFile,
 ): { history?: HistoryLocation } {
-  if (flags.history === false || taskFile.file === "<stdin>") return {};
+  if (flags.history === false || taskFile.fromStream) return {};
   // Absolute: written when the run ends, by when a task may have changed the directory.
   const location = historyLocation(resolvePath(taskFile.file));
   if (taskFile.tasks.length === loaded.tasks.length) return { history: location };

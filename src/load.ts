@@ -66,6 +66,12 @@ export interface TaskFile {
    * program: the command line's NDJSON `warning` events name their task from these.
    */
   readonly warningDetails?: readonly LoadWarning[];
+  /**
+   * Read from standard input (`-`) or a path under `/dev` or `/proc` (`/dev/stdin`, the
+   * `/dev/fd/63` of a shell's `<(…)`): relative paths resolve against the working directory,
+   * not the stream's directory, and the command line keeps no duration history for it.
+   */
+  readonly fromStream?: boolean;
 }
 
 /**
@@ -105,18 +111,26 @@ export interface LoadOptions {
  * ```
  */
 export async function loadTaskFile(path: string, options: LoadOptions = {}): Promise<TaskFile> {
-  const { text, file, baseDir } = await readTaskText(path);
+  const { text, file, baseDir, fromStream } = await readTaskText(path);
   // Plain JSON needs neither parser module nor ajv: load them only for what needs them.
   const parsed = parseStrictJson(text);
   if (parsed === undefined) await loadJsonc();
   if (options.schema) await loadAjv();
-  return parseText(text, { ...options, file, baseDir: options.baseDir ?? baseDir }, parsed);
+  const taskFile = parseText(
+    text,
+    { ...options, file, baseDir: options.baseDir ?? baseDir },
+    parsed,
+  );
+  return fromStream ? { ...taskFile, fromStream } : taskFile;
 }
 
-/** The text of a task file, with how to name it and where its relative paths point. */
+/**
+ * The text of a task file, with how to name it, where its relative paths point, and whether
+ * it is a stream rather than a file in a directory (see {@linkcode TaskFile.fromStream}).
+ */
 export async function readTaskText(
   path: string,
-): Promise<{ text: string; file: string; baseDir: string }> {
+): Promise<{ text: string; file: string; baseDir: string; fromStream: boolean }> {
   if (path === "-") {
     let bytes: Uint8Array;
     try {
@@ -125,7 +139,8 @@ export async function readTaskText(
       // Standard input redirected from a directory, say.
       throw new TaskFileError(describeReadError(error), { file: "<stdin>" });
     }
-    return { text: decodeUtf8(bytes, "<stdin>"), file: "<stdin>", baseDir: Deno.cwd() };
+    const text = decodeUtf8(bytes, "<stdin>");
+    return { text, file: "<stdin>", baseDir: Deno.cwd(), fromStream: true };
   }
   let bytes: Uint8Array;
   try {
@@ -135,8 +150,19 @@ export async function readTaskText(
   } catch (error) {
     throw new TaskFileError(describeReadError(error), { file: path });
   }
-  return { text: decodeUtf8(bytes, path), file: path, baseDir: directoryOf(resolvePath(path)) };
+  const text = decodeUtf8(bytes, path);
+  const resolved = resolvePath(path);
+  // /dev/stdin, or the /dev/fd/63 that `dagrun <(generate)` gets, is standard input by
+  // another name: its directory means nothing to the tasks (a task's "cwd": "." ran in
+  // /dev/fd), nor is it a place for the duration history.
+  if (STREAM_DIRECTORY.test(resolved)) {
+    return { text, file: path, baseDir: Deno.cwd(), fromStream: true };
+  }
+  return { text, file: path, baseDir: directoryOf(resolved), fromStream: false };
 }
+
+/** Where the paths of standard input and other streams are, not files of the user's. */
+const STREAM_DIRECTORY = /^\/(dev|proc)\//;
 
 function describeReadError(error: unknown): string {
   if (error instanceof Deno.errors.NotFound) return "cannot read task file: no such file";

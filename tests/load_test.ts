@@ -4,6 +4,7 @@ import { TaskFileError } from "../src/errors.ts";
 import { parseTaskFile, readTaskText } from "../src/load.ts";
 import { createDefaultRegistry } from "../src/run.ts";
 import { findCycleInGraph, indexTaskGraph } from "../src/task_graph.ts";
+import { runCli } from "./helpers.ts";
 
 const registry = createDefaultRegistry();
 
@@ -187,4 +188,26 @@ Deno.test("a long value refused by a pattern is shown by its ends, as a long nam
     check(`{"tasks": [${task({ name })}]}`),
     `t.json:1:20: task ${shown}: "name" must be a single line, not ${shown}`,
   );
+});
+
+Deno.test("/dev/stdin is read as '-' is: paths against the working directory, no history in /dev", async () => {
+  const directory = await Deno.makeTempDir({ prefix: "dagrun-stdin-" });
+  const devHistory = "/dev/.dagrun_history.json";
+  const exists = (path: string) => Deno.stat(path).then(() => true, () => false);
+  const existed = await exists(devHistory);
+  let created = false;
+  try {
+    const text = JSON.stringify({
+      tasks: [{ name: "a", type: "exec", arguments: "pwd", cwd: "." }],
+    });
+    const result = await runCli(["/dev/stdin"], { stdin: text, cwd: directory });
+    created = !existed && await exists(devHistory);
+    assert.equal(result.code, 0, result.stderr);
+    // A task's "cwd": "." ran in /dev, the directory of /dev/stdin.
+    assert.match(result.stdout, new RegExp(`^\\[a\\] ${await Deno.realPath(directory)}$`, "m"));
+    assert.ok(!created, "a duration history was written into /dev");
+  } finally {
+    if (created) await Deno.remove(devHistory);
+    await Deno.remove(directory, { recursive: true });
+  }
 });
