@@ -211,3 +211,28 @@ Deno.test("/dev/stdin is read as '-' is: paths against the working directory, no
     await Deno.remove(directory, { recursive: true });
   }
 });
+
+Deno.test("a cycle names its tasks unambiguously and within a bounded line", () => {
+  const cycle = (a: string, b: string) =>
+    check(JSON.stringify({
+      tasks: [
+        { name: a, type: "exec", arguments: "true", dependencies: [b] },
+        { name: b, type: "exec", arguments: "true", dependencies: [a] },
+      ],
+    }));
+  // A name holding the arrow is quoted: bare, it read as two tasks.
+  assert.equal(
+    cycle("a -> b", "c"),
+    't.json:1:76: task "a -> b": dependency cycle: "a -> b" -> c -> "a -> b"',
+  );
+  // Two names of 5 MB made a 15 MB line; each is shown by its ends, as in other messages.
+  const [a, b] = ["a".repeat(5_000_000), "b".repeat(5_000_000)];
+  const shown = (letter: string) =>
+    `"${letter.repeat(100)}"…(5000000 characters)…"${letter.repeat(100)}"`;
+  assert.equal(
+    cycle(a, b),
+    `t.json:1:5000070: task ${shown("a")}: dependency cycle: ${shown("a")} -> ${shown("b")} -> ${
+      shown("a")
+    }`,
+  );
+});
