@@ -120,6 +120,12 @@ const cases: [string, string, string | RegExp][] = [
     't.json:2:63: task "a𝄞": unknown dependency "zz"',
   ],
   [
+    // The stat call's own error repeated the path, NUL and all.
+    "a NUL in cwd",
+    `{"tasks": [${task({ cwd: "x\0y" })}]}`,
+    't.json:1:63: task "a": "cwd" holds a NUL',
+  ],
+  [
     "JSONC comments and trailing commas",
     '{"tasks": [/* c */ {"name": "a", "type": "exec", "arguments": "x",},], // c\n}',
     "valid",
