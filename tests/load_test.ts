@@ -120,6 +120,12 @@ const cases: [string, string, string | RegExp][] = [
     't.json:2:63: task "a𝄞": unknown dependency "zz"',
   ],
   [
+    // JSON makes 1e400 Infinity, which was called not non-negative.
+    "a timeout too large for a number",
+    `{"tasks": [${task({}).replace("}", ', "timeout": 1e400}')}]}`,
+    't.json:1:69: task "a": "timeout" must be at most 596h (24 days), not Infinity',
+  ],
+  [
     // The stat call's own error repeated the path, NUL and all.
     "a NUL in cwd",
     `{"tasks": [${task({ cwd: "x\0y" })}]}`,
