@@ -178,6 +178,12 @@ function describeReadError(error: unknown): string {
 }
 
 function decodeUtf8(bytes: Uint8Array, file: string): string {
+  if (isUtf16(bytes)) {
+    throw new TaskFileError("is encoded as UTF-16; save it as UTF-8", {
+      file,
+      position: { file, line: 1, column: 1 },
+    });
+  }
   try {
     return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
   } catch {
@@ -187,6 +193,18 @@ function decodeUtf8(bytes: Uint8Array, file: string): string {
       position: bytePosition(bytes, offset, file),
     });
   }
+}
+
+/**
+ * Whether the text is UTF-16, as Windows PowerShell 5's `>` writes it: a UTF-16 byte-order
+ * mark, or a NUL beside an ASCII character at the start (JSON starts with one). Read as
+ * UTF-8, the one was "invalid UTF-8 at byte 0" and the other an unexpected `\u0000`.
+ */
+function isUtf16(bytes: Uint8Array): boolean {
+  if (bytes.length < 2) return false;
+  const [first, second] = [bytes[0]!, bytes[1]!];
+  if ((first === 0xff && second === 0xfe) || (first === 0xfe && second === 0xff)) return true;
+  return (first === 0) !== (second === 0) && first < 0x80 && second < 0x80;
 }
 
 /**
