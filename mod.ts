@@ -60,6 +60,7 @@ export { DEFAULT_MAX_BUFFERED_OUTPUT, runEvents } from "./src/events.ts";
 export type { RunEventsOptions, RunEventStream } from "./src/events.ts";
 export { loadTaskFile, parseTaskFile } from "./src/load.ts";
 export type { JsonPathSegment, LoadOptions, TaskFile } from "./src/load.ts";
+export type { LoadWarning } from "./src/unknown_fields.ts";
 export { ExecutorRegistry } from "./src/registry.ts";
 export type { RegisterOptions } from "./src/registry.ts";
 export {

@@ -9,6 +9,8 @@
  * @module
  */
 
+import { describeValue } from "../src/errors.ts";
+
 /** The `sys` kinds Deno knows; any other is refused ("unknown system info kind"). */
 const SYS_KINDS: ReadonlySet<string> = new Set([
   "cpus",
@@ -40,7 +42,7 @@ export function permissionValueProblem(name: string, value: unknown): string | u
     if (!["read", "write", "ffi", "run"].includes(name)) return `expected a string, not a URL`;
     return value.protocol === "file:" ? undefined : `expected a file URL, not '${value.href}'`;
   }
-  if (typeof value !== "string") return `expected a string, not ${show(value)}`;
+  if (typeof value !== "string") return `expected a string, not ${describeValue(value)}`;
   switch (name) {
     case "read":
     case "write":
@@ -114,14 +116,4 @@ function isIpv6(address: string): boolean {
   } catch {
     return false;
   }
-}
-
-/** A value for a message: strings quoted, the rest as JSON would show them. */
-export function show(value: unknown): string {
-  if (typeof value === "string") return JSON.stringify(value);
-  if (value === undefined || typeof value === "bigint" || typeof value === "symbol") {
-    return String(value);
-  }
-  if (Array.isArray(value)) return "an array";
-  return typeof value === "object" && value !== null ? "an object" : String(value);
 }

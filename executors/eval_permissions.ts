@@ -12,7 +12,8 @@
  */
 
 import { enablesUnstable, unstableConfigFile } from "./deno_config.ts";
-import { permissionValueProblem, show } from "./eval_permission_values.ts";
+import { permissionValueProblem } from "./eval_permission_values.ts";
+import { describeValue } from "../src/errors.ts";
 import { isGranted } from "../src/permissions.ts";
 
 /**
@@ -127,7 +128,7 @@ export function checkEvalPermissions(permissions: unknown): EvalPermissions {
 function shapeProblem(permissions: unknown): string | undefined {
   if (permissions === "inherit" || permissions === "none") return undefined;
   if (typeof permissions !== "object" || permissions === null || Array.isArray(permissions)) {
-    return `expected "inherit", "none" or an object, not ${show(permissions)}`;
+    return `expected "inherit", "none" or an object, not ${describeValue(permissions)}`;
   }
   for (const [name, value] of Object.entries(permissions)) {
     if (!isPermissionName(name)) {
@@ -135,7 +136,7 @@ function shapeProblem(permissions: unknown): string | undefined {
     }
     if (value === undefined || value === "inherit" || typeof value === "boolean") continue;
     if (!Array.isArray(value)) {
-      return `${name}: expected "inherit", a boolean or a list, not ${show(value)}`;
+      return `${name}: expected "inherit", a boolean or a list, not ${describeValue(value)}`;
     }
     for (const item of value) {
       const problem = permissionValueProblem(name, item);

@@ -8,17 +8,7 @@
  */
 
 import type { TaskFile } from "./load.ts";
-
-/** A value as a message names it: `the string "x"`, `null`, `a number`, `an object`. */
-export function kindOf(value: unknown): string {
-  if (value === null || value === undefined) return String(value);
-  if (typeof value === "string") {
-    const shown = value.length > 60 ? `${value.slice(0, 60)}…` : value;
-    return `the string ${JSON.stringify(shown)}`;
-  }
-  if (Array.isArray(value)) return "an array";
-  return /^[aeiou]/.test(typeof value) ? `an ${typeof value}` : `a ${typeof value}`;
-}
+import { describeValue } from "./errors.ts";
 
 /** Whether `value` is a {@linkcode TaskFile}, as `loadTaskFile()` and `parseTaskFile()` make. */
 export function isTaskFile(value: object): value is TaskFile {
@@ -40,7 +30,7 @@ export function checkTasksArgument(name: string, tasks: unknown): void {
   const takes = `${name}() takes an array of tasks or a TaskFile`;
   if (typeof tasks === "string") {
     throw new TypeError(
-      `${takes}, not ${kindOf(tasks)}; for a file, pass await loadTaskFile(${
+      `${takes}, not ${describeValue(tasks)}; for a file, pass await loadTaskFile(${
         JSON.stringify(tasks)
       })`,
     );
@@ -51,13 +41,13 @@ export function checkTasksArgument(name: string, tasks: unknown): void {
         `parseTaskFile(JSON.stringify(contents)) to keep its defaults, executors and concurrency`,
     );
   }
-  throw new TypeError(`${takes}, not ${kindOf(tasks)}`);
+  throw new TypeError(`${takes}, not ${describeValue(tasks)}`);
 }
 
 /** Throws unless `options` is an object (or left out). @throws {TypeError} naming `name`. */
 export function checkOptionsArgument(name: string, options: unknown): void {
   if (typeof options === "object" && options !== null && !Array.isArray(options)) return;
-  throw new TypeError(`${name}() takes an object of options, not ${kindOf(options)}`);
+  throw new TypeError(`${name}() takes an object of options, not ${describeValue(options)}`);
 }
 
 /**
@@ -73,16 +63,18 @@ export function checkScheduleArguments(
   eachTask = false,
 ): void {
   const takes = "schedule() takes an array of checked tasks (see validate())";
-  if (!Array.isArray(tasks)) throw new TypeError(`${takes}, not ${kindOf(tasks)}`);
+  if (!Array.isArray(tasks)) throw new TypeError(`${takes}, not ${describeValue(tasks)}`);
   const index = eachTask
     ? tasks.findIndex((task) => typeof task !== "object" || task === null)
     : -1;
   if (index !== -1) {
-    throw new TypeError(`${takes}, not an array holding ${kindOf(tasks[index])} at ${index}`);
+    throw new TypeError(
+      `${takes}, not an array holding ${describeValue(tasks[index])} at ${index}`,
+    );
   }
   if (typeof options !== "object" || options === null) {
     throw new TypeError(
-      `schedule() takes options with an executorFor() function, not ${kindOf(options)}`,
+      `schedule() takes options with an executorFor() function, not ${describeValue(options)}`,
     );
   }
   if (typeof (options as { executorFor?: unknown }).executorFor !== "function") {

@@ -109,16 +109,28 @@ const CYCLE_ENDS = 5;
  */
 export function formatCycle(names: readonly string[]): string {
   if (names.length <= 2 * CYCLE_ENDS + 2) {
-    return `dependency cycle: ${[...names, names[0]!].join(" -> ")}`;
+    return `dependency cycle: ${[...names, names[0]!].map(cycleName).join(" -> ")}`;
   }
   const hidden = names.length - 2 * CYCLE_ENDS;
   const shown = [
-    ...names.slice(0, CYCLE_ENDS),
+    ...names.slice(0, CYCLE_ENDS).map(cycleName),
     `(${hidden} more)`,
-    ...names.slice(-CYCLE_ENDS),
-    names[0]!,
+    ...names.slice(-CYCLE_ENDS).map(cycleName),
+    cycleName(names[0]!),
   ];
   return `dependency cycle of ${names.length} tasks: ${shown.join(" -> ")}`;
+}
+
+/** A name that reads unambiguously bare between arrows: short, no space, quote or escape. */
+const BARE_NAME = /^[^\s"\\\p{Cc}\p{Cf}\p{Cs}]{1,60}$/u;
+
+/**
+ * A name in a cycle: bare, as `a -> b -> a` reads best, unless it is long (two names of 5 MB
+ * made a 15 MB line) or holds a space (`"a -> b"` would read as two tasks) or a character
+ * that needs escaping; then quoted, and shortened as {@linkcode quote} shortens.
+ */
+function cycleName(name: string): string {
+  return BARE_NAME.test(name) ? name : quote(name);
 }
 
 const argumentValidators = new WeakMap<Executor, ValidateFunction>();

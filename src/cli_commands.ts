@@ -34,6 +34,9 @@ import { ignoreAgain, ignoredAtStart } from "./ignored_signals.ts";
 import { colorsWanted, createRunView, type ViewFlags } from "./terminal.ts";
 import { selectSubset } from "./subset.ts";
 import type { RunEvent } from "./types.ts";
+import type { WarningEvent } from "./event_types.ts";
+import type { LoadWarning } from "./unknown_fields.ts";
+import { now } from "./run_report.ts";
 import { identify, readResumeReport, resumedTasks } from "./resume.ts";
 
 /** What every command reading a task file takes. */
@@ -253,12 +256,21 @@ export async function runCommand(
     });
   if (hangupIgnored) ignoreAgain([SIGNAL_NUMBERS.SIGHUP!]);
   const stopListeningForSuspend = listenForSuspend(view);
+  const deliver = (event: RunEvent) => {
+    view.onEvent(event);
+    report?.onEvent(event);
+  };
   const onEvent = (event: RunEvent) => {
     // Emptied when the run begins, its first event: one that never does (a plugin's prepare()
     // failed) leaves them as they were.
     if (event.event === "run_started") reports.begin();
-    view.onEvent(event);
-    report?.onEvent(event);
+    deliver(event);
+    // The load's warnings, already on stderr, go into the events too, right after the first:
+    // a program reading the NDJSON (or --report) learns that a task's misspelled field was
+    // ignored, where run_started stays the first line as readers of a report expect.
+    if (event.event === "run_started") {
+      for (const warning of loaded.warningDetails ?? []) deliver(warningEvent(warning));
+    }
   };
   try {
     // A subset of a checked file is valid (it takes every dependency along): only its graph
@@ -295,16 +307,27 @@ export async function runCommand(
   }
 }
 
+/** A warning of the load as an event. */
+function warningEvent(warning: LoadWarning): WarningEvent {
+  return {
+    event: "warning",
+    ...(warning.task === undefined ? {} : { task: warning.task }),
+    message: warning.message,
+    time: now(),
+  };
+}
+
 /**
- * The durations history of a task file, unless `--no-history`; none for standard input. A
- * subset keeps the records of the tasks it leaves out of `loaded`, the whole file.
+ * The durations history of a task file, unless `--no-history`; none for standard input or
+ * another stream (`fromStream`). A subset keeps the records of the tasks it leaves out of
+ * `loaded`, the whole file.
  */
 function historyOption(
   taskFile: TaskFile,
   flags: RunFlags,
   loaded: TaskFile = taskFile,
 ): { history?: HistoryLocation } {
-  if (flags.history === false || taskFile.file === "<stdin>") return {};
+  if (flags.history === false || taskFile.fromStream) return {};
   // Absolute: written when the run ends, by when a task may have changed the directory.
   const location = historyLocation(resolvePath(taskFile.file));
   if (taskFile.tasks.length === loaded.tasks.length) return { history: location };

@@ -53,7 +53,8 @@ const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_0
 export function parseDuration(value: number | string): number {
   let ms: number;
   if (typeof value === "number") {
-    if (!Number.isFinite(value) || value < 0) {
+    // Infinity (what JSON makes of 1e400) is past the limit below, not negative.
+    if (Number.isNaN(value) || value < 0) {
       throw new RangeError(`must be a non-negative number of seconds, not ${value}`);
     }
     ms = value * 1_000;
@@ -70,7 +71,12 @@ export function parseDuration(value: number | string): number {
   }
   ms = Math.round(ms);
   if (ms > MAX_DURATION_MS) {
-    throw new RangeError(`must be at most 596h (24 days), not ${JSON.stringify(value)}`);
+    // A number as it is: JSON.stringify(Infinity) is "null".
+    throw new RangeError(
+      `must be at most 596h (24 days), not ${
+        typeof value === "number" ? value : JSON.stringify(value)
+      }`,
+    );
   }
   return ms;
 }

@@ -46,7 +46,10 @@ export interface SourcePosition {
   readonly file: string;
   /** 1-based line. */
   readonly line: number;
-  /** 1-based column. */
+  /**
+   * 1-based column, in characters (Unicode code points): an emoji is one column, as in rustc
+   * and editors, not the two UTF-16 units JavaScript counts.
+   */
   readonly column: number;
 }
 
@@ -165,6 +168,38 @@ export function quote(value: string): string {
     }`;
   }
   return JSON.stringify(value);
+}
+
+/**
+ * A value of the wrong kind as a message names it, after "not": its kind, with the value for a
+ * string, a number or a boolean — `a string ("b")`, `a number (3)`, `a boolean (true)`,
+ * `null`, `an array`, `an object`. The one wording of every such message: the task file's
+ * (`"dependencies" must be an array, not a string ("b")`), the library's arguments and the
+ * eval permissions'.
+ *
+ * @example
+ * ```ts
+ * import { describeValue } from "./errors.ts";
+ *
+ * describeValue("b"); // 'a string ("b")'
+ * describeValue([1]); // "an array"
+ * ```
+ */
+export function describeValue(value: unknown): string {
+  if (value === null || value === undefined) return String(value);
+  switch (typeof value) {
+    case "string":
+      return `a string (${quote(value)})`;
+    case "number":
+    case "boolean":
+      return `a ${typeof value} (${value})`;
+    case "bigint":
+      return `a bigint (${value}n)`;
+    case "object":
+      return Array.isArray(value) ? "an array" : "an object";
+    default:
+      return `a ${typeof value}`; // a function, a symbol
+  }
 }
 
 /** The longest value {@linkcode quote} shows whole, in UTF-16 units. */

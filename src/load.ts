@@ -13,7 +13,7 @@ import { quote, type SourcePosition, TaskFileError } from "./errors.ts";
 import type { TaskSpec } from "./types.ts";
 import { buildTaskSpecs, fileConcurrency, type OptionOverrides } from "./task_options.ts";
 import { validateAgainstSchema } from "./schema_validation.ts";
-import { misspelledFields } from "./unknown_fields.ts";
+import { type LoadWarning, misspelledFields } from "./unknown_fields.ts";
 
 /**
  * A segment of a path into a JSON document: a property name or an array index.
@@ -61,6 +61,17 @@ export interface TaskFile {
    * when the tasks were given as objects (their types catch a misspelling).
    */
   readonly warnings?: readonly string[];
+  /**
+   * The same warnings in their parts (the line, what is wrong, where, and the task), for a
+   * program: the command line's NDJSON `warning` events name their task from these.
+   */
+  readonly warningDetails?: readonly LoadWarning[];
+  /**
+   * Read from standard input (`-`) or a path under `/dev` or `/proc` (`/dev/stdin`, the
+   * `/dev/fd/63` of a shell's `<(…)`): relative paths resolve against the working directory,
+   * not the stream's directory, and the command line keeps no duration history for it.
+   */
+  readonly fromStream?: boolean;
 }
 
 /**
@@ -100,18 +111,26 @@ export interface LoadOptions {
  * ```
  */
 export async function loadTaskFile(path: string, options: LoadOptions = {}): Promise<TaskFile> {
-  const { text, file, baseDir } = await readTaskText(path);
+  const { text, file, baseDir, fromStream } = await readTaskText(path);
   // Plain JSON needs neither parser module nor ajv: load them only for what needs them.
   const parsed = parseStrictJson(text);
   if (parsed === undefined) await loadJsonc();
   if (options.schema) await loadAjv();
-  return parseText(text, { ...options, file, baseDir: options.baseDir ?? baseDir }, parsed);
+  const taskFile = parseText(
+    text,
+    { ...options, file, baseDir: options.baseDir ?? baseDir },
+    parsed,
+  );
+  return fromStream ? { ...taskFile, fromStream } : taskFile;
 }
 
-/** The text of a task file, with how to name it and where its relative paths point. */
+/**
+ * The text of a task file, with how to name it, where its relative paths point, and whether
+ * it is a stream rather than a file in a directory (see {@linkcode TaskFile.fromStream}).
+ */
 export async function readTaskText(
   path: string,
-): Promise<{ text: string; file: string; baseDir: string }> {
+): Promise<{ text: string; file: string; baseDir: string; fromStream: boolean }> {
   if (path === "-") {
     let bytes: Uint8Array;
     try {
@@ -120,7 +139,8 @@ export async function readTaskText(
       // Standard input redirected from a directory, say.
       throw new TaskFileError(describeReadError(error), { file: "<stdin>" });
     }
-    return { text: decodeUtf8(bytes, "<stdin>"), file: "<stdin>", baseDir: Deno.cwd() };
+    const text = decodeUtf8(bytes, "<stdin>");
+    return { text, file: "<stdin>", baseDir: Deno.cwd(), fromStream: true };
   }
   let bytes: Uint8Array;
   try {
@@ -130,8 +150,19 @@ export async function readTaskText(
   } catch (error) {
     throw new TaskFileError(describeReadError(error), { file: path });
   }
-  return { text: decodeUtf8(bytes, path), file: path, baseDir: directoryOf(resolvePath(path)) };
+  const text = decodeUtf8(bytes, path);
+  const resolved = resolvePath(path);
+  // /dev/stdin, or the /dev/fd/63 that `dagrun <(generate)` gets, is standard input by
+  // another name: its directory means nothing to the tasks (a task's "cwd": "." ran in
+  // /dev/fd), nor is it a place for the duration history.
+  if (STREAM_DIRECTORY.test(resolved)) {
+    return { text, file: path, baseDir: Deno.cwd(), fromStream: true };
+  }
+  return { text, file: path, baseDir: directoryOf(resolved), fromStream: false };
 }
+
+/** Where the paths of standard input and other streams are, not files of the user's. */
+const STREAM_DIRECTORY = /^\/(dev|proc)\//;
 
 function describeReadError(error: unknown): string {
   if (error instanceof Deno.errors.NotFound) return "cannot read task file: no such file";
@@ -147,6 +178,12 @@ function describeReadError(error: unknown): string {
 }
 
 function decodeUtf8(bytes: Uint8Array, file: string): string {
+  if (isUtf16(bytes)) {
+    throw new TaskFileError("is encoded as UTF-16; save it as UTF-8", {
+      file,
+      position: { file, line: 1, column: 1 },
+    });
+  }
   try {
     return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
   } catch {
@@ -158,14 +195,34 @@ function decodeUtf8(bytes: Uint8Array, file: string): string {
   }
 }
 
-/** The line and column (counted in bytes) of a byte offset. */
+/**
+ * Whether the text is UTF-16, as Windows PowerShell 5's `>` writes it: a UTF-16 byte-order
+ * mark, or a NUL beside an ASCII character at the start (JSON starts with one). Read as
+ * UTF-8, the one was "invalid UTF-8 at byte 0" and the other an unexpected `\u0000`.
+ */
+function isUtf16(bytes: Uint8Array): boolean {
+  if (bytes.length < 2) return false;
+  const [first, second] = [bytes[0]!, bytes[1]!];
+  if ((first === 0xff && second === 0xfe) || (first === 0xfe && second === 0xff)) return true;
+  return (first === 0) !== (second === 0) && first < 0x80 && second < 0x80;
+}
+
+/**
+ * The line and column of a byte offset, the column counted in characters (code points) as
+ * {@linkcode Locator} counts it: the bytes before `offset` are valid UTF-8, so each
+ * character is one byte that is not a continuation byte.
+ */
 function bytePosition(bytes: Uint8Array, offset: number, file: string): SourcePosition {
   let line = 1, lineStart = 0;
   for (let i = bytes.indexOf(0x0a); i !== -1 && i < offset; i = bytes.indexOf(0x0a, i + 1)) {
     line++;
     lineStart = i + 1;
   }
-  return { file, line, column: offset - lineStart + 1 };
+  let column = 1;
+  for (let i = lineStart; i < offset; i++) {
+    if ((bytes[i]! & 0xc0) !== 0x80) column++;
+  }
+  return { file, line, column };
 }
 
 /** The offset of the first byte that does not start a valid UTF-8 sequence. */
@@ -282,8 +339,15 @@ function parseText(
     ...(concurrency === undefined ? {} : { concurrency }),
     document: object,
     locate,
-    warnings: options.schema ? [] : misspelledFields(object, file, locate),
+    ...loadWarnings(options.schema ? [] : misspelledFields(object, file, locate)),
   };
+}
+
+/** A task file's `warnings` (the lines) and `warningDetails`. */
+function loadWarnings(
+  details: readonly LoadWarning[],
+): Pick<TaskFile, "warnings" | "warningDetails"> {
+  return { warnings: details.map((warning) => warning.message), warningDetails: details };
 }
 
 /** JSONC through jsonc-parser's tree: the value, and where each part of it is. */
@@ -417,20 +481,31 @@ function findNode(root: JsonNode, path: readonly JsonPathSegment[]): JsonNode | 
   return node;
 }
 
-/** Turns offsets into 1-based lines and columns, scanning the text only when asked. */
+/**
+ * Turns offsets (UTF-16 code units, as the parsers count) into 1-based lines and columns,
+ * scanning the text only when asked. A column counts characters (code points), as rustc and
+ * editors do: an emoji before the error is one column, not the two units of its surrogate
+ * pair; a combining accent is a code point, so a column of its own.
+ */
 class Locator {
   constructor(readonly text: string, readonly file: string) {}
 
   at(offset: number): SourcePosition {
+    const text = this.text;
     let line = 1, lineStart = 0;
-    for (
-      let i = this.text.indexOf("\n");
-      i !== -1 && i < offset;
-      i = this.text.indexOf("\n", i + 1)
-    ) {
+    for (let i = text.indexOf("\n"); i !== -1 && i < offset; i = text.indexOf("\n", i + 1)) {
       line++;
       lineStart = i + 1;
     }
-    return { file: this.file, line, column: offset - lineStart + 1 };
+    let column = offset - lineStart + 1;
+    // The second half of each surrogate pair before the offset is not a character of its own.
+    for (let i = lineStart + 1; i < offset; i++) {
+      const code = text.charCodeAt(i);
+      if (code >= 0xdc00 && code <= 0xdfff) {
+        const previous = text.charCodeAt(i - 1);
+        if (previous >= 0xd800 && previous <= 0xdbff) column--;
+      }
+    }
+    return { file: this.file, line, column };
   }
 }

@@ -8,7 +8,7 @@
 
 import type { ErrorObject, ValidateFunction } from "./deps.ts";
 import { compileSchema, createAjv } from "./schema_compiler.ts";
-import { type SourcePosition, TaskFileError } from "./errors.ts";
+import { describeValue, quote, type SourcePosition, TaskFileError } from "./errors.ts";
 import { DURATION_PATTERN } from "./duration.ts";
 import { NO_NUL_PATTERN } from "./schema_patterns.ts";
 import { hasOptionField } from "./task_options.ts";
@@ -209,15 +209,15 @@ function describeSchemaError(error: ErrorObject, subject: string, value: unknown
         : `missing required field "${missing}"`;
     }
     case "type":
-      return `${is}must be ${article(String(params.type))}, not ${jsonType(value)}`;
+      return `${is}must be ${article(String(params.type))}, not ${describeValue(value)}`;
     case "enum":
       return `${is}must be one of ${
         (params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(", ")
-      }, not ${JSON.stringify(value)}`;
+      }, not ${shownValue(value)}`;
     case "pattern":
       if (params.pattern === DURATION_PATTERN) {
         return `${is}must be a number of seconds or a duration such as "90s", "1m30s" or "500ms", not ${
-          JSON.stringify(value)
+          shownValue(value)
         }`;
       }
       if (params.pattern === NO_NUL_PATTERN) {
@@ -227,11 +227,11 @@ function describeSchemaError(error: ErrorObject, subject: string, value: unknown
       }
       return `${is}${
         params.pattern === "^(.*)$" ? "must be a single line" : `must match /${params.pattern}/`
-      }, not ${JSON.stringify(value)}`;
+      }, not ${shownValue(value)}`;
     case "minLength":
       return `${is}must not be empty`;
     case "format":
-      return `${is}must match format "${params.format}", not ${JSON.stringify(value)}`;
+      return `${is}must match format "${params.format}", not ${shownValue(value)}`;
     case "additionalProperties":
       return `${is}has unknown field "${params.additionalProperty}"`;
     default:
@@ -244,12 +244,10 @@ function article(type: string): string {
   return words.join(" or ");
 }
 
-function jsonType(value: unknown): string {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "an array";
-  if (typeof value === "object") return "an object";
-  if (typeof value === "number") return `a number (${value})`;
-  if (typeof value === "boolean") return `a boolean (${value})`;
-  if (typeof value === "string") return `a string (${JSON.stringify(value)})`;
-  return typeof value;
+/**
+ * A value of the right kind but not among those allowed (an enum, a pattern, a format), after
+ * "not": a string quoted (shortened, when long, by {@linkcode quote}), else its kind.
+ */
+function shownValue(value: unknown): string {
+  return typeof value === "string" ? quote(value) : describeValue(value);
 }

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { quote } from "./errors.ts";
+import { describeValue, quote } from "./errors.ts";
 import { now } from "./run_report.ts";
 import type { ExecutorContext, OutputStream, RunEvent, TaskSpec } from "./types.ts";
 
@@ -147,9 +147,7 @@ const IGNORE_OUTPUT = () => {};
 
 /** Why an `output(stream, text)` call is refused. */
 function badOutput(stream: unknown, text: unknown): string {
-  const shown = (value: unknown) =>
-    typeof value === "string" ? JSON.stringify(value) : typeof value;
-  return `output(stream, text) takes "stdout" or "stderr" and a string, not ${shown(stream)} and ${
-    shown(text)
-  }`;
+  return `output(stream, text) takes "stdout" or "stderr" and a string, not ${
+    describeValue(stream)
+  } and ${describeValue(text)}`;
 }

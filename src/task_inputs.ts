@@ -17,7 +17,7 @@
 import type { JsonPathSegment, TaskFile } from "./load.ts";
 import { parseTaskFile } from "./load.ts";
 import { hasTaskFields, schemaError } from "./schema_validation.ts";
-import { type SourcePosition, TaskFileError } from "./errors.ts";
+import { describeValue, type SourcePosition, TaskFileError } from "./errors.ts";
 import { MAX_DURATION_MS } from "./duration.ts";
 import { buildTaskSpecs, fileConcurrency, hasOptionField } from "./task_options.ts";
 import type { TaskSpec } from "./types.ts";
@@ -79,7 +79,7 @@ function checkOwnDurations(
     if (typeof value !== "number" || !(value >= least && value <= MAX_DURATION_MS)) {
       throw new TaskFileError(
         `"${field}" must be a number of milliseconds from ${least} to ${MAX_DURATION_MS}, not ${
-          typeof value === "number" ? value : JSON.stringify(value) ?? String(value)
+          typeof value === "number" ? value : describeValue(value)
         }`,
         { file: taskFile.file, position: taskFile.locate(["tasks", index]), task: task.name },
       );

@@ -143,6 +143,9 @@ function parseOptions(
     options.env = env;
   }
   if (raw.cwd !== undefined) {
+    // No path holds a NUL: said as the env check says it, not as the stat call's error,
+    // which repeated the path with the NUL in it.
+    if ((raw.cwd as string).includes("\0")) fail("cwd", `${field("cwd")} holds a NUL`);
     const cwd = resolvePath(context.baseDir, raw.cwd as string);
     if (!directories.has(cwd)) directories.set(cwd, checkDirectory(cwd));
     const problem = directories.get(cwd);

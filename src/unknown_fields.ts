@@ -47,8 +47,36 @@ const TASK = fields(
 );
 
 /**
- * One line per field of a document valid under dagrun's schema that is not dagrun's but looks
- * like one of its fields misspelled, each naming the file, its position and the task:
+ * A warning about a task file that does not stop it from loading, in its parts as a
+ * {@linkcode TaskFileError} has them.
+ *
+ * @example
+ * ```ts
+ * import { type LoadWarning, parseTaskFile } from "@dagrun/dagrun";
+ *
+ * const taskFile = parseTaskFile(
+ *   '{"tasks": [{"name": "b", "type": "exec", "arguments": "", "dependecies": []}]}',
+ *   { file: "tasks.json" },
+ * );
+ * const warning: LoadWarning = taskFile.warningDetails![0]!;
+ * warning.task; // "b"
+ * warning.detail; // 'unknown field "dependecies" (did you mean "dependencies"?); it is ignored'
+ * ```
+ */
+export interface LoadWarning {
+  /** The whole line: `FILE:LINE:COL: task "NAME": DETAIL`. */
+  readonly message: string;
+  /** What is wrong, without place or task. */
+  readonly detail: string;
+  /** Where. */
+  readonly position: SourcePosition;
+  /** The task it is about (`#N` for one without a name), when it is about one. */
+  readonly task?: string;
+}
+
+/**
+ * One warning per field of a document valid under dagrun's schema that is not dagrun's but
+ * looks like one of its fields misspelled, each naming the file, its position and the task:
  * `tasks.json:4:21: task "b": unknown field "dependecies" (did you mean "dependencies"?); it is
  * ignored`.
  */
@@ -56,8 +84,8 @@ export function misspelledFields(
   document: Record<string, unknown>,
   file: string,
   locate: (path: readonly (string | number)[]) => SourcePosition,
-): string[] {
-  const warnings: string[] = [];
+): LoadWarning[] {
+  const warnings: LoadWarning[] = [];
   const check = (
     object: Record<string, unknown>,
     path: readonly (string | number)[],
@@ -70,9 +98,13 @@ export function misspelledFields(
       if (hint === "") continue;
       const position = locate([...path, key]);
       const field = path[0] === "defaults" ? `defaults.${key}` : key;
-      warnings.push(
-        whereText(`unknown field ${quote(field)}${hint}; it is ignored`, { file, position, task }),
-      );
+      const detail = `unknown field ${quote(field)}${hint}; it is ignored`;
+      warnings.push({
+        message: whereText(detail, { file, position, task }),
+        detail,
+        position,
+        ...(task === undefined ? {} : { task }),
+      });
     }
   };
   check(document, [], TOP_LEVEL);

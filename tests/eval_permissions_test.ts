@@ -153,9 +153,9 @@ Deno.test("createEvalExecutor() rejects permissions Deno would refuse, naming th
     [{ read: [""] }, /read: an empty path/],
     [{ net: ["a b"] }, /net: invalid host 'a b'/],
     [{ raed: true }, /unknown permission 'raed'/],
-    [{ read: "none" }, /read: expected "inherit", a boolean or a list, not "none"/],
-    [{ read: ["/tmp", 3] }, /read: expected a string, not 3/],
-    [true, /expected "inherit", "none" or an object, not true/],
+    [{ read: "none" }, /read: expected "inherit", a boolean or a list, not a string \("none"\)/],
+    [{ read: ["/tmp", 3] }, /read: expected a string, not a number \(3\)/],
+    [true, /expected "inherit", "none" or an object, not a boolean \(true\)/],
     [null, /expected "inherit", "none" or an object, not null/],
   ];
   for (const [permissions, message] of cases) {

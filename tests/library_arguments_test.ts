@@ -13,11 +13,11 @@ const TAKES = /^(run|validate|runEvents)\(\) takes an array of tasks or a TaskFi
 const CASES: [unknown, RegExp][] = [
   [
     "tasks.json",
-    /not the string "tasks\.json"; for a file, pass await loadTaskFile\("tasks\.json"\)$/,
+    /not a string \("tasks\.json"\); for a file, pass await loadTaskFile\("tasks\.json"\)$/,
   ],
   [null, /not null$/],
   [undefined, /not undefined$/],
-  [42, /not a number$/],
+  [42, /not a number \(42\)$/],
   [{}, /not an object$/],
   [
     { tasks: [{ name: "a", type: "exec", arguments: "true" }] },
@@ -65,7 +65,7 @@ Deno.test("schedule() rejects a task list or options of the wrong kind", async (
   const executorFor = () => ({ type: "x", run: () => Promise.resolve({ ok: true }) });
   await assert.rejects(
     schedule("tasks.json" as never, { executorFor }),
-    /^TypeError: schedule\(\) takes an array of checked tasks \(see validate\(\)\), not the string "tasks\.json"/,
+    /^TypeError: schedule\(\) takes an array of checked tasks \(see validate\(\)\), not a string \("tasks\.json"\)/,
   );
   await assert.rejects(
     schedule([null] as never, { executorFor }),

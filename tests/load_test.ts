@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import { checkTaskFile } from "../src/check.ts";
 import { TaskFileError } from "../src/errors.ts";
-import { parseTaskFile } from "../src/load.ts";
+import { parseTaskFile, readTaskText } from "../src/load.ts";
 import { createDefaultRegistry } from "../src/run.ts";
 import { findCycleInGraph, indexTaskGraph } from "../src/task_graph.ts";
+import { runCli } from "./helpers.ts";
 
 const registry = createDefaultRegistry();
 
@@ -103,6 +104,34 @@ const cases: [string, string, string | RegExp][] = [
     "t.json:1:1: starts with a byte-order mark; save it as UTF-8 without one",
   ],
   [
+    // Columns count characters: each emoji is one (two UTF-16 units), each combining mark one.
+    "a column after astral characters",
+    `{"tasks": [${task({ name: "😀😀", dependencies: ["zz"] })}]}`,
+    't.json:1:74: task "😀😀": unknown dependency "zz"',
+  ],
+  [
+    "a column after a combining mark",
+    `{"tasks": [${task({ name: "e\u0301🎉", dependencies: ["zz"] })}]}`,
+    't.json:1:75: task "e\u0301🎉": unknown dependency "zz"',
+  ],
+  [
+    "a column after astral characters in JSONC",
+    `{"tasks": [ // 𝄞𝄞𝄞\n${task({ dependencies: ["zz"] }).replace('"a"', '"a𝄞"')},]}`,
+    't.json:2:63: task "a𝄞": unknown dependency "zz"',
+  ],
+  [
+    // JSON makes 1e400 Infinity, which was called not non-negative.
+    "a timeout too large for a number",
+    `{"tasks": [${task({}).replace("}", ', "timeout": 1e400}')}]}`,
+    't.json:1:69: task "a": "timeout" must be at most 596h (24 days), not Infinity',
+  ],
+  [
+    // The stat call's own error repeated the path, NUL and all.
+    "a NUL in cwd",
+    `{"tasks": [${task({ cwd: "x\0y" })}]}`,
+    't.json:1:63: task "a": "cwd" holds a NUL',
+  ],
+  [
     "JSONC comments and trailing commas",
     '{"tasks": [/* c */ {"name": "a", "type": "exec", "arguments": "x",},], // c\n}',
     "valid",
@@ -142,4 +171,80 @@ Deno.test("findCycleInGraph() reports a 100,000-task cycle iteratively, as a pat
 Deno.test("error messages stay on one line whatever the input", () => {
   const message = check(`{"tasks": [${task({ name: "x\ny", dependencies: ["p\nq"] })}]}`);
   assert.ok(!message.includes("\n"), message);
+});
+
+Deno.test("invalid UTF-8 is placed by its column in characters, not bytes", async () => {
+  const path = await Deno.makeTempFile({ suffix: ".json" });
+  try {
+    // "é" and "😀" are two and four bytes, one column each; the bad byte is the fifth character.
+    const bytes = new Uint8Array([
+      ...new TextEncoder().encode('{\n"é😀x'),
+      0xff,
+      ...new TextEncoder().encode('": 1}'),
+    ]);
+    await Deno.writeFile(path, bytes);
+    await assert.rejects(readTaskText(path), (error: unknown) => {
+      assert.ok(error instanceof TaskFileError);
+      assert.equal(error.message, `${path}:2:5: invalid UTF-8 at byte 10; save it as UTF-8`);
+      return true;
+    });
+  } finally {
+    await Deno.remove(path);
+  }
+});
+
+Deno.test("a long value refused by a pattern is shown by its ends, as a long name is", () => {
+  const name = `${"a".repeat(1_000)}\n`;
+  const shown = `"${"a".repeat(100)}"…(1001 characters)…"${"a".repeat(99)}\\n"`;
+  assert.equal(
+    check(`{"tasks": [${task({ name })}]}`),
+    `t.json:1:20: task ${shown}: "name" must be a single line, not ${shown}`,
+  );
+});
+
+Deno.test("/dev/stdin is read as '-' is: paths against the working directory, no history in /dev", async () => {
+  const directory = await Deno.makeTempDir({ prefix: "dagrun-stdin-" });
+  const devHistory = "/dev/.dagrun_history.json";
+  const exists = (path: string) => Deno.stat(path).then(() => true, () => false);
+  const existed = await exists(devHistory);
+  let created = false;
+  try {
+    const text = JSON.stringify({
+      tasks: [{ name: "a", type: "exec", arguments: "pwd", cwd: "." }],
+    });
+    const result = await runCli(["/dev/stdin"], { stdin: text, cwd: directory });
+    created = !existed && await exists(devHistory);
+    assert.equal(result.code, 0, result.stderr);
+    // A task's "cwd": "." ran in /dev, the directory of /dev/stdin.
+    assert.match(result.stdout, new RegExp(`^\\[a\\] ${await Deno.realPath(directory)}$`, "m"));
+    assert.ok(!created, "a duration history was written into /dev");
+  } finally {
+    if (created) await Deno.remove(devHistory);
+    await Deno.remove(directory, { recursive: true });
+  }
+});
+
+Deno.test("a cycle names its tasks unambiguously and within a bounded line", () => {
+  const cycle = (a: string, b: string) =>
+    check(JSON.stringify({
+      tasks: [
+        { name: a, type: "exec", arguments: "true", dependencies: [b] },
+        { name: b, type: "exec", arguments: "true", dependencies: [a] },
+      ],
+    }));
+  // A name holding the arrow is quoted: bare, it read as two tasks.
+  assert.equal(
+    cycle("a -> b", "c"),
+    't.json:1:76: task "a -> b": dependency cycle: "a -> b" -> c -> "a -> b"',
+  );
+  // Two names of 5 MB made a 15 MB line; each is shown by its ends, as in other messages.
+  const [a, b] = ["a".repeat(5_000_000), "b".repeat(5_000_000)];
+  const shown = (letter: string) =>
+    `"${letter.repeat(100)}"…(5000000 characters)…"${letter.repeat(100)}"`;
+  assert.equal(
+    cycle(a, b),
+    `t.json:1:5000070: task ${shown("a")}: dependency cycle: ${shown("a")} -> ${shown("b")} -> ${
+      shown("a")
+    }`,
+  );
 });

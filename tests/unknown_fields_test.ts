@@ -9,6 +9,8 @@
 import assert from "node:assert/strict";
 import { parseTaskFile } from "../src/load.ts";
 import { runCli, writeTaskFile } from "./helpers.ts";
+import { Ajv } from "../src/deps/ajv.ts";
+import eventsSchema from "../schema/events.schema.json" with { type: "json" };
 
 const TEXT = `{
   "concurency": 2,
@@ -32,6 +34,13 @@ Deno.test("parseTaskFile() names each misspelled field with its place and task, 
     'tasks.json:8:72: task "d": unknown field "dependsOn" (did you mean "dependencies"?); it is ignored',
     'tasks.json:8:92: task "d": unknown field "timeoutMs" (did you mean "timeout"?); it is ignored',
   ]);
+  assert.deepEqual(taskFile.warningDetails?.[2], {
+    message: taskFile.warnings?.[2],
+    detail: 'unknown field "dependecies" (did you mean "dependencies"?); it is ignored',
+    position: { file: "tasks.json", line: 6, column: 74 },
+    task: "b",
+  });
+  assert.equal(taskFile.warningDetails?.[0]?.task, undefined);
 });
 
 Deno.test("parseTaskFile() has no warning for a file of known fields, nor for a field of the file's own", () => {
@@ -83,5 +92,50 @@ Deno.test("dagrun warns of a misspelled field on stderr before the run, which go
     }
   } finally {
     await Deno.remove(file.replace(/\/tasks\.json$/, ""), { recursive: true });
+  }
+});
+
+Deno.test("with --format ndjson a misspelled field is a warning event right after run_started, and still on stderr", async () => {
+  const file = await writeTaskFile(
+    `{
+  "tasks": [
+    { "name": "a", "type": "exec", "arguments": "echo a" },
+    { "name": "b", "type": "exec", "arguments": "echo b", "dependecies": ["a"] }
+  ],
+  "concurency": 2
+}`,
+  );
+  const directory = file.replace(/\/tasks\.json$/, "");
+  const reportPath = `${directory}/run.ndjson`;
+  try {
+    const validateEvent = new Ajv({ strict: false }).compile(eventsSchema);
+    const lines = [
+      `${file}:6:17: unknown field "concurency" (did you mean "concurrency"?); it is ignored`,
+      `${file}:4:74: task "b": unknown field "dependecies" (did you mean "dependencies"?); it is ignored`,
+    ];
+    const expected = [
+      { event: "warning", message: lines[0] },
+      { event: "warning", task: "b", message: lines[1] },
+    ];
+    const { code, stdout, stderr } = await runCli([file, "--no-history", "--format", "ndjson"]);
+    assert.equal(code, 0, stderr);
+    // A person watching the terminal while the NDJSON goes to a program still sees them.
+    assert.equal(stderr, lines.map((line) => `dagrun: warning: ${line}\n`).join(""));
+    const events = stdout.trimEnd().split("\n").map((line) => JSON.parse(line));
+    for (const event of events) assert.ok(validateEvent(event), JSON.stringify(event));
+    assert.equal(events[0].event, "run_started");
+    assert.deepEqual(events.slice(1, 3).map(({ time: _, ...event }) => event), expected);
+    assert.equal(events.filter((event) => event.event === "warning").length, 2);
+    assert.equal(events[3].event, "task_started");
+
+    // The --report file of a human run holds them in the same place.
+    const human = await runCli([file, "--no-history", "-q", "--report", reportPath]);
+    assert.equal(human.code, 0, human.stderr);
+    const reported = (await Deno.readTextFile(reportPath)).trimEnd().split("\n")
+      .map((line) => JSON.parse(line));
+    assert.equal(reported[0].event, "run_started");
+    assert.deepEqual(reported.slice(1, 3).map(({ time: _, ...event }) => event), expected);
+  } finally {
+    await Deno.remove(directory, { recursive: true });
   }
 });
