@@ -11,7 +11,7 @@
 import { superviseChild, type SupervisedChild } from "../src/child.ts";
 import { resolvePath } from "../src/paths.ts";
 import { addProcessGroup, signalGroup } from "../src/process_groups.ts";
-import { plainWords } from "./exec_argv.ts";
+import { plainWords, shellArguments } from "./exec_argv.ts";
 import { NO_NUL_PATTERN } from "../src/schema_patterns.ts";
 import { createPosixSpawner, type PosixSpawner } from "./posix_spawn.ts";
 import type { Executor, ExecutorContext, TaskResult, TaskSpec } from "../src/types.ts";
@@ -107,11 +107,23 @@ async function spawnCommand(
     // and how to word it.
   }
   try {
-    return { child: spawn(shell, ["-c", command], context, setPwd) };
+    return { child: spawn(shell, shellArguments(shell, command), context, setPwd) };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
+    if (/\(os error 7\)/.test(message)) return cannotStart(shell, tooLong(command, message));
     return { error: { ok: false, error: `cannot start ${shell}: ${message}` } };
   }
+}
+
+/**
+ * Why a script the kernel refused (E2BIG) could not start: it is cut into pieces that it
+ * takes one by one (see `shellArguments`), so it is more than all arguments and the
+ * environment may be together.
+ */
+function tooLong(command: string, message: string): string {
+  const megabytes = (new TextEncoder().encode(command).length / 1e6).toFixed(1);
+  return `the command is ${megabytes} MB, more than the kernel takes in arguments and ` +
+    `environment together (about 2 MB; ${message}): save it in a file and run that`;
 }
 
 /** Execs plain words without a shell; `undefined` when the shell should try instead. */
