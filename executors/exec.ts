@@ -11,7 +11,7 @@
 import { superviseChild, type SupervisedChild } from "../src/child.ts";
 import { resolvePath } from "../src/paths.ts";
 import { addProcessGroup, signalGroup } from "../src/process_groups.ts";
-import { plainWords, shellArguments } from "./exec_argv.ts";
+import { fitsOneArgument, plainWords, shellArguments } from "./exec_argv.ts";
 import { NO_NUL_PATTERN } from "../src/schema_patterns.ts";
 import { createPosixSpawner, type PosixSpawner } from "./posix_spawn.ts";
 import type { Executor, ExecutorContext, TaskResult, TaskSpec } from "../src/types.ts";
@@ -106,8 +106,11 @@ async function spawnCommand(
     // Anything else (a script without `#!`, no permission): the shell knows what to do
     // and how to word it.
   }
+  // A script cut into pieces gets its $0 as an argument: the path the shell would be run
+  // from otherwise, for Deno.Command makes that its argv[0].
+  const program = fitsOneArgument(command) ? shell : shellPath(shell, context);
   try {
-    return { child: spawn(shell, shellArguments(shell, command), context, setPwd) };
+    return { child: spawn(program, shellArguments(program, command), context, setPwd) };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     if (/\(os error 7\)/.test(message)) return cannotStart(shell, tooLong(command, message));
@@ -229,6 +232,26 @@ function missingInterpreter(program: string, context: ExecutorContext): string |
       : "its dynamic loader was not found";
   }
   return undefined;
+}
+
+/**
+ * The path `Deno.Command` would run `shell` from, found as it finds it: relative to the task's
+ * directory, or in the first absolute PATH entry that has it executable. As given when a
+ * relative entry comes first, or none has it (the spawn then says why).
+ */
+function shellPath(shell: string, context: ExecutorContext): string {
+  if (shell.includes("/")) return resolvePath(context.cwd, shell);
+  for (const entry of (searchPath(context) ?? "").split(":")) {
+    if (!entry.startsWith("/")) return shell;
+    const path = `${entry.replace(/\/+$/, "")}/${shell}`;
+    try {
+      const stat = Deno.statSync(path);
+      if (stat.isFile && ((stat.mode ?? 0) & 0o111) !== 0) return path;
+    } catch {
+      // Not in this directory.
+    }
+  }
+  return shell;
 }
 
 /** Whether a PATH has an entry that is not absolute (an empty one means the directory). */

@@ -157,27 +157,35 @@ const JOIN_PIECES =
  * be removed in every ending, a SIGKILLed dagrun's too; a script of more than 2 MB is better
  * kept in a file of the project's, run as `sh build.sh`.
  *
+ * `name` is the script's `$0` when it is cut: the caller passes what it runs the shell as,
+ * which is what `$0` is otherwise (the shell's `argv[0]`).
+ *
  * @example
  * ```ts
  * import { shellArguments } from "./exec_argv.ts";
  * shellArguments("sh", "echo hi"); // ["-c", "echo hi"]
- * shellArguments("sh", "echo hi; ".repeat(20_000)).length; // 5: -c, the wrapper, $0, 2 pieces
+ * shellArguments("/bin/sh", "echo hi; ".repeat(20_000)).length; // 5: -c, wrapper, $0, 2 pieces
  * ```
  */
-export function shellArguments(shell: string, script: string): string[] {
-  // Most scripts are short: a UTF-8 character is at most 3 bytes per UTF-16 code unit.
-  if (script.length * 3 <= MAX_ARGUMENT_BYTES) return ["-c", script];
-  const bytes = new TextEncoder().encode(script);
-  if (bytes.length <= MAX_ARGUMENT_BYTES) return ["-c", script];
-  return ["-c", JOIN_PIECES, shell, ...utf8Pieces(bytes, MAX_ARGUMENT_BYTES)];
+export function shellArguments(name: string, script: string): string[] {
+  if (fitsOneArgument(script)) return ["-c", script];
+  return ["-c", JOIN_PIECES, name, ...utf8Pieces(new TextEncoder().encode(script))];
 }
 
-/** Cuts UTF-8 text into pieces of at most `limit` bytes, each of whole characters. */
-function utf8Pieces(bytes: Uint8Array, limit: number): string[] {
+/** Whether a string is short enough for the kernel to take it as one argument. */
+export function fitsOneArgument(text: string): boolean {
+  // Most are short: a UTF-8 character takes at most 3 bytes per UTF-16 code unit.
+  if (text.length * 3 <= MAX_ARGUMENT_BYTES) return true;
+  return text.length <= MAX_ARGUMENT_BYTES &&
+    new TextEncoder().encode(text).length <= MAX_ARGUMENT_BYTES;
+}
+
+/** Cuts UTF-8 text into pieces of at most one argument's bytes, each of whole characters. */
+function utf8Pieces(bytes: Uint8Array): string[] {
   const decoder = new TextDecoder();
   const pieces: string[] = [];
   for (let start = 0; start < bytes.length;) {
-    let end = Math.min(start + limit, bytes.length);
+    let end = Math.min(start + MAX_ARGUMENT_BYTES, bytes.length);
     // Never between the bytes of one character: back off over continuation bytes.
     while (end < bytes.length && (bytes[end]! & 0xc0) === 0x80) end--;
     pieces.push(decoder.decode(bytes.subarray(start, end)));

@@ -50,15 +50,18 @@ Deno.test("exec runs a shell script longer than one argument may be (200 KiB) as
   assert.ok(new TextEncoder().encode(script).length > 200 * 1024);
   const { result, lines } = await exec(script);
   assert.deepEqual(result, { ok: false, exitCode: 7, error: "exit code 7" });
+  // $0 is the shell's argv[0], which Deno.Command makes the path it found the shell at.
+  const zero = (await exec("echo $0")).lines.stdout[0];
+  assert.match(zero!, /^\/.*\/sh$/);
   assert.deepEqual(lines.stderr, []);
   assert.deepEqual(lines.stdout, [
-    "start sh 0",
+    `start ${zero} 0`,
     // dash counts bytes: 4 + 3 + 2 of each WIDE (é, €, 😀 are 2, 3 and 4 bytes).
     `wide ${9 * 15_000}`,
     "ifs| \t",
     "|",
     "stdin ended",
-    "end sh 0",
+    `end ${zero} 0`,
   ]);
 });
 
@@ -94,9 +97,9 @@ Deno.test("shellArguments() cuts only scripts too long for one argument, at whol
   const fits = "e".repeat(MAX_ARGUMENT_BYTES - 2) + "é";
   assert.deepEqual(shellArguments("sh", fits), ["-c", fits]);
   const script = "e".repeat(MAX_ARGUMENT_BYTES - 1) + "é".repeat(MAX_ARGUMENT_BYTES);
-  const [c, wrapper, zero, ...pieces] = shellArguments("bash", script);
+  const [c, wrapper, zero, ...pieces] = shellArguments("/bin/bash", script);
   // Each piece backs off from a cut inside an é (two bytes, and MAX_ARGUMENT_BYTES is odd).
-  assert.deepEqual([c, zero, pieces.length], ["-c", "bash", 4]);
+  assert.deepEqual([c, zero, pieces.length], ["-c", "/bin/bash", 4]);
   assert.match(wrapper!, /eval/);
   assert.equal(pieces.join(""), script);
   for (const piece of pieces) {
