@@ -114,6 +114,12 @@ async function spawnCommand(
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     if (/\(os error 7\)/.test(message)) return cannotStart(shell, tooLong(command, message));
+    // Checked when the run started, the directory may have gone since (an earlier task's
+    // `rm -rf`): the task's, not the shell's, which Deno names.
+    const directory = workingDirectoryProblem(context.cwd);
+    if (directory !== undefined) {
+      return { error: { ok: false, error: `cannot start: ${directory}` } };
+    }
     return { error: { ok: false, error: `cannot start ${shell}: ${message}` } };
   }
 }
@@ -268,6 +274,20 @@ function searchPath(context: ExecutorContext): string | undefined {
   try {
     return Deno.env.get("PATH");
   } catch {
+    return undefined;
+  }
+}
+
+/** What is wrong with a task's working directory, if anything. */
+function workingDirectoryProblem(cwd: string): string | undefined {
+  try {
+    if (Deno.statSync(cwd).isDirectory) return undefined;
+    return `working directory ${cwd} is not a directory`;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return `working directory ${cwd} does not exist`;
+    if (error instanceof Deno.errors.NotADirectory) {
+      return `working directory ${cwd} is not a directory`;
+    }
     return undefined;
   }
 }

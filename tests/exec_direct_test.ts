@@ -320,6 +320,28 @@ for (const posixSpawn of [true, false]) {
     assert.doesNotMatch(result.error ?? "", /command not found/);
   });
 
+  Deno.test(`exec names a working directory gone since the run started (${via})`, async () => {
+    // Checked when the run starts, but an earlier task may remove it, or put a file there.
+    const dir = await Deno.makeTempDir();
+    try {
+      for (const command of ["ls -d .", "ls -d . && pwd"]) {
+        const missing = await exec(command, { cwd: `${dir}/gone`, posixSpawn });
+        assert.deepEqual(missing.result, {
+          ok: false,
+          error: `cannot start: working directory ${dir}/gone does not exist`,
+        });
+        await Deno.writeTextFile(`${dir}/file`, "");
+        const file = await exec(command, { cwd: `${dir}/file`, posixSpawn });
+        assert.deepEqual(file.result, {
+          ok: false,
+          error: `cannot start: working directory ${dir}/file is not a directory`,
+        });
+      }
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+
   Deno.test(`exec passes on large output whole and in order (${via})`, async () => {
     const { result, lines: blocks } = await exec("seq 1 100000", { posixSpawn });
     assert.equal(result.ok, true);
