@@ -100,6 +100,9 @@ export async function superviseChild(
   let graceEnds: number | undefined;
   const stop = () => {
     signalGroup(group, "SIGTERM");
+    // A stopped process (SIGSTOP) holds the SIGTERM pending, deaf to it, until the SIGKILL:
+    // continued, it hears it and has its grace period to clean up (as systemd does).
+    signalGroup(group, "SIGCONT");
     graceEnds = performance.now() + graceMs;
     killTimer = setTimeout(() => signalGroup(group, "SIGKILL"), graceMs);
   };

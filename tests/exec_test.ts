@@ -100,3 +100,34 @@ Deno.test("exec splits a long line without a newline into bounded pieces", async
   assert.equal(lines.map((line) => line.text).join(""), "x".repeat(200_000));
   assert.ok(lines.every((line) => line.text.length <= 64 * 1024));
 });
+
+Deno.test("exec wakes a stopped process to hear its SIGTERM when the task is stopped", async () => {
+  const controller = new AbortController();
+  const pid = Promise.withResolvers<number>();
+  const lines: string[] = [];
+  const context: ExecutorContext = {
+    signal: controller.signal,
+    timeoutMs: undefined,
+    env: undefined,
+    cwd: Deno.cwd(),
+    baseDir: Deno.cwd(),
+    output: (_stream, text) => {
+      lines.push(text);
+      if (/^\d+$/.test(text)) pid.resolve(Number(text));
+    },
+  };
+  const running = exec.run(
+    execTask("trap 'echo got TERM; exit 3' TERM; echo $$; kill -STOP $$; echo resumed"),
+    context,
+  );
+  // Stopped (state T), a process holds a SIGTERM pending until it is continued: without a
+  // SIGCONT its trap would never run, and the grace period end in SIGKILL.
+  const stat = `/proc/${await pid.promise}/stat`;
+  while (!/^\d+ \(.*\) T/.test(await Deno.readTextFile(stat))) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  controller.abort("interrupted");
+  const result = await running;
+  assert.deepEqual(result, { ok: false, exitCode: 3, error: "exit code 3" });
+  assert.equal(lines.slice(1).join("\n"), "got TERM");
+});
