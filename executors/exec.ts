@@ -11,7 +11,7 @@
 import { superviseChild, type SupervisedChild } from "../src/child.ts";
 import { resolvePath } from "../src/paths.ts";
 import { addProcessGroup, signalGroup } from "../src/process_groups.ts";
-import { fitsOneArgument, plainWords, shellArguments } from "./exec_argv.ts";
+import { fitsOneArgument, MAX_ARGUMENT_BYTES, plainWords, shellArguments } from "./exec_argv.ts";
 import { NO_NUL_PATTERN } from "../src/schema_patterns.ts";
 import { createPosixSpawner, type PosixSpawner } from "./posix_spawn.ts";
 import type { Executor, ExecutorContext, TaskResult, TaskSpec } from "../src/types.ts";
@@ -113,7 +113,14 @@ async function spawnCommand(
     return { child: spawn(program, shellArguments(program, command), context, setPwd) };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    if (/\(os error 7\)/.test(message)) return cannotStart(shell, tooLong(command, message));
+    if (/\(os error 7\)/.test(message)) {
+      // A script is cut into pieces that fit: it can be too long only as a whole.
+      const advice = ": save the script in a file and run that";
+      return cannotStart(
+        shell,
+        tooLong(shellArguments(program, command), context, message, advice),
+      );
+    }
     // Checked when the run started, the directory may have gone since (an earlier task's
     // `rm -rf`): the task's, not the shell's, which Deno names.
     const directory = workingDirectoryProblem(context.cwd);
@@ -125,14 +132,58 @@ async function spawnCommand(
 }
 
 /**
- * Why a script the kernel refused (E2BIG) could not start: it is cut into pieces that it
- * takes one by one (see `shellArguments`), so it is more than all arguments and the
- * environment may be together.
+ * Why the kernel refused (E2BIG) to start a program with these arguments, `message` being
+ * what the spawn said: one string longer than it takes (an argument or an environment
+ * variable: a script is cut to fit, see `shellArguments`), or all of them together, which
+ * `advice` follows.
  */
-function tooLong(command: string, message: string): string {
-  const megabytes = (new TextEncoder().encode(command).length / 1e6).toFixed(1);
-  return `the command is ${megabytes} MB, more than the kernel takes in arguments and ` +
-    `environment together (about 2 MB; ${message}): save it in a file and run that`;
+function tooLong(
+  args: readonly string[],
+  context: ExecutorContext,
+  message: string,
+  advice = "",
+): string {
+  const environment = environmentOf(context);
+  for (const [name, value] of Object.entries(environment)) {
+    const bytes = utf8Length(`${name}=${value}`);
+    if (bytes > MAX_ARGUMENT_BYTES) {
+      return `the environment variable ${name} is ${size(bytes)}, more than the kernel ` +
+        `takes for one (128 KiB; ${message})`;
+    }
+  }
+  const long = args.find((arg) => !fitsOneArgument(arg));
+  if (long !== undefined) {
+    return `an argument is ${size(utf8Length(long))}, more than the kernel takes for one ` +
+      `(128 KiB; ${message})`;
+  }
+  const argumentBytes = args.reduce((sum, arg) => sum + utf8Length(arg) + 1, 0);
+  const environmentBytes = Object.entries(environment)
+    .reduce((sum, [name, value]) => sum + utf8Length(name) + utf8Length(value) + 2, 0);
+  return `the arguments (${size(argumentBytes)}) and the environment ` +
+    `(${size(environmentBytes)}) are more than the kernel takes together (about 2 MiB, a ` +
+    `quarter of ulimit -s; ${message})${advice}`;
+}
+
+/** The environment a task's process gets: dagrun's, with the task's own variables over it. */
+function environmentOf(context: ExecutorContext): Record<string, string> {
+  let own: Record<string, string> = {};
+  try {
+    own = Deno.env.toObject();
+  } catch {
+    // Not allowed to read it: only the task's own variables are known.
+  }
+  return { ...own, ...context.env };
+}
+
+function utf8Length(text: string): number {
+  return new TextEncoder().encode(text).length;
+}
+
+/** A size in bytes, as KiB or MiB. */
+function size(bytes: number): string {
+  return bytes < 1024 * 1024
+    ? `${Math.ceil(bytes / 1024)} KiB`
+    : `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }
 
 /** Execs plain words without a shell; `undefined` when the shell should try instead. */
@@ -174,6 +225,7 @@ async function spawnDirect(
     // Out of descriptors or processes, or arguments too long for the kernel: the shell would
     // fail alike, and name itself.
     const reason = RESOURCE_ERRORS[child];
+    if (child === E2BIG) return cannotStart(words[0]!, tooLong(words, context, reason!));
     return reason === undefined ? undefined : cannotStart(words[0]!, reason);
   }
   // Deno.Command looks the program up itself, and a relative PATH entry (`node_modules/.bin`,
@@ -186,13 +238,14 @@ async function spawnDirect(
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return notFound();
     const message = error instanceof Error ? error.message : String(error);
-    return /\(os error (7|11|12|23|24)\)/.test(message)
-      ? cannotStart(words[0]!, message)
-      : undefined;
+    if (/\(os error 7\)/.test(message)) {
+      return cannotStart(words[0]!, tooLong(words, context, message));
+    }
+    return /\(os error (11|12|23|24)\)/.test(message) ? cannotStart(words[0]!, message) : undefined;
   }
 }
 
-const ENOENT = 2;
+const ENOENT = 2, E2BIG = 7;
 
 /**
  * The errors of a spawn that say the system is out of something (or that the arguments are

@@ -311,7 +311,17 @@ for (const posixSpawn of [true, false]) {
     const words = Array.from({ length: 3_000 }, () => "y".repeat(1_000));
     const { result } = await exec(`/bin/true ${words.join(" ")}`, { posixSpawn });
     assert.equal(result.ok, false);
-    assert.match(result.error ?? "", /^cannot start \/bin\/true: .*Argument list too long/);
+    assert.match(
+      result.error ?? "",
+      /^cannot start \/bin\/true: the arguments \(2\.9 MiB\) and the environment \(\d+ KiB\) are more than the kernel takes together \(about 2 MiB, a quarter of ulimit -s; .*Argument list too long \(os error 7\)\)$/,
+    );
+    // One argument of 200 KB: past the 128 KiB the kernel takes for one, which a shell could
+    // not help either.
+    const one = await exec(`/bin/true ${"y".repeat(200_000)}`, { posixSpawn });
+    assert.match(
+      one.result.error ?? "",
+      /^cannot start \/bin\/true: an argument is 196 KiB, more than the kernel takes for one \(128 KiB; .*Argument list too long \(os error 7\)\)$/,
+    );
   });
 
   Deno.test(`exec does not call a missing directory a missing command (${via})`, async () => {

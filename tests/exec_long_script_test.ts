@@ -82,15 +82,36 @@ Deno.test("exec keeps a long script's line numbers and text byte for byte (bash)
 });
 
 Deno.test("exec names a script longer than the kernel takes in all, and why", async () => {
-  // 3 MB: past the 2 MB that arguments and environment may take together (a quarter of an
-  // 8 MB stack limit).
+  // 3 MB: past the 2 MiB that arguments and environment may take together (a quarter of an
+  // 8 MiB stack limit).
   const { result, lines } = await exec(`${padding(3_000_000)}echo unreachable`);
   assert.equal(result.ok, false);
   assert.match(
     result.error ?? "",
-    /^cannot start sh: the command is 3\.0 MB, more than the kernel takes in arguments and environment together \(about 2 MB; .*Argument list too long \(os error 7\)\): save it in a file and run that$/,
+    /^cannot start sh: the arguments \(2\.9 MiB\) and the environment \(\d+ KiB\) are more than the kernel takes together \(about 2 MiB, a quarter of ulimit -s; .*Argument list too long \(os error 7\)\): save the script in a file and run that$/,
   );
   assert.deepEqual(lines, { stdout: [], stderr: [] });
+});
+
+Deno.test("exec names an environment variable longer than the kernel takes", async () => {
+  const executor = createExecExecutor();
+  const context: ExecutorContext = {
+    signal: new AbortController().signal,
+    timeoutMs: undefined,
+    env: { HUGE: "v".repeat(200_000) },
+    cwd: Deno.cwd(),
+    baseDir: Deno.cwd(),
+    output: () => {},
+  };
+  for (const command of ["printenv HUGE", "echo ${#HUGE}"]) {
+    const task = { name: "t", type: "exec", arguments: command, dependencies: [] };
+    const result = await executor.run(task, context);
+    assert.match(
+      result.error ?? "",
+      /^cannot start (printenv|sh): the environment variable HUGE is 196 KiB, more than the kernel takes for one \(128 KiB; .*Argument list too long \(os error 7\)\)$/,
+      command,
+    );
+  }
 });
 
 Deno.test("shellArguments() cuts only scripts too long for one argument, at whole characters", () => {
