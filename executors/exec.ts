@@ -11,7 +11,7 @@
 import { superviseChild, type SupervisedChild } from "../src/child.ts";
 import { resolvePath } from "../src/paths.ts";
 import { addProcessGroup, signalGroup } from "../src/process_groups.ts";
-import { plainWords } from "./exec_argv.ts";
+import { fitsOneArgument, MAX_ARGUMENT_BYTES, plainWords, shellArguments } from "./exec_argv.ts";
 import { NO_NUL_PATTERN } from "../src/schema_patterns.ts";
 import { createPosixSpawner, type PosixSpawner } from "./posix_spawn.ts";
 import type { Executor, ExecutorContext, TaskResult, TaskSpec } from "../src/types.ts";
@@ -106,12 +106,84 @@ async function spawnCommand(
     // Anything else (a script without `#!`, no permission): the shell knows what to do
     // and how to word it.
   }
+  // A script cut into pieces gets its $0 as an argument: the path the shell would be run
+  // from otherwise, for Deno.Command makes that its argv[0].
+  const program = fitsOneArgument(command) ? shell : shellPath(shell, context);
   try {
-    return { child: spawn(shell, ["-c", command], context, setPwd) };
+    return { child: spawn(program, shellArguments(program, command), context, setPwd) };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
+    if (/\(os error 7\)/.test(message)) {
+      // A script is cut into pieces that fit: it can be too long only as a whole.
+      const advice = ": save the script in a file and run that";
+      return cannotStart(
+        shell,
+        tooLong(shellArguments(program, command), context, message, advice),
+      );
+    }
+    // Checked when the run started, the directory may have gone since (an earlier task's
+    // `rm -rf`): the task's, not the shell's, which Deno names.
+    const directory = workingDirectoryProblem(context.cwd);
+    if (directory !== undefined) {
+      return { error: { ok: false, error: `cannot start: ${directory}` } };
+    }
     return { error: { ok: false, error: `cannot start ${shell}: ${message}` } };
   }
+}
+
+/**
+ * Why the kernel refused (E2BIG) to start a program with these arguments, `message` being
+ * what the spawn said: one string longer than it takes (an argument or an environment
+ * variable: a script is cut to fit, see `shellArguments`), or all of them together, which
+ * `advice` follows.
+ */
+function tooLong(
+  args: readonly string[],
+  context: ExecutorContext,
+  message: string,
+  advice = "",
+): string {
+  const environment = environmentOf(context);
+  for (const [name, value] of Object.entries(environment)) {
+    const bytes = utf8Length(`${name}=${value}`);
+    if (bytes > MAX_ARGUMENT_BYTES) {
+      return `the environment variable ${name} is ${size(bytes)}, more than the kernel ` +
+        `takes for one (128 KiB; ${message})`;
+    }
+  }
+  const long = args.find((arg) => !fitsOneArgument(arg));
+  if (long !== undefined) {
+    return `an argument is ${size(utf8Length(long))}, more than the kernel takes for one ` +
+      `(128 KiB; ${message})`;
+  }
+  const argumentBytes = args.reduce((sum, arg) => sum + utf8Length(arg) + 1, 0);
+  const environmentBytes = Object.entries(environment)
+    .reduce((sum, [name, value]) => sum + utf8Length(name) + utf8Length(value) + 2, 0);
+  return `the arguments (${size(argumentBytes)}) and the environment ` +
+    `(${size(environmentBytes)}) are more than the kernel takes together (about 2 MiB, a ` +
+    `quarter of ulimit -s; ${message})${advice}`;
+}
+
+/** The environment a task's process gets: dagrun's, with the task's own variables over it. */
+function environmentOf(context: ExecutorContext): Record<string, string> {
+  let own: Record<string, string> = {};
+  try {
+    own = Deno.env.toObject();
+  } catch {
+    // Not allowed to read it: only the task's own variables are known.
+  }
+  return { ...own, ...context.env };
+}
+
+function utf8Length(text: string): number {
+  return new TextEncoder().encode(text).length;
+}
+
+/** A size in bytes, as KiB or MiB. */
+function size(bytes: number): string {
+  return bytes < 1024 * 1024
+    ? `${Math.ceil(bytes / 1024)} KiB`
+    : `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }
 
 /** Execs plain words without a shell; `undefined` when the shell should try instead. */
@@ -153,6 +225,7 @@ async function spawnDirect(
     // Out of descriptors or processes, or arguments too long for the kernel: the shell would
     // fail alike, and name itself.
     const reason = RESOURCE_ERRORS[child];
+    if (child === E2BIG) return cannotStart(words[0]!, tooLong(words, context, reason!));
     return reason === undefined ? undefined : cannotStart(words[0]!, reason);
   }
   // Deno.Command looks the program up itself, and a relative PATH entry (`node_modules/.bin`,
@@ -165,13 +238,14 @@ async function spawnDirect(
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return notFound();
     const message = error instanceof Error ? error.message : String(error);
-    return /\(os error (7|11|12|23|24)\)/.test(message)
-      ? cannotStart(words[0]!, message)
-      : undefined;
+    if (/\(os error 7\)/.test(message)) {
+      return cannotStart(words[0]!, tooLong(words, context, message));
+    }
+    return /\(os error (11|12|23|24)\)/.test(message) ? cannotStart(words[0]!, message) : undefined;
   }
 }
 
-const ENOENT = 2;
+const ENOENT = 2, E2BIG = 7;
 
 /**
  * The errors of a spawn that say the system is out of something (or that the arguments are
@@ -219,6 +293,26 @@ function missingInterpreter(program: string, context: ExecutorContext): string |
   return undefined;
 }
 
+/**
+ * The path `Deno.Command` would run `shell` from, found as it finds it: relative to the task's
+ * directory, or in the first absolute PATH entry that has it executable. As given when a
+ * relative entry comes first, or none has it (the spawn then says why).
+ */
+function shellPath(shell: string, context: ExecutorContext): string {
+  if (shell.includes("/")) return resolvePath(context.cwd, shell);
+  for (const entry of (searchPath(context) ?? "").split(":")) {
+    if (!entry.startsWith("/")) return shell;
+    const path = `${entry.replace(/\/+$/, "")}/${shell}`;
+    try {
+      const stat = Deno.statSync(path);
+      if (stat.isFile && ((stat.mode ?? 0) & 0o111) !== 0) return path;
+    } catch {
+      // Not in this directory.
+    }
+  }
+  return shell;
+}
+
 /** Whether a PATH has an entry that is not absolute (an empty one means the directory). */
 function hasRelativeEntry(path: string | undefined): boolean {
   return path !== undefined && path.split(":").some((entry) => !entry.startsWith("/"));
@@ -233,6 +327,20 @@ function searchPath(context: ExecutorContext): string | undefined {
   try {
     return Deno.env.get("PATH");
   } catch {
+    return undefined;
+  }
+}
+
+/** What is wrong with a task's working directory, if anything. */
+function workingDirectoryProblem(cwd: string): string | undefined {
+  try {
+    if (Deno.statSync(cwd).isDirectory) return undefined;
+    return `working directory ${cwd} is not a directory`;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return `working directory ${cwd} does not exist`;
+    if (error instanceof Deno.errors.NotADirectory) {
+      return `working directory ${cwd} is not a directory`;
+    }
     return undefined;
   }
 }

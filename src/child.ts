@@ -8,7 +8,14 @@
 
 import { RunningTimeout, suspendedMs } from "./suspension.ts";
 import { forEachLineBlock, LineBlockSplitter } from "./lines.ts";
-import { addProcessGroup, groupExists, removeProcessGroup, signalGroup } from "./process_groups.ts";
+import {
+  addProcessGroup,
+  groupExists,
+  removeProcessGroup,
+  sessionStragglers,
+  signalGroup,
+  signalSessionStragglers,
+} from "./process_groups.ts";
 import type { ExecutorContext, TaskResult } from "./types.ts";
 
 /** How a child process ended, as `Deno.CommandStatus` says it. */
@@ -104,8 +111,15 @@ export async function superviseChild(
   let graceEnds: number | undefined;
   const stop = () => {
     signalGroup(group, "SIGTERM");
+    // A stopped process (SIGSTOP) holds the SIGTERM pending, deaf to it, until the SIGKILL:
+    // continued, it hears it and has its grace period to clean up (as systemd does).
+    signalGroup(group, "SIGCONT");
+    signalSessionStragglers(child.pid, "SIGTERM", "SIGCONT");
     graceEnds = runningTime() + graceMs;
-    killTimer = new RunningTimeout(() => signalGroup(group, "SIGKILL"), graceMs);
+    killTimer = new RunningTimeout(() => {
+      signalGroup(group, "SIGKILL");
+      signalSessionStragglers(child.pid, "SIGKILL");
+    }, graceMs);
   };
   // The spawn may have awaited: a stop asked for meanwhile is not lost.
   const forget = context.signal.aborted ? (stop(), undefined) : whenAborted(context.signal, stop);
@@ -116,29 +130,38 @@ export async function superviseChild(
   forget?.();
   // Told to stop, the leader ended (a shell dies of SIGTERM at once); the rest of its group
   // gets the rest of the grace period too, until all of it has exited: its pipes end then,
-  // unless a process that left the group holds them, so the group is also looked at.
-  if (graceEnds !== undefined && !(await endsSoon(() => ended))) {
-    while (!ended && groupExists(child.pid) !== false) {
+  // unless a process that left the group holds them, so the group is also looked at; so
+  // does what left the group for another of the task's session (GNU timeout's command).
+  if (graceEnds !== undefined) {
+    const remains = () =>
+      (!ended && groupExists(child.pid) !== false) || sessionStragglers(child.pid).length > 0;
+    await endsSoon(() => ended);
+    while (remains()) {
       const left = graceEnds - runningTime();
       if (left <= 0) break;
-      await endsWithin(drained, Math.min(left, GROUP_POLL_MS));
+      // Pipes that have ended cannot say when the rest has: the wait is the poll's.
+      await endsWithin(ended ? NEVER : drained, Math.min(left, GROUP_POLL_MS));
     }
   }
   // The leader is gone; whatever it left behind in its group must not outlive the task
   // (and would hold the pipes open).
   if (child.killLeftovers) child.killLeftovers();
   else signalGroup(group, "SIGKILL");
+  if (graceEnds !== undefined) signalSessionStragglers(child.pid, "SIGKILL");
   removeProcessGroup(child.pid);
   // Only when set: the first use of the timer globals loads Node's timers (≈ 6 ms).
   killTimer?.clear();
   // Pipes most often end with the child. Held open past its group's end, they are held by a
   // process that left the group (`setsid`, a daemon), maybe for ever: what they hold is passed
   // on after a moment, or at once if the task is told to stop, and the task ends.
+  // A process that only left the group for another of the task's session is the task's
+  // still, and killed (looked for only then: a look costs about 1 ms).
   if (
     !(await endsSoon(() => ended)) &&
-    !(await endsWithin(drained, DRAIN_AFTER_EXIT_MS, context.signal))
+    !(await endsWithin(drained, STRAGGLER_LOOK_MS, context.signal))
   ) {
-    release();
+    signalSessionStragglers(child.pid, "SIGKILL");
+    if (!(await endsWithin(drained, DRAIN_AFTER_EXIT_MS, context.signal))) release();
   }
   await drained;
   if (status.success) return { ok: true, exitCode: 0 };
@@ -198,6 +221,15 @@ function whenAborted(signal: AbortSignal, stop: () => void): () => void {
  * ms: the processes killed with it close them as they exit, within a few.
  */
 const DRAIN_AFTER_EXIT_MS = 200;
+
+/**
+ * How long pipes may stay open after the child's group is gone before the rest of its session
+ * is looked for, in ms: long enough for pipes that end with the group to be seen ending.
+ */
+const STRAGGLER_LOOK_MS = 20;
+
+/** A promise that never settles, to wait on for a time alone. */
+const NEVER = new Promise<never>(() => {});
 
 /** How often a stopped group is looked at while the rest of it has its grace period, in ms. */
 const GROUP_POLL_MS = 20;

@@ -6,7 +6,8 @@
  * (see `src/process_groups.ts`); the terminal's SIGTSTP therefore reaches dagrun alone, and its
  * tasks would run on while the shell says the job is stopped (make's children share its process
  * group, and stop with it). So while a run goes on the command line listens for SIGTSTP: it
- * erases the status line, stops every task's process group with SIGSTOP (the kernel drops a
+ * erases the status line, stops every task's process group (and what left it for another group
+ * of the task's session) with SIGSTOP (the kernel drops a
  * SIGTSTP sent to a group with no parent in its session, which a task's is), then stops itself
  * as the signal would have: with the default action restored for that moment (through libc),
  * so that the shell sees a job stopped by SIGTSTP, and the kernel's own rule applies — a
@@ -18,7 +19,7 @@
  * @module
  */
 
-import { liveProcessGroups, signalGroup } from "./process_groups.ts";
+import { liveProcessGroups, sessionStragglers, signalGroup } from "./process_groups.ts";
 import { isGranted } from "./permissions.ts";
 import { addSuspendedTime } from "./suspension.ts";
 
@@ -74,13 +75,18 @@ let stopSelf: (() => void) | undefined;
 function suspend(hooks: SuspendHooks): void {
   stopSelf ??= bindStopSelf();
   hooks.beforeSuspend();
-  const stopped = liveProcessGroups();
-  for (const leader of stopped) signalGroup(-leader, "SIGSTOP");
+  // Each task's process group, and the processes that left it for another group of the
+  // task's session (GNU timeout runs its command so).
+  const leaders = liveProcessGroups();
+  const stragglers = leaders.flatMap(sessionStragglers);
+  for (const leader of leaders) signalGroup(-leader, "SIGSTOP");
+  for (const pid of stragglers) signalGroup(pid, "SIGSTOP");
   const stoppedAt = performance.now();
   stopSelf();
   // Continued (or never stopped: an orphaned process group's SIGTSTP is dropped).
   addSuspendedTime(performance.now() - stoppedAt);
-  for (const leader of stopped) signalGroup(-leader, "SIGCONT");
+  for (const leader of leaders) signalGroup(-leader, "SIGCONT");
+  for (const pid of stragglers) signalGroup(pid, "SIGCONT");
   hooks.afterResume();
 }
 

@@ -311,13 +311,45 @@ for (const posixSpawn of [true, false]) {
     const words = Array.from({ length: 3_000 }, () => "y".repeat(1_000));
     const { result } = await exec(`/bin/true ${words.join(" ")}`, { posixSpawn });
     assert.equal(result.ok, false);
-    assert.match(result.error ?? "", /^cannot start \/bin\/true: .*Argument list too long/);
+    assert.match(
+      result.error ?? "",
+      /^cannot start \/bin\/true: the arguments \(2\.9 MiB\) and the environment \(\d+ KiB\) are more than the kernel takes together \(about 2 MiB, a quarter of ulimit -s; .*Argument list too long \(os error 7\)\)$/,
+    );
+    // One argument of 200 KB: past the 128 KiB the kernel takes for one, which a shell could
+    // not help either.
+    const one = await exec(`/bin/true ${"y".repeat(200_000)}`, { posixSpawn });
+    assert.match(
+      one.result.error ?? "",
+      /^cannot start \/bin\/true: an argument is 196 KiB, more than the kernel takes for one \(128 KiB; .*Argument list too long \(os error 7\)\)$/,
+    );
   });
 
   Deno.test(`exec does not call a missing directory a missing command (${via})`, async () => {
     const { result } = await exec("ls -d .", { cwd: "/no/such/dagrun/dir", posixSpawn });
     assert.equal(result.ok, false);
     assert.doesNotMatch(result.error ?? "", /command not found/);
+  });
+
+  Deno.test(`exec names a working directory gone since the run started (${via})`, async () => {
+    // Checked when the run starts, but an earlier task may remove it, or put a file there.
+    const dir = await Deno.makeTempDir();
+    try {
+      for (const command of ["ls -d .", "ls -d . && pwd"]) {
+        const missing = await exec(command, { cwd: `${dir}/gone`, posixSpawn });
+        assert.deepEqual(missing.result, {
+          ok: false,
+          error: `cannot start: working directory ${dir}/gone does not exist`,
+        });
+        await Deno.writeTextFile(`${dir}/file`, "");
+        const file = await exec(command, { cwd: `${dir}/file`, posixSpawn });
+        assert.deepEqual(file.result, {
+          ok: false,
+          error: `cannot start: working directory ${dir}/file is not a directory`,
+        });
+      }
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
   });
 
   Deno.test(`exec passes on large output whole and in order (${via})`, async () => {

@@ -100,3 +100,106 @@ Deno.test("exec splits a long line without a newline into bounded pieces", async
   assert.equal(lines.map((line) => line.text).join(""), "x".repeat(200_000));
   assert.ok(lines.every((line) => line.text.length <= 64 * 1024));
 });
+
+Deno.test("exec wakes a stopped process to hear its SIGTERM when the task is stopped", async () => {
+  const controller = new AbortController();
+  const pid = Promise.withResolvers<number>();
+  const lines: string[] = [];
+  const context: ExecutorContext = {
+    signal: controller.signal,
+    timeoutMs: undefined,
+    env: undefined,
+    cwd: Deno.cwd(),
+    baseDir: Deno.cwd(),
+    output: (_stream, text) => {
+      lines.push(text);
+      if (/^\d+$/.test(text)) pid.resolve(Number(text));
+    },
+  };
+  const running = exec.run(
+    execTask("trap 'echo got TERM; exit 3' TERM; echo $$; kill -STOP $$; echo resumed"),
+    context,
+  );
+  // Stopped (state T), a process holds a SIGTERM pending until it is continued: without a
+  // SIGCONT its trap would never run, and the grace period end in SIGKILL.
+  const stat = `/proc/${await pid.promise}/stat`;
+  while (!/^\d+ \(.*\) T/.test(await Deno.readTextFile(stat))) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  controller.abort("interrupted");
+  const result = await running;
+  assert.deepEqual(result, { ok: false, exitCode: 3, error: "exit code 3" });
+  assert.equal(lines.slice(1).join("\n"), "got TERM");
+});
+
+/** Pids of running processes whose command line is `command` (none a zombie). */
+async function processesRunning(command: string): Promise<number[]> {
+  const pgrep = await new Deno.Command("pgrep", { args: ["-x", "-f", command], stdout: "piped" })
+    .output();
+  const pids = new TextDecoder().decode(pgrep.stdout).split("\n").filter(Boolean).map(Number);
+  const running: number[] = [];
+  for (const pid of pids) {
+    const stat = await Deno.readTextFile(`/proc/${pid}/stat`).catch(() => "");
+    if (stat !== "" && !/^\d+ \(.*\) Z/.test(stat)) running.push(pid);
+  }
+  return running;
+}
+
+Deno.test("exec stops what left the task's process group but not its session (GNU timeout)", async () => {
+  // `timeout` runs its command in a process group of its own, still in the task's session:
+  // a SIGTERM to the task's group missed both.
+  const marker = `sleep 33.${Date.now() % 1000}7`;
+  const controller = new AbortController();
+  const lines: string[] = [];
+  const started = Promise.withResolvers<void>();
+  const context: ExecutorContext = {
+    signal: controller.signal,
+    timeoutMs: undefined,
+    env: undefined,
+    cwd: Deno.cwd(),
+    baseDir: Deno.cwd(),
+    output: (_stream, text) => {
+      lines.push(text);
+      if (text === "started") started.resolve();
+    },
+  };
+  const running = exec.run(
+    execTask(`echo started; timeout 60 ${marker}; echo unreachable`),
+    context,
+  );
+  await started.promise;
+  // Until sleep runs, in timeout's group.
+  while ((await processesRunning(marker)).length === 0) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  controller.abort("interrupted");
+  const ended = await running;
+  let left = await processesRunning(marker);
+  // Signalled before the task ended; gone a moment later.
+  for (let attempt = 0; attempt < 40 && left.length > 0; attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    left = await processesRunning(marker);
+  }
+  for (const pid of left) Deno.kill(pid, "SIGKILL");
+  assert.equal(ended.ok, false);
+  assert.deepEqual(lines, ["started"]);
+  assert.deepEqual(left, [], "timeout's sleep was left running");
+});
+
+Deno.test("exec kills what its shell left in another group of its session, when it holds the pipes", async () => {
+  const marker = `sleep 34.${Date.now() % 1000}7`;
+  // Once the sleep runs, timeout has its group (until then, the task's group has it).
+  const { result, lines } = await runCommand(
+    `timeout 60 ${marker} & until pgrep -x -f '${marker}' >/dev/null; do sleep 0.01; done; echo started`,
+  );
+  assert.deepEqual(result, { ok: true, exitCode: 0 });
+  assert.deepEqual(lines.map((line) => line.text), ["started"]);
+  let left = await processesRunning(marker);
+  // SIGKILLed as the task ended; gone a moment later.
+  for (let attempt = 0; attempt < 40 && left.length > 0; attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    left = await processesRunning(marker);
+  }
+  for (const pid of left) Deno.kill(pid, "SIGKILL");
+  assert.deepEqual(left, [], "timeout's sleep was left running");
+});

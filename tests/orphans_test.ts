@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createExecExecutor } from "../executors/exec.ts";
-import { liveProcessGroups } from "../src/process_groups.ts";
+import { addProcessGroup, liveProcessGroups, signalProcessGroups } from "../src/process_groups.ts";
 import { schedule } from "../src/scheduler.ts";
 import { spawnCli, survivors, taskFile, withMarker } from "./reliability_helpers.ts";
 
@@ -125,3 +125,22 @@ Deno.test("spawnCli helper notices a CLI that ends before its tasks start", asyn
   await assert.rejects(cli.started(1), /ended before 1 tasks started/);
   assert.equal(await cli.done(), 2);
 });
+
+Deno.test("killing every group on our way out kills what left a group for another of its session", () =>
+  withMarker(async (mark) => {
+    // GNU timeout runs its command in a group of its own, in the same session.
+    const child = new Deno.Command("sh", {
+      args: ["-c", `timeout 60 sleep ${mark} & wait`],
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+      detached: true,
+    }).spawn();
+    addProcessGroup(child.pid);
+    while ((await survivors(`sleep ${mark}`)).length === 0) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    signalProcessGroups("SIGKILL");
+    await child.status;
+    assert.deepEqual(await survivors(`sleep ${mark}`), []);
+  }));

@@ -1,0 +1,139 @@
+import assert from "node:assert/strict";
+import { createExecExecutor } from "../executors/exec.ts";
+import { MAX_ARGUMENT_BYTES, shellArguments } from "../executors/exec_argv.ts";
+import type { ExecutorContext, OutputStream, TaskResult } from "../src/types.ts";
+
+/** Runs a command as an exec task, collecting its output lines by stream. */
+async function exec(command: string, shell?: string, stopAt?: string) {
+  const lines: Record<OutputStream, string[]> = { stdout: [], stderr: [] };
+  const stop = new AbortController();
+  const context: ExecutorContext = {
+    signal: stop.signal,
+    timeoutMs: undefined,
+    env: undefined,
+    cwd: Deno.cwd(),
+    baseDir: Deno.cwd(),
+    output: (stream, text) => {
+      lines[stream].push(...text.split("\n"));
+      if (stopAt !== undefined && text.includes(stopAt)) stop.abort();
+    },
+  };
+  const executor = createExecExecutor(shell ? { shell } : {});
+  const task = { name: "t", type: "exec", arguments: command, dependencies: [] };
+  const result: TaskResult = await executor.run(task, context);
+  return { result, lines };
+}
+
+/** Lines of `: …` padding, to make a script as long as wanted. */
+function padding(bytes: number): string {
+  const line = `: ${"p".repeat(98)}\n`;
+  return line.repeat(Math.ceil(bytes / line.length));
+}
+
+// A character of several UTF-8 bytes, so that pieces of the script cut between bytes of
+// one would show as U+FFFD.
+const WIDE = "é€😀";
+
+Deno.test("exec runs a shell script longer than one argument may be (200 KiB) as sh -c would", async () => {
+  const script = [
+    `echo "start $0 $#"`,
+    padding(100_000),
+    // A line longer than the kernel takes for one argument, in wide characters.
+    `wide='${WIDE.repeat(15_000)}'`,
+    `echo "wide \${#wide}"`,
+    // Nothing of the way it runs shows: no positional parameters, IFS as sh sets it.
+    `printf '%s|' "$@" ifs "$IFS"; echo`,
+    `cat; echo "stdin ended"`,
+    padding(100_000),
+    `echo "end $0 $#"; exit 7`,
+  ].join("\n");
+  assert.ok(new TextEncoder().encode(script).length > 200 * 1024);
+  const { result, lines } = await exec(script);
+  assert.deepEqual(result, { ok: false, exitCode: 7, error: "exit code 7" });
+  // $0 is the shell's argv[0], which Deno.Command makes the path it found the shell at.
+  const zero = (await exec("echo $0")).lines.stdout[0];
+  assert.match(zero!, /^\/.*\/sh$/);
+  assert.deepEqual(lines.stderr, []);
+  assert.deepEqual(lines.stdout, [
+    `start ${zero} 0`,
+    // dash counts bytes: 4 + 3 + 2 of each WIDE (é, €, 😀 are 2, 3 and 4 bytes).
+    `wide ${9 * 15_000}`,
+    "ifs| \t",
+    "|",
+    "stdin ended",
+    `end ${zero} 0`,
+  ]);
+});
+
+Deno.test("exec keeps a long script's line numbers and text byte for byte (bash)", async () => {
+  const lines = Array.from(
+    { length: 3_000 },
+    (_, index) => `: line ${index + 1} ${"x".repeat(60)}`,
+  );
+  lines[2_499] = 'echo "$LINENO $#"';
+  lines.push(`printf '%s\\n' '${WIDE.repeat(20_000)}' | sha256sum`);
+  const script = lines.join("\n");
+  const sent = new TextEncoder().encode(`${WIDE.repeat(20_000)}\n`);
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", sent));
+  const hex = Array.from(digest, (byte) => byte.toString(16).padStart(2, "0")).join("");
+  const { result, lines: output } = await exec(script, "bash");
+  assert.deepEqual(result, { ok: true, exitCode: 0 });
+  assert.deepEqual(output.stdout, ["2500 0", `${hex}  -`]);
+});
+
+Deno.test("exec names a script longer than the kernel takes in all, and why", async () => {
+  // 3 MB: past the 2 MiB that arguments and environment may take together (a quarter of an
+  // 8 MiB stack limit).
+  const { result, lines } = await exec(`${padding(3_000_000)}echo unreachable`);
+  assert.equal(result.ok, false);
+  assert.match(
+    result.error ?? "",
+    /^cannot start sh: the arguments \(2\.9 MiB\) and the environment \(\d+ KiB\) are more than the kernel takes together \(about 2 MiB, a quarter of ulimit -s; .*Argument list too long \(os error 7\)\): save the script in a file and run that$/,
+  );
+  assert.deepEqual(lines, { stdout: [], stderr: [] });
+});
+
+Deno.test("exec names an environment variable longer than the kernel takes", async () => {
+  const executor = createExecExecutor();
+  const context: ExecutorContext = {
+    signal: new AbortController().signal,
+    timeoutMs: undefined,
+    env: { HUGE: "v".repeat(200_000) },
+    cwd: Deno.cwd(),
+    baseDir: Deno.cwd(),
+    output: () => {},
+  };
+  for (const command of ["printenv HUGE", "echo ${#HUGE}"]) {
+    const task = { name: "t", type: "exec", arguments: command, dependencies: [] };
+    const result = await executor.run(task, context);
+    assert.match(
+      result.error ?? "",
+      /^cannot start (printenv|sh): the environment variable HUGE is 196 KiB, more than the kernel takes for one \(128 KiB; .*Argument list too long \(os error 7\)\)$/,
+      command,
+    );
+  }
+});
+
+Deno.test("shellArguments() cuts only scripts too long for one argument, at whole characters", () => {
+  const fits = "e".repeat(MAX_ARGUMENT_BYTES - 2) + "é";
+  assert.deepEqual(shellArguments("sh", fits), ["-c", fits]);
+  const script = "e".repeat(MAX_ARGUMENT_BYTES - 1) + "é".repeat(MAX_ARGUMENT_BYTES);
+  const [c, wrapper, zero, ...pieces] = shellArguments("/bin/bash", script);
+  // Each piece backs off from a cut inside an é (two bytes, and MAX_ARGUMENT_BYTES is odd).
+  assert.deepEqual([c, zero, pieces.length], ["-c", "/bin/bash", 4]);
+  assert.match(wrapper!, /eval/);
+  assert.equal(pieces.join(""), script);
+  for (const piece of pieces) {
+    assert.ok(new TextEncoder().encode(piece).length <= MAX_ARGUMENT_BYTES);
+  }
+});
+
+Deno.test("exec stops a long script's process group like any other", async () => {
+  const marker = `sleep 32.${Date.now() % 1000}7`;
+  const script = `${padding(200_000)}${marker} & echo started; ${marker}; echo unreachable`;
+  const { result, lines } = await exec(script, undefined, "started");
+  assert.deepEqual(result, { ok: false, signal: "SIGTERM", error: "killed by SIGTERM" });
+  assert.deepEqual(lines.stdout, ["started"]);
+  const pgrep = await new Deno.Command("pgrep", { args: ["-f", marker], stdout: "piped" }).output();
+  assert.equal(new TextDecoder().decode(pgrep.stdout), "", "no sleep left behind");
+});
