@@ -11,7 +11,9 @@
  * is ignored and rewritten, and it is replaced atomically (write, then rename) so that an
  * interrupted or concurrent run cannot leave half a file behind. A run killed between the
  * two (SIGKILL) leaves its temporary, `.dagrun_history.json.PID.tmp`; a later run removes it
- * once that process is gone.
+ * once that process is gone. Runs that end together take turns: each merges its durations
+ * into the file as it is then, under an advisory lock (flock) on it, so that none renames its
+ * copy over another's records.
  *
  * @module
  */
@@ -154,7 +156,10 @@ export async function recordHistory(
   signal?: AbortSignal,
 ): Promise<void> {
   const temporary = `${location.path}.${Deno.pid}.tmp`;
+  let lock: Deno.FsFile | undefined;
   try {
+    lock = await lockHistory(location.path);
+    // Read under the lock: another run may have recorded its durations since this one began.
     const files = readFiles(location.path);
     const previous = files[location.key] ?? record<number>();
     const next = record<number>();
@@ -190,7 +195,90 @@ export async function recordHistory(
   } catch {
     // A read-only directory, a full disk: run without a history next time.
     await Deno.remove(temporary).catch(() => {});
+  } finally {
+    // After the rename, the lock is on the file replaced: runs waiting on it see that and
+    // lock the new one.
+    lock?.close();
   }
+}
+
+/**
+ * How long a run waits for the others recording at the same moment. Each holds the lock for
+ * the time of a read and a write of a small file; a run waiting longer waits on one that was
+ * stopped (Ctrl-Z) while it held it, and gives up rather than hang.
+ */
+const LOCK_WAIT_MS = 5_000;
+/** The longest pause between two tries to take the lock. */
+const LOCK_RETRY_MAX_MS = 50;
+
+/**
+ * Takes the exclusive advisory lock (flock) on the history file at `path`, creating it empty
+ * when there is none: runs recording at once then merge one after the other. The kernel
+ * drops a lock with its holder's process, so a killed run leaves no stale lock. The file
+ * locked must still be the one at `path` (another run may have renamed its copy over it
+ * meanwhile, and holding the lock of a replaced file excludes nobody): else it is locked
+ * anew. Resolves to `undefined` when there is nothing to lock (something other than a regular
+ * file is at `path`: it is replaced as before) or the file system has no locks; throws when
+ * another run held the lock for {@linkcode LOCK_WAIT_MS}.
+ */
+async function lockHistory(path: string): Promise<Deno.FsFile | undefined> {
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  for (let pause = 1;; pause = Math.min(2 * pause, LOCK_RETRY_MAX_MS)) {
+    // Never opened otherwise: opening a FIFO may wait for a writer for ever.
+    if (!isRegularFileOrMissing(path)) return undefined;
+    const file = openToLock(path);
+    let locked: boolean;
+    try {
+      locked = file.tryLockSync(true);
+    } catch {
+      file.close();
+      return undefined; // no locks here (some network file systems): as before, unlocked
+    }
+    if (locked && isFileAt(file, path)) return file;
+    file.close();
+    if (!locked) {
+      if (Date.now() >= deadline) {
+        throw new Error(`another run held ${path} locked for ${LOCK_WAIT_MS / 1000} s`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, pause));
+    }
+  }
+}
+
+/** Opens `path` to lock it, creating it when missing; read-only when it may not be written. */
+function openToLock(path: string): Deno.FsFile {
+  try {
+    return Deno.openSync(path, { read: true, write: true, create: true });
+  } catch (error) {
+    // A read-only history in a writable directory is still replaced by the rename.
+    if (error instanceof Deno.errors.PermissionDenied) return Deno.openSync(path, { read: true });
+    throw error;
+  }
+}
+
+/** Whether `path` names a regular file (not following a link) or nothing. */
+function isRegularFileOrMissing(path: string): boolean {
+  try {
+    return Deno.lstatSync(path).isFile;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return true;
+    throw error;
+  }
+}
+
+/** Whether the open `file` is the one `path` names now (and not one renamed over since). */
+function isFileAt(file: Deno.FsFile, path: string): boolean {
+  const held = file.statSync();
+  let current: Deno.FileInfo;
+  try {
+    current = Deno.lstatSync(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
+  // Without inode numbers (Windows) there is no telling: taken as the same.
+  if (held.ino === null || current.ino === null) return true;
+  return held.ino === current.ino && held.dev === current.dev;
 }
 
 /**
