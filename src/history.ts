@@ -71,9 +71,8 @@ export interface HistoryLocation {
  * ```
  */
 export function historyLocation(taskFile: string): HistoryLocation {
-  const slash = taskFile.lastIndexOf("/");
-  const dir = slash === -1 ? "." : taskFile.slice(0, slash) || "/";
-  return { path: `${dir}/${HISTORY_FILE_NAME}`, key: taskFile.slice(slash + 1) };
+  const key = taskFile.slice(taskFile.lastIndexOf("/") + 1);
+  return { path: `${directoryOf(taskFile)}/${HISTORY_FILE_NAME}`, key };
 }
 
 type Files = Record<string, Record<string, number>>;
@@ -140,21 +139,30 @@ export function readHistory(location: HistoryLocation): Promise<Map<string, numb
  * nor in `location.keep`) are dropped. A task stopped by the run's cancellation is not a
  * task that ran: it ended with the cancellation's reason as its error (`interrupted`,
  * `--fail-fast`'s `cancelled: "lint" failed (fail-fast)`, or the reason of `signal`, the
- * signal the run was given). Failures to write are ignored: a history is never worth
- * failing a run for.
+ * signal the run was given). A failure to write never throws (a history is never worth
+ * failing a run for): it resolves to why the durations were not recorded, in one line, for
+ * a warning; to `undefined` when they were.
  *
  * @example
  * ```ts
  * import { historyLocation, recordHistory, run } from "@dagrun/dagrun";
  * const report = await run([{ name: "build", type: "exec", arguments: "true" }]);
- * await recordHistory(historyLocation("/tmp/tasks.json"), report);
+ * const problem = await recordHistory(historyLocation("/tmp/tasks.json"), report);
+ * if (problem) console.warn(problem); // "task durations not recorded in …: Permission denied"
  * ```
  */
 export async function recordHistory(
   location: HistoryLocation,
   report: RunReport,
   signal?: AbortSignal,
-): Promise<void> {
+): Promise<string | undefined> {
+  const notRecorded = (reason: string) =>
+    `task durations not recorded in ${location.path}: ${reason}`;
+  const dir = directoryOf(location.path);
+  // Queried, not requested: a request would prompt on a terminal once the run is over.
+  if (!isGranted({ name: "write", path: dir }) || !isGranted({ name: "read", path: dir })) {
+    return notRecorded(`no permission to read and write ${dir} (--allow-read, --allow-write)`);
+  }
   const temporary = `${location.path}.${Deno.pid}.tmp`;
   let lock: Deno.FsFile | undefined;
   try {
@@ -192,14 +200,32 @@ export async function recordHistory(
     // Synchronous: the async form loads Deno's web streams (≈ 2 ms) for one small write.
     Deno.writeTextFileSync(temporary, JSON.stringify({ version: VERSION, files }) + "\n");
     await Deno.rename(temporary, location.path);
-  } catch {
-    // A read-only directory, a full disk: run without a history next time.
+    return undefined;
+  } catch (error) {
+    // A read-only directory, a full disk, a directory in the way: run without a history next
+    // time, and say so.
     await Deno.remove(temporary).catch(() => {});
+    return notRecorded(reasonOf(error));
   } finally {
     // After the rename, the lock is on the file replaced: runs waiting on it see that and
     // lock the new one.
     lock?.close();
   }
+}
+
+/** The directory of a file's path. */
+function directoryOf(path: string): string {
+  const slash = path.lastIndexOf("/");
+  return slash === -1 ? "." : path.slice(0, slash) || "/";
+}
+
+/**
+ * An error's message without what repeats the history's own path: Deno's `Permission denied
+ * (os error 13): open '/x/.dagrun_history.json'` says `Permission denied`.
+ */
+function reasonOf(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.replace(/ \(os error \d+\)[\s\S]*$/, "").replace(/, run again with[\s\S]*$/, "");
 }
 
 /**
@@ -238,7 +264,7 @@ async function lockHistory(path: string): Promise<Deno.FsFile | undefined> {
     file.close();
     if (!locked) {
       if (Date.now() >= deadline) {
-        throw new Error(`another run held ${path} locked for ${LOCK_WAIT_MS / 1000} s`);
+        throw new Error(`another run held it locked for ${LOCK_WAIT_MS / 1000} s`);
       }
       await new Promise((resolve) => setTimeout(resolve, pause));
     }
@@ -250,9 +276,14 @@ function openToLock(path: string): Deno.FsFile {
   try {
     return Deno.openSync(path, { read: true, write: true, create: true });
   } catch (error) {
-    // A read-only history in a writable directory is still replaced by the rename.
-    if (error instanceof Deno.errors.PermissionDenied) return Deno.openSync(path, { read: true });
-    throw error;
+    // A read-only history in a writable directory is still replaced by the rename; with
+    // none, the directory is read-only, which is the error to tell.
+    if (!(error instanceof Deno.errors.PermissionDenied)) throw error;
+    try {
+      return Deno.openSync(path, { read: true });
+    } catch {
+      throw error;
+    }
   }
 }
 
@@ -299,9 +330,8 @@ const STALE_TEMPORARY_MS = 60_000;
  * few bytes. Synchronous, as the write after it: a directory listing and a few stats.
  */
 function removeStaleTemporaries(path: string): void {
-  const slash = path.lastIndexOf("/");
-  const dir = slash === -1 ? "." : path.slice(0, slash) || "/";
-  const prefix = `${path.slice(slash + 1)}.`;
+  const dir = directoryOf(path);
+  const prefix = `${path.slice(path.lastIndexOf("/") + 1)}.`;
   let canTell: boolean | undefined;
   try {
     if (!isGranted({ name: "read", path: dir }) || !isGranted({ name: "write", path: dir })) return;

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { run } from "../src/run.ts";
 import { historyLocation, readHistory, recordHistory } from "../src/history.ts";
 import type { RunReport, TaskReport } from "../src/types.ts";
-import { runCli, writeTaskFile } from "./helpers.ts";
+import { MOD, runCli, writeTaskFile } from "./helpers.ts";
 
 /** The history recorded next to `file` for it: task name to milliseconds. */
 async function recorded(file: string): Promise<Record<string, number>> {
@@ -154,6 +154,85 @@ Deno.test("a run removes the history temporaries of killed runs, and only those"
   } finally {
     live.kill("SIGKILL");
     await live.status;
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/** Runs the command line on `file` quietly, with `deno run` flags `permissions`. */
+async function quietRun(file: string, permissions = ["-A"]) {
+  const { code, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["run", ...permissions, "--quiet", MOD, file, "-q"],
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).output();
+  return { code, stderr: new TextDecoder().decode(stderr) };
+}
+
+Deno.test("a history that cannot be written is warned of once, and the run goes on", async (t) => {
+  const file = await writeTaskFile({
+    tasks: [
+      { name: "a", type: "exec", arguments: "true" },
+      { name: "b", type: "exec", arguments: "true", dependencies: ["a"] },
+    ],
+  });
+  const dir = file.replace(/\/tasks\.json$/, "");
+  const history = `${dir}/.dagrun_history.json`;
+  try {
+    await t.step("a directory in its place", async () => {
+      await Deno.mkdir(history);
+      const { code, stderr } = await quietRun(file);
+      assert.equal(code, 0);
+      assert.equal(
+        stderr,
+        `dagrun: warning: task durations not recorded in ${history}: Is a directory\n`,
+      );
+      await Deno.remove(history);
+    });
+    await t.step("no write permission (Deno's): no prompt, a warning", async () => {
+      const { code, stderr } = await quietRun(file, [
+        "--allow-read",
+        "--allow-run",
+        "--allow-env",
+        "--allow-sys",
+      ]);
+      assert.equal(code, 0);
+      assert.equal(
+        stderr,
+        `dagrun: warning: task durations not recorded in ${history}: no permission to read and write ${dir} (--allow-read, --allow-write)\n`,
+      );
+      await assert.rejects(Deno.lstat(history), Deno.errors.NotFound);
+    });
+    await t.step("a read-only history in a writable directory is replaced", async () => {
+      await Deno.writeTextFile(history, '{"version":1,"files":{"tasks.json":{"a":7}}}');
+      await Deno.chmod(history, 0o444);
+      const { code, stderr } = await quietRun(file);
+      assert.equal(code, 0);
+      assert.equal(stderr, "");
+      const recorded = JSON.parse(await Deno.readTextFile(history)).files["tasks.json"];
+      assert.deepEqual(Object.keys(recorded).sort(), ["a", "b"]);
+      await Deno.remove(history);
+    });
+    await t.step({
+      name: "a read-only directory",
+      // Root writes into a directory whatever its mode.
+      ignore: Deno.uid() === 0,
+      fn: async () => {
+        await Deno.chmod(dir, 0o555);
+        try {
+          const { code, stderr } = await quietRun(file);
+          assert.equal(code, 0);
+          assert.equal(
+            stderr,
+            `dagrun: warning: task durations not recorded in ${history}: Permission denied\n`,
+          );
+        } finally {
+          await Deno.chmod(dir, 0o755);
+        }
+      },
+    });
+  } finally {
     await Deno.remove(dir, { recursive: true });
   }
 });
