@@ -39,6 +39,12 @@ const VERSION = 1;
 const NEWEST_WEIGHT = 0.5;
 /** Task files remembered per directory; beyond it the file is not allowed to grow. */
 const MAX_FILES = 64;
+/**
+ * The largest history read or written, in bytes: about a million records. A file larger is
+ * not one a run wrote, and reading it (a 3 GB one took 20 s and 3 GB of memory, twice a run)
+ * would cost more than its priorities could save.
+ */
+const MAX_BYTES = 32 * 1024 * 1024;
 
 /**
  * Where a task file's history lives.
@@ -91,7 +97,8 @@ function readFiles(path: string): Files {
   try {
     // Only a regular file: a FIFO's read would wait for a writer for ever (and hold the main
     // thread, where even Ctrl-C is handled); a device would be read without end.
-    if (!Deno.statSync(path).isFile) return record();
+    const info = Deno.statSync(path);
+    if (!info.isFile || info.size > MAX_BYTES) return record();
     // Synchronously: a small file, read before a run starts or after it has ended, when the
     // asynchronous read's thread round trip (~0.3 ms of start-up) buys nothing.
     parsed = JSON.parse(Deno.readTextFileSync(path));
@@ -196,9 +203,10 @@ export async function recordHistory(
     const keys = Object.keys(files);
     for (const key of keys.slice(0, Math.max(0, keys.length - MAX_FILES + 1))) delete files[key];
     files[location.key] = next;
+    const bytes = withinMaxBytes(files, location.key);
     removeStaleTemporaries(location.path);
     // Synchronous: the async form loads Deno's web streams (≈ 2 ms) for one small write.
-    Deno.writeTextFileSync(temporary, JSON.stringify({ version: VERSION, files }) + "\n");
+    Deno.writeFileSync(temporary, bytes);
     await Deno.rename(temporary, location.path);
     return undefined;
   } catch (error) {
@@ -210,6 +218,22 @@ export async function recordHistory(
     // After the rename, the lock is on the file replaced: runs waiting on it see that and
     // lock the new one.
     lock?.close();
+  }
+}
+
+/**
+ * The file's bytes, the least recently recorded task files left out until they are at most
+ * {@linkcode MAX_BYTES}, which a run reads; throws when `key`'s records alone are more.
+ */
+function withinMaxBytes(files: Files, key: string): Uint8Array {
+  for (;;) {
+    const bytes = new TextEncoder().encode(JSON.stringify({ version: VERSION, files }) + "\n");
+    if (bytes.length <= MAX_BYTES) return bytes;
+    const oldest = Object.keys(files).find((other) => other !== key);
+    if (oldest === undefined) {
+      throw new Error(`the records of ${key} alone would exceed ${MAX_BYTES / 2 ** 20} MiB`);
+    }
+    delete files[oldest];
   }
 }
 

@@ -236,3 +236,45 @@ Deno.test("a history that cannot be written is warned of once, and the run goes 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a history larger than 32 MiB is not read but replaced, and none is written larger", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const location = historyLocation(`${dir}/tasks.json`);
+    // 40 MiB of well-formed history, with a record of this file: ignored for its size.
+    const padding: Record<string, number> = {};
+    for (let i = 0; i < 1_200_000; i++) padding[`padding-task-number-${i}`] = 1;
+    const big = JSON.stringify({ version: 1, files: { "tasks.json": { a: 5 }, big: padding } });
+    assert.ok(big.length > 32 * 2 ** 20);
+    await Deno.writeTextFile(location.path, big);
+    assert.deepEqual(await readHistory(location), new Map());
+    const ran = (name: string): RunReport => ({
+      ok: true,
+      cancelled: false,
+      counts: { ok: 1, failed: 0, skipped: 0 },
+      durationMs: 3,
+      tasks: [{ name, type: "exec", status: "ok", durationMs: 3 }],
+    });
+    assert.equal(await recordHistory(location, ran("a")), undefined);
+    assert.deepEqual(await readHistory(location), new Map([["a", 3]]));
+    // Written big again (from under the limit, by another file's run), then recorded to:
+    // the least recent file goes, the rest stays readable.
+    const near: Record<string, number> = {};
+    for (let i = 0; i < 900_000; i++) near[`padding-task-number-${i}`] = 1;
+    const written = JSON.stringify({ version: 1, files: { big: near, "tasks.json": { a: 3 } } });
+    assert.ok(written.length < 32 * 2 ** 20);
+    await Deno.writeTextFile(location.path, written);
+    const other = historyLocation(`${dir}/other.json`);
+    const huge = ran("x");
+    const tasks = Array.from({ length: 400_000 }, (_, i) => ({
+      ...huge.tasks[0]!,
+      name: `other-task-${i}`,
+    }));
+    assert.equal(await recordHistory(other, { ...huge, tasks }), undefined);
+    assert.ok((await Deno.stat(location.path)).size <= 32 * 2 ** 20);
+    assert.equal((await readHistory(other)).size, 400_000);
+    assert.deepEqual(await readHistory(location), new Map([["a", 3]]));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
