@@ -91,22 +91,27 @@ function record<T>(): Record<string, T> {
   return Object.create(null);
 }
 
-/** Reads the whole file as `{ key: { task: ms } }`, keeping only well-formed entries. */
-function readFiles(path: string): Files {
+/**
+ * Reads the whole file as `{ key: { task: ms } }`, keeping only well-formed entries: empty
+ * when there is no file or an empty one (a run's lock creates it), `undefined` when what is
+ * there is not a history (corrupt, too large, not a regular file).
+ */
+function readFiles(path: string): Files | undefined {
   let parsed: unknown;
   try {
     // Only a regular file: a FIFO's read would wait for a writer for ever (and hold the main
     // thread, where even Ctrl-C is handled); a device would be read without end.
     const info = Deno.statSync(path);
-    if (!info.isFile || info.size > MAX_BYTES) return record();
+    if (!info.isFile || info.size > MAX_BYTES) return undefined;
+    if (info.size === 0) return record();
     // Synchronously: a small file, read before a run starts or after it has ended, when the
     // asynchronous read's thread round trip (~0.3 ms of start-up) buys nothing.
     parsed = JSON.parse(Deno.readTextFileSync(path));
-  } catch {
-    return record(); // missing or corrupt: start afresh
+  } catch (error) {
+    return error instanceof Deno.errors.NotFound ? record() : undefined;
   }
+  if (!isObject(parsed) || parsed.version !== VERSION || !isObject(parsed.files)) return undefined;
   const files: Files = record();
-  if (!isObject(parsed) || parsed.version !== VERSION || !isObject(parsed.files)) return files;
   for (const [key, tasks] of Object.entries(parsed.files)) {
     if (!isObject(tasks)) continue;
     const durations = record<number>();
@@ -118,6 +123,25 @@ function readFiles(path: string): Files {
     files[key] = durations;
   }
   return files;
+}
+
+/**
+ * Where a symbolic link at `path` leads (a dangling one too: its target is created), so that
+ * the history is written there rather than over the link; `undefined` when `path` is no link.
+ */
+function linkTarget(path: string): string | undefined {
+  try {
+    if (!Deno.lstatSync(path).isSymlink) return undefined;
+  } catch {
+    return undefined;
+  }
+  try {
+    return Deno.realPathSync(path);
+  } catch {
+    // Dangling: one step, from the link's directory.
+    const target = Deno.readLinkSync(path);
+    return target.startsWith("/") ? target : `${directoryOf(path)}/${target}`;
+  }
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -136,7 +160,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
  * ```
  */
 export function readHistory(location: HistoryLocation): Promise<Map<string, number>> {
-  const files = readFiles(location.path);
+  const files = readFiles(location.path) ?? record<Record<string, number>>();
   return Promise.resolve(new Map(Object.entries(files[location.key] ?? {})));
 }
 
@@ -170,12 +194,21 @@ export async function recordHistory(
   if (!isGranted({ name: "write", path: dir }) || !isGranted({ name: "read", path: dir })) {
     return notRecorded(`no permission to read and write ${dir} (--allow-read, --allow-write)`);
   }
-  const temporary = `${location.path}.${Deno.pid}.tmp`;
+  let temporary: string | undefined;
   let lock: Deno.FsFile | undefined;
   try {
-    lock = await lockHistory(location.path);
+    // A link is followed (the history kept elsewhere, a CI cache say), not replaced.
+    const target = linkTarget(location.path);
+    const path = target ?? location.path;
+    temporary = `${path}.${Deno.pid}.tmp`;
+    lock = await lockHistory(path);
     // Read under the lock: another run may have recorded its durations since this one began.
-    const files = readFiles(location.path);
+    const read = readFiles(path);
+    if (read === undefined && target !== undefined) {
+      // Replacing what a link leads to is only for a history: never another file.
+      return notRecorded(`it links to ${target}, which is not a dagrun history; left as it is`);
+    }
+    const files = read ?? record<Record<string, number>>();
     const previous = files[location.key] ?? record<number>();
     const next = record<number>();
     const stopped = stoppedByCancellation(report, signal);
@@ -204,15 +237,15 @@ export async function recordHistory(
     for (const key of keys.slice(0, Math.max(0, keys.length - MAX_FILES + 1))) delete files[key];
     files[location.key] = next;
     const bytes = withinMaxBytes(files, location.key);
-    removeStaleTemporaries(location.path);
+    removeStaleTemporaries(path);
     // Synchronous: the async form loads Deno's web streams (≈ 2 ms) for one small write.
     Deno.writeFileSync(temporary, bytes);
-    await Deno.rename(temporary, location.path);
+    await Deno.rename(temporary, path);
     return undefined;
   } catch (error) {
     // A read-only directory, a full disk, a directory in the way: run without a history next
     // time, and say so.
-    await Deno.remove(temporary).catch(() => {});
+    if (temporary !== undefined) await Deno.remove(temporary).catch(() => {});
     return notRecorded(reasonOf(error));
   } finally {
     // After the rename, the lock is on the file replaced: runs waiting on it see that and

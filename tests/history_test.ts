@@ -278,3 +278,53 @@ Deno.test("a history larger than 32 MiB is not read but replaced, and none is wr
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a history that is a symbolic link is written where it leads, never over another file", async (t) => {
+  const file = await writeTaskFile({ tasks: [{ name: "t", type: "exec", arguments: "true" }] });
+  const dir = file.replace(/\/tasks\.json$/, "");
+  const history = `${dir}/.dagrun_history.json`;
+  const cache = `${dir}/cache`;
+  await Deno.mkdir(cache);
+  const recordedIn = async (path: string) =>
+    Object.keys(JSON.parse(await Deno.readTextFile(path)).files["tasks.json"]);
+  try {
+    await t.step("to a history: updated there, the link kept", async () => {
+      await Deno.writeTextFile(`${cache}/h.json`, '{"version":1,"files":{"other.json":{"x":1}}}');
+      await Deno.symlink("cache/h.json", history);
+      const { code, stderr } = await quietRun(file);
+      assert.equal(code, 0);
+      assert.equal(stderr, "");
+      assert.ok((await Deno.lstat(history)).isSymlink);
+      assert.deepEqual(await recordedIn(`${cache}/h.json`), ["t"]);
+      const other = JSON.parse(await Deno.readTextFile(`${cache}/h.json`)).files["other.json"];
+      assert.deepEqual(other, { x: 1 });
+      assert.deepEqual([...Deno.readDirSync(cache)].map((entry) => entry.name), ["h.json"]);
+      await Deno.remove(history);
+    });
+    await t.step("dangling: its target is created", async () => {
+      await Deno.symlink(`${cache}/new.json`, history);
+      const { code, stderr } = await quietRun(file);
+      assert.equal(code, 0);
+      assert.equal(stderr, "");
+      assert.ok((await Deno.lstat(history)).isSymlink);
+      assert.deepEqual(await recordedIn(`${cache}/new.json`), ["t"]);
+      await Deno.remove(history);
+    });
+    await t.step("to a file that is no history: left as it is, and said", async () => {
+      await Deno.writeTextFile(`${cache}/notes.txt`, "my notes\n");
+      await Deno.symlink("cache/notes.txt", history);
+      const { code, stderr } = await quietRun(file);
+      assert.equal(code, 0);
+      assert.equal(
+        stderr,
+        `dagrun: warning: task durations not recorded in ${history}: it links to ${
+          Deno.realPathSync(cache)
+        }/notes.txt, which is not a dagrun history; left as it is\n`,
+      );
+      assert.equal(await Deno.readTextFile(`${cache}/notes.txt`), "my notes\n");
+      assert.ok((await Deno.lstat(history)).isSymlink);
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
