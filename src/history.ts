@@ -13,7 +13,9 @@
  * two (SIGKILL) leaves its temporary, `.dagrun_history.json.PID.tmp`; a later run removes it
  * once that process is gone. Runs that end together take turns: each merges its durations
  * into the file as it is then, under an advisory lock (flock) on it, so that none renames its
- * copy over another's records.
+ * copy over another's records. A symbolic link is followed, and only a history is replaced
+ * through one; a file over 32 MiB is not read, and none is written larger. A run that cannot
+ * record says why (see {@linkcode recordHistory}).
  *
  * @module
  */
