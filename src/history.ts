@@ -11,7 +11,11 @@
  * is ignored and rewritten, and it is replaced atomically (write, then rename) so that an
  * interrupted or concurrent run cannot leave half a file behind. A run killed between the
  * two (SIGKILL) leaves its temporary, `.dagrun_history.json.PID.tmp`; a later run removes it
- * once that process is gone.
+ * once that process is gone. Runs that end together take turns: each merges its durations
+ * into the file as it is then, under an advisory lock (flock) on it, so that none renames its
+ * copy over another's records. A symbolic link is followed, and only a history is replaced
+ * through one; a file over 32 MiB is not read, and none is written larger. A run that cannot
+ * record says why (see {@linkcode recordHistory}).
  *
  * @module
  */
@@ -37,6 +41,12 @@ const VERSION = 1;
 const NEWEST_WEIGHT = 0.5;
 /** Task files remembered per directory; beyond it the file is not allowed to grow. */
 const MAX_FILES = 64;
+/**
+ * The largest history read or written, in bytes: about a million records. A file larger is
+ * not one a run wrote, and reading it (a 3 GB one took 20 s and 3 GB of memory, twice a run)
+ * would cost more than its priorities could save.
+ */
+const MAX_BYTES = 32 * 1024 * 1024;
 
 /**
  * Where a task file's history lives.
@@ -69,9 +79,8 @@ export interface HistoryLocation {
  * ```
  */
 export function historyLocation(taskFile: string): HistoryLocation {
-  const slash = taskFile.lastIndexOf("/");
-  const dir = slash === -1 ? "." : taskFile.slice(0, slash) || "/";
-  return { path: `${dir}/${HISTORY_FILE_NAME}`, key: taskFile.slice(slash + 1) };
+  const key = taskFile.slice(taskFile.lastIndexOf("/") + 1);
+  return { path: `${directoryOf(taskFile)}/${HISTORY_FILE_NAME}`, key };
 }
 
 type Files = Record<string, Record<string, number>>;
@@ -84,21 +93,27 @@ function record<T>(): Record<string, T> {
   return Object.create(null);
 }
 
-/** Reads the whole file as `{ key: { task: ms } }`, keeping only well-formed entries. */
-function readFiles(path: string): Files {
+/**
+ * Reads the whole file as `{ key: { task: ms } }`, keeping only well-formed entries: empty
+ * when there is no file or an empty one (a run's lock creates it), `undefined` when what is
+ * there is not a history (corrupt, too large, not a regular file).
+ */
+function readFiles(path: string): Files | undefined {
   let parsed: unknown;
   try {
     // Only a regular file: a FIFO's read would wait for a writer for ever (and hold the main
     // thread, where even Ctrl-C is handled); a device would be read without end.
-    if (!Deno.statSync(path).isFile) return record();
+    const info = Deno.statSync(path);
+    if (!info.isFile || info.size > MAX_BYTES) return undefined;
+    if (info.size === 0) return record();
     // Synchronously: a small file, read before a run starts or after it has ended, when the
     // asynchronous read's thread round trip (~0.3 ms of start-up) buys nothing.
     parsed = JSON.parse(Deno.readTextFileSync(path));
-  } catch {
-    return record(); // missing or corrupt: start afresh
+  } catch (error) {
+    return error instanceof Deno.errors.NotFound ? record() : undefined;
   }
+  if (!isObject(parsed) || parsed.version !== VERSION || !isObject(parsed.files)) return undefined;
   const files: Files = record();
-  if (!isObject(parsed) || parsed.version !== VERSION || !isObject(parsed.files)) return files;
   for (const [key, tasks] of Object.entries(parsed.files)) {
     if (!isObject(tasks)) continue;
     const durations = record<number>();
@@ -110,6 +125,25 @@ function readFiles(path: string): Files {
     files[key] = durations;
   }
   return files;
+}
+
+/**
+ * Where a symbolic link at `path` leads (a dangling one too: its target is created), so that
+ * the history is written there rather than over the link; `undefined` when `path` is no link.
+ */
+function linkTarget(path: string): string | undefined {
+  try {
+    if (!Deno.lstatSync(path).isSymlink) return undefined;
+  } catch {
+    return undefined;
+  }
+  try {
+    return Deno.realPathSync(path);
+  } catch {
+    // Dangling: one step, from the link's directory.
+    const target = Deno.readLinkSync(path);
+    return target.startsWith("/") ? target : `${directoryOf(path)}/${target}`;
+  }
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -128,7 +162,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
  * ```
  */
 export function readHistory(location: HistoryLocation): Promise<Map<string, number>> {
-  const files = readFiles(location.path);
+  const files = readFiles(location.path) ?? record<Record<string, number>>();
   return Promise.resolve(new Map(Object.entries(files[location.key] ?? {})));
 }
 
@@ -138,24 +172,45 @@ export function readHistory(location: HistoryLocation): Promise<Map<string, numb
  * nor in `location.keep`) are dropped. A task stopped by the run's cancellation is not a
  * task that ran: it ended with the cancellation's reason as its error (`interrupted`,
  * `--fail-fast`'s `cancelled: "lint" failed (fail-fast)`, or the reason of `signal`, the
- * signal the run was given). Failures to write are ignored: a history is never worth
- * failing a run for.
+ * signal the run was given). A failure to write never throws (a history is never worth
+ * failing a run for): it resolves to why the durations were not recorded, in one line, for
+ * a warning; to `undefined` when they were.
  *
  * @example
  * ```ts
  * import { historyLocation, recordHistory, run } from "@dagrun/dagrun";
  * const report = await run([{ name: "build", type: "exec", arguments: "true" }]);
- * await recordHistory(historyLocation("/tmp/tasks.json"), report);
+ * const problem = await recordHistory(historyLocation("/tmp/tasks.json"), report);
+ * if (problem) console.warn(problem); // "task durations not recorded in …: Permission denied"
  * ```
  */
 export async function recordHistory(
   location: HistoryLocation,
   report: RunReport,
   signal?: AbortSignal,
-): Promise<void> {
-  const temporary = `${location.path}.${Deno.pid}.tmp`;
+): Promise<string | undefined> {
+  const notRecorded = (reason: string) =>
+    `task durations not recorded in ${location.path}: ${reason}`;
+  const dir = directoryOf(location.path);
+  // Queried, not requested: a request would prompt on a terminal once the run is over.
+  if (!isGranted({ name: "write", path: dir }) || !isGranted({ name: "read", path: dir })) {
+    return notRecorded(`no permission to read and write ${dir} (--allow-read, --allow-write)`);
+  }
+  let temporary: string | undefined;
+  let lock: Deno.FsFile | undefined;
   try {
-    const files = readFiles(location.path);
+    // A link is followed (the history kept elsewhere, a CI cache say), not replaced.
+    const target = linkTarget(location.path);
+    const path = target ?? location.path;
+    temporary = `${path}.${Deno.pid}.tmp`;
+    lock = await lockHistory(path);
+    // Read under the lock: another run may have recorded its durations since this one began.
+    const read = readFiles(path);
+    if (read === undefined && target !== undefined) {
+      // Replacing what a link leads to is only for a history: never another file.
+      return notRecorded(`it links to ${target}, which is not a dagrun history; left as it is`);
+    }
+    const files = read ?? record<Record<string, number>>();
     const previous = files[location.key] ?? record<number>();
     const next = record<number>();
     const stopped = stoppedByCancellation(report, signal);
@@ -183,14 +238,137 @@ export async function recordHistory(
     const keys = Object.keys(files);
     for (const key of keys.slice(0, Math.max(0, keys.length - MAX_FILES + 1))) delete files[key];
     files[location.key] = next;
-    removeStaleTemporaries(location.path);
+    const bytes = withinMaxBytes(files, location.key);
+    removeStaleTemporaries(path);
     // Synchronous: the async form loads Deno's web streams (≈ 2 ms) for one small write.
-    Deno.writeTextFileSync(temporary, JSON.stringify({ version: VERSION, files }) + "\n");
-    await Deno.rename(temporary, location.path);
-  } catch {
-    // A read-only directory, a full disk: run without a history next time.
-    await Deno.remove(temporary).catch(() => {});
+    Deno.writeFileSync(temporary, bytes);
+    await Deno.rename(temporary, path);
+    return undefined;
+  } catch (error) {
+    // A read-only directory, a full disk, a directory in the way: run without a history next
+    // time, and say so.
+    if (temporary !== undefined) await Deno.remove(temporary).catch(() => {});
+    return notRecorded(reasonOf(error));
+  } finally {
+    // After the rename, the lock is on the file replaced: runs waiting on it see that and
+    // lock the new one.
+    lock?.close();
   }
+}
+
+/**
+ * The file's bytes, the least recently recorded task files left out until they are at most
+ * {@linkcode MAX_BYTES}, which a run reads; throws when `key`'s records alone are more.
+ */
+function withinMaxBytes(files: Files, key: string): Uint8Array {
+  for (;;) {
+    const bytes = new TextEncoder().encode(JSON.stringify({ version: VERSION, files }) + "\n");
+    if (bytes.length <= MAX_BYTES) return bytes;
+    const oldest = Object.keys(files).find((other) => other !== key);
+    if (oldest === undefined) {
+      throw new Error(`the records of ${key} alone would exceed ${MAX_BYTES / 2 ** 20} MiB`);
+    }
+    delete files[oldest];
+  }
+}
+
+/** The directory of a file's path. */
+function directoryOf(path: string): string {
+  const slash = path.lastIndexOf("/");
+  return slash === -1 ? "." : path.slice(0, slash) || "/";
+}
+
+/**
+ * An error's message without what repeats the history's own path: Deno's `Permission denied
+ * (os error 13): open '/x/.dagrun_history.json'` says `Permission denied`.
+ */
+function reasonOf(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.replace(/ \(os error \d+\)[\s\S]*$/, "").replace(/, run again with[\s\S]*$/, "");
+}
+
+/**
+ * How long a run waits for the others recording at the same moment. Each holds the lock for
+ * the time of a read and a write of a small file; a run waiting longer waits on one that was
+ * stopped (Ctrl-Z) while it held it, and gives up rather than hang.
+ */
+const LOCK_WAIT_MS = 5_000;
+/** The longest pause between two tries to take the lock. */
+const LOCK_RETRY_MAX_MS = 50;
+
+/**
+ * Takes the exclusive advisory lock (flock) on the history file at `path`, creating it empty
+ * when there is none: runs recording at once then merge one after the other. The kernel
+ * drops a lock with its holder's process, so a killed run leaves no stale lock. The file
+ * locked must still be the one at `path` (another run may have renamed its copy over it
+ * meanwhile, and holding the lock of a replaced file excludes nobody): else it is locked
+ * anew. Resolves to `undefined` when there is nothing to lock (something other than a regular
+ * file is at `path`: it is replaced as before) or the file system has no locks; throws when
+ * another run held the lock for {@linkcode LOCK_WAIT_MS}.
+ */
+async function lockHistory(path: string): Promise<Deno.FsFile | undefined> {
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  for (let pause = 1;; pause = Math.min(2 * pause, LOCK_RETRY_MAX_MS)) {
+    // Never opened otherwise: opening a FIFO may wait for a writer for ever.
+    if (!isRegularFileOrMissing(path)) return undefined;
+    const file = openToLock(path);
+    let locked: boolean;
+    try {
+      locked = file.tryLockSync(true);
+    } catch {
+      file.close();
+      return undefined; // no locks here (some network file systems): as before, unlocked
+    }
+    if (locked && isFileAt(file, path)) return file;
+    file.close();
+    if (!locked) {
+      if (Date.now() >= deadline) {
+        throw new Error(`another run held it locked for ${LOCK_WAIT_MS / 1000} s`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, pause));
+    }
+  }
+}
+
+/** Opens `path` to lock it, creating it when missing; read-only when it may not be written. */
+function openToLock(path: string): Deno.FsFile {
+  try {
+    return Deno.openSync(path, { read: true, write: true, create: true });
+  } catch (error) {
+    // A read-only history in a writable directory is still replaced by the rename; with
+    // none, the directory is read-only, which is the error to tell.
+    if (!(error instanceof Deno.errors.PermissionDenied)) throw error;
+    try {
+      return Deno.openSync(path, { read: true });
+    } catch {
+      throw error;
+    }
+  }
+}
+
+/** Whether `path` names a regular file (not following a link) or nothing. */
+function isRegularFileOrMissing(path: string): boolean {
+  try {
+    return Deno.lstatSync(path).isFile;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return true;
+    throw error;
+  }
+}
+
+/** Whether the open `file` is the one `path` names now (and not one renamed over since). */
+function isFileAt(file: Deno.FsFile, path: string): boolean {
+  const held = file.statSync();
+  let current: Deno.FileInfo;
+  try {
+    current = Deno.lstatSync(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
+  // Without inode numbers (Windows) there is no telling: taken as the same.
+  if (held.ino === null || current.ino === null) return true;
+  return held.ino === current.ino && held.dev === current.dev;
 }
 
 /**
@@ -211,9 +389,8 @@ const STALE_TEMPORARY_MS = 60_000;
  * few bytes. Synchronous, as the write after it: a directory listing and a few stats.
  */
 function removeStaleTemporaries(path: string): void {
-  const slash = path.lastIndexOf("/");
-  const dir = slash === -1 ? "." : path.slice(0, slash) || "/";
-  const prefix = `${path.slice(slash + 1)}.`;
+  const dir = directoryOf(path);
+  const prefix = `${path.slice(path.lastIndexOf("/") + 1)}.`;
   let canTell: boolean | undefined;
   try {
     if (!isGranted({ name: "read", path: dir }) || !isGranted({ name: "write", path: dir })) return;

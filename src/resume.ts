@@ -106,9 +106,11 @@ export async function readResumeReport(path: string): Promise<ResumeReport> {
   try {
     text = await Deno.readTextFile(path);
   } catch (error) {
+    // Deno's message repeats the path and the call: `Is a directory (os error 21): readfile
+    // 'x'` says `Is a directory`.
     const detail = error instanceof Deno.errors.NotFound
       ? "no such file"
-      : (error as Error).message;
+      : (error as Error).message.replace(/ \(os error \d+\)[\s\S]*$/, "");
     throw new TaskFileError(`cannot read report: ${detail}`, { file: path });
   }
   let run: { file: string; tasksHash: string } | undefined;

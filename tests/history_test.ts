@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { run } from "../src/run.ts";
 import { historyLocation, readHistory, recordHistory } from "../src/history.ts";
 import type { RunReport, TaskReport } from "../src/types.ts";
-import { runCli, writeTaskFile } from "./helpers.ts";
+import { MOD, runCli, writeTaskFile } from "./helpers.ts";
 
 /** The history recorded next to `file` for it: task name to milliseconds. */
 async function recorded(file: string): Promise<Record<string, number>> {
@@ -154,6 +154,177 @@ Deno.test("a run removes the history temporaries of killed runs, and only those"
   } finally {
     live.kill("SIGKILL");
     await live.status;
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/** Runs the command line on `file` quietly, with `deno run` flags `permissions`. */
+async function quietRun(file: string, permissions = ["-A"]) {
+  const { code, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["run", ...permissions, "--quiet", MOD, file, "-q"],
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).output();
+  return { code, stderr: new TextDecoder().decode(stderr) };
+}
+
+Deno.test("a history that cannot be written is warned of once, and the run goes on", async (t) => {
+  const file = await writeTaskFile({
+    tasks: [
+      { name: "a", type: "exec", arguments: "true" },
+      { name: "b", type: "exec", arguments: "true", dependencies: ["a"] },
+    ],
+  });
+  const dir = file.replace(/\/tasks\.json$/, "");
+  const history = `${dir}/.dagrun_history.json`;
+  try {
+    await t.step("a directory in its place", async () => {
+      await Deno.mkdir(history);
+      const { code, stderr } = await quietRun(file);
+      assert.equal(code, 0);
+      assert.equal(
+        stderr,
+        `dagrun: warning: task durations not recorded in ${history}: Is a directory\n`,
+      );
+      await Deno.remove(history);
+    });
+    await t.step("no write permission (Deno's): no prompt, a warning", async () => {
+      const { code, stderr } = await quietRun(file, [
+        "--allow-read",
+        "--allow-run",
+        "--allow-env",
+        "--allow-sys",
+      ]);
+      assert.equal(code, 0);
+      assert.equal(
+        stderr,
+        `dagrun: warning: task durations not recorded in ${history}: no permission to read and write ${dir} (--allow-read, --allow-write)\n`,
+      );
+      await assert.rejects(Deno.lstat(history), Deno.errors.NotFound);
+    });
+    await t.step("a read-only history in a writable directory is replaced", async () => {
+      await Deno.writeTextFile(history, '{"version":1,"files":{"tasks.json":{"a":7}}}');
+      await Deno.chmod(history, 0o444);
+      const { code, stderr } = await quietRun(file);
+      assert.equal(code, 0);
+      assert.equal(stderr, "");
+      const recorded = JSON.parse(await Deno.readTextFile(history)).files["tasks.json"];
+      assert.deepEqual(Object.keys(recorded).sort(), ["a", "b"]);
+      await Deno.remove(history);
+    });
+    await t.step({
+      name: "a read-only directory",
+      // Root writes into a directory whatever its mode.
+      ignore: Deno.uid() === 0,
+      fn: async () => {
+        await Deno.chmod(dir, 0o555);
+        try {
+          const { code, stderr } = await quietRun(file);
+          assert.equal(code, 0);
+          assert.equal(
+            stderr,
+            `dagrun: warning: task durations not recorded in ${history}: Permission denied\n`,
+          );
+        } finally {
+          await Deno.chmod(dir, 0o755);
+        }
+      },
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a history larger than 32 MiB is not read but replaced, and none is written larger", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const location = historyLocation(`${dir}/tasks.json`);
+    // 40 MiB of well-formed history, with a record of this file: ignored for its size.
+    const padding: Record<string, number> = {};
+    for (let i = 0; i < 1_200_000; i++) padding[`padding-task-number-${i}`] = 1;
+    const big = JSON.stringify({ version: 1, files: { "tasks.json": { a: 5 }, big: padding } });
+    assert.ok(big.length > 32 * 2 ** 20);
+    await Deno.writeTextFile(location.path, big);
+    assert.deepEqual(await readHistory(location), new Map());
+    const ran = (name: string): RunReport => ({
+      ok: true,
+      cancelled: false,
+      counts: { ok: 1, failed: 0, skipped: 0 },
+      durationMs: 3,
+      tasks: [{ name, type: "exec", status: "ok", durationMs: 3 }],
+    });
+    assert.equal(await recordHistory(location, ran("a")), undefined);
+    assert.deepEqual(await readHistory(location), new Map([["a", 3]]));
+    // Written big again (from under the limit, by another file's run), then recorded to:
+    // the least recent file goes, the rest stays readable.
+    const near: Record<string, number> = {};
+    for (let i = 0; i < 900_000; i++) near[`padding-task-number-${i}`] = 1;
+    const written = JSON.stringify({ version: 1, files: { big: near, "tasks.json": { a: 3 } } });
+    assert.ok(written.length < 32 * 2 ** 20);
+    await Deno.writeTextFile(location.path, written);
+    const other = historyLocation(`${dir}/other.json`);
+    const huge = ran("x");
+    const tasks = Array.from({ length: 400_000 }, (_, i) => ({
+      ...huge.tasks[0]!,
+      name: `other-task-${i}`,
+    }));
+    assert.equal(await recordHistory(other, { ...huge, tasks }), undefined);
+    assert.ok((await Deno.stat(location.path)).size <= 32 * 2 ** 20);
+    assert.equal((await readHistory(other)).size, 400_000);
+    assert.deepEqual(await readHistory(location), new Map([["a", 3]]));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a history that is a symbolic link is written where it leads, never over another file", async (t) => {
+  const file = await writeTaskFile({ tasks: [{ name: "t", type: "exec", arguments: "true" }] });
+  const dir = file.replace(/\/tasks\.json$/, "");
+  const history = `${dir}/.dagrun_history.json`;
+  const cache = `${dir}/cache`;
+  await Deno.mkdir(cache);
+  const recordedIn = async (path: string) =>
+    Object.keys(JSON.parse(await Deno.readTextFile(path)).files["tasks.json"]);
+  try {
+    await t.step("to a history: updated there, the link kept", async () => {
+      await Deno.writeTextFile(`${cache}/h.json`, '{"version":1,"files":{"other.json":{"x":1}}}');
+      await Deno.symlink("cache/h.json", history);
+      const { code, stderr } = await quietRun(file);
+      assert.equal(code, 0);
+      assert.equal(stderr, "");
+      assert.ok((await Deno.lstat(history)).isSymlink);
+      assert.deepEqual(await recordedIn(`${cache}/h.json`), ["t"]);
+      const other = JSON.parse(await Deno.readTextFile(`${cache}/h.json`)).files["other.json"];
+      assert.deepEqual(other, { x: 1 });
+      assert.deepEqual([...Deno.readDirSync(cache)].map((entry) => entry.name), ["h.json"]);
+      await Deno.remove(history);
+    });
+    await t.step("dangling: its target is created", async () => {
+      await Deno.symlink(`${cache}/new.json`, history);
+      const { code, stderr } = await quietRun(file);
+      assert.equal(code, 0);
+      assert.equal(stderr, "");
+      assert.ok((await Deno.lstat(history)).isSymlink);
+      assert.deepEqual(await recordedIn(`${cache}/new.json`), ["t"]);
+      await Deno.remove(history);
+    });
+    await t.step("to a file that is no history: left as it is, and said", async () => {
+      await Deno.writeTextFile(`${cache}/notes.txt`, "my notes\n");
+      await Deno.symlink("cache/notes.txt", history);
+      const { code, stderr } = await quietRun(file);
+      assert.equal(code, 0);
+      assert.equal(
+        stderr,
+        `dagrun: warning: task durations not recorded in ${history}: it links to ${
+          Deno.realPathSync(cache)
+        }/notes.txt, which is not a dagrun history; left as it is\n`,
+      );
+      assert.equal(await Deno.readTextFile(`${cache}/notes.txt`), "my notes\n");
+      assert.ok((await Deno.lstat(history)).isSymlink);
+    });
+  } finally {
     await Deno.remove(dir, { recursive: true });
   }
 });
