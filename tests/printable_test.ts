@@ -31,3 +31,14 @@ Deno.test("printable escapes the invisible characters that reorder or break a li
   // Zero-width joiners are part of how emoji and some scripts are written: left alone.
   assert.equal(printable("👩\u200d💻"), "👩\u200d💻");
 });
+
+Deno.test("printable escapes lone surrogates, which would all print as U+FFFD", () => {
+  // Two tasks named "a\ud800" and "a\udfff" (JSON allows both) printed alike, and like
+  // "a\ufffd".
+  assert.equal(printable("a\ud800"), "a\\ud800");
+  assert.equal(printable("\udfffb\\"), "\\udfffb\\\\");
+  assert.equal(printable("\ud83d\ude00\ud83d"), "\ud83d\ude00\\ud83d");
+  assert.equal(JSON.parse(`"${printable("x\udc00\\y")}"`), "x\udc00\\y");
+  // A whole pair is a character: left alone, as U+FFFD itself is.
+  assert.equal(printable("😀\ufffd"), "😀\ufffd");
+});

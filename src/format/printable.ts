@@ -16,14 +16,17 @@
 export const CONTROL_CHARACTERS: RegExp =
   // deno-lint-ignore no-control-regex
   /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/;
-// What is escaped once anything is: the controls, and the backslash, so that the escaped
-// text reads back as the very text (`\\u0007` in a name is not the escape of BEL).
-// deno-lint-ignore no-control-regex
-const ESCAPED = /[\\\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
+// What is escaped once anything is: the controls, the backslash, so that the escaped text
+// reads back as the very text (`\\u0007` in a name is not the escape of BEL), and a lone
+// surrogate (a JSON string may hold `"\\ud800"`), which no terminal can show: encoded, it
+// would print as U+FFFD, like the character U+FFFD itself and every other lone surrogate.
+const ESCAPED =
+  // deno-lint-ignore no-control-regex
+  /[\\\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
 /**
- * `text` with each control character, and each invisible character that reorders or breaks a
- * line, written as a `\u` escape, and then each backslash doubled; text without any of them
+ * `text` with each control character, each invisible character that reorders or breaks a
+ * line, and each lone surrogate, written as a `\u` escape, and then each backslash doubled; text without any of them
  * (most of it) is returned as it is, backslashes included.
  *
  * @example
@@ -35,7 +38,7 @@ const ESCAPED = /[\\\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2
  * ```
  */
 export function printable(text: string): string {
-  if (!CONTROL_CHARACTERS.test(text)) return text;
+  if (!CONTROL_CHARACTERS.test(text) && text.isWellFormed()) return text;
   return text.replace(
     ESCAPED,
     (c) => c === "\\" ? "\\\\" : `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
