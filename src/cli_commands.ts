@@ -255,7 +255,10 @@ export async function runCommand(
       return [signal, listener] as const;
     });
   if (hangupIgnored) ignoreAgain([SIGNAL_NUMBERS.SIGHUP!]);
-  const stopListeningForSuspend = listenForSuspend(view);
+  // Listened for from the first task's start, once its line is out: until then a stop
+  // has nothing to stop but dagrun (its default action), and the check costs ≈ 1 ms of
+  // start-up (first calls of the permission query and of stat).
+  let stopListeningForSuspend: (() => void) | undefined;
   const deliver = (event: RunEvent) => {
     view.onEvent(event);
     report?.onEvent(event);
@@ -270,6 +273,8 @@ export async function runCommand(
     // ignored, where run_started stays the first line as readers of a report expect.
     if (event.event === "run_started") {
       for (const warning of loaded.warningDetails ?? []) deliver(warningEvent(warning));
+    } else if (stopListeningForSuspend === undefined && event.event === "task_started") {
+      stopListeningForSuspend = listenForSuspend(view);
     }
   };
   try {
@@ -301,7 +306,7 @@ export async function runCommand(
   } finally {
     outputClosed.removeEventListener("abort", stopOnClosedOutput);
     for (const [signal, listener] of listeners) Deno.removeSignalListener(signal, listener);
-    stopListeningForSuspend();
+    stopListeningForSuspend?.();
     report?.flush();
     reports.close();
   }
