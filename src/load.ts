@@ -132,15 +132,24 @@ export async function readTaskText(
   path: string,
 ): Promise<{ text: string; file: string; baseDir: string; fromStream: boolean }> {
   if (path === "-") {
-    let bytes: Uint8Array;
-    try {
-      bytes = await new Response(Deno.stdin.readable).bytes();
-    } catch (error) {
-      // Standard input redirected from a directory, say.
-      throw new TaskFileError(describeReadError(error), { file: "<stdin>" });
-    }
+    const bytes = await readStream(Deno.stdin.readable, "<stdin>");
     const text = decodeUtf8(bytes, "<stdin>");
     return { text, file: "<stdin>", baseDir: Deno.cwd(), fromStream: true };
+  }
+  const resolved = resolvePath(path);
+  // /dev/stdin, or the /dev/fd/63 that `dagrun <(generate)` gets, is standard input by
+  // another name: its directory means nothing to the tasks (a task's "cwd": "." ran in
+  // /dev/fd), nor is it a place for the duration history. Nor is its length known: it is
+  // read up to a bound, as /dev/zero or `<(yes)` would fill the memory.
+  if (STREAM_DIRECTORY.test(resolved)) {
+    let stream: Deno.FsFile;
+    try {
+      stream = Deno.openSync(path);
+    } catch (error) {
+      throw new TaskFileError(describeReadError(error), { file: path });
+    }
+    const text = decodeUtf8(await readStream(stream.readable, path), path);
+    return { text, file: path, baseDir: Deno.cwd(), fromStream: true };
   }
   let bytes: Uint8Array;
   try {
@@ -151,14 +160,44 @@ export async function readTaskText(
     throw new TaskFileError(describeReadError(error), { file: path });
   }
   const text = decodeUtf8(bytes, path);
-  const resolved = resolvePath(path);
-  // /dev/stdin, or the /dev/fd/63 that `dagrun <(generate)` gets, is standard input by
-  // another name: its directory means nothing to the tasks (a task's "cwd": "." ran in
-  // /dev/fd), nor is it a place for the duration history.
-  if (STREAM_DIRECTORY.test(resolved)) {
-    return { text, file: path, baseDir: Deno.cwd(), fromStream: true };
-  }
   return { text, file: path, baseDir: directoryOf(resolved), fromStream: false };
+}
+
+/**
+ * The most a task file read from a stream may hold: 256 MiB, about 2.5 million tasks, well
+ * below the longest string V8 makes (≈ 512 MiB).
+ */
+export const MAX_STREAMED_TASK_FILE_BYTES = 256 * 1024 * 1024;
+
+/** Reads a stream to its end, refusing one longer than a task file may be. */
+async function readStream(readable: ReadableStream<Uint8Array>, file: string): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let length = 0;
+  try {
+    for await (const chunk of readable) {
+      length += chunk.length;
+      if (length > MAX_STREAMED_TASK_FILE_BYTES) {
+        throw new TaskFileError(
+          `cannot read task file: it goes on past ${
+            MAX_STREAMED_TASK_FILE_BYTES / 1024 / 1024
+          } MiB (a stream such as /dev/zero?)`,
+          { file },
+        );
+      }
+      chunks.push(chunk);
+    }
+  } catch (error) {
+    // Standard input redirected from a directory, say.
+    if (error instanceof TaskFileError) throw error;
+    throw new TaskFileError(describeReadError(error), { file });
+  }
+  const bytes = new Uint8Array(length);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return bytes;
 }
 
 /** Where the paths of standard input and other streams are, not files of the user's. */

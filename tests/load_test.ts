@@ -4,7 +4,7 @@ import { TaskFileError } from "../src/errors.ts";
 import { parseTaskFile, readTaskText } from "../src/load.ts";
 import { createDefaultRegistry } from "../src/run.ts";
 import { findCycleInGraph, indexTaskGraph } from "../src/task_graph.ts";
-import { runCli } from "./helpers.ts";
+import { MOD, runCli } from "./helpers.ts";
 
 const registry = createDefaultRegistry();
 
@@ -247,4 +247,29 @@ Deno.test("a cycle names its tasks unambiguously and within a bounded line", () 
       shown("a")
     }`,
   );
+});
+
+Deno.test({
+  name:
+    "a task file from a stream without end (/dev/zero) is refused past 256 MiB, not read until memory runs out",
+  ignore: Deno.build.os !== "linux",
+  async fn() {
+    // Under a 1 GB data limit (so that a read without a bound fails fast instead of taking
+    // the machine's memory), where prlimit is there.
+    const hasPrlimit =
+      (await new Deno.Command("sh", { args: ["-c", "command -v prlimit"] }).output())
+        .success;
+    const deno = [Deno.execPath(), "run", "-A", MOD, "/dev/zero"];
+    const [program, ...args] = hasPrlimit ? ["prlimit", "--data=1000000000", ...deno] : deno;
+    const { code, stderr } = await new Deno.Command(program!, {
+      args,
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    assert.equal(code, 2);
+    assert.equal(
+      new TextDecoder().decode(stderr),
+      "dagrun: /dev/zero: cannot read task file: it goes on past 256 MiB (a stream such as /dev/zero?)\n",
+    );
+  },
 });
