@@ -10,6 +10,7 @@
 
 import { superviseChild, type SupervisedChild } from "../src/child.ts";
 import { resolvePath } from "../src/paths.ts";
+import { utf8Length } from "../src/utf8_length.ts";
 import { addProcessGroup, signalGroup } from "../src/process_groups.ts";
 import { fitsOneArgument, MAX_ARGUMENT_BYTES, plainWords, shellArguments } from "./exec_argv.ts";
 import { NO_NUL_PATTERN } from "../src/schema_patterns.ts";
@@ -173,10 +174,6 @@ function environmentOf(context: ExecutorContext): Record<string, string> {
     // Not allowed to read it: only the task's own variables are known.
   }
   return { ...own, ...context.env };
-}
-
-function utf8Length(text: string): number {
-  return new TextEncoder().encode(text).length;
 }
 
 /** A size in bytes, as KiB or MiB. */

@@ -6,6 +6,7 @@
  */
 
 import type { OutputStream, RunEvent, TaskSpec, TerminalStatus } from "../types.ts";
+import { utf8Length } from "../utf8_length.ts";
 
 /** Lines of output kept per task; the report is for looking, not for archiving logs. */
 export const MAX_OUTPUT_LINES = 200;
@@ -180,23 +181,6 @@ function keep(record: TaskRecord, stream: OutputStream, text: string, kept: numb
   }
   if (leftOut > 0) record.output.splice(0, leftOut);
   return kept;
-}
-
-const encoder = new TextEncoder();
-// Reused: encodeInto() is about 20 times as fast as a regular expression looking for
-// non-ASCII, and a task printing 200 MB hands every byte of it to utf8Length().
-const scratch = new Uint8Array(256 * 1024);
-
-/** The length of `text` in UTF-8. */
-export function utf8Length(text: string): number {
-  let bytes = 0;
-  // encodeInto() stops before a character that does not fit, a pair of surrogates included.
-  for (let rest = text; rest !== "";) {
-    const { read, written } = encoder.encodeInto(rest, scratch);
-    bytes += written;
-    rest = rest.slice(read);
-  }
-  return bytes;
 }
 
 /** The longest end of `text` of at most `limit` bytes in UTF-8, not cut inside a character. */
