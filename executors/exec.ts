@@ -110,17 +110,15 @@ async function spawnCommand(
   // A script cut into pieces gets its $0 as an argument: the path the shell would be run
   // from otherwise, for Deno.Command makes that its argv[0].
   const program = fitsOneArgument(command) ? shell : shellPath(shell, context);
+  const args = shellArguments(program, command);
   try {
-    return { child: spawn(program, shellArguments(program, command), context, setPwd) };
+    return { child: spawn(program, args, context, setPwd) };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     if (/\(os error 7\)/.test(message)) {
       // A script is cut into pieces that fit: it can be too long only as a whole.
       const advice = ": save the script in a file and run that";
-      return cannotStart(
-        shell,
-        tooLong(shellArguments(program, command), context, message, advice),
-      );
+      return cannotStart(shell, tooLong(args, context, message, advice));
     }
     // Checked when the run started, the directory may have gone since (an earlier task's
     // `rm -rf`): the task's, not the shell's, which Deno names.
