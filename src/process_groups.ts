@@ -102,8 +102,7 @@ function readStragglers(): Map<number, number[]> {
     } catch {
       continue; // Gone meanwhile.
     }
-    // `pid (comm) state ppid pgrp session …`: the name may hold spaces and parentheses.
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ", 5);
+    const fields = statFields(stat, 4);
     if (fields[0] === "Z" || fields[2] === fields[3]) continue;
     const session = Number(fields[3]);
     const pids = bySession.get(session);
@@ -111,6 +110,31 @@ function readStragglers(): Map<number, number[]> {
     else bySession.set(session, [Number(entry.name)]);
   }
   return bySession;
+}
+
+/**
+ * Whether this process is in the foreground process group of its controlling terminal, from
+ * `/proc/self/stat` (its process group, then the terminal's foreground group, `tpgid`).
+ * Where that cannot be read (not Linux, no permission), taken to be.
+ */
+export function isForegroundJob(): boolean {
+  let stat: string;
+  try {
+    stat = Deno.readTextFileSync("/proc/self/stat");
+  } catch {
+    return true;
+  }
+  const fields = statFields(stat, 6);
+  const processGroup = Number(fields[2]), foregroundGroup = Number(fields[5]);
+  return !(foregroundGroup > 0) || processGroup === foregroundGroup;
+}
+
+/**
+ * The first `count` fields of a `/proc/PID/stat` after the command name (which may hold
+ * spaces and parentheses): state, ppid, pgrp, session, tty_nr, tpgid, …
+ */
+function statFields(stat: string, count: number): string[] {
+  return stat.slice(stat.lastIndexOf(")") + 2).split(" ", count);
 }
 
 /** Signals a process group (a negative pid), ignoring a group that is already gone. */
