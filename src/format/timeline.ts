@@ -104,7 +104,10 @@ export function createTimelineRecorder(tasks: readonly TaskSpec[]): TimelineReco
       }
       case "output": {
         const record = byName.get(event.task)!;
-        keptBytes.set(record, keep(record, event.stream, event.text, keptBytes.get(record) ?? 0));
+        keptBytes.set(
+          record,
+          addOutput(record, event.stream, event.text, keptBytes.get(record) ?? 0),
+        );
         break;
       }
       case "task_ended": {
@@ -145,7 +148,7 @@ export function createTimelineRecorder(tasks: readonly TaskSpec[]): TimelineReco
  * Only the tail of a block that may be kept is split into lines: a task printing 200 MB of
  * short lines would otherwise make an object of every one for the collector.
  */
-function keep(record: TaskRecord, stream: OutputStream, text: string, kept: number): number {
+function addOutput(record: TaskRecord, stream: OutputStream, text: string, kept: number): number {
   // Where the block's last lines, up to the limits, begin: bytes are at least characters.
   let start = text.length + 1, lines = 0;
   while (start > 0 && lines < MAX_OUTPUT_LINES && text.length - start < MAX_OUTPUT_BYTES) {
