@@ -10,6 +10,7 @@
 
 import { superviseChild, type SupervisedChild } from "../src/child.ts";
 import { resolvePath } from "../src/paths.ts";
+import { utf8Length } from "../src/utf8_length.ts";
 import { addProcessGroup, signalGroup } from "../src/process_groups.ts";
 import { fitsOneArgument, MAX_ARGUMENT_BYTES, plainWords, shellArguments } from "./exec_argv.ts";
 import { NO_NUL_PATTERN } from "../src/schema_patterns.ts";
@@ -109,17 +110,15 @@ async function spawnCommand(
   // A script cut into pieces gets its $0 as an argument: the path the shell would be run
   // from otherwise, for Deno.Command makes that its argv[0].
   const program = fitsOneArgument(command) ? shell : shellPath(shell, context);
+  const args = shellArguments(program, command);
   try {
-    return { child: spawn(program, shellArguments(program, command), context, setPwd) };
+    return { child: spawn(program, args, context, setPwd) };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     if (/\(os error 7\)/.test(message)) {
       // A script is cut into pieces that fit: it can be too long only as a whole.
       const advice = ": save the script in a file and run that";
-      return cannotStart(
-        shell,
-        tooLong(shellArguments(program, command), context, message, advice),
-      );
+      return cannotStart(shell, tooLong(args, context, message, advice));
     }
     // Checked when the run started, the directory may have gone since (an earlier task's
     // `rm -rf`): the task's, not the shell's, which Deno names.
@@ -173,10 +172,6 @@ function environmentOf(context: ExecutorContext): Record<string, string> {
     // Not allowed to read it: only the task's own variables are known.
   }
   return { ...own, ...context.env };
-}
-
-function utf8Length(text: string): number {
-  return new TextEncoder().encode(text).length;
 }
 
 /** A size in bytes, as KiB or MiB. */

@@ -6,6 +6,8 @@
  * @module
  */
 
+import { utf8Length } from "../src/utf8_length.ts";
+
 // Conservative on purpose: every character that means anything to sh (quotes, escapes,
 // `$`, backquotes, globs, redirections, pipes, `;`, `&`, parentheses, braces, `~`, `#`,
 // `!`, newlines, ...) sends the command to the shell. `=` is fine in arguments but not in
@@ -176,8 +178,7 @@ export function shellArguments(name: string, script: string): string[] {
 export function fitsOneArgument(text: string): boolean {
   // Most are short: a UTF-8 character takes at most 3 bytes per UTF-16 code unit.
   if (text.length * 3 <= MAX_ARGUMENT_BYTES) return true;
-  return text.length <= MAX_ARGUMENT_BYTES &&
-    new TextEncoder().encode(text).length <= MAX_ARGUMENT_BYTES;
+  return text.length <= MAX_ARGUMENT_BYTES && utf8Length(text) <= MAX_ARGUMENT_BYTES;
 }
 
 /** Cuts UTF-8 text into pieces of at most one argument's bytes, each of whole characters. */

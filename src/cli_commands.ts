@@ -264,16 +264,20 @@ export async function runCommand(
     report?.onEvent(event);
   };
   const onEvent = (event: RunEvent) => {
-    // Emptied when the run begins, its first event: one that never does (a plugin's prepare()
-    // failed) leaves them as they were.
-    if (event.event === "run_started") reports.begin();
-    deliver(event);
-    // The load's warnings, already on stderr, go into the events too, right after the first:
-    // a program reading the NDJSON (or --report) learns that a task's misspelled field was
-    // ignored, where run_started stays the first line as readers of a report expect.
     if (event.event === "run_started") {
+      // Emptied when the run begins, its first event: one that never does (a plugin's
+      // prepare() failed) leaves them as they were.
+      reports.begin();
+      deliver(event);
+      // The load's warnings, already on stderr, go into the events too, right after the
+      // first: a program reading the NDJSON (or --report) learns that a task's misspelled
+      // field was ignored, where run_started stays the first line as readers of a report
+      // expect.
       for (const warning of loaded.warningDetails ?? []) deliver(warningEvent(warning));
-    } else if (stopListeningForSuspend === undefined && event.event === "task_started") {
+      return;
+    }
+    deliver(event);
+    if (stopListeningForSuspend === undefined && event.event === "task_started") {
       stopListeningForSuspend = listenForSuspend(view);
     }
   };

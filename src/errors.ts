@@ -202,5 +202,22 @@ export function describeValue(value: unknown): string {
   }
 }
 
+/**
+ * An OS error's reason alone, for a message that names its file itself: Deno's message
+ * without its tail, which repeats the call and the path (`Is a directory (os error 21):
+ * readfile 'x'` gives `Is a directory`).
+ *
+ * @example
+ * ```ts
+ * import { osErrorReason } from "./errors.ts";
+ *
+ * osErrorReason(new Error("Permission denied (os error 13): open '/x'")); // "Permission denied"
+ * ```
+ */
+export function osErrorReason(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.replace(/ \(os error \d+\)[\s\S]*$/, "");
+}
+
 /** The longest value {@linkcode quote} shows whole, in UTF-16 units. */
 const MAX_QUOTED = 200;

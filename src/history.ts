@@ -21,6 +21,7 @@
  */
 
 import { isMeasuredDuration } from "./duration.ts";
+import { osErrorReason } from "./errors.ts";
 import { isGranted } from "./permissions.ts";
 import { stoppedByCancellation } from "./run_report.ts";
 import type { RunReport } from "./types.ts";
@@ -279,12 +280,11 @@ function directoryOf(path: string): string {
 }
 
 /**
- * An error's message without what repeats the history's own path: Deno's `Permission denied
- * (os error 13): open '/x/.dagrun_history.json'` says `Permission denied`.
+ * An error's message without what repeats the history's own path (see `osErrorReason`) nor
+ * Deno's advice to run again with a flag.
  */
 function reasonOf(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  return message.replace(/ \(os error \d+\)[\s\S]*$/, "").replace(/, run again with[\s\S]*$/, "");
+  return osErrorReason(error).replace(/, run again with[\s\S]*$/, "");
 }
 
 /**

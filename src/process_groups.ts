@@ -46,12 +46,10 @@ export function liveProcessGroups(): number[] {
  * them survives it.
  */
 export function signalProcessGroups(signal: Deno.Signal): void {
-  for (const leader of live) signalGroup(-leader, signal);
-  // The processes of the tasks' sessions outside their groups too, all found in one look.
-  if (live.size > 0) {
-    for (const [pid, session] of sessionMembers()) {
-      if (live.has(session) && !live.has(pid)) signalGroup(pid, signal);
-    }
+  for (const leader of live) {
+    signalGroup(-leader, signal);
+    // The processes of the task's session outside its group too.
+    for (const pid of sessionStragglers(leader)) signalGroup(pid, signal);
   }
   if (signal === "SIGKILL") live.clear();
 }
@@ -64,13 +62,17 @@ export function signalProcessGroups(signal: Deno.Signal): void {
  * signals a session, so /proc is read: about 10 µs a process, which is why this is asked only
  * when a task is stopped or its pipes outlive its group. Empty where /proc cannot be read.
  */
-export function sessionStragglers(leader: number): number[] {
-  const stragglers: number[] = [];
-  for (const [pid, session, group] of sessionMembers()) {
-    if (session === leader && group !== leader) stragglers.push(pid);
+export function sessionStragglers(leader: number): readonly number[] {
+  if (stragglersBySession === undefined) {
+    stragglersBySession = readStragglers();
+    // One look serves the rest of this turn of the event loop: a Ctrl-C stops every running
+    // task in one turn (as does Ctrl-Z, or dagrun's way out), and each asks.
+    queueMicrotask(() => stragglersBySession = undefined);
   }
-  return stragglers;
+  return stragglersBySession.get(leader) ?? [];
 }
+
+let stragglersBySession: Map<number, number[]> | undefined;
 
 /** Sends signals, in order, to the processes {@linkcode sessionStragglers} finds. */
 export function signalSessionStragglers(leader: number, ...signals: Deno.Signal[]): void {
@@ -78,14 +80,18 @@ export function signalSessionStragglers(leader: number, ...signals: Deno.Signal[
   for (const signal of signals) for (const pid of stragglers) signalGroup(pid, signal);
 }
 
-/** Every live process (zombies left out) as [pid, session, process group], from /proc. */
-function* sessionMembers(): Generator<[number, number, number]> {
-  if (Deno.build.os !== "linux" || !isGranted({ name: "read", path: "/proc" })) return;
+/**
+ * Every live process (zombies left out) outside the process group its session's leader
+ * leads, by session, from /proc.
+ */
+function readStragglers(): Map<number, number[]> {
+  const bySession = new Map<number, number[]>();
+  if (Deno.build.os !== "linux" || !isGranted({ name: "read", path: "/proc" })) return bySession;
   let entries: Iterable<Deno.DirEntry>;
   try {
     entries = Deno.readDirSync("/proc");
   } catch {
-    return;
+    return bySession;
   }
   for (const entry of entries) {
     const first = entry.name.charCodeAt(0);
@@ -96,11 +102,39 @@ function* sessionMembers(): Generator<[number, number, number]> {
     } catch {
       continue; // Gone meanwhile.
     }
-    // `pid (comm) state ppid pgrp session …`: the name may hold spaces and parentheses.
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    if (fields[0] === "Z") continue;
-    yield [Number(entry.name), Number(fields[3]), Number(fields[2])];
+    const fields = statFields(stat, 4);
+    if (fields[0] === "Z" || fields[2] === fields[3]) continue;
+    const session = Number(fields[3]);
+    const pids = bySession.get(session);
+    if (pids) pids.push(Number(entry.name));
+    else bySession.set(session, [Number(entry.name)]);
   }
+  return bySession;
+}
+
+/**
+ * Whether this process is in the foreground process group of its controlling terminal, from
+ * `/proc/self/stat` (its process group, then the terminal's foreground group, `tpgid`).
+ * Where that cannot be read (not Linux, no permission), taken to be.
+ */
+export function isForegroundJob(): boolean {
+  let stat: string;
+  try {
+    stat = Deno.readTextFileSync("/proc/self/stat");
+  } catch {
+    return true;
+  }
+  const fields = statFields(stat, 6);
+  const processGroup = Number(fields[2]), foregroundGroup = Number(fields[5]);
+  return !(foregroundGroup > 0) || processGroup === foregroundGroup;
+}
+
+/**
+ * The first `count` fields of a `/proc/PID/stat` after the command name (which may hold
+ * spaces and parentheses): state, ppid, pgrp, session, tty_nr, tpgid, …
+ */
+function statFields(stat: string, count: number): string[] {
+  return stat.slice(stat.lastIndexOf(")") + 2).split(" ", count);
 }
 
 /** Signals a process group (a negative pid), ignoring a group that is already gone. */

@@ -13,7 +13,7 @@
 import { loadedCrypto } from "./deps.ts";
 import { resolvePath } from "./paths.ts";
 import { reportEvents } from "./report_lines.ts";
-import { TaskFileError } from "./errors.ts";
+import { osErrorReason, TaskFileError } from "./errors.ts";
 import type { TaskFile } from "./load.ts";
 import type { RunIdentity } from "./scheduler.ts";
 import type { TaskSpec } from "./types.ts";
@@ -106,11 +106,7 @@ export async function readResumeReport(path: string): Promise<ResumeReport> {
   try {
     text = await Deno.readTextFile(path);
   } catch (error) {
-    // Deno's message repeats the path and the call: `Is a directory (os error 21): readfile
-    // 'x'` says `Is a directory`.
-    const detail = error instanceof Deno.errors.NotFound
-      ? "no such file"
-      : (error as Error).message.replace(/ \(os error \d+\)[\s\S]*$/, "");
+    const detail = error instanceof Deno.errors.NotFound ? "no such file" : osErrorReason(error);
     throw new TaskFileError(`cannot read report: ${detail}`, { file: path });
   }
   let run: { file: string; tasksHash: string } | undefined;

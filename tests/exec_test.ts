@@ -8,17 +8,25 @@ function execTask(command: string): TaskSpec {
   return { name: "t", type: "exec", arguments: command, dependencies: [] };
 }
 
-/** Runs a command, recording each output line with the time it arrived. */
-async function runCommand(command: string, signal = new AbortController().signal) {
-  const lines: { stream: OutputStream; text: string; at: number }[] = [];
-  const context: ExecutorContext = {
+/** A task's context in the working directory, its output handed to `output`. */
+function contextFor(signal: AbortSignal, output: ExecutorContext["output"]): ExecutorContext {
+  return {
     signal,
     timeoutMs: undefined,
     env: undefined,
     cwd: Deno.cwd(),
     baseDir: Deno.cwd(),
-    output: (stream, text) => lines.push({ stream, text, at: performance.now() }),
+    output,
   };
+}
+
+/** Runs a command, recording each output line with the time it arrived. */
+async function runCommand(command: string, signal = new AbortController().signal) {
+  const lines: { stream: OutputStream; text: string; at: number }[] = [];
+  const context = contextFor(
+    signal,
+    (stream, text) => lines.push({ stream, text, at: performance.now() }),
+  );
   const result = await exec.run(execTask(command), context);
   return { result, lines, endedAt: performance.now() };
 }
@@ -105,17 +113,10 @@ Deno.test("exec wakes a stopped process to hear its SIGTERM when the task is sto
   const controller = new AbortController();
   const pid = Promise.withResolvers<number>();
   const lines: string[] = [];
-  const context: ExecutorContext = {
-    signal: controller.signal,
-    timeoutMs: undefined,
-    env: undefined,
-    cwd: Deno.cwd(),
-    baseDir: Deno.cwd(),
-    output: (_stream, text) => {
-      lines.push(text);
-      if (/^\d+$/.test(text)) pid.resolve(Number(text));
-    },
-  };
+  const context = contextFor(controller.signal, (_stream, text) => {
+    lines.push(text);
+    if (/^\d+$/.test(text)) pid.resolve(Number(text));
+  });
   const running = exec.run(
     execTask("trap 'echo got TERM; exit 3' TERM; echo $$; kill -STOP $$; echo resumed"),
     context,
@@ -152,17 +153,10 @@ Deno.test("exec stops what left the task's process group but not its session (GN
   const controller = new AbortController();
   const lines: string[] = [];
   const started = Promise.withResolvers<void>();
-  const context: ExecutorContext = {
-    signal: controller.signal,
-    timeoutMs: undefined,
-    env: undefined,
-    cwd: Deno.cwd(),
-    baseDir: Deno.cwd(),
-    output: (_stream, text) => {
-      lines.push(text);
-      if (text === "started") started.resolve();
-    },
-  };
+  const context = contextFor(controller.signal, (_stream, text) => {
+    lines.push(text);
+    if (text === "started") started.resolve();
+  });
   const running = exec.run(
     execTask(`echo started; timeout 60 ${marker}; echo unreachable`),
     context,

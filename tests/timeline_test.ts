@@ -3,8 +3,8 @@ import {
   createTimelineRecorder,
   MAX_OUTPUT_BYTES,
   MAX_OUTPUT_LINES,
-  utf8Length,
 } from "../src/format/timeline.ts";
+import { utf8Length } from "../src/utf8_length.ts";
 import { graph } from "./helpers.ts";
 import type { RunEvent } from "../src/types.ts";
 

@@ -6,7 +6,7 @@
  */
 
 import type { TaskSpec, TerminalStatus } from "../types.ts";
-import { CONTROL_CHARACTERS, printable } from "./printable.ts";
+import { printable, unicodeEscape, UNPRINTABLE } from "./printable.ts";
 
 /** Text formats of {@linkcode formatGraph}. */
 export type GraphFormat = "dot" | "mermaid";
@@ -66,13 +66,6 @@ function toDot(tasks: readonly TaskSpec[], statuses: ReadonlyMap<string, Termina
   return lines.join("\n") + "\n";
 }
 
-// What printable() escapes, and a surrogate without its other half (which UTF-8 cannot hold:
-// it would be written as U+FFFD, the same as a name holding U+FFFD).
-const UNPRINTABLE = new RegExp(
-  `${CONTROL_CHARACTERS.source}|[\\ud800-\\udbff](?![\\udc00-\\udfff])|(?<![\\ud800-\\udbff])[\\udc00-\\udfff]`,
-  "g",
-);
-
 /**
  * A node's DOT quoted ID, and its label when the ID would not show as the name. The ID must
  * be one per task: printable() is not (a name holding U+0001 and one holding the six
@@ -82,20 +75,14 @@ const UNPRINTABLE = new RegExp(
  */
 function dotNode(name: string): { id: string; label?: string } {
   const quoted = name.replace(/["\\]/g, "\\$&");
-  const id = quoted.replace(
-    UNPRINTABLE,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
-  );
+  const id = quoted.replace(UNPRINTABLE, unicodeEscape);
   if (id === quoted) return { id: `"${id}"` };
   return { id: `"${id}"`, label: dotId(name) };
 }
 
-/**
- * A DOT quoted string showing `text` as dagrun prints it: backslashes and quotes escaped, a
- * lone surrogate as U+FFFD (as the output would write it).
- */
+/** A DOT quoted string showing `text` as dagrun prints it: backslashes and quotes escaped. */
 function dotId(text: string): string {
-  const escaped = printable(text).toWellFormed().replaceAll("\\", "\\\\").replaceAll('"', '\\"');
+  const escaped = printable(text).replaceAll("\\", "\\\\").replaceAll('"', '\\"');
   return `"${escaped}"`;
 }
 

@@ -12,22 +12,40 @@
 // shown (bidirectional marks, embeddings, overrides and isolates, the line and paragraph
 // separators): a name holding U+202E would print the rest of its line backwards, so that
 // `Ended : a` could read as something else (the "Trojan Source" trick).
-/** The characters {@linkcode printable} escapes (with the backslash, once it escapes any). */
-export const CONTROL_CHARACTERS: RegExp =
+const CONTROL_CHARACTERS =
   // deno-lint-ignore no-control-regex
   /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/;
-// What is escaped once anything is: the controls, the backslash, so that the escaped text
-// reads back as the very text (`\\u0007` in a name is not the escape of BEL), and a lone
-// surrogate (a JSON string may hold `"\\ud800"`), which no terminal can show: encoded, it
-// would print as U+FFFD, like the character U+FFFD itself and every other lone surrogate.
-const ESCAPED =
-  // deno-lint-ignore no-control-regex
-  /[\\\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+/**
+ * Each character {@linkcode printable} writes as a `\u` escape: the controls above, and a lone
+ * surrogate (a JSON string may hold `"\ud800"`), which no terminal can show: encoded, it
+ * would print as U+FFFD, like the character U+FFFD itself and every other lone surrogate.
+ */
+export const UNPRINTABLE: RegExp = new RegExp(
+  `${CONTROL_CHARACTERS.source}|[\\ud800-\\udbff](?![\\udc00-\\udfff])|(?<![\\ud800-\\udbff])[\\udc00-\\udfff]`,
+  "g",
+);
+// What is escaped once anything is: those, and the backslash, so that the escaped text reads
+// back as the very text (`\\u0007` in a name is not the escape of BEL).
+const ESCAPED = new RegExp(`\\\\|${UNPRINTABLE.source}`, "g");
+
+/**
+ * A UTF-16 code unit as a `\uXXXX` escape.
+ *
+ * @example
+ * ```ts
+ * import { unicodeEscape } from "./printable.ts";
+ *
+ * unicodeEscape("\u001b"); // "\\u001b"
+ * ```
+ */
+export function unicodeEscape(unit: string): string {
+  return `\\u${unit.charCodeAt(0).toString(16).padStart(4, "0")}`;
+}
 
 /**
  * `text` with each control character, each invisible character that reorders or breaks a
- * line, and each lone surrogate, written as a `\u` escape, and then each backslash doubled; text without any of them
- * (most of it) is returned as it is, backslashes included.
+ * line, and each lone surrogate, written as a `\u` escape, and then each backslash doubled;
+ * text without any of them (most of it) is returned as it is, backslashes included.
  *
  * @example
  * ```ts
@@ -39,8 +57,5 @@ const ESCAPED =
  */
 export function printable(text: string): string {
   if (!CONTROL_CHARACTERS.test(text) && text.isWellFormed()) return text;
-  return text.replace(
-    ESCAPED,
-    (c) => c === "\\" ? "\\\\" : `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
-  );
+  return text.replace(ESCAPED, (c) => c === "\\" ? "\\\\" : unicodeEscape(c));
 }

@@ -12,6 +12,7 @@
 
 import type { TextSink } from "../output.ts";
 import type { RunEvent } from "../types.ts";
+import { isForegroundJob } from "../process_groups.ts";
 import { printable } from "./printable.ts";
 import { clipToWidth, displayWidth } from "./display_width.ts";
 
@@ -155,25 +156,6 @@ export function createStatusLine(sink: TextSink, options: StatusLineOptions = {}
     },
     resume: refresh,
   };
-}
-
-/**
- * Whether this process is in the foreground process group of its controlling terminal, from
- * `/proc/self/stat` (its process group, then the terminal's foreground group, `tpgid`).
- * Where that cannot be read (not Linux, no permission), taken to be.
- */
-export function isForegroundJob(): boolean {
-  let stat: string;
-  try {
-    stat = Deno.readTextFileSync("/proc/self/stat");
-  } catch {
-    return true;
-  }
-  // After the command name, which may hold spaces and parentheses: state, ppid, pgrp,
-  // session, tty_nr, tpgid.
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ", 6);
-  const processGroup = Number(fields[2]), foregroundGroup = Number(fields[5]);
-  return !(foregroundGroup > 0) || processGroup === foregroundGroup;
 }
 
 /**

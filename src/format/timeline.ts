@@ -6,6 +6,7 @@
  */
 
 import type { OutputStream, RunEvent, TaskSpec, TerminalStatus } from "../types.ts";
+import { utf8Length } from "../utf8_length.ts";
 
 /** Lines of output kept per task; the report is for looking, not for archiving logs. */
 export const MAX_OUTPUT_LINES = 200;
@@ -103,7 +104,10 @@ export function createTimelineRecorder(tasks: readonly TaskSpec[]): TimelineReco
       }
       case "output": {
         const record = byName.get(event.task)!;
-        keptBytes.set(record, keep(record, event.stream, event.text, keptBytes.get(record) ?? 0));
+        keptBytes.set(
+          record,
+          addOutput(record, event.stream, event.text, keptBytes.get(record) ?? 0),
+        );
         break;
       }
       case "task_ended": {
@@ -144,7 +148,7 @@ export function createTimelineRecorder(tasks: readonly TaskSpec[]): TimelineReco
  * Only the tail of a block that may be kept is split into lines: a task printing 200 MB of
  * short lines would otherwise make an object of every one for the collector.
  */
-function keep(record: TaskRecord, stream: OutputStream, text: string, kept: number): number {
+function addOutput(record: TaskRecord, stream: OutputStream, text: string, kept: number): number {
   // Where the block's last lines, up to the limits, begin: bytes are at least characters.
   let start = text.length + 1, lines = 0;
   while (start > 0 && lines < MAX_OUTPUT_LINES && text.length - start < MAX_OUTPUT_BYTES) {
@@ -180,23 +184,6 @@ function keep(record: TaskRecord, stream: OutputStream, text: string, kept: numb
   }
   if (leftOut > 0) record.output.splice(0, leftOut);
   return kept;
-}
-
-const encoder = new TextEncoder();
-// Reused: encodeInto() is about 20 times as fast as a regular expression looking for
-// non-ASCII, and a task printing 200 MB hands every byte of it to utf8Length().
-const scratch = new Uint8Array(256 * 1024);
-
-/** The length of `text` in UTF-8. */
-export function utf8Length(text: string): number {
-  let bytes = 0;
-  // encodeInto() stops before a character that does not fit, a pair of surrogates included.
-  for (let rest = text; rest !== "";) {
-    const { read, written } = encoder.encodeInto(rest, scratch);
-    bytes += written;
-    rest = rest.slice(read);
-  }
-  return bytes;
 }
 
 /** The longest end of `text` of at most `limit` bytes in UTF-8, not cut inside a character. */
