@@ -38,7 +38,8 @@ const SIGACTION_SIZE = 152;
 /**
  * Listens for SIGTSTP until the returned function is called. Where a suspension cannot be
  * done whole it does not listen, and the signal keeps its default action (dagrun stops, its
- * tasks do not): without libc through FFI (not Linux, not granted), or when stdout or stderr
+ * tasks do not): without libc through FFI (not Linux, not granted) or leave to read
+ * /proc/self/fd, or when stdout or stderr
  * is a pipe, a FIFO or a socket — a write to a pipe that a stopped pager keeps full would hold
  * the event loop, and the listener with it, so the job would never stop at all.
  *
@@ -57,7 +58,11 @@ export function listenForSuspend(hooks: SuspendHooks): () => void {
 }
 
 function suspendable(): boolean {
-  if (Deno.build.os !== "linux" || !isGranted({ name: "ffi" })) return false;
+  if (
+    Deno.build.os !== "linux" || !isGranted({ name: "ffi" }) ||
+    // Asked, never requested: a prompt would wait on the terminal in the middle of the run.
+    !isGranted({ name: "read", path: "/proc/self/fd" })
+  ) return false;
   for (const fd of [1, 2]) {
     try {
       // Deno's stdout has no stat: the descriptor's link is followed to what it is open on.

@@ -118,6 +118,11 @@ function readStragglers(): Map<number, number[]> {
  * Where that cannot be read (not Linux, no permission), taken to be.
  */
 export function isForegroundJob(): boolean {
+  // Asked once, never requested: the status line calls this every 100 ms, and a read of /proc
+  // without the permission would prompt on the very terminal it draws on.
+  statReadable ??= Deno.build.os === "linux" &&
+    isGranted({ name: "read", path: "/proc/self/stat" });
+  if (!statReadable) return true;
   let stat: string;
   try {
     stat = Deno.readTextFileSync("/proc/self/stat");
@@ -128,6 +133,8 @@ export function isForegroundJob(): boolean {
   const processGroup = Number(fields[2]), foregroundGroup = Number(fields[5]);
   return !(foregroundGroup > 0) || processGroup === foregroundGroup;
 }
+
+let statReadable: boolean | undefined;
 
 /**
  * The first `count` fields of a `/proc/PID/stat` after the command name (which may hold
