@@ -7,7 +7,7 @@
 
 import { checkTaskFile, didYouMean } from "./check.ts";
 import { COMMANDS } from "./cli_fast.ts";
-import { loadAjv, loadCrypto, loadJsonc } from "./deps.ts";
+import { importLate, loadAjv, loadCrypto, loadJsonc } from "./deps.ts";
 import { ExitCode, OutputError, quote, TaskFileError, UsageError } from "./errors.ts";
 import { type HistoryLocation, historyLocation } from "./history.ts";
 import { loadTaskFile, type TaskFile } from "./load.ts";
@@ -195,7 +195,9 @@ export async function runCommand(
         `Cannot use ${ignored} with --dry-run: the plan is printed as text, and nothing runs to report on`,
       );
     }
-    const { dryRun } = await import("./terminal_commands.ts");
+    const { dryRun } = await importLate<TerminalCommands>(
+      new URL("../src/terminal_commands.ts", import.meta.url),
+    );
     const concurrency = flags.concurrency ?? taskFile.concurrency;
     await dryRun(taskFile, {
       ...(concurrency === undefined ? {} : { concurrency }),
@@ -363,6 +365,9 @@ function ndjsonReport(file: Deno.FsFile, path: string) {
     failure: () => failure,
   };
 }
+
+/** `--dry-run`'s module, imported late (see importLate): in no other run. */
+type TerminalCommands = typeof import("./terminal_commands.ts");
 
 const SIGNAL_NUMBERS = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as Record<Deno.Signal, number>;
 

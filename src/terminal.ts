@@ -7,6 +7,7 @@
  * @module
  */
 
+import { importLate } from "./deps.ts";
 import { UsageError } from "./errors.ts";
 import { createHumanFormatter, type OutputMode } from "./format/human.ts";
 import { createNdjsonFormatter } from "./format/ndjson.ts";
@@ -15,6 +16,10 @@ import type { TextSink } from "./output.ts";
 import { type ReportFiles, writeReportFile } from "./report_files.ts";
 import type { RunEvent } from "./types.ts";
 
+// The modules of --report-html and --trace, imported late (see importLate): in no other run.
+type TimelineModule = typeof import("./format/timeline.ts");
+type HtmlModule = typeof import("./format/html.ts");
+type TraceModule = typeof import("./format/trace.ts");
 /** The view options of `dagrun run`. */
 export interface ViewFlags {
   /** `human` or `ndjson`. */
@@ -120,7 +125,9 @@ export async function createRunView(
     }));
   }
   const recorder = flags.reportHtml !== undefined || flags.trace !== undefined
-    ? (await import("./format/timeline.ts")).createTimelineRecorder(taskFile.tasks)
+    ? (await importLate<TimelineModule>(
+      new URL("../src/format/timeline.ts", import.meta.url),
+    )).createTimelineRecorder(taskFile.tasks)
     : undefined;
   if (recorder) listeners.push(recorder.onEvent);
   return {
@@ -138,7 +145,9 @@ export async function createRunView(
       let failure: unknown;
       const htmlFile = files?.fileOf("--report-html");
       if (flags.reportHtml !== undefined && htmlFile) {
-        const { renderHtmlReport } = await import("./format/html.ts");
+        const { renderHtmlReport } = await importLate<HtmlModule>(
+          new URL("../src/format/html.ts", import.meta.url),
+        );
         const html = renderHtmlReport(timeline, taskFile.file);
         try {
           writeReportFile(htmlFile, flags.reportHtml, html);
@@ -148,7 +157,9 @@ export async function createRunView(
       }
       const traceFile = files?.fileOf("--trace");
       if (flags.trace !== undefined && traceFile) {
-        const { toTraceEvents } = await import("./format/trace.ts");
+        const { toTraceEvents } = await importLate<TraceModule>(
+          new URL("../src/format/trace.ts", import.meta.url),
+        );
         const trace = JSON.stringify(toTraceEvents(timeline)) + "\n";
         try {
           writeReportFile(traceFile, flags.trace, trace);

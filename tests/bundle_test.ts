@@ -56,6 +56,10 @@ Deno.test("every module the bundle loads by URL is a file one level below the ro
     "../src/cli_program.ts",
     "../src/deps/ajv.ts",
     "../src/deps/jsonc.ts",
+    "../src/format/html.ts",
+    "../src/format/timeline.ts",
+    "../src/format/trace.ts",
+    "../src/terminal_commands.ts",
   ]);
   for (const url of urls) {
     const path = fileURLToPath(new URL(url, new URL("../dist/", import.meta.url)));
