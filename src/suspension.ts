@@ -36,10 +36,13 @@ export class RunningTimeout {
   readonly #callback: () => void;
   #timer: ReturnType<typeof setTimeout>;
   #suspendedAtArming = suspendedTotalMs;
+  /** When it is due, on the clock of running time (wall time less the time suspended). */
+  readonly #dueAt: number;
 
   /** Starts the timer. */
   constructor(callback: () => void, ms: number) {
     this.#callback = callback;
+    this.#dueAt = performance.now() - suspendedTotalMs + ms;
     this.#timer = setTimeout(this.#fire, ms);
   }
 
@@ -50,12 +53,16 @@ export class RunningTimeout {
 
   #fire = () => {
     // The suspension ended before this callback could run (job_control.ts adds it as the
-    // process resumes, in the same turn), so its length is known: wait that much more.
-    const owed = suspendedTotalMs - this.#suspendedAtArming;
-    if (owed > 0) {
+    // process resumes, in the same turn), so its length is known. The wall-clock timer may
+    // have come due during it, and then fires as the process resumes: what is left is the
+    // running time still owed, not the suspension's length.
+    if (suspendedTotalMs !== this.#suspendedAtArming) {
       this.#suspendedAtArming = suspendedTotalMs;
-      this.#timer = setTimeout(this.#fire, owed);
-      return;
+      const left = this.#dueAt - (performance.now() - suspendedTotalMs);
+      if (left > 0) {
+        this.#timer = setTimeout(this.#fire, left);
+        return;
+      }
     }
     this.#callback();
   };
