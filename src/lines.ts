@@ -24,7 +24,7 @@ export const MAX_LINE_LENGTH = 64 * 1024;
  *
  * Invalid UTF-8 becomes U+FFFD; a final line without a newline is passed on at the end;
  * `\r\n` endings lose their `\r`; a line longer than {@linkcode MAX_LINE_LENGTH} is passed
- * on in pieces of about that size. Aborting `signal` stops the reading (and cancels the
+ * on in pieces of at most that size. Aborting `signal` stops the reading (and cancels the
  * stream): what was read is passed on, and the promise resolves.
  *
  * @example
@@ -103,10 +103,25 @@ export class LineBlockSplitter {
       this.#pending += text;
       this.#pendingReturn ||= textReturn;
     } else {
-      this.#pass(this.#pending + text.slice(0, last), this.#pendingReturn || textReturn);
+      let from = 0;
+      const first = text.indexOf("\n");
+      if (this.#pending.length + first > MAX_LINE_LENGTH) {
+        // The long line this text ends is cut as if its newline had not come yet: joined
+        // whole to the block, its last piece could be up to twice the bound.
+        this.#pending += text.slice(0, first);
+        this.#pendingReturn ||= textReturn;
+        this.#passPieces();
+        from = first;
+      }
+      this.#pass(this.#pending + text.slice(from, last), this.#pendingReturn || textReturn);
       this.#pending = text.slice(last + 1);
       this.#pendingReturn = textReturn && this.#pending.includes("\r");
     }
+    this.#passPieces();
+  }
+
+  /** Passes on pieces of the pending line until what is left is within the bound. */
+  #passPieces(): void {
     while (this.#pending.length > MAX_LINE_LENGTH) {
       // Never between the halves of a surrogate pair: each piece would carry half a
       // character, which prints as U+FFFD and is not valid in the NDJSON report.

@@ -122,6 +122,22 @@ Deno.test("LineBlockSplitter passes an endless pushed line on in bounded pieces"
   assert.equal(seen.join(""), "y".repeat(300_000) + "\nlast");
 });
 
+Deno.test("LineBlockSplitter cuts a long line that its newline ends at the bound too, not into a piece of up to twice it", () => {
+  const seen: string[] = [];
+  const splitter = new LineBlockSplitter((lines) => seen.push(lines));
+  // One 64 Ki read of the line, then its end and the next line in another read, as a pipe
+  // delivers `head -c 100000 /dev/zero | tr '\\0' x; echo next`.
+  splitter.push(new TextEncoder().encode("x".repeat(MAX_LINE_LENGTH)));
+  splitter.push(new TextEncoder().encode("x".repeat(30_000) + "\r\nnext\n"));
+  splitter.end();
+  for (const block of seen) {
+    for (const line of block.split("\n")) {
+      assert.ok(line.length <= MAX_LINE_LENGTH, `${line.length}`);
+    }
+  }
+  assert.deepEqual(seen, ["x".repeat(MAX_LINE_LENGTH), "x".repeat(30_000) + "\nnext"]);
+});
+
 Deno.test("LineBlockSplitter passes a final line without a newline, and invalid UTF-8 as U+FFFD", () => {
   const seen: string[] = [];
   const splitter = new LineBlockSplitter((lines) => seen.push(lines));
