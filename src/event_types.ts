@@ -193,8 +193,9 @@ export interface TaskSkippedEvent {
  * Something went wrong that is not a task's failure and does not stop the run; dagrun also
  * prints it on stderr, after `dagrun: warning: `. Two kinds so far: the task file's warnings
  * (a field that looks like one of dagrun's misspelled, which is ignored: `FILE:LINE:COL: task
- * "b": unknown field "dependecies" …`), right after `run_started` in file order; and a task
- * (a plugin's) that wrote output after it had ended, which was dropped, said once per task and
+ * "b": unknown field "dependecies" …`), right after `run_started` (the top level's first,
+ * then each task's in file order); and a task (a plugin's) that wrote output after it had
+ * ended, which was dropped, said once per task and
  * only while the run lasts (after `run_ended` there is no event: stderr alone says it).
  *
  * @example
