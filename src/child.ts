@@ -14,6 +14,7 @@ import {
   removeProcessGroup,
   sessionStragglers,
   signalGroup,
+  signalSession,
   signalSessionStragglers,
 } from "./process_groups.ts";
 import type { ExecutorContext, TaskResult } from "./types.ts";
@@ -110,16 +111,11 @@ export async function superviseChild(
   const runningTime = () => performance.now() - suspendedMs();
   let graceEnds: number | undefined;
   const stop = () => {
-    signalGroup(group, "SIGTERM");
     // A stopped process (SIGSTOP) holds the SIGTERM pending, deaf to it, until the SIGKILL:
     // continued, it hears it and has its grace period to clean up (as systemd does).
-    signalGroup(group, "SIGCONT");
-    signalSessionStragglers(child.pid, "SIGTERM", "SIGCONT");
+    signalSession(child.pid, "SIGTERM", "SIGCONT");
     graceEnds = runningTime() + graceMs;
-    killTimer = new RunningTimeout(() => {
-      signalGroup(group, "SIGKILL");
-      signalSessionStragglers(child.pid, "SIGKILL");
-    }, graceMs);
+    killTimer = new RunningTimeout(() => signalSession(child.pid, "SIGKILL"), graceMs);
   };
   // The spawn may have awaited: a stop asked for meanwhile is not lost.
   const forget = context.signal.aborted ? (stop(), undefined) : whenAborted(context.signal, stop);

@@ -19,7 +19,7 @@
  * @module
  */
 
-import { liveProcessGroups, sessionStragglers, signalGroup } from "./process_groups.ts";
+import { liveProcessGroups, signalSession } from "./process_groups.ts";
 import { isGranted } from "./permissions.ts";
 import { addSuspendedTime } from "./suspension.ts";
 
@@ -83,15 +83,12 @@ function suspend(hooks: SuspendHooks): void {
   // Each task's process group, and the processes that left it for another group of the
   // task's session (GNU timeout runs its command so).
   const leaders = liveProcessGroups();
-  const stragglers = leaders.flatMap(sessionStragglers);
-  for (const leader of leaders) signalGroup(-leader, "SIGSTOP");
-  for (const pid of stragglers) signalGroup(pid, "SIGSTOP");
+  for (const leader of leaders) signalSession(leader, "SIGSTOP");
   const stoppedAt = performance.now();
   stopSelf();
   // Continued (or never stopped: an orphaned process group's SIGTSTP is dropped).
   addSuspendedTime(performance.now() - stoppedAt);
-  for (const leader of leaders) signalGroup(-leader, "SIGCONT");
-  for (const pid of stragglers) signalGroup(pid, "SIGCONT");
+  for (const leader of leaders) signalSession(leader, "SIGCONT");
   hooks.afterResume();
 }
 

@@ -46,11 +46,7 @@ export function liveProcessGroups(): number[] {
  * them survives it.
  */
 export function signalProcessGroups(signal: Deno.Signal): void {
-  for (const leader of live) {
-    signalGroup(-leader, signal);
-    // The processes of the task's session outside its group too.
-    for (const pid of sessionStragglers(leader)) signalGroup(pid, signal);
-  }
+  for (const leader of live) signalSession(leader, signal);
   if (signal === "SIGKILL") live.clear();
 }
 
@@ -78,6 +74,18 @@ let stragglersBySession: Map<number, number[]> | undefined;
 export function signalSessionStragglers(leader: number, ...signals: Deno.Signal[]): void {
   const stragglers = sessionStragglers(leader);
   for (const signal of signals) for (const pid of stragglers) signalGroup(pid, signal);
+}
+
+/**
+ * Sends signals, in order, to a task's whole session: the process group `leader` leads, and
+ * the processes that left it for another group of the session ({@linkcode sessionStragglers}).
+ */
+export function signalSession(leader: number, ...signals: Deno.Signal[]): void {
+  const stragglers = sessionStragglers(leader);
+  for (const signal of signals) {
+    signalGroup(-leader, signal);
+    for (const pid of stragglers) signalGroup(pid, signal);
+  }
 }
 
 /**
