@@ -172,9 +172,7 @@ export function groupExists(leader: number): boolean | undefined {
   if (killFunction === undefined) {
     killFunction = null;
     try {
-      if (
-        Deno.build.os === "linux" && Deno.permissions.querySync({ name: "ffi" }).state === "granted"
-      ) {
+      if (Deno.build.os === "linux" && isGranted({ name: "ffi" })) {
         const libc = Deno.dlopen("libc.so.6", {
           kill: { parameters: ["i32", "i32"], result: "i32" },
         });
