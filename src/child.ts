@@ -6,7 +6,7 @@
  * @module
  */
 
-import { RunningTimeout, suspendedMs } from "./suspension.ts";
+import { runningNow, RunningTimeout } from "./suspension.ts";
 import { forEachLineBlock, LineBlockSplitter } from "./lines.ts";
 import {
   addProcessGroup,
@@ -108,13 +108,12 @@ export async function superviseChild(
   let killTimer: RunningTimeout | undefined;
   // On the clock of running time: a run suspended with Ctrl-Z (its groups stopped) does not
   // use up the grace period.
-  const runningTime = () => performance.now() - suspendedMs();
   let graceEnds: number | undefined;
   const stop = () => {
     // A stopped process (SIGSTOP) holds the SIGTERM pending, deaf to it, until the SIGKILL:
     // continued, it hears it and has its grace period to clean up (as systemd does).
     signalSession(child.pid, "SIGTERM", "SIGCONT");
-    graceEnds = runningTime() + graceMs;
+    graceEnds = runningNow() + graceMs;
     killTimer = new RunningTimeout(() => signalSession(child.pid, "SIGKILL"), graceMs);
   };
   // The spawn may have awaited: a stop asked for meanwhile is not lost.
@@ -133,7 +132,7 @@ export async function superviseChild(
       (!ended && groupExists(child.pid) !== false) || sessionStragglers(child.pid).length > 0;
     await endsSoon(() => ended);
     while (remains()) {
-      const left = graceEnds - runningTime();
+      const left = graceEnds - runningNow();
       if (left <= 0) break;
       // Pipes that have ended cannot say when the rest has: the wait is the poll's.
       await endsWithin(ended ? NEVER : drained, Math.min(left, GROUP_POLL_MS));

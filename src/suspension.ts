@@ -15,6 +15,14 @@ export function suspendedMs(): number {
   return suspendedTotalMs;
 }
 
+/**
+ * The clock of running time, in ms: `performance.now()` less the time spent suspended, so
+ * that the time between two readings counts only what the process could run.
+ */
+export function runningNow(): number {
+  return performance.now() - suspendedTotalMs;
+}
+
 /** Adds a suspension that has just ended, lasting `ms`. */
 export function addSuspendedTime(ms: number): void {
   if (ms > 0) suspendedTotalMs += ms;
@@ -42,7 +50,7 @@ export class RunningTimeout {
   /** Starts the timer. */
   constructor(callback: () => void, ms: number) {
     this.#callback = callback;
-    this.#dueAt = performance.now() - suspendedTotalMs + ms;
+    this.#dueAt = runningNow() + ms;
     this.#timer = setTimeout(this.#fire, ms);
   }
 
@@ -58,7 +66,7 @@ export class RunningTimeout {
     // running time still owed, not the suspension's length.
     if (suspendedTotalMs !== this.#suspendedAtArming) {
       this.#suspendedAtArming = suspendedTotalMs;
-      const left = this.#dueAt - (performance.now() - suspendedTotalMs);
+      const left = this.#dueAt - runningNow();
       if (left > 0) {
         this.#timer = setTimeout(this.#fire, left);
         return;
