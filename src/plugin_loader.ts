@@ -216,7 +216,7 @@ async function shownModule(url: string, baseDir: string): Promise<string> {
     import("node:path"),
   ]);
   const path = fileURLToPath(url);
-  const within = relative(resolvePath(Deno.cwd(), baseDir), path);
+  const within = relative(resolvePath(baseDir), path);
   return within.startsWith("..") || isAbsolute(within) ? path : `./${within}`;
 }
 
