@@ -7,7 +7,7 @@
  */
 
 import type { ValidateFunction } from "./deps.ts";
-import { argumentsAjv, compileSchema } from "./schema_compiler.ts";
+import { compileArgumentsSchema } from "./schema_compiler.ts";
 import { quote, TaskFileError } from "./errors.ts";
 import type { TaskFile } from "./load.ts";
 import { schemaError } from "./schema_validation.ts";
@@ -154,22 +154,14 @@ function checkTypesAndArguments(taskFile: TaskFile, registry: ExecutorRegistry):
     if (!validate) {
       try {
         validate = simpleValidator(executor.argumentsSchema) ??
-          compileSchema(argumentsAjv(), executor.argumentsSchema);
+          compileArgumentsSchema(executor.argumentsSchema);
       } catch (error) {
         // A registry's own executor (the library): the plugin loader did not see it.
-        throw new TaskFileError(
-          `executor ${quote(executor.type)}: invalid argumentsSchema: ${
-            (error as Error).message.replaceAll("\n", " ")
-          }`,
-          { file, position: taskFile.locate(["tasks", i, "type"]), task: task.name },
-        );
-      }
-      // An async schema's validator returns a promise, truthy: every argument would pass.
-      if ((validate as { $async?: unknown }).$async === true) {
-        throw new TaskFileError(
-          `executor ${quote(executor.type)}: argumentsSchema must not be "$async"`,
-          { file, position: taskFile.locate(["tasks", i, "type"]), task: task.name },
-        );
+        throw new TaskFileError(`executor ${quote(executor.type)}: ${(error as Error).message}`, {
+          file,
+          position: taskFile.locate(["tasks", i, "type"]),
+          task: task.name,
+        });
       }
       argumentValidators.set(executor, validate);
     }

@@ -192,16 +192,21 @@ export async function recordHistory(
 ): Promise<string | undefined> {
   const notRecorded = (reason: string) =>
     `task durations not recorded in ${location.path}: ${reason}`;
-  const dir = directoryOf(location.path);
   // Queried, not requested: a request would prompt on a terminal once the run is over.
-  if (!isGranted({ name: "write", path: dir }) || !isGranted({ name: "read", path: dir })) {
-    return notRecorded(`no permission to read and write ${dir} (--allow-read, --allow-write)`);
-  }
+  const unpermitted = (dir: string) =>
+    isGranted({ name: "write", path: dir }) && isGranted({ name: "read", path: dir })
+      ? undefined
+      : notRecorded(`no permission to read and write ${dir} (--allow-read, --allow-write)`);
+  const problem = unpermitted(directoryOf(location.path));
+  if (problem) return problem;
   let temporary: string | undefined;
   let lock: Deno.FsFile | undefined;
   try {
-    // A link is followed (the history kept elsewhere, a CI cache say), not replaced.
+    // A link is followed (the history kept elsewhere, a CI cache say), not replaced: its
+    // directory, where the temporaries are too, is the one to be allowed.
     const target = linkTarget(location.path);
+    const targetProblem = target === undefined ? undefined : unpermitted(directoryOf(target));
+    if (targetProblem) return targetProblem;
     const path = target ?? location.path;
     temporary = `${path}.${Deno.pid}.tmp`;
     lock = await lockHistory(path);
@@ -381,8 +386,8 @@ const STALE_TEMPORARY_MS = 60_000;
 
 /**
  * Removes the temporaries (`PATH.PID.tmp`, exactly) that runs killed between their write and
- * their rename left beside the history at `path`, when their process is gone: never a live
- * run's, which is about to rename it. Whether a process lives is read from /proc (Linux),
+ * their rename left beside the history at `path` (in a directory the caller may read and
+ * write), when their process is gone: never a live run's, which is about to rename it. Whether a process lives is read from /proc (Linux),
  * which Deno opens only to a program with every permission (as the command line runs); none
  * is asked for, and elsewhere or without them nothing is removed. A dead run's PID reused by
  * a live process leaves its temporary in place, as does a zombie's; both are rare and cost a
@@ -393,7 +398,6 @@ function removeStaleTemporaries(path: string): void {
   const prefix = `${path.slice(path.lastIndexOf("/") + 1)}.`;
   let canTell: boolean | undefined;
   try {
-    if (!isGranted({ name: "read", path: dir }) || !isGranted({ name: "write", path: dir })) return;
     for (const entry of Deno.readDirSync(dir)) {
       const { name } = entry;
       if (!entry.isFile || !name.startsWith(prefix) || !name.endsWith(".tmp")) continue;

@@ -6,7 +6,7 @@
  */
 
 import { loadAjv } from "./deps.ts";
-import { argumentsAjv, compileSchema } from "./schema_compiler.ts";
+import { compileArgumentsSchema } from "./schema_compiler.ts";
 import { isAbsolutePath, resolvePath } from "./paths.ts";
 import { quote, TaskFileError } from "./errors.ts";
 import type { ExecutorRegistry } from "./registry.ts";
@@ -136,17 +136,12 @@ function checkExecutor(
   if (schema === null || typeof schema !== "object" || Array.isArray(schema)) {
     fail(`executor ${quote(executor.type!)}: "argumentsSchema" must be a JSON Schema object`);
   }
-  let validate: unknown;
   try {
     // The instance check.ts compiles with: ajv caches by schema, so the task check that
     // follows compiles nothing again.
-    validate = compileSchema(argumentsAjv(), schema);
+    compileArgumentsSchema(schema);
   } catch (error) {
-    fail(`executor ${quote(executor.type!)}: invalid argumentsSchema: ${firstLine(error)}`);
-  }
-  // Its validator would return a promise, which is truthy: every argument would pass.
-  if ((validate as { $async?: unknown }).$async === true) {
-    fail(`executor ${quote(executor.type!)}: argumentsSchema must not be "$async"`);
+    fail(`executor ${quote(executor.type!)}: ${(error as Error).message}`);
   }
 }
 
@@ -221,7 +216,7 @@ async function shownModule(url: string, baseDir: string): Promise<string> {
     import("node:path"),
   ]);
   const path = fileURLToPath(url);
-  const within = relative(resolvePath(Deno.cwd(), baseDir), path);
+  const within = relative(resolvePath(baseDir), path);
   return within.startsWith("..") || isAbsolute(within) ? path : `./${within}`;
 }
 

@@ -38,8 +38,30 @@ let shared: AjvInstance | undefined;
  * The instance for executors' argument schemas, shared by the plugin loader (which compiles
  * them at load, to refuse a bad one early) and the task check (see `check.ts`).
  */
-export function argumentsAjv(): AjvInstance {
+function argumentsAjv(): AjvInstance {
   return shared ??= createAjv();
+}
+
+/**
+ * Compiles an executor's `argumentsSchema` with {@linkcode argumentsAjv}: the one check of
+ * the plugin loader (at load) and of the task check (a library registry's own executor).
+ *
+ * @throws {Error} whose message, on one line, follows `executor "TYPE": ` in the caller's:
+ * `invalid argumentsSchema: …`, or `argumentsSchema must not be "$async"` (its validator
+ * would return a promise, which is truthy: every argument would pass).
+ */
+export function compileArgumentsSchema(schema: object): ValidateFunction {
+  let validate: ValidateFunction;
+  try {
+    validate = compileSchema(argumentsAjv(), schema);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw new Error(`invalid argumentsSchema: ${message.replaceAll("\n", " ")}`);
+  }
+  if ((validate as { $async?: unknown }).$async === true) {
+    throw new Error('argumentsSchema must not be "$async"');
+  }
+  return validate;
 }
 
 /**

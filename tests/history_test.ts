@@ -310,6 +310,28 @@ Deno.test("a history that is a symbolic link is written where it leads, never ov
       assert.deepEqual(await recordedIn(`${cache}/new.json`), ["t"]);
       await Deno.remove(history);
     });
+    await t.step("to a directory not granted: no prompt, a warning naming it", async () => {
+      const elsewhere = await Deno.makeTempDir();
+      try {
+        await Deno.symlink(`${elsewhere}/h.json`, history);
+        const { code, stderr } = await quietRun(file, [
+          `--allow-read=${dir}`,
+          `--allow-write=${dir}`,
+          "--allow-run",
+          "--allow-env",
+          "--allow-sys",
+        ]);
+        assert.equal(code, 0);
+        assert.equal(
+          stderr,
+          `dagrun: warning: task durations not recorded in ${history}: no permission to read and write ${elsewhere} (--allow-read, --allow-write)\n`,
+        );
+        assert.deepEqual([...Deno.readDirSync(elsewhere)], []);
+      } finally {
+        await Deno.remove(history);
+        await Deno.remove(elsewhere, { recursive: true });
+      }
+    });
     await t.step("to a file that is no history: left as it is, and said", async () => {
       await Deno.writeTextFile(`${cache}/notes.txt`, "my notes\n");
       await Deno.symlink("cache/notes.txt", history);
