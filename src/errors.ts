@@ -54,6 +54,22 @@ export interface SourcePosition {
 }
 
 /**
+ * Marks an instance of one of dagrun's error classes, by a registry symbol that every copy of
+ * this module shares: the bundle holds one copy, and the modules it imports late (`--dry-run`'s,
+ * commander's program) load another from `src/`, whose errors a plain `instanceof` would miss
+ * (reported as an internal error, exit status 70).
+ */
+function brand(error: Error, name: string): void {
+  Object.defineProperty(error, Symbol.for(`dagrun.${name}`), { value: true });
+}
+
+/** Whether a value carries the brand of the class of this name (from any copy of the module). */
+function isBranded(value: unknown, name: string): boolean {
+  return typeof value === "object" && value !== null &&
+    (value as Record<symbol, unknown>)[Symbol.for(`dagrun.${name}`)] === true;
+}
+
+/**
  * A problem with a task file, found before anything runs. Its message is one line:
  * `FILE:LINE:COL: task "NAME": what is wrong`.
  *
@@ -72,6 +88,14 @@ export interface SourcePosition {
  * ```
  */
 export class TaskFileError extends Error {
+  /** True for an instance of any copy of this module's class (see `brand`). */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    // A subclass keeps the usual prototype walk (a bundler may rename classes: not by name).
+    return this === TaskFileError
+      ? isBranded(value, "TaskFileError")
+      : Function.prototype[Symbol.hasInstance].call(this, value);
+  }
+
   /** The exit code this error ends the program with. */
   readonly exitCode: number = ExitCode.InvalidInput;
   /** Where the problem is, when it is in the file. */
@@ -88,6 +112,7 @@ export class TaskFileError extends Error {
   ) {
     super(whereText(detail, where));
     this.name = "TaskFileError";
+    brand(this, "TaskFileError");
     this.position = where.position;
     this.task = where.task;
     this.detail = detail;
@@ -123,6 +148,14 @@ export function whereText(
  * ```
  */
 export class OutputError extends Error {
+  /** True for an instance of any copy of this module's class (see `brand`). */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    // A subclass keeps the usual prototype walk (a bundler may rename classes: not by name).
+    return this === OutputError
+      ? isBranded(value, "OutputError")
+      : Function.prototype[Symbol.hasInstance].call(this, value);
+  }
+
   /** The exit code this error ends the program with. */
   readonly exitCode: number = ExitCode.OutputFailed;
 
@@ -130,6 +163,7 @@ export class OutputError extends Error {
   constructor(message: string) {
     super(message);
     this.name = "OutputError";
+    brand(this, "OutputError");
   }
 }
 
@@ -145,6 +179,14 @@ export class OutputError extends Error {
  * ```
  */
 export class UsageError extends Error {
+  /** True for an instance of any copy of this module's class (see `brand`). */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    // A subclass keeps the usual prototype walk (a bundler may rename classes: not by name).
+    return this === UsageError
+      ? isBranded(value, "UsageError")
+      : Function.prototype[Symbol.hasInstance].call(this, value);
+  }
+
   /** The exit code this error ends the program with. */
   readonly exitCode: number = ExitCode.InvalidInput;
 
@@ -152,6 +194,7 @@ export class UsageError extends Error {
   constructor(message: string) {
     super(message);
     this.name = "UsageError";
+    brand(this, "UsageError");
   }
 }
 

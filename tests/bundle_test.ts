@@ -123,6 +123,22 @@ Deno.test("dist/dagrun.js reports bad input in one line and prints commander's h
   assert.match(unknown.stderr, /unknown option '--no-such-flag'/);
 });
 
+Deno.test("dist/dagrun.js reports an error of a module it loads late as one line, exit 2", async () => {
+  // --dry-run's module is loaded from src/, with its own copy of the error classes: a bad
+  // --from-report report was an "internal error", exit status 70.
+  const file = await writeTaskFile(
+    `{ "tasks": [ { "name": "a", "type": "exec", "arguments": "true" } ] }`,
+  );
+  const report = `${file}.ndjson`;
+  await Deno.writeTextFile(report, "");
+  const empty = await runBundle([file, "--dry-run", "--from-report", report]);
+  assert.equal(empty.code, 2, empty.stderr);
+  assert.equal(
+    empty.stderr,
+    `dagrun: ${report}: not a dagrun NDJSON report: it has no run_started event\n`,
+  );
+});
+
 Deno.test("dist/dagrun.js loads a plugin given with --executor", async () => {
   const directory = await Deno.makeTempDir({ prefix: "dagrun-bundle-" });
   await Deno.writeTextFile(
