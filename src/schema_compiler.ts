@@ -51,24 +51,30 @@ function argumentsAjv(): AjvInstance {
  * would return a promise, which is truthy: every argument would pass).
  */
 export function compileArgumentsSchema(schema: object): ValidateFunction {
-  let validate: ValidateFunction;
   try {
-    validate = compileSchema(argumentsAjv(), schema);
+    return compileSchema(argumentsAjv(), schema);
   } catch (error) {
+    if (error instanceof AsyncSchemaError) throw new Error('argumentsSchema must not be "$async"');
     const message = error instanceof Error ? error.message : String(error);
     throw new Error(`invalid argumentsSchema: ${message.replaceAll("\n", " ")}`);
   }
-  if ((validate as { $async?: unknown }).$async === true) {
-    throw new Error('argumentsSchema must not be "$async"');
+}
+
+/** A schema compiled to an `"$async"` validator, which {@linkcode compileSchema} refuses. */
+export class AsyncSchemaError extends Error {
+  /** Says so. */
+  constructor() {
+    super('must not be "$async" (its validator would return a promise, and pass every value)');
+    this.name = "AsyncSchemaError";
   }
-  return validate;
 }
 
 /**
  * Compiles `schema` with `ajv`.
  *
  * @throws {Error} as ajv does for an invalid schema, and for a format ajv does not know:
- * `unknown format "phone" at "#/properties/to" (known: date, …)`. The schema is then taken
+ * `unknown format "phone" at "#/properties/to" (known: date, …)`, and
+ * {@linkcode AsyncSchemaError} for an `"$async"` schema. The schema is then taken
  * out of ajv's cache, so that compiling it again throws again.
  */
 export function compileSchema(ajv: AjvInstance, schema: object): ValidateFunction {
@@ -88,6 +94,11 @@ export function compileSchema(ajv: AjvInstance, schema: object): ValidateFunctio
     throw new Error(
       `unknown format ${JSON.stringify(unknown[1])} at "${unknown[2]}" (known: ${known})`,
     );
+  }
+  // Its validator returns a promise, which is truthy: every value would pass.
+  if ((validate as { $async?: unknown }).$async === true) {
+    ajv.removeSchema(schema);
+    throw new AsyncSchemaError();
   }
   for (const warning of seen) {
     if (printed.has(warning)) continue;

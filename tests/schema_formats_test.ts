@@ -113,3 +113,17 @@ Deno.test("validate() refuses a registered executor's unknown format, every time
     });
   }
 });
+
+Deno.test('--schema: an "$async" schema is refused, not passed by every file', async () => {
+  // Its validator returns a promise, which is truthy: a file the schema refuses was "valid".
+  const cwd = await directoryWith({
+    "async.json": JSON.stringify({ $async: true, type: "object", required: ["nothing"] }),
+    "t.json": JSON.stringify({ tasks: [{ name: "a", type: "exec", arguments: "true" }] }),
+  });
+  const result = await runCli(["validate", "t.json", "--schema", "async.json"], { cwd });
+  assert.equal(result.code, 2, result.stdout);
+  assert.equal(
+    result.stderr,
+    'dagrun: async.json: cannot use the schema: must not be "$async" (its validator would return a promise, and pass every value)\n',
+  );
+});
