@@ -237,7 +237,10 @@ export function didYouMean(unknown: string, known: Iterable<string>): string {
     const distance = editDistance(unknown, candidate);
     if (distance < bestDistance) [best, bestDistance] = [candidate, distance];
   }
-  return best !== undefined && bestDistance <= limit ? ` (did you mean ${quote(best)}?)` : "";
+  // As many edits as the longer name has characters replace all of it: no typo, however
+  // short the names ("zz" is not "a" misspelled).
+  const related = best !== undefined && bestDistance < Math.max(best.length, unknown.length);
+  return related && bestDistance <= limit ? ` (did you mean ${quote(best!)}?)` : "";
 }
 
 function editDistance(a: string, b: string): number {

@@ -30,6 +30,27 @@ Deno.test("selectTasks() names every unknown task with a close match", () => {
   });
 });
 
+Deno.test("selectTasks() suggests no name that shares nothing with the unknown one", () => {
+  // "zz" is two edits from "a" and from "ab", within the two any name may need: replacing
+  // every character is not a typo.
+  const tasks = graph({ a: [], ab: [], test: ["a"] });
+  for (
+    const [unknown, message] of [
+      ["zz", 'Unknown task "zz"'],
+      ["b", 'Unknown task "b"'],
+      ["xy", 'Unknown task "xy"'],
+      ["ba", 'Unknown task "ba" (did you mean "a"?)'],
+      ["tst", 'Unknown task "tst" (did you mean "test"?)'],
+    ]
+  ) {
+    assert.throws(() => selectTasks(tasks, [unknown!]), (error: unknown) => {
+      assert.ok(error instanceof UsageError);
+      assert.equal(error.message, message);
+      return true;
+    });
+  }
+});
+
 Deno.test("selectTasks() names an unknown task once, however often it is given", () => {
   // `dagrun FILE tets tets --only tets`: one name to fix, said once.
   const tasks = graph({ build: [], test: ["build"] });
@@ -124,7 +145,7 @@ Deno.test("--only takes names exactly as given between commas, as positional nam
     assert.equal(split.stdout, "");
     assert.match(
       split.stderr,
-      /^dagrun: Unknown task "a" .*; --only splits at commas: name task "a,b" after the file instead\n/,
+      /^dagrun: Unknown task "a"; --only splits at commas: name task "a,b" after the file instead\n/,
     );
     const { code, stdout } = await runCli([spaced, "a,b"]);
     assert.equal(code, 0);
