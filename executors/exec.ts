@@ -17,6 +17,13 @@ import { NO_NUL_PATTERN } from "../src/schema_patterns.ts";
 import { createPosixSpawner, type PosixSpawner } from "./posix_spawn.ts";
 import type { Executor, ExecutorContext, TaskResult, TaskSpec } from "../src/types.ts";
 
+/**
+ * The shell that runs a command with shell syntax when none is given: POSIX's and make's, by
+ * its path, so that its messages read `/bin/sh: 1: foo: not found` as make's do (looked up in
+ * PATH, `sh` would be `/usr/bin/sh` where `/usr/bin` comes first).
+ */
+const DEFAULT_SHELL = "/bin/sh";
+
 /** How long a cancelled task gets between SIGTERM and SIGKILL, in milliseconds. */
 export const DEFAULT_GRACE_MS = 5_000;
 
@@ -34,7 +41,11 @@ export const DEFAULT_GRACE_MS = 5_000;
 export interface ExecExecutorOptions {
   /** Milliseconds between SIGTERM and SIGKILL when a task is stopped. */
   readonly graceMs?: number;
-  /** The shell; `sh` by default. */
+  /**
+   * The shell: `/bin/sh` by default, as POSIX and make have it, so that its messages and `$0`
+   * read `/bin/sh` whatever PATH says. A name without a `/` (`"bash"`) is looked up in PATH,
+   * and `$0` is then the path it was found at.
+   */
   readonly shell?: string;
   /**
    * Spawn commands without shell syntax through glibc's `posix_spawnp` over FFI when
@@ -64,7 +75,7 @@ export interface ExecExecutorOptions {
  */
 export function createExecExecutor(options: ExecExecutorOptions = {}): Executor {
   const graceMs = options.graceMs ?? DEFAULT_GRACE_MS;
-  const shell = options.shell ?? "sh";
+  const shell = options.shell ?? DEFAULT_SHELL;
   const fast = new FastSpawn(options.posixSpawn ?? true, options.quickWaitMs);
   return {
     type: "exec",
