@@ -300,15 +300,17 @@ function missingInterpreter(program: string, context: ExecutorContext): string |
 }
 
 /**
- * The path `Deno.Command` would run `shell` from, found as it finds it: relative to the task's
- * directory, or in the first absolute PATH entry that has it executable. As given when a
- * relative entry comes first, or none has it (the spawn then says why).
+ * The path `Deno.Command` would run `shell` from, found as it finds it (the `which` crate):
+ * relative to the task's directory when it holds a `/`; else the first PATH entry that has it
+ * as an executable file, joined as Rust's `Path::join` joins (no `/` after an empty entry or
+ * one ending in `/`; `~` at its start is dagrun's HOME). A relative entry is looked in from
+ * dagrun's own directory, and the path stays relative, as the spawn's `argv[0]` does. As given
+ * when none has it (the spawn then says why).
  */
 function shellPath(shell: string, context: ExecutorContext): string {
   if (shell.includes("/")) return resolvePath(context.cwd, shell);
   for (const entry of (searchPath(context) ?? "").split(":")) {
-    if (!entry.startsWith("/")) return shell;
-    const path = `${entry.replace(/\/+$/, "")}/${shell}`;
+    const path = inPathEntry(entry, shell);
     try {
       const stat = Deno.statSync(path);
       if (stat.isFile && ((stat.mode ?? 0) & 0o111) !== 0) return path;
@@ -317,6 +319,25 @@ function shellPath(shell: string, context: ExecutorContext): string {
     }
   }
   return shell;
+}
+
+/**
+ * The path of `name` in a PATH entry as the `which` crate makes it: `~` at the entry's start is
+ * dagrun's HOME (when known; the path is then normalized), and the name is joined as Rust's
+ * `Path::join` joins, without a `/` after an empty entry or one ending in `/`.
+ */
+function inPathEntry(entry: string, name: string): string {
+  if (/^~(\/|$)/.test(entry)) {
+    let home: string | undefined;
+    try {
+      home = Deno.env.get("HOME");
+    } catch {
+      // Not allowed to read it: looked in as written (the spawn, which Deno's permissions do
+      // not hold back there, would put HOME in).
+    }
+    if (home) return `${home}${entry.slice(1)}/`.replace(/\/+/g, "/") + name;
+  }
+  return entry === "" || entry.endsWith("/") ? `${entry}${name}` : `${entry}/${name}`;
 }
 
 /** Whether a PATH has an entry that is not absolute (an empty one means the directory). */

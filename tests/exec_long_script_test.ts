@@ -87,6 +87,35 @@ Deno.test("exec runs the default shell as /bin/sh, as make does, whatever PATH s
   assert.match(huge.result.error ?? "", /^cannot start \/bin\/sh: the arguments/);
 });
 
+Deno.test("exec gives a long script the $0 of a short one when a relative PATH entry finds the shell", async () => {
+  // Deno.Command looks a relative entry up from dagrun's directory and runs the shell as that
+  // relative path (`bin/mysh`): a long script must say the same, not the bare name.
+  const dir = await Deno.makeTempDir();
+  const [cwd, home] = [Deno.cwd(), Deno.env.get("HOME")];
+  try {
+    await Deno.mkdir(`${dir}/bin`);
+    await Deno.symlink("/bin/sh", `${dir}/bin/mysh`);
+    Deno.chdir(dir);
+    Deno.env.set("HOME", dir);
+    const cases = {
+      "bin:/usr/bin:/bin": "bin/mysh",
+      "nowhere::./bin/:/usr/bin": "./bin/mysh",
+      "~//bin/:/usr/bin": `${dir}/bin/mysh`,
+    };
+    for (const [PATH, expected] of Object.entries(cases)) {
+      const short = await exec("echo $0", "mysh", undefined, { PATH });
+      const long = await exec(`echo $0\n${padding(200_000)}`, "mysh", undefined, { PATH });
+      assert.deepEqual(short.lines.stdout, [expected], PATH);
+      assert.deepEqual(long.lines.stdout, [expected], PATH);
+    }
+  } finally {
+    Deno.chdir(cwd);
+    if (home === undefined) Deno.env.delete("HOME");
+    else Deno.env.set("HOME", home);
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("exec keeps a long script's line numbers and text byte for byte (bash)", async () => {
   const lines = Array.from(
     { length: 3_000 },
