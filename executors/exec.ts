@@ -10,6 +10,7 @@
 
 import { superviseChild, type SupervisedChild } from "../src/child.ts";
 import { resolvePath } from "../src/paths.ts";
+import { workingDirectoryProblem } from "../src/working_directory.ts";
 import { utf8Length } from "../src/utf8_length.ts";
 import { addProcessGroup, signalGroup } from "../src/process_groups.ts";
 import { fitsOneArgument, MAX_ARGUMENT_BYTES, plainWords, shellArguments } from "./exec_argv.ts";
@@ -354,20 +355,6 @@ function searchPath(context: ExecutorContext): string | undefined {
   try {
     return Deno.env.get("PATH");
   } catch {
-    return undefined;
-  }
-}
-
-/** What is wrong with a task's working directory, if anything. */
-function workingDirectoryProblem(cwd: string): string | undefined {
-  try {
-    if (Deno.statSync(cwd).isDirectory) return undefined;
-    return `working directory ${cwd} is not a directory`;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return `working directory ${cwd} does not exist`;
-    if (error instanceof Deno.errors.NotADirectory) {
-      return `working directory ${cwd} is not a directory`;
-    }
     return undefined;
   }
 }

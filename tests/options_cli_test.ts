@@ -114,7 +114,10 @@ Deno.test("a cwd that does not exist is refused before anything runs", async () 
   });
   const result = await runCli([p.file], { cwd: p.dir });
   assert.equal(result.code, 2);
-  assert.match(result.stderr, /tasks\.json:\d+:\d+: task "build": "cwd" "missing" does not exist/);
+  assert.match(
+    result.stderr,
+    /tasks\.json:\d+:\d+: task "build": "cwd" "missing": working directory \/.*\/missing does not exist\n/,
+  );
   await assert.rejects(p.read("ran"));
 });
 
