@@ -10,6 +10,7 @@
 
 import { superviseChild, type SupervisedChild } from "../src/child.ts";
 import { resolvePath } from "../src/paths.ts";
+import { isGranted } from "../src/permissions.ts";
 import { workingDirectoryProblem } from "../src/working_directory.ts";
 import { utf8Length } from "../src/utf8_length.ts";
 import { addProcessGroup, signalGroup } from "../src/process_groups.ts";
@@ -177,12 +178,8 @@ function tooLong(
 
 /** The environment a task's process gets: dagrun's, with the task's own variables over it. */
 function environmentOf(context: ExecutorContext): Record<string, string> {
-  let own: Record<string, string> = {};
-  try {
-    own = Deno.env.toObject();
-  } catch {
-    // Not allowed to read it: only the task's own variables are known.
-  }
+  // Not allowed to read it (queried: asking would prompt): only the task's own are known.
+  const own = isGranted({ name: "env" }) ? Deno.env.toObject() : {};
   return { ...own, ...context.env };
 }
 
@@ -329,13 +326,9 @@ function shellPath(shell: string, context: ExecutorContext): string {
  */
 function inPathEntry(entry: string, name: string): string {
   if (/^~(\/|$)/.test(entry)) {
-    let home: string | undefined;
-    try {
-      home = Deno.env.get("HOME");
-    } catch {
-      // Not allowed to read it: looked in as written (the spawn, which Deno's permissions do
-      // not hold back there, would put HOME in).
-    }
+    // Not allowed to read it (queried: asking would prompt): looked in as written (the
+    // spawn, which Deno's permissions do not hold back there, would put HOME in).
+    const home = isGranted({ name: "env", variable: "HOME" }) ? Deno.env.get("HOME") : undefined;
     if (home) return `${home}${entry.slice(1)}/`.replace(/\/+/g, "/") + name;
   }
   return entry === "" || entry.endsWith("/") ? `${entry}${name}` : `${entry}/${name}`;
@@ -352,11 +345,8 @@ function hasRelativeEntry(path: string | undefined): boolean {
  */
 function searchPath(context: ExecutorContext): string | undefined {
   if (context.env?.PATH !== undefined) return context.env.PATH;
-  try {
-    return Deno.env.get("PATH");
-  } catch {
-    return undefined;
-  }
+  // Queried, not asked for: a request would stop the run at a prompt on a terminal.
+  return isGranted({ name: "env", variable: "PATH" }) ? Deno.env.get("PATH") : undefined;
 }
 
 function isDirectory(path: string): boolean {

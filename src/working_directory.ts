@@ -6,6 +6,8 @@
  * @module
  */
 
+import { isGranted } from "./permissions.ts";
+
 /**
  * Why `path` cannot be a working directory — `working directory /abs does not exist`,
  * `… is not a directory`, `… cannot be used: REASON` — or `undefined` when it can be, or when
@@ -20,6 +22,8 @@
  * ```
  */
 export function workingDirectoryProblem(path: string): string | undefined {
+  // Queried, never asked for: a request would stop the run at a prompt on a terminal.
+  if (!isGranted({ name: "read", path })) return undefined;
   try {
     if (Deno.statSync(path).isDirectory) return undefined;
     return `working directory ${path} is not a directory`;
