@@ -10,12 +10,21 @@
 
 import { superviseChild, type SupervisedChild } from "../src/child.ts";
 import { resolvePath } from "../src/paths.ts";
+import { isGranted } from "../src/permissions.ts";
+import { workingDirectoryProblem } from "../src/working_directory.ts";
 import { utf8Length } from "../src/utf8_length.ts";
 import { addProcessGroup, signalGroup } from "../src/process_groups.ts";
 import { fitsOneArgument, MAX_ARGUMENT_BYTES, plainWords, shellArguments } from "./exec_argv.ts";
 import { NO_NUL_PATTERN } from "../src/schema_patterns.ts";
 import { createPosixSpawner, type PosixSpawner } from "./posix_spawn.ts";
 import type { Executor, ExecutorContext, TaskResult, TaskSpec } from "../src/types.ts";
+
+/**
+ * The shell that runs a command with shell syntax when none is given: POSIX's and make's, by
+ * its path, so that its messages read `/bin/sh: 1: foo: not found` as make's do (looked up in
+ * PATH, `sh` would be `/usr/bin/sh` where `/usr/bin` comes first).
+ */
+const DEFAULT_SHELL = "/bin/sh";
 
 /** How long a cancelled task gets between SIGTERM and SIGKILL, in milliseconds. */
 export const DEFAULT_GRACE_MS = 5_000;
@@ -34,7 +43,11 @@ export const DEFAULT_GRACE_MS = 5_000;
 export interface ExecExecutorOptions {
   /** Milliseconds between SIGTERM and SIGKILL when a task is stopped. */
   readonly graceMs?: number;
-  /** The shell; `sh` by default. */
+  /**
+   * The shell: `/bin/sh` by default, as POSIX and make have it, so that its messages and `$0`
+   * read `/bin/sh` whatever PATH says. A name without a `/` (`"bash"`) is looked up in PATH,
+   * and `$0` is then the path it was found at.
+   */
   readonly shell?: string;
   /**
    * Spawn commands without shell syntax through glibc's `posix_spawnp` over FFI when
@@ -64,7 +77,7 @@ export interface ExecExecutorOptions {
  */
 export function createExecExecutor(options: ExecExecutorOptions = {}): Executor {
   const graceMs = options.graceMs ?? DEFAULT_GRACE_MS;
-  const shell = options.shell ?? "sh";
+  const shell = options.shell ?? DEFAULT_SHELL;
   const fast = new FastSpawn(options.posixSpawn ?? true, options.quickWaitMs);
   return {
     type: "exec",
@@ -165,12 +178,8 @@ function tooLong(
 
 /** The environment a task's process gets: dagrun's, with the task's own variables over it. */
 function environmentOf(context: ExecutorContext): Record<string, string> {
-  let own: Record<string, string> = {};
-  try {
-    own = Deno.env.toObject();
-  } catch {
-    // Not allowed to read it: only the task's own variables are known.
-  }
+  // Not allowed to read it (queried: asking would prompt): only the task's own are known.
+  const own = isGranted({ name: "env" }) ? Deno.env.toObject() : {};
   return { ...own, ...context.env };
 }
 
@@ -289,15 +298,17 @@ function missingInterpreter(program: string, context: ExecutorContext): string |
 }
 
 /**
- * The path `Deno.Command` would run `shell` from, found as it finds it: relative to the task's
- * directory, or in the first absolute PATH entry that has it executable. As given when a
- * relative entry comes first, or none has it (the spawn then says why).
+ * The path `Deno.Command` would run `shell` from, found as it finds it (the `which` crate):
+ * relative to the task's directory when it holds a `/`; else the first PATH entry that has it
+ * as an executable file, joined as Rust's `Path::join` joins (no `/` after an empty entry or
+ * one ending in `/`; `~` at its start is dagrun's HOME). A relative entry is looked in from
+ * dagrun's own directory, and the path stays relative, as the spawn's `argv[0]` does. As given
+ * when none has it (the spawn then says why).
  */
 function shellPath(shell: string, context: ExecutorContext): string {
   if (shell.includes("/")) return resolvePath(context.cwd, shell);
   for (const entry of (searchPath(context) ?? "").split(":")) {
-    if (!entry.startsWith("/")) return shell;
-    const path = `${entry.replace(/\/+$/, "")}/${shell}`;
+    const path = inPathEntry(entry, shell);
     try {
       const stat = Deno.statSync(path);
       if (stat.isFile && ((stat.mode ?? 0) & 0o111) !== 0) return path;
@@ -306,6 +317,21 @@ function shellPath(shell: string, context: ExecutorContext): string {
     }
   }
   return shell;
+}
+
+/**
+ * The path of `name` in a PATH entry as the `which` crate makes it: `~` at the entry's start is
+ * dagrun's HOME (when known; the path is then normalized), and the name is joined as Rust's
+ * `Path::join` joins, without a `/` after an empty entry or one ending in `/`.
+ */
+function inPathEntry(entry: string, name: string): string {
+  if (/^~(\/|$)/.test(entry)) {
+    // Not allowed to read it (queried: asking would prompt): looked in as written (the
+    // spawn, which Deno's permissions do not hold back there, would put HOME in).
+    const home = isGranted({ name: "env", variable: "HOME" }) ? Deno.env.get("HOME") : undefined;
+    if (home) return `${home}${entry.slice(1)}/`.replace(/\/+/g, "/") + name;
+  }
+  return entry === "" || entry.endsWith("/") ? `${entry}${name}` : `${entry}/${name}`;
 }
 
 /** Whether a PATH has an entry that is not absolute (an empty one means the directory). */
@@ -319,25 +345,8 @@ function hasRelativeEntry(path: string | undefined): boolean {
  */
 function searchPath(context: ExecutorContext): string | undefined {
   if (context.env?.PATH !== undefined) return context.env.PATH;
-  try {
-    return Deno.env.get("PATH");
-  } catch {
-    return undefined;
-  }
-}
-
-/** What is wrong with a task's working directory, if anything. */
-function workingDirectoryProblem(cwd: string): string | undefined {
-  try {
-    if (Deno.statSync(cwd).isDirectory) return undefined;
-    return `working directory ${cwd} is not a directory`;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return `working directory ${cwd} does not exist`;
-    if (error instanceof Deno.errors.NotADirectory) {
-      return `working directory ${cwd} is not a directory`;
-    }
-    return undefined;
-  }
+  // Queried, not asked for: a request would stop the run at a prompt on a terminal.
+  return isGranted({ name: "env", variable: "PATH" }) ? Deno.env.get("PATH") : undefined;
 }
 
 function isDirectory(path: string): boolean {

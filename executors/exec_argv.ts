@@ -149,13 +149,13 @@ const JOIN_PIECES =
  * script can tell of `sh -c`: `$0` (the shell's name), no positional parameters, IFS, stdin,
  * the environment, the directory, the process group and its signals, line numbers (in
  * `$LINENO` and in the shell's messages), the exit status. What shows: dash's messages name
- * `eval` (`sh: 3: eval: foo: not found`), bash's `$BASH_EXECUTION_STRING` is this wrapper,
+ * `eval` (`/bin/sh: 3: eval: foo: not found`), bash's `$BASH_EXECUTION_STRING` is this wrapper,
  * and bash does not exec the script's last command in place of itself (it does under
  * `bash -c`), so a last command that a signal kills makes its exit status 128 + the signal.
  * A variable named `__dagrun_ifs` in the environment is not seen by the script.
  *
  * A temporary file (`sh -c '. FILE'`) would take any length, but names itself in every message
- * of the shell (`sh: 3: /tmp/…/script: foo: not found`), changes what `return` does, and must
+ * of the shell (`/bin/sh: 3: /tmp/…/script: foo: not found`), changes what `return` does, and must
  * be removed in every ending, a SIGKILLed dagrun's too; a script of more than 2 MB is better
  * kept in a file of the project's, run as `sh build.sh`.
  *

@@ -120,7 +120,12 @@ export async function superviseChild(
   const forget = context.signal.aborted ? (stop(), undefined) : whenAborted(context.signal, stop);
   const { drained, release } = passOutputOn(child, context);
   let ended = false;
-  drained.then(() => ended = true, () => ended = true);
+  // Settles, never rejects, when the pipes have ended.
+  const drainedOrFailed = drained.then(() => {
+    ended = true;
+  }, () => {
+    ended = true;
+  });
   const status = await child.status.catch(statusOfUnnamedSignal);
   forget?.();
   // Told to stop, the leader ended (a shell dies of SIGTERM at once); the rest of its group
@@ -134,8 +139,11 @@ export async function superviseChild(
     while (remains()) {
       const left = graceEnds - runningNow();
       if (left <= 0) break;
-      // Pipes that have ended cannot say when the rest has: the wait is the poll's.
-      await endsWithin(ended ? NEVER : drained, Math.min(left, GROUP_POLL_MS));
+      // Pipes that have ended cannot say when the rest has: the wait is the poll's, on the
+      // clock that every stopped task shares.
+      const poll = nextGroupPoll();
+      const woken = ended ? poll : Promise.race([drainedOrFailed, poll]);
+      await (left < GROUP_POLL_MS ? endsWithin(woken, left) : woken);
     }
   }
   // The leader is gone; whatever it left behind in its group must not outlive the task
@@ -223,11 +231,28 @@ const DRAIN_AFTER_EXIT_MS = 200;
  */
 const STRAGGLER_LOOK_MS = 20;
 
-/** A promise that never settles, to wait on for a time alone. */
-const NEVER = new Promise<never>(() => {});
-
 /** How often a stopped group is looked at while the rest of it has its grace period, in ms. */
 const GROUP_POLL_MS = 20;
+
+let groupPoll: Promise<void> | undefined;
+
+/**
+ * The next look at the stopped groups that still have their grace period: one timer for all
+ * of them, so that they look in the same turn of the event loop and share one read of /proc
+ * (which `sessionStragglers` keeps for the turn), rather than each reading it every 20 ms on
+ * a timer of its own.
+ */
+function nextGroupPoll(): Promise<void> {
+  if (groupPoll === undefined) {
+    const { promise, resolve } = Promise.withResolvers<void>();
+    groupPoll = promise;
+    setTimeout(() => {
+      groupPoll = undefined;
+      resolve();
+    }, GROUP_POLL_MS);
+  }
+  return groupPoll;
+}
 
 /**
  * Passes a child's output on line by line: `drained` resolves once both its pipes have

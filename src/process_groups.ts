@@ -59,7 +59,9 @@ export function signalProcessGroups(signal: Deno.Signal): void {
  * when a task is stopped or its pipes outlive its group. Empty where /proc cannot be read.
  */
 export function sessionStragglers(leader: number): readonly number[] {
+  stragglerLooks.asked++;
   if (stragglersBySession === undefined) {
+    stragglerLooks.scans++;
     stragglersBySession = readStragglers();
     // One look serves the rest of this turn of the event loop: a Ctrl-C stops every running
     // task in one turn (as does Ctrl-Z, or dagrun's way out), and each asks.
@@ -69,6 +71,12 @@ export function sessionStragglers(leader: number): readonly number[] {
 }
 
 let stragglersBySession: Map<number, number[]> | undefined;
+
+/**
+ * How many times {@linkcode sessionStragglers} has been asked, and how many of those read
+ * /proc (the others shared a look of the same turn): for tests that check the sharing.
+ */
+export const stragglerLooks = { asked: 0, scans: 0 };
 
 /** Sends signals, in order, to the processes {@linkcode sessionStragglers} finds. */
 export function signalSessionStragglers(leader: number, ...signals: Deno.Signal[]): void {

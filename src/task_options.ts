@@ -11,6 +11,7 @@
  */
 
 import { resolvePath } from "./paths.ts";
+import { workingDirectoryProblem } from "./working_directory.ts";
 import { parseDuration } from "./duration.ts";
 import { quote, type SourcePosition, TaskFileError } from "./errors.ts";
 import type { TaskSpec } from "./types.ts";
@@ -147,22 +148,14 @@ function parseOptions(
     // which repeated the path with the NUL in it.
     if ((raw.cwd as string).includes("\0")) fail("cwd", `${field("cwd")} holds a NUL`);
     const cwd = resolvePath(context.baseDir, raw.cwd as string);
-    if (!directories.has(cwd)) directories.set(cwd, checkDirectory(cwd));
+    if (!directories.has(cwd)) directories.set(cwd, workingDirectoryProblem(cwd));
     const problem = directories.get(cwd);
-    if (problem) fail("cwd", `${field("cwd")} ${quote(raw.cwd as string)} ${problem}`);
+    // Worded as a task that finds it gone when it starts is: "… working directory /abs does not
+    // exist", after the value as written.
+    if (problem) fail("cwd", `${field("cwd")} ${quote(raw.cwd as string)}: ${problem}`);
     options.cwd = cwd;
   }
   return options;
-}
-
-/** Why a path cannot be a working directory, or `undefined` when it can. */
-function checkDirectory(path: string): string | undefined {
-  try {
-    return Deno.statSync(path).isDirectory ? undefined : `is not a directory (${path})`;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return `does not exist (${path})`;
-    return `cannot be used: ${(error as Error).message}`;
-  }
 }
 
 function definedOnly<T extends object>(object: T): Partial<T> {

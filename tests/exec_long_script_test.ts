@@ -4,13 +4,18 @@ import { MAX_ARGUMENT_BYTES, shellArguments } from "../executors/exec_argv.ts";
 import type { ExecutorContext, OutputStream, TaskResult } from "../src/types.ts";
 
 /** Runs a command as an exec task, collecting its output lines by stream. */
-async function exec(command: string, shell?: string, stopAt?: string) {
+async function exec(
+  command: string,
+  shell?: string,
+  stopAt?: string,
+  env?: Record<string, string>,
+) {
   const lines: Record<OutputStream, string[]> = { stdout: [], stderr: [] };
   const stop = new AbortController();
   const context: ExecutorContext = {
     signal: stop.signal,
     timeoutMs: undefined,
-    env: undefined,
+    env,
     cwd: Deno.cwd(),
     baseDir: Deno.cwd(),
     output: (stream, text) => {
@@ -50,19 +55,65 @@ Deno.test("exec runs a shell script longer than one argument may be (200 KiB) as
   assert.ok(new TextEncoder().encode(script).length > 200 * 1024);
   const { result, lines } = await exec(script);
   assert.deepEqual(result, { ok: false, exitCode: 7, error: "exit code 7" });
-  // $0 is the shell's argv[0], which Deno.Command makes the path it found the shell at.
-  const zero = (await exec("echo $0")).lines.stdout[0];
-  assert.match(zero!, /^\/.*\/sh$/);
   assert.deepEqual(lines.stderr, []);
   assert.deepEqual(lines.stdout, [
-    `start ${zero} 0`,
+    "start /bin/sh 0",
     // dash counts bytes: 4 + 3 + 2 of each WIDE (é, €, 😀 are 2, 3 and 4 bytes).
     `wide ${9 * 15_000}`,
     "ifs| \t",
     "|",
     "stdin ended",
-    `end ${zero} 0`,
+    "end /bin/sh 0",
   ]);
+});
+
+Deno.test("exec runs the default shell as /bin/sh, as make does, whatever PATH says", async () => {
+  // With /usr/bin first in PATH (as on most systems), looking `sh` up would find /usr/bin/sh
+  // and name it in every message and in $0.
+  const env = { PATH: "/usr/bin:/bin" };
+  const short = await exec("echo $0; foo_not_here; exit 3", undefined, undefined, env);
+  assert.deepEqual(short.result, { ok: false, exitCode: 3, error: "exit code 3" });
+  assert.deepEqual(short.lines.stdout, ["/bin/sh"]);
+  // dash's wording, or bash's where /bin/sh is bash.
+  assert.match(
+    short.lines.stderr.join("\n"),
+    /^\/bin\/sh: (line )?1: foo_not_here: (command )?not found$/,
+  );
+  const long = await exec(`echo $0\n${padding(200_000)}exit 4`, undefined, undefined, env);
+  assert.deepEqual(long.result, { ok: false, exitCode: 4, error: "exit code 4" });
+  assert.deepEqual(long.lines.stdout, ["/bin/sh"]);
+  // Too long for the kernel, the message names it so too.
+  const huge = await exec(`${padding(3_000_000)}echo unreachable`, undefined, undefined, env);
+  assert.match(huge.result.error ?? "", /^cannot start \/bin\/sh: the arguments/);
+});
+
+Deno.test("exec gives a long script the $0 of a short one when a relative PATH entry finds the shell", async () => {
+  // Deno.Command looks a relative entry up from dagrun's directory and runs the shell as that
+  // relative path (`bin/mysh`): a long script must say the same, not the bare name.
+  const dir = await Deno.makeTempDir();
+  const [cwd, home] = [Deno.cwd(), Deno.env.get("HOME")];
+  try {
+    await Deno.mkdir(`${dir}/bin`);
+    await Deno.symlink("/bin/sh", `${dir}/bin/mysh`);
+    Deno.chdir(dir);
+    Deno.env.set("HOME", dir);
+    const cases = {
+      "bin:/usr/bin:/bin": "bin/mysh",
+      "nowhere::./bin/:/usr/bin": "./bin/mysh",
+      "~//bin/:/usr/bin": `${dir}/bin/mysh`,
+    };
+    for (const [PATH, expected] of Object.entries(cases)) {
+      const short = await exec("echo $0", "mysh", undefined, { PATH });
+      const long = await exec(`echo $0\n${padding(200_000)}`, "mysh", undefined, { PATH });
+      assert.deepEqual(short.lines.stdout, [expected], PATH);
+      assert.deepEqual(long.lines.stdout, [expected], PATH);
+    }
+  } finally {
+    Deno.chdir(cwd);
+    if (home === undefined) Deno.env.delete("HOME");
+    else Deno.env.set("HOME", home);
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("exec keeps a long script's line numbers and text byte for byte (bash)", async () => {
@@ -88,7 +139,7 @@ Deno.test("exec names a script longer than the kernel takes in all, and why", as
   assert.equal(result.ok, false);
   assert.match(
     result.error ?? "",
-    /^cannot start sh: the arguments \(2\.9 MiB\) and the environment \(\d+ KiB\) are more than the kernel takes together \(about 2 MiB, a quarter of ulimit -s; .*Argument list too long \(os error 7\)\): save the script in a file and run that$/,
+    /^cannot start \/bin\/sh: the arguments \(2\.9 MiB\) and the environment \(\d+ KiB\) are more than the kernel takes together \(about 2 MiB, a quarter of ulimit -s; .*Argument list too long \(os error 7\)\): save the script in a file and run that$/,
   );
   assert.deepEqual(lines, { stdout: [], stderr: [] });
 });
@@ -108,7 +159,7 @@ Deno.test("exec names an environment variable longer than the kernel takes", asy
     const result = await executor.run(task, context);
     assert.match(
       result.error ?? "",
-      /^cannot start (printenv|sh): the environment variable HUGE is 196 KiB, more than the kernel takes for one \(128 KiB; .*Argument list too long \(os error 7\)\)$/,
+      /^cannot start (printenv|\/bin\/sh): the environment variable HUGE is 196 KiB, more than the kernel takes for one \(128 KiB; .*Argument list too long \(os error 7\)\)$/,
       command,
     );
   }

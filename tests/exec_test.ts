@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { createExecExecutor } from "../executors/exec.ts";
+import { stragglerLooks } from "../src/process_groups.ts";
 import type { ExecutorContext, OutputStream, TaskSpec } from "../src/types.ts";
 
 const exec = createExecExecutor({ graceMs: 500 });
@@ -196,4 +197,45 @@ Deno.test("exec kills what its shell left in another group of its session, when 
   }
   for (const pid of left) Deno.kill(pid, "SIGKILL");
   assert.deepEqual(left, [], "timeout's sleep was left running");
+});
+
+Deno.test("exec tasks stopped together share each look at /proc while what left their groups lingers", async () => {
+  // GNU timeout's command, in a group of its own in the task's session, cleans up after its
+  // SIGTERM until told it may go; the task's group itself is gone. Each task looks for what is
+  // left every 20 ms: one read of /proc (≈ 10 µs a process) must serve all of them.
+  const count = 3;
+  const dir = await Deno.makeTempDir();
+  const go = `${dir}/go`;
+  const controller = new AbortController();
+  const ready = Promise.withResolvers<void>();
+  let started = 0;
+  const slow = createExecExecutor({ graceMs: 60_000 });
+  const runs = Array.from({ length: count }, () =>
+    slow.run(
+      execTask(
+        `timeout 60 sh -c 'trap "until [ -e ${go} ]; do sleep 0.01; done; exit 0" TERM; ` +
+          `echo ready; while :; do sleep 0.05; done'`,
+      ),
+      contextFor(controller.signal, (_stream, text) => {
+        if (text === "ready" && ++started === count) ready.resolve();
+      }),
+    ));
+  await ready.promise;
+  const before = { ...stragglerLooks };
+  controller.abort("interrupted");
+  // Twenty polls of every task, all waiting for what is left of theirs (unless they ended).
+  let ended = false;
+  Promise.all(runs).finally(() => ended = true);
+  while (!ended && stragglerLooks.asked - before.asked < 20 * count) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  const asked = stragglerLooks.asked - before.asked, scans = stragglerLooks.scans - before.scans;
+  await Deno.writeTextFile(go, "");
+  const results = await Promise.all(runs);
+  const pgrep = await new Deno.Command("pgrep", { args: ["-f", go], stdout: "piped" }).output();
+  await Deno.remove(dir, { recursive: true });
+  assert.deepEqual(results.map((result) => result.ok), [false, false, false]);
+  assert.equal(new TextDecoder().decode(pgrep.stdout), "", "nothing left behind");
+  // Each poll asks once per task; each turn of polls reads /proc once.
+  assert.ok(scans * 2 <= asked, `${scans} reads of /proc for ${asked} looks`);
 });

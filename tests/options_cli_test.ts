@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { MOD, runCli } from "./helpers.ts";
 import { failsUntil, parseEvents, project } from "./options_helpers.ts";
+import { findProgram } from "./terminal_helpers.ts";
 
 Deno.test("an exec task over its file timeout fails as timed out and its process is stopped", async () => {
   const p = await project({
@@ -114,7 +115,10 @@ Deno.test("a cwd that does not exist is refused before anything runs", async () 
   });
   const result = await runCli([p.file], { cwd: p.dir });
   assert.equal(result.code, 2);
-  assert.match(result.stderr, /tasks\.json:\d+:\d+: task "build": "cwd" "missing" does not exist/);
+  assert.match(
+    result.stderr,
+    /tasks\.json:\d+:\d+: task "build": "cwd" "missing": working directory \/.*\/missing does not exist\n/,
+  );
   await assert.rejects(p.read("ran"));
 });
 
@@ -404,4 +408,41 @@ Deno.test("a file of the original schema shows none of the task options", async 
       }
     }
   }
+});
+
+const script = await findProgram("script");
+
+Deno.test({
+  name: "on a terminal, a task's cwd outside what dagrun may read asks no permission",
+  ignore: script === undefined || Deno.build.os !== "linux",
+  async fn() {
+    // The task runs in a directory dagrun has no read access to (a spawn needs none): looking
+    // at it when the file is checked would stop the run at a prompt. (Without the fix the
+    // prompt waits for ever: `timeout` ends it.)
+    const elsewhere = await Deno.makeTempDir({ prefix: "dagrun-elsewhere-" });
+    const p = await project({
+      tasks: [
+        { name: "a", type: "exec", arguments: "echo marker > made", cwd: elsewhere },
+        { name: "b", type: "exec", arguments: "echo 'a b' | cat" },
+      ],
+    });
+    try {
+      const repo = new URL("..", import.meta.url).pathname;
+      const command = `timeout -s KILL 20 '${Deno.execPath()}' run --allow-read=${p.dir},${repo},` +
+        `/proc/self/status --allow-env --allow-run --allow-ffi '${MOD}' --no-history '${p.file}'`;
+      const { code, stdout } = await new Deno.Command(script!, {
+        args: ["-qec", command, "/dev/null"],
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const screen = new TextDecoder().decode(stdout);
+      assert.doesNotMatch(screen, /Deno requests/, screen);
+      assert.equal(code, 0, screen);
+      assert.equal(await Deno.readTextFile(`${elsewhere}/made`), "marker\n");
+    } finally {
+      await Deno.remove(elsewhere, { recursive: true });
+      await Deno.remove(p.dir, { recursive: true });
+    }
+  },
 });

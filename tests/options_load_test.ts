@@ -168,12 +168,13 @@ Deno.test("parseTaskFile() refuses bad task options with the place and the field
     [
       "a missing cwd",
       { tasks: [t({ cwd: "nowhere" })] },
-      /:7:14: task "build": "cwd" "nowhere" does not exist \(\/.*\/nowhere\)$/,
+      // Worded as a task that finds its directory gone when it starts is.
+      /:7:14: task "build": "cwd" "nowhere": working directory \/.*\/nowhere does not exist$/,
     ],
     [
       "a cwd that is a file",
       { tasks: [t({ cwd: "tasks.json" })] },
-      /"cwd" "tasks\.json" is not a directory/,
+      /"cwd" "tasks\.json": working directory \/.*\/tasks\.json is not a directory$/,
     ],
     [
       "a non-boolean allowFailure",
@@ -188,7 +189,7 @@ Deno.test("parseTaskFile() refuses bad task options with the place and the field
     [
       "a missing default cwd",
       { defaults: { cwd: "nowhere" }, tasks: [t()] },
-      /"defaults\.cwd" "nowhere" does not exist/,
+      /"defaults\.cwd" "nowhere": working directory \/.*\/nowhere does not exist$/,
     ],
     ["zero concurrency", { concurrency: 0, tasks: [t()] }, /"concurrency" must be >= 1/],
   ];

@@ -1,0 +1,39 @@
+/**
+ * What is wrong with a task's working directory, worded once for both times it is looked at:
+ * when the task file is checked (with the file, the position and the task) and when a task
+ * cannot start because an earlier task removed the directory since.
+ *
+ * @module
+ */
+
+import { isGranted } from "./permissions.ts";
+
+/**
+ * Why `path` cannot be a working directory — `working directory /abs does not exist`,
+ * `… is not a directory`, `… cannot be used: REASON` — or `undefined` when it can be, or when
+ * dagrun may not look (no read permission for it: a spawn needs none, and decides).
+ *
+ * @example
+ * ```ts
+ * import { workingDirectoryProblem } from "./working_directory.ts";
+ *
+ * workingDirectoryProblem("/no/such/dir"); // "working directory /no/such/dir does not exist"
+ * workingDirectoryProblem("/tmp"); // undefined
+ * ```
+ */
+export function workingDirectoryProblem(path: string): string | undefined {
+  // Queried, never asked for: a request would stop the run at a prompt on a terminal.
+  if (!isGranted({ name: "read", path })) return undefined;
+  try {
+    if (Deno.statSync(path).isDirectory) return undefined;
+    return `working directory ${path} is not a directory`;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return `working directory ${path} does not exist`;
+    // A file on the way: `file/sub`.
+    if (error instanceof Deno.errors.NotADirectory) {
+      return `working directory ${path} is not a directory`;
+    }
+    if (error instanceof Deno.errors.NotCapable) return undefined;
+    return `working directory ${path} cannot be used: ${(error as Error).message}`;
+  }
+}
