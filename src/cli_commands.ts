@@ -38,6 +38,7 @@ import type { WarningEvent } from "./event_types.ts";
 import type { LoadWarning } from "./unknown_fields.ts";
 import { now } from "./run_report.ts";
 import { identify, readResumeReport, resumedTasks } from "./resume.ts";
+import { readInputFile } from "./input_files.ts";
 
 /** What every command reading a task file takes. */
 export interface InputFlags {
@@ -129,7 +130,8 @@ function checkNotMistypedCommand(file: string): void {
 async function readSchema(path: string): Promise<Record<string, unknown>> {
   let text: string;
   try {
-    text = await Deno.readTextFile(path);
+    // Bounded, as the task file is: /dev/zero is refused, not read until memory runs out.
+    text = new TextDecoder().decode((await readInputFile(path)).bytes);
   } catch (error) {
     throw new TaskFileError(`cannot read schema: ${(error as Error).message}`, { file: path });
   }

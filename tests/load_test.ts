@@ -334,7 +334,7 @@ Deno.test("a cycle names its tasks unambiguously and within a bounded line", () 
 
 Deno.test({
   name:
-    "a task file from a stream without end (/dev/zero) is refused past 256 MiB, not read until memory runs out",
+    "a task file or schema from a stream without end (/dev/zero) is refused past 256 MiB, not read until memory runs out",
   ignore: Deno.build.os !== "linux",
   async fn() {
     // Under a 1 GB data limit (so that a read without a bound fails fast instead of taking
@@ -347,8 +347,15 @@ Deno.test({
     const link = `${directory}/zeros.json`;
     await Deno.symlink("/dev/zero", link);
     try {
-      for (const path of ["/dev/zero", link]) {
-        const deno = [Deno.execPath(), "run", "-A", MOD, path];
+      for (
+        const [path, dagrunArgs, what] of [
+          ["/dev/zero", ["/dev/zero"], "task file"],
+          [link, [link], "task file"],
+          // A schema is read as the task file is.
+          [link, ["--schema", link, "/dev/null"], "schema"],
+        ] as const
+      ) {
+        const deno = [Deno.execPath(), "run", "-A", MOD, ...dagrunArgs];
         const [program, ...args] = hasPrlimit ? ["prlimit", "--data=1000000000", ...deno] : deno;
         const { code, stderr } = await new Deno.Command(program!, {
           args,
@@ -358,7 +365,7 @@ Deno.test({
         assert.equal(code, 2);
         assert.equal(
           new TextDecoder().decode(stderr),
-          `dagrun: ${path}: cannot read task file: it goes on past 256 MiB (a stream such as /dev/zero?)\n`,
+          `dagrun: ${path}: cannot read ${what}: it goes on past 256 MiB (a stream such as /dev/zero?)\n`,
         );
       }
     } finally {

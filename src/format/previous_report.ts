@@ -9,6 +9,7 @@ import { TaskFileError } from "../errors.ts";
 import { isMeasuredDuration } from "../duration.ts";
 import { reportEvents } from "../report_lines.ts";
 import type { TerminalStatus } from "../types.ts";
+import { readInputFile } from "../input_files.ts";
 
 /** What a previous run says about each task. */
 export interface PreviousRun {
@@ -78,7 +79,8 @@ export function parsePreviousRun(text: string, file: string): PreviousRun {
 export async function readPreviousRun(path: string): Promise<PreviousRun> {
   let text: string;
   try {
-    text = await Deno.readTextFile(path);
+    // Bounded, as --resume reads a report: /dev/zero is refused, not read until memory runs out.
+    text = new TextDecoder().decode((await readInputFile(path)).bytes);
   } catch (error) {
     throw new TaskFileError(`cannot read report: ${(error as Error).message}`, { file: path });
   }
