@@ -254,7 +254,7 @@ export async function recordHistory(
     // A read-only directory, a full disk, a directory in the way: run without a history next
     // time, and say so.
     if (temporary !== undefined) await Deno.remove(temporary).catch(() => {});
-    return notRecorded(reasonOf(error));
+    return notRecorded(osErrorReason(error));
   } finally {
     // After the rename, the lock is on the file replaced: runs waiting on it see that and
     // lock the new one.
@@ -282,14 +282,6 @@ function withinMaxBytes(files: Files, key: string): Uint8Array {
 function directoryOf(path: string): string {
   const slash = path.lastIndexOf("/");
   return slash === -1 ? "." : path.slice(0, slash) || "/";
-}
-
-/**
- * An error's message without what repeats the history's own path (see `osErrorReason`) nor
- * Deno's advice to run again with a flag.
- */
-function reasonOf(error: unknown): string {
-  return osErrorReason(error).replace(/, run again with[\s\S]*$/, "");
 }
 
 /**

@@ -9,8 +9,8 @@ import { type JsonNode, type JsonParseError, loadAjv, loadedJsonc, loadJsonc } f
 import { jsonValueOffset } from "./json_locate.ts";
 import { containerPathAt, type JsonStructure, scanJson } from "./json_structure.ts";
 import { directoryOf, resolvePath } from "./paths.ts";
-import { quote, type SourcePosition, TaskFileError } from "./errors.ts";
-import { InputTooLongError, readBoundedStream, readInputFile } from "./input_files.ts";
+import { osErrorReason, quote, type SourcePosition, TaskFileError } from "./errors.ts";
+import { readBoundedStream, readInputFile } from "./input_files.ts";
 import type { TaskSpec } from "./types.ts";
 import { buildTaskSpecs, fileConcurrency, type OptionOverrides } from "./task_options.ts";
 import { validateAgainstSchema } from "./schema_validation.ts";
@@ -163,26 +163,12 @@ async function readTaskBytes<T>(read: () => Promise<T>, file: string): Promise<T
     return await read();
   } catch (error) {
     // Standard input redirected from a directory, say.
-    throw new TaskFileError(describeReadError(error), { file });
+    throw new TaskFileError(`cannot read task file: ${osErrorReason(error)}`, { file });
   }
 }
 
 /** Where the paths of standard input and other streams are, not files of the user's. */
 const STREAM_DIRECTORY = /^\/(dev|proc)\//;
-
-function describeReadError(error: unknown): string {
-  if (error instanceof InputTooLongError) return `cannot read task file: ${error.message}`;
-  if (error instanceof Deno.errors.NotFound) return "cannot read task file: no such file";
-  if (error instanceof Deno.errors.PermissionDenied) {
-    return "cannot read task file: permission denied";
-  }
-  if (error instanceof Deno.errors.IsADirectory) {
-    return "cannot read task file: it is a directory";
-  }
-  const message = error instanceof Error ? error.message : String(error);
-  if (/is a directory/i.test(message)) return "cannot read task file: it is a directory";
-  return `cannot read task file: ${message}`;
-}
 
 function decodeUtf8(bytes: Uint8Array, file: string): string {
   if (isUtf16(bytes)) {

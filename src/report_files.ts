@@ -7,7 +7,7 @@
  * @module
  */
 
-import { OutputError, TaskFileError, UsageError } from "./errors.ts";
+import { osErrorReason, OutputError, TaskFileError, UsageError } from "./errors.ts";
 import { resolvePath } from "./paths.ts";
 
 /** The report files of a run, open: emptied when it begins, removed if it never does. */
@@ -84,7 +84,7 @@ export function openReportFiles(
       file = Deno.openSync(path, { write: true, create: true });
     } catch (error) {
       close();
-      throw new TaskFileError(`cannot write report: ${osMessage(error)}`, { file: path });
+      throw new TaskFileError(`cannot write report: ${osErrorReason(error)}`, { file: path });
     }
     opened.set(option, { file, path, created });
     const stream = streams.find((stream) => isSameFile(stream.info, file));
@@ -105,7 +105,7 @@ export function openReportFiles(
         try {
           if (file.statSync().isFile) file.truncateSync(0);
         } catch (error) {
-          throw new TaskFileError(`cannot write report: ${(error as Error).message}`, {
+          throw new TaskFileError(`cannot write report: ${osErrorReason(error)}`, {
             file: path,
           });
         }
@@ -134,7 +134,7 @@ export function writeReportFile(file: Deno.FsFile, path: string, text: string): 
 /** The error of a report file that could not be written (a full disk, say). */
 export function reportWriteError(path: string, error: unknown): OutputError {
   return new OutputError(
-    `${path}: cannot write report: ${error instanceof Error ? error.message : String(error)}`,
+    `${path}: cannot write report: ${osErrorReason(error)}`,
   );
 }
 
@@ -165,11 +165,6 @@ function isSameFile(stream: Deno.FileInfo, file: Deno.FsFile): boolean {
   const info = file.statSync();
   if (info.dev !== stream.dev || info.ino === null || info.ino !== stream.ino) return false;
   return !info.isCharDevice || file.isTerminal();
-}
-
-/** An OS error's message without Deno's `: open '…'`, which repeats the path said before it. */
-function osMessage(error: unknown): string {
-  return (error instanceof Error ? error.message : String(error)).replace(/: open '.*'$/s, "");
 }
 
 /** What tells two paths of one file apart from two files: the real path where it exists. */

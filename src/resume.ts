@@ -109,8 +109,7 @@ export async function readResumeReport(path: string): Promise<ResumeReport> {
     // to 256 MiB, and /dev/zero is refused there rather than read until memory runs out.
     text = new TextDecoder().decode((await readInputFile(path)).bytes);
   } catch (error) {
-    const detail = error instanceof Deno.errors.NotFound ? "no such file" : osErrorReason(error);
-    throw new TaskFileError(`cannot read report: ${detail}`, { file: path });
+    throw new TaskFileError(`cannot read report: ${osErrorReason(error)}`, { file: path });
   }
   let run: { file: string; tasksHash: string } | undefined;
   let started = new Map<string, string>();

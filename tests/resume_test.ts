@@ -143,13 +143,16 @@ Deno.test("--resume refuses what is not a report", async (t) => {
   await t.step("a missing file", async () => {
     const result = await runCli([p.file, "--resume", "nope.ndjson"], { cwd: p.dir });
     assert.equal(result.code, 2);
-    assert.equal(result.stderr, "dagrun: nope.ndjson: cannot read report: no such file\n");
+    assert.equal(
+      result.stderr,
+      "dagrun: nope.ndjson: cannot read report: no such file or directory\n",
+    );
   });
   await t.step("a directory", async () => {
     await Deno.mkdir(`${p.dir}/runs`);
     const result = await runCli([p.file, "--resume", "runs"], { cwd: p.dir });
     assert.equal(result.code, 2);
-    assert.equal(result.stderr, "dagrun: runs: cannot read report: Is a directory\n");
+    assert.equal(result.stderr, "dagrun: runs: cannot read report: it is a directory\n");
   });
   await t.step("a task file", async () => {
     const result = await runCli([p.file, "--resume", "tasks.json"], { cwd: p.dir });

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { TaskFileError } from "../errors.ts";
+import { osErrorReason, TaskFileError } from "../errors.ts";
 import { isMeasuredDuration } from "../duration.ts";
 import { reportEvents } from "../report_lines.ts";
 import type { TerminalStatus } from "../types.ts";
@@ -82,7 +82,7 @@ export async function readPreviousRun(path: string): Promise<PreviousRun> {
     // Bounded, as --resume reads a report: /dev/zero is refused, not read until memory runs out.
     text = new TextDecoder().decode((await readInputFile(path)).bytes);
   } catch (error) {
-    throw new TaskFileError(`cannot read report: ${(error as Error).message}`, { file: path });
+    throw new TaskFileError(`cannot read report: ${osErrorReason(error)}`, { file: path });
   }
   return parsePreviousRun(text, path);
 }
