@@ -100,6 +100,8 @@ function record<T>(): Record<string, T> {
  * there is not a history (corrupt, too large, not a regular file).
  */
 function readFiles(path: string): Files | undefined {
+  // Queried first: without permission to read it, Deno would prompt on a terminal.
+  if (!isGranted({ name: "read", path })) return undefined;
   let parsed: unknown;
   try {
     // Only a regular file: a FIFO's read would wait for a writer for ever (and hold the main

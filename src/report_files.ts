@@ -8,6 +8,7 @@
  */
 
 import { osErrorReason, OutputError, TaskFileError, UsageError } from "./errors.ts";
+import { isGranted } from "./permissions.ts";
 import { resolvePath } from "./paths.ts";
 
 /** The report files of a run, open: emptied when it begins, removed if it never does. */
@@ -49,8 +50,12 @@ export function openReportFiles(
     if (path === "") throw new UsageError(`${option} needs a file name, and "" is none`);
   }
   const taken = new Map<string, string>();
-  for (const [holder, path] of Object.entries(ownFiles)) {
-    if (path !== undefined) taken.set(identityOf(path), holder);
+  // Nothing to compare without a report: no real path asked for (a syscall each, and a
+  // permission prompt on a terminal for a path Deno may not read).
+  if (reports.length > 0) {
+    for (const [holder, path] of Object.entries(ownFiles)) {
+      if (path !== undefined) taken.set(identityOf(path), holder);
+    }
   }
   for (const [option, path] of reports) {
     const identity = identityOf(path);
@@ -147,6 +152,8 @@ function standardStreams(): { name: string; info: Deno.FileInfo }[] {
       ["dagrun's standard error", "/dev/stderr"],
     ]
   ) {
+    // Queried first: Deno would prompt on a terminal (`--allow-read=tasks.json`).
+    if (!isGranted({ name: "read", path: path! })) continue;
     try {
       streams.push({ name: name!, info: Deno.statSync(path!) });
     } catch {
@@ -169,6 +176,8 @@ function isSameFile(stream: Deno.FileInfo, file: Deno.FsFile): boolean {
 
 /** What tells two paths of one file apart from two files: the real path where it exists. */
 function identityOf(path: string): string {
+  // Queried first: Deno would prompt on a terminal for a path it may not read.
+  if (!isGranted({ name: "read", path })) return resolvePath(path);
   try {
     return Deno.realPathSync(path);
   } catch {
