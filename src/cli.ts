@@ -8,7 +8,7 @@
  * @module
  */
 
-import { ExitCode, OutputError } from "./errors.ts";
+import { ExitCode, osErrorReason, OutputError } from "./errors.ts";
 import { createSink, type TextSink } from "./output.ts";
 import { parseRunFast } from "./cli_fast.ts";
 import { reportError, runCommand } from "./cli_commands.ts";
@@ -54,7 +54,7 @@ export async function main(
     onClosed: (error) =>
       outputClosed.abort(
         error instanceof Deno.errors.BrokenPipe ? "output closed" : new OutputError(
-          `cannot write to standard output: ${error instanceof Error ? error.message : error}`,
+          `cannot write to standard output: ${osErrorReason(error)}`,
         ),
       ),
   });

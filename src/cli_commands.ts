@@ -8,7 +8,14 @@
 import { checkTaskFile, didYouMean } from "./check.ts";
 import { COMMANDS } from "./cli_fast.ts";
 import { importLate, loadAjv, loadCrypto, loadJsonc } from "./deps.ts";
-import { ExitCode, OutputError, quote, TaskFileError, UsageError } from "./errors.ts";
+import {
+  ExitCode,
+  osErrorReason,
+  OutputError,
+  quote,
+  TaskFileError,
+  UsageError,
+} from "./errors.ts";
 import { type HistoryLocation, historyLocation } from "./history.ts";
 import { loadTaskFile, type TaskFile } from "./load.ts";
 import { createSink, type TextSink } from "./output.ts";
@@ -38,6 +45,7 @@ import type { WarningEvent } from "./event_types.ts";
 import type { LoadWarning } from "./unknown_fields.ts";
 import { now } from "./run_report.ts";
 import { identify, readResumeReport, resumedTasks } from "./resume.ts";
+import { readInputFile } from "./input_files.ts";
 
 /** What every command reading a task file takes. */
 export interface InputFlags {
@@ -129,9 +137,10 @@ function checkNotMistypedCommand(file: string): void {
 async function readSchema(path: string): Promise<Record<string, unknown>> {
   let text: string;
   try {
-    text = await Deno.readTextFile(path);
+    // Bounded, as the task file is: /dev/zero is refused, not read until memory runs out.
+    text = new TextDecoder().decode((await readInputFile(path)).bytes);
   } catch (error) {
-    throw new TaskFileError(`cannot read schema: ${(error as Error).message}`, { file: path });
+    throw new TaskFileError(`cannot read schema: ${osErrorReason(error)}`, { file: path });
   }
   let schema: unknown;
   try {

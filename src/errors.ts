@@ -246,20 +246,34 @@ export function describeValue(value: unknown): string {
 }
 
 /**
- * An OS error's reason alone, for a message that names its file itself: Deno's message
- * without its tail, which repeats the call and the path (`Is a directory (os error 21):
- * readfile 'x'` gives `Is a directory`).
+ * An OS error's reason alone, for a message that names its file itself — the one wording of
+ * every file dagrun reads or writes (`cannot read report: permission denied`): Deno's message
+ * without its tail, which repeats the error number, the call and the path (`Is a directory
+ * (os error 21): readfile 'x'`), in lower case as the rest of the line is; a directory is
+ * `it is a directory`, and Deno's own refusal (no `--allow-read`) names the flag that allows it.
  *
  * @example
  * ```ts
  * import { osErrorReason } from "./errors.ts";
  *
- * osErrorReason(new Error("Permission denied (os error 13): open '/x'")); // "Permission denied"
+ * osErrorReason(new Error("Permission denied (os error 13): open '/x'")); // "permission denied"
  * ```
  */
 export function osErrorReason(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
-  return message.replace(/ \(os error \d+\)[\s\S]*$/, "");
+  const refused = /^Requires (\w+) access to .*, run again with the (--allow-\w+) flag/s.exec(
+    message,
+  );
+  if (refused) {
+    const [, kind, flag] = refused;
+    return kind === "read" || kind === "write"
+      ? `no permission to ${kind} it (${flag})`
+      : `no ${kind} permission (${flag})`;
+  }
+  const reason = message.replace(/ \(os error \d+\)[\s\S]*$/, "").replace(/: open '.*'$/s, "");
+  if (/^is a directory$/i.test(reason)) return "it is a directory";
+  // "Permission denied", not "EOF" or "ID": only a capital before a lower-case letter.
+  return /^[A-Z][a-z]/.test(reason) ? reason[0]!.toLowerCase() + reason.slice(1) : reason;
 }
 
 /** The longest value {@linkcode quote} shows whole, in UTF-16 units. */

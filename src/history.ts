@@ -100,6 +100,8 @@ function record<T>(): Record<string, T> {
  * there is not a history (corrupt, too large, not a regular file).
  */
 function readFiles(path: string): Files | undefined {
+  // Queried first: without permission to read it, Deno would prompt on a terminal.
+  if (!isGranted({ name: "read", path })) return undefined;
   let parsed: unknown;
   try {
     // Only a regular file: a FIFO's read would wait for a writer for ever (and hold the main
@@ -113,6 +115,35 @@ function readFiles(path: string): Files | undefined {
   } catch (error) {
     return error instanceof Deno.errors.NotFound ? record() : undefined;
   }
+  return filesOf(parsed);
+}
+
+/**
+ * {@linkcode readFiles} of the history locked, through the open file and what its `fstat`
+ * said (the lock checked both): neither the path stat'ed again nor the file opened again.
+ */
+function readLockedFiles(file: Deno.FsFile, info: Deno.FileInfo): Files | undefined {
+  if (info.size > MAX_BYTES) return undefined;
+  if (info.size === 0) return record();
+  let parsed: unknown;
+  try {
+    // One byte more than its length, to see its end (the file is replaced by rename, never
+    // written in place, so its length holds).
+    const bytes = new Uint8Array(info.size + 1);
+    let length = 0;
+    for (let read; length < bytes.length && (read = file.readSync(bytes.subarray(length)));) {
+      length += read;
+    }
+    if (length > info.size) return undefined;
+    parsed = JSON.parse(new TextDecoder().decode(bytes.subarray(0, length)));
+  } catch {
+    return undefined;
+  }
+  return filesOf(parsed);
+}
+
+/** The well-formed entries of a parsed history; `undefined` when it is not one. */
+function filesOf(parsed: unknown): Files | undefined {
   if (!isObject(parsed) || parsed.version !== VERSION || !isObject(parsed.files)) return undefined;
   const files: Files = record();
   for (const [key, tasks] of Object.entries(parsed.files)) {
@@ -209,9 +240,10 @@ export async function recordHistory(
     if (targetProblem) return targetProblem;
     const path = target ?? location.path;
     temporary = `${path}.${Deno.pid}.tmp`;
-    lock = await lockHistory(path);
+    const locked = await lockHistory(path);
+    lock = locked?.file;
     // Read under the lock: another run may have recorded its durations since this one began.
-    const read = readFiles(path);
+    const read = locked ? readLockedFiles(locked.file, locked.info) : readFiles(path);
     if (read === undefined && target !== undefined) {
       // Replacing what a link leads to is only for a history: never another file.
       return notRecorded(`it links to ${target}, which is not a dagrun history; left as it is`);
@@ -254,7 +286,7 @@ export async function recordHistory(
     // A read-only directory, a full disk, a directory in the way: run without a history next
     // time, and say so.
     if (temporary !== undefined) await Deno.remove(temporary).catch(() => {});
-    return notRecorded(reasonOf(error));
+    return notRecorded(osErrorReason(error));
   } finally {
     // After the rename, the lock is on the file replaced: runs waiting on it see that and
     // lock the new one.
@@ -285,14 +317,6 @@ function directoryOf(path: string): string {
 }
 
 /**
- * An error's message without what repeats the history's own path (see `osErrorReason`) nor
- * Deno's advice to run again with a flag.
- */
-function reasonOf(error: unknown): string {
-  return osErrorReason(error).replace(/, run again with[\s\S]*$/, "");
-}
-
-/**
  * How long a run waits for the others recording at the same moment. Each holds the lock for
  * the time of a read and a write of a small file; a run waiting longer waits on one that was
  * stopped (Ctrl-Z) while it held it, and gives up rather than hang.
@@ -311,7 +335,9 @@ const LOCK_RETRY_MAX_MS = 50;
  * file is at `path`: it is replaced as before) or the file system has no locks; throws when
  * another run held the lock for {@linkcode LOCK_WAIT_MS}.
  */
-async function lockHistory(path: string): Promise<Deno.FsFile | undefined> {
+async function lockHistory(
+  path: string,
+): Promise<{ file: Deno.FsFile; info: Deno.FileInfo } | undefined> {
   const deadline = Date.now() + LOCK_WAIT_MS;
   for (let pause = 1;; pause = Math.min(2 * pause, LOCK_RETRY_MAX_MS)) {
     // Never opened otherwise: opening a FIFO may wait for a writer for ever.
@@ -324,7 +350,8 @@ async function lockHistory(path: string): Promise<Deno.FsFile | undefined> {
       file.close();
       return undefined; // no locks here (some network file systems): as before, unlocked
     }
-    if (locked && isFileAt(file, path)) return file;
+    const info = locked ? heldFileAt(file, path) : undefined;
+    if (info) return { file, info };
     file.close();
     if (!locked) {
       if (Date.now() >= deadline) {
@@ -361,19 +388,22 @@ function isRegularFileOrMissing(path: string): boolean {
   }
 }
 
-/** Whether the open `file` is the one `path` names now (and not one renamed over since). */
-function isFileAt(file: Deno.FsFile, path: string): boolean {
+/**
+ * The `fstat` of the open `file` when it is the one `path` names now (and not one renamed
+ * over since); `undefined` when it is not.
+ */
+function heldFileAt(file: Deno.FsFile, path: string): Deno.FileInfo | undefined {
   const held = file.statSync();
   let current: Deno.FileInfo;
   try {
     current = Deno.lstatSync(path);
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
+    if (error instanceof Deno.errors.NotFound) return undefined;
     throw error;
   }
   // Without inode numbers (Windows) there is no telling: taken as the same.
-  if (held.ino === null || current.ino === null) return true;
-  return held.ino === current.ino && held.dev === current.dev;
+  if (held.ino === null || current.ino === null) return held;
+  return held.ino === current.ino && held.dev === current.dev ? held : undefined;
 }
 
 /**

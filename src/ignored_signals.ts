@@ -6,12 +6,17 @@
  * @module
  */
 
+import { isGranted } from "./permissions.ts";
+
+/** Where Linux says which signals the process ignores (`SigIgn`). */
+const STATUS = "/proc/self/status";
+
 let ignored: bigint | undefined;
 
 /**
  * Whether `signal` (its number) was ignored when the process started. Read from
  * `/proc/self/status` at the first call, which must come before any listener of ours is
- * added; false where there is no such file.
+ * added; false where there is no such file, or no permission to read it.
  *
  * @example
  * ```ts
@@ -26,8 +31,12 @@ export function ignoredAtStart(signal: number): boolean {
 }
 
 function readIgnored(): bigint {
+  // Queried, not read blindly: without read permission for it (`--allow-read=tasks.json`
+  // rather than -A), Deno would prompt on a terminal before the run, as for no file the user
+  // named. Nothing known is nothing ignored, as where there is no such file.
+  if (!isGranted({ name: "read", path: STATUS })) return 0n;
   try {
-    const line = Deno.readTextFileSync("/proc/self/status").match(/^SigIgn:\s*([0-9a-f]+)/m);
+    const line = Deno.readTextFileSync(STATUS).match(/^SigIgn:\s*([0-9a-f]+)/m);
     return line ? BigInt(`0x${line[1]}`) : 0n;
   } catch {
     return 0n;

@@ -9,7 +9,8 @@ import { type JsonNode, type JsonParseError, loadAjv, loadedJsonc, loadJsonc } f
 import { jsonValueOffset } from "./json_locate.ts";
 import { containerPathAt, type JsonStructure, scanJson } from "./json_structure.ts";
 import { directoryOf, resolvePath } from "./paths.ts";
-import { quote, type SourcePosition, TaskFileError } from "./errors.ts";
+import { osErrorReason, quote, type SourcePosition, TaskFileError } from "./errors.ts";
+import { readBoundedStream, readInputFile } from "./input_files.ts";
 import type { TaskSpec } from "./types.ts";
 import { buildTaskSpecs, fileConcurrency, type OptionOverrides } from "./task_options.ts";
 import { validateAgainstSchema } from "./schema_validation.ts";
@@ -67,9 +68,10 @@ export interface TaskFile {
    */
   readonly warningDetails?: readonly LoadWarning[];
   /**
-   * Read from standard input (`-`) or a path under `/dev` or `/proc` (`/dev/stdin`, the
-   * `/dev/fd/63` of a shell's `<(…)`): relative paths resolve against the working directory,
-   * not the stream's directory, and the command line keeps no duration history for it.
+   * Read from standard input (`-`), a path under `/dev` or `/proc` (`/dev/stdin`, the
+   * `/dev/fd/63` of a shell's `<(…)`) or anything else that is not a regular file (a FIFO):
+   * relative paths resolve against the working directory, not the stream's directory, and the
+   * command line keeps no duration history for it.
    */
   readonly fromStream?: boolean;
 }
@@ -132,7 +134,7 @@ export async function readTaskText(
   path: string,
 ): Promise<{ text: string; file: string; baseDir: string; fromStream: boolean }> {
   if (path === "-") {
-    const bytes = await readStream(Deno.stdin.readable, "<stdin>");
+    const bytes = await readTaskBytes(() => readBoundedStream(Deno.stdin.readable), "<stdin>");
     const text = decodeUtf8(bytes, "<stdin>");
     return { text, file: "<stdin>", baseDir: Deno.cwd(), fromStream: true };
   }
@@ -140,81 +142,33 @@ export async function readTaskText(
   // /dev/stdin, or the /dev/fd/63 that `dagrun <(generate)` gets, is standard input by
   // another name: its directory means nothing to the tasks (a task's "cwd": "." ran in
   // /dev/fd), nor is it a place for the duration history. Nor is its length known: it is
-  // read up to a bound, as /dev/zero or `<(yes)` would fill the memory.
-  if (STREAM_DIRECTORY.test(resolved)) {
-    let stream: Deno.FsFile;
-    try {
-      stream = Deno.openSync(path);
-    } catch (error) {
-      throw new TaskFileError(describeReadError(error), { file: path });
-    }
-    const text = decodeUtf8(await readStream(stream.readable, path), path);
-    return { text, file: path, baseDir: Deno.cwd(), fromStream: true };
-  }
-  let bytes: Uint8Array;
-  try {
-    // Synchronously: nothing else is under way yet, and the asynchronous read's round trip
-    // through a thread costs half a millisecond of start-up.
-    bytes = Deno.readFileSync(path);
-  } catch (error) {
-    throw new TaskFileError(describeReadError(error), { file: path });
-  }
+  // read up to a bound, as /dev/zero or `<(yes)` would fill the memory. So is a FIFO of the
+  // user's elsewhere (`mkfifo /tmp/f; dagrun /tmp/f`), found by the stat the read makes anyway.
+  const { bytes, stream } = await readTaskBytes(
+    () => readInputFile(path, STREAM_DIRECTORY.test(resolved)),
+    path,
+  );
   const text = decodeUtf8(bytes, path);
-  return { text, file: path, baseDir: directoryOf(resolved), fromStream: false };
+  return {
+    text,
+    file: path,
+    baseDir: stream ? Deno.cwd() : directoryOf(resolved),
+    fromStream: stream,
+  };
 }
 
-/**
- * The most a task file read from a stream may hold: 256 MiB, about 2.5 million tasks, well
- * below the longest string V8 makes (≈ 512 MiB).
- */
-export const MAX_STREAMED_TASK_FILE_BYTES = 256 * 1024 * 1024;
-
-/** Reads a stream to its end, refusing one longer than a task file may be. */
-async function readStream(readable: ReadableStream<Uint8Array>, file: string): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  let length = 0;
+/** A read of a task file, its failure worded as `cannot read task file: …`. */
+async function readTaskBytes<T>(read: () => Promise<T>, file: string): Promise<T> {
   try {
-    for await (const chunk of readable) {
-      length += chunk.length;
-      if (length > MAX_STREAMED_TASK_FILE_BYTES) {
-        throw new TaskFileError(
-          `cannot read task file: it goes on past ${
-            MAX_STREAMED_TASK_FILE_BYTES / 1024 / 1024
-          } MiB (a stream such as /dev/zero?)`,
-          { file },
-        );
-      }
-      chunks.push(chunk);
-    }
+    return await read();
   } catch (error) {
     // Standard input redirected from a directory, say.
-    if (error instanceof TaskFileError) throw error;
-    throw new TaskFileError(describeReadError(error), { file });
+    throw new TaskFileError(`cannot read task file: ${osErrorReason(error)}`, { file });
   }
-  const bytes = new Uint8Array(length);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return bytes;
 }
 
 /** Where the paths of standard input and other streams are, not files of the user's. */
 const STREAM_DIRECTORY = /^\/(dev|proc)\//;
-
-function describeReadError(error: unknown): string {
-  if (error instanceof Deno.errors.NotFound) return "cannot read task file: no such file";
-  if (error instanceof Deno.errors.PermissionDenied) {
-    return "cannot read task file: permission denied";
-  }
-  if (error instanceof Deno.errors.IsADirectory) {
-    return "cannot read task file: it is a directory";
-  }
-  const message = error instanceof Error ? error.message : String(error);
-  if (/is a directory/i.test(message)) return "cannot read task file: it is a directory";
-  return `cannot read task file: ${message}`;
-}
 
 function decodeUtf8(bytes: Uint8Array, file: string): string {
   if (isUtf16(bytes)) {

@@ -7,7 +7,8 @@
  * @module
  */
 
-import { OutputError, TaskFileError, UsageError } from "./errors.ts";
+import { osErrorReason, OutputError, TaskFileError, UsageError } from "./errors.ts";
+import { isGranted } from "./permissions.ts";
 import { resolvePath } from "./paths.ts";
 
 /** The report files of a run, open: emptied when it begins, removed if it never does. */
@@ -49,8 +50,12 @@ export function openReportFiles(
     if (path === "") throw new UsageError(`${option} needs a file name, and "" is none`);
   }
   const taken = new Map<string, string>();
-  for (const [holder, path] of Object.entries(ownFiles)) {
-    if (path !== undefined) taken.set(identityOf(path), holder);
+  // Nothing to compare without a report: no real path asked for (a syscall each, and a
+  // permission prompt on a terminal for a path Deno may not read).
+  if (reports.length > 0) {
+    for (const [holder, path] of Object.entries(ownFiles)) {
+      if (path !== undefined) taken.set(identityOf(path), holder);
+    }
   }
   for (const [option, path] of reports) {
     const identity = identityOf(path);
@@ -84,7 +89,7 @@ export function openReportFiles(
       file = Deno.openSync(path, { write: true, create: true });
     } catch (error) {
       close();
-      throw new TaskFileError(`cannot write report: ${osMessage(error)}`, { file: path });
+      throw new TaskFileError(`cannot write report: ${osErrorReason(error)}`, { file: path });
     }
     opened.set(option, { file, path, created });
     const stream = streams.find((stream) => isSameFile(stream.info, file));
@@ -105,7 +110,7 @@ export function openReportFiles(
         try {
           if (file.statSync().isFile) file.truncateSync(0);
         } catch (error) {
-          throw new TaskFileError(`cannot write report: ${(error as Error).message}`, {
+          throw new TaskFileError(`cannot write report: ${osErrorReason(error)}`, {
             file: path,
           });
         }
@@ -134,7 +139,7 @@ export function writeReportFile(file: Deno.FsFile, path: string, text: string): 
 /** The error of a report file that could not be written (a full disk, say). */
 export function reportWriteError(path: string, error: unknown): OutputError {
   return new OutputError(
-    `${path}: cannot write report: ${error instanceof Error ? error.message : String(error)}`,
+    `${path}: cannot write report: ${osErrorReason(error)}`,
   );
 }
 
@@ -147,6 +152,8 @@ function standardStreams(): { name: string; info: Deno.FileInfo }[] {
       ["dagrun's standard error", "/dev/stderr"],
     ]
   ) {
+    // Queried first: Deno would prompt on a terminal (`--allow-read=tasks.json`).
+    if (!isGranted({ name: "read", path: path! })) continue;
     try {
       streams.push({ name: name!, info: Deno.statSync(path!) });
     } catch {
@@ -167,13 +174,10 @@ function isSameFile(stream: Deno.FileInfo, file: Deno.FsFile): boolean {
   return !info.isCharDevice || file.isTerminal();
 }
 
-/** An OS error's message without Deno's `: open '…'`, which repeats the path said before it. */
-function osMessage(error: unknown): string {
-  return (error instanceof Error ? error.message : String(error)).replace(/: open '.*'$/s, "");
-}
-
 /** What tells two paths of one file apart from two files: the real path where it exists. */
 function identityOf(path: string): string {
+  // Queried first: Deno would prompt on a terminal for a path it may not read.
+  if (!isGranted({ name: "read", path })) return resolvePath(path);
   try {
     return Deno.realPathSync(path);
   } catch {

@@ -14,6 +14,7 @@ import { loadedCrypto } from "./deps.ts";
 import { resolvePath } from "./paths.ts";
 import { reportEvents } from "./report_lines.ts";
 import { osErrorReason, TaskFileError } from "./errors.ts";
+import { readInputFile } from "./input_files.ts";
 import type { TaskFile } from "./load.ts";
 import type { RunIdentity } from "./scheduler.ts";
 import type { TaskSpec } from "./types.ts";
@@ -104,10 +105,11 @@ function sorted(_key: string, value: unknown): unknown {
 export async function readResumeReport(path: string): Promise<ResumeReport> {
   let text: string;
   try {
-    text = await Deno.readTextFile(path);
+    // Bounded as a task file is: a FIFO or `<(zcat run.ndjson.gz)` is read as a stream, up
+    // to 256 MiB, and /dev/zero is refused there rather than read until memory runs out.
+    text = new TextDecoder().decode((await readInputFile(path)).bytes);
   } catch (error) {
-    const detail = error instanceof Deno.errors.NotFound ? "no such file" : osErrorReason(error);
-    throw new TaskFileError(`cannot read report: ${detail}`, { file: path });
+    throw new TaskFileError(`cannot read report: ${osErrorReason(error)}`, { file: path });
   }
   let run: { file: string; tasksHash: string } | undefined;
   let started = new Map<string, string>();

@@ -399,7 +399,7 @@ Deno.test("a mistyped command is named, not taken for a missing task file; a fil
     assert.equal(file.code, 0, file.stderr);
     // A name close to no command keeps the plain message.
     const plain = await runCli(["tasks"], { cwd: dir });
-    assert.equal(plain.stderr, "dagrun: tasks: cannot read task file: no such file\n");
+    assert.equal(plain.stderr, "dagrun: tasks: cannot read task file: no such file or directory\n");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -7,7 +7,7 @@
  */
 
 import assert from "node:assert/strict";
-import { OutputError, TaskFileError, UsageError } from "../src/errors.ts";
+import { osErrorReason, OutputError, TaskFileError, UsageError } from "../src/errors.ts";
 import { reportError } from "../src/cli_commands.ts";
 import type { TextSink } from "../src/output.ts";
 
@@ -48,4 +48,38 @@ Deno.test("the classes stay apart, and a plain Error is none of them", () => {
   assert.ok(!(new Error("x") instanceof TaskFileError));
   assert.ok(!((null as unknown) instanceof UsageError));
   assert.equal(reported(new Error("boom")).code, 70);
+});
+
+Deno.test("osErrorReason() words every OS error one way: the reason alone, in lower case", () => {
+  const cases: [Error, string][] = [
+    [
+      new Deno.errors.PermissionDenied("Permission denied (os error 13): open '/x'"),
+      "permission denied",
+    ],
+    [
+      new Deno.errors.NotFound("No such file or directory (os error 2): readfile '/x'"),
+      "no such file or directory",
+    ],
+    [
+      new Deno.errors.IsADirectory("Is a directory (os error 21): readfile '/tmp'"),
+      "it is a directory",
+    ],
+    [new Error("No space left on device (os error 28)"), "no space left on device"],
+    [new Error("Read-only file system (os error 30): open '/x'"), "read-only file system"],
+    [
+      new Deno.errors.NotCapable(
+        'Requires read access to "/x", run again with the --allow-read flag',
+      ),
+      "no permission to read it (--allow-read)",
+    ],
+    [
+      new Deno.errors.NotCapable(
+        'Requires write access to "/x", run again with the --allow-write flag',
+      ),
+      "no permission to write it (--allow-write)",
+    ],
+    // Not an OS error: as it is, but for the case of a word that is no acronym.
+    [new Error("EOF while reading"), "EOF while reading"],
+  ];
+  for (const [error, reason] of cases) assert.equal(osErrorReason(error), reason);
 });

@@ -186,7 +186,7 @@ Deno.test("a history that cannot be written is warned of once, and the run goes 
       assert.equal(code, 0);
       assert.equal(
         stderr,
-        `dagrun: warning: task durations not recorded in ${history}: Is a directory\n`,
+        `dagrun: warning: task durations not recorded in ${history}: it is a directory\n`,
       );
       await Deno.remove(history);
     });
@@ -225,7 +225,7 @@ Deno.test("a history that cannot be written is warned of once, and the run goes 
           assert.equal(code, 0);
           assert.equal(
             stderr,
-            `dagrun: warning: task durations not recorded in ${history}: Permission denied\n`,
+            `dagrun: warning: task durations not recorded in ${history}: permission denied\n`,
           );
         } finally {
           await Deno.chmod(dir, 0o755);

@@ -107,7 +107,10 @@ Deno.test("dagrun rejects generated bad inputs: huge, deep, long cycles, unreada
 
   await t.step("a path that does not exist", async () => {
     const path = `${directory}/missing.json`;
-    assertRejected(await runCli([path]), `dagrun: ${path}: cannot read task file: no such file`);
+    assertRejected(
+      await runCli([path]),
+      `dagrun: ${path}: cannot read task file: no such file or directory`,
+    );
   });
 
   await t.step("a directory", async () => {
@@ -131,6 +134,43 @@ Deno.test("dagrun rejects generated bad inputs: huge, deep, long cycles, unreada
     },
   });
 
+  await t.step("a file Deno is not allowed to read, in the words of any other read", async () => {
+    // Without -A: the checkout and the task file may be read, nothing else of the directory.
+    const tasks = await write("allowed.json", JSON.stringify({ tasks: [task("a", [])] }));
+    const other = await write("other.json", "{}");
+    const root = new URL("../", import.meta.url).pathname;
+    const run = async (args: string[]) => {
+      const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "--quiet",
+          `--allow-read=${root},${tasks}`,
+          "--allow-env",
+          "--allow-run",
+          "--allow-sys",
+          `${root}mod.ts`,
+          "--no-history",
+          ...args,
+        ],
+        stdin: "null",
+        env: { NO_COLOR: "1" },
+      }).output();
+      const decoder = new TextDecoder();
+      return { code, stdout: decoder.decode(stdout), stderr: decoder.decode(stderr) };
+    };
+    // Deno's words were "Requires read access to "…", run again with the --allow-read flag".
+    const refused = "no permission to read it (--allow-read)";
+    assertRejected(await run([other]), `dagrun: ${other}: cannot read task file: ${refused}`);
+    assertRejected(
+      await run([tasks, "--resume", other]),
+      `dagrun: ${other}: cannot read report: ${refused}`,
+    );
+    assertRejected(
+      await run([tasks, "--schema", other]),
+      `dagrun: ${other}: cannot read schema: ${refused}`,
+    );
+  });
+
   await Deno.remove(directory, { recursive: true });
 });
 
@@ -148,7 +188,7 @@ Deno.test("a path holding a newline or an escape sequence stays on one line, esc
   );
   assertRejected(
     await runCli([`${directory}/missing\n\x1b[31m.json`]),
-    `dagrun: ${directory}/missing\\u000a\\u001b[31m.json: cannot read task file: no such file`,
+    `dagrun: ${directory}/missing\\u000a\\u001b[31m.json: cannot read task file: no such file or directory`,
   );
   await Deno.remove(directory, { recursive: true });
 });

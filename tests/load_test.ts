@@ -224,6 +224,89 @@ Deno.test("/dev/stdin is read as '-' is: paths against the working directory, no
   }
 });
 
+/** Makes a FIFO at `path` and writes `text` into it from a shell, once a reader opens it. */
+async function fifoWriting(path: string, text: string): Promise<Deno.ChildProcess> {
+  const made = await new Deno.Command("mkfifo", { args: [path] }).output();
+  assert.ok(made.success, new TextDecoder().decode(made.stderr));
+  const writer = new Deno.Command("sh", {
+    args: ["-c", 'printf %s "$1" > "$2"', "sh", text, path],
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  return writer;
+}
+
+function stop(child: Deno.ChildProcess): void {
+  try {
+    child.kill("SIGKILL");
+  } catch {
+    // It has ended.
+  }
+}
+
+Deno.test({
+  name:
+    "a FIFO of the user's is read as a stream, as /dev/stdin is: paths against the working directory, no history beside it",
+  ignore: Deno.build.os === "windows",
+  async fn() {
+    const directory = await Deno.makeTempDir({ prefix: "dagrun-fifo-" });
+    const fifos = `${directory}/fifos`;
+    await Deno.mkdir(fifos);
+    try {
+      const text = JSON.stringify({
+        tasks: [{ name: "a", type: "exec", arguments: "pwd", cwd: "." }],
+      });
+      const writer = await fifoWriting(`${fifos}/tasks`, text);
+      const result = await runCli([`${fifos}/tasks`], { cwd: directory });
+      stop(writer); // Still waiting for a reader if dagrun failed before opening the FIFO.
+      await writer.status;
+      assert.equal(result.code, 0, result.stderr);
+      // It was read as a file: a task's "cwd": "." ran in the FIFO's directory, and the
+      // duration history was written beside it.
+      assert.match(result.stdout, new RegExp(`^\\[a\\] ${await Deno.realPath(directory)}$`, "m"));
+      const beside = [];
+      for await (const entry of Deno.readDir(fifos)) beside.push(entry.name);
+      assert.deepEqual(beside, ["tasks"], "a duration history was written beside the FIFO");
+      // And what the library says of it.
+      const again = await fifoWriting(`${fifos}/again`, text);
+      const read = await readTaskText(`${fifos}/again`);
+      stop(again);
+      await again.status;
+      assert.deepEqual(
+        { baseDir: read.baseDir, fromStream: read.fromStream },
+        { baseDir: Deno.cwd(), fromStream: true },
+      );
+    } finally {
+      await Deno.remove(directory, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "a regular file is read whole, its directory the base of its paths; a directory is refused",
+  async fn() {
+    const directory = await Deno.makeTempDir({ prefix: "dagrun-file-" });
+    try {
+      // Longer than one read of Deno's, to cover the read loop.
+      const text = JSON.stringify({ tasks: [], padding: "x".repeat(300_000) });
+      await Deno.writeTextFile(`${directory}/tasks.json`, text);
+      const read = await readTaskText(`${directory}/tasks.json`);
+      assert.equal(read.text, text);
+      assert.deepEqual(
+        { baseDir: read.baseDir, fromStream: read.fromStream },
+        { baseDir: directory, fromStream: false },
+      );
+      await assert.rejects(
+        () => readTaskText(directory),
+        (error: Error) =>
+          error.message === `${directory}: cannot read task file: it is a directory`,
+      );
+    } finally {
+      await Deno.remove(directory, { recursive: true });
+    }
+  },
+});
+
 Deno.test("a cycle names its tasks unambiguously and within a bounded line", () => {
   const cycle = (a: string, b: string) =>
     check(JSON.stringify({
@@ -251,7 +334,7 @@ Deno.test("a cycle names its tasks unambiguously and within a bounded line", () 
 
 Deno.test({
   name:
-    "a task file from a stream without end (/dev/zero) is refused past 256 MiB, not read until memory runs out",
+    "a task file or schema from a stream without end (/dev/zero) is refused past 256 MiB, not read until memory runs out",
   ignore: Deno.build.os !== "linux",
   async fn() {
     // Under a 1 GB data limit (so that a read without a bound fails fast instead of taking
@@ -259,17 +342,34 @@ Deno.test({
     const hasPrlimit =
       (await new Deno.Command("sh", { args: ["-c", "command -v prlimit"] }).output())
         .success;
-    const deno = [Deno.execPath(), "run", "-A", MOD, "/dev/zero"];
-    const [program, ...args] = hasPrlimit ? ["prlimit", "--data=1000000000", ...deno] : deno;
-    const { code, stderr } = await new Deno.Command(program!, {
-      args,
-      stdout: "null",
-      stderr: "piped",
-    }).output();
-    assert.equal(code, 2);
-    assert.equal(
-      new TextDecoder().decode(stderr),
-      "dagrun: /dev/zero: cannot read task file: it goes on past 256 MiB (a stream such as /dev/zero?)\n",
-    );
+    // Through a link elsewhere too: the path says nothing of a stream, the open file does.
+    const directory = await Deno.makeTempDir({ prefix: "dagrun-zero-" });
+    const link = `${directory}/zeros.json`;
+    await Deno.symlink("/dev/zero", link);
+    try {
+      for (
+        const [path, dagrunArgs, what] of [
+          ["/dev/zero", ["/dev/zero"], "task file"],
+          [link, [link], "task file"],
+          // A schema is read as the task file is.
+          [link, ["--schema", link, "/dev/null"], "schema"],
+        ] as const
+      ) {
+        const deno = [Deno.execPath(), "run", "-A", MOD, ...dagrunArgs];
+        const [program, ...args] = hasPrlimit ? ["prlimit", "--data=1000000000", ...deno] : deno;
+        const { code, stderr } = await new Deno.Command(program!, {
+          args,
+          stdout: "null",
+          stderr: "piped",
+        }).output();
+        assert.equal(code, 2);
+        assert.equal(
+          new TextDecoder().decode(stderr),
+          `dagrun: ${path}: cannot read ${what}: it goes on past 256 MiB (a stream such as /dev/zero?)\n`,
+        );
+      }
+    } finally {
+      await Deno.remove(directory, { recursive: true });
+    }
   },
 });

@@ -259,7 +259,7 @@ for (const [flag, other] of [["--report-html", "--trace"], ["--trace", "--report
     // One line, naming the path.
     assert.match(
       result.stderr,
-      /^dagrun: no\/such\/dir\/r: cannot write report: No such file[^\n]*\n$/,
+      /^dagrun: no\/such\/dir\/r: cannot write report: no such file or directory\n$/,
     );
     await assert.rejects(p.read("ran"));
     // Nothing was half-done: the earlier report is as it was, no new file was left behind.

@@ -65,7 +65,7 @@ Deno.test("a report path that cannot be opened is said once, and an empty one is
   assert.equal(missing.code, 2);
   assert.equal(
     missing.stderr,
-    "dagrun: missing/r.ndjson: cannot write report: No such file or directory (os error 2)\n",
+    "dagrun: missing/r.ndjson: cannot write report: no such file or directory\n",
   );
   const empty = await sh(file, `eval "$DAGRUN --trace ''"`);
   assert.equal(empty.code, 2);

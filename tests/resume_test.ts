@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { runCli } from "./helpers.ts";
+import { MOD, runCli } from "./helpers.ts";
 import { parseEvents, project } from "./options_helpers.ts";
 import { readResumeReport } from "../src/resume.ts";
 
@@ -143,13 +143,16 @@ Deno.test("--resume refuses what is not a report", async (t) => {
   await t.step("a missing file", async () => {
     const result = await runCli([p.file, "--resume", "nope.ndjson"], { cwd: p.dir });
     assert.equal(result.code, 2);
-    assert.equal(result.stderr, "dagrun: nope.ndjson: cannot read report: no such file\n");
+    assert.equal(
+      result.stderr,
+      "dagrun: nope.ndjson: cannot read report: no such file or directory\n",
+    );
   });
   await t.step("a directory", async () => {
     await Deno.mkdir(`${p.dir}/runs`);
     const result = await runCli([p.file, "--resume", "runs"], { cwd: p.dir });
     assert.equal(result.code, 2);
-    assert.equal(result.stderr, "dagrun: runs: cannot read report: Is a directory\n");
+    assert.equal(result.stderr, "dagrun: runs: cannot read report: it is a directory\n");
   });
   await t.step("a task file", async () => {
     const result = await runCli([p.file, "--resume", "tasks.json"], { cwd: p.dir });
@@ -219,4 +222,69 @@ Deno.test("readResumeReport() ignores a last line cut short and keeps the last r
   const report = await readResumeReport(`${p.dir}/r.ndjson`);
   assert.equal(report.file, "/new");
   assert.deepEqual([...report.done], [["b", "hb"]]);
+});
+
+/** `deno run -A mod.ts ...args` under a 1 GB data limit where prlimit is there, so that a read without a bound fails fast instead of taking the machine's memory. */
+async function runLimited(args: string[], cwd: string) {
+  const hasPrlimit = (await new Deno.Command("sh", { args: ["-c", "command -v prlimit"] }).output())
+    .success;
+  const deno = [Deno.execPath(), "run", "-A", "--quiet", MOD, ...args];
+  const [program, ...rest] = hasPrlimit ? ["prlimit", "--data=1000000000", ...deno] : deno;
+  const { code, stderr } = await new Deno.Command(program!, {
+    args: rest,
+    cwd,
+    stdout: "null",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).output();
+  return { code, stderr: new TextDecoder().decode(stderr) };
+}
+
+Deno.test({
+  name:
+    "a report from a stream without end (/dev/zero, or a link to it) is refused past 256 MiB, not read until memory runs out",
+  ignore: Deno.build.os !== "linux",
+  async fn(t) {
+    const p = await project(pipeline);
+    await Deno.symlink("/dev/zero", `${p.dir}/zeros.ndjson`);
+    const past = "cannot read report: it goes on past 256 MiB (a stream such as /dev/zero?)";
+    await t.step("--resume", async () => {
+      const result = await runLimited([p.file, "--resume", "zeros.ndjson"], p.dir);
+      assert.equal(result.code, 2);
+      assert.equal(result.stderr, `dagrun: zeros.ndjson: ${past}\n`);
+    });
+    await t.step("--from-report", async () => {
+      const result = await runLimited([p.file, "--dry-run", "--from-report", "/dev/zero"], p.dir);
+      assert.equal(result.code, 2);
+      assert.equal(result.stderr, `dagrun: /dev/zero: ${past}\n`);
+    });
+  },
+});
+
+Deno.test({
+  name: "--resume reads a report from a FIFO as a stream, once its writer comes",
+  ignore: Deno.build.os === "windows",
+  async fn() {
+    const p = await project(pipeline);
+    await p.write("", "fixed");
+    const first = await runCli([p.file, "--format", "ndjson"], { cwd: p.dir });
+    assert.equal(first.code, 0, first.stderr);
+    const made = await new Deno.Command("mkfifo", { args: [`${p.dir}/report`] }).output();
+    assert.ok(made.success);
+    const writer = new Deno.Command("sh", {
+      args: ["-c", 'printf %s "$1" > report', "sh", first.stdout],
+      cwd: p.dir,
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    const result = await runCli([p.file, "--resume", "report"], { cwd: p.dir });
+    try {
+      writer.kill("SIGKILL"); // Still waiting for a reader if dagrun failed before opening it.
+    } catch {
+      // It has ended.
+    }
+    await writer.status;
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /^4 tasks: 4 ok \(4 resumed\)/m);
+  },
 });
