@@ -7,6 +7,7 @@
 
 import type { OutputStream, RunEvent, TaskSpec, TerminalStatus } from "../types.ts";
 import { utf8Length } from "../utf8_length.ts";
+import { pastEscapeSequence } from "./ansi_html.ts";
 
 /** Lines of output kept per task; the report is for looking, not for archiving logs. */
 export const MAX_OUTPUT_LINES = 200;
@@ -175,7 +176,11 @@ function addOutput(record: TaskRecord, stream: OutputStream, text: string, kept:
     }
     // Its end fills what is left: the page shows the last MAX_OUTPUT_BYTES, however long
     // the lines.
-    const end = utf8Tail(oldest.text, MAX_OUTPUT_BYTES - rest - 1);
+    // Nor may it begin inside an escape sequence, whose rest would show as text.
+    const tail = utf8Tail(oldest.text, MAX_OUTPUT_BYTES - rest - 1);
+    const end = oldest.text.slice(
+      pastEscapeSequence(oldest.text, oldest.text.length - tail.length),
+    );
     const cut = bytes - utf8Length(end);
     record.droppedBytes += cut;
     kept -= cut;
