@@ -95,6 +95,11 @@ export function openReportFiles(
         { file: path },
       );
     }
+    const unfit = unfitForReport(file);
+    if (unfit !== undefined) {
+      close();
+      throw new TaskFileError(`cannot write report: ${unfit}`, { file: path });
+    }
   }
   return {
     fileOf: (option) => opened.get(option)?.file,
@@ -165,6 +170,91 @@ function isSameFile(stream: Deno.FileInfo, file: Deno.FsFile): boolean {
   const info = file.statSync();
   if (info.dev !== stream.dev || info.ino === null || info.ino !== stream.ino) return false;
   return !info.isCharDevice || file.isTerminal();
+}
+
+/**
+ * Why an open file cannot take a report, though it opened for writing: the report is written
+ * when the run ends, and a write failing then would lose it after everything ran. A report
+ * goes into a file that keeps what is written, a pipe, a terminal or `/dev/null`; refused
+ * are a block device (a disk: the report would write over its data), any other character
+ * device (`/dev/full` refuses every write, `/dev/zero` drops it all without being meant to),
+ * and a file of the kernel's interface filesystems (`/proc/version`, `/sys/…`), whose files
+ * are settings and readings, not storage: most refuse a write, the rest take it as a command.
+ */
+function unfitForReport(file: Deno.FsFile): string | undefined {
+  const info = file.statSync();
+  if (info.isBlockDevice) return "it is a block device (a disk), not a file";
+  if (info.isCharDevice) {
+    if (file.isTerminal() || info.rdev === nullDevice()) return undefined;
+    return "it is a device that is neither a terminal nor /dev/null";
+  }
+  if (info.isFile) {
+    const type = kernelFilesystemOf(info.dev);
+    if (type !== undefined) {
+      return `it is a file of the kernel's ${type} filesystem, which does not keep what is written`;
+    }
+  }
+  return undefined;
+}
+
+/** The device number of /dev/null; undefined where it cannot be looked at. */
+function nullDevice(): number | null | undefined {
+  try {
+    return Deno.statSync("/dev/null").rdev;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Filesystems whose files are the kernel's interfaces rather than storage. (devtmpfs is not
+ * one: its devices are judged as devices, and a regular file there is kept.)
+ */
+const KERNEL_FILESYSTEMS = new Set([
+  "proc",
+  "sysfs",
+  "cgroup",
+  "cgroup2",
+  "debugfs",
+  "tracefs",
+  "securityfs",
+  "configfs",
+  "bpf",
+  "pstore",
+  "efivarfs",
+  "fusectl",
+  "binfmt_misc",
+  "selinuxfs",
+  "hugetlbfs",
+]);
+
+/**
+ * The type of the kernel interface filesystem holding files of device number `dev` (Linux
+ * `st_dev`), read from /proc/self/mountinfo; undefined for another filesystem, or where the
+ * mounts cannot be read (another system): there, no file is refused for its filesystem.
+ */
+function kernelFilesystemOf(dev: number): string | undefined {
+  if (Deno.build.os !== "linux") return undefined;
+  let mounts: string;
+  try {
+    mounts = Deno.readTextFileSync("/proc/self/mountinfo");
+  } catch {
+    return undefined;
+  }
+  // glibc's encoding of a dev_t: major in bits 8–19 and 44–63, minor in 0–7 and 20–43.
+  const high = Math.floor(dev / 2 ** 32);
+  const low = dev % 2 ** 32;
+  const major = (((low >>> 8) & 0xfff) | ((high >>> 12) << 12)) >>> 0;
+  const minor = ((low & 0xff) | ((low >>> 12) & 0xfff00) | ((high & 0xfff) << 20)) >>> 0;
+  const device = `${major}:${minor}`;
+  for (const line of mounts.split("\n")) {
+    // ID PARENT MAJOR:MINOR ROOT MOUNTPOINT OPTIONS [OPTIONAL…] - TYPE SOURCE SUPER-OPTIONS
+    const fields = line.split(" ");
+    if (fields[2] !== device) continue;
+    const type = fields[fields.indexOf("-", 6) + 1];
+    if (type !== undefined && KERNEL_FILESYSTEMS.has(type)) return type;
+  }
+  return undefined;
 }
 
 /** An OS error's message without Deno's `: open '…'`, which repeats the path said before it. */

@@ -76,3 +76,39 @@ Deno.test("a report path that cannot be opened is said once, and an empty one is
   const directory = file.replace(/\/[^/]*$/, "");
   await assert.rejects(Deno.stat(`${directory}/ran`), Deno.errors.NotFound, "nothing ran");
 });
+
+Deno.test("a report path that opens but would not keep the report is refused before anything runs", async (t) => {
+  const file = await writeTaskFile({
+    tasks: [{ name: "a", type: "exec", arguments: "touch ran" }],
+  });
+  const directory = file.replace(/\/[^/]*$/, "");
+  // Both open for writing (as root /proc/version does too); their writes fail, which was
+  // found only when the run ended (exit 74). No path here is changed by a write that lands.
+  const cases: [string, string, string][] = [
+    ["/proc/version", "--report", "it is a file of the kernel's proc filesystem"],
+    ["/dev/full", "--trace", "it is a device that is neither a terminal nor /dev/null"],
+  ];
+  for (const [path, option, why] of cases) {
+    await t.step({
+      name: `${option} ${path}`,
+      // Not writable at all here (not root): refused as any such path is.
+      ignore: !opensForWriting(path),
+      fn: async () => {
+        const result = await sh(file, `eval "$DAGRUN ${option} ${path}"`);
+        assert.equal(result.code, 2, result.stderr);
+        assert.match(result.stderr, new RegExp(`^dagrun: ${path}: cannot write report: ${why}`));
+        assert.equal(result.stderr.split("\n").length, 2, "one line");
+        await assert.rejects(Deno.stat(`${directory}/ran`), Deno.errors.NotFound, "nothing ran");
+      },
+    });
+  }
+});
+
+function opensForWriting(path: string): boolean {
+  try {
+    Deno.openSync(path, { write: true }).close();
+    return true;
+  } catch {
+    return false;
+  }
+}
