@@ -65,6 +65,12 @@ export interface TimelineRecorder {
   readonly onEvent: (event: RunEvent) => void;
   /** The timeline; complete once `run_ended` has been seen. */
   timeline(): Timeline;
+  /**
+   * The timeline of a run forced to end at `time` before `run_ended` (a second Ctrl-C):
+   * the tasks still running are failed, `interrupted`, ending then; those never started are
+   * skipped, `cancelled`. The recorded timeline is left as it is.
+   */
+  interruptedAt(time: number): Timeline;
 }
 
 /**
@@ -138,7 +144,21 @@ export function createTimelineRecorder(tasks: readonly TaskSpec[]): TimelineReco
         break;
     }
   };
-  return { onEvent, timeline: () => ({ start, end, tasks: records }) };
+  return {
+    onEvent,
+    timeline: () => ({ start, end, tasks: records }),
+    interruptedAt: (time) => ({
+      start,
+      end: Number.isNaN(end) ? time : end,
+      tasks: records.map((record): TaskRecord =>
+        record.status === "running"
+          ? { ...record, status: "failed", end: time, detail: "interrupted" }
+          : record.status === "pending"
+          ? { ...record, status: "skipped", end: time, detail: "cancelled" }
+          : record
+      ),
+    }),
+  };
 }
 
 /**
