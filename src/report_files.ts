@@ -9,6 +9,7 @@
 
 import { OutputError, TaskFileError, UsageError } from "./errors.ts";
 import { resolvePath } from "./paths.ts";
+import { isGranted } from "./permissions.ts";
 
 /** The report files of a run, open: emptied when it begins, removed if it never does. */
 export interface ReportFiles {
@@ -152,6 +153,9 @@ function standardStreams(): { name: string; info: Deno.FileInfo }[] {
       ["dagrun's standard error", "/dev/stderr"],
     ]
   ) {
+    // Queried, never asked for: with read access only where tasks need it, asking would stop
+    // the run at a prompt on a terminal (and the report is then not looked at for this).
+    if (!isGranted({ name: "read", path: path! })) continue;
     try {
       streams.push({ name: name!, info: Deno.statSync(path!) });
     } catch {
@@ -185,7 +189,9 @@ function unfitForReport(file: Deno.FsFile): string | undefined {
   const info = file.statSync();
   if (info.isBlockDevice) return "it is a block device (a disk), not a file";
   if (info.isCharDevice) {
-    if (file.isTerminal() || info.rdev === nullDevice()) return undefined;
+    // Where /dev/null cannot be looked at, no device can be told from it: none is refused.
+    const nullRdev = nullDevice();
+    if (file.isTerminal() || nullRdev === undefined || info.rdev === nullRdev) return undefined;
     return "it is a device that is neither a terminal nor /dev/null";
   }
   if (info.isFile) {
@@ -199,6 +205,7 @@ function unfitForReport(file: Deno.FsFile): string | undefined {
 
 /** The device number of /dev/null; undefined where it cannot be looked at. */
 function nullDevice(): number | null | undefined {
+  if (!isGranted({ name: "read", path: "/dev/null" })) return undefined;
   try {
     return Deno.statSync("/dev/null").rdev;
   } catch {
@@ -234,7 +241,9 @@ const KERNEL_FILESYSTEMS = new Set([
  * mounts cannot be read (another system): there, no file is refused for its filesystem.
  */
 function kernelFilesystemOf(dev: number): string | undefined {
-  if (Deno.build.os !== "linux") return undefined;
+  if (Deno.build.os !== "linux" || !isGranted({ name: "read", path: "/proc/self/mountinfo" })) {
+    return undefined;
+  }
   let mounts: string;
   try {
     mounts = Deno.readTextFileSync("/proc/self/mountinfo");
@@ -264,6 +273,7 @@ function osMessage(error: unknown): string {
 
 /** What tells two paths of one file apart from two files: the real path where it exists. */
 function identityOf(path: string): string {
+  if (!isGranted({ name: "read", path })) return resolvePath(path);
   try {
     return Deno.realPathSync(path);
   } catch {
@@ -272,6 +282,8 @@ function identityOf(path: string): string {
 }
 
 function exists(path: string): boolean {
+  // Without read access it cannot be known: counted as there, so that it is never removed.
+  if (!isGranted({ name: "read", path })) return true;
   try {
     Deno.lstatSync(path);
     return true;

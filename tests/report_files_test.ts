@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { MOD, writeTaskFile } from "./helpers.ts";
+import { findProgram } from "./terminal_helpers.ts";
 
 /** Runs dagrun through sh, its command in $DAGRUN, in the task file's directory. */
 async function sh(file: string, shell: string) {
@@ -112,3 +113,43 @@ function opensForWriting(path: string): boolean {
     return false;
   }
 }
+
+const script = await findProgram("script");
+
+Deno.test({
+  name: "on a terminal, report files with only the permissions they need ask no permission",
+  ignore: script === undefined || Deno.build.os !== "linux",
+  async fn() {
+    const file = await writeTaskFile({
+      tasks: [{ name: "a", type: "exec", arguments: "echo hi" }],
+    });
+    const dir = file.replace(/\/[^/]*$/, "");
+    const out = `${dir}/out`;
+    await Deno.mkdir(out);
+    // A terminal (script's); read access to the task file's directory and dagrun's code,
+    // write access to the reports' directory only: looking at /dev/stdout, /dev/null or
+    // /proc/self/mountinfo, or reading the reports' directory, would stop the run at a
+    // prompt. (Without the fix the prompt waits for ever: `timeout` ends it.)
+    const repo = new URL("..", import.meta.url).pathname;
+    const command = `timeout -s KILL 20 '${Deno.execPath()}' run --allow-read=${dir},${repo},` +
+      `/proc/self/status --allow-write=${out} --allow-run --allow-env --allow-ffi '${MOD}' ` +
+      `--no-history -q '${file}' --report ${out}/r.ndjson --trace ${out}/t.json ` +
+      `--report-html ${out}/r.html`;
+    const { code, stdout } = await new Deno.Command(script!, {
+      args: ["-qec", command, "/dev/null"],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const screen = new TextDecoder().decode(stdout);
+    try {
+      assert.doesNotMatch(screen, /Deno requests/, screen);
+      assert.equal(code, 0, screen);
+      for (const name of ["r.ndjson", "t.json", "r.html"]) {
+        assert.ok((await Deno.stat(`${out}/${name}`)).size > 0, name);
+      }
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
