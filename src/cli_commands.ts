@@ -242,12 +242,27 @@ export async function runCommand(
   const stopOnClosedOutput = () => controller.abort("output closed");
   outputClosed.addEventListener("abort", stopOnClosedOutput, { once: true });
   let interruptedBy: Deno.Signal | undefined;
+  // Whether the run has begun (its report files emptied), for a second signal's exit.
+  let begun = false;
   const onSignal = (signal: Deno.Signal) => () => {
     if (interruptedBy) {
       // A second signal: the user will not wait for the grace period.
       signalProcessGroups("SIGKILL");
       view.stop();
+      if (begun) {
+        // The timeline and the trace as the run stands, rather than the empty files the
+        // run's beginning left: tasks still running drawn as interrupted.
+        try {
+          view.abandon(reports);
+        } catch (error) {
+          reportError(error, sink);
+        }
+      }
+      report?.flush();
       sink.flush();
+      // Not begun (a plugin still preparing): the files it created are removed, as when
+      // the run never begins.
+      reports.close();
       Deno.exit(128 + SIGNAL_NUMBERS[signal]);
     }
     interruptedBy = signal;
@@ -279,6 +294,7 @@ export async function runCommand(
       // Emptied when the run begins, its first event: one that never does (a plugin's
       // prepare() failed) leaves them as they were.
       reports.begin();
+      begun = true;
       deliver(event);
       // The load's warnings, already on stderr, go into the events too, right after the
       // first: a program reading the NDJSON (or --report) learns that a task's misspelled
@@ -307,7 +323,7 @@ export async function runCommand(
       stopGraceMs: (flags.grace ?? DEFAULT_GRACE_MS) + 5_000,
       ...(history ? { history } : {}),
     });
-    await view.finish(reports);
+    view.finish(reports);
     report?.flush();
     if (interruptedBy) return 128 + SIGNAL_NUMBERS[interruptedBy];
     const reportFailure = report?.failure();

@@ -100,6 +100,11 @@ export function openReportFiles(
         { file: path },
       );
     }
+    const unfit = unfitForReport(file);
+    if (unfit !== undefined) {
+      close();
+      throw new TaskFileError(`cannot write report: ${unfit}`, { file: path });
+    }
   }
   return {
     fileOf: (option) => opened.get(option)?.file,
@@ -152,7 +157,8 @@ function standardStreams(): { name: string; info: Deno.FileInfo }[] {
       ["dagrun's standard error", "/dev/stderr"],
     ]
   ) {
-    // Queried first: Deno would prompt on a terminal (`--allow-read=tasks.json`).
+    // Queried, never asked for: with read access only where tasks need it, asking would stop
+    // the run at a prompt on a terminal (and the report is then not looked at for this).
     if (!isGranted({ name: "read", path: path! })) continue;
     try {
       streams.push({ name: name!, info: Deno.statSync(path!) });
@@ -174,6 +180,96 @@ function isSameFile(stream: Deno.FileInfo, file: Deno.FsFile): boolean {
   return !info.isCharDevice || file.isTerminal();
 }
 
+/**
+ * Why an open file cannot take a report, though it opened for writing: the report is written
+ * when the run ends, and a write failing then would lose it after everything ran. A report
+ * goes into a file that keeps what is written, a pipe, a terminal or `/dev/null`; refused
+ * are a block device (a disk: the report would write over its data), any other character
+ * device (`/dev/full` refuses every write, `/dev/zero` drops it all without being meant to),
+ * and a file of the kernel's interface filesystems (`/proc/version`, `/sys/…`), whose files
+ * are settings and readings, not storage: most refuse a write, the rest take it as a command.
+ */
+function unfitForReport(file: Deno.FsFile): string | undefined {
+  const info = file.statSync();
+  if (info.isBlockDevice) return "it is a block device (a disk), not a file";
+  if (info.isCharDevice) {
+    // Where /dev/null cannot be looked at, no device can be told from it: none is refused.
+    const nullRdev = nullDevice();
+    if (file.isTerminal() || nullRdev === undefined || info.rdev === nullRdev) return undefined;
+    return "it is a device that is neither a terminal nor /dev/null";
+  }
+  if (info.isFile) {
+    const type = kernelFilesystemOf(info.dev);
+    if (type !== undefined) {
+      return `it is a file of the kernel's ${type} filesystem, which does not keep what is written`;
+    }
+  }
+  return undefined;
+}
+
+/** The device number of /dev/null; undefined where it cannot be looked at. */
+function nullDevice(): number | null | undefined {
+  if (!isGranted({ name: "read", path: "/dev/null" })) return undefined;
+  try {
+    return Deno.statSync("/dev/null").rdev;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Filesystems whose files are the kernel's interfaces rather than storage. (devtmpfs is not
+ * one: its devices are judged as devices, and a regular file there is kept.)
+ */
+const KERNEL_FILESYSTEMS = new Set([
+  "proc",
+  "sysfs",
+  "cgroup",
+  "cgroup2",
+  "debugfs",
+  "tracefs",
+  "securityfs",
+  "configfs",
+  "bpf",
+  "pstore",
+  "efivarfs",
+  "fusectl",
+  "binfmt_misc",
+  "selinuxfs",
+  "hugetlbfs",
+]);
+
+/**
+ * The type of the kernel interface filesystem holding files of device number `dev` (Linux
+ * `st_dev`), read from /proc/self/mountinfo; undefined for another filesystem, or where the
+ * mounts cannot be read (another system): there, no file is refused for its filesystem.
+ */
+function kernelFilesystemOf(dev: number): string | undefined {
+  if (Deno.build.os !== "linux" || !isGranted({ name: "read", path: "/proc/self/mountinfo" })) {
+    return undefined;
+  }
+  let mounts: string;
+  try {
+    mounts = Deno.readTextFileSync("/proc/self/mountinfo");
+  } catch {
+    return undefined;
+  }
+  // glibc's encoding of a dev_t: major in bits 8–19 and 44–63, minor in 0–7 and 20–43.
+  const high = Math.floor(dev / 2 ** 32);
+  const low = dev % 2 ** 32;
+  const major = (((low >>> 8) & 0xfff) | ((high >>> 12) << 12)) >>> 0;
+  const minor = ((low & 0xff) | ((low >>> 12) & 0xfff00) | ((high & 0xfff) << 20)) >>> 0;
+  const device = `${major}:${minor}`;
+  for (const line of mounts.split("\n")) {
+    // ID PARENT MAJOR:MINOR ROOT MOUNTPOINT OPTIONS [OPTIONAL…] - TYPE SOURCE SUPER-OPTIONS
+    const fields = line.split(" ");
+    if (fields[2] !== device) continue;
+    const type = fields[fields.indexOf("-", 6) + 1];
+    if (type !== undefined && KERNEL_FILESYSTEMS.has(type)) return type;
+  }
+  return undefined;
+}
+
 /** What tells two paths of one file apart from two files: the real path where it exists. */
 function identityOf(path: string): string {
   // Queried first: Deno would prompt on a terminal for a path it may not read.
@@ -186,6 +282,8 @@ function identityOf(path: string): string {
 }
 
 function exists(path: string): boolean {
+  // Without read access it cannot be known: counted as there, so that it is never removed.
+  if (!isGranted({ name: "read", path })) return true;
   try {
     Deno.lstatSync(path);
     return true;

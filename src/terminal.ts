@@ -14,12 +14,14 @@ import { createNdjsonFormatter } from "./format/ndjson.ts";
 import type { TaskFile } from "./load.ts";
 import type { TextSink } from "./output.ts";
 import { type ReportFiles, writeReportFile } from "./report_files.ts";
+import { now } from "./run_report.ts";
 import type { RunEvent } from "./types.ts";
 
 // The modules of --report-html and --trace, imported late (see importLate): in no other run.
 type TimelineModule = typeof import("./format/timeline.ts");
 type HtmlModule = typeof import("./format/html.ts");
 type TraceModule = typeof import("./format/trace.ts");
+type Timeline = import("./format/timeline.ts").Timeline;
 /** The view options of `dagrun run`. */
 export interface ViewFlags {
   /** `human` or `ndjson`. */
@@ -47,7 +49,13 @@ export interface RunView {
    * `openReportFiles`, whose `close` closes them); call after the run. Both are written
    * before the first failure to write one is thrown.
    */
-  finish(files?: Pick<ReportFiles, "fileOf">): Promise<void>;
+  finish(files?: Pick<ReportFiles, "fileOf">): void;
+  /**
+   * When a second signal ends the run at once: writes the HTML report and the trace as the
+   * run stands (see `TimelineRecorder.interruptedAt`), synchronously, before the process
+   * exits. Both are written before the first failure to write one is thrown.
+   */
+  abandon(files?: Pick<ReportFiles, "fileOf">): void;
   /** Erases the status line, if any (for an early exit). */
   stop(): void;
   /** Before the process is suspended (Ctrl-Z): erases the status line, flushes the output. */
@@ -130,6 +138,41 @@ export async function createRunView(
     )).createTimelineRecorder(taskFile.tasks)
     : undefined;
   if (recorder) listeners.push(recorder.onEvent);
+  // Loaded now, only for the runs that write them: a second Ctrl-C draws them at once, with
+  // no time to import anything.
+  const html = flags.reportHtml === undefined ? undefined : await importLate<HtmlModule>(
+    new URL("../src/format/html.ts", import.meta.url),
+  );
+  const trace = flags.trace === undefined ? undefined : await importLate<TraceModule>(
+    new URL("../src/format/trace.ts", import.meta.url),
+  );
+  // Each is written even when another failed (a full disk under one path only): the first
+  // failure is said at the end.
+  const writeReports = (timeline: Timeline, files?: Pick<ReportFiles, "fileOf">) => {
+    let failure: unknown;
+    const htmlFile = files?.fileOf("--report-html");
+    if (html && htmlFile) {
+      try {
+        writeReportFile(
+          htmlFile,
+          flags.reportHtml!,
+          html.renderHtmlReport(timeline, taskFile.file),
+        );
+      } catch (error) {
+        failure = error;
+      }
+    }
+    const traceFile = files?.fileOf("--trace");
+    if (trace && traceFile) {
+      try {
+        const text = JSON.stringify(trace.toTraceEvents(timeline)) + "\n";
+        writeReportFile(traceFile, flags.trace!, text);
+      } catch (error) {
+        failure ??= error;
+      }
+    }
+    if (failure !== undefined) throw failure;
+  };
   return {
     onEvent: (event) => {
       for (const listener of listeners) listener(event);
@@ -137,37 +180,11 @@ export async function createRunView(
     stop,
     beforeSuspend,
     afterResume,
-    async finish(files) {
-      if (!recorder) return;
-      const timeline = recorder.timeline();
-      // Loaded only for the runs that write them. Each is written even when another failed
-      // (a full disk under one path only): the first failure is said at the end.
-      let failure: unknown;
-      const htmlFile = files?.fileOf("--report-html");
-      if (flags.reportHtml !== undefined && htmlFile) {
-        const { renderHtmlReport } = await importLate<HtmlModule>(
-          new URL("../src/format/html.ts", import.meta.url),
-        );
-        const html = renderHtmlReport(timeline, taskFile.file);
-        try {
-          writeReportFile(htmlFile, flags.reportHtml, html);
-        } catch (error) {
-          failure = error;
-        }
-      }
-      const traceFile = files?.fileOf("--trace");
-      if (flags.trace !== undefined && traceFile) {
-        const { toTraceEvents } = await importLate<TraceModule>(
-          new URL("../src/format/trace.ts", import.meta.url),
-        );
-        const trace = JSON.stringify(toTraceEvents(timeline)) + "\n";
-        try {
-          writeReportFile(traceFile, flags.trace, trace);
-        } catch (error) {
-          failure ??= error;
-        }
-      }
-      if (failure !== undefined) throw failure;
+    finish(files) {
+      if (recorder) writeReports(recorder.timeline(), files);
+    },
+    abandon(files) {
+      if (recorder) writeReports(recorder.interruptedAt(now()), files);
     },
   };
 }

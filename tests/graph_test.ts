@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { formatGraph } from "../src/format/graph.ts";
+import { printable } from "../src/format/printable.ts";
 import { parsePreviousRun } from "../src/format/previous_report.ts";
 import { TaskFileError } from "../src/errors.ts";
 import type { TaskSpec } from "../src/types.ts";
@@ -149,4 +150,52 @@ Deno.test("formatGraph() gives each task its own DOT node, whatever its name esc
   for (const shown of ["ctl\\u0001x", "n\\u0000ul"]) {
     assert.equal(svg.split(`>${shown}</text>`).length - 1, shown.startsWith("ctl") ? 2 : 1);
   }
+});
+
+Deno.test("the Mermaid export parses with Mermaid's own parser, every label as dagrun prints it", async () => {
+  const names = [
+    "build",
+    'say "hi" \\ <b>',
+    "#35; not an entity & #lt;",
+    "`a`b",
+    '"`quoted backticks`"',
+    "[brackets] (parens) {braces} |pipes| --> arrow ::: class",
+    "end",
+    "%% not a comment",
+    "semi; colon: comma,",
+    "é unicode 🙂 中文",
+    "control \u0001 and \u202e bidi",
+    "\\u0001",
+    "trailing space ",
+    " leading and trailing\u00a0",
+  ];
+  const tasks: TaskSpec[] = names.map((name, i) => ({
+    name,
+    type: "exec",
+    arguments: "",
+    dependencies: i === 0 ? [] : [names[i - 1]!],
+  }));
+  const text = formatGraph(tasks, "mermaid", new Map([["build", "ok"], ["end", "failed"]]));
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      "--no-lock",
+      "--quiet",
+      new URL("mermaid_parse.ts", import.meta.url).pathname,
+    ],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(text));
+  await writer.close();
+  const output = await child.output();
+  const stderr = new TextDecoder().decode(output.stderr);
+  assert.equal(output.code, 0, stderr);
+  const parsed = JSON.parse(new TextDecoder().decode(output.stdout));
+  assert.equal(parsed.error, undefined, `${parsed.error}\n${text}`);
+  assert.deepEqual(parsed.vertices, names.map((name, i) => [`t${i}`, printable(name)]));
+  assert.deepEqual(parsed.edges, names.slice(1).map((_, i) => [`t${i}`, `t${i + 1}`]));
 });

@@ -159,3 +159,57 @@ Deno.test("--report-html keeps at most MAX_OUTPUT_BYTES of a task's output, sayi
   assert.equal(lines!.leftOut, (100 * 1001 - 1 - MAX_OUTPUT_BYTES).toLocaleString("en-US"));
   assert.ok(html.length < 200_000, `the page is ${html.length} characters`);
 });
+
+Deno.test("--report-html shows SGR colours as styled spans and drops other escape sequences", async () => {
+  const file = await writeTaskFile({
+    tasks: [{
+      name: "colours",
+      type: "exec",
+      arguments: String
+        .raw`printf '\033[31mred\033[0m plain\n\033]0;a title\007\033[2K\033[1A\033[1;32m<script>alert(1)</script>\n\033[38;5;208mstill\033[m\n'`,
+    }],
+  });
+  const page = file.replace(/tasks\.json$/, "report.html");
+  const run = await runCli([file, "--quiet", "--report-html", page]);
+  assert.equal(run.code, 0, run.stderr);
+  const html = await Deno.readTextFile(page);
+  const shown = html.match(/<pre>([^]*?)<\/pre>/)![1];
+  assert.equal(
+    shown,
+    '<span class="f1">red</span> plain\n' +
+      '<span class="f2 sb">&#60;script&#62;alert(1)&#60;/script&#62;</span>\n' +
+      '<span class="sb" style="color:#ff8700">still</span>',
+  );
+  // (The command, in the bar's tooltip, holds them as the four characters `\033`.)
+  assert.ok(!html.includes("\x1b") && !html.includes("\x07"), "no escape character is in the page");
+  assert.doesNotMatch(html.split("<h2>Output</h2>")[1]!, /31m|0m|2K|1A|a title/);
+  assert.equal(html.match(/<script/g)?.length, 1, "only the page's own script");
+});
+
+Deno.test("renderHtmlReport() keeps each stream's colour from line to line and closes every span", () => {
+  const html = renderHtmlReport({
+    start: 0,
+    end: 1,
+    tasks: [{
+      name: "t",
+      type: "exec",
+      arguments: "",
+      dependencies: [],
+      status: "ok",
+      start: 0,
+      end: 1,
+      output: [
+        { stream: "stdout", text: "\x1b[7;34mblue" },
+        { stream: "stderr", text: "plain \x1b[4;9mboth\x1b[24m" },
+        { stream: "stdout", text: "on\x1b[27m \x1b[38;2;1;2;3;48;5;232mrgb\x1b[0m" },
+      ],
+      droppedBytes: 0,
+    }],
+  }, "t");
+  assert.equal(
+    html.match(/<pre>([^]*?)<\/pre>/)![1],
+    '<span class="fd b4">blue</span>\nplain <span class="su ss">both</span>\n' +
+      '<span class="fd b4">on</span><span class="f4"> </span>' +
+      '<span style="color:#010203;background:#080808">rgb</span>',
+  );
+});

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { MOD, writeTaskFile } from "./helpers.ts";
+import { findProgram } from "./terminal_helpers.ts";
 
 /** Runs dagrun through sh, its command in $DAGRUN, in the task file's directory. */
 async function sh(file: string, shell: string) {
@@ -75,4 +76,80 @@ Deno.test("a report path that cannot be opened is said once, and an empty one is
   );
   const directory = file.replace(/\/[^/]*$/, "");
   await assert.rejects(Deno.stat(`${directory}/ran`), Deno.errors.NotFound, "nothing ran");
+});
+
+Deno.test("a report path that opens but would not keep the report is refused before anything runs", async (t) => {
+  const file = await writeTaskFile({
+    tasks: [{ name: "a", type: "exec", arguments: "touch ran" }],
+  });
+  const directory = file.replace(/\/[^/]*$/, "");
+  // Both open for writing (as root /proc/version does too); their writes fail, which was
+  // found only when the run ended (exit 74). No path here is changed by a write that lands.
+  const cases: [string, string, string][] = [
+    ["/proc/version", "--report", "it is a file of the kernel's proc filesystem"],
+    ["/dev/full", "--trace", "it is a device that is neither a terminal nor /dev/null"],
+  ];
+  for (const [path, option, why] of cases) {
+    await t.step({
+      name: `${option} ${path}`,
+      // Not writable at all here (not root): refused as any such path is.
+      ignore: !opensForWriting(path),
+      fn: async () => {
+        const result = await sh(file, `eval "$DAGRUN ${option} ${path}"`);
+        assert.equal(result.code, 2, result.stderr);
+        assert.match(result.stderr, new RegExp(`^dagrun: ${path}: cannot write report: ${why}`));
+        assert.equal(result.stderr.split("\n").length, 2, "one line");
+        await assert.rejects(Deno.stat(`${directory}/ran`), Deno.errors.NotFound, "nothing ran");
+      },
+    });
+  }
+});
+
+function opensForWriting(path: string): boolean {
+  try {
+    Deno.openSync(path, { write: true }).close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const script = await findProgram("script");
+
+Deno.test({
+  name: "on a terminal, report files with only the permissions they need ask no permission",
+  ignore: script === undefined || Deno.build.os !== "linux",
+  async fn() {
+    const file = await writeTaskFile({
+      tasks: [{ name: "a", type: "exec", arguments: "echo hi" }],
+    });
+    const dir = file.replace(/\/[^/]*$/, "");
+    const out = `${dir}/out`;
+    await Deno.mkdir(out);
+    // A terminal (script's); read access to the task file's directory and dagrun's code,
+    // write access to the reports' directory only: looking at /dev/stdout, /dev/null or
+    // /proc/self/mountinfo, or reading the reports' directory, would stop the run at a
+    // prompt. (Without the fix the prompt waits for ever: `timeout` ends it.)
+    const repo = new URL("..", import.meta.url).pathname;
+    const command = `timeout -s KILL 20 '${Deno.execPath()}' run --allow-read=${dir},${repo},` +
+      `/proc/self/status --allow-write=${out} --allow-run --allow-env --allow-ffi '${MOD}' ` +
+      `--no-history -q '${file}' --report ${out}/r.ndjson --trace ${out}/t.json ` +
+      `--report-html ${out}/r.html`;
+    const { code, stdout } = await new Deno.Command(script!, {
+      args: ["-qec", command, "/dev/null"],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const screen = new TextDecoder().decode(stdout);
+    try {
+      assert.doesNotMatch(screen, /Deno requests/, screen);
+      assert.equal(code, 0, screen);
+      for (const name of ["r.ndjson", "t.json", "r.html"]) {
+        assert.ok((await Deno.stat(`${out}/${name}`)).size > 0, name);
+      }
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
 });

@@ -72,6 +72,48 @@ Deno.test("dagrun kills everything at once on a second Ctrl-C", () =>
     assert.deepEqual(await survivors(`sleep ${mark}`), []);
   }));
 
+Deno.test("a second Ctrl-C writes --report-html and --trace as the run stands", () =>
+  withMarker(async (mark) => {
+    const file = await taskFile([
+      { name: "first", arguments: "echo done first" },
+      {
+        name: "stubborn",
+        arguments: `trap '' TERM; echo waiting; sleep ${mark} & sleep ${mark}; wait`,
+        dependencies: ["first"],
+      },
+      { name: "later", arguments: "echo never", dependencies: ["stubborn"] },
+    ]);
+    const directory = file.replace(/\/[^/]*$/, "");
+    const [page, trace] = [`${directory}/timeline.html`, `${directory}/trace.json`];
+    const cli = spawnCli(["--grace", "60s", "--report-html", page, "--trace", trace, file]);
+    await cli.started(2); // "stubborn" starts once "first" has ended
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    Deno.kill(cli.child.pid, "SIGINT");
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    Deno.kill(cli.child.pid, "SIGINT");
+    assert.equal(await cli.done(), 130, cli.stderr());
+    assert.deepEqual(await survivors(`sleep ${mark}`), []);
+
+    const html = await Deno.readTextFile(page);
+    assert.match(html, /<rect class="bar ok[^"]*" data-task="first" data-status="ok"/);
+    assert.match(html, /<rect class="bar failed[^"]*" data-task="stubborn" data-status="failed"/);
+    assert.match(html, /<title>stubborn\n[^<]*error: interrupted<\/title>/);
+    assert.match(html, /<g class="skip" data-task="later"[^]*?skipped: cancelled/);
+    assert.match(html, /<pre>waiting<\/pre>/);
+    const events = JSON.parse(await Deno.readTextFile(trace)).traceEvents as {
+      name: string;
+      ph: string;
+      dur: number;
+      args: { status: string };
+    }[];
+    const ran = events.filter((event) => event.ph === "X");
+    assert.deepEqual(ran.map((event) => [event.name, event.args.status]), [
+      ["first", "ok"],
+      ["stubborn", "failed"],
+    ]);
+    assert.ok(ran.every((event) => event.dur >= 0));
+  }));
+
 Deno.test("dagrun --fail-fast stops running tasks and skips the rest at the first failure", () =>
   withMarker(async (mark) => {
     const file = await taskFile([

@@ -67,3 +67,15 @@ Deno.test("a resumed task has no bar in the HTML report and no event in the trac
   one.onEvent({ event: "run_started", total: 1, time: 0 });
   assert.match(renderHtmlReport(one.timeline(), "t.json"), /<p class="summary">1 task: /);
 });
+
+Deno.test("the timeline's cut into a long line never leaves the rest of an escape sequence", () => {
+  const recorder = createTimelineRecorder(graph({ build: [] }));
+  recorder.onEvent({ event: "run_started", total: 1, time: 0 });
+  recorder.onEvent({ event: "task_started", task: "build", type: "exec", time: 0 });
+  // The last MAX_OUTPUT_BYTES begin two characters into "\x1b[31m": at "31m".
+  const line = "x".repeat(1000) + "\x1b[31m" + "r".repeat(MAX_OUTPUT_BYTES - 3);
+  recorder.onEvent({ event: "output", task: "build", stream: "stdout", text: line });
+  const [task] = recorder.timeline().tasks;
+  assert.deepEqual(task!.output, [{ stream: "stdout", text: "r".repeat(MAX_OUTPUT_BYTES - 3) }]);
+  assert.equal(task!.droppedBytes, 1005);
+});

@@ -108,9 +108,15 @@ function toMermaid(tasks: readonly TaskSpec[], statuses: ReadonlyMap<string, Ter
 
 /**
  * A label as Mermaid's entity codes write it: `"` would end the string, `#` start an entity,
- * `<>&` be read as HTML, and a leading backtick open a Markdown string (`"` then a backtick),
- * which a name like `` `a`b `` cannot close; every backtick is escaped, for simplicity.
+ * `<>&` be read as HTML, a space at either end be trimmed, and a leading backtick open a
+ * Markdown string (`"` then a backtick), which a name like `` `a`b `` cannot close; every
+ * backtick is escaped, for simplicity.
  */
 function mermaidText(text: string): string {
-  return printable(text).replace(/["#<>&`]/g, (c) => `#${c.charCodeAt(0)};`);
+  // Mermaid trims a label (JavaScript's trim(): every Unicode space): its spaces at either end
+  // are kept as codes, decoded only once trimmed, so that "a " is not drawn as "a".
+  return printable(text).replace(
+    /["#<>&`]|^\s+|\s+$/g,
+    (match) => [...match].map((c) => `#${c.codePointAt(0)};`).join(""),
+  );
 }

@@ -10,6 +10,7 @@
  */
 
 import { criticalPath } from "../critical_path.ts";
+import { ANSI_CSS, createAnsiRenderer, escapeHtml } from "./ansi_html.ts";
 import { STATUS_COLORS } from "./graph.ts";
 import { formatDuration } from "./human.ts";
 import { durationsOf, type TaskRecord, type Timeline } from "./timeline.ts";
@@ -17,11 +18,7 @@ import { printable } from "./printable.ts";
 
 const LABEL_WIDTH = 200, CHART_WIDTH = 880, ROW = 26, BAR = 16, TOP = 30;
 
-/** Escapes text for HTML content and attribute values. */
-export function escapeHtml(text: string): string {
-  // NUL may not appear in an HTML page at all: a parser would replace it as this does.
-  return text.replace(/[&<>"'\0]/g, (c) => c === "\0" ? "\ufffd" : `&#${c.charCodeAt(0)};`);
-}
+export { escapeHtml };
 
 /**
  * Renders the page.
@@ -101,6 +98,7 @@ svg text { font: 12px sans-serif; fill: #222; }
 .dep.hl { stroke: #1565c0; stroke-width: 2.5; }
 .legend span { display: inline-block; padding: 0 6px; margin-right: 6px; border-radius: 3px; }
 pre { background: #f6f6f6; padding: 6px; overflow-x: auto; max-height: 20em; }
+${ANSI_CSS}
 </style>
 </head>
 <body>
@@ -196,10 +194,13 @@ function outputBlock(task: TaskRecord): string {
   const dropped = task.droppedBytes > 0
     ? `… ${task.droppedBytes.toString().replace(/\B(?=(\d{3})+$)/g, ",")} bytes left out\n`
     : "";
-  const text = task.output.map((line) => line.text).join("\n");
+  // Colours as the terminal showed them, each stream keeping its own from line to line (a
+  // colour set in lines left out is not known).
+  const renderers = { stdout: createAnsiRenderer(), stderr: createAnsiRenderer() };
+  const html = task.output.map((line) => renderers[line.stream].line(line.text)).join("\n");
   return `<details${task.status === "failed" ? " open" : ""}><summary>${
     escapeHtml(task.name)
-  } (${task.status})</summary><pre>${escapeHtml(dropped + text)}</pre></details>`;
+  } (${task.status})</summary><pre>${escapeHtml(dropped)}${html}</pre></details>`;
 }
 
 /** A label of at most 28 characters, counted in code points so as not to split one. */

@@ -7,6 +7,7 @@
 
 import type { OutputStream, RunEvent, TaskSpec, TerminalStatus } from "../types.ts";
 import { utf8Length } from "../utf8_length.ts";
+import { pastEscapeSequence } from "./ansi_html.ts";
 
 /** Lines of output kept per task; the report is for looking, not for archiving logs. */
 export const MAX_OUTPUT_LINES = 200;
@@ -64,6 +65,12 @@ export interface TimelineRecorder {
   readonly onEvent: (event: RunEvent) => void;
   /** The timeline; complete once `run_ended` has been seen. */
   timeline(): Timeline;
+  /**
+   * The timeline of a run forced to end at `time` before `run_ended` (a second Ctrl-C):
+   * the tasks still running are failed, `interrupted`, ending then; those never started are
+   * skipped, `cancelled`. The recorded timeline is left as it is.
+   */
+  interruptedAt(time: number): Timeline;
 }
 
 /**
@@ -137,7 +144,21 @@ export function createTimelineRecorder(tasks: readonly TaskSpec[]): TimelineReco
         break;
     }
   };
-  return { onEvent, timeline: () => ({ start, end, tasks: records }) };
+  return {
+    onEvent,
+    timeline: () => ({ start, end, tasks: records }),
+    interruptedAt: (time) => ({
+      start,
+      end: Number.isNaN(end) ? time : end,
+      tasks: records.map((record): TaskRecord =>
+        record.status === "running"
+          ? { ...record, status: "failed", end: time, detail: "interrupted" }
+          : record.status === "pending"
+          ? { ...record, status: "skipped", end: time, detail: "cancelled" }
+          : record
+      ),
+    }),
+  };
 }
 
 /**
@@ -175,7 +196,11 @@ function addOutput(record: TaskRecord, stream: OutputStream, text: string, kept:
     }
     // Its end fills what is left: the page shows the last MAX_OUTPUT_BYTES, however long
     // the lines.
-    const end = utf8Tail(oldest.text, MAX_OUTPUT_BYTES - rest - 1);
+    // Nor may it begin inside an escape sequence, whose rest would show as text.
+    const tail = utf8Tail(oldest.text, MAX_OUTPUT_BYTES - rest - 1);
+    const end = oldest.text.slice(
+      pastEscapeSequence(oldest.text, oldest.text.length - tail.length),
+    );
     const cut = bytes - utf8Length(end);
     record.droppedBytes += cut;
     kept -= cut;
