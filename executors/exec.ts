@@ -11,6 +11,7 @@
 import { superviseChild, type SupervisedChild } from "../src/child.ts";
 import { resolvePath } from "../src/paths.ts";
 import { isGranted } from "../src/permissions.ts";
+import { osErrorReason } from "../src/errors.ts";
 import { workingDirectoryProblem } from "../src/working_directory.ts";
 import { utf8Length } from "../src/utf8_length.ts";
 import { addProcessGroup, signalGroup } from "../src/process_groups.ts";
@@ -131,7 +132,7 @@ async function spawnCommand(
     if (/\(os error 7\)/.test(message)) {
       // A script is cut into pieces that fit: it can be too long only as a whole.
       const advice = ": save the script in a file and run that";
-      return cannotStart(shell, tooLong(args, context, message, advice));
+      return cannotStart(shell, tooLong(args, context, spawnErrorReason(message), advice));
     }
     // Checked when the run started, the directory may have gone since (an earlier task's
     // `rm -rf`): the task's, not the shell's, which Deno names.
@@ -139,7 +140,7 @@ async function spawnCommand(
     if (directory !== undefined) {
       return { error: { ok: false, error: `cannot start: ${directory}` } };
     }
-    return { error: { ok: false, error: `cannot start ${shell}: ${message}` } };
+    return { error: { ok: false, error: `cannot start ${shell}: ${spawnErrorReason(message)}` } };
   }
 }
 
@@ -243,9 +244,11 @@ async function spawnDirect(
     if (error instanceof Deno.errors.NotFound) return notFound();
     const message = error instanceof Error ? error.message : String(error);
     if (/\(os error 7\)/.test(message)) {
-      return cannotStart(words[0]!, tooLong(words, context, message));
+      return cannotStart(words[0]!, tooLong(words, context, spawnErrorReason(message)));
     }
-    return /\(os error (11|12|23|24)\)/.test(message) ? cannotStart(words[0]!, message) : undefined;
+    return /\(os error (11|12|23|24)\)/.test(message)
+      ? cannotStart(words[0]!, spawnErrorReason(message))
+      : undefined;
   }
 }
 
@@ -256,12 +259,21 @@ const ENOENT = 2, E2BIG = 7;
  * more than it takes), with their words.
  */
 const RESOURCE_ERRORS: Readonly<Record<number, string>> = {
-  7: "Argument list too long (os error 7)",
-  11: "Resource temporarily unavailable (os error 11)",
-  12: "Cannot allocate memory (os error 12)",
-  23: "Too many open files in system (os error 23)",
-  24: "Too many open files (os error 24)",
+  7: "argument list too long",
+  11: "resource temporarily unavailable",
+  12: "cannot allocate memory",
+  23: "too many open files in system",
+  24: "too many open files",
 };
+
+/**
+ * A failed spawn's reason worded as every OS error dagrun reports (`osErrorReason`), the
+ * same whichever way the task was spawned: without Deno's `Failed to spawn 'PROGRAM': `, the
+ * program being named before it.
+ */
+function spawnErrorReason(message: string): string {
+  return osErrorReason(message.replace(/^Failed to spawn '.*?': /s, ""));
+}
 
 function cannotStart(program: string, reason: string): { error: TaskResult } {
   return { error: { ok: false, error: `cannot start ${program}: ${reason}` } };

@@ -8,7 +8,7 @@
 import { loadAjv } from "./deps.ts";
 import { compileArgumentsSchema } from "./schema_compiler.ts";
 import { isAbsolutePath, resolvePath } from "./paths.ts";
-import { quote, TaskFileError } from "./errors.ts";
+import { osErrorReason, quote, TaskFileError } from "./errors.ts";
 import type { ExecutorRegistry } from "./registry.ts";
 import type { Executor } from "./types.ts";
 
@@ -107,8 +107,10 @@ async function checkFile(url: URL, fail: (detail: string) => never): Promise<voi
     const info = await Deno.stat(url);
     if (info.isDirectory) fail("cannot load: it is a directory");
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound) fail("cannot load: no such file");
-    if (error instanceof Deno.errors.PermissionDenied) fail("cannot load: permission denied");
+    // Worded as every OS error dagrun reports: "no such file or directory".
+    if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.PermissionDenied) {
+      fail(`cannot load: ${osErrorReason(error)}`);
+    }
     if (error instanceof TaskFileError) throw error;
   }
 }

@@ -313,14 +313,14 @@ for (const posixSpawn of [true, false]) {
     assert.equal(result.ok, false);
     assert.match(
       result.error ?? "",
-      /^cannot start \/bin\/true: the arguments \(2\.9 MiB\) and the environment \(\d+ KiB\) are more than the kernel takes together \(about 2 MiB, a quarter of ulimit -s; .*Argument list too long \(os error 7\)\)$/,
+      /^cannot start \/bin\/true: the arguments \(2\.9 MiB\) and the environment \(\d+ KiB\) are more than the kernel takes together \(about 2 MiB, a quarter of ulimit -s; argument list too long\)$/,
     );
     // One argument of 200 KB: past the 128 KiB the kernel takes for one, which a shell could
     // not help either.
     const one = await exec(`/bin/true ${"y".repeat(200_000)}`, { posixSpawn });
     assert.match(
       one.result.error ?? "",
-      /^cannot start \/bin\/true: an argument is 196 KiB, more than the kernel takes for one \(128 KiB; .*Argument list too long \(os error 7\)\)$/,
+      /^cannot start \/bin\/true: an argument is 196 KiB, more than the kernel takes for one \(128 KiB; argument list too long\)$/,
     );
   });
 
@@ -445,7 +445,8 @@ Deno.test("a spawn out of file descriptors names the program, not the shell", as
   }).output();
   const stdout = new TextDecoder().decode(output.stdout);
   assert.equal(output.code, 1, stdout + new TextDecoder().decode(output.stderr));
-  assert.match(stdout, /cannot start sleep: Too many open files \(os error 24\)/);
+  assert.match(stdout, /cannot start sleep: too many open files$/m);
+  assert.doesNotMatch(stdout, /os error/);
   assert.doesNotMatch(stdout, /cannot start (\/usr)?(\/bin\/)?sh/);
   await Deno.remove(directory, { recursive: true });
 });

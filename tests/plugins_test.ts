@@ -96,7 +96,7 @@ Deno.test("bad plugin modules are one-line errors naming the module, exit 2", as
   });
   const file = await writeTaskFile({ tasks: [{ name: "a", type: "exec", arguments: "echo ran" }] });
   const cases: [string, RegExp][] = [
-    ["missing.ts", /: cannot load: no such file$/],
+    ["missing.ts", /: cannot load: no such file or directory$/],
     ["none.ts", /: has no default export; export an executor or an array of executors/],
     ["number.ts", /: default export is not an executor/],
     ["norun.ts", /: default export \(type "x"\) is not an executor: it has no run\(\) function$/],
