@@ -115,21 +115,29 @@ Deno.test({
       assert.equal(result.code, 74);
       assert.equal(result.stderr, `dagrun: cannot write to standard output: ${full}\n`);
     });
+    // A report path on a full device is refused before the run (see report_files_test.ts):
+    // a write failing at the end is a file the system will not let grow, past `ulimit -f`
+    // (SIGXFSZ ignored, so that the write fails with EFBIG rather than killing dagrun).
+    const directory = file.replace(/\/[^/]*$/, "");
+    const tooLarge = "file too large";
     for (const option of ["--report", "--trace", "--report-html"]) {
-      await t.step(`${option} to a full disk`, async () => {
-        const result = await run(`eval "$DAGRUN -q ${option} /dev/full"`);
+      await t.step(`${option} to a file past its size limit`, async () => {
+        const path = `${directory}/limited${option}`;
+        const result = await run(`trap '' XFSZ; ulimit -f 0; eval "$DAGRUN -q ${option} ${path}"`);
         assert.equal(result.code, 74);
         assert.match(result.stdout, /2 tasks: 1 ok, 1 failed/);
-        assert.equal(result.stderr, `dagrun: /dev/full: cannot write report: ${full}\n`);
+        assert.equal(result.stderr, `dagrun: ${path}: cannot write report: ${tooLarge}\n`);
       });
     }
-    await t.step("one report to a full disk: the others are written all the same", async () => {
-      const directory = file.replace(/\/[^/]*$/, "");
+    await t.step("one report past the limit: the others are written all the same", async () => {
+      // 2,560 bytes (dash counts 512-byte blocks): the page (over 4 KB) does not fit, the
+      // trace and the NDJSON report (about 0.5 and 1 KB) do.
+      const html = `${directory}/r.html`;
       const result = await run(
-        `eval "$DAGRUN -q --report-html /dev/full --trace ${directory}/t.json --report ${directory}/r.ndjson"`,
+        `trap '' XFSZ; ulimit -f 5; eval "$DAGRUN -q --report-html ${html} --trace ${directory}/t.json --report ${directory}/r.ndjson"`,
       );
       assert.equal(result.code, 74);
-      assert.equal(result.stderr, `dagrun: /dev/full: cannot write report: ${full}\n`);
+      assert.equal(result.stderr, `dagrun: ${html}: cannot write report: ${tooLarge}\n`);
       const trace = JSON.parse(await Deno.readTextFile(`${directory}/t.json`));
       assert.equal(trace.traceEvents.filter((event: { ph: string }) => event.ph === "X").length, 2);
       const report = await Deno.readTextFile(`${directory}/r.ndjson`);
