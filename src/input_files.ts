@@ -30,46 +30,27 @@ export interface InputBytes {
 }
 
 /**
- * Reads the file at `path` whole. The type comes from the `fstat` of the open file, which the
- * read of a regular file needs anyway for its length (`Deno.readFileSync` makes the same
- * calls): a regular file costs no syscall more than before. Anything but a regular file or a
- * directory is read as a stream, up to {@linkcode MAX_STREAMED_INPUT_BYTES}; so is every path
- * when `asStream` is set. A FIFO is waited on for its writer, as `cat` waits.
+ * Reads the file at `path` whole. Its type comes from a `stat` of the path (which follows
+ * links, so a link to a FIFO is a FIFO): a regular file is then read by `Deno.readFileSync`,
+ * one call (an `open`, an `fstat` for its length and reads, in Rust), which costs ≈ 0.2 ms
+ * less on the way to the first task than reading the open file from JavaScript; the `stat`
+ * itself is the first of the run, which the history's would otherwise be (it loads the time
+ * zone for the dates it holds). Anything but a regular file or a directory is read as a
+ * stream, up to {@linkcode MAX_STREAMED_INPUT_BYTES}; so is every path when `asStream` is set.
+ * A FIFO is waited on for its writer, as `cat` waits.
  *
- * @throws the OS error of the open or the read (`Deno.errors.IsADirectory` for a directory),
- * or {@linkcode InputTooLongError}.
+ * @throws the OS error of the stat, the open or the read (`Deno.errors.IsADirectory` for a
+ * directory), or {@linkcode InputTooLongError}.
  */
 export async function readInputFile(path: string, asStream = false): Promise<InputBytes> {
+  if (!asStream) {
+    const info = Deno.statSync(path);
+    if (info.isDirectory) throw new Deno.errors.IsADirectory("Is a directory (os error 21)");
+    if (info.isFile) return { bytes: Deno.readFileSync(path), stream: false };
+  }
+  // The stream's end closes the file.
   const file = Deno.openSync(path);
-  let closed = false;
-  try {
-    const info = asStream ? undefined : file.statSync();
-    if (info?.isDirectory) throw new Deno.errors.IsADirectory("Is a directory (os error 21)");
-    if (info?.isFile) return { bytes: readRegularFile(file, info.size), stream: false };
-    closed = true; // The stream's end closes the file.
-    return { bytes: await readBoundedStream(file.readable), stream: true };
-  } finally {
-    if (!closed) file.close();
-  }
-}
-
-/** A regular file's bytes, read into a buffer of its length and one byte more (to see the end). */
-function readRegularFile(file: Deno.FsFile, size: number): Uint8Array {
-  let buffer = new Uint8Array(size + 1);
-  let length = 0;
-  for (;;) {
-    // Grown when the file is longer than its stat said (it is being written, or it is of
-    // /sys, whose files say 4096).
-    if (length === buffer.length) {
-      const larger = new Uint8Array(buffer.length * 2);
-      larger.set(buffer);
-      buffer = larger;
-    }
-    const read = file.readSync(buffer.subarray(length));
-    if (read === null) break;
-    length += read;
-  }
-  return buffer.subarray(0, length);
+  return { bytes: await readBoundedStream(file.readable), stream: true };
 }
 
 /** Reads a stream to its end, refusing one longer than {@linkcode MAX_STREAMED_INPUT_BYTES}. */
