@@ -169,9 +169,10 @@ export function escapeSequenceEnd(text: string, start: number): number {
   }
   if (kind === "string") {
     // OSC, DCS, SOS, PM, APC: up to the string terminator (ESC \ or ST), or BEL for OSC.
+    // CAN and SUB cancel it, as a terminal does: what follows them is shown, not swallowed.
     while (at < text.length) {
       const code = text.charCodeAt(at);
-      if (code === 0x07 || code === 0x9c) return at + 1;
+      if (code === 0x07 || code === 0x9c || code === 0x18 || code === 0x1a) return at + 1;
       if (code === 0x1b) return text[at + 1] === "\\" ? at + 2 : at;
       at++;
     }
@@ -200,14 +201,15 @@ export function escapeSequenceEnd(text: string, start: number): number {
 export function pastEscapeSequence(text: string, index: number): number {
   for (let at = index - 1; at >= 0; at--) {
     const code = text.charCodeAt(at);
-    if (code === 0x1b || (code >= 0x90 && code <= 0x9f && ESCAPE_INTRODUCERS.has(code))) {
+    if (ESCAPE_INTRODUCERS.has(code)) {
       return Math.max(index, escapeSequenceEnd(text, at));
     }
   }
   return index;
 }
 
-const ESCAPE_INTRODUCERS = new Set([0x90, 0x98, 0x9b, 0x9d, 0x9e, 0x9f]);
+/** The characters {@linkcode ESCAPE_START} finds, as codes. */
+const ESCAPE_INTRODUCERS = new Set([0x1b, 0x90, 0x98, 0x9b, 0x9d, 0x9e, 0x9f]);
 
 /** The parameters of the SGR sequence `text[start, end)`, or undefined when it is not one. */
 function sgrParameters(text: string, start: number, end: number): string | undefined {
@@ -227,8 +229,10 @@ function applySgr(current: Readonly<Style>, parameters: string): Style {
   for (let i = 0; i < codes.length; i++) {
     const [code = "", ...sub] = codes[i]!.split(":");
     const n = code === "" ? 0 : Number(code);
-    if (n === 38 || n === 48) {
+    if (n === 38 || n === 48 || n === 58) {
       // Sub-parameters (38:5:n, 38:2::r:g:b) or the next parameters (38;5;n, 38;2;r;g;b).
+      // 58, the underline's colour, is not drawn, but its numbers are taken all the same:
+      // read one by one, 58;2;1;3;4 would turn on faint, bold, italic and underline.
       let args: string[];
       if (sub.length > 0) args = sub[0] === "2" && sub.length === 5 ? ["2", ...sub.slice(2)] : sub;
       else {
@@ -237,17 +241,20 @@ function applySgr(current: Readonly<Style>, parameters: string): Style {
       }
       const color = extendedColor(args);
       if (n === 38) style.fg = color ?? style.fg;
-      else style.bg = color ?? style.bg;
+      else if (n === 48) style.bg = color ?? style.bg;
       continue;
     }
     if (n === 0) Object.assign(style, PLAIN);
     else if (n === 1) style.bold = true;
     else if (n === 2) style.faint = true;
     else if (n === 3) style.italic = true;
-    else if (n === 4) style.underline = true;
+    // 4:0 is "not underlined"; 4:1 to 4:5 (single, double, curly, dotted, dashed) are drawn
+    // as one underline, and so is 21, ECMA-48's double underline.
+    else if (n === 4) style.underline = sub[0] !== "0";
     else if (n === 7) style.inverse = true;
     else if (n === 9) style.strike = true;
-    else if (n === 21 || n === 22) [style.bold, style.faint] = [false, false];
+    else if (n === 21) style.underline = true;
+    else if (n === 22) [style.bold, style.faint] = [false, false];
     else if (n === 23) style.italic = false;
     else if (n === 24) style.underline = false;
     else if (n === 27) style.inverse = false;
