@@ -89,7 +89,8 @@ export function openReportFiles(
       file = Deno.openSync(path, { write: true, create: true });
     } catch (error) {
       close();
-      throw new TaskFileError(`cannot write report: ${osErrorReason(error)}`, { file: path });
+      const reason = isSocket(path) ? "it is a socket, not a file" : osErrorReason(error);
+      throw new TaskFileError(`cannot write report: ${reason}`, { file: path });
     }
     opened.set(option, { file, path, created });
     const stream = streams.find((stream) => isSameFile(stream.info, file));
@@ -205,6 +206,19 @@ function unfitForReport(file: Deno.FsFile): string | undefined {
     }
   }
   return undefined;
+}
+
+/**
+ * Whether `path` names a socket: opening one fails with a bare "no such device or address"
+ * (ENXIO), which would not tell why. False where it cannot be looked at.
+ */
+function isSocket(path: string): boolean {
+  if (!isGranted({ name: "read", path })) return false;
+  try {
+    return Deno.statSync(path).isSocket === true;
+  } catch {
+    return false;
+  }
 }
 
 /** The device number of /dev/null; undefined where it cannot be looked at. */

@@ -153,3 +153,39 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "a report path naming a socket is refused as one; a FIFO is written through",
+  ignore: Deno.build.os === "windows",
+  async fn() {
+    const file = await writeTaskFile({
+      tasks: [{ name: "a", type: "exec", arguments: "touch ran" }],
+    });
+    const directory = file.replace(/\/[^/]*$/, "");
+    const listener = Deno.listen({ transport: "unix", path: `${directory}/sock` });
+    try {
+      // open() says only "no such device or address" (ENXIO).
+      const result = await sh(file, 'eval "$DAGRUN --report sock"');
+      assert.equal(result.code, 2, result.stderr);
+      assert.equal(
+        result.stderr,
+        "dagrun: sock: cannot write report: it is a socket, not a file\n",
+      );
+      await assert.rejects(Deno.stat(`${directory}/ran`), Deno.errors.NotFound, "nothing ran");
+    } finally {
+      listener.close();
+    }
+    // A FIFO is opened once its reader comes, as the shell's `>` waits, and read as it is written.
+    const made = await new Deno.Command("mkfifo", { args: [`${directory}/fifo`] }).output();
+    assert.ok(made.success);
+    const result = await sh(file, 'cat fifo > trace.json & eval "$DAGRUN --trace fifo"; wait');
+    assert.equal(result.code, 0, result.stderr);
+    const trace = JSON.parse(await Deno.readTextFile(`${directory}/trace.json`));
+    assert.deepEqual(
+      trace.traceEvents.filter((event: { ph: string }) => event.ph === "X").map((
+        event: { name: string },
+      ) => event.name),
+      ["a"],
+    );
+  },
+});
