@@ -29,3 +29,15 @@ Deno.test("CAN and SUB cancel an escape sequence: the text after them shows", ()
   // A cut just after the cancelled sequence starts there, not at the end of the line.
   assert.equal(pastEscapeSequence("\x1b]0;t\x18shown", 7), 7);
 });
+
+Deno.test("pastEscapeSequence() sees a C1 character inside an OSC as the OSC's text", () => {
+  // The title holds U+009B (CSI as a character): a cut after it is still inside the title.
+  const line = "\x1b]0;a\x9b31mb\x07shown";
+  const cut = pastEscapeSequence(line, 9);
+  assert.equal(cut, 11);
+  assert.equal(render(line.slice(cut)), "shown");
+  assert.equal(pastEscapeSequence("ab\x1b[31mred", 4), 7);
+  assert.equal(pastEscapeSequence("ab\x1b[31mred", 7), 7);
+  assert.equal(pastEscapeSequence("ab\x1b[31mred", 2), 2);
+  assert.equal(pastEscapeSequence("\x1b]0;unterminated", 5), 16);
+});

@@ -199,17 +199,15 @@ export function escapeSequenceEnd(text: string, start: number): number {
  * ```
  */
 export function pastEscapeSequence(text: string, index: number): number {
-  for (let at = index - 1; at >= 0; at--) {
-    const code = text.charCodeAt(at);
-    if (ESCAPE_INTRODUCERS.has(code)) {
-      return Math.max(index, escapeSequenceEnd(text, at));
-    }
+  // Read forward from the start, as the renderer reads the line: looked for backward, a C1
+  // character in an OSC's text (a title, a link) would pass for the start of a sequence.
+  for (let at = 0;;) {
+    const start = nextControl(text, at);
+    if (start === -1 || start >= index) return index;
+    at = escapeSequenceEnd(text, start);
+    if (at > index) return at;
   }
-  return index;
 }
-
-/** The characters {@linkcode ESCAPE_START} finds, as codes. */
-const ESCAPE_INTRODUCERS = new Set([0x1b, 0x90, 0x98, 0x9b, 0x9d, 0x9e, 0x9f]);
 
 /** The parameters of the SGR sequence `text[start, end)`, or undefined when it is not one. */
 function sgrParameters(text: string, start: number, end: number): string | undefined {
