@@ -200,7 +200,7 @@ async function spawnDirect(
 ): Promise<{ child: SupervisedChild } | { error: TaskResult } | undefined> {
   const notFound = () => {
     // ENOENT may be the working directory's: leave that to the shell path to report.
-    if (!isDirectory(context.cwd)) return undefined;
+    if (workingDirectoryProblem(context.cwd) !== undefined) return undefined;
     // Or the program's interpreter's: a script saved with CRLF endings asks for `/bin/sh\r`.
     const missing = missingInterpreter(words[0]!, context);
     if (missing !== undefined) {
@@ -290,6 +290,9 @@ function missingInterpreter(program: string, context: ExecutorContext): string |
     : (searchPath(context) ?? "").split(":").map((entry) => entry || ".");
   for (const directory of directories) {
     const path = resolvePath(context.cwd, directory, program);
+    // Queried, not asked for (a prompt would stop the run): where dagrun may not look, the
+    // program is not found, as the shell will then say.
+    if (!isGranted({ name: "read", path })) continue;
     let head: Uint8Array;
     try {
       if (!Deno.statSync(path).isFile) continue;
@@ -321,6 +324,9 @@ function shellPath(shell: string, context: ExecutorContext): string {
   if (shell.includes("/")) return resolvePath(context.cwd, shell);
   for (const entry of (searchPath(context) ?? "").split(":")) {
     const path = inPathEntry(entry, shell);
+    // Queried, not asked for (a prompt would stop the run): where dagrun may not look, the
+    // shell is run by its name, as when no entry has it.
+    if (!isGranted({ name: "read", path })) return shell;
     try {
       const stat = Deno.statSync(path);
       if (stat.isFile && ((stat.mode ?? 0) & 0o111) !== 0) return path;
@@ -359,14 +365,6 @@ function searchPath(context: ExecutorContext): string | undefined {
   if (context.env?.PATH !== undefined) return context.env.PATH;
   // Queried, not asked for: a request would stop the run at a prompt on a terminal.
   return isGranted({ name: "env", variable: "PATH" }) ? Deno.env.get("PATH") : undefined;
-}
-
-function isDirectory(path: string): boolean {
-  try {
-    return Deno.statSync(path).isDirectory;
-  } catch {
-    return false;
-  }
 }
 
 /**

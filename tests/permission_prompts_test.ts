@@ -83,3 +83,92 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "a task whose command is not found asks for no permission on a terminal",
+  ignore: Deno.build.os !== "linux" || script === undefined,
+  async fn() {
+    const directory = await Deno.makeTempDir({ prefix: "dagrun-prompt-" });
+    const tasks = `${directory}/tasks.json`;
+    // Before the shell is left to say so, its working directory (the task file's, which the
+    // run may not read) and the PATH entries (for a `#!` naming a missing interpreter) are
+    // looked at.
+    await Deno.writeTextFile(
+      tasks,
+      JSON.stringify({
+        tasks: [{ name: "a", type: "exec", arguments: "dagrun-no-such-command" }],
+      }),
+    );
+    const root = new URL("../", import.meta.url).pathname;
+    const dagrun = [
+      Deno.execPath(),
+      "run",
+      "--quiet",
+      `--allow-read=${root},${tasks}`,
+      "--allow-env",
+      "--allow-run",
+      "--allow-sys",
+      MOD,
+      tasks,
+      "--no-history",
+    ].map((word) => `'${word}'`).join(" ");
+    try {
+      const { code, output } = await onTerminal(dagrun);
+      assert.ok(!output.includes(PROMPT), output);
+      assert.equal(code, 1, output);
+      assert.match(output, /dagrun-no-such-command: (command )?not found/);
+    } finally {
+      await Deno.remove(directory, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "a long script for a shell named without a path asks for no permission on a terminal",
+  ignore: Deno.build.os !== "linux" || script === undefined,
+  async fn() {
+    const directory = await Deno.makeTempDir({ prefix: "dagrun-prompt-" });
+    const program = `${directory}/long_script.ts`;
+    // Cut into pieces, a long script gets the path the shell is found at in PATH as its $0:
+    // a directory the program may not read is not looked in.
+    const exec = new URL("../executors/exec.ts", import.meta.url).href;
+    await Deno.writeTextFile(
+      program,
+      `import { createExecExecutor } from ${JSON.stringify(exec)};
+const result = await createExecExecutor({ shell: "sh" }).run(
+  { name: "t", type: "exec", arguments: ": ${
+        "p".repeat(200_000)
+      }\\necho \\"ran as $0\\"", dependencies: [] },
+  {
+    signal: new AbortController().signal,
+    timeoutMs: undefined,
+    env: { PATH: "/usr/bin:/bin" },
+    cwd: ${JSON.stringify(directory)},
+    baseDir: ${JSON.stringify(directory)},
+    output: (_stream, text) => console.log(text),
+  },
+);
+console.log(JSON.stringify(result));
+`,
+    );
+    const root = new URL("../", import.meta.url).pathname;
+    const command = [
+      Deno.execPath(),
+      "run",
+      "--quiet",
+      "--no-lock",
+      `--allow-read=${root},${program}`,
+      "--allow-env",
+      "--allow-run",
+      program,
+    ].map((word) => `'${word}'`).join(" ");
+    try {
+      const { code, output } = await onTerminal(command);
+      assert.ok(!output.includes(PROMPT), output);
+      assert.equal(code, 0, output);
+      assert.match(output, /ran as sh/);
+    } finally {
+      await Deno.remove(directory, { recursive: true });
+    }
+  },
+});
