@@ -11,7 +11,7 @@
 import { superviseChild, type SupervisedChild } from "../src/child.ts";
 import { resolvePath } from "../src/paths.ts";
 import { isGranted } from "../src/permissions.ts";
-import { osErrorReason } from "../src/errors.ts";
+import { spawnErrorReason } from "../src/errors.ts";
 import { workingDirectoryProblem } from "../src/working_directory.ts";
 import { utf8Length } from "../src/utf8_length.ts";
 import { addProcessGroup, signalGroup } from "../src/process_groups.ts";
@@ -265,15 +265,6 @@ const RESOURCE_ERRORS: Readonly<Record<number, string>> = {
   23: "too many open files in system",
   24: "too many open files",
 };
-
-/**
- * A failed spawn's reason worded as every OS error dagrun reports (`osErrorReason`), the
- * same whichever way the task was spawned: without Deno's `Failed to spawn 'PROGRAM': `, the
- * program being named before it.
- */
-function spawnErrorReason(message: string): string {
-  return osErrorReason(message.replace(/^Failed to spawn '.*?': /s, ""));
-}
 
 function cannotStart(program: string, reason: string): { error: TaskResult } {
   return { error: { ok: false, error: `cannot start ${program}: ${reason}` } };
