@@ -136,7 +136,7 @@ async function spawnCommand(
     }
     // Checked when the run started, the directory may have gone since (an earlier task's
     // `rm -rf`): the task's, not the shell's, which Deno names.
-    const directory = workingDirectoryProblem(context.cwd);
+    const directory = workingDirectoryProblem(context.cwd) ?? spawnCwdProblem(message, context.cwd);
     if (directory !== undefined) {
       return { error: { ok: false, error: `cannot start: ${directory}` } };
     }
@@ -199,7 +199,9 @@ async function spawnDirect(
   setPwd: boolean,
 ): Promise<{ child: SupervisedChild } | { error: TaskResult } | undefined> {
   const notFound = () => {
-    // ENOENT may be the working directory's: leave that to the shell path to report.
+    // ENOENT may be the working directory's: leave that to the shell path to report, as when
+    // dagrun may not look (the shell then says which it was).
+    if (!isGranted({ name: "read", path: context.cwd })) return undefined;
     if (workingDirectoryProblem(context.cwd) !== undefined) return undefined;
     // Or the program's interpreter's: a script saved with CRLF endings asks for `/bin/sh\r`.
     const missing = missingInterpreter(words[0]!, context);
@@ -265,6 +267,21 @@ const RESOURCE_ERRORS: Readonly<Record<number, string>> = {
   23: "too many open files in system",
   24: "too many open files",
 };
+
+/**
+ * The working directory's problem in a failed spawn's message, worded as
+ * `workingDirectoryProblem` words it: Deno looks at the directory before it spawns, needing no
+ * permission for it, where dagrun may not look itself (no read permission for it).
+ */
+function spawnCwdProblem(message: string, cwd: string): string | undefined {
+  if (/^Failed to spawn '.*?': No such cwd '/s.test(message)) {
+    return `working directory ${cwd} does not exist`;
+  }
+  if (/^Failed to spawn '.*?': cwd is not a directory '/s.test(message)) {
+    return `working directory ${cwd} is not a directory`;
+  }
+  return undefined;
+}
 
 function cannotStart(program: string, reason: string): { error: TaskResult } {
   return { error: { ok: false, error: `cannot start ${program}: ${reason}` } };

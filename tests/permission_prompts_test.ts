@@ -124,6 +124,47 @@ Deno.test({
 });
 
 Deno.test({
+  name: "a task whose directory is gone is told so when dagrun may not look at it",
+  ignore: Deno.build.os !== "linux" || script === undefined,
+  async fn() {
+    const directory = await Deno.makeTempDir({ prefix: "dagrun-prompt-" });
+    const tasks = `${directory}/tasks.json`;
+    // Checked neither at load nor at the spawn by dagrun (no read permission for it): the
+    // spawn's own check says it, in the words a run allowed to look would have.
+    await Deno.writeTextFile(
+      tasks,
+      JSON.stringify({ tasks: [{ name: "a", type: "exec", arguments: "true", cwd: "gone" }] }),
+    );
+    const root = new URL("../", import.meta.url).pathname;
+    const dagrun = [
+      Deno.execPath(),
+      "run",
+      "--quiet",
+      `--allow-read=${root},${tasks}`,
+      "--allow-env",
+      "--allow-run",
+      "--allow-sys",
+      MOD,
+      tasks,
+      "--no-history",
+    ].map((word) => `'${word}'`).join(" ");
+    try {
+      const { code, output } = await onTerminal(dagrun);
+      assert.ok(!output.includes(PROMPT), output);
+      assert.equal(code, 1, output);
+      assert.match(
+        output,
+        new RegExp(
+          `first failure: a \\(cannot start: working directory ${directory}/gone does not exist\\)`,
+        ),
+      );
+    } finally {
+      await Deno.remove(directory, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
   name: "a long script for a shell named without a path asks for no permission on a terminal",
   ignore: Deno.build.os !== "linux" || script === undefined,
   async fn() {
