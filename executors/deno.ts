@@ -21,6 +21,7 @@
 
 import { resolve } from "node:path";
 import { superviseChild } from "../src/child.ts";
+import { spawnErrorReason } from "../src/errors.ts";
 import type { Executor, ExecutorContext, TaskResult, TaskSpec } from "../src/types.ts";
 
 /**
@@ -146,7 +147,7 @@ async function runScript(
       env: { NO_COLOR: "1", ...context.env },
     }).spawn();
   } catch (error) {
-    return { ok: false, error: `cannot start ${deno}: ${(error as Error).message}` };
+    return { ok: false, error: `cannot start ${deno}: ${spawnErrorReason(error)}` };
   }
   return await superviseChild(child, context, graceMs);
 }

@@ -11,7 +11,7 @@
 import { superviseChild, type SupervisedChild } from "../src/child.ts";
 import { resolvePath } from "../src/paths.ts";
 import { isGranted } from "../src/permissions.ts";
-import { osErrorReason } from "../src/errors.ts";
+import { spawnErrorReason } from "../src/errors.ts";
 import { workingDirectoryProblem } from "../src/working_directory.ts";
 import { utf8Length } from "../src/utf8_length.ts";
 import { addProcessGroup, signalGroup } from "../src/process_groups.ts";
@@ -136,7 +136,7 @@ async function spawnCommand(
     }
     // Checked when the run started, the directory may have gone since (an earlier task's
     // `rm -rf`): the task's, not the shell's, which Deno names.
-    const directory = workingDirectoryProblem(context.cwd);
+    const directory = workingDirectoryProblem(context.cwd) ?? spawnCwdProblem(message, context.cwd);
     if (directory !== undefined) {
       return { error: { ok: false, error: `cannot start: ${directory}` } };
     }
@@ -199,8 +199,10 @@ async function spawnDirect(
   setPwd: boolean,
 ): Promise<{ child: SupervisedChild } | { error: TaskResult } | undefined> {
   const notFound = () => {
-    // ENOENT may be the working directory's: leave that to the shell path to report.
-    if (!isDirectory(context.cwd)) return undefined;
+    // ENOENT may be the working directory's: leave that to the shell path to report, as when
+    // dagrun may not look (the shell then says which it was).
+    if (!isGranted({ name: "read", path: context.cwd })) return undefined;
+    if (workingDirectoryProblem(context.cwd) !== undefined) return undefined;
     // Or the program's interpreter's: a script saved with CRLF endings asks for `/bin/sh\r`.
     const missing = missingInterpreter(words[0]!, context);
     if (missing !== undefined) {
@@ -267,12 +269,18 @@ const RESOURCE_ERRORS: Readonly<Record<number, string>> = {
 };
 
 /**
- * A failed spawn's reason worded as every OS error dagrun reports (`osErrorReason`), the
- * same whichever way the task was spawned: without Deno's `Failed to spawn 'PROGRAM': `, the
- * program being named before it.
+ * The working directory's problem in a failed spawn's message, worded as
+ * `workingDirectoryProblem` words it: Deno looks at the directory before it spawns, needing no
+ * permission for it, where dagrun may not look itself (no read permission for it).
  */
-function spawnErrorReason(message: string): string {
-  return osErrorReason(message.replace(/^Failed to spawn '.*?': /s, ""));
+function spawnCwdProblem(message: string, cwd: string): string | undefined {
+  if (/^Failed to spawn '.*?': No such cwd '/s.test(message)) {
+    return `working directory ${cwd} does not exist`;
+  }
+  if (/^Failed to spawn '.*?': cwd is not a directory '/s.test(message)) {
+    return `working directory ${cwd} is not a directory`;
+  }
+  return undefined;
 }
 
 function cannotStart(program: string, reason: string): { error: TaskResult } {
@@ -290,6 +298,9 @@ function missingInterpreter(program: string, context: ExecutorContext): string |
     : (searchPath(context) ?? "").split(":").map((entry) => entry || ".");
   for (const directory of directories) {
     const path = resolvePath(context.cwd, directory, program);
+    // Queried, not asked for (a prompt would stop the run): where dagrun may not look, the
+    // program is not found, as the shell will then say.
+    if (!isGranted({ name: "read", path })) continue;
     let head: Uint8Array;
     try {
       if (!Deno.statSync(path).isFile) continue;
@@ -321,6 +332,9 @@ function shellPath(shell: string, context: ExecutorContext): string {
   if (shell.includes("/")) return resolvePath(context.cwd, shell);
   for (const entry of (searchPath(context) ?? "").split(":")) {
     const path = inPathEntry(entry, shell);
+    // Queried, not asked for (a prompt would stop the run): where dagrun may not look, the
+    // shell is run by its name, as when no entry has it.
+    if (!isGranted({ name: "read", path })) return shell;
     try {
       const stat = Deno.statSync(path);
       if (stat.isFile && ((stat.mode ?? 0) & 0o111) !== 0) return path;
@@ -359,14 +373,6 @@ function searchPath(context: ExecutorContext): string | undefined {
   if (context.env?.PATH !== undefined) return context.env.PATH;
   // Queried, not asked for: a request would stop the run at a prompt on a terminal.
   return isGranted({ name: "env", variable: "PATH" }) ? Deno.env.get("PATH") : undefined;
-}
-
-function isDirectory(path: string): boolean {
-  try {
-    return Deno.statSync(path).isDirectory;
-  } catch {
-    return false;
-  }
 }
 
 /**

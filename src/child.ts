@@ -120,7 +120,8 @@ export async function superviseChild(
   const forget = context.signal.aborted ? (stop(), undefined) : whenAborted(context.signal, stop);
   const { drained, release } = passOutputOn(child, context);
   let ended = false;
-  // Settles, never rejects, when the pipes have ended.
+  // Raced with the group poll below, which must not throw: settles, never rejects, when the
+  // pipes have ended or their reading failed.
   const drainedOrFailed = drained.then(() => {
     ended = true;
   }, () => {

@@ -276,5 +276,23 @@ export function osErrorReason(error: unknown): string {
   return /^[A-Z][a-z]/.test(reason) ? reason[0]!.toLowerCase() + reason.slice(1) : reason;
 }
 
+/**
+ * A failed spawn's reason worded as every OS error dagrun reports ({@linkcode osErrorReason}),
+ * whichever way and by whichever executor the program was spawned: without Deno's
+ * `Failed to spawn 'PROGRAM': `, the program being named before it (`cannot start PROGRAM: …`).
+ *
+ * @example
+ * ```ts
+ * import { spawnErrorReason } from "./errors.ts";
+ *
+ * spawnErrorReason("Failed to spawn 'x': No such file or directory (os error 2)");
+ * // "no such file or directory"
+ * ```
+ */
+export function spawnErrorReason(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return osErrorReason(message.replace(/^Failed to spawn '.*?': /s, ""));
+}
+
 /** The longest value {@linkcode quote} shows whole, in UTF-16 units. */
 const MAX_QUOTED = 200;

@@ -102,20 +102,13 @@ function record<T>(): Record<string, T> {
 function readFiles(path: string): Files | undefined {
   // Queried first: without permission to read it, Deno would prompt on a terminal.
   if (!isGranted({ name: "read", path })) return undefined;
-  let parsed: unknown;
   try {
-    // Only a regular file: a FIFO's read would wait for a writer for ever (and hold the main
-    // thread, where even Ctrl-C is handled); a device would be read without end.
-    const info = Deno.statSync(path);
-    if (!info.isFile || info.size > MAX_BYTES) return undefined;
-    if (info.size === 0) return record();
     // Synchronously: a small file, read before a run starts or after it has ended, when the
     // asynchronous read's thread round trip (~0.3 ms of start-up) buys nothing.
-    parsed = JSON.parse(Deno.readTextFileSync(path));
+    return filesIn(Deno.statSync(path), () => Deno.readTextFileSync(path));
   } catch (error) {
     return error instanceof Deno.errors.NotFound ? record() : undefined;
   }
-  return filesOf(parsed);
 }
 
 /**
@@ -123,23 +116,33 @@ function readFiles(path: string): Files | undefined {
  * said (the lock checked both): neither the path stat'ed again nor the file opened again.
  */
 function readLockedFiles(file: Deno.FsFile, info: Deno.FileInfo): Files | undefined {
-  if (info.size > MAX_BYTES) return undefined;
-  if (info.size === 0) return record();
-  let parsed: unknown;
   try {
-    // One byte more than its length, to see its end (the file is replaced by rename, never
-    // written in place, so its length holds).
-    const bytes = new Uint8Array(info.size + 1);
-    let length = 0;
-    for (let read; length < bytes.length && (read = file.readSync(bytes.subarray(length)));) {
-      length += read;
-    }
-    if (length > info.size) return undefined;
-    parsed = JSON.parse(new TextDecoder().decode(bytes.subarray(0, length)));
+    return filesIn(info, () => {
+      // One byte more than its length, to see its end (the file is replaced by rename, never
+      // written in place, so its length holds).
+      const bytes = new Uint8Array(info.size + 1);
+      let length = 0;
+      for (let read; length < bytes.length && (read = file.readSync(bytes.subarray(length)));) {
+        length += read;
+      }
+      if (length > info.size) throw new Error("it grew while it was read");
+      return new TextDecoder().decode(bytes.subarray(0, length));
+    });
   } catch {
     return undefined;
   }
-  return filesOf(parsed);
+}
+
+/**
+ * The history in a file of which `info` is the stat, its text read by `readText` (which may
+ * throw, as may the parse): only a regular file (a FIFO's read would wait for a writer for
+ * ever and hold the main thread, where even Ctrl-C is handled; a device would be read without
+ * end) of at most {@linkcode MAX_BYTES}; an empty one (a run's lock creates it) holds nothing.
+ */
+function filesIn(info: Deno.FileInfo, readText: () => string): Files | undefined {
+  if (!info.isFile || info.size > MAX_BYTES) return undefined;
+  if (info.size === 0) return record();
+  return filesOf(JSON.parse(readText()));
 }
 
 /** The well-formed entries of a parsed history; `undefined` when it is not one. */

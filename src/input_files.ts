@@ -24,6 +24,7 @@ export class InputTooLongError extends Error {
 
 /** What {@linkcode readInputFile} read, and whether it was a stream rather than a file. */
 export interface InputBytes {
+  /** The whole content, undecoded. */
   readonly bytes: Uint8Array;
   /** Not a regular file: a FIFO, a character device, a socket's name for standard input. */
   readonly stream: boolean;

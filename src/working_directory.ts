@@ -6,6 +6,7 @@
  * @module
  */
 
+import { osErrorReason } from "./errors.ts";
 import { isGranted } from "./permissions.ts";
 
 /**
@@ -34,6 +35,6 @@ export function workingDirectoryProblem(path: string): string | undefined {
       return `working directory ${path} is not a directory`;
     }
     if (error instanceof Deno.errors.NotCapable) return undefined;
-    return `working directory ${path} cannot be used: ${(error as Error).message}`;
+    return `working directory ${path} cannot be used: ${osErrorReason(error)}`;
   }
 }

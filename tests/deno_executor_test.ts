@@ -89,3 +89,20 @@ Deno.test("deno stops a running script when the task is aborted", async () => {
   assert.equal(result.ok, false);
   assert.equal(result.signal, "SIGTERM");
 });
+
+Deno.test("deno that cannot be started says why as every OS error is worded", async () => {
+  const baseDir = await scriptDir({ "x.ts": "" });
+  try {
+    const { context } = testContext({ baseDir, cwd: baseDir });
+    const missing = createDenoExecutor({ deno: `${baseDir}/no-deno` });
+    const result = await missing.run(task({ file: "x.ts" }), context);
+    // Not Deno's "Failed to spawn '…': No such file or directory (os error 2)", which names
+    // the program a second time.
+    assert.deepEqual(result, {
+      ok: false,
+      error: `cannot start ${baseDir}/no-deno: no such file or directory`,
+    });
+  } finally {
+    await Deno.remove(baseDir, { recursive: true });
+  }
+});

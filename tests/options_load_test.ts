@@ -177,6 +177,12 @@ Deno.test("parseTaskFile() refuses bad task options with the place and the field
       /"cwd" "tasks\.json": working directory \/.*\/tasks\.json is not a directory$/,
     ],
     [
+      "a cwd that is a link to itself",
+      { tasks: [t({ cwd: "loop" })] },
+      // The OS's reason worded as every other: not Deno's "(os error 40): stat '/…/loop'".
+      /"cwd" "loop": working directory \/.*\/loop cannot be used: too many levels of symbolic links$/,
+    ],
+    [
       "a non-boolean allowFailure",
       { tasks: [t({ allowFailure: "yes" })] },
       /"allowFailure" must be a boolean/,
@@ -195,6 +201,7 @@ Deno.test("parseTaskFile() refuses bad task options with the place and the field
   ];
   const dir = Deno.makeTempDirSync();
   Deno.writeTextFileSync(`${dir}/tasks.json`, "{}");
+  Deno.symlinkSync("loop", `${dir}/loop`);
   for (const [what, document, expected] of cases) {
     await t2.step(what, () => assert.match(parseError(document, { baseDir: dir }), expected));
   }
