@@ -83,16 +83,20 @@ export function openReportFiles(
   // Only with a report to compare: the first stat of a process costs ≈ 0.3 ms of start-up.
   const streams = reports.length === 0 ? [] : standardStreams();
   for (const [option, path] of reports) {
-    const created = !exists(path);
-    let file: Deno.FsFile;
+    let opening: { file: Deno.FsFile; created: boolean };
     try {
-      file = Deno.openSync(path, { write: true, create: true });
+      opening = openForWriting(path);
     } catch (error) {
       close();
       const reason = isSocket(path) ? "it is a socket, not a file" : osErrorReason(error);
       throw new TaskFileError(`cannot write report: ${reason}`, { file: path });
     }
-    opened.set(option, { file, path, created });
+    const { file } = opening;
+    opened.set(option, { file, path, created: opening.created });
+    // An open file's stat asks for read access to its path, in Deno: queried, as a request
+    // would stop the run at a prompt on a terminal (and fail it without one). Where the
+    // report may be written but not read, these checks cannot be made: it is written as is.
+    if (!isGranted({ name: "read", path })) continue;
     const stream = streams.find((stream) => isSameFile(stream.info, file));
     if (stream !== undefined) {
       close();
@@ -114,7 +118,7 @@ export function openReportFiles(
       begun = true;
       for (const { file, path } of opened.values()) {
         try {
-          if (file.statSync().isFile) file.truncateSync(0);
+          emptyIfRegular(file);
         } catch (error) {
           throw new TaskFileError(`cannot write report: ${osErrorReason(error)}`, {
             file: path,
@@ -295,14 +299,31 @@ function identityOf(path: string): string {
   }
 }
 
-function exists(path: string): boolean {
-  // Without read access it cannot be known: counted as there, so that it is never removed.
-  if (!isGranted({ name: "read", path })) return true;
+/**
+ * Opens `path` for writing, telling whether this open created the file (an exclusive create
+ * first): a run that never begins removes only what it created. Known without a stat, which
+ * would ask for read access to a path dagrun may only write.
+ */
+function openForWriting(path: string): { file: Deno.FsFile; created: boolean } {
   try {
-    Deno.lstatSync(path);
-    return true;
-  } catch {
-    return false;
+    return { file: Deno.openSync(path, { write: true, createNew: true }), created: true };
+  } catch (error) {
+    if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+  }
+  // There already (or a dangling link, whose target this creates: the link stays, as before).
+  return { file: Deno.openSync(path, { write: true, create: true }), created: false };
+}
+
+/**
+ * Empties an open report file when it is a regular one. A pipe, a terminal or `/dev/null` has
+ * nothing to empty, and their `ftruncate` fails with EINVAL, which says so without a stat
+ * (one that would ask for read access to the path).
+ */
+function emptyIfRegular(file: Deno.FsFile): void {
+  try {
+    file.truncateSync(0);
+  } catch (error) {
+    if (!/\(os error 22\)/.test(error instanceof Error ? error.message : "")) throw error;
   }
 }
 

@@ -13,6 +13,7 @@ import { createHumanFormatter, type OutputMode } from "./format/human.ts";
 import { createNdjsonFormatter } from "./format/ndjson.ts";
 import type { TaskFile } from "./load.ts";
 import type { TextSink } from "./output.ts";
+import { isGranted } from "./permissions.ts";
 import { type ReportFiles, writeReportFile } from "./report_files.ts";
 import { now } from "./run_report.ts";
 import type { RunEvent } from "./types.ts";
@@ -66,7 +67,7 @@ export interface RunView {
 
 /** Whether stdout is a terminal that takes escape sequences: not a pipe, not `TERM=dumb`. */
 export function stdoutIsTerminal(): boolean {
-  return Deno.stdout.isTerminal() && Deno.env.get("TERM") !== "dumb";
+  return Deno.stdout.isTerminal() && environmentVariable("TERM") !== "dumb";
 }
 
 /**
@@ -74,7 +75,16 @@ export function stdoutIsTerminal(): boolean {
  * terminal, and without `NO_COLOR`. Eval tasks keep Deno's console colours exactly then.
  */
 export function colorsWanted(color: boolean, isTerminal: boolean = stdoutIsTerminal()): boolean {
-  return color && isTerminal && !Deno.env.get("NO_COLOR");
+  return color && isTerminal && !environmentVariable("NO_COLOR");
+}
+
+/**
+ * A variable of dagrun's environment, where it may be read; undefined where not. Queried,
+ * never asked for: run without `--allow-env`, a request would stop the run at a prompt on a
+ * terminal (and fail it without one), for a setting that only shapes what is drawn.
+ */
+function environmentVariable(name: string): string | undefined {
+  return isGranted({ name: "env", variable: name }) ? Deno.env.get(name) : undefined;
 }
 
 /**

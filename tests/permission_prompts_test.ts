@@ -72,7 +72,16 @@ Deno.test({
       JSON.stringify({ tasks: [{ name: "a", type: "exec", arguments: "true" }] }),
     );
     const dagrun = allowedToReadOnly(tasks);
+    // Nor the environment: TERM (is the terminal dumb?) and NO_COLOR, looked at for the
+    // terminal's status line and colours.
+    const withoutEnv = dagrun.replace(" '--allow-env'", "");
     try {
+      await t.step("without the environment", async () => {
+        const { code, output } = await onTerminal(`${withoutEnv} --no-history`);
+        assert.ok(!output.includes(PROMPT), output);
+        assert.equal(code, 0, output);
+        assert.match(output, /1 task: 1 ok/);
+      });
       // /proc/self/status, for the signals ignored at start.
       await t.step("without a history", async () => {
         const { code, output } = await onTerminal(`${dagrun} --no-history`);

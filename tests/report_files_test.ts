@@ -189,3 +189,77 @@ Deno.test({
     );
   },
 });
+
+Deno.test({
+  name: "report files that dagrun may write but not read are written, unchecked, without a prompt",
+  ignore: script === undefined || Deno.build.os !== "linux",
+  async fn(t) {
+    const file = await writeTaskFile({
+      tasks: [{ name: "a", type: "exec", arguments: "echo hi" }],
+    });
+    const dir = file.replace(/\/[^/]*$/, "");
+    // Outside every path dagrun may read: a file of its own can be written, not looked at
+    // (an open file's stat asks for read access to its path, in Deno).
+    const out = await Deno.makeTempDir({ prefix: "dagrun-write-only-" });
+    await Deno.writeTextFile(`${out}/r.ndjson`, "an earlier run's report\n".repeat(100));
+    const repo = new URL("..", import.meta.url).pathname;
+    const dagrun = (readable: string, reports: string) =>
+      `timeout -s KILL 20 '${Deno.execPath()}' run --allow-read=${dir},${repo},${readable} ` +
+      `--allow-write=${out} --allow-run --allow-env --allow-ffi '${MOD}' ` +
+      `--no-history -q '${file}' ${reports}`;
+    const reports = `--report ${out}/r.ndjson --trace ${out}/t.json --report-html ${out}/r.html`;
+    try {
+      await t.step("on a terminal", async () => {
+        const { code, stdout } = await new Deno.Command(script!, {
+          args: ["-qec", dagrun("/proc/self/status", reports), "/dev/null"],
+          stdin: "null",
+          stdout: "piped",
+          stderr: "piped",
+        }).output();
+        const screen = new TextDecoder().decode(stdout);
+        assert.doesNotMatch(screen, /Deno requests/, screen);
+        assert.equal(code, 0, screen);
+        const report = await Deno.readTextFile(`${out}/r.ndjson`);
+        assert.match(report, /^\{"event":"run_started"/, "emptied, then written");
+        assert.match(report, /"event":"run_ended"/);
+        for (const name of ["t.json", "r.html"]) {
+          assert.ok((await Deno.stat(`${out}/${name}`)).size > 0, name);
+        }
+      });
+      await t.step("without a terminal, as without a prompt", async () => {
+        await Deno.remove(`${out}/r.ndjson`);
+        const { code, stderr } = await new Deno.Command("sh", {
+          args: ["-c", dagrun("/proc/self/status", reports)],
+          stdin: "null",
+          stdout: "null",
+          stderr: "piped",
+        }).output();
+        assert.equal(new TextDecoder().decode(stderr), "");
+        assert.equal(code, 0);
+        assert.match(await Deno.readTextFile(`${out}/r.ndjson`), /"event":"run_ended"/);
+      });
+      await t.step("a report it created is removed when a later one cannot be opened", async () => {
+        await Deno.remove(`${out}/r.ndjson`);
+        // Created by the first open, then left: a run that never begins leaves nothing.
+        const { code, stderr } = await new Deno.Command("sh", {
+          args: [
+            "-c",
+            dagrun("/proc/self/status", `--report ${out}/r.ndjson --trace ${out}/no/t.json`),
+          ],
+          stdin: "null",
+          stdout: "null",
+          stderr: "piped",
+        }).output();
+        assert.equal(
+          new TextDecoder().decode(stderr),
+          `dagrun: ${out}/no/t.json: cannot write report: no such file or directory\n`,
+        );
+        assert.equal(code, 2);
+        await assert.rejects(Deno.stat(`${out}/r.ndjson`), Deno.errors.NotFound);
+      });
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+      await Deno.remove(out, { recursive: true });
+    }
+  },
+});
