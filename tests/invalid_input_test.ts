@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { type CliResult, runCli } from "./helpers.ts";
+import { allowedToReadOnly, runAllowed } from "./terminal_helpers.ts";
 
 const CORPUS = new URL("./fixtures/invalid/", import.meta.url);
 
@@ -138,20 +139,9 @@ Deno.test("dagrun rejects generated bad inputs: huge, deep, long cycles, unreada
     // Without -A: the checkout and the task file may be read, nothing else of the directory.
     const tasks = await write("allowed.json", JSON.stringify({ tasks: [task("a", [])] }));
     const other = await write("other.json", "{}");
-    const root = new URL("../", import.meta.url).pathname;
     const run = async (args: string[]) => {
       const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-        args: [
-          "run",
-          "--quiet",
-          `--allow-read=${root},${tasks}`,
-          "--allow-env",
-          "--allow-run",
-          "--allow-sys",
-          `${root}mod.ts`,
-          "--no-history",
-          ...args,
-        ],
+        args: runAllowed(allowedToReadOnly(tasks), "--no-history", ...args),
         stdin: "null",
         env: { NO_COLOR: "1" },
       }).output();

@@ -7,63 +7,18 @@
  */
 
 import assert from "node:assert/strict";
-import { MOD } from "./helpers.ts";
-import { findProgram } from "./terminal_helpers.ts";
-
-const script = await findProgram("script");
-const PROMPT = "Deno requests";
-
-/**
- * Runs `command` under `script`, on a terminal of its own, and returns what it printed; stops
- * it at once when a permission prompt appears (it would wait for an answer).
- */
-async function onTerminal(command: string): Promise<{ code: number; output: string }> {
-  const child = new Deno.Command(script!, {
-    args: ["-qec", command, "/dev/null"],
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  // A guard against a hang of another kind; the prompt is seen long before.
-  const guard = setTimeout(() => child.kill("SIGKILL"), 60_000);
-  let output = "";
-  const decoder = new TextDecoder();
-  for await (const chunk of child.stdout) {
-    output += decoder.decode(chunk, { stream: true });
-    if (output.includes(PROMPT)) {
-      child.kill("SIGKILL");
-      break;
-    }
-  }
-  const { code } = await child.status;
-  clearTimeout(guard);
-  await child.stderr.cancel();
-  return { code, output };
-}
-
-/**
- * The command line of a dagrun allowed to read its own source and the task file `tasks`
- * alone (and to run, read the environment and the system's figures), quoted for `sh -c`.
- */
-function allowedToReadOnly(tasks: string, ...options: string[]): string {
-  const root = new URL("../", import.meta.url).pathname;
-  return [
-    Deno.execPath(),
-    "run",
-    "--quiet",
-    `--allow-read=${root},${tasks}`,
-    "--allow-env",
-    "--allow-run",
-    "--allow-sys",
-    MOD,
-    tasks,
-    ...options,
-  ].map((word) => `'${word}'`).join(" ");
-}
+import {
+  allowedToReadOnly,
+  dagrunOnTerminal,
+  denoCommandLine,
+  hasTerminal,
+  onTerminal,
+  PROMPT,
+} from "./terminal_helpers.ts";
 
 Deno.test({
   name: "a run allowed to read its task file alone asks for no permission on a terminal",
-  ignore: Deno.build.os !== "linux" || script === undefined,
+  ignore: !hasTerminal,
   async fn(t) {
     const directory = await Deno.makeTempDir({ prefix: "dagrun-prompt-" });
     const tasks = `${directory}/tasks.json`;
@@ -71,27 +26,27 @@ Deno.test({
       tasks,
       JSON.stringify({ tasks: [{ name: "a", type: "exec", arguments: "true" }] }),
     );
-    const dagrun = allowedToReadOnly(tasks);
+    const allowed = allowedToReadOnly(tasks);
     // Nor the environment: TERM (is the terminal dumb?) and NO_COLOR, looked at for the
     // terminal's status line and colours.
-    const withoutEnv = dagrun.replace(" '--allow-env'", "");
+    const withoutEnv = { ...allowed, whole: allowed.whole.filter((name) => name !== "env") };
     try {
       await t.step("without the environment", async () => {
-        const { code, output } = await onTerminal(`${withoutEnv} --no-history`);
+        const { code, output } = await dagrunOnTerminal(withoutEnv, tasks, "--no-history");
         assert.ok(!output.includes(PROMPT), output);
         assert.equal(code, 0, output);
         assert.match(output, /1 task: 1 ok/);
       });
       // /proc/self/status, for the signals ignored at start.
       await t.step("without a history", async () => {
-        const { code, output } = await onTerminal(`${dagrun} --no-history`);
+        const { code, output } = await dagrunOnTerminal(allowed, tasks, "--no-history");
         assert.ok(!output.includes(PROMPT), output);
         assert.equal(code, 0, output);
         assert.match(output, /1 task: 1 ok/);
       });
       // And the history's path, for the start order and beside the reports.
       await t.step("with a history it may not read", async () => {
-        const { code, output } = await onTerminal(dagrun);
+        const { code, output } = await dagrunOnTerminal(allowed, tasks);
         assert.ok(!output.includes(PROMPT), output);
         assert.equal(code, 0, output);
         assert.match(output, /task durations not recorded in .*: no permission to read and write/);
@@ -103,8 +58,8 @@ Deno.test({
 });
 
 /**
- * Runs a task file of `task` alone under {@linkcode allowedToReadOnly}, without a history, on a
- * terminal ({@linkcode onTerminal}); `directory` is the task file's (removed by then).
+ * Runs a task file of `task` alone as {@linkcode allowedToReadOnly} allows, without a history, on a
+ * terminal ({@linkcode dagrunOnTerminal}); `directory` is the task file's (removed by then).
  */
 async function runTaskOnTerminal(
   task: Record<string, unknown>,
@@ -113,7 +68,10 @@ async function runTaskOnTerminal(
   const tasks = `${directory}/tasks.json`;
   await Deno.writeTextFile(tasks, JSON.stringify({ tasks: [task] }));
   try {
-    return { ...await onTerminal(allowedToReadOnly(tasks, "--no-history")), directory };
+    return {
+      ...await dagrunOnTerminal(allowedToReadOnly(tasks), tasks, "--no-history"),
+      directory,
+    };
   } finally {
     await Deno.remove(directory, { recursive: true });
   }
@@ -121,7 +79,7 @@ async function runTaskOnTerminal(
 
 Deno.test({
   name: "a task whose command is not found asks for no permission on a terminal",
-  ignore: Deno.build.os !== "linux" || script === undefined,
+  ignore: !hasTerminal,
   async fn() {
     // Before the shell is left to say so, its working directory (the task file's, which the
     // run may not read) and the PATH entries (for a `#!` naming a missing interpreter) are
@@ -137,7 +95,7 @@ Deno.test({
 
 Deno.test({
   name: "a task whose directory is gone is told so when dagrun may not look at it",
-  ignore: Deno.build.os !== "linux" || script === undefined,
+  ignore: !hasTerminal,
   async fn() {
     // Checked neither at load nor at the spawn by dagrun (no read permission for it): the
     // spawn's own check says it, in the words a run allowed to look would have.
@@ -154,7 +112,7 @@ Deno.test({
 
 Deno.test({
   name: "a long script for a shell named without a path asks for no permission on a terminal",
-  ignore: Deno.build.os !== "linux" || script === undefined,
+  ignore: !hasTerminal,
   async fn() {
     const directory = await Deno.makeTempDir({ prefix: "dagrun-prompt-" });
     const program = `${directory}/long_script.ts`;
@@ -181,8 +139,7 @@ console.log(JSON.stringify(result));
 `,
     );
     const root = new URL("../", import.meta.url).pathname;
-    const command = [
-      Deno.execPath(),
+    const command = denoCommandLine([
       "run",
       "--quiet",
       "--no-lock",
@@ -190,7 +147,7 @@ console.log(JSON.stringify(result));
       "--allow-env",
       "--allow-run",
       program,
-    ].map((word) => `'${word}'`).join(" ");
+    ]);
     try {
       const { code, output } = await onTerminal(command);
       assert.ok(!output.includes(PROMPT), output);

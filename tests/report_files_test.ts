@@ -1,12 +1,20 @@
 import assert from "node:assert/strict";
+import { dirname } from "node:path";
 import { MOD, writeTaskFile } from "./helpers.ts";
-import { findProgram } from "./terminal_helpers.ts";
+import {
+  allowedOutsideProc,
+  dagrunOnTerminal,
+  denoCommandLine,
+  hasTerminal,
+  onTerminal,
+  runAllowed,
+} from "./terminal_helpers.ts";
 
 /** Runs dagrun through sh, its command in $DAGRUN, in the task file's directory. */
 async function sh(file: string, shell: string) {
   const { code, stdout, stderr } = await new Deno.Command("sh", {
     args: ["-c", shell],
-    cwd: file.replace(/\/[^/]*$/, ""),
+    cwd: dirname(file),
     env: { DAGRUN: `'${Deno.execPath()}' run -A --quiet '${MOD}' --no-history '${file}'` },
     stdout: "piped",
     stderr: "piped",
@@ -19,7 +27,7 @@ Deno.test("a report into dagrun's own standard output or error is refused before
   const file = await writeTaskFile({
     tasks: [{ name: "a", type: "exec", arguments: "touch ran; echo hi" }],
   });
-  const directory = file.replace(/\/[^/]*$/, "");
+  const directory = dirname(file);
   const cases: [string, string, string][] = [
     // Its own offset in the file: the report was written over the run's output.
     ['eval "$DAGRUN --report /dev/stdout" > out.txt', "/dev/stdout", "--report"],
@@ -74,7 +82,7 @@ Deno.test("a report path that cannot be opened is said once, and an empty one is
     empty.stderr,
     `dagrun: --trace needs a file name, and "" is none\nTry 'dagrun --help' for usage.\n`,
   );
-  const directory = file.replace(/\/[^/]*$/, "");
+  const directory = dirname(file);
   await assert.rejects(Deno.stat(`${directory}/ran`), Deno.errors.NotFound, "nothing ran");
 });
 
@@ -82,7 +90,7 @@ Deno.test("a report path that opens but would not keep the report is refused bef
   const file = await writeTaskFile({
     tasks: [{ name: "a", type: "exec", arguments: "touch ran" }],
   });
-  const directory = file.replace(/\/[^/]*$/, "");
+  const directory = dirname(file);
   // Both open for writing (as root /proc/version does too); their writes fail, which was
   // found only when the run ended (exit 74). No path here is changed by a write that lands.
   const cases: [string, string, string][] = [
@@ -114,34 +122,36 @@ function opensForWriting(path: string): boolean {
   }
 }
 
-const script = await findProgram("script");
+/** Options writing each kind of report into `directory`: r.ndjson, t.json and r.html. */
+function allReportsIn(directory: string): string[] {
+  return [
+    ...["--report", `${directory}/r.ndjson`],
+    ...["--trace", `${directory}/t.json`],
+    ...["--report-html", `${directory}/r.html`],
+  ];
+}
 
 Deno.test({
   name: "on a terminal, report files with only the permissions they need ask no permission",
-  ignore: script === undefined || Deno.build.os !== "linux",
+  ignore: !hasTerminal,
   async fn() {
     const file = await writeTaskFile({
       tasks: [{ name: "a", type: "exec", arguments: "echo hi" }],
     });
-    const dir = file.replace(/\/[^/]*$/, "");
+    const dir = dirname(file);
     const out = `${dir}/out`;
     await Deno.mkdir(out);
     // A terminal (script's); read access to the task file's directory and dagrun's code,
     // write access to the reports' directory only: looking at /dev/stdout, /dev/null or
     // /proc/self/mountinfo, or reading the reports' directory, would stop the run at a
-    // prompt. (Without the fix the prompt waits for ever: `timeout` ends it.)
-    const repo = new URL("..", import.meta.url).pathname;
-    const command = `timeout -s KILL 20 '${Deno.execPath()}' run --allow-read=${dir},${repo},` +
-      `/proc/self/status --allow-write=${out} --allow-run --allow-env --allow-ffi '${MOD}' ` +
-      `--no-history -q '${file}' --report ${out}/r.ndjson --trace ${out}/t.json ` +
-      `--report-html ${out}/r.html`;
-    const { code, stdout } = await new Deno.Command(script!, {
-      args: ["-qec", command, "/dev/null"],
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const screen = new TextDecoder().decode(stdout);
+    // prompt.
+    const { code, output: screen } = await dagrunOnTerminal(
+      allowedOutsideProc(dir, out),
+      "--no-history",
+      "-q",
+      file,
+      ...allReportsIn(out),
+    );
     try {
       assert.doesNotMatch(screen, /Deno requests/, screen);
       assert.equal(code, 0, screen);
@@ -161,7 +171,7 @@ Deno.test({
     const file = await writeTaskFile({
       tasks: [{ name: "a", type: "exec", arguments: "touch ran" }],
     });
-    const directory = file.replace(/\/[^/]*$/, "");
+    const directory = dirname(file);
     const listener = Deno.listen({ transport: "unix", path: `${directory}/sock` });
     try {
       // open() says only "no such device or address" (ENXIO).
@@ -192,31 +202,24 @@ Deno.test({
 
 Deno.test({
   name: "report files that dagrun may write but not read are written, unchecked, without a prompt",
-  ignore: script === undefined || Deno.build.os !== "linux",
+  ignore: !hasTerminal,
   async fn(t) {
     const file = await writeTaskFile({
       tasks: [{ name: "a", type: "exec", arguments: "echo hi" }],
     });
-    const dir = file.replace(/\/[^/]*$/, "");
+    const dir = dirname(file);
     // Outside every path dagrun may read: a file of its own can be written, not looked at
     // (an open file's stat asks for read access to its path, in Deno).
     const out = await Deno.makeTempDir({ prefix: "dagrun-write-only-" });
     await Deno.writeTextFile(`${out}/r.ndjson`, "an earlier run's report\n".repeat(100));
-    const repo = new URL("..", import.meta.url).pathname;
-    const dagrun = (readable: string, reports: string) =>
-      `timeout -s KILL 20 '${Deno.execPath()}' run --allow-read=${dir},${repo},${readable} ` +
-      `--allow-write=${out} --allow-run --allow-env --allow-ffi '${MOD}' ` +
-      `--no-history -q '${file}' ${reports}`;
-    const reports = `--report ${out}/r.ndjson --trace ${out}/t.json --report-html ${out}/r.html`;
+    const dagrun = (...reports: string[]) =>
+      denoCommandLine(
+        runAllowed(allowedOutsideProc(dir, out), "--no-history", "-q", file, ...reports),
+      );
+    const reports = allReportsIn(out);
     try {
       await t.step("on a terminal", async () => {
-        const { code, stdout } = await new Deno.Command(script!, {
-          args: ["-qec", dagrun("/proc/self/status", reports), "/dev/null"],
-          stdin: "null",
-          stdout: "piped",
-          stderr: "piped",
-        }).output();
-        const screen = new TextDecoder().decode(stdout);
+        const { code, output: screen } = await onTerminal(dagrun(...reports));
         assert.doesNotMatch(screen, /Deno requests/, screen);
         assert.equal(code, 0, screen);
         const report = await Deno.readTextFile(`${out}/r.ndjson`);
@@ -229,7 +232,7 @@ Deno.test({
       await t.step("without a terminal, as without a prompt", async () => {
         await Deno.remove(`${out}/r.ndjson`);
         const { code, stderr } = await new Deno.Command("sh", {
-          args: ["-c", dagrun("/proc/self/status", reports)],
+          args: ["-c", `timeout -s KILL 20 ${dagrun(...reports)}`],
           stdin: "null",
           stdout: "null",
           stderr: "piped",
@@ -244,7 +247,9 @@ Deno.test({
         const { code, stderr } = await new Deno.Command("sh", {
           args: [
             "-c",
-            dagrun("/proc/self/status", `--report ${out}/r.ndjson --trace ${out}/no/t.json`),
+            `timeout -s KILL 20 ${
+              dagrun("--report", `${out}/r.ndjson`, "--trace", `${out}/no/t.json`)
+            }`,
           ],
           stdin: "null",
           stdout: "null",

@@ -1,11 +1,13 @@
 /**
- * Helpers for the terminal-UX tests: finding optional tools (tmux, graphviz, chromium) and
- * a sink that records what was written.
+ * Helpers for the terminal-UX tests: finding optional tools (tmux, graphviz, chromium), a
+ * sink that records what was written, and running dagrun with narrow permissions on a
+ * terminal of its own (where Deno would prompt for a permission not granted).
  *
  * @module
  */
 
 import type { TextSink } from "../src/output.ts";
+import { MOD, ROOT } from "./helpers.ts";
 
 /** The path of a program on PATH, or undefined; tests that need it are ignored without it. */
 export async function findProgram(name: string): Promise<string | undefined> {
@@ -40,4 +42,98 @@ export async function runProgram(program: string, args: string[]): Promise<strin
   const decoder = new TextDecoder();
   if (!success) throw new Error(`${program} ${args.join(" ")}: ${decoder.decode(stderr)}`);
   return decoder.decode(stdout);
+}
+
+/** The start of Deno's permission prompt: a run that shows it waits for an answer. */
+export const PROMPT = "Deno requests";
+
+const script = await findProgram("script");
+
+/** Whether {@linkcode onTerminal} can run here (Linux, util-linux `script` on PATH). */
+export const hasTerminal = Deno.build.os === "linux" && script !== undefined;
+
+/**
+ * Runs `command` (a line for `sh -c`) under `script`, on a terminal of its own, and returns
+ * what it printed; stops it at once when a permission prompt appears (it would wait for an
+ * answer, for ever), so a test that looks for {@linkcode PROMPT} in the output fails at once.
+ */
+export async function onTerminal(command: string): Promise<{ code: number; output: string }> {
+  const child = new Deno.Command(script!, {
+    args: ["-qec", command, "/dev/null"],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  // A guard against a hang of another kind; the prompt is seen long before.
+  const guard = setTimeout(() => child.kill("SIGKILL"), 60_000);
+  let output = "";
+  const decoder = new TextDecoder();
+  for await (const chunk of child.stdout) {
+    output += decoder.decode(chunk, { stream: true });
+    if (output.includes(PROMPT)) {
+      child.kill("SIGKILL");
+      break;
+    }
+  }
+  const { code } = await child.status;
+  clearTimeout(guard);
+  await child.stderr.cancel();
+  return { code, output };
+}
+
+/** Permissions narrower than -A for a run of dagrun; its own code may always be read. */
+export interface Allowed {
+  /** What it may read besides dagrun's code. */
+  readonly read: readonly string[];
+  /** What it may write (nothing if not given). */
+  readonly write?: readonly string[];
+  /** The permissions granted whole, each as its `--allow-NAME` flag's name. */
+  readonly whole: readonly ("env" | "run" | "sys" | "ffi")[];
+}
+
+/**
+ * A dagrun allowed to read its own source and the task file `tasks` alone (and to run, read
+ * the environment and the system's figures).
+ */
+export function allowedToReadOnly(tasks: string): Allowed {
+  return { read: [tasks], whole: ["env", "run", "sys"] };
+}
+
+/**
+ * A dagrun allowed to read its own source, `directory` and, of /proc, /proc/self/status alone;
+ * to write `writable`, if given; to run, read the environment and call native code (its
+ * posix_spawn and job control): all it needs but the rest of /proc, which it must not ask for.
+ */
+export function allowedOutsideProc(directory: string, writable?: string): Allowed {
+  return {
+    read: [directory, "/proc/self/status"],
+    ...(writable === undefined ? {} : { write: [writable] }),
+    whole: ["run", "env", "ffi"],
+  };
+}
+
+/** The arguments of `deno run` for dagrun (mod.ts) with `allowed`, then dagrun's `args`. */
+export function runAllowed(allowed: Allowed, ...args: string[]): string[] {
+  return [
+    "run",
+    "--quiet",
+    `--allow-read=${[ROOT.pathname, ...allowed.read].join(",")}`,
+    ...(allowed.write ? [`--allow-write=${allowed.write.join(",")}`] : []),
+    ...allowed.whole.map((name) => `--allow-${name}`),
+    MOD,
+    ...args,
+  ];
+}
+
+/** `deno` with the arguments `args`, every word quoted, as one command line for `sh -c`. */
+export function denoCommandLine(args: readonly string[]): string {
+  return [Deno.execPath(), ...args].map((word) => `'${word}'`).join(" ");
+}
+
+/** Runs dagrun with `allowed` on a terminal ({@linkcode onTerminal}), `args` its arguments. */
+export function dagrunOnTerminal(
+  allowed: Allowed,
+  ...args: string[]
+): Promise<{ code: number; output: string }> {
+  return onTerminal(denoCommandLine(runAllowed(allowed, ...args)));
 }
