@@ -158,6 +158,9 @@ Deno.test("a run removes the history temporaries of killed runs, and only those"
   }
 });
 
+/** The permissions a run needs besides the file system's, for runs allowed less than -A. */
+const BESIDE_FILES = ["--allow-run", "--allow-env", "--allow-sys"];
+
 /** Runs the command line on `file` quietly, with `deno run` flags `permissions`. */
 async function quietRun(file: string, permissions = ["-A"]) {
   const { code, stderr } = await new Deno.Command(Deno.execPath(), {
@@ -191,12 +194,7 @@ Deno.test("a history that cannot be written is warned of once, and the run goes 
       await Deno.remove(history);
     });
     await t.step("no write permission (Deno's): no prompt, a warning", async () => {
-      const { code, stderr } = await quietRun(file, [
-        "--allow-read",
-        "--allow-run",
-        "--allow-env",
-        "--allow-sys",
-      ]);
+      const { code, stderr } = await quietRun(file, ["--allow-read", ...BESIDE_FILES]);
       assert.equal(code, 0);
       assert.equal(
         stderr,
@@ -317,9 +315,7 @@ Deno.test("a history that is a symbolic link is written where it leads, never ov
         const { code, stderr } = await quietRun(file, [
           `--allow-read=${dir}`,
           `--allow-write=${dir}`,
-          "--allow-run",
-          "--allow-env",
-          "--allow-sys",
+          ...BESIDE_FILES,
         ]);
         assert.equal(code, 0);
         assert.equal(
