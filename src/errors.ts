@@ -4,6 +4,8 @@
  * @module
  */
 
+import { printable } from "./format/printable.ts";
+
 /**
  * Exit codes of the command-line program.
  *
@@ -292,6 +294,15 @@ export function osErrorReason(error: unknown): string {
 export function spawnErrorReason(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   return osErrorReason(message.replace(/^Failed to spawn '.*?': /s, ""));
+}
+
+/**
+ * Prints `dagrun: warning: MESSAGE` on standard error, the message {@linkcode printable} as
+ * every error's line is: a path or a task's name in it may hold an escape sequence, which
+ * would drive the terminal, or a newline, which would break the line.
+ */
+export function warn(message: string): void {
+  console.warn(`dagrun: warning: ${printable(message)}`);
 }
 
 /** The longest value {@linkcode quote} shows whole, in UTF-16 units. */
