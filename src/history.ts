@@ -211,7 +211,7 @@ export function readHistory(location: HistoryLocation): Promise<Map<string, numb
  * import { historyLocation, recordHistory, run } from "@dagrun/dagrun";
  * const report = await run([{ name: "build", type: "exec", arguments: "true" }]);
  * const problem = await recordHistory(historyLocation("/tmp/tasks.json"), report);
- * if (problem) console.warn(problem); // "task durations not recorded in …: Permission denied"
+ * if (problem) console.warn(problem); // "task durations not recorded in …: permission denied"
  * ```
  */
 export async function recordHistory(

@@ -62,7 +62,7 @@ export function compileArgumentsSchema(schema: object): ValidateFunction {
 }
 
 /** A schema compiled to an `"$async"` validator, which {@linkcode compileSchema} refuses. */
-export class AsyncSchemaError extends Error {
+class AsyncSchemaError extends Error {
   /** Says so. */
   constructor() {
     super('must not be "$async" (its validator would return a promise, and pass every value)');
