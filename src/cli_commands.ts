@@ -15,6 +15,7 @@ import {
   quote,
   TaskFileError,
   UsageError,
+  warn,
 } from "./errors.ts";
 import { type HistoryLocation, historyLocation } from "./history.ts";
 import { loadTaskFile, type TaskFile } from "./load.ts";
@@ -104,7 +105,7 @@ export async function loadChecked(
     ...(flags.retries === undefined ? {} : { retries: flags.retries }),
   };
   const taskFile = await loadTaskFile(path, { ...(schema ? { schema } : {}), overrides });
-  for (const warning of taskFile.warnings ?? []) console.warn(`dagrun: warning: ${warning}`);
+  for (const warning of taskFile.warnings ?? []) warn(warning);
   const registry = createDefaultRegistry({
     ...(flags.grace === undefined ? {} : { graceMs: flags.grace }),
     eval: evalOptions,

@@ -4,6 +4,8 @@
  * @module
  */
 
+import { printable } from "./format/printable.ts";
+
 /**
  * Exit codes of the command-line program.
  *
@@ -63,8 +65,19 @@ function brand(error: Error, name: string): void {
   Object.defineProperty(error, Symbol.for(`dagrun.${name}`), { value: true });
 }
 
-/** Whether a value carries the brand of the class of this name (from any copy of the module). */
-function isBranded(value: unknown, name: string): boolean {
+/**
+ * `value instanceof checked`, where `checked` is `branded` (the class named `name`) or a
+ * subclass of it: for the class itself, whether the value carries its brand (from any copy of
+ * the module); a subclass keeps the usual prototype walk (a bundler may rename classes: not
+ * by name).
+ */
+function isInstance(
+  checked: abstract new (...args: never[]) => unknown,
+  branded: abstract new (...args: never[]) => unknown,
+  name: string,
+  value: unknown,
+): boolean {
+  if (checked !== branded) return Function.prototype[Symbol.hasInstance].call(checked, value);
   return typeof value === "object" && value !== null &&
     (value as Record<symbol, unknown>)[Symbol.for(`dagrun.${name}`)] === true;
 }
@@ -90,10 +103,7 @@ function isBranded(value: unknown, name: string): boolean {
 export class TaskFileError extends Error {
   /** True for an instance of any copy of this module's class (see `brand`). */
   static override [Symbol.hasInstance](value: unknown): boolean {
-    // A subclass keeps the usual prototype walk (a bundler may rename classes: not by name).
-    return this === TaskFileError
-      ? isBranded(value, "TaskFileError")
-      : Function.prototype[Symbol.hasInstance].call(this, value);
+    return isInstance(this, TaskFileError, "TaskFileError", value);
   }
 
   /** The exit code this error ends the program with. */
@@ -150,10 +160,7 @@ export function whereText(
 export class OutputError extends Error {
   /** True for an instance of any copy of this module's class (see `brand`). */
   static override [Symbol.hasInstance](value: unknown): boolean {
-    // A subclass keeps the usual prototype walk (a bundler may rename classes: not by name).
-    return this === OutputError
-      ? isBranded(value, "OutputError")
-      : Function.prototype[Symbol.hasInstance].call(this, value);
+    return isInstance(this, OutputError, "OutputError", value);
   }
 
   /** The exit code this error ends the program with. */
@@ -181,10 +188,7 @@ export class OutputError extends Error {
 export class UsageError extends Error {
   /** True for an instance of any copy of this module's class (see `brand`). */
   static override [Symbol.hasInstance](value: unknown): boolean {
-    // A subclass keeps the usual prototype walk (a bundler may rename classes: not by name).
-    return this === UsageError
-      ? isBranded(value, "UsageError")
-      : Function.prototype[Symbol.hasInstance].call(this, value);
+    return isInstance(this, UsageError, "UsageError", value);
   }
 
   /** The exit code this error ends the program with. */
@@ -292,6 +296,15 @@ export function osErrorReason(error: unknown): string {
 export function spawnErrorReason(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   return osErrorReason(message.replace(/^Failed to spawn '.*?': /s, ""));
+}
+
+/**
+ * Prints `dagrun: warning: MESSAGE` on standard error, the message {@linkcode printable} as
+ * every error's line is: a path or a task's name in it may hold an escape sequence, which
+ * would drive the terminal, or a newline, which would break the line.
+ */
+export function warn(message: string): void {
+  console.warn(`dagrun: warning: ${printable(message)}`);
 }
 
 /** The longest value {@linkcode quote} shows whole, in UTF-16 units. */

@@ -163,15 +163,10 @@ function filesOf(parsed: unknown): Files | undefined {
 }
 
 /**
- * Where a symbolic link at `path` leads (a dangling one too: its target is created), so that
- * the history is written there rather than over the link; `undefined` when `path` is no link.
+ * Where the symbolic link at `path` leads (a dangling one too: its target is created), so
+ * that the history is written there rather than over the link.
  */
-function linkTarget(path: string): string | undefined {
-  try {
-    if (!Deno.lstatSync(path).isSymlink) return undefined;
-  } catch {
-    return undefined;
-  }
+function linkTarget(path: string): string {
   try {
     return Deno.realPathSync(path);
   } catch {
@@ -216,7 +211,7 @@ export function readHistory(location: HistoryLocation): Promise<Map<string, numb
  * import { historyLocation, recordHistory, run } from "@dagrun/dagrun";
  * const report = await run([{ name: "build", type: "exec", arguments: "true" }]);
  * const problem = await recordHistory(historyLocation("/tmp/tasks.json"), report);
- * if (problem) console.warn(problem); // "task durations not recorded in …: Permission denied"
+ * if (problem) console.warn(problem); // "task durations not recorded in …: permission denied"
  * ```
  */
 export async function recordHistory(
@@ -236,14 +231,20 @@ export async function recordHistory(
   let temporary: string | undefined;
   let lock: Deno.FsFile | undefined;
   try {
+    const entry = lstatOrNull(location.path);
     // A link is followed (the history kept elsewhere, a CI cache say), not replaced: its
     // directory, where the temporaries are too, is the one to be allowed.
-    const target = linkTarget(location.path);
-    const targetProblem = target === undefined ? undefined : unpermitted(directoryOf(target));
+    const target = entry?.isSymlink ? linkTarget(location.path) : undefined;
+    const targetDirectory = target === undefined ? undefined : directoryOf(target);
+    const targetProblem = targetDirectory === undefined ||
+        targetDirectory === directoryOf(location.path)
+      ? undefined
+      : unpermitted(targetDirectory);
     if (targetProblem) return targetProblem;
     const path = target ?? location.path;
     temporary = `${path}.${Deno.pid}.tmp`;
-    const locked = await lockHistory(path);
+    // The lstat above is the lock's first look at the path, when it is the path locked.
+    const locked = await lockHistory(path, target === undefined ? entry : undefined);
     lock = locked?.file;
     // Read under the lock: another run may have recorded its durations since this one began.
     const read = locked ? readLockedFiles(locked.file, locked.info) : readFiles(path);
@@ -336,15 +337,19 @@ const LOCK_RETRY_MAX_MS = 50;
  * meanwhile, and holding the lock of a replaced file excludes nobody): else it is locked
  * anew. Resolves to `undefined` when there is nothing to lock (something other than a regular
  * file is at `path`: it is replaced as before) or the file system has no locks; throws when
- * another run held the lock for {@linkcode LOCK_WAIT_MS}.
+ * another run held the lock for {@linkcode LOCK_WAIT_MS}. `entry` is the caller's
+ * {@linkcode lstatOrNull} of `path`, when it made one: the first try makes no other.
  */
 async function lockHistory(
   path: string,
+  entry?: Deno.FileInfo | null,
 ): Promise<{ file: Deno.FsFile; info: Deno.FileInfo } | undefined> {
   const deadline = Date.now() + LOCK_WAIT_MS;
   for (let pause = 1;; pause = Math.min(2 * pause, LOCK_RETRY_MAX_MS)) {
     // Never opened otherwise: opening a FIFO may wait for a writer for ever.
-    if (!isRegularFileOrMissing(path)) return undefined;
+    if (entry === undefined) entry = lstatOrNull(path);
+    if (entry !== null && !entry.isFile) return undefined;
+    entry = undefined; // a later try looks again
     const file = openToLock(path);
     let locked: boolean;
     try {
@@ -381,12 +386,12 @@ function openToLock(path: string): Deno.FsFile {
   }
 }
 
-/** Whether `path` names a regular file (not following a link) or nothing. */
-function isRegularFileOrMissing(path: string): boolean {
+/** The `lstat` of `path` (a link itself, not followed); `null` when there is nothing there. */
+function lstatOrNull(path: string): Deno.FileInfo | null {
   try {
-    return Deno.lstatSync(path).isFile;
+    return Deno.lstatSync(path);
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return true;
+    if (error instanceof Deno.errors.NotFound) return null;
     throw error;
   }
 }
@@ -397,13 +402,8 @@ function isRegularFileOrMissing(path: string): boolean {
  */
 function heldFileAt(file: Deno.FsFile, path: string): Deno.FileInfo | undefined {
   const held = file.statSync();
-  let current: Deno.FileInfo;
-  try {
-    current = Deno.lstatSync(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return undefined;
-    throw error;
-  }
+  const current = lstatOrNull(path);
+  if (current === null) return undefined;
   // Without inode numbers (Windows) there is no telling: taken as the same.
   if (held.ino === null || current.ino === null) return held;
   return held.ino === current.ino && held.dev === current.dev ? held : undefined;

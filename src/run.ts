@@ -6,9 +6,8 @@
 
 import { checkOptionsArgument, checkTasksArgument } from "./argument_checks.ts";
 import { checkTaskFile } from "./check.ts";
-import { TaskFileError } from "./errors.ts";
+import { TaskFileError, warn } from "./errors.ts";
 import { describe } from "./run_report.ts";
-import { printable } from "./format/printable.ts";
 import type { TaskFile } from "./load.ts";
 import { taskFileFromInputs } from "./task_inputs.ts";
 import type { TaskGraph } from "./task_graph.ts";
@@ -226,7 +225,7 @@ export async function runChecked(
     const problem = await recordHistory(options.history, report, options.signal);
     // On stderr alone, as the run has ended: a report's events stop at run_ended. Once per
     // run, since one write is tried.
-    if (problem) console.warn(`dagrun: warning: ${printable(problem)}`);
+    if (problem) warn(problem);
   }
   return report;
 }

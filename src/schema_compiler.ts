@@ -8,6 +8,7 @@
  */
 
 import { type AjvExports, loadedAjv, type ValidateFunction } from "./deps.ts";
+import { warn } from "./errors.ts";
 
 type AjvInstance = InstanceType<AjvExports["Ajv"]>;
 
@@ -61,7 +62,7 @@ export function compileArgumentsSchema(schema: object): ValidateFunction {
 }
 
 /** A schema compiled to an `"$async"` validator, which {@linkcode compileSchema} refuses. */
-export class AsyncSchemaError extends Error {
+class AsyncSchemaError extends Error {
   /** Says so. */
   constructor() {
     super('must not be "$async" (its validator would return a promise, and pass every value)');
@@ -103,7 +104,7 @@ export function compileSchema(ajv: AjvInstance, schema: object): ValidateFunctio
   for (const warning of seen) {
     if (printed.has(warning)) continue;
     printed.add(warning);
-    console.warn(`dagrun: warning: ${warning}`);
+    warn(warning);
   }
   return validate;
 }

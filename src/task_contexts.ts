@@ -7,7 +7,7 @@
  * @module
  */
 
-import { describeValue, quote } from "./errors.ts";
+import { describeValue, quote, warn } from "./errors.ts";
 import { now } from "./run_report.ts";
 import type { ExecutorContext, OutputStream, RunEvent, TaskSpec } from "./types.ts";
 
@@ -124,7 +124,7 @@ export class TaskContexts {
     }) wrote output after it ended; dropped`;
     // On stderr for whoever watches, as Deno warns; as an event for the report (NDJSON,
     // --report) while the run lasts: after run_ended, a line would break a report's end.
-    console.warn(`dagrun: warning: ${message}`);
+    warn(message);
     if (!this.#options.runEnded()) {
       this.#options.emit?.({ event: "warning", task: name, message, time: now() });
     }

@@ -139,3 +139,22 @@ Deno.test("with --format ndjson a misspelled field is a warning event right afte
     await Deno.remove(directory, { recursive: true });
   }
 });
+
+Deno.test("a warning's line escapes the control characters of the file's path and of the task's name", async () => {
+  // An escape in the path would drive the terminal; U+009B (CSI) passes JSON's quoting raw.
+  const file = await writeTaskFile(
+    { tasks: [{ name: "a\u009b2J", type: "exec", arguments: "true", dependecies: [] }] },
+    "x\u001b[31m.json",
+  );
+  try {
+    const { code, stderr } = await runCli([file, "--no-history", "-q"]);
+    assert.equal(code, 0, stderr);
+    assert.equal(
+      stderr,
+      `dagrun: warning: ${file.replace("\u001b", "\\u001b")}:1:73: task "a\\u009b2J": ` +
+        `unknown field "dependecies" (did you mean "dependencies"?); it is ignored\n`,
+    );
+  } finally {
+    await Deno.remove(file.replace(/\/[^/]*$/, ""), { recursive: true });
+  }
+});
