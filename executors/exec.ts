@@ -14,7 +14,7 @@ import { isGranted } from "../src/permissions.ts";
 import { spawnErrorReason } from "../src/errors.ts";
 import { workingDirectoryProblem } from "../src/working_directory.ts";
 import { utf8Length } from "../src/utf8_length.ts";
-import { addProcessGroup, signalGroup } from "../src/process_groups.ts";
+import { addProcessGroup } from "../src/process_groups.ts";
 import { fitsOneArgument, MAX_ARGUMENT_BYTES, plainWords, shellArguments } from "./exec_argv.ts";
 import { NO_NUL_PATTERN } from "../src/schema_patterns.ts";
 import { createPosixSpawner, type PosixSpawner } from "./posix_spawn.ts";
@@ -440,5 +440,3 @@ function spawn(
   addProcessGroup(child.pid);
   return child;
 }
-
-export { signalGroup };
