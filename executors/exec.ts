@@ -228,12 +228,7 @@ async function spawnDirect(
       return { child };
     }
     fast.release();
-    if (child === ENOENT) return notFound();
-    // Out of descriptors or processes, or arguments too long for the kernel: the shell would
-    // fail alike, and name itself.
-    const reason = RESOURCE_ERRORS[child];
-    if (child === E2BIG) return cannotStart(words[0]!, tooLong(words, context, reason!));
-    return reason === undefined ? undefined : cannotStart(words[0]!, reason);
+    return child === ENOENT ? notFound() : resourceFailure(child, words, context);
   }
   // Deno.Command looks the program up itself, and a relative PATH entry (`node_modules/.bin`,
   // `.`, an empty one) from dagrun's own directory: the shell looks from the task's.
@@ -245,20 +240,30 @@ async function spawnDirect(
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return notFound();
     const message = error instanceof Error ? error.message : String(error);
-    if (/\(os error 7\)/.test(message)) {
-      return cannotStart(words[0]!, tooLong(words, context, spawnErrorReason(message)));
-    }
-    return /\(os error (11|12|23|24)\)/.test(message)
-      ? cannotStart(words[0]!, spawnErrorReason(message))
-      : undefined;
+    return resourceFailure(Number(/\(os error (\d+)\)/.exec(message)?.[1]), words, context);
   }
+}
+
+/**
+ * The task's error when a spawn failed with `errno` because the system is out of descriptors
+ * or processes, or the arguments are more than the kernel takes: the shell would fail alike,
+ * and name itself. `undefined` for any other error: the shell tries, and words it.
+ */
+function resourceFailure(
+  errno: number,
+  words: readonly string[],
+  context: ExecutorContext,
+): { error: TaskResult } | undefined {
+  const reason = RESOURCE_ERRORS[errno];
+  if (reason === undefined) return undefined;
+  return cannotStart(words[0]!, errno === E2BIG ? tooLong(words, context, reason) : reason);
 }
 
 const ENOENT = 2, E2BIG = 7;
 
 /**
  * The errors of a spawn that say the system is out of something (or that the arguments are
- * more than it takes), with their words.
+ * more than it takes), worded as `spawnErrorReason` words Deno's message for them.
  */
 const RESOURCE_ERRORS: Readonly<Record<number, string>> = {
   7: "argument list too long",
