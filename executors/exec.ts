@@ -12,7 +12,7 @@ import { superviseChild, type SupervisedChild } from "../src/child.ts";
 import { resolvePath } from "../src/paths.ts";
 import { isGranted } from "../src/permissions.ts";
 import { spawnErrorReason } from "../src/errors.ts";
-import { workingDirectoryProblem } from "../src/working_directory.ts";
+import { spawnWorkingDirectoryProblem, workingDirectoryProblem } from "../src/working_directory.ts";
 import { utf8Length } from "../src/utf8_length.ts";
 import { addProcessGroup } from "../src/process_groups.ts";
 import { fitsOneArgument, MAX_ARGUMENT_BYTES, plainWords, shellArguments } from "./exec_argv.ts";
@@ -136,7 +136,8 @@ async function spawnCommand(
     }
     // Checked when the run started, the directory may have gone since (an earlier task's
     // `rm -rf`): the task's, not the shell's, which Deno names.
-    const directory = workingDirectoryProblem(context.cwd) ?? spawnCwdProblem(message, context.cwd);
+    const directory = workingDirectoryProblem(context.cwd) ??
+      spawnWorkingDirectoryProblem(message, context.cwd);
     if (directory !== undefined) {
       return { error: { ok: false, error: `cannot start: ${directory}` } };
     }
@@ -272,21 +273,6 @@ const RESOURCE_ERRORS: Readonly<Record<number, string>> = {
   23: "too many open files in system",
   24: "too many open files",
 };
-
-/**
- * The working directory's problem in a failed spawn's message, worded as
- * `workingDirectoryProblem` words it: Deno looks at the directory before it spawns, needing no
- * permission for it, where dagrun may not look itself (no read permission for it).
- */
-function spawnCwdProblem(message: string, cwd: string): string | undefined {
-  if (/^Failed to spawn '.*?': No such cwd '/s.test(message)) {
-    return `working directory ${cwd} does not exist`;
-  }
-  if (/^Failed to spawn '.*?': cwd is not a directory '/s.test(message)) {
-    return `working directory ${cwd} is not a directory`;
-  }
-  return undefined;
-}
 
 function cannotStart(program: string, reason: string): { error: TaskResult } {
   return { error: { ok: false, error: `cannot start ${program}: ${reason}` } };
