@@ -362,9 +362,14 @@ function hasRelativeEntry(path: string | undefined): boolean {
  */
 function searchPath(context: ExecutorContext): string | undefined {
   if (context.env?.PATH !== undefined) return context.env.PATH;
-  // Queried, not asked for: a request would stop the run at a prompt on a terminal.
-  return isGranted({ name: "env", variable: "PATH" }) ? Deno.env.get("PATH") : undefined;
+  // Queried, not asked for: a request would stop the run at a prompt on a terminal. Once: a
+  // task that sets variables of its own but not PATH asks at every spawn.
+  pathReadable ??= isGranted({ name: "env", variable: "PATH" });
+  return pathReadable ? Deno.env.get("PATH") : undefined;
 }
+
+/** Whether dagrun may read its own PATH, queried at the first spawn that looks at it. */
+let pathReadable: boolean | undefined;
 
 /**
  * The posix_spawn path, loaded on first use (it costs a `dlopen`), with a bound on the
