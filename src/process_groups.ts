@@ -42,8 +42,9 @@ export function liveProcessGroups(): number[] {
 }
 
 /**
- * Sends a signal to every live process group; SIGKILL also forgets them, since nothing in
- * them survives it.
+ * Sends a signal to every live process group, and to what left it for another group of its
+ * task's session ({@linkcode signalSession}); SIGKILL also forgets them, since nothing in them
+ * survives it.
  */
 export function signalProcessGroups(signal: Deno.Signal): void {
   for (const leader of live) signalSession(leader, signal);
