@@ -12,9 +12,9 @@ import { superviseChild, type SupervisedChild } from "../src/child.ts";
 import { resolvePath } from "../src/paths.ts";
 import { isGranted } from "../src/permissions.ts";
 import { spawnErrorReason } from "../src/errors.ts";
-import { workingDirectoryProblem } from "../src/working_directory.ts";
+import { spawnWorkingDirectoryProblem, workingDirectoryProblem } from "../src/working_directory.ts";
 import { utf8Length } from "../src/utf8_length.ts";
-import { addProcessGroup, signalGroup } from "../src/process_groups.ts";
+import { addProcessGroup } from "../src/process_groups.ts";
 import { fitsOneArgument, MAX_ARGUMENT_BYTES, plainWords, shellArguments } from "./exec_argv.ts";
 import { NO_NUL_PATTERN } from "../src/schema_patterns.ts";
 import { createPosixSpawner, type PosixSpawner } from "./posix_spawn.ts";
@@ -136,7 +136,8 @@ async function spawnCommand(
     }
     // Checked when the run started, the directory may have gone since (an earlier task's
     // `rm -rf`): the task's, not the shell's, which Deno names.
-    const directory = workingDirectoryProblem(context.cwd) ?? spawnCwdProblem(message, context.cwd);
+    const directory = workingDirectoryProblem(context.cwd) ??
+      spawnWorkingDirectoryProblem(message, context.cwd);
     if (directory !== undefined) {
       return { error: { ok: false, error: `cannot start: ${directory}` } };
     }
@@ -228,12 +229,7 @@ async function spawnDirect(
       return { child };
     }
     fast.release();
-    if (child === ENOENT) return notFound();
-    // Out of descriptors or processes, or arguments too long for the kernel: the shell would
-    // fail alike, and name itself.
-    const reason = RESOURCE_ERRORS[child];
-    if (child === E2BIG) return cannotStart(words[0]!, tooLong(words, context, reason!));
-    return reason === undefined ? undefined : cannotStart(words[0]!, reason);
+    return child === ENOENT ? notFound() : resourceFailure(child, words, context);
   }
   // Deno.Command looks the program up itself, and a relative PATH entry (`node_modules/.bin`,
   // `.`, an empty one) from dagrun's own directory: the shell looks from the task's.
@@ -245,20 +241,30 @@ async function spawnDirect(
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return notFound();
     const message = error instanceof Error ? error.message : String(error);
-    if (/\(os error 7\)/.test(message)) {
-      return cannotStart(words[0]!, tooLong(words, context, spawnErrorReason(message)));
-    }
-    return /\(os error (11|12|23|24)\)/.test(message)
-      ? cannotStart(words[0]!, spawnErrorReason(message))
-      : undefined;
+    return resourceFailure(Number(/\(os error (\d+)\)/.exec(message)?.[1]), words, context);
   }
+}
+
+/**
+ * The task's error when a spawn failed with `errno` because the system is out of descriptors
+ * or processes, or the arguments are more than the kernel takes: the shell would fail alike,
+ * and name itself. `undefined` for any other error: the shell tries, and words it.
+ */
+function resourceFailure(
+  errno: number,
+  words: readonly string[],
+  context: ExecutorContext,
+): { error: TaskResult } | undefined {
+  const reason = RESOURCE_ERRORS[errno];
+  if (reason === undefined) return undefined;
+  return cannotStart(words[0]!, errno === E2BIG ? tooLong(words, context, reason) : reason);
 }
 
 const ENOENT = 2, E2BIG = 7;
 
 /**
  * The errors of a spawn that say the system is out of something (or that the arguments are
- * more than it takes), with their words.
+ * more than it takes), worded as `spawnErrorReason` words Deno's message for them.
  */
 const RESOURCE_ERRORS: Readonly<Record<number, string>> = {
   7: "argument list too long",
@@ -267,21 +273,6 @@ const RESOURCE_ERRORS: Readonly<Record<number, string>> = {
   23: "too many open files in system",
   24: "too many open files",
 };
-
-/**
- * The working directory's problem in a failed spawn's message, worded as
- * `workingDirectoryProblem` words it: Deno looks at the directory before it spawns, needing no
- * permission for it, where dagrun may not look itself (no read permission for it).
- */
-function spawnCwdProblem(message: string, cwd: string): string | undefined {
-  if (/^Failed to spawn '.*?': No such cwd '/s.test(message)) {
-    return `working directory ${cwd} does not exist`;
-  }
-  if (/^Failed to spawn '.*?': cwd is not a directory '/s.test(message)) {
-    return `working directory ${cwd} is not a directory`;
-  }
-  return undefined;
-}
 
 function cannotStart(program: string, reason: string): { error: TaskResult } {
   return { error: { ok: false, error: `cannot start ${program}: ${reason}` } };
@@ -371,9 +362,14 @@ function hasRelativeEntry(path: string | undefined): boolean {
  */
 function searchPath(context: ExecutorContext): string | undefined {
   if (context.env?.PATH !== undefined) return context.env.PATH;
-  // Queried, not asked for: a request would stop the run at a prompt on a terminal.
-  return isGranted({ name: "env", variable: "PATH" }) ? Deno.env.get("PATH") : undefined;
+  // Queried, not asked for: a request would stop the run at a prompt on a terminal. Once: a
+  // task that sets variables of its own but not PATH asks at every spawn.
+  pathReadable ??= isGranted({ name: "env", variable: "PATH" });
+  return pathReadable ? Deno.env.get("PATH") : undefined;
 }
+
+/** Whether dagrun may read its own PATH, queried at the first spawn that looks at it. */
+let pathReadable: boolean | undefined;
 
 /**
  * The posix_spawn path, loaded on first use (it costs a `dlopen`), with a bound on the
@@ -440,5 +436,3 @@ function spawn(
   addProcessGroup(child.pid);
   return child;
 }
-
-export { signalGroup };

@@ -21,6 +21,7 @@ import { type ChildStatus, ChildWatcher, type ChildWatcherOptions } from "./chil
 import { cString, errnoOf, type Libc, openLibc } from "./libc.ts";
 import { ignoredAtStart } from "../src/ignored_signals.ts";
 import { addProcessGroup } from "../src/process_groups.ts";
+import { isGranted } from "../src/permissions.ts";
 
 /**
  * A child spawned here, in a session (and process group) of its own. Its status settles
@@ -74,7 +75,7 @@ const FILE_ACTIONS_SIZE = 512, ATTR_SIZE = 1024;
 export function createPosixSpawner(options: PosixSpawnerOptions = {}): PosixSpawner | undefined {
   if (Deno.build.os !== "linux") return undefined;
   try {
-    if (Deno.permissions.querySync({ name: "ffi" }).state !== "granted") return undefined;
+    if (!isGranted({ name: "ffi" })) return undefined;
     const libc = openLibc();
     // A kernel without pidfds says so here, once, rather than on every spawn.
     const probe = libc.pidfd_open(Deno.pid, 0);

@@ -42,8 +42,9 @@ export function liveProcessGroups(): number[] {
 }
 
 /**
- * Sends a signal to every live process group; SIGKILL also forgets them, since nothing in
- * them survives it.
+ * Sends a signal to every live process group, and to what left it for another group of its
+ * task's session ({@linkcode signalSession}); SIGKILL also forgets them, since nothing in them
+ * survives it.
  */
 export function signalProcessGroups(signal: Deno.Signal): void {
   for (const leader of live) signalSession(leader, signal);
@@ -78,10 +79,9 @@ let stragglersBySession: Map<number, number[]> | undefined;
  */
 export const stragglerLooks = { asked: 0, scans: 0 };
 
-/** Sends signals, in order, to the processes {@linkcode sessionStragglers} finds. */
-export function signalSessionStragglers(leader: number, ...signals: Deno.Signal[]): void {
-  const stragglers = sessionStragglers(leader);
-  for (const signal of signals) for (const pid of stragglers) signalGroup(pid, signal);
+/** Sends a signal to the processes {@linkcode sessionStragglers} finds. */
+export function signalSessionStragglers(leader: number, signal: Deno.Signal): void {
+  for (const pid of sessionStragglers(leader)) signalGroup(pid, signal);
 }
 
 /**
@@ -160,7 +160,7 @@ function statFields(stat: string, count: number): string[] {
   return stat.slice(stat.lastIndexOf(")") + 2).split(" ", count);
 }
 
-/** Signals a process group (a negative pid), ignoring a group that is already gone. */
+/** Signals a process group (a negative pid) or a process, ignoring one that is already gone. */
 export function signalGroup(group: number, signal: Deno.Signal): void {
   try {
     Deno.kill(group, signal);

@@ -27,14 +27,32 @@ export function workingDirectoryProblem(path: string): string | undefined {
   if (!isGranted({ name: "read", path })) return undefined;
   try {
     if (Deno.statSync(path).isDirectory) return undefined;
-    return `working directory ${path} is not a directory`;
+    return notADirectory(path);
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return `working directory ${path} does not exist`;
+    if (error instanceof Deno.errors.NotFound) return doesNotExist(path);
     // A file on the way: `file/sub`.
-    if (error instanceof Deno.errors.NotADirectory) {
-      return `working directory ${path} is not a directory`;
-    }
+    if (error instanceof Deno.errors.NotADirectory) return notADirectory(path);
     if (error instanceof Deno.errors.NotCapable) return undefined;
     return `working directory ${path} cannot be used: ${osErrorReason(error)}`;
   }
+}
+
+/**
+ * The working directory's problem in the message of a spawn that failed, worded as
+ * {@linkcode workingDirectoryProblem} words it, or `undefined` when the message is about
+ * something else: Deno looks at the directory before it spawns, needing no permission for it,
+ * where dagrun may not look itself (no read permission for it).
+ */
+export function spawnWorkingDirectoryProblem(message: string, path: string): string | undefined {
+  if (/^Failed to spawn '.*?': No such cwd '/s.test(message)) return doesNotExist(path);
+  if (/^Failed to spawn '.*?': cwd is not a directory '/s.test(message)) return notADirectory(path);
+  return undefined;
+}
+
+function doesNotExist(path: string): string {
+  return `working directory ${path} does not exist`;
+}
+
+function notADirectory(path: string): string {
+  return `working directory ${path} is not a directory`;
 }
