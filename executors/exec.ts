@@ -10,7 +10,7 @@
 
 import { superviseChild, type SupervisedChild } from "../src/child.ts";
 import { resolvePath } from "../src/paths.ts";
-import { isGranted } from "../src/permissions.ts";
+import { environmentVariable, isGranted } from "../src/permissions.ts";
 import { spawnErrorReason } from "../src/errors.ts";
 import { spawnWorkingDirectoryProblem, workingDirectoryProblem } from "../src/working_directory.ts";
 import { utf8Length } from "../src/utf8_length.ts";
@@ -345,7 +345,7 @@ function inPathEntry(entry: string, name: string): string {
   if (/^~(\/|$)/.test(entry)) {
     // Not allowed to read it (queried: asking would prompt): looked in as written (the
     // spawn, which Deno's permissions do not hold back there, would put HOME in).
-    const home = isGranted({ name: "env", variable: "HOME" }) ? Deno.env.get("HOME") : undefined;
+    const home = environmentVariable("HOME");
     if (home) return `${home}${entry.slice(1)}/`.replace(/\/+/g, "/") + name;
   }
   return entry === "" || entry.endsWith("/") ? `${entry}${name}` : `${entry}/${name}`;

@@ -52,7 +52,7 @@ function readIgnored(): bigint {
 export function ignoreAgain(signals: readonly number[]): void {
   if (signals.length === 0 || Deno.build.os !== "linux") return;
   try {
-    if (Deno.permissions.querySync({ name: "ffi" }).state !== "granted") return;
+    if (!isGranted({ name: "ffi" })) return;
     const libc = Deno.dlopen("libc.so.6", {
       signal: { parameters: ["i32", "pointer"], result: "pointer" },
     });

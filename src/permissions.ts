@@ -16,3 +16,11 @@ export function isGranted(descriptor: Deno.PermissionDescriptor): boolean {
     return true;
   }
 }
+
+/**
+ * The environment variable `name`, or `undefined` when it is unset or dagrun may not read it
+ * (queried, never asked for: a request would stop the run at a prompt on a terminal).
+ */
+export function environmentVariable(name: string): string | undefined {
+  return isGranted({ name: "env", variable: name }) ? Deno.env.get(name) : undefined;
+}

@@ -13,7 +13,7 @@ import { createHumanFormatter, type OutputMode } from "./format/human.ts";
 import { createNdjsonFormatter } from "./format/ndjson.ts";
 import type { TaskFile } from "./load.ts";
 import type { TextSink } from "./output.ts";
-import { isGranted } from "./permissions.ts";
+import { environmentVariable } from "./permissions.ts";
 import { type ReportFiles, writeReportFile } from "./report_files.ts";
 import { now } from "./run_report.ts";
 import type { RunEvent } from "./types.ts";
@@ -76,15 +76,6 @@ export function stdoutIsTerminal(): boolean {
  */
 export function colorsWanted(color: boolean, isTerminal: boolean = stdoutIsTerminal()): boolean {
   return color && isTerminal && !environmentVariable("NO_COLOR");
-}
-
-/**
- * A variable of dagrun's environment, where it may be read; undefined where not. Queried,
- * never asked for: run without `--allow-env`, a request would stop the run at a prompt on a
- * terminal (and fail it without one), for a setting that only shapes what is drawn.
- */
-function environmentVariable(name: string): string | undefined {
-  return isGranted({ name: "env", variable: name }) ? Deno.env.get(name) : undefined;
 }
 
 /**
