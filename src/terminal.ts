@@ -144,17 +144,17 @@ export async function createRunView(
   }
   // Loaded now, only for the runs that write them (all at once: each is a load of its own): a
   // second Ctrl-C draws them at once, with no time to import anything.
-  const [timeline, html, trace] = await Promise.all([
-    flags.reportHtml === undefined && flags.trace === undefined
-      ? undefined
-      : importLate<TimelineModule>(new URL("../src/format/timeline.ts", import.meta.url)),
-    flags.reportHtml === undefined
-      ? undefined
-      : importLate<HtmlModule>(new URL("../src/format/html.ts", import.meta.url)),
-    flags.trace === undefined
-      ? undefined
-      : importLate<TraceModule>(new URL("../src/format/trace.ts", import.meta.url)),
-  ]);
+  const [timeline, html, trace] = flags.reportHtml === undefined && flags.trace === undefined
+    ? []
+    : await Promise.all([
+      importLate<TimelineModule>(new URL("../src/format/timeline.ts", import.meta.url)),
+      flags.reportHtml === undefined
+        ? undefined
+        : importLate<HtmlModule>(new URL("../src/format/html.ts", import.meta.url)),
+      flags.trace === undefined
+        ? undefined
+        : importLate<TraceModule>(new URL("../src/format/trace.ts", import.meta.url)),
+    ]);
   const recorder = timeline?.createTimelineRecorder(taskFile.tasks);
   if (recorder) listeners.push(recorder.onEvent);
   const reports = [
