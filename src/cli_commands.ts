@@ -373,10 +373,10 @@ function historyOption(
   return { history: { ...location, keep } };
 }
 
-/** The NDJSON report of `--report`, written into its file as the events come. */
 /**
- * The `--report` file's writer. A write that fails (a full disk) stops its writing, not the
- * run: `failure()` then says what went wrong, for the end of the run.
+ * The `--report` file's writer: the NDJSON report, written into its file as the events come.
+ * A write that fails (a full disk) stops its writing, not the run: `failure()` then says what
+ * went wrong, for the end of the run.
  */
 function ndjsonReport(file: Deno.FsFile, path: string) {
   let failure: OutputError | undefined;

@@ -42,23 +42,32 @@ export function openReportFiles(
   paths: Readonly<Record<string, string | undefined>>,
   ownFiles: Readonly<Record<string, string | undefined>> = {},
 ): ReportFiles {
-  const reports = Object.entries(paths).filter((entry): entry is [string, string] =>
+  const given = Object.entries(paths).filter((entry): entry is [string, string] =>
     entry[1] !== undefined
   );
-  for (const [option, path] of reports) {
+  for (const [option, path] of given) {
     // Deno would say "No such file or directory", naming no path.
     if (path === "") throw new UsageError(`${option} needs a file name, and "" is none`);
   }
+  // Queried once per path, for every look at it below: Deno would prompt on a terminal for
+  // a path it may not read.
+  const reports = given.map(([option, path]) => ({
+    option,
+    path,
+    readable: isGranted({ name: "read", path }),
+  }));
   const taken = new Map<string, string>();
   // Nothing to compare without a report: no real path asked for (a syscall each, and a
   // permission prompt on a terminal for a path Deno may not read).
   if (reports.length > 0) {
     for (const [holder, path] of Object.entries(ownFiles)) {
-      if (path !== undefined) taken.set(identityOf(path), holder);
+      if (path !== undefined) {
+        taken.set(identityOf(path, isGranted({ name: "read", path })), holder);
+      }
     }
   }
-  for (const [option, path] of reports) {
-    const identity = identityOf(path);
+  for (const { option, path, readable } of reports) {
+    const identity = identityOf(path, readable);
     const holder = taken.get(identity);
     if (holder !== undefined) {
       throw new TaskFileError(
@@ -82,13 +91,15 @@ export function openReportFiles(
   };
   // Only with a report to compare: the first stat of a process costs ≈ 0.3 ms of start-up.
   const streams = reports.length === 0 ? [] : standardStreams();
-  for (const [option, path] of reports) {
+  const devices = deviceFacts();
+  for (const { option, path, readable } of reports) {
     let opening: { file: Deno.FsFile; created: boolean };
     try {
       opening = openForWriting(path);
     } catch (error) {
       close();
-      const reason = isSocket(path) ? "it is a socket, not a file" : osErrorReason(error);
+      const socket = readable && isSocket(path);
+      const reason = socket ? "it is a socket, not a file" : osErrorReason(error);
       throw new TaskFileError(`cannot write report: ${reason}`, { file: path });
     }
     const { file } = opening;
@@ -96,8 +107,11 @@ export function openReportFiles(
     // An open file's stat asks for read access to its path, in Deno: queried, as a request
     // would stop the run at a prompt on a terminal (and fail it without one). Where the
     // report may be written but not read, these checks cannot be made: it is written as is.
-    if (!isGranted({ name: "read", path })) continue;
-    const stream = streams.find((stream) => isSameFile(stream.info, file));
+    if (!readable) continue;
+    // Looked at once, for every check below.
+    const info = file.statSync();
+    const terminal = info.isCharDevice === true && file.isTerminal();
+    const stream = streams.find((stream) => isSameFile(stream.info, info, terminal));
     if (stream !== undefined) {
       close();
       throw new TaskFileError(
@@ -105,7 +119,7 @@ export function openReportFiles(
         { file: path },
       );
     }
-    const unfit = unfitForReport(file);
+    const unfit = unfitForReport(info, terminal, devices);
     if (unfit !== undefined) {
       close();
       throw new TaskFileError(`cannot write report: ${unfit}`, { file: path });
@@ -175,36 +189,40 @@ function standardStreams(): { name: string; info: Deno.FileInfo }[] {
 }
 
 /**
- * Whether an open report file is `stream`'s file, where dagrun's own output goes: a regular
- * file (the report would write over it from its own offset), a pipe or a terminal. Not a
- * device that keeps nothing, `/dev/null` say.
+ * Whether an open report file (its `info`, and whether it is a `terminal`) is `stream`'s
+ * file, where dagrun's own output goes: a regular file (the report would write over it from
+ * its own offset), a pipe or a terminal. Not a device that keeps nothing, `/dev/null` say.
  */
-function isSameFile(stream: Deno.FileInfo, file: Deno.FsFile): boolean {
-  const info = file.statSync();
+function isSameFile(stream: Deno.FileInfo, info: Deno.FileInfo, terminal: boolean): boolean {
   if (info.dev !== stream.dev || info.ino === null || info.ino !== stream.ino) return false;
-  return !info.isCharDevice || file.isTerminal();
+  return !info.isCharDevice || terminal;
 }
 
 /**
- * Why an open file cannot take a report, though it opened for writing: the report is written
- * when the run ends, and a write failing then would lose it after everything ran. A report
- * goes into a file that keeps what is written, a pipe, a terminal or `/dev/null`; refused
- * are a block device (a disk: the report would write over its data), any other character
- * device (`/dev/full` refuses every write, `/dev/zero` drops it all without being meant to),
- * and a file of the kernel's interface filesystems (`/proc/version`, `/sys/…`), whose files
- * are settings and readings, not storage: most refuse a write, the rest take it as a command.
+ * Why an open file (its `info`, and whether it is a `terminal`) cannot take a report, though
+ * it opened for writing: the report is written when the run ends, and a write failing then
+ * would lose it after everything ran. A report goes into a file that keeps what is written, a
+ * pipe, a terminal or `/dev/null`; refused are a block device (a disk: the report would write
+ * over its data), any other character device (`/dev/full` refuses every write, `/dev/zero`
+ * drops it all without being meant to), and a file of the kernel's interface filesystems
+ * (`/proc/version`, `/sys/…`), whose files are settings and readings, not storage: most
+ * refuse a write, the rest take it as a command.
  */
-function unfitForReport(file: Deno.FsFile): string | undefined {
-  const info = file.statSync();
+function unfitForReport(
+  info: Deno.FileInfo,
+  terminal: boolean,
+  devices: DeviceFacts,
+): string | undefined {
   if (info.isBlockDevice) return "it is a block device (a disk), not a file";
   if (info.isCharDevice) {
+    if (terminal) return undefined;
     // Where /dev/null cannot be looked at, no device can be told from it: none is refused.
-    const nullRdev = nullDevice();
-    if (file.isTerminal() || nullRdev === undefined || info.rdev === nullRdev) return undefined;
+    const nullRdev = devices.nullDevice();
+    if (nullRdev === undefined || info.rdev === nullRdev) return undefined;
     return "it is a device that is neither a terminal nor /dev/null";
   }
   if (info.isFile) {
-    const type = kernelFilesystemOf(info.dev);
+    const type = devices.kernelFilesystemOf(info.dev);
     if (type !== undefined) {
       return `it is a file of the kernel's ${type} filesystem, which does not keep what is written`;
     }
@@ -213,16 +231,37 @@ function unfitForReport(file: Deno.FsFile): string | undefined {
 }
 
 /**
- * Whether `path` names a socket: opening one fails with a bare "no such device or address"
- * (ENXIO), which would not tell why. False where it cannot be looked at.
+ * Whether `path`, which may be read, names a socket: opening one fails with a bare "no such
+ * device or address" (ENXIO), which would not tell why.
  */
 function isSocket(path: string): boolean {
-  if (!isGranted({ name: "read", path })) return false;
   try {
     return Deno.statSync(path).isSocket === true;
   } catch {
     return false;
   }
+}
+
+/** What a report file is judged against: the same for every file of a run. */
+interface DeviceFacts {
+  /** The device number of /dev/null; undefined where it cannot be looked at. */
+  nullDevice(): number | null | undefined;
+  /**
+   * The type of the kernel interface filesystem holding files of device number `dev` (Linux
+   * `st_dev`); undefined for another filesystem, or where the mounts cannot be read (another
+   * system): there, no file is refused for its filesystem.
+   */
+  kernelFilesystemOf(dev: number): string | undefined;
+}
+
+/** The facts, each looked at when a report file first needs it, then kept for the others. */
+function deviceFacts(): DeviceFacts {
+  let nullRdev: { rdev: number | null | undefined } | undefined;
+  let kernelMounts: ReadonlyMap<string, string> | undefined;
+  return {
+    nullDevice: () => (nullRdev ??= { rdev: nullDevice() }).rdev,
+    kernelFilesystemOf: (dev) => (kernelMounts ??= kernelMountsByDevice()).get(deviceName(dev)),
+  };
 }
 
 /** The device number of /dev/null; undefined where it cannot be looked at. */
@@ -258,40 +297,47 @@ const KERNEL_FILESYSTEMS = new Set([
 ]);
 
 /**
- * The type of the kernel interface filesystem holding files of device number `dev` (Linux
- * `st_dev`), read from /proc/self/mountinfo; undefined for another filesystem, or where the
- * mounts cannot be read (another system): there, no file is refused for its filesystem.
+ * The types of the kernel interface filesystems mounted, by device (`MAJOR:MINOR`), read
+ * from /proc/self/mountinfo; none where it cannot be read.
  */
-function kernelFilesystemOf(dev: number): string | undefined {
+function kernelMountsByDevice(): Map<string, string> {
+  const kernelMounts = new Map<string, string>();
   if (Deno.build.os !== "linux" || !isGranted({ name: "read", path: "/proc/self/mountinfo" })) {
-    return undefined;
+    return kernelMounts;
   }
   let mounts: string;
   try {
     mounts = Deno.readTextFileSync("/proc/self/mountinfo");
   } catch {
-    return undefined;
+    return kernelMounts;
   }
+  for (const line of mounts.split("\n")) {
+    // ID PARENT MAJOR:MINOR ROOT MOUNTPOINT OPTIONS [OPTIONAL…] - TYPE SOURCE SUPER-OPTIONS
+    const fields = line.split(" ");
+    const device = fields[2];
+    const type = fields[fields.indexOf("-", 6) + 1];
+    if (device === undefined || kernelMounts.has(device)) continue;
+    if (type !== undefined && KERNEL_FILESYSTEMS.has(type)) kernelMounts.set(device, type);
+  }
+  return kernelMounts;
+}
+
+/** A device number (Linux `st_dev`) as /proc/self/mountinfo writes it: `MAJOR:MINOR`. */
+function deviceName(dev: number): string {
   // glibc's encoding of a dev_t: major in bits 8–19 and 44–63, minor in 0–7 and 20–43.
   const high = Math.floor(dev / 2 ** 32);
   const low = dev % 2 ** 32;
   const major = (((low >>> 8) & 0xfff) | ((high >>> 12) << 12)) >>> 0;
   const minor = ((low & 0xff) | ((low >>> 12) & 0xfff00) | ((high & 0xfff) << 20)) >>> 0;
-  const device = `${major}:${minor}`;
-  for (const line of mounts.split("\n")) {
-    // ID PARENT MAJOR:MINOR ROOT MOUNTPOINT OPTIONS [OPTIONAL…] - TYPE SOURCE SUPER-OPTIONS
-    const fields = line.split(" ");
-    if (fields[2] !== device) continue;
-    const type = fields[fields.indexOf("-", 6) + 1];
-    if (type !== undefined && KERNEL_FILESYSTEMS.has(type)) return type;
-  }
-  return undefined;
+  return `${major}:${minor}`;
 }
 
-/** What tells two paths of one file apart from two files: the real path where it exists. */
-function identityOf(path: string): string {
-  // Queried first: Deno would prompt on a terminal for a path it may not read.
-  if (!isGranted({ name: "read", path })) return resolvePath(path);
+/**
+ * What tells two paths of one file apart from two files: the real path where it exists and
+ * may be read (`readable`, queried by the caller).
+ */
+function identityOf(path: string, readable: boolean): string {
+  if (!readable) return resolvePath(path);
   try {
     return Deno.realPathSync(path);
   } catch {

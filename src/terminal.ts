@@ -50,13 +50,13 @@ export interface RunView {
    * `openReportFiles`, whose `close` closes them); call after the run. Both are written
    * before the first failure to write one is thrown.
    */
-  finish(files?: Pick<ReportFiles, "fileOf">): void;
+  finish(files: Pick<ReportFiles, "fileOf">): void;
   /**
    * When a second signal ends the run at once: writes the HTML report and the trace as the
    * run stands (see `TimelineRecorder.interruptedAt`), synchronously, before the process
    * exits. Both are written before the first failure to write one is thrown.
    */
-  abandon(files?: Pick<ReportFiles, "fileOf">): void;
+  abandon(files: Pick<ReportFiles, "fileOf">): void;
   /** Erases the status line, if any (for an early exit). */
   stop(): void;
   /** Before the process is suspended (Ctrl-Z): erases the status line, flushes the output. */
@@ -133,41 +133,42 @@ export async function createRunView(
       quiet: flags.quiet ?? false,
     }));
   }
-  const recorder = flags.reportHtml !== undefined || flags.trace !== undefined
-    ? (await importLate<TimelineModule>(
-      new URL("../src/format/timeline.ts", import.meta.url),
-    )).createTimelineRecorder(taskFile.tasks)
-    : undefined;
+  // Loaded now, only for the runs that write them (all at once: each is a load of its own): a
+  // second Ctrl-C draws them at once, with no time to import anything.
+  const [timeline, html, trace] = flags.reportHtml === undefined && flags.trace === undefined
+    ? []
+    : await Promise.all([
+      importLate<TimelineModule>(new URL("../src/format/timeline.ts", import.meta.url)),
+      flags.reportHtml === undefined
+        ? undefined
+        : importLate<HtmlModule>(new URL("../src/format/html.ts", import.meta.url)),
+      flags.trace === undefined
+        ? undefined
+        : importLate<TraceModule>(new URL("../src/format/trace.ts", import.meta.url)),
+    ]);
+  const recorder = timeline?.createTimelineRecorder(taskFile.tasks);
   if (recorder) listeners.push(recorder.onEvent);
-  // Loaded now, only for the runs that write them: a second Ctrl-C draws them at once, with
-  // no time to import anything.
-  const html = flags.reportHtml === undefined ? undefined : await importLate<HtmlModule>(
-    new URL("../src/format/html.ts", import.meta.url),
-  );
-  const trace = flags.trace === undefined ? undefined : await importLate<TraceModule>(
-    new URL("../src/format/trace.ts", import.meta.url),
-  );
+  const reports = [
+    {
+      option: "--report-html",
+      path: flags.reportHtml,
+      render: html && ((run: Timeline) => html.renderHtmlReport(run, taskFile.file)),
+    },
+    {
+      option: "--trace",
+      path: flags.trace,
+      render: trace && ((run: Timeline) => JSON.stringify(trace.toTraceEvents(run)) + "\n"),
+    },
+  ];
   // Each is written even when another failed (a full disk under one path only): the first
   // failure is said at the end.
-  const writeReports = (timeline: Timeline, files?: Pick<ReportFiles, "fileOf">) => {
+  const writeReports = (run: Timeline, files: Pick<ReportFiles, "fileOf">) => {
     let failure: unknown;
-    const htmlFile = files?.fileOf("--report-html");
-    if (html && htmlFile) {
+    for (const { option, path, render } of reports) {
+      const file = files.fileOf(option);
+      if (render === undefined || path === undefined || file === undefined) continue;
       try {
-        writeReportFile(
-          htmlFile,
-          flags.reportHtml!,
-          html.renderHtmlReport(timeline, taskFile.file),
-        );
-      } catch (error) {
-        failure = error;
-      }
-    }
-    const traceFile = files?.fileOf("--trace");
-    if (trace && traceFile) {
-      try {
-        const text = JSON.stringify(trace.toTraceEvents(timeline)) + "\n";
-        writeReportFile(traceFile, flags.trace!, text);
+        writeReportFile(file, path, render(run));
       } catch (error) {
         failure ??= error;
       }

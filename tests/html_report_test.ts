@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { escapeHtml, renderHtmlReport } from "../src/format/html.ts";
+import { escapeHtml } from "../src/format/ansi_html.ts";
+import { renderHtmlReport } from "../src/format/html.ts";
 import type { RunEvent } from "../src/types.ts";
 import { runCli, writeTaskFile } from "./helpers.ts";
 import { findProgram } from "./terminal_helpers.ts";

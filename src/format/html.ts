@@ -18,8 +18,6 @@ import { printable } from "./printable.ts";
 
 const LABEL_WIDTH = 200, CHART_WIDTH = 880, ROW = 26, BAR = 16, TOP = 30;
 
-export { escapeHtml };
-
 /**
  * Renders the page.
  *

@@ -66,8 +66,9 @@ export function createStatusLine(sink: TextSink, options: StatusLineOptions = {}
   let active = false, drawn = false, redrawQueued = false;
   // A job in the background (`dagrun … &`, or `bg` after Ctrl-Z) writes its output lines as
   // any program does, but no status line: redrawn every 100 ms, it would wipe the line the
-  // user is typing at the prompt.
-  let foreground = true;
+  // user is typing at the prompt. Asked at the first draw, not when the run starts: the first
+  // call (a permission query, a read of /proc) is not on the way to the first `Started:`.
+  let foreground: boolean | undefined;
   let timer: ReturnType<typeof setInterval> | undefined;
 
   const render = () =>
@@ -81,7 +82,7 @@ export function createStatusLine(sink: TextSink, options: StatusLineOptions = {}
     );
   const draw = () => {
     redrawQueued = false;
-    if (!active || !foreground) return;
+    if (!active || !(foreground ??= isForeground())) return;
     sink.out((drawn ? ERASE_LINE : "") + render());
     drawn = true;
   };
@@ -118,7 +119,6 @@ export function createStatusLine(sink: TextSink, options: StatusLineOptions = {}
         total = event.total;
         startedAt = performance.now();
         active = true;
-        foreground = isForeground();
         timer = setInterval(refresh, options.intervalMs ?? 100);
         // The timer only refreshes the clock; it must not keep the process alive.
         Deno.unrefTimer(timer as unknown as number);
