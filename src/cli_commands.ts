@@ -39,7 +39,7 @@ import { openReportFiles, reportWriteError } from "./report_files.ts";
 import { printable } from "./format/printable.ts";
 import { DEFAULT_GRACE_MS } from "../executors/exec.ts";
 import { ignoreAgain, ignoredAtStart } from "./ignored_signals.ts";
-import { colorsWanted, createRunView, type ViewFlags } from "./terminal.ts";
+import { colorsWanted, createRunView, stdoutIsTerminal, type ViewFlags } from "./terminal.ts";
 import { selectSubset } from "./subset.ts";
 import type { RunEvent } from "./types.ts";
 import type { WarningEvent } from "./event_types.ts";
@@ -178,11 +178,13 @@ export async function runCommand(
     sink.err(`dagrun: ${WORKER_OPTIONS_HINT}\n`);
     return ExitCode.InvalidInput;
   }
+  // Asked once: the eval output's colours and the run's view are decided by the same answer.
+  const isTerminal = stdoutIsTerminal();
   const { taskFile: loaded, registry, graph: loadedGraph } = await loadChecked(file, flags, {
     isolation: flags.evalIsolation,
     permissions: flags.evalPermissions,
     // As dagrun's own output is coloured (TERM=dumb was missed here: eval output was).
-    colors: colorsWanted(flags.color),
+    colors: colorsWanted(flags.color, isTerminal),
   });
   const taskFile = selectSubset(loaded, names, flags.only);
   if (flags.fromReport !== undefined && !flags.dryRun) {
@@ -216,7 +218,7 @@ export async function runCommand(
     }, sink);
     return ExitCode.Ok;
   }
-  const view = await createRunView(taskFile, flags, sink);
+  const view = await createRunView(taskFile, flags, sink, isTerminal);
   // Hashing every task costs about a microsecond each: only when the events are kept.
   const keepEvents = flags.format === "ndjson" || flags.report !== undefined ||
     flags.resume !== undefined;

@@ -5,7 +5,23 @@
  * @module
  */
 
-import { TaskFileError } from "./errors.ts";
+import { osErrorReason, TaskFileError } from "./errors.ts";
+import { readInputFile } from "./input_files.ts";
+
+/**
+ * The text of the NDJSON report at `path`, read as `--resume` and `--from-report` read it:
+ * bounded as a task file is (a FIFO or `<(zcat run.ndjson.gz)` is read as a stream, up to
+ * 256 MiB, and /dev/zero is refused rather than read until memory runs out).
+ *
+ * @throws {TaskFileError} `cannot read report: REASON`, naming the path.
+ */
+export async function readReportText(path: string): Promise<string> {
+  try {
+    return new TextDecoder().decode((await readInputFile(path)).bytes);
+  } catch (error) {
+    throw new TaskFileError(`cannot read report: ${osErrorReason(error)}`, { file: path });
+  }
+}
 
 /** One event of a report and the line it is on. */
 export interface ReportEvent {

@@ -12,9 +12,8 @@
 
 import { loadedCrypto } from "./deps.ts";
 import { resolvePath } from "./paths.ts";
-import { reportEvents } from "./report_lines.ts";
-import { osErrorReason, TaskFileError } from "./errors.ts";
-import { readInputFile } from "./input_files.ts";
+import { readReportText, reportEvents } from "./report_lines.ts";
+import { TaskFileError } from "./errors.ts";
 import type { TaskFile } from "./load.ts";
 import type { RunIdentity } from "./scheduler.ts";
 import type { TaskSpec } from "./types.ts";
@@ -103,14 +102,7 @@ function sorted(_key: string, value: unknown): unknown {
  * ```
  */
 export async function readResumeReport(path: string): Promise<ResumeReport> {
-  let text: string;
-  try {
-    // Bounded as a task file is: a FIFO or `<(zcat run.ndjson.gz)` is read as a stream, up
-    // to 256 MiB, and /dev/zero is refused there rather than read until memory runs out.
-    text = new TextDecoder().decode((await readInputFile(path)).bytes);
-  } catch (error) {
-    throw new TaskFileError(`cannot read report: ${osErrorReason(error)}`, { file: path });
-  }
+  const text = await readReportText(path);
   let run: { file: string; tasksHash: string } | undefined;
   let started = new Map<string, string>();
   let done = new Map<string, string>();

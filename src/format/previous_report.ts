@@ -5,11 +5,10 @@
  * @module
  */
 
-import { osErrorReason, TaskFileError } from "../errors.ts";
+import { TaskFileError } from "../errors.ts";
 import { isMeasuredDuration } from "../duration.ts";
-import { reportEvents } from "../report_lines.ts";
+import { readReportText, reportEvents } from "../report_lines.ts";
 import type { TerminalStatus } from "../types.ts";
-import { readInputFile } from "../input_files.ts";
 
 /** What a previous run says about each task. */
 export interface PreviousRun {
@@ -77,12 +76,5 @@ export function parsePreviousRun(text: string, file: string): PreviousRun {
 
 /** Reads and parses a previous report file. */
 export async function readPreviousRun(path: string): Promise<PreviousRun> {
-  let text: string;
-  try {
-    // Bounded, as --resume reads a report: /dev/zero is refused, not read until memory runs out.
-    text = new TextDecoder().decode((await readInputFile(path)).bytes);
-  } catch (error) {
-    throw new TaskFileError(`cannot read report: ${osErrorReason(error)}`, { file: path });
-  }
-  return parsePreviousRun(text, path);
+  return parsePreviousRun(await readReportText(path), path);
 }
