@@ -16,3 +16,12 @@ export function isGranted(descriptor: Deno.PermissionDescriptor): boolean {
     return true;
   }
 }
+
+/**
+ * Whether `DAGRUN_DEBUG` asks for an internal error's stack. Read only when it may be: without
+ * `--allow-env`, Deno would prompt on a terminal after the error line, and wait for an answer.
+ */
+export function debugRequested(): boolean {
+  return isGranted({ name: "env", variable: "DAGRUN_DEBUG" }) &&
+    Boolean(Deno.env.get("DAGRUN_DEBUG"));
+}
