@@ -11,6 +11,7 @@ import { main } from "./cli.ts";
 import { signalProcessGroups } from "./process_groups.ts";
 import { describe } from "./run_report.ts";
 import { printable } from "./format/printable.ts";
+import { debugRequested } from "./permissions.ts";
 
 /**
  * Runs the command line with `args` and exits the process with its exit code.
@@ -49,7 +50,7 @@ function crash(event: Event, error: unknown): void {
     // Whatever line the cursor is on: the status line if it is drawn, else an empty one.
     // (status_line.ts's ERASE_LINE, not imported: that module loads only for a terminal.)
     if (Deno.stdout.isTerminal()) Deno.stdout.writeSync(encoder.encode("\r\x1b[2K"));
-    const stack = Deno.env.get("DAGRUN_DEBUG") && error instanceof Error ? `\n${error.stack}` : "";
+    const stack = debugRequested() && error instanceof Error ? `\n${error.stack}` : "";
     Deno.stderr.writeSync(
       encoder.encode(
         `dagrun: internal error: uncaught ${printable(nameAndMessage(error))}${stack}\n`,

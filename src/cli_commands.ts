@@ -47,6 +47,7 @@ import type { LoadWarning } from "./unknown_fields.ts";
 import { now } from "./run_report.ts";
 import { identify, readResumeReport, resumedTasks } from "./resume.ts";
 import { readInputFile } from "./input_files.ts";
+import { debugRequested } from "./permissions.ts";
 
 /** What every command reading a task file takes. */
 export interface InputFlags {
@@ -417,6 +418,6 @@ export function reportError(error: unknown, sink: TextSink): number {
       printable(error instanceof Error ? error.message : String(error))
     }\n`,
   );
-  if (Deno.env.get("DAGRUN_DEBUG")) sink.err(`${(error as Error)?.stack ?? ""}\n`);
+  if (debugRequested()) sink.err(`${(error as Error)?.stack ?? ""}\n`);
   return 70;
 }

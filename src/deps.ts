@@ -15,6 +15,7 @@
  * @module
  */
 
+import { osErrorReason, TaskFileError } from "./errors.ts";
 import type * as JsoncModule from "./deps/jsonc.ts";
 import type * as AjvModule from "./deps/ajv.ts";
 
@@ -72,8 +73,19 @@ export function loadedCrypto(): NodeCrypto {
  * `../executors/…`), so that it means the same file in the bundle `dist/dagrun.js`, which
  * also sits one level below the root.
  */
-export function importLate<T>(url: URL): Promise<T> {
-  return import(url.href);
+export async function importLate<T>(url: URL): Promise<T> {
+  try {
+    return await import(url.href);
+  } catch (error) {
+    // A run allowed less than -A (`--allow-read=tasks.json`) may not read dagrun's own module:
+    // Deno's refusal (a TypeError) is the user's to lift, not an internal error of ours.
+    const message = error instanceof Error ? error.message : "";
+    if (!/^Requires \w+ access to /.test(message)) throw error;
+    const where = url.protocol === "file:" ? decodeURIComponent(url.pathname) : url.href;
+    throw new TaskFileError(`cannot load dagrun's module: ${osErrorReason(error)}`, {
+      file: where,
+    });
+  }
 }
 
 function notLoaded(name: string): never {

@@ -24,3 +24,11 @@ export function isGranted(descriptor: Deno.PermissionDescriptor): boolean {
 export function environmentVariable(name: string): string | undefined {
   return isGranted({ name: "env", variable: name }) ? Deno.env.get(name) : undefined;
 }
+
+/**
+ * Whether `DAGRUN_DEBUG` asks for an internal error's stack. Read only when it may be: without
+ * `--allow-env`, Deno would prompt on a terminal after the error line, and wait for an answer.
+ */
+export function debugRequested(): boolean {
+  return Boolean(environmentVariable("DAGRUN_DEBUG"));
+}

@@ -161,6 +161,31 @@ Deno.test("dagrun rejects generated bad inputs: huge, deep, long cycles, unreada
     );
   });
 
+  await t.step("a run not allowed to read dagrun's own late modules says so", async () => {
+    // `--allow-read=tasks.jsonc` alone: what dagrun imports when needed (jsonc-parser for a
+    // comment, commander's program for `validate`) is refused by Deno — not dagrun's bug.
+    const tasks = await write("allowed.jsonc", '{"tasks": [] // none\n}');
+    const root = new URL("../", import.meta.url).pathname;
+    const run = async (args: string[]) => {
+      const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "--quiet", `--allow-read=${tasks}`, "--allow-run", `${root}mod.ts`, ...args],
+        stdin: "null",
+        env: { NO_COLOR: "1" },
+      }).output();
+      const decoder = new TextDecoder();
+      return { code, stdout: decoder.decode(stdout), stderr: decoder.decode(stderr) };
+    };
+    const refused = "cannot load dagrun's module: no permission to read it (--allow-read)";
+    assertRejected(
+      await run([tasks, "--no-history"]),
+      `dagrun: ${root}src/deps/jsonc.ts: ${refused}`,
+    );
+    assertRejected(
+      await run(["validate", tasks]),
+      `dagrun: ${root}src/cli_program.ts: ${refused}`,
+    );
+  });
+
   await Deno.remove(directory, { recursive: true });
 });
 

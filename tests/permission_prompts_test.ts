@@ -14,6 +14,7 @@ import {
   hasTerminal,
   onTerminal,
   PROMPT,
+  runAllowed,
 } from "./terminal_helpers.ts";
 
 Deno.test({
@@ -153,6 +154,61 @@ console.log(JSON.stringify(result));
       assert.ok(!output.includes(PROMPT), output);
       assert.equal(code, 0, output);
       assert.match(output, /ran as sh/);
+    } finally {
+      await Deno.remove(directory, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "an internal error asks for no permission on a terminal when DAGRUN_DEBUG may not be read",
+  ignore: !hasTerminal,
+  async fn(t) {
+    // Whether to add the stack is a look at DAGRUN_DEBUG: without --allow-env, Deno would
+    // prompt for it after the error line, and the run would wait for an answer.
+    const directory = await Deno.makeTempDir({ prefix: "dagrun-prompt-" });
+    const tasks = `${directory}/tasks.json`;
+    await Deno.writeTextFile(
+      tasks,
+      JSON.stringify({ tasks: [{ name: "a", type: "boom", arguments: "" }] }),
+    );
+    const command = (plugin: string) =>
+      denoCommandLine(
+        runAllowed(
+          { read: [directory], whole: ["run"] },
+          tasks,
+          "--no-history",
+          "--executor",
+          plugin,
+        ),
+      );
+    try {
+      await t.step("an error a plugin leaves uncaught", async () => {
+        const plugin = `${directory}/uncaught.ts`;
+        await Deno.writeTextFile(
+          plugin,
+          `export default { type: "boom", run() {
+            setTimeout(() => { throw new Error("boom"); }, 10);
+            return new Promise(() => {});
+          } };`,
+        );
+        const { code, output } = await onTerminal(command(plugin));
+        assert.ok(!output.includes(PROMPT), output);
+        assert.equal(code, 70, output);
+        assert.match(output, /dagrun: internal error: uncaught Error: boom/);
+      });
+      await t.step("an error a command meets", async () => {
+        const plugin = `${directory}/getter.ts`;
+        await Deno.writeTextFile(
+          plugin,
+          `export default { type: "boom", run: () => ({ ok: true }),
+            get prepare() { throw new Error("no prepare"); } };`,
+        );
+        const { code, output } = await onTerminal(command(plugin));
+        assert.ok(!output.includes(PROMPT), output);
+        assert.equal(code, 70, output);
+        assert.match(output, /dagrun: internal error: no prepare/);
+      });
     } finally {
       await Deno.remove(directory, { recursive: true });
     }
