@@ -9,8 +9,9 @@
  * erases the status line, stops every task's process group (and what left it for another group
  * of the task's session) with SIGSTOP (the kernel drops a
  * SIGTSTP sent to a group with no parent in its session, which a task's is), then stops itself
- * as the signal would have: with the default action restored for that moment (through libc),
- * so that the shell sees a job stopped by SIGTSTP, and the kernel's own rule applies — a
+ * as the signal would have: with the default action restored for that moment (through libc;
+ * where glibc cannot be opened, with SIGTTIN, see `bindStopSelf`), so that the shell sees a
+ * job stopped by SIGTSTP, and the kernel's own rule applies — a
  * process group that no shell controls (orphaned) is not stopped, as it could never be
  * continued. Once continued, it continues the groups it stopped and draws the status line
  * again. The time spent stopped does not count in the tasks' durations nor against their time
@@ -92,15 +93,40 @@ function suspend(hooks: SuspendHooks): void {
   hooks.afterResume();
 }
 
+/** The libc functions stopping this process through SIGTSTP's default action needs. */
+export interface StopSelfLibc {
+  /** `sigaction(2)`: sets `action` (a `struct sigaction`), keeps the old one in `old`. */
+  sigaction(signal: number, action: Uint8Array, old: Uint8Array | null): number;
+  /** `raise(3)`: sends the signal to the calling thread. */
+  raise(signal: number): number;
+}
+
 /**
- * Stops this process with SIGTSTP's default action: restores it, raises the signal on this
- * thread (so the stop takes effect before `raise` returns), then puts Deno's handler back.
+ * Binds the function stopping this process when SIGTSTP is handled, on the first Ctrl-Z (the
+ * `dlopen` is not paid by runs that are never suspended). With libc: SIGTSTP's default
+ * action restored, the signal raised on this thread (so the stop takes effect before `raise`
+ * returns), Deno's handler put back. Where libc cannot be opened (a Linux without glibc:
+ * musl's has another name), `withoutLibc`: Deno's handler has replaced the default action
+ * for good by then, so dagrun stops another way, its tasks with it, rather than throw from
+ * the signal listener (which ended the run as an internal error). `open` and `withoutLibc`
+ * are for tests.
+ *
+ * @example
+ * ```ts
+ * import { bindStopSelf } from "./job_control.ts";
+ * const stopSelf = bindStopSelf(); // stopSelf() stops the process until it is continued
+ * ```
  */
-function bindStopSelf(): () => void {
-  const libc = Deno.dlopen("libc.so.6", {
-    sigaction: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
-    raise: { parameters: ["i32"], result: "i32" },
-  }).symbols;
+export function bindStopSelf(
+  open: () => StopSelfLibc = openStopSelfLibc,
+  withoutLibc: () => void = stopWithTtin,
+): () => void {
+  let libc: StopSelfLibc;
+  try {
+    libc = open();
+  } catch {
+    return withoutLibc;
+  }
   // SIG_DFL is a null handler; an empty mask; no flags.
   const defaultAction = new Uint8Array(SIGACTION_SIZE);
   const handler = new Uint8Array(SIGACTION_SIZE);
@@ -112,4 +138,29 @@ function bindStopSelf(): () => void {
       libc.sigaction(SIGTSTP, handler, null);
     }
   };
+}
+
+/** glibc's `sigaction` and `raise`; throws where glibc cannot be loaded. */
+function openStopSelfLibc(): StopSelfLibc {
+  return Deno.dlopen("libc.so.6", {
+    sigaction: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
+    raise: { parameters: ["i32"], result: "i32" },
+  }).symbols;
+}
+
+/**
+ * Stops this process without libc: with SIGTTIN, whose default action Deno leaves alone and
+ * which stops as SIGTSTP does, under the same rule — the kernel drops it in a process group
+ * no shell controls (orphaned), which could never be continued; SIGSTOP would stop even
+ * there. bash's `jobs` says `Stopped` all the same (`jobs -l` names the signal). Sent to the process
+ * from its main thread, the one the kernel then picks, so the stop takes effect before
+ * `kill` returns. Not allowed to signal (no `--allow-run`), dagrun does not stop: its tasks
+ * are continued at once, as in an orphaned group.
+ */
+function stopWithTtin(): void {
+  try {
+    Deno.kill(Deno.pid, "SIGTTIN");
+  } catch {
+    // Not stopped: the caller continues the tasks.
+  }
 }

@@ -167,7 +167,8 @@ export interface RunOptions {
  * report.ok; // true
  * ```
  *
- * @throws {TaskFileError} when the tasks are invalid; nothing has run then.
+ * @throws {TaskFileError} when the tasks are invalid, or an executor's `prepare()` throws or
+ * rejects (it is awaited before the run begins); nothing has run then.
  * @throws {TypeError} for `tasks` that are neither an array nor a {@linkcode TaskFile} (a
  * file name: see {@linkcode loadTaskFile}), or options that are not an object.
  */
@@ -198,7 +199,12 @@ export async function runChecked(
 ): Promise<RunReport> {
   // Checked before anything is prepared (eval workers start then).
   const concurrency = checkedConcurrency(options.concurrency ?? taskFile.concurrency);
-  const executors = await prepareExecutors(taskFile, registry, concurrency ?? Infinity);
+  const executors = await prepareExecutors(
+    taskFile,
+    registry,
+    concurrency ?? Infinity,
+    options.signal,
+  );
   const durations = options.history ? await readHistory(options.history) : undefined;
   // When more tasks are ready than may run, the one with the longest path ahead goes first.
   const priority = concurrency === undefined
@@ -242,14 +248,19 @@ async function withTaskFileExecutors(
 }
 
 /**
- * Lets each executor in use warm up with its tasks; returns the executors in use. A
- * `prepare()` that throws stops the run before it starts, as a `TaskFileError` naming the
- * executor's type and its first task, once the executors prepared before it are disposed.
+ * Lets each executor in use warm up with its tasks, one type after another in the order of
+ * their first task; returns the executors in use. A `prepare()` that returns a promise is
+ * awaited before the next. One that throws or rejects stops the run before it starts, as a
+ * `TaskFileError` naming the executor's type and its first task, once the executors prepared
+ * before it are disposed. When `signal` aborts while a `prepare()` is pending (Ctrl-C), the
+ * waiting stops and no further executor is prepared: the run then begins already cancelled,
+ * every task skipped, and the pending one is disposed with the rest when it ends.
  */
 async function prepareExecutors(
   taskFile: TaskFile,
   registry: ExecutorRegistry,
   concurrency: number,
+  signal: AbortSignal | undefined,
 ): Promise<Executor[]> {
   // Per type its executor and, only when that has a prepare() to give them to, its tasks.
   const byType = new Map<string, { executor: Executor; tasks: TaskSpec[] | undefined }>();
@@ -264,7 +275,14 @@ async function prepareExecutors(
   const prepared: Executor[] = [];
   for (const [type, { executor, tasks }] of byType) {
     try {
-      if (tasks) executor.prepare?.(tasks, { concurrency });
+      const preparing = tasks ? executor.prepare?.(tasks, { concurrency }) : undefined;
+      // Only a promise is waited for: a synchronous prepare() (eval's) costs no turn of the
+      // event loop before the first task starts.
+      if (isThenable(preparing) && !await settledUnlessAborted(preparing, signal)) {
+        // Its prepare() may have acquired something already: disposed with the others.
+        prepared.push(executor);
+        break;
+      }
     } catch (error) {
       await disposeExecutors(prepared);
       throw new TaskFileError(`executor "${type}": prepare() failed: ${describe(error)}`, {
@@ -275,6 +293,40 @@ async function prepareExecutors(
     prepared.push(executor);
   }
   return prepared;
+}
+
+/** Whether a value is a promise, or anything else `await` would wait for. */
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | undefined)?.then === "function";
+}
+
+/**
+ * Waits for `promise`: true once it resolves, false as soon as `signal` aborts first (then
+ * its later rejection, if any, is handled here and dropped: the run is being interrupted).
+ * Throws its rejection.
+ */
+async function settledUnlessAborted(
+  promise: PromiseLike<unknown>,
+  signal: AbortSignal | undefined,
+): Promise<boolean> {
+  if (!signal) {
+    await promise;
+    return true;
+  }
+  if (signal.aborted) {
+    // Abandoned before it was waited for: its rejection must not go uncaught either.
+    Promise.resolve(promise).catch(() => {});
+    return false;
+  }
+  let stopWaiting!: () => void;
+  const aborted = new Promise<false>((resolve) => stopWaiting = () => resolve(false));
+  signal.addEventListener("abort", stopWaiting, { once: true });
+  try {
+    // race() subscribes to both, so a rejection after the abort is not left unhandled.
+    return await Promise.race([Promise.resolve(promise).then(() => true), aborted]);
+  } finally {
+    signal.removeEventListener("abort", stopWaiting);
+  }
 }
 
 /**

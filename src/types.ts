@@ -199,9 +199,13 @@ export interface Executor {
   run(task: TaskSpec, context: ExecutorContext): Promise<TaskResult>;
   /**
    * Called once before a run with the tasks of this type, to warm up (pools, caches); `run`
-   * tells how the run is limited.
+   * tells how the run is limited. A promise it returns is awaited before the run begins (and
+   * before the next type's `prepare`); one that throws or rejects stops the run before any
+   * task starts. Interrupted while it is pending (the run's signal aborted), the run stops
+   * waiting and begins cancelled; `dispose` is called all the same, so it may come before the
+   * promise settles.
    */
-  prepare?(tasks: readonly TaskSpec[], run?: PrepareOptions): void;
+  prepare?(tasks: readonly TaskSpec[], run?: PrepareOptions): void | Promise<void>;
   /** Releases what `prepare` or `run` acquired; called once when the run is over. */
   dispose?(): void | Promise<void>;
 }

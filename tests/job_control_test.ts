@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { dirname, join } from "node:path";
 import { MOD, writeTaskFile } from "./helpers.ts";
+import { bindStopSelf } from "../src/job_control.ts";
 import {
   allowedOutsideProc,
   dagrunOnTerminal,
@@ -221,5 +222,100 @@ Deno.test({
     assert.doesNotMatch(screen, /Deno requests/, screen);
     assert.match(screen, /running: a/);
     assert.equal(code, 0, screen);
+  },
+});
+
+Deno.test("bindStopSelf() falls back to stopping without libc where libc cannot be opened", () => {
+  const calls: string[] = [];
+  const stopSelf = bindStopSelf(
+    () => {
+      throw new Error("Could not open library: libc.so.6: cannot open shared object file");
+    },
+    () => calls.push("stopped without libc"),
+  );
+  stopSelf();
+  assert.deepEqual(calls, ["stopped without libc"]);
+});
+
+Deno.test("bindStopSelf() with libc: the default action for the stop, then Deno's handler back", () => {
+  const calls: string[] = [];
+  const stopSelf = bindStopSelf(() => ({
+    sigaction: (signal, action, old) => {
+      calls.push(`sigaction ${signal} ${action.every((byte) => byte === 0)} ${old !== null}`);
+      return 0;
+    },
+    raise: (signal) => {
+      calls.push(`raise ${signal}`);
+      return 0;
+    },
+  }), () => calls.push("stopped without libc"));
+  stopSelf();
+  // The first with SIG_DFL (all zeros), keeping the handler; the second puts it back.
+  assert.deepEqual(calls, ["sigaction 20 true true", "raise 20", "sigaction 20 true false"]);
+});
+
+/** A script stopping itself as dagrun does on Ctrl-Z where libc cannot be opened. */
+async function stopWithoutLibcScript(): Promise<string> {
+  const directory = await Deno.makeTempDir({ prefix: "dagrun-stop-" });
+  const script = join(directory, "stop.ts");
+  await Deno.writeTextFile(
+    script,
+    `import { bindStopSelf } from ${
+      JSON.stringify(new URL("../src/job_control.ts", import.meta.url).href)
+    };
+const stopSelf = bindStopSelf(() => { throw new Error("libc.so.6: cannot open shared object file"); });
+console.log("stopping");
+stopSelf();
+console.log("continued");
+`,
+  );
+  return script;
+}
+
+Deno.test({
+  name: "without libc, the stop still stops the job in a shell, and fg continues it",
+  ignore: tmux === undefined || bash === undefined || Deno.build.os !== "linux",
+  async fn() {
+    const script = await stopWithoutLibcScript();
+    const term = await terminal("nolibc");
+    try {
+      await term.type(`'${Deno.execPath()}' run -A --quiet '${script}'`, "Enter");
+      const stopped = await term.waitFor(/Stopped/, "the shell did not see the job stop");
+      assert.doesNotMatch(stopped, /continued/, "it ran on past the stop");
+      await term.type('fg; echo "AFTER=$?"', "Enter");
+      const final = await term.waitFor(/AFTER=\d+/, "it was not continued");
+      assert.match(final, /^continued$/m);
+      assert.match(final, /AFTER=0/);
+    } finally {
+      await term.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "without libc, a process group no shell controls is not stopped for good",
+  ignore: Deno.build.os !== "linux",
+  async fn() {
+    const script = await stopWithoutLibcScript();
+    // Orphaned (see above): the kernel drops the stop, as it drops SIGTSTP's.
+    const child = new Deno.Command("setsid", {
+      args: [Deno.execPath(), "run", "-A", "--quiet", script],
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    try {
+      const output = await Promise.race([
+        child.output(),
+        sleep(20_000).then(() => assert.fail("it stayed stopped")),
+      ]);
+      assert.equal(new TextDecoder().decode(output.stdout), "stopping\ncontinued\n");
+      assert.equal(output.code, 0, new TextDecoder().decode(output.stderr));
+    } finally {
+      try {
+        child.kill("SIGKILL");
+      } catch {
+        // Ended.
+      }
+    }
   },
 });
