@@ -285,10 +285,13 @@ export async function runCommand(
       return [signal, listener] as const;
     });
   if (hangupIgnored) ignoreAgain([SIGNAL_NUMBERS.SIGHUP!]);
-  // Listened for from the first task's start, once its line is out: until then a stop
-  // has nothing to stop but dagrun (its default action), and the check costs ≈ 1 ms of
-  // start-up (first calls of the permission query and of stat).
+  // Listened for from the first task's start, once its line is out and its process spawned:
+  // until then a stop has nothing to stop but dagrun (its default action), and the check
+  // costs ≈ 1 ms (first calls of the permission query and of stat) that would otherwise
+  // delay the first spawn.
   let stopListeningForSuspend: (() => void) | undefined;
+  let suspendListenerQueued = false;
+  let runOver = false;
   const deliver = (event: RunEvent) => {
     view.onEvent(event);
     report?.onEvent(event);
@@ -308,8 +311,13 @@ export async function runCommand(
       return;
     }
     deliver(event);
-    if (stopListeningForSuspend === undefined && event.event === "task_started") {
-      stopListeningForSuspend = listenForSuspend(view);
+    if (!suspendListenerQueued && event.event === "task_started") {
+      suspendListenerQueued = true;
+      // The executor spawns the task in the turn that emits this event: a microtask runs
+      // right after, before any I/O (a timer would let the task's output come first).
+      queueMicrotask(() => {
+        if (!runOver) stopListeningForSuspend = listenForSuspend(view);
+      });
     }
   };
   try {
@@ -341,6 +349,7 @@ export async function runCommand(
   } finally {
     outputClosed.removeEventListener("abort", stopOnClosedOutput);
     for (const [signal, listener] of listeners) Deno.removeSignalListener(signal, listener);
+    runOver = true;
     stopListeningForSuspend?.();
     report?.flush();
     reports.close();

@@ -11,8 +11,10 @@ import { bindStopSelf } from "../src/job_control.ts";
 import {
   allowedOutsideProc,
   dagrunOnTerminal,
+  denoCommandLine,
   findProgram,
   hasTerminal,
+  onTerminal,
   runProgram,
 } from "./terminal_helpers.ts";
 
@@ -317,5 +319,40 @@ Deno.test({
         // Ended.
       }
     }
+  },
+});
+
+Deno.test({
+  name: "Ctrl-Z is listened for once the first task is spawned: its set-up does not delay it",
+  ignore: !hasTerminal,
+  async fn() {
+    const tasks = await writeTaskFile({
+      tasks: [
+        { name: "first", type: "exec", arguments: "true" },
+        { name: "second", type: "exec", arguments: "true", dependencies: ["first"] },
+      ],
+    });
+    // Logs, in order, each spawn and each SIGTSTP listener dagrun adds.
+    const preload = join(dirname(tasks), "order.ts");
+    await Deno.writeTextFile(
+      preload,
+      `const log = (what: string) => Deno.stderr.writeSync(new TextEncoder().encode("ORDER " + what + "\\n"));
+      const addSignalListener = Deno.addSignalListener;
+      Deno.addSignalListener = (signal, listener) => {
+        if (signal === "SIGTSTP") log("listen");
+        return addSignalListener(signal, listener);
+      };
+      const spawn = Deno.Command.prototype.spawn;
+      Deno.Command.prototype.spawn = function () {
+        log("spawn");
+        return spawn.call(this);
+      };`,
+    );
+    // On a terminal: with stdout a pipe, dagrun does not listen at all.
+    const { code, output } = await onTerminal(
+      denoCommandLine(["run", "-A", "--quiet", "--preload", preload, MOD, tasks, "--no-history"]),
+    );
+    assert.equal(code, 0, output);
+    assert.deepEqual(output.match(/ORDER \w+/g), ["ORDER spawn", "ORDER listen", "ORDER spawn"]);
   },
 });
