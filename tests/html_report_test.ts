@@ -187,6 +187,37 @@ Deno.test("--report-html shows SGR colours as styled spans and drops other escap
   assert.equal(html.match(/<script/g)?.length, 1, "only the page's own script");
 });
 
+Deno.test("renderHtmlReport() shows task names in tooltips and summaries as everywhere else", () => {
+  const name = "a\u202eb\u0007c";
+  const task = (status: "failed" | "skipped") => ({
+    name: `${name} ${status}`,
+    type: "exec",
+    arguments: "exit 1",
+    dependencies: [],
+    status,
+    ...(status === "failed" ? { start: 0 } : {}),
+    end: 1,
+    detail: "why\u001b[2J",
+    output: [{ stream: "stdout" as const, text: "out" }],
+    droppedBytes: 0,
+  });
+  const html = renderHtmlReport(
+    { start: 0, end: 1, tasks: [task("failed"), task("skipped")] },
+    "t",
+  );
+  const shown = [
+    ...html.matchAll(/<title>([^<]*)<\/title>/g),
+    ...html.matchAll(/<summary>([^<]*)<\/summary>/g),
+  ].map(([, text]) => text!);
+  assert.deepEqual(shown, [
+    "dagrun: t",
+    "a\\u202eb\\u0007c failed\ncommand: exit 1\nstatus: failed\nduration: 1ms\nerror: why\\u001b[2J",
+    "a\\u202eb\\u0007c skipped\nskipped: why\\u001b[2J",
+    "a\\u202eb\\u0007c failed (failed)",
+    "a\\u202eb\\u0007c skipped (skipped)",
+  ]);
+});
+
 Deno.test("renderHtmlReport() keeps each stream's colour from line to line and closes every span", () => {
   const html = renderHtmlReport({
     start: 0,
