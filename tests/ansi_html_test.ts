@@ -41,3 +41,11 @@ Deno.test("pastEscapeSequence() sees a C1 character inside an OSC as the OSC's t
   assert.equal(pastEscapeSequence("ab\x1b[31mred", 2), 2);
   assert.equal(pastEscapeSequence("\x1b]0;unterminated", 5), 16);
 });
+
+Deno.test("CAN and SUB cancel a CSI sequence too, and are not shown", () => {
+  assert.equal(render("\x1b[31\x18shown"), "shown");
+  assert.equal(render("\x1b[1;3\x1ashown"), "shown");
+  assert.equal(render("\x9b31\x18shown"), "shown");
+  assert.equal(render("\x1b(\x18shown"), "shown");
+  assert.equal(pastEscapeSequence("\x1b[3\x18ab", 2), 4);
+});

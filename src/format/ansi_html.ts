@@ -163,6 +163,8 @@ export function escapeSequenceEnd(text: string, start: number): number {
     while (at < text.length) {
       const code = text.charCodeAt(at++);
       if (code >= 0x40 && code <= 0x7e) return at;
+      // CAN and SUB cancel it, as a terminal does, and are gone with it.
+      if (code === 0x18 || code === 0x1a) return at;
       if (code < 0x20 || code > 0x3f) return at - 1; // malformed: stop before it
     }
     return text.length;
@@ -178,11 +180,12 @@ export function escapeSequenceEnd(text: string, start: number): number {
     }
     return text.length;
   }
-  // ESC, intermediates (space–/), one final byte (0–~); ESC followed by anything else is alone.
+  // ESC, intermediates (space–/), one final byte (0–~), CAN or SUB cancelling it; ESC
+  // followed by anything else is alone.
   while (at < text.length) {
     const code = text.charCodeAt(at);
     if (code >= 0x20 && code <= 0x2f) at++;
-    else if (code >= 0x30 && code <= 0x7e) return at + 1;
+    else if ((code >= 0x30 && code <= 0x7e) || code === 0x18 || code === 0x1a) return at + 1;
     else return start + 1;
   }
   return text.length;
@@ -211,6 +214,7 @@ export function pastEscapeSequence(text: string, index: number): number {
 
 /** The parameters of the SGR sequence `text[start, end)`, or undefined when it is not one. */
 function sgrParameters(text: string, start: number, end: number): string | undefined {
+  // A sequence cancelled by CAN or SUB has no final byte: it does nothing.
   if (text.charCodeAt(end - 1) !== 0x6d /* m */) return undefined;
   const body = text.charCodeAt(start) === 0x9b
     ? text.slice(start + 1, end - 1)
