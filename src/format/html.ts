@@ -197,7 +197,8 @@ function outputBlock(task: TaskRecord): string {
   // Colours as the terminal showed them, each stream keeping its own from line to line (a
   // colour set in lines left out is not known).
   const renderers = { stdout: createAnsiRenderer(), stderr: createAnsiRenderer() };
-  const html = task.output.map((line) => renderers[line.stream].line(line.text)).join("\n");
+  const html = task.output.map((line) => renderers[line.stream].line(line.text, line.continues))
+    .join("\n");
   return `<details${task.status === "failed" ? " open" : ""}><summary>${
     escapeHtml(printable(task.name))
   } (${task.status})</summary><pre>${escapeHtml(dropped)}${html}</pre></details>`;
