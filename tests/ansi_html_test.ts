@@ -41,3 +41,51 @@ Deno.test("pastEscapeSequence() sees a C1 character inside an OSC as the OSC's t
   assert.equal(pastEscapeSequence("ab\x1b[31mred", 2), 2);
   assert.equal(pastEscapeSequence("\x1b]0;unterminated", 5), 16);
 });
+
+Deno.test("a carriage return writes over the line as on a terminal; BEL and other controls show nothing", () => {
+  // A progress line shows what the terminal shows at its end.
+  assert.equal(render("10%\r20%\r100%"), "100%");
+  // What the new text does not cover stays, as on a terminal…
+  assert.equal(render("abcdef\rxy"), "xycdef");
+  // …unless the line is erased (EL 0 and 2), and backspace steps back.
+  assert.equal(render("downloading\r\x1b[Kok"), "ok");
+  assert.equal(render("downloading\x1b[2K\rok"), "ok");
+  assert.equal(render("downloading\x1b[1G\x1b[0Kok"), "ok");
+  assert.equal(render("ab\bc"), "ac");
+  assert.equal(render("abc\x1b[2Dx\x1b[3Cy"), "axc  y");
+  assert.equal(render("abcdef\x1b[4G\x1b[1Kx"), "   xef");
+  // Each character keeps the colour it was written in.
+  assert.equal(
+    render("\x1b[31mfailed\r\x1b[32mok"),
+    '<span class="f2">ok</span><span class="f1">iled</span>',
+  );
+  // A trailing carriage return moves the cursor only.
+  assert.equal(render("done\r"), "done");
+  // BEL rings, NUL, DEL and the other C0 and C1 controls print nothing; a tab is text.
+  assert.equal(render("ding\x07 done\x00\x01\x7f\x85\x9c\tend"), "ding done\tend");
+});
+
+Deno.test("an escape sequence cut between two pieces of a long line is read on into the next", () => {
+  const pieces = createAnsiRenderer();
+  assert.equal(pieces.line("a\x1b[3", true), "a");
+  assert.equal(pieces.line("1mred"), '<span class="f1">red</span>');
+  // A lone ESC, an OSC (hyperlink) and an OSC's string terminator cut after its ESC.
+  assert.equal(pieces.line("b\x1b", true), '<span class="f1">b</span>');
+  assert.equal(pieces.line("[0mplain"), "plain");
+  assert.equal(pieces.line("x\x1b]8;;https://exa", true), "x");
+  assert.equal(pieces.line("mple.org/\x07link"), "link");
+  assert.equal(pieces.line("\x1b]0;title\x1b", true), "");
+  assert.equal(pieces.line("\\shown"), "shown");
+  // A sequence left unfinished at the end of a whole line ends there, as before.
+  const lines = createAnsiRenderer();
+  assert.equal(lines.line("a\x1b]0;unterminated"), "a");
+  assert.equal(lines.line("next"), "next");
+});
+
+Deno.test("CAN and SUB cancel a CSI sequence too, and are not shown", () => {
+  assert.equal(render("\x1b[31\x18shown"), "shown");
+  assert.equal(render("\x1b[1;3\x1ashown"), "shown");
+  assert.equal(render("\x9b31\x18shown"), "shown");
+  assert.equal(render("\x1b(\x18shown"), "shown");
+  assert.equal(pastEscapeSequence("\x1b[3\x18ab", 2), 4);
+});

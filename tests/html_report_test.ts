@@ -187,6 +187,65 @@ Deno.test("--report-html shows SGR colours as styled spans and drops other escap
   assert.equal(html.match(/<script/g)?.length, 1, "only the page's own script");
 });
 
+Deno.test("--report-html reads an escape sequence cut between two pieces of a long line as one", async () => {
+  // 65,535 x, then ESC: the first piece of 64 Ki characters ends with the ESC, and "[31m"
+  // begins the next. The second task's second piece fills the page alone, so that the first
+  // is left out whole.
+  const file = await writeTaskFile({
+    tasks: [
+      {
+        name: "kept",
+        type: "exec",
+        arguments: String.raw`head -c 65535 /dev/zero | tr '\0' x; printf '\033[31mred\n'`,
+      },
+      {
+        name: "left-out",
+        type: "exec",
+        arguments: String
+          .raw`head -c 65535 /dev/zero | tr '\0' x; printf '\033[31m'; head -c 65532 /dev/zero | tr '\0' y; printf 'z\n'`,
+      },
+    ],
+  });
+  const page = file.replace(/tasks\.json$/, "report.html");
+  const run = await runCli([file, "--quiet", "--report-html", page]);
+  assert.equal(run.code, 0, run.stderr);
+  const html = await Deno.readTextFile(page);
+  const [kept, leftOut] = [...html.matchAll(/<pre>([^]*?)<\/pre>/g)].map(([, shown]) => shown!);
+  assert.match(kept!, /^… [\d,]+ bytes left out\nx+\n<span class="f1">red<\/span>$/);
+  assert.match(leftOut!, /^… [\d,]+ bytes left out\ny{65532}\nz$/);
+});
+
+Deno.test("renderHtmlReport() shows task names in tooltips and summaries as everywhere else", () => {
+  const name = "a\u202eb\u0007c";
+  const task = (status: "failed" | "skipped") => ({
+    name: `${name} ${status}`,
+    type: "exec",
+    arguments: "exit 1",
+    dependencies: [],
+    status,
+    ...(status === "failed" ? { start: 0 } : {}),
+    end: 1,
+    detail: "why\u001b[2J",
+    output: [{ stream: "stdout" as const, text: "out" }],
+    droppedBytes: 0,
+  });
+  const html = renderHtmlReport(
+    { start: 0, end: 1, tasks: [task("failed"), task("skipped")] },
+    "t",
+  );
+  const shown = [
+    ...html.matchAll(/<title>([^<]*)<\/title>/g),
+    ...html.matchAll(/<summary>([^<]*)<\/summary>/g),
+  ].map(([, text]) => text!);
+  assert.deepEqual(shown, [
+    "dagrun: t",
+    "a\\u202eb\\u0007c failed\ncommand: exit 1\nstatus: failed\nduration: 1ms\nerror: why\\u001b[2J",
+    "a\\u202eb\\u0007c skipped\nskipped: why\\u001b[2J",
+    "a\\u202eb\\u0007c failed (failed)",
+    "a\\u202eb\\u0007c skipped (skipped)",
+  ]);
+});
+
 Deno.test("renderHtmlReport() keeps each stream's colour from line to line and closes every span", () => {
   const html = renderHtmlReport({
     start: 0,

@@ -79,3 +79,35 @@ Deno.test("the timeline's cut into a long line never leaves the rest of an escap
   assert.deepEqual(task!.output, [{ stream: "stdout", text: "r".repeat(MAX_OUTPUT_BYTES - 3) }]);
   assert.equal(task!.droppedBytes, 1005);
 });
+
+Deno.test("the timeline marks the pieces of a long line, and a piece left out leaves no rest of a sequence", async () => {
+  const { MAX_LINE_LENGTH } = await import("../src/lines.ts");
+  const recorder = createTimelineRecorder(graph({ build: [] }));
+  recorder.onEvent({ event: "run_started", total: 1, time: 0 });
+  recorder.onEvent({ event: "task_started", task: "build", type: "exec", time: 0 });
+  // Pieces as the line splitter passes them on: "\x1b" ends the first, "[31m" begins the
+  // second, which fills MAX_OUTPUT_BYTES alone, so that the first is left out whole.
+  const pieces = [
+    "x".repeat(MAX_LINE_LENGTH - 1) + "\x1b",
+    "[31m" + "y".repeat(MAX_LINE_LENGTH - 4),
+    "z",
+  ];
+  for (const text of pieces) {
+    recorder.onEvent({ event: "output", task: "build", stream: "stdout", text });
+  }
+  const [task] = recorder.timeline().tasks;
+  assert.deepEqual(task!.output, [
+    { stream: "stdout", text: "y".repeat(MAX_LINE_LENGTH - 4), continues: true },
+    { stream: "stdout", text: "z" },
+  ]);
+  assert.equal(task!.droppedBytes, MAX_LINE_LENGTH + 1 + 4);
+  // Only a single line of a block, a piece's length, is taken for a piece.
+  const other = createTimelineRecorder(graph({ build: [] }));
+  other.onEvent({ event: "run_started", total: 1, time: 0 });
+  other.onEvent({ event: "task_started", task: "build", type: "exec", time: 0 });
+  other.onEvent({ event: "output", task: "build", stream: "stdout", text: "a\nb" });
+  assert.deepEqual(other.timeline().tasks[0]!.output.map((line) => line.continues), [
+    undefined,
+    undefined,
+  ]);
+});

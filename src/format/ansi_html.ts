@@ -78,62 +78,222 @@ export const ANSI_CSS = [
 
 /** Renders lines of one stream, keeping its SGR state from line to line as a terminal does. */
 export interface AnsiRenderer {
-  /** One line (without its newline) as HTML; every span it opens is closed at its end. */
-  line(text: string): string;
+  /**
+   * One line (without its newline) as HTML; every span it opens is closed at its end.
+   * `continues` says the line is a piece of a longer one (cut at 64 Ki characters) whose next
+   * piece is the next line given: an escape sequence it leaves unfinished is read on into it.
+   */
+  line(text: string, continues?: boolean): string;
 }
 
 /**
- * Creates a renderer for one stream of a task's output.
+ * Creates a renderer for one stream of a task's output. Each line shows what a terminal shows
+ * at its end: a carriage return, a backspace and the cursor moves within a line (CHA, CUF,
+ * CUB) move where the next characters are written, over those already there, and erasing
+ * in the line (EL) blanks it; BEL and the other controls print nothing.
  *
  * @example
  * ```ts
  * import { createAnsiRenderer } from "./ansi_html.ts";
  * createAnsiRenderer().line("\x1b[31mred\x1b[0m plain"); // '<span class="f1">red</span> plain'
+ * createAnsiRenderer().line("10%\r20%\r100%"); // "100%"
  * ```
  */
 export function createAnsiRenderer(): AnsiRenderer {
   let style: Style = { ...PLAIN };
+  // The start of an escape sequence that the last piece of a long line left unfinished.
+  let carried = "";
   return {
-    line(text) {
-      let html = "", at = 0, run = "";
-      const flush = () => {
-        if (run === "") return;
-        html += wrap(style, escapeHtml(run));
-        run = "";
-      };
+    line(piece, continues = false) {
+      const text = carried + piece;
+      carried = "";
+      const cells = new LineCells();
+      let at = 0;
       while (at < text.length) {
-        const next = nextControl(text, at);
+        const next = nextRendererControl(text, at);
         if (next === -1) {
-          run += text.slice(at);
+          cells.write(text.slice(at), style);
           break;
         }
-        run += text.slice(at, next);
-        const end = escapeSequenceEnd(text, next);
-        const sgr = sgrParameters(text, next, end);
-        if (sgr !== undefined) {
-          const changed = applySgr(style, sgr);
-          if (!sameStyle(changed, style)) {
-            flush();
-            style = changed;
-          }
+        cells.write(text.slice(at, next), style);
+        const code = text.charCodeAt(next);
+        if (code === 0x0d) cells.column = 0;
+        else if (code === 0x08) cells.column = Math.max(0, cells.column - 1);
+        if (!isSequenceStart(code)) {
+          // Carriage return and backspace done; BEL and the rest print nothing.
+          at = next + 1;
+          continue;
         }
+        const end = sequenceEnd(text, next);
+        if (end === -1) {
+          if (continues) carried = unfinishedSequence(text, next);
+          break;
+        }
+        const sgr = sgrParameters(text, next, end);
+        if (sgr !== undefined) style = applySgr(style, sgr);
+        else moveInLine(cells, text, next, end);
         at = end;
       }
-      flush();
-      return html;
+      return cells.html();
     },
   };
 }
 
-/** Where the next escape sequence (ESC, or the C1 controls CSI, OSC, DCS…) starts; -1 if none. */
-function nextControl(text: string, from: number): number {
-  ESCAPE_START.lastIndex = from;
-  return ESCAPE_START.exec(text)?.index ?? -1;
+/**
+ * One line as a terminal holds it: a character (a code point; wide characters and combining
+ * marks are not told apart) and its style per column, and the column written next. Text
+ * written at the end, as almost all is, is held as it comes, a string per write; it is split
+ * into characters only once something is written over or erased.
+ */
+class LineCells {
+  // The style of a blank left by erasing or by a cursor moved past the end: plain, and
+  // known by its identity, so that blanks at the end of the line are not written out.
+  static readonly BLANK: Readonly<Style> = { ...PLAIN };
+  // One entry per write until split, then one per column.
+  #texts: string[] = [];
+  #styles: Readonly<Style>[] = [];
+  #split = false;
+  #length = 0; // in columns
+  column = 0;
+
+  /** Writes `text` from the column on, over what is there. */
+  write(text: string, style: Readonly<Style>): void {
+    if (text === "") return;
+    if (!this.#split && this.column === this.#length) {
+      this.#texts.push(text);
+      this.#styles.push(style);
+      this.#length += codePoints(text);
+      this.column = this.#length;
+      return;
+    }
+    this.#splitIntoColumns();
+    // A cursor moved past the end leaves blanks before what it writes.
+    while (this.#texts.length < this.column) this.#push(" ", LineCells.BLANK);
+    for (const character of text) {
+      if (this.column === this.#texts.length) this.#push(character, style);
+      else {
+        this.#texts[this.column] = character;
+        this.#styles[this.column] = style;
+      }
+      this.column++;
+    }
+    this.#length = this.#texts.length;
+  }
+
+  /** Blanks the columns in [from, to). */
+  blank(from: number, to: number): void {
+    this.#splitIntoColumns();
+    for (let i = from; i < Math.min(to, this.#texts.length); i++) {
+      this.#texts[i] = " ";
+      this.#styles[i] = LineCells.BLANK;
+    }
+  }
+
+  /** Drops everything from `column` on (blanks at the end of a line show as nothing). */
+  truncate(column: number): void {
+    if (column >= this.#length) return;
+    this.#splitIntoColumns();
+    this.#texts.length = this.#styles.length = this.#length = column;
+  }
+
+  /** The line as HTML: each run of one style in one span. */
+  html(): string {
+    let html = "", count = this.#texts.length;
+    while (count > 0 && this.#styles[count - 1] === LineCells.BLANK) count--;
+    for (let start = 0; start < count;) {
+      let end = start + 1;
+      while (end < count && sameStyle(this.#styles[end]!, this.#styles[start]!)) end++;
+      html += wrap(this.#styles[start]!, escapeHtml(this.#texts.slice(start, end).join("")));
+      start = end;
+    }
+    return html;
+  }
+
+  #splitIntoColumns(): void {
+    if (this.#split) return;
+    this.#split = true;
+    const [texts, styles] = [this.#texts, this.#styles];
+    this.#texts = [];
+    this.#styles = [];
+    texts.forEach((text, i) => {
+      for (const character of text) this.#push(character, styles[i]!);
+    });
+  }
+
+  #push(character: string, style: Readonly<Style>): void {
+    this.#texts.push(character);
+    this.#styles.push(style);
+  }
 }
 
-// ESC, and the 8-bit introducers written as characters: DCS, SOS, CSI, OSC, PM, APC.
+/** The code points in `text`: its UTF-16 units less the second of each surrogate pair. */
+function codePoints(text: string): number {
+  let count = text.length;
+  for (let i = 1; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code >= 0xdc00 && code <= 0xdfff) {
+      const high = text.charCodeAt(i - 1);
+      if (high >= 0xd800 && high <= 0xdbff) count--;
+    }
+  }
+  return count;
+}
+
+/** Applies the CSI sequence `text[start, end)` if it moves the cursor in the line or erases it. */
+function moveInLine(cells: LineCells, text: string, start: number, end: number): void {
+  const body = csiBody(text, start, end);
+  if (body === undefined || !/^\d*$/.test(body)) return;
+  const n = body === "" ? 0 : Number(body);
+  switch (text[end - 1]) {
+    case "G": // CHA: to column n (1 when 0 or none)
+      cells.column = Math.max(1, n) - 1;
+      break;
+    case "C": // CUF: n forward
+      cells.column += Math.max(1, n);
+      break;
+    case "D": // CUB: n back
+      cells.column = Math.max(0, cells.column - Math.max(1, n));
+      break;
+    case "K": // EL: erase to the end (0), from the start through the cursor (1), all (2)
+      if (n === 0) cells.truncate(cells.column);
+      else if (n === 1) cells.blank(0, cells.column + 1);
+      else if (n === 2) {
+        cells.truncate(cells.column);
+        cells.blank(0, cells.column);
+      }
+      break;
+  }
+}
+
+/** Where the next character the renderer must act on is: a control, or -1 if none. */
+function nextRendererControl(text: string, from: number): number {
+  RENDERER_CONTROL.lastIndex = from;
+  return RENDERER_CONTROL.exec(text)?.index ?? -1;
+}
+
+// Every C0 control but tab (a line holds no newline), DEL, and the C1 controls: ESC and the
+// 8-bit introducers start a sequence, carriage return and backspace move the cursor, and a
+// terminal prints nothing for the others (BEL rings, NUL is padding…).
 // deno-lint-ignore no-control-regex -- control characters are what it looks for
-const ESCAPE_START = /[\x1b\x90\x98\x9b\x9d\x9e\x9f]/g;
+const RENDERER_CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
+
+/** Whether `code` starts an escape sequence: ESC or a C1 introducer (DCS, SOS, CSI…). */
+function isSequenceStart(code: number): boolean {
+  return code === 0x1b || code === 0x90 || code === 0x98 || (code >= 0x9b && code <= 0x9f &&
+    code !== 0x9c);
+}
+
+/**
+ * What of the unfinished sequence starting at `start` is carried into the next piece: all of
+ * it for a CSI or ESC sequence, whose parameters count; for a string (OSC, DCS…), whose text
+ * is dropped, its introducer, and the ESC at its end that may begin the terminator.
+ */
+function unfinishedSequence(text: string, start: number): string {
+  const introducer = text.charCodeAt(start) === 0x1b ? 2 : 1;
+  if (sequenceKind(text, start) !== "string") return text.slice(start);
+  return text.slice(start, start + introducer) +
+    (text.length - 1 >= start + introducer && text.endsWith("\x1b") ? "\x1b" : "");
+}
 
 /**
  * The index just past the escape sequence starting at `start` (ESC or a C1 introducer), as
@@ -146,26 +306,37 @@ const ESCAPE_START = /[\x1b\x90\x98\x9b\x9d\x9e\x9f]/g;
  * ```
  */
 export function escapeSequenceEnd(text: string, start: number): number {
+  const end = sequenceEnd(text, start);
+  return end === -1 ? text.length : end;
+}
+
+/** The kind of the escape sequence at `start`; "unknown" for an ESC that ends the text. */
+function sequenceKind(text: string, start: number): "csi" | "string" | "other" | "unknown" {
   const first = text.charCodeAt(start);
-  let kind: "csi" | "string" | "other";
-  let at: number;
-  if (first === 0x1b) {
-    if (start + 1 >= text.length) return text.length;
-    const second = text[start + 1]!;
-    kind = second === "[" ? "csi" : "]PX^_".includes(second) ? "string" : "other";
-    at = start + (kind === "other" ? 1 : 2);
-  } else {
-    kind = first === 0x9b ? "csi" : "string";
-    at = start + 1;
-  }
+  if (first !== 0x1b) return first === 0x9b ? "csi" : "string";
+  if (start + 1 >= text.length) return "unknown";
+  const second = text[start + 1]!;
+  return second === "[" ? "csi" : "]PX^_".includes(second) ? "string" : "other";
+}
+
+/**
+ * The index just past the escape sequence starting at `start`, as {@linkcode escapeSequenceEnd}
+ * finds it; -1 when `text` ends before the sequence does.
+ */
+function sequenceEnd(text: string, start: number): number {
+  const kind = sequenceKind(text, start);
+  if (kind === "unknown") return -1;
+  let at = start + (text.charCodeAt(start) === 0x1b && kind !== "other" ? 2 : 1);
   if (kind === "csi") {
     // Parameter and intermediate bytes, then one final byte in @–~.
     while (at < text.length) {
       const code = text.charCodeAt(at++);
       if (code >= 0x40 && code <= 0x7e) return at;
+      // CAN and SUB cancel it, as a terminal does, and are gone with it.
+      if (code === 0x18 || code === 0x1a) return at;
       if (code < 0x20 || code > 0x3f) return at - 1; // malformed: stop before it
     }
-    return text.length;
+    return -1;
   }
   if (kind === "string") {
     // OSC, DCS, SOS, PM, APC: up to the string terminator (ESC \ or ST), or BEL for OSC.
@@ -173,20 +344,31 @@ export function escapeSequenceEnd(text: string, start: number): number {
     while (at < text.length) {
       const code = text.charCodeAt(at);
       if (code === 0x07 || code === 0x9c || code === 0x18 || code === 0x1a) return at + 1;
-      if (code === 0x1b) return text[at + 1] === "\\" ? at + 2 : at;
+      if (code === 0x1b) return at + 1 >= text.length ? -1 : text[at + 1] === "\\" ? at + 2 : at;
       at++;
     }
-    return text.length;
+    return -1;
   }
-  // ESC, intermediates (space–/), one final byte (0–~); ESC followed by anything else is alone.
+  // ESC, intermediates (space–/), one final byte (0–~), CAN or SUB cancelling it; ESC
+  // followed by anything else is alone.
   while (at < text.length) {
     const code = text.charCodeAt(at);
     if (code >= 0x20 && code <= 0x2f) at++;
-    else if (code >= 0x30 && code <= 0x7e) return at + 1;
+    else if ((code >= 0x30 && code <= 0x7e) || code === 0x18 || code === 0x1a) return at + 1;
     else return start + 1;
   }
-  return text.length;
+  return -1;
 }
+
+/** Where the next escape sequence (ESC, or the C1 controls CSI, OSC, DCS…) starts; -1 if none. */
+function nextControl(text: string, from: number): number {
+  ESCAPE_START.lastIndex = from;
+  return ESCAPE_START.exec(text)?.index ?? -1;
+}
+
+// ESC, and the 8-bit introducers written as characters: DCS, SOS, CSI, OSC, PM, APC.
+// deno-lint-ignore no-control-regex -- control characters are what it looks for
+const ESCAPE_START = /[\x1b\x90\x98\x9b\x9d\x9e\x9f]/g;
 
 /**
  * `index`, or the end of the escape sequence it falls inside: where a text cut at `index`
@@ -209,15 +391,60 @@ export function pastEscapeSequence(text: string, index: number): number {
   }
 }
 
+/**
+ * The start of the escape sequence that `text`, a piece of a long line, leaves unfinished at
+ * its end, as it is read on into the next piece; undefined when it leaves none.
+ *
+ * @example
+ * ```ts
+ * import { unfinishedSequenceAt } from "./ansi_html.ts";
+ * unfinishedSequenceAt("red\x1b[3"); // "\x1b[3"
+ * unfinishedSequenceAt("red\x1b[31m"); // undefined
+ * ```
+ */
+export function unfinishedSequenceAt(text: string): string | undefined {
+  for (let at = 0;;) {
+    const start = nextControl(text, at);
+    if (start === -1) return undefined;
+    const end = sequenceEnd(text, start);
+    if (end === -1) return unfinishedSequence(text, start);
+    at = end;
+  }
+}
+
+/**
+ * Where `text`, the piece after one that left the escape sequence `sequence` unfinished (as
+ * {@linkcode unfinishedSequenceAt} gives it), goes on past that sequence's rest; its length
+ * when the sequence runs on past it.
+ *
+ * @example
+ * ```ts
+ * import { restOfSequence } from "./ansi_html.ts";
+ * restOfSequence("\x1b[3", "1mred"); // 2
+ * ```
+ */
+export function restOfSequence(sequence: string, text: string): number {
+  const end = sequenceEnd(sequence + text, 0);
+  return end === -1 ? text.length : Math.max(0, end - sequence.length);
+}
+
 /** The parameters of the SGR sequence `text[start, end)`, or undefined when it is not one. */
 function sgrParameters(text: string, start: number, end: number): string | undefined {
   if (text.charCodeAt(end - 1) !== 0x6d /* m */) return undefined;
-  const body = text.charCodeAt(start) === 0x9b
+  const body = csiBody(text, start, end);
+  return body !== undefined && /^[\d;:]*$/.test(body) ? body : undefined;
+}
+
+/** The parameters and intermediates of the CSI sequence `text[start, end)`; undefined if none. */
+function csiBody(text: string, start: number, end: number): string | undefined {
+  const code = text.charCodeAt(end - 1);
+  // A sequence cancelled by CAN or SUB, or cut short, has no final byte: it does nothing.
+  if (code < 0x40 || code > 0x7e) return undefined;
+  return text.charCodeAt(start) === 0x9b
     ? text.slice(start + 1, end - 1)
     : text[start + 1] === "["
     ? text.slice(start + 2, end - 1)
     : undefined;
-  return body !== undefined && /^[\d;:]*$/.test(body) ? body : undefined;
 }
 
 /** The style after the SGR parameters `parameters` (`1;31`, `38;5;208`, `38:2::1:2:3`). */

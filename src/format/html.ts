@@ -161,7 +161,9 @@ function bar(task: TaskRecord, top: number, x: (time: number) => number, critica
   if (task.start === undefined) {
     // Never ran: a small diamond where it was skipped (or taken as done from a report).
     const cx = n(x(task.end ?? 0));
-    const why = task.resumed ? "resumed: ok in the earlier run" : `skipped: ${task.detail ?? ""}`;
+    const why = task.resumed
+      ? "resumed: ok in the earlier run"
+      : `skipped: ${printable(task.detail ?? "")}`;
     return `<g class="skip" ${attributes}><path class="skipped" d="M${cx},${n(top + 5)} l6,${
       ROW / 2 - 5
     } l-6,${ROW / 2 - 5} l-6,${-(ROW / 2 - 5)} z"/><title>${
@@ -170,13 +172,13 @@ function bar(task: TaskRecord, top: number, x: (time: number) => number, critica
   }
   const duration = (task.end ?? task.start) - task.start;
   const tip = [
-    task.name,
+    printable(task.name),
     `command: ${
       typeof task.arguments === "string" ? task.arguments : JSON.stringify(task.arguments)
     }`,
     `status: ${status}${task.exitCode === undefined ? "" : `, exit code ${task.exitCode}`}`,
     `duration: ${formatDuration(duration)}`,
-    ...(task.detail ? [`error: ${task.detail}`] : []),
+    ...(task.detail ? [`error: ${printable(task.detail)}`] : []),
   ].join("\n");
   return `<rect class="bar ${status}${critical ? " critical" : ""}" ${attributes} data-start-ms="${
     n(task.start)
@@ -195,9 +197,10 @@ function outputBlock(task: TaskRecord): string {
   // Colours as the terminal showed them, each stream keeping its own from line to line (a
   // colour set in lines left out is not known).
   const renderers = { stdout: createAnsiRenderer(), stderr: createAnsiRenderer() };
-  const html = task.output.map((line) => renderers[line.stream].line(line.text)).join("\n");
+  const html = task.output.map((line) => renderers[line.stream].line(line.text, line.continues))
+    .join("\n");
   return `<details${task.status === "failed" ? " open" : ""}><summary>${
-    escapeHtml(task.name)
+    escapeHtml(printable(task.name))
   } (${task.status})</summary><pre>${escapeHtml(dropped)}${html}</pre></details>`;
 }
 

@@ -7,7 +7,8 @@
 
 import type { OutputStream, RunEvent, TaskSpec, TerminalStatus } from "../types.ts";
 import { utf8Length } from "../utf8_length.ts";
-import { pastEscapeSequence } from "./ansi_html.ts";
+import { MAX_LINE_LENGTH } from "../lines.ts";
+import { pastEscapeSequence, restOfSequence, unfinishedSequenceAt } from "./ansi_html.ts";
 
 /** Lines of output kept per task; the report is for looking, not for archiving logs. */
 export const MAX_OUTPUT_LINES = 200;
@@ -42,11 +43,25 @@ export interface TaskRecord {
    * The last lines of output: at most {@linkcode MAX_OUTPUT_LINES}, and of these the last
    * {@linkcode MAX_OUTPUT_BYTES} (joined by newlines; the first may have lost its start).
    */
-  readonly output: { stream: OutputStream; text: string }[];
+  readonly output: OutputLine[];
   /** UTF-8 bytes of output left out before `output`, each line left out with its newline. */
   droppedBytes: number;
   /** Taken as done from an earlier run's report (`--resume`): it did not run. */
   resumed?: boolean;
+}
+
+/** A line of a task's output as the timeline keeps it. */
+export interface OutputLine {
+  /** The stream it was written to. */
+  readonly stream: OutputStream;
+  /** The line, without its newline. */
+  readonly text: string;
+  /**
+   * Set when the line is a piece of a longer line, cut at {@linkcode MAX_LINE_LENGTH}
+   * characters, whose next piece is the stream's next line: an escape sequence may run on
+   * from one into the other.
+   */
+  readonly continues?: true;
 }
 
 /** A finished run as the reports draw it. */
@@ -96,6 +111,9 @@ export function createTimelineRecorder(tasks: readonly TaskSpec[]): TimelineReco
   }));
   // Bytes of each record's output as shown: its lines and a newline after each.
   const keptBytes = new Map<TaskRecord, number>();
+  // The start of an escape sequence a piece left out whole did not finish, by record and
+  // stream: the rest, at the start of the stream's next line, is left out too.
+  const unfinished = new Map<TaskRecord, Partial<Record<OutputStream, string>>>();
   const byName = new Map(records.map((record) => [record.name, record]));
   let start = NaN, end = NaN;
   const onEvent = (event: RunEvent) => {
@@ -111,9 +129,11 @@ export function createTimelineRecorder(tasks: readonly TaskSpec[]): TimelineReco
       }
       case "output": {
         const record = byName.get(event.task)!;
+        let carried = unfinished.get(record);
+        if (!carried) unfinished.set(record, carried = {});
         keptBytes.set(
           record,
-          addOutput(record, event.stream, event.text, keptBytes.get(record) ?? 0),
+          addOutput(record, event.stream, event.text, keptBytes.get(record) ?? 0, carried),
         );
         break;
       }
@@ -165,11 +185,18 @@ export function createTimelineRecorder(tasks: readonly TaskSpec[]): TimelineReco
  * Adds an output event's lines (one or many, whole: a block is never cut inside a line, but
  * a line longer than 64 Ki characters comes in pieces, each taken as a line) to `record`,
  * then leaves out its oldest lines, and the start of the oldest one kept, until the limits
- * hold; returns the bytes now kept, a newline after each line.
+ * hold; returns the bytes now kept, a newline after each line. `carried` holds, by stream,
+ * the start of an escape sequence that a piece left out did not finish.
  * Only the tail of a block that may be kept is split into lines: a task printing 200 MB of
  * short lines would otherwise make an object of every one for the collector.
  */
-function addOutput(record: TaskRecord, stream: OutputStream, text: string, kept: number): number {
+function addOutput(
+  record: TaskRecord,
+  stream: OutputStream,
+  text: string,
+  kept: number,
+  carried: Partial<Record<OutputStream, string>>,
+): number {
   // Where the block's last lines, up to the limits, begin: bytes are at least characters.
   let start = text.length + 1, lines = 0;
   while (start > 0 && lines < MAX_OUTPUT_LINES && text.length - start < MAX_OUTPUT_BYTES) {
@@ -177,8 +204,21 @@ function addOutput(record: TaskRecord, stream: OutputStream, text: string, kept:
     lines++;
   }
   if (start > 0) record.droppedBytes += utf8Length(text.slice(0, start));
-  for (const line of (start > 0 ? text.slice(start) : text).split("\n")) {
-    record.output.push({ stream, text: line });
+  // A piece of a long line comes alone, as long as the splitter cuts (one less not to split
+  // a surrogate pair); a whole line that long is taken for one, which only lets a sequence
+  // it leaves unfinished run on into the next line, as on a terminal.
+  const isPiece = start === 0 && !text.includes("\n") &&
+    (text.length === MAX_LINE_LENGTH || text.length === MAX_LINE_LENGTH - 1);
+  for (let line of (start > 0 ? text.slice(start) : text).split("\n")) {
+    const sequence = carried[stream];
+    if (sequence !== undefined) {
+      // The rest of a sequence begun in a piece left out: left out as well.
+      delete carried[stream];
+      const rest = restOfSequence(sequence, line);
+      record.droppedBytes += utf8Length(line.slice(0, rest));
+      line = line.slice(rest);
+    }
+    record.output.push(isPiece ? { stream, text: line, continues: true } : { stream, text: line });
     kept += utf8Length(line) + 1;
   }
   let leftOut = 0;
@@ -192,6 +232,7 @@ function addOutput(record: TaskRecord, stream: OutputStream, text: string, kept:
       record.droppedBytes += bytes + 1;
       kept -= bytes + 1;
       leftOut++;
+      if (oldest.continues) kept -= leaveOutRestOfSequence(record, leftOut, oldest, carried);
       continue;
     }
     // Its end fills what is left: the page shows the last MAX_OUTPUT_BYTES, however long
@@ -204,11 +245,38 @@ function addOutput(record: TaskRecord, stream: OutputStream, text: string, kept:
     const cut = bytes - utf8Length(end);
     record.droppedBytes += cut;
     kept -= cut;
-    record.output[leftOut] = { stream: oldest.stream, text: end };
+    record.output[leftOut] = { ...oldest, text: end };
     break;
   }
   if (leftOut > 0) record.output.splice(0, leftOut);
   return kept;
+}
+
+/**
+ * After the piece `piece` of a long line is left out, leaves out the rest of an escape
+ * sequence it did not finish from the start of its stream's next line (at or after `from`),
+ * or, when that line has not come yet, keeps the sequence's start in `carried` for it;
+ * returns the bytes left out.
+ */
+function leaveOutRestOfSequence(
+  record: TaskRecord,
+  from: number,
+  piece: OutputLine,
+  carried: Partial<Record<OutputStream, string>>,
+): number {
+  const sequence = unfinishedSequenceAt(piece.text);
+  if (sequence === undefined) return 0;
+  const next = record.output.findIndex((line, i) => i >= from && line.stream === piece.stream);
+  if (next === -1) {
+    carried[piece.stream] = sequence;
+    return 0;
+  }
+  const line = record.output[next]!;
+  const rest = restOfSequence(sequence, line.text);
+  const bytes = utf8Length(line.text.slice(0, rest));
+  record.droppedBytes += bytes;
+  record.output[next] = { ...line, text: line.text.slice(rest) };
+  return bytes;
 }
 
 /** The longest end of `text` of at most `limit` bytes in UTF-8, not cut inside a character. */
