@@ -33,7 +33,25 @@ export async function runCommandLine(args: readonly string[]): Promise<never> {
   // would otherwise keep the process alive after the report. Deno.exit skips unload
   // handlers: kill whatever a task may have left first.
   signalProcessGroups("SIGKILL");
+  await letDenoCacheCompiledCode();
   Deno.exit(code);
+}
+
+/**
+ * Gives Deno's event loop a turn before the exit. Deno stores a module's compiled code in its
+ * cache (V8's code cache: ≈ 8 ms off every later start of the bundle) on a turn of its event
+ * loop after the module was compiled. A run that never takes one — its tasks all direct
+ * commands ending while dagrun waits for them without returning to the loop, a one-task run
+ * of `/bin/true` — exited before, so that every such run compiled the whole bundle again. An
+ * empty write to stdout completes on a later turn and costs ≈ 0.2 ms; with the cache already
+ * there, the turn has nothing to store.
+ */
+async function letDenoCacheCompiledCode(): Promise<void> {
+  try {
+    await Deno.stdout.write(new Uint8Array(0));
+  } catch {
+    // stdout closed: the cache waits for another run.
+  }
 }
 
 if (import.meta.main) await runCommandLine(Deno.args);

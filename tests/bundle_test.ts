@@ -5,7 +5,8 @@
  */
 
 import assert from "node:assert/strict";
-import { fileURLToPath } from "node:url";
+import { DatabaseSync } from "node:sqlite";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { runCommand, serveFiles } from "./plugin_helpers.ts";
 import { writeTaskFile } from "./helpers.ts";
 import { staleness } from "../dist/build.ts";
@@ -219,4 +220,33 @@ Deno.test("dist/dagrun.js runs from a URL, its worker and late modules fetched b
   assert.ok(!paths.has("/mod.ts"), "the bundle does not need the sources' entry point");
   // The bundle knows it is the command line: it loads what it needs, not all a library would.
   assert.ok(!paths.has("/src/deps/ajv.ts"), "ajv was loaded, needed by nothing here");
+});
+
+Deno.test("a run that ends without a turn of Deno's event loop still leaves the bundle's compiled code cached", async () => {
+  // A one-task run of a direct command ends while dagrun waits for it, without returning to
+  // the event loop, on whose turn Deno stores a module's code cache.
+  const file = await writeTaskFile({
+    tasks: [{ name: "at-once", type: "exec", arguments: "/bin/true" }],
+  });
+  const denoDir = await Deno.makeTempDir({ prefix: "dagrun-deno-dir-" });
+  try {
+    const result = await runCommand(
+      Deno.execPath(),
+      ["run", "-A", "--quiet", BUNDLE, file, "--no-history", "-q"],
+      { env: { DENO_DIR: denoDir } },
+    );
+    assert.equal(result.code, 0, result.stderr);
+    const cache = new DatabaseSync(`${denoDir}/v8_code_cache_v2`, { readOnly: true });
+    try {
+      const rows = cache.prepare("SELECT specifier FROM codecache").all();
+      assert.ok(
+        rows.some((row) => row.specifier === pathToFileURL(BUNDLE).href),
+        `no code cache for the bundle among ${JSON.stringify(rows)}`,
+      );
+    } finally {
+      cache.close();
+    }
+  } finally {
+    await Deno.remove(denoDir, { recursive: true });
+  }
 });
