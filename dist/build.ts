@@ -6,9 +6,9 @@
  * (README, "Performance"). The bundle holds `src/bin.ts` and everything it imports
  * statically; the modules dagrun imports late (the eval worker, commander's program,
  * jsonc-parser, ajv) stay separate files, which the bundle finds beside it because their
- * URLs are written from the root one level up, as `dist/` is. Its function declarations are
- * then rewritten so that V8 compiles them before the first line runs, and Deno's code cache
- * holds them (`dist/eager_compile.ts`).
+ * URLs are written from the root one level up, as `dist/` is. The function declarations a
+ * plain run calls are then rewritten so that V8 compiles them before the first line runs, and
+ * Deno's code cache holds them (`dist/eager_compile.ts`).
  *
  * The bundle's first line records a digest of the sources it was made from and one of its
  * own text. `deno run -A dist/build.ts --check` writes nothing and exits 1 when either no
@@ -18,7 +18,7 @@
  * @module
  */
 
-import { compileEagerly } from "./eager_compile.ts";
+import { compileEagerly, lazilyCompiledInPlainRun } from "./eager_compile.ts";
 
 const ROOT = new URL("../", import.meta.url);
 const ENTRY = "src/bin.ts";
@@ -42,8 +42,10 @@ export async function bundle(): Promise<string> {
     if (!result.success) {
       throw new Error(`deno bundle failed: ${new TextDecoder().decode(result.stderr).trim()}`);
     }
-    // Its functions written so that V8 compiles them with the module, and they are cached.
-    const body = compileEagerly(await Deno.readTextFile(output)).text;
+    // The functions a plain run calls written so that V8 compiles them with the module, and
+    // they are cached.
+    const raw = await Deno.readTextFile(output);
+    const body = compileEagerly(raw, await lazilyCompiledInPlainRun(raw)).text;
     return `${HEADER_TEXT} sources ${await sourcesDigest()} bundle ${await sha256(body)}\n${body}`;
   } finally {
     await Deno.remove(output);

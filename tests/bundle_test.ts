@@ -224,7 +224,8 @@ Deno.test("dist/dagrun.js runs from a URL, its worker and late modules fetched b
 
 Deno.test("a run that ends without a turn of Deno's event loop still leaves the bundle's compiled code cached", async () => {
   // A one-task run of a direct command ends while dagrun waits for it, without returning to
-  // the event loop, on whose turn Deno stores a module's code cache.
+  // the event loop, in whose step that settles dynamic imports Deno stores a module's code
+  // cache.
   const file = await writeTaskFile({
     tasks: [{ name: "at-once", type: "exec", arguments: "/bin/true" }],
   });

@@ -10,7 +10,7 @@ import { parse } from "npm:acorn@8.15.0";
 import type { Node } from "npm:acorn@8.15.0";
 // deno-lint-ignore no-import-prefix
 import { full } from "npm:acorn-walk@8.3.4";
-import { compileEagerly } from "../dist/eager_compile.ts";
+import { compileEagerly, lazilyCompiledInPlainRun } from "../dist/eager_compile.ts";
 
 /** Imports `source` as a module and returns its default export. */
 async function evaluate(source: string): Promise<unknown> {
@@ -19,16 +19,18 @@ async function evaluate(source: string): Promise<unknown> {
 }
 
 /** The function declarations of `source` that sit where the rewrite would take them. */
-function movableDeclarations(source: string): string[] {
-  const names: string[] = [];
+function movableDeclarations(source: string): { name: string; end: number }[] {
+  const found: { name: string; end: number }[] = [];
   full(parse(source, { ecmaVersion: "latest", sourceType: "module" }), (node: Node) => {
     const body = (node as Node & { body?: unknown }).body;
     if (!Array.isArray(body)) return;
     for (const statement of body as (Node & { id?: { name: string } })[]) {
-      if (statement.type === "FunctionDeclaration" && statement.id) names.push(statement.id.name);
+      if (statement.type === "FunctionDeclaration" && statement.id) {
+        found.push({ name: statement.id.name, end: statement.end });
+      }
     }
   });
-  return names;
+  return found;
 }
 
 // Every way a declaration's hoisting shows: used before it in its scope, from an earlier
@@ -118,9 +120,32 @@ Deno.test("the rewrite leaves a declaration only in a switch case or an export",
   assert.match(text, /export function exported\(\)/);
 });
 
-Deno.test("the bundle's function declarations have all been rewritten", async () => {
+Deno.test("with `only`, the rewrite takes just the declarations ending at its offsets", async () => {
+  const source = "function kept() { return 1; }\nfunction moved() { return 2; }\n" +
+    "export default [kept(), moved()];\n";
+  const movedEnd = source.indexOf("}", source.indexOf("moved")) + 1;
+  const { text, rewritten } = compileEagerly(source, new Set([movedEnd]));
+  assert.equal(rewritten, 1);
+  assert.match(text, /var moved=\(function \(\)/);
+  assert.match(text, /function kept\(\)/);
+  assert.deepEqual(await evaluate(text), [1, 2]);
+});
+
+Deno.test("the plain run finds the functions a module calls, not the others", async () => {
+  const bundle = "function called() { return 1; }\nfunction never() { return 2; }\n" +
+    "const direct = () => 3;\nconsole.log(called() + direct());\n";
+  const ends = await lazilyCompiledInPlainRun(bundle);
+  assert.ok(ends.has(bundle.indexOf("}") + 1), `called() not found in ${[...ends]}`);
+  assert.ok(ends.has(bundle.indexOf("3;") + 1), "the arrow function is compiled late too");
+  assert.ok(!ends.has(bundle.indexOf("}", bundle.indexOf("never")) + 1), "never() was not called");
+});
+
+Deno.test("a plain run of the bundle compiles none of its function declarations late", async () => {
   const bundle = await Deno.readTextFile(new URL("../dist/dagrun.js", import.meta.url));
   const body = bundle.slice(bundle.indexOf("\n") + 1);
-  assert.deepEqual(movableDeclarations(body), []);
-  assert.ok((body.match(/=\((async )?function\b/g) ?? []).length > 200);
+  const late = await lazilyCompiledInPlainRun(body);
+  const declarations = movableDeclarations(body);
+  assert.ok(declarations.length > 0, "some declarations, never called, are left as they were");
+  assert.deepEqual(declarations.filter(({ end }) => late.has(end)), []);
+  assert.ok((body.match(/=\((async )?function\b/g) ?? []).length > 100);
 });
