@@ -44,7 +44,11 @@ export async function runCommandLine(args: readonly string[]): Promise<never> {
  * commands ending while dagrun waits for them without returning to the loop, a one-task run
  * of `/bin/true` — exited before, so that every such run compiled the whole bundle again. An
  * empty write to stdout completes on a later turn and costs ≈ 0.2 ms; with the cache already
- * there, the turn has nothing to store.
+ * there, the turn has nothing to store. It makes no system call (Deno's stdout takes an empty
+ * write into its buffer, already flushed by dagrun's own synchronous writes), so neither a
+ * full pipe whose reader has stopped, nor a closed one (SIGPIPE), nor a background job's
+ * terminal (SIGTTOU) can hold or stop the exit. A timer would give the same turn but load
+ * Node's timers first.
  */
 async function letDenoCacheCompiledCode(): Promise<void> {
   try {
