@@ -291,7 +291,6 @@ export async function runCommand(
   // delay the first spawn.
   let stopListeningForSuspend: (() => void) | undefined;
   let suspendListenerQueued = false;
-  let runOver = false;
   const deliver = (event: RunEvent) => {
     view.onEvent(event);
     report?.onEvent(event);
@@ -314,10 +313,10 @@ export async function runCommand(
     if (!suspendListenerQueued && event.event === "task_started") {
       suspendListenerQueued = true;
       // The executor spawns the task in the turn that emits this event: a microtask runs
-      // right after, before any I/O (a timer would let the task's output come first).
-      queueMicrotask(() => {
-        if (!runOver) stopListeningForSuspend = listenForSuspend(view);
-      });
+      // right after, before any I/O (a timer would let the task's output come first). It
+      // always runs before the `finally` below: microtasks run in order, and the run can
+      // only end in one queued after this.
+      queueMicrotask(() => stopListeningForSuspend = listenForSuspend(view));
     }
   };
   try {
@@ -349,7 +348,6 @@ export async function runCommand(
   } finally {
     outputClosed.removeEventListener("abort", stopOnClosedOutput);
     for (const [signal, listener] of listeners) Deno.removeSignalListener(signal, listener);
-    runOver = true;
     stopListeningForSuspend?.();
     report?.flush();
     reports.close();
