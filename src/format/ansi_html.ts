@@ -9,6 +9,8 @@
  * @module
  */
 
+import { MAX_LINE_LENGTH } from "../lines.ts";
+
 /** Escapes text for HTML content and attribute values. */
 export function escapeHtml(text: string): string {
   // NUL may not appear in an HTML page at all: a parser would replace it as this does.
@@ -239,6 +241,14 @@ function codePoints(text: string): number {
   return count;
 }
 
+/**
+ * The last column (from 0) a move takes the cursor to, as a terminal's stops at its right
+ * margin: the page has none, but `ESC[2000000000C` must not write two billion blanks. The
+ * text of a line the page holds is no longer (a longer one comes in pieces of this length),
+ * so no move within it is cut.
+ */
+const LAST_COLUMN = MAX_LINE_LENGTH - 1;
+
 /** Applies the CSI sequence `text[start, end)` if it moves the cursor in the line or erases it. */
 function moveInLine(cells: LineCells, text: string, start: number, end: number): void {
   const body = csiBody(text, start, end);
@@ -246,10 +256,11 @@ function moveInLine(cells: LineCells, text: string, start: number, end: number):
   const n = body === "" ? 0 : Number(body);
   switch (text[end - 1]) {
     case "G": // CHA: to column n (1 when 0 or none)
-      cells.column = Math.max(1, n) - 1;
+      cells.column = Math.min(Math.max(1, n) - 1, LAST_COLUMN);
       break;
     case "C": // CUF: n forward
-      cells.column += Math.max(1, n);
+      // Nor back: text written on may have taken the cursor past the bound.
+      cells.column = Math.max(cells.column, Math.min(cells.column + Math.max(1, n), LAST_COLUMN));
       break;
     case "D": // CUB: n back
       cells.column = Math.max(0, cells.column - Math.max(1, n));
