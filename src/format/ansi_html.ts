@@ -425,18 +425,19 @@ export function unfinishedSequenceAt(text: string): string | undefined {
 
 /**
  * Where `text`, the piece after one that left the escape sequence `sequence` unfinished (as
- * {@linkcode unfinishedSequenceAt} gives it), goes on past that sequence's rest; its length
- * when the sequence runs on past it.
+ * {@linkcode unfinishedSequenceAt} gives it), goes on past that sequence's rest; -1 when the
+ * sequence runs on past it (an OSC image, a DCS string may fill several pieces).
  *
  * @example
  * ```ts
  * import { restOfSequence } from "./ansi_html.ts";
  * restOfSequence("\x1b[3", "1mred"); // 2
+ * restOfSequence("\x1b]", "0;a long title"); // -1
  * ```
  */
 export function restOfSequence(sequence: string, text: string): number {
   const end = sequenceEnd(sequence + text, 0);
-  return end === -1 ? text.length : Math.max(0, end - sequence.length);
+  return end === -1 ? -1 : Math.max(0, end - sequence.length);
 }
 
 /** The parameters of the SGR sequence `text[start, end)`, or undefined when it is not one. */
