@@ -392,14 +392,8 @@ const ESCAPE_START = /[\x1b\x90\x98\x9b\x9d\x9e\x9f]/g;
  * ```
  */
 export function pastEscapeSequence(text: string, index: number): number {
-  // Read forward from the start, as the renderer reads the line: looked for backward, a C1
-  // character in an OSC's text (a title, a link) would pass for the start of a sequence.
-  for (let at = 0;;) {
-    const start = nextControl(text, at);
-    if (start === -1 || start >= index) return index;
-    at = escapeSequenceEnd(text, start);
-    if (at > index) return at;
-  }
+  const start = sequenceAcross(text, index);
+  return start === -1 ? index : escapeSequenceEnd(text, start);
 }
 
 /**
@@ -414,12 +408,22 @@ export function pastEscapeSequence(text: string, index: number): number {
  * ```
  */
 export function unfinishedSequenceAt(text: string): string | undefined {
+  const start = sequenceAcross(text, text.length);
+  return start === -1 ? undefined : unfinishedSequence(text, start);
+}
+
+/**
+ * The start of the escape sequence that begins before `index` and ends after it, or runs on
+ * past the end of `text`; -1 when there is none.
+ */
+function sequenceAcross(text: string, index: number): number {
+  // Read forward from the start, as the renderer reads the line: looked for backward, a C1
+  // character in an OSC's text (a title, a link) would pass for the start of a sequence.
   for (let at = 0;;) {
     const start = nextControl(text, at);
-    if (start === -1) return undefined;
-    const end = sequenceEnd(text, start);
-    if (end === -1) return unfinishedSequence(text, start);
-    at = end;
+    if (start === -1 || start >= index) return -1;
+    at = sequenceEnd(text, start);
+    if (at === -1 || at > index) return start;
   }
 }
 
