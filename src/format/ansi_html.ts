@@ -10,6 +10,7 @@
  */
 
 import { MAX_LINE_LENGTH } from "../lines.ts";
+import { ucs2length } from "../ucs2length.ts";
 
 /** Escapes text for HTML content and attribute values. */
 export function escapeHtml(text: string): string {
@@ -164,7 +165,7 @@ class LineCells {
     if (!this.#split && this.column === this.#length) {
       this.#texts.push(text);
       this.#styles.push(style);
-      this.#length += codePoints(text);
+      this.#length += ucs2length(text);
       this.column = this.#length;
       return;
     }
@@ -226,19 +227,6 @@ class LineCells {
     this.#texts.push(character);
     this.#styles.push(style);
   }
-}
-
-/** The code points in `text`: its UTF-16 units less the second of each surrogate pair. */
-function codePoints(text: string): number {
-  let count = text.length;
-  for (let i = 1; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    if (code >= 0xdc00 && code <= 0xdfff) {
-      const high = text.charCodeAt(i - 1);
-      if (high >= 0xd800 && high <= 0xdbff) count--;
-    }
-  }
-  return count;
 }
 
 /**
