@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { createAnsiRenderer, pastEscapeSequence } from "../src/format/ansi_html.ts";
+import { MAX_LINE_LENGTH } from "../src/lines.ts";
 
 /** One line through a fresh renderer. */
 const render = (text: string) => createAnsiRenderer().line(text);
@@ -88,4 +89,22 @@ Deno.test("CAN and SUB cancel a CSI sequence too, and are not shown", () => {
   assert.equal(render("\x9b31\x18shown"), "shown");
   assert.equal(render("\x1b(\x18shown"), "shown");
   assert.equal(pastEscapeSequence("\x1b[3\x18ab", 2), 4);
+});
+
+Deno.test("a cursor moved right without bound stops at column 64 Ki, as a terminal stops at its last", () => {
+  // 2,000,000,000 blanks would take the page (and the run writing it) down.
+  for (const move of ["\x1b[2000000000C", "\x1b[2000000000G", "\x1b[99999999999999999999C"]) {
+    assert.equal(
+      render(`a${move}b`),
+      "a" + " ".repeat(MAX_LINE_LENGTH - 2) + "b",
+      JSON.stringify(move),
+    );
+  }
+  // Text written on goes past it; a move forward from there goes neither back nor on.
+  assert.equal(
+    render("a\x1b[2000000000Cbc\x1b[Cd"),
+    "a" + " ".repeat(MAX_LINE_LENGTH - 2) + "bcd",
+  );
+  // Within the bound, a move is as it was: "\x1b[999C\x1b[4D" right-aligns on a terminal.
+  assert.equal(render("a\x1b[999C\x1b[4Dend"), "a" + " ".repeat(995) + "end");
 });

@@ -6,7 +6,7 @@ import {
 } from "../src/format/timeline.ts";
 import { utf8Length } from "../src/utf8_length.ts";
 import { graph } from "./helpers.ts";
-import type { RunEvent } from "../src/types.ts";
+import type { OutputStream, RunEvent } from "../src/types.ts";
 
 Deno.test("the timeline keeps the last lines of a task's output, counted in lines, not events", () => {
   const recorder = createTimelineRecorder(graph({ build: [] }));
@@ -110,4 +110,49 @@ Deno.test("the timeline marks the pieces of a long line, and a piece left out le
     undefined,
     undefined,
   ]);
+});
+
+Deno.test("a sequence begun in a piece left out is left out to its end, however many pieces it runs through", async () => {
+  const { MAX_LINE_LENGTH } = await import("../src/lines.ts");
+  const L = MAX_LINE_LENGTH;
+  const record = (events: [OutputStream, string][]) => {
+    const recorder = createTimelineRecorder(graph({ build: [] }));
+    recorder.onEvent({ event: "run_started", total: 1, time: 0 });
+    recorder.onEvent({ event: "task_started", task: "build", type: "exec", time: 0 });
+    for (const [stream, text] of events) {
+      recorder.onEvent({ event: "output", task: "build", stream, text });
+    }
+    return recorder.timeline().tasks[0]!;
+  };
+  // An inline image's OSC through three pieces: the first is left out when the second comes.
+  const image = record([
+    ["stdout", "a\x1b]1337;" + "Q".repeat(L - 8)],
+    ["stdout", "Q".repeat(L)],
+    ["stdout", "QQQ\x07after"],
+  ]);
+  assert.deepEqual(image.output, [
+    { stream: "stdout", text: "", continues: true },
+    { stream: "stdout", text: "after" },
+  ]);
+  assert.equal(image.droppedBytes, L + 1 + L + 4);
+  // A piece cut inside the sequence it leaves unfinished keeps none of it, nor does the next.
+  const cut = record([
+    ["stdout", "a".repeat(10) + "\x1b]1337;" + "Q".repeat(L - 17)],
+    ["stdout", "QQ\x07after"],
+    ["stdout", "b".repeat(100)],
+  ]);
+  assert.deepEqual(cut.output, [
+    { stream: "stdout", text: "", continues: true },
+    { stream: "stdout", text: "after" },
+    { stream: "stdout", text: "b".repeat(100) },
+  ]);
+  // A piece left out before its stream's next line came, and that line left out with the
+  // start of its block: the rest of the sequence went with it, the lines kept lose nothing.
+  const lines = Array.from({ length: 250 }, (_, i) => `line ${i}`);
+  const block = record([
+    ["stdout", "x".repeat(L - 1) + "\x1b"],
+    ["stderr", "é".repeat(L / 2)],
+    ["stdout", ["[31mred", ...lines].join("\n")],
+  ]);
+  assert.deepEqual(block.output[0], { stream: "stdout", text: "line 50" });
 });

@@ -9,6 +9,9 @@
  * @module
  */
 
+import { MAX_LINE_LENGTH } from "../lines.ts";
+import { ucs2length } from "../ucs2length.ts";
+
 /** Escapes text for HTML content and attribute values. */
 export function escapeHtml(text: string): string {
   // NUL may not appear in an HTML page at all: a parser would replace it as this does.
@@ -162,7 +165,7 @@ class LineCells {
     if (!this.#split && this.column === this.#length) {
       this.#texts.push(text);
       this.#styles.push(style);
-      this.#length += codePoints(text);
+      this.#length += ucs2length(text);
       this.column = this.#length;
       return;
     }
@@ -226,18 +229,13 @@ class LineCells {
   }
 }
 
-/** The code points in `text`: its UTF-16 units less the second of each surrogate pair. */
-function codePoints(text: string): number {
-  let count = text.length;
-  for (let i = 1; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    if (code >= 0xdc00 && code <= 0xdfff) {
-      const high = text.charCodeAt(i - 1);
-      if (high >= 0xd800 && high <= 0xdbff) count--;
-    }
-  }
-  return count;
-}
+/**
+ * The last column (from 0) a move takes the cursor to, as a terminal's stops at its right
+ * margin: the page has none, but `ESC[2000000000C` must not write two billion blanks. The
+ * text of a line the page holds is no longer (a longer one comes in pieces of this length),
+ * so no move within it is cut.
+ */
+const LAST_COLUMN = MAX_LINE_LENGTH - 1;
 
 /** Applies the CSI sequence `text[start, end)` if it moves the cursor in the line or erases it. */
 function moveInLine(cells: LineCells, text: string, start: number, end: number): void {
@@ -246,10 +244,11 @@ function moveInLine(cells: LineCells, text: string, start: number, end: number):
   const n = body === "" ? 0 : Number(body);
   switch (text[end - 1]) {
     case "G": // CHA: to column n (1 when 0 or none)
-      cells.column = Math.max(1, n) - 1;
+      cells.column = Math.min(Math.max(1, n) - 1, LAST_COLUMN);
       break;
     case "C": // CUF: n forward
-      cells.column += Math.max(1, n);
+      // Nor back: text written on may have taken the cursor past the bound.
+      cells.column = Math.max(cells.column, Math.min(cells.column + Math.max(1, n), LAST_COLUMN));
       break;
     case "D": // CUB: n back
       cells.column = Math.max(0, cells.column - Math.max(1, n));
@@ -381,14 +380,8 @@ const ESCAPE_START = /[\x1b\x90\x98\x9b\x9d\x9e\x9f]/g;
  * ```
  */
 export function pastEscapeSequence(text: string, index: number): number {
-  // Read forward from the start, as the renderer reads the line: looked for backward, a C1
-  // character in an OSC's text (a title, a link) would pass for the start of a sequence.
-  for (let at = 0;;) {
-    const start = nextControl(text, at);
-    if (start === -1 || start >= index) return index;
-    at = escapeSequenceEnd(text, start);
-    if (at > index) return at;
-  }
+  const start = sequenceAcross(text, index);
+  return start === -1 ? index : escapeSequenceEnd(text, start);
 }
 
 /**
@@ -403,29 +396,40 @@ export function pastEscapeSequence(text: string, index: number): number {
  * ```
  */
 export function unfinishedSequenceAt(text: string): string | undefined {
+  const start = sequenceAcross(text, text.length);
+  return start === -1 ? undefined : unfinishedSequence(text, start);
+}
+
+/**
+ * The start of the escape sequence that begins before `index` and ends after it, or runs on
+ * past the end of `text`; -1 when there is none.
+ */
+function sequenceAcross(text: string, index: number): number {
+  // Read forward from the start, as the renderer reads the line: looked for backward, a C1
+  // character in an OSC's text (a title, a link) would pass for the start of a sequence.
   for (let at = 0;;) {
     const start = nextControl(text, at);
-    if (start === -1) return undefined;
-    const end = sequenceEnd(text, start);
-    if (end === -1) return unfinishedSequence(text, start);
-    at = end;
+    if (start === -1 || start >= index) return -1;
+    at = sequenceEnd(text, start);
+    if (at === -1 || at > index) return start;
   }
 }
 
 /**
  * Where `text`, the piece after one that left the escape sequence `sequence` unfinished (as
- * {@linkcode unfinishedSequenceAt} gives it), goes on past that sequence's rest; its length
- * when the sequence runs on past it.
+ * {@linkcode unfinishedSequenceAt} gives it), goes on past that sequence's rest; -1 when the
+ * sequence runs on past it (an OSC image, a DCS string may fill several pieces).
  *
  * @example
  * ```ts
  * import { restOfSequence } from "./ansi_html.ts";
  * restOfSequence("\x1b[3", "1mred"); // 2
+ * restOfSequence("\x1b]", "0;a long title"); // -1
  * ```
  */
 export function restOfSequence(sequence: string, text: string): number {
   const end = sequenceEnd(sequence + text, 0);
-  return end === -1 ? text.length : Math.max(0, end - sequence.length);
+  return end === -1 ? -1 : Math.max(0, end - sequence.length);
 }
 
 /** The parameters of the SGR sequence `text[start, end)`, or undefined when it is not one. */

@@ -207,19 +207,19 @@ function addOutput(
   // A piece of a long line comes alone, as long as the splitter cuts (one less not to split
   // a surrogate pair); a whole line that long is taken for one, which only lets a sequence
   // it leaves unfinished run on into the next line, as on a terminal.
-  const isPiece = start === 0 && !text.includes("\n") &&
-    (text.length === MAX_LINE_LENGTH || text.length === MAX_LINE_LENGTH - 1);
-  for (let line of (start > 0 ? text.slice(start) : text).split("\n")) {
-    const sequence = carried[stream];
-    if (sequence !== undefined) {
-      // The rest of a sequence begun in a piece left out: left out as well.
-      delete carried[stream];
-      const rest = restOfSequence(sequence, line);
-      record.droppedBytes += utf8Length(line.slice(0, rest));
-      line = line.slice(rest);
-    }
+  const isPiece = (text.length === MAX_LINE_LENGTH || text.length === MAX_LINE_LENGTH - 1) &&
+    start === 0 && !text.includes("\n");
+  const first = record.output.length;
+  for (const line of (start > 0 ? text.slice(start) : text).split("\n")) {
     record.output.push(isPiece ? { stream, text: line, continues: true } : { stream, text: line });
     kept += utf8Length(line) + 1;
+  }
+  const sequence = carried[stream];
+  if (sequence !== undefined) {
+    // The rest of a sequence begun in a piece left out: left out as well, unless it went
+    // with the block's start.
+    delete carried[stream];
+    if (start === 0) kept -= leaveOutRestOfSequence(record, first, stream, sequence, carried);
   }
   let leftOut = 0;
   // The newline after the last line is not shown: the limit is on what is.
@@ -232,7 +232,7 @@ function addOutput(
       record.droppedBytes += bytes + 1;
       kept -= bytes + 1;
       leftOut++;
-      if (oldest.continues) kept -= leaveOutRestOfSequence(record, leftOut, oldest, carried);
+      if (oldest.continues) kept -= leaveOutUnfinished(record, leftOut, oldest, carried);
       continue;
     }
     // Its end fills what is left: the page shows the last MAX_OUTPUT_BYTES, however long
@@ -246,6 +246,10 @@ function addOutput(
     record.droppedBytes += cut;
     kept -= cut;
     record.output[leftOut] = { ...oldest, text: end };
+    // Cut inside a sequence it leaves unfinished, it keeps nothing of it (end is empty).
+    if (oldest.continues && end === "") {
+      kept -= leaveOutUnfinished(record, leftOut + 1, oldest, carried);
+    }
     break;
   }
   if (leftOut > 0) record.output.splice(0, leftOut);
@@ -254,28 +258,50 @@ function addOutput(
 
 /**
  * After the piece `piece` of a long line is left out, leaves out the rest of an escape
- * sequence it did not finish from the start of its stream's next line (at or after `from`),
- * or, when that line has not come yet, keeps the sequence's start in `carried` for it;
- * returns the bytes left out.
+ * sequence it did not finish (see {@linkcode leaveOutRestOfSequence}); returns the bytes
+ * left out.
  */
-function leaveOutRestOfSequence(
+function leaveOutUnfinished(
   record: TaskRecord,
   from: number,
   piece: OutputLine,
   carried: Partial<Record<OutputStream, string>>,
 ): number {
   const sequence = unfinishedSequenceAt(piece.text);
-  if (sequence === undefined) return 0;
-  const next = record.output.findIndex((line, i) => i >= from && line.stream === piece.stream);
-  if (next === -1) {
-    carried[piece.stream] = sequence;
-    return 0;
+  return sequence === undefined
+    ? 0
+    : leaveOutRestOfSequence(record, from, piece.stream, sequence, carried);
+}
+
+/**
+ * Leaves out the rest of `sequence`, an escape sequence begun in a piece of a long line that
+ * was left out, from the start of `stream`'s next line (at or after `from`), and while it runs
+ * through a whole piece, from the next one's too; when the line it goes on in has not come
+ * yet, keeps what is unfinished of it in `carried` for that line. Returns the bytes left out.
+ */
+function leaveOutRestOfSequence(
+  record: TaskRecord,
+  from: number,
+  stream: OutputStream,
+  sequence: string,
+  carried: Partial<Record<OutputStream, string>>,
+): number {
+  let bytes = 0;
+  for (let i = from;; i++) {
+    if (i === record.output.length) {
+      carried[stream] = sequence;
+      break;
+    }
+    const line = record.output[i]!;
+    if (line.stream !== stream) continue;
+    const rest = restOfSequence(sequence, line.text);
+    const cut = rest === -1 ? line.text.length : rest;
+    bytes += utf8Length(line.text.slice(0, cut));
+    record.output[i] = { ...line, text: line.text.slice(cut) };
+    if (rest !== -1 || !line.continues) break;
+    sequence = unfinishedSequenceAt(sequence + line.text)!;
   }
-  const line = record.output[next]!;
-  const rest = restOfSequence(sequence, line.text);
-  const bytes = utf8Length(line.text.slice(0, rest));
   record.droppedBytes += bytes;
-  record.output[next] = { ...line, text: line.text.slice(rest) };
   return bytes;
 }
 
