@@ -13,8 +13,8 @@
  *
  * Not every function: compiled with the module, a function is in the cache whether it runs or
  * not, and a larger cache takes longer to read back at every start. The build rewrites the
- * declarations that a plain run calls ({@linkcode lazilyCompiledInPlainRun}: 134 of 319 when
- * this was written; all of them made the cache 276 KB instead of 174 and the start ≈ 0.4–1 ms
+ * declarations that a plain run calls ({@linkcode lazilyCompiledInPlainRun}: 133 of 319 when
+ * this was written; all of them made the cache 276 KB instead of 173 and the start ≈ 0.2–1 ms
  * slower).
  *
  * The rewrite keeps what a declaration means. A declaration's binding holds its function from
