@@ -73,17 +73,24 @@ export async function staleness(text: string): Promise<string | undefined> {
 
 /**
  * A digest of what the bundle can be made of, by path from the root and content: every file in
- * `src/` and `executors/`, the schema and `deno.json`. It takes more than the modules
+ * `src/` and `executors/`, the schema, `deno.json`, and the build itself (this module and the
+ * rewrite in `eager_compile.ts`, whose changes change the bundle). It takes more than the modules
  * `src/bin.ts` reaches (a change to one it does not reach asks for a needless rebuild), so
  * that it needs no module graph, whose listing could differ between versions of Deno.
  */
 export async function sourcesDigest(): Promise<string> {
-  const paths = ["deno.json", "schema/tasks.schema.json"];
-  for (const directory of SOURCE_DIRECTORIES) await listFiles(directory, paths);
-  paths.sort();
   const parts: string[] = [];
-  for (const path of paths) parts.push(path, await Deno.readTextFile(new URL(path, ROOT)));
+  for (const path of await sourcePaths()) {
+    parts.push(path, await Deno.readTextFile(new URL(path, ROOT)));
+  }
   return sha256(parts.join("\0"));
+}
+
+/** The files {@linkcode sourcesDigest} reads, by path from the root, sorted. */
+export async function sourcePaths(): Promise<string[]> {
+  const paths = ["deno.json", "schema/tasks.schema.json", "dist/build.ts", "dist/eager_compile.ts"];
+  for (const directory of SOURCE_DIRECTORIES) await listFiles(directory, paths);
+  return paths.sort();
 }
 
 const SOURCE_DIRECTORIES = ["src", "executors"];

@@ -42,7 +42,8 @@ export async function runCommandLine(args: readonly string[]): Promise<never> {
  * cache (V8's: ≈ 8 ms off every later start of the bundle) in the step of its event loop that
  * also settles dynamic imports. A run that never reaches that step — its tasks all direct
  * commands ending while dagrun waits for them without returning to the loop, a one-task run of
- * `/bin/true` — exited before, so that every such run compiled the whole bundle again. A
+ * `/bin/true` with `--no-history` (the history's write takes a turn) — exited before, so that
+ * every such run compiled the whole bundle again. A
  * dynamic import settles only in that step, so awaiting one of an empty module gets the cache
  * written (≈ 0.3 ms; with the cache already there, nothing is written). An empty write to
  * stdout was not enough: on a busy machine its completion could be handled first in the same

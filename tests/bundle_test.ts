@@ -9,7 +9,7 @@ import { DatabaseSync } from "node:sqlite";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { runCommand, serveFiles } from "./plugin_helpers.ts";
 import { writeTaskFile } from "./helpers.ts";
-import { staleness } from "../dist/build.ts";
+import { sourcePaths, staleness } from "../dist/build.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const BUNDLE = `${ROOT}dist/dagrun.js`;
@@ -47,6 +47,14 @@ Deno.test("the build check tells a stale, edited or headerless bundle from a cur
     "dist/dagrun.js was edited by hand: run `deno task build`",
   );
   assert.equal(await staleness(body), "dist/dagrun.js has no build header: run `deno task build`");
+});
+
+Deno.test("the build check covers the build itself: its rewrite changes the bundle", async () => {
+  const paths = await sourcePaths();
+  for (const path of ["dist/build.ts", "dist/eager_compile.ts", "src/bin.ts", "deno.json"]) {
+    assert.ok(paths.includes(path), `${path} is not among ${paths.length} paths`);
+  }
+  assert.ok(!paths.includes("dist/dagrun.js"), "the bundle is not its own source");
 });
 
 Deno.test("every module the bundle loads by URL is a file one level below the root", async () => {
