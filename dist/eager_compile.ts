@@ -30,6 +30,7 @@
  * @module
  */
 
+import { pathToFileURL } from "node:url";
 // deno-lint-ignore no-import-prefix
 import { parse } from "npm:acorn@8.15.0";
 // deno-lint-ignore no-import-prefix
@@ -80,13 +81,6 @@ interface Statement extends Node {
 export function compileEagerly(source: string, only?: ReadonlySet<number>): EagerCompileResult {
   const program = parse(source, { ecmaVersion: "latest", sourceType: "module" });
   const moves: Move[] = [];
-  const functionBodies = new Set<Node>();
-  fullAncestor(program, (node) => {
-    const body = (node as AnyNode).body as Node | undefined;
-    if (node.type.includes("Function") && body?.type === "BlockStatement") {
-      functionBodies.add(body);
-    }
-  });
   fullAncestor(program, (node, _state, ancestors) => {
     const depth = ancestors.length;
     if (node.type === "Program") {
@@ -94,7 +88,9 @@ export function compileEagerly(source: string, only?: ReadonlySet<number>): Eage
     } else if (node.type === "StaticBlock") {
       collect((node as AnyNode).body as Statement[], node.end - 1, "var", depth, only, moves);
     } else if (node.type === "BlockStatement") {
-      const keyword = functionBodies.has(node) ? "var" : "let";
+      // A function's body is var-scoped; any other block scopes a declaration to itself.
+      const parent = ancestors.at(-2) as AnyNode | undefined;
+      const keyword = parent?.type.includes("Function") && parent.body === node ? "var" : "let";
       collect((node as AnyNode).body as Statement[], node.end - 1, keyword, depth, only, moves);
     }
   });
@@ -182,7 +178,7 @@ export async function lazilyCompiledInPlainRun(bundle: string): Promise<Set<numb
     // Lines of comma-separated fields: `script-details,ID,URL,…` names a script,
     // `function,parse-function,ID,START,END,…` is a lazy compilation.
     const lines = (await Deno.readTextFile(log)).split("\n").map((line) => line.split(","));
-    const url = `file://${main}`;
+    const url = pathToFileURL(main).href;
     const script = lines.find((fields) => fields[0] === "script-details" && fields[2] === url)?.[1];
     const ends = new Set<number>();
     for (const [kind, event, id, , end] of lines) {
