@@ -10,6 +10,7 @@ import { MOD, writeTaskFile } from "./helpers.ts";
 import { bindStopSelf } from "../src/job_control.ts";
 import {
   allowedOutsideProc,
+  assertAskedNothing,
   dagrunOnTerminal,
   denoCommandLine,
   findProgram,
@@ -221,7 +222,7 @@ Deno.test({
       "--no-history",
       file,
     );
-    assert.doesNotMatch(screen, /Deno requests/, screen);
+    assertAskedNothing(screen);
     assert.match(screen, /running: a/);
     assert.equal(code, 0, screen);
   },

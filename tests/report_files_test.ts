@@ -3,6 +3,7 @@ import { dirname } from "node:path";
 import { MOD, writeTaskFile } from "./helpers.ts";
 import {
   allowedOutsideProc,
+  assertAskedNothing,
   dagrunOnTerminal,
   denoCommandLine,
   hasTerminal,
@@ -153,7 +154,7 @@ Deno.test({
       ...allReportsIn(out),
     );
     try {
-      assert.doesNotMatch(screen, /Deno requests/, screen);
+      assertAskedNothing(screen);
       assert.equal(code, 0, screen);
       for (const name of ["r.ndjson", "t.json", "r.html"]) {
         assert.ok((await Deno.stat(`${out}/${name}`)).size > 0, name);
@@ -220,7 +221,7 @@ Deno.test({
     try {
       await t.step("on a terminal", async () => {
         const { code, output: screen } = await onTerminal(dagrun(...reports));
-        assert.doesNotMatch(screen, /Deno requests/, screen);
+        assertAskedNothing(screen);
         assert.equal(code, 0, screen);
         const report = await Deno.readTextFile(`${out}/r.ndjson`);
         assert.match(report, /^\{"event":"run_started"/, "emptied, then written");
