@@ -3,12 +3,14 @@ import { createExecExecutor } from "../executors/exec.ts";
 import { MAX_ARGUMENT_BYTES, shellArguments } from "../executors/exec_argv.ts";
 import type { ExecutorContext, OutputStream, TaskResult } from "../src/types.ts";
 
-/** Runs a command as an exec task, collecting its output lines by stream. */
+/**
+ * Runs a command as an exec task, collecting its output lines by stream: with `shell` instead
+ * of the default, `env` as the task's environment, and aborted at the first output holding
+ * `stopAt`.
+ */
 async function exec(
   command: string,
-  shell?: string,
-  stopAt?: string,
-  env?: Record<string, string>,
+  { shell, stopAt, env }: { shell?: string; stopAt?: string; env?: Record<string, string> } = {},
 ) {
   const lines: Record<OutputStream, string[]> = { stdout: [], stderr: [] };
   const stop = new AbortController();
@@ -71,7 +73,7 @@ Deno.test("exec runs the default shell as /bin/sh, as make does, whatever PATH s
   // With /usr/bin first in PATH (as on most systems), looking `sh` up would find /usr/bin/sh
   // and name it in every message and in $0.
   const env = { PATH: "/usr/bin:/bin" };
-  const short = await exec("echo $0; foo_not_here; exit 3", undefined, undefined, env);
+  const short = await exec("echo $0; foo_not_here; exit 3", { env });
   assert.deepEqual(short.result, { ok: false, exitCode: 3, error: "exit code 3" });
   assert.deepEqual(short.lines.stdout, ["/bin/sh"]);
   // dash's wording, or bash's where /bin/sh is bash.
@@ -79,11 +81,11 @@ Deno.test("exec runs the default shell as /bin/sh, as make does, whatever PATH s
     short.lines.stderr.join("\n"),
     /^\/bin\/sh: (line )?1: foo_not_here: (command )?not found$/,
   );
-  const long = await exec(`echo $0\n${padding(200_000)}exit 4`, undefined, undefined, env);
+  const long = await exec(`echo $0\n${padding(200_000)}exit 4`, { env });
   assert.deepEqual(long.result, { ok: false, exitCode: 4, error: "exit code 4" });
   assert.deepEqual(long.lines.stdout, ["/bin/sh"]);
   // Too long for the kernel, the message names it so too.
-  const huge = await exec(`${padding(3_000_000)}echo unreachable`, undefined, undefined, env);
+  const huge = await exec(`${padding(3_000_000)}echo unreachable`, { env });
   assert.match(huge.result.error ?? "", /^cannot start \/bin\/sh: the arguments/);
 });
 
@@ -103,8 +105,8 @@ Deno.test("exec gives a long script the $0 of a short one when a relative PATH e
       "~//bin/:/usr/bin": `${dir}/bin/mysh`,
     };
     for (const [PATH, expected] of Object.entries(cases)) {
-      const short = await exec("echo $0", "mysh", undefined, { PATH });
-      const long = await exec(`echo $0\n${padding(200_000)}`, "mysh", undefined, { PATH });
+      const short = await exec("echo $0", { shell: "mysh", env: { PATH } });
+      const long = await exec(`echo $0\n${padding(200_000)}`, { shell: "mysh", env: { PATH } });
       assert.deepEqual(short.lines.stdout, [expected], PATH);
       assert.deepEqual(long.lines.stdout, [expected], PATH);
     }
@@ -127,7 +129,7 @@ Deno.test("exec keeps a long script's line numbers and text byte for byte (bash)
   const sent = new TextEncoder().encode(`${WIDE.repeat(20_000)}\n`);
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", sent));
   const hex = Array.from(digest, (byte) => byte.toString(16).padStart(2, "0")).join("");
-  const { result, lines: output } = await exec(script, "bash");
+  const { result, lines: output } = await exec(script, { shell: "bash" });
   assert.deepEqual(result, { ok: true, exitCode: 0 });
   assert.deepEqual(output.stdout, ["2500 0", `${hex}  -`]);
 });
@@ -182,7 +184,7 @@ Deno.test("shellArguments() cuts only scripts too long for one argument, at whol
 Deno.test("exec stops a long script's process group like any other", async () => {
   const marker = `sleep 32.${Date.now() % 1000}7`;
   const script = `${padding(200_000)}${marker} & echo started; ${marker}; echo unreachable`;
-  const { result, lines } = await exec(script, undefined, "started");
+  const { result, lines } = await exec(script, { stopAt: "started" });
   assert.deepEqual(result, { ok: false, signal: "SIGTERM", error: "killed by SIGTERM" });
   assert.deepEqual(lines.stdout, ["started"]);
   const pgrep = await new Deno.Command("pgrep", { args: ["-f", marker], stdout: "piped" }).output();

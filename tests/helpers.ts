@@ -1,10 +1,11 @@
 /**
- * Shared test helpers: running the CLI as a real subprocess, and a fake executor that
- * records what the scheduler did.
+ * Shared test helpers: running the CLI as a real subprocess (under a memory limit too),
+ * writing into a FIFO, and a fake executor that records what the scheduler did.
  *
  * @module
  */
 
+import assert from "node:assert/strict";
 import type { Executor, RunEvent, TaskResult, TaskSpec } from "../src/types.ts";
 
 /** The repository root. */
@@ -53,6 +54,52 @@ export async function writeTaskFile(content: unknown, name = "tasks.json"): Prom
   const path = `${directory}/${name}`;
   await Deno.writeTextFile(path, typeof content === "string" ? content : JSON.stringify(content));
   return path;
+}
+
+/**
+ * Runs `deno run -A --quiet mod.ts ...args` with stdout discarded, under a 1 GB data limit
+ * where prlimit is there, so that a read without a bound fails fast instead of taking the
+ * machine's memory.
+ */
+export async function runCliUnderDataLimit(
+  args: readonly string[],
+  cwd?: string,
+): Promise<{ code: number; stderr: string }> {
+  const hasPrlimit = (await new Deno.Command("sh", { args: ["-c", "command -v prlimit"] }).output())
+    .success;
+  const deno = [Deno.execPath(), "run", "-A", "--quiet", MOD, ...args];
+  const [program, ...rest] = hasPrlimit ? ["prlimit", "--data=1000000000", ...deno] : deno;
+  const { code, stderr } = await new Deno.Command(program!, {
+    args: rest,
+    ...(cwd ? { cwd } : {}),
+    stdout: "null",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).output();
+  return { code, stderr: new TextDecoder().decode(stderr) };
+}
+
+/** Makes a FIFO at `path` and writes `text` into it from a shell, once a reader opens it. */
+export async function fifoWriting(path: string, text: string): Promise<Deno.ChildProcess> {
+  const made = await new Deno.Command("mkfifo", { args: [path] }).output();
+  assert.ok(made.success, new TextDecoder().decode(made.stderr));
+  return new Deno.Command("sh", {
+    args: ["-c", 'printf %s "$1" > "$2"', "sh", text, path],
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+}
+
+/**
+ * Kills `child` with SIGKILL unless it has ended: a FIFO's writer still waiting for a reader,
+ * or a process a failed test leaves behind.
+ */
+export function killIfRunning(child: Deno.ChildProcess): void {
+  try {
+    child.kill("SIGKILL");
+  } catch {
+    // It has ended.
+  }
 }
 
 /**

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { type CliResult, runCli } from "./helpers.ts";
+import { runCommand } from "./plugin_helpers.ts";
 import { allowedToReadOnly, runAllowed } from "./terminal_helpers.ts";
 
 const CORPUS = new URL("./fixtures/invalid/", import.meta.url);
@@ -139,15 +140,8 @@ Deno.test("dagrun rejects generated bad inputs: huge, deep, long cycles, unreada
     // Without -A: the checkout and the task file may be read, nothing else of the directory.
     const tasks = await write("allowed.json", JSON.stringify({ tasks: [task("a", [])] }));
     const other = await write("other.json", "{}");
-    const run = async (args: string[]) => {
-      const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-        args: runAllowed(allowedToReadOnly(tasks), "--no-history", ...args),
-        stdin: "null",
-        env: { NO_COLOR: "1" },
-      }).output();
-      const decoder = new TextDecoder();
-      return { code, stdout: decoder.decode(stdout), stderr: decoder.decode(stderr) };
-    };
+    const run = (args: string[]) =>
+      runCommand(Deno.execPath(), runAllowed(allowedToReadOnly(tasks), "--no-history", ...args));
     // Deno's words were "Requires read access to "…", run again with the --allow-read flag".
     const refused = "no permission to read it (--allow-read)";
     assertRejected(await run([other]), `dagrun: ${other}: cannot read task file: ${refused}`);
@@ -166,15 +160,15 @@ Deno.test("dagrun rejects generated bad inputs: huge, deep, long cycles, unreada
     // comment, commander's program for `validate`) is refused by Deno — not dagrun's bug.
     const tasks = await write("allowed.jsonc", '{"tasks": [] // none\n}');
     const root = new URL("../", import.meta.url).pathname;
-    const run = async (args: string[]) => {
-      const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-        args: ["run", "--quiet", `--allow-read=${tasks}`, "--allow-run", `${root}mod.ts`, ...args],
-        stdin: "null",
-        env: { NO_COLOR: "1" },
-      }).output();
-      const decoder = new TextDecoder();
-      return { code, stdout: decoder.decode(stdout), stderr: decoder.decode(stderr) };
-    };
+    const run = (args: string[]) =>
+      runCommand(Deno.execPath(), [
+        "run",
+        "--quiet",
+        `--allow-read=${tasks}`,
+        "--allow-run",
+        `${root}mod.ts`,
+        ...args,
+      ]);
     const refused = "cannot load dagrun's module: no permission to read it (--allow-read)";
     assertRejected(
       await run([tasks, "--no-history"]),

@@ -6,10 +6,11 @@
 
 import assert from "node:assert/strict";
 import { dirname, join } from "node:path";
-import { MOD, writeTaskFile } from "./helpers.ts";
+import { killIfRunning, MOD, writeTaskFile } from "./helpers.ts";
 import { bindStopSelf } from "../src/job_control.ts";
 import {
   allowedOutsideProc,
+  assertAskedNothing,
   dagrunOnTerminal,
   denoCommandLine,
   findProgram,
@@ -70,6 +71,22 @@ async function statesOf(marker: string): Promise<string[]> {
     }
   }
   return states;
+}
+
+/**
+ * What `ending` gives, or a failure saying `stuck` after 20 s: a process stopped with nobody
+ * to continue it would never end.
+ */
+async function endsWithin20s<T>(ending: Promise<T>, stuck: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const tooLate = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new assert.AssertionError({ message: stuck })), 20_000);
+  });
+  try {
+    return await Promise.race([ending, tooLate]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 const lines = async (path: string) =>
@@ -189,19 +206,11 @@ Deno.test({
         await sleep(20);
       }
       Deno.kill(child.pid, "SIGTSTP");
-      // A process stopped with nobody to continue it would never end.
-      const status = await Promise.race([
-        child.status,
-        sleep(20_000).then(() => assert.fail("the run stayed stopped")),
-      ]);
+      const status = await endsWithin20s(child.status, "the run stayed stopped");
       assert.equal(status.code, 0);
       assert.match(await Deno.readTextFile(out), /\[a\] done-a/);
     } finally {
-      try {
-        child.kill("SIGKILL");
-      } catch {
-        // Ended.
-      }
+      killIfRunning(child);
     }
   },
 });
@@ -221,7 +230,7 @@ Deno.test({
       "--no-history",
       file,
     );
-    assert.doesNotMatch(screen, /Deno requests/, screen);
+    assertAskedNothing(screen);
     assert.match(screen, /running: a/);
     assert.equal(code, 0, screen);
   },
@@ -306,18 +315,11 @@ Deno.test({
       stderr: "piped",
     }).spawn();
     try {
-      const output = await Promise.race([
-        child.output(),
-        sleep(20_000).then(() => assert.fail("it stayed stopped")),
-      ]);
+      const output = await endsWithin20s(child.output(), "it stayed stopped");
       assert.equal(new TextDecoder().decode(output.stdout), "stopping\ncontinued\n");
       assert.equal(output.code, 0, new TextDecoder().decode(output.stderr));
     } finally {
-      try {
-        child.kill("SIGKILL");
-      } catch {
-        // Ended.
-      }
+      killIfRunning(child);
     }
   },
 });

@@ -4,7 +4,7 @@ import { TaskFileError } from "../src/errors.ts";
 import { parseTaskFile, readTaskText } from "../src/load.ts";
 import { createDefaultRegistry } from "../src/run.ts";
 import { findCycleInGraph, indexTaskGraph } from "../src/task_graph.ts";
-import { MOD, runCli } from "./helpers.ts";
+import { fifoWriting, killIfRunning, runCli, runCliUnderDataLimit } from "./helpers.ts";
 
 const registry = createDefaultRegistry();
 
@@ -224,26 +224,6 @@ Deno.test("/dev/stdin is read as '-' is: paths against the working directory, no
   }
 });
 
-/** Makes a FIFO at `path` and writes `text` into it from a shell, once a reader opens it. */
-async function fifoWriting(path: string, text: string): Promise<Deno.ChildProcess> {
-  const made = await new Deno.Command("mkfifo", { args: [path] }).output();
-  assert.ok(made.success, new TextDecoder().decode(made.stderr));
-  const writer = new Deno.Command("sh", {
-    args: ["-c", 'printf %s "$1" > "$2"', "sh", text, path],
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-  return writer;
-}
-
-function stop(child: Deno.ChildProcess): void {
-  try {
-    child.kill("SIGKILL");
-  } catch {
-    // It has ended.
-  }
-}
-
 Deno.test({
   name:
     "a FIFO of the user's is read as a stream, as /dev/stdin is: paths against the working directory, no history beside it",
@@ -258,7 +238,7 @@ Deno.test({
       });
       const writer = await fifoWriting(`${fifos}/tasks`, text);
       const result = await runCli([`${fifos}/tasks`], { cwd: directory });
-      stop(writer); // Still waiting for a reader if dagrun failed before opening the FIFO.
+      killIfRunning(writer); // Still waiting for a reader if dagrun failed before opening the FIFO.
       await writer.status;
       assert.equal(result.code, 0, result.stderr);
       // It was read as a file: a task's "cwd": "." ran in the FIFO's directory, and the
@@ -270,7 +250,7 @@ Deno.test({
       // And what the library says of it.
       const again = await fifoWriting(`${fifos}/again`, text);
       const read = await readTaskText(`${fifos}/again`);
-      stop(again);
+      killIfRunning(again);
       await again.status;
       assert.deepEqual(
         { baseDir: read.baseDir, fromStream: read.fromStream },
@@ -337,11 +317,6 @@ Deno.test({
     "a task file or schema from a stream without end (/dev/zero) is refused past 256 MiB, not read until memory runs out",
   ignore: Deno.build.os !== "linux",
   async fn() {
-    // Under a 1 GB data limit (so that a read without a bound fails fast instead of taking
-    // the machine's memory), where prlimit is there.
-    const hasPrlimit =
-      (await new Deno.Command("sh", { args: ["-c", "command -v prlimit"] }).output())
-        .success;
     // Through a link elsewhere too: the path says nothing of a stream, the open file does.
     const directory = await Deno.makeTempDir({ prefix: "dagrun-zero-" });
     const link = `${directory}/zeros.json`;
@@ -355,16 +330,10 @@ Deno.test({
           [link, ["--schema", link, "/dev/null"], "schema"],
         ] as const
       ) {
-        const deno = [Deno.execPath(), "run", "-A", MOD, ...dagrunArgs];
-        const [program, ...args] = hasPrlimit ? ["prlimit", "--data=1000000000", ...deno] : deno;
-        const { code, stderr } = await new Deno.Command(program!, {
-          args,
-          stdout: "null",
-          stderr: "piped",
-        }).output();
+        const { code, stderr } = await runCliUnderDataLimit(dagrunArgs);
         assert.equal(code, 2);
         assert.equal(
-          new TextDecoder().decode(stderr),
+          stderr,
           `dagrun: ${path}: cannot read ${what}: it goes on past 256 MiB (a stream such as /dev/zero?)\n`,
         );
       }

@@ -7,13 +7,15 @@
  */
 
 import assert from "node:assert/strict";
+import { dirname } from "node:path";
+import { writeTaskFile } from "./helpers.ts";
 import {
   allowedToReadOnly,
+  assertAskedNothing,
   dagrunOnTerminal,
   denoCommandLine,
   hasTerminal,
   onTerminal,
-  PROMPT,
   runAllowed,
 } from "./terminal_helpers.ts";
 
@@ -21,12 +23,8 @@ Deno.test({
   name: "a run allowed to read its task file alone asks for no permission on a terminal",
   ignore: !hasTerminal,
   async fn(t) {
-    const directory = await Deno.makeTempDir({ prefix: "dagrun-prompt-" });
-    const tasks = `${directory}/tasks.json`;
-    await Deno.writeTextFile(
-      tasks,
-      JSON.stringify({ tasks: [{ name: "a", type: "exec", arguments: "true" }] }),
-    );
+    const tasks = await writeTaskFile({ tasks: [{ name: "a", type: "exec", arguments: "true" }] });
+    const directory = dirname(tasks);
     const allowed = allowedToReadOnly(tasks);
     // Nor the environment: TERM (is the terminal dumb?) and NO_COLOR, looked at for the
     // terminal's status line and colours.
@@ -34,21 +32,21 @@ Deno.test({
     try {
       await t.step("without the environment", async () => {
         const { code, output } = await dagrunOnTerminal(withoutEnv, tasks, "--no-history");
-        assert.ok(!output.includes(PROMPT), output);
+        assertAskedNothing(output);
         assert.equal(code, 0, output);
         assert.match(output, /1 task: 1 ok/);
       });
       // /proc/self/status, for the signals ignored at start.
       await t.step("without a history", async () => {
         const { code, output } = await dagrunOnTerminal(allowed, tasks, "--no-history");
-        assert.ok(!output.includes(PROMPT), output);
+        assertAskedNothing(output);
         assert.equal(code, 0, output);
         assert.match(output, /1 task: 1 ok/);
       });
       // And the history's path, for the start order and beside the reports.
       await t.step("with a history it may not read", async () => {
         const { code, output } = await dagrunOnTerminal(allowed, tasks);
-        assert.ok(!output.includes(PROMPT), output);
+        assertAskedNothing(output);
         assert.equal(code, 0, output);
         assert.match(output, /task durations not recorded in .*: no permission to read and write/);
       });
@@ -65,9 +63,8 @@ Deno.test({
 async function runTaskOnTerminal(
   task: Record<string, unknown>,
 ): Promise<{ code: number; output: string; directory: string }> {
-  const directory = await Deno.makeTempDir({ prefix: "dagrun-prompt-" });
-  const tasks = `${directory}/tasks.json`;
-  await Deno.writeTextFile(tasks, JSON.stringify({ tasks: [task] }));
+  const tasks = await writeTaskFile({ tasks: [task] });
+  const directory = dirname(tasks);
   try {
     return {
       ...await dagrunOnTerminal(allowedToReadOnly(tasks), tasks, "--no-history"),
@@ -88,7 +85,7 @@ Deno.test({
     const { code, output } = await runTaskOnTerminal(
       { name: "a", type: "exec", arguments: "dagrun-no-such-command" },
     );
-    assert.ok(!output.includes(PROMPT), output);
+    assertAskedNothing(output);
     assert.equal(code, 1, output);
     assert.match(output, /dagrun-no-such-command: (command )?not found/);
   },
@@ -103,7 +100,7 @@ Deno.test({
     const { code, output, directory } = await runTaskOnTerminal(
       { name: "a", type: "exec", arguments: "true", cwd: "gone" },
     );
-    assert.ok(!output.includes(PROMPT), output);
+    assertAskedNothing(output);
     assert.equal(code, 1, output);
     const expected =
       `first failure: a (cannot start: working directory ${directory}/gone does not exist)`;
@@ -151,7 +148,7 @@ console.log(JSON.stringify(result));
     ]);
     try {
       const { code, output } = await onTerminal(command);
-      assert.ok(!output.includes(PROMPT), output);
+      assertAskedNothing(output);
       assert.equal(code, 0, output);
       assert.match(output, /ran as sh/);
     } finally {
@@ -166,12 +163,8 @@ Deno.test({
   async fn(t) {
     // Whether to add the stack is a look at DAGRUN_DEBUG: without --allow-env, Deno would
     // prompt for it after the error line, and the run would wait for an answer.
-    const directory = await Deno.makeTempDir({ prefix: "dagrun-prompt-" });
-    const tasks = `${directory}/tasks.json`;
-    await Deno.writeTextFile(
-      tasks,
-      JSON.stringify({ tasks: [{ name: "a", type: "boom", arguments: "" }] }),
-    );
+    const tasks = await writeTaskFile({ tasks: [{ name: "a", type: "boom", arguments: "" }] });
+    const directory = dirname(tasks);
     const command = (plugin: string) =>
       denoCommandLine(
         runAllowed(
@@ -193,7 +186,7 @@ Deno.test({
           } };`,
         );
         const { code, output } = await onTerminal(command(plugin));
-        assert.ok(!output.includes(PROMPT), output);
+        assertAskedNothing(output);
         assert.equal(code, 70, output);
         assert.match(output, /dagrun: internal error: uncaught Error: boom/);
       });
@@ -205,7 +198,7 @@ Deno.test({
             get prepare() { throw new Error("no prepare"); } };`,
         );
         const { code, output } = await onTerminal(command(plugin));
-        assert.ok(!output.includes(PROMPT), output);
+        assertAskedNothing(output);
         assert.equal(code, 70, output);
         assert.match(output, /dagrun: internal error: no prepare/);
       });

@@ -3,6 +3,7 @@ import { dirname } from "node:path";
 import { MOD, writeTaskFile } from "./helpers.ts";
 import {
   allowedOutsideProc,
+  assertAskedNothing,
   dagrunOnTerminal,
   denoCommandLine,
   hasTerminal,
@@ -21,6 +22,11 @@ async function sh(file: string, shell: string) {
   }).output();
   const decoder = new TextDecoder();
   return { code, stdout: decoder.decode(stdout), stderr: decoder.decode(stderr) };
+}
+
+/** Fails unless `directory` is without the file `ran` its task file's task would have touched. */
+async function assertNothingRan(directory: string): Promise<void> {
+  await assert.rejects(Deno.stat(`${directory}/ran`), Deno.errors.NotFound, "nothing ran");
 }
 
 Deno.test("a report into dagrun's own standard output or error is refused before anything runs", async (t) => {
@@ -57,7 +63,7 @@ Deno.test("a report into dagrun's own standard output or error is refused before
         `dagrun: ${path}: cannot write report: it is dagrun's standard ${stream}; ` +
           `${option} would be mixed into what dagrun prints there\n`,
       );
-      await assert.rejects(Deno.stat(`${directory}/ran`), Deno.errors.NotFound, "nothing ran");
+      await assertNothingRan(directory);
     });
   }
   await t.step("/dev/null is no one's: a report there is fine", async () => {
@@ -83,7 +89,7 @@ Deno.test("a report path that cannot be opened is said once, and an empty one is
     `dagrun: --trace needs a file name, and "" is none\nTry 'dagrun --help' for usage.\n`,
   );
   const directory = dirname(file);
-  await assert.rejects(Deno.stat(`${directory}/ran`), Deno.errors.NotFound, "nothing ran");
+  await assertNothingRan(directory);
 });
 
 Deno.test("a report path that opens but would not keep the report is refused before anything runs", async (t) => {
@@ -107,7 +113,7 @@ Deno.test("a report path that opens but would not keep the report is refused bef
         assert.equal(result.code, 2, result.stderr);
         assert.match(result.stderr, new RegExp(`^dagrun: ${path}: cannot write report: ${why}`));
         assert.equal(result.stderr.split("\n").length, 2, "one line");
-        await assert.rejects(Deno.stat(`${directory}/ran`), Deno.errors.NotFound, "nothing ran");
+        await assertNothingRan(directory);
       },
     });
   }
@@ -153,7 +159,7 @@ Deno.test({
       ...allReportsIn(out),
     );
     try {
-      assert.doesNotMatch(screen, /Deno requests/, screen);
+      assertAskedNothing(screen);
       assert.equal(code, 0, screen);
       for (const name of ["r.ndjson", "t.json", "r.html"]) {
         assert.ok((await Deno.stat(`${out}/${name}`)).size > 0, name);
@@ -181,7 +187,7 @@ Deno.test({
         result.stderr,
         "dagrun: sock: cannot write report: it is a socket, not a file\n",
       );
-      await assert.rejects(Deno.stat(`${directory}/ran`), Deno.errors.NotFound, "nothing ran");
+      await assertNothingRan(directory);
     } finally {
       listener.close();
     }
@@ -216,11 +222,21 @@ Deno.test({
       denoCommandLine(
         runAllowed(allowedOutsideProc(dir, out), "--no-history", "-q", file, ...reports),
       );
+    /** The run without a terminal (so without a prompt), stdout discarded. */
+    const offTerminal = async (...options: string[]) => {
+      const { code, stderr } = await new Deno.Command("sh", {
+        args: ["-c", `timeout -s KILL 20 ${dagrun(...options)}`],
+        stdin: "null",
+        stdout: "null",
+        stderr: "piped",
+      }).output();
+      return { code, stderr: new TextDecoder().decode(stderr) };
+    };
     const reports = allReportsIn(out);
     try {
       await t.step("on a terminal", async () => {
         const { code, output: screen } = await onTerminal(dagrun(...reports));
-        assert.doesNotMatch(screen, /Deno requests/, screen);
+        assertAskedNothing(screen);
         assert.equal(code, 0, screen);
         const report = await Deno.readTextFile(`${out}/r.ndjson`);
         assert.match(report, /^\{"event":"run_started"/, "emptied, then written");
@@ -231,32 +247,22 @@ Deno.test({
       });
       await t.step("without a terminal, as without a prompt", async () => {
         await Deno.remove(`${out}/r.ndjson`);
-        const { code, stderr } = await new Deno.Command("sh", {
-          args: ["-c", `timeout -s KILL 20 ${dagrun(...reports)}`],
-          stdin: "null",
-          stdout: "null",
-          stderr: "piped",
-        }).output();
-        assert.equal(new TextDecoder().decode(stderr), "");
+        const { code, stderr } = await offTerminal(...reports);
+        assert.equal(stderr, "");
         assert.equal(code, 0);
         assert.match(await Deno.readTextFile(`${out}/r.ndjson`), /"event":"run_ended"/);
       });
       await t.step("a report it created is removed when a later one cannot be opened", async () => {
         await Deno.remove(`${out}/r.ndjson`);
         // Created by the first open, then left: a run that never begins leaves nothing.
-        const { code, stderr } = await new Deno.Command("sh", {
-          args: [
-            "-c",
-            `timeout -s KILL 20 ${
-              dagrun("--report", `${out}/r.ndjson`, "--trace", `${out}/no/t.json`)
-            }`,
-          ],
-          stdin: "null",
-          stdout: "null",
-          stderr: "piped",
-        }).output();
+        const { code, stderr } = await offTerminal(
+          "--report",
+          `${out}/r.ndjson`,
+          "--trace",
+          `${out}/no/t.json`,
+        );
         assert.equal(
-          new TextDecoder().decode(stderr),
+          stderr,
           `dagrun: ${out}/no/t.json: cannot write report: no such file or directory\n`,
         );
         assert.equal(code, 2);

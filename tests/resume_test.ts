@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { MOD, runCli } from "./helpers.ts";
+import { fifoWriting, killIfRunning, runCli, runCliUnderDataLimit } from "./helpers.ts";
 import { parseEvents, project } from "./options_helpers.ts";
 import { readResumeReport } from "../src/resume.ts";
 
@@ -224,22 +224,6 @@ Deno.test("readResumeReport() ignores a last line cut short and keeps the last r
   assert.deepEqual([...report.done], [["b", "hb"]]);
 });
 
-/** `deno run -A mod.ts ...args` under a 1 GB data limit where prlimit is there, so that a read without a bound fails fast instead of taking the machine's memory. */
-async function runLimited(args: string[], cwd: string) {
-  const hasPrlimit = (await new Deno.Command("sh", { args: ["-c", "command -v prlimit"] }).output())
-    .success;
-  const deno = [Deno.execPath(), "run", "-A", "--quiet", MOD, ...args];
-  const [program, ...rest] = hasPrlimit ? ["prlimit", "--data=1000000000", ...deno] : deno;
-  const { code, stderr } = await new Deno.Command(program!, {
-    args: rest,
-    cwd,
-    stdout: "null",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).output();
-  return { code, stderr: new TextDecoder().decode(stderr) };
-}
-
 Deno.test({
   name:
     "a report from a stream without end (/dev/zero, or a link to it) is refused past 256 MiB, not read until memory runs out",
@@ -249,12 +233,15 @@ Deno.test({
     await Deno.symlink("/dev/zero", `${p.dir}/zeros.ndjson`);
     const past = "cannot read report: it goes on past 256 MiB (a stream such as /dev/zero?)";
     await t.step("--resume", async () => {
-      const result = await runLimited([p.file, "--resume", "zeros.ndjson"], p.dir);
+      const result = await runCliUnderDataLimit([p.file, "--resume", "zeros.ndjson"], p.dir);
       assert.equal(result.code, 2);
       assert.equal(result.stderr, `dagrun: zeros.ndjson: ${past}\n`);
     });
     await t.step("--from-report", async () => {
-      const result = await runLimited([p.file, "--dry-run", "--from-report", "/dev/zero"], p.dir);
+      const result = await runCliUnderDataLimit(
+        [p.file, "--dry-run", "--from-report", "/dev/zero"],
+        p.dir,
+      );
       assert.equal(result.code, 2);
       assert.equal(result.stderr, `dagrun: /dev/zero: ${past}\n`);
     });
@@ -269,20 +256,9 @@ Deno.test({
     await p.write("", "fixed");
     const first = await runCli([p.file, "--format", "ndjson"], { cwd: p.dir });
     assert.equal(first.code, 0, first.stderr);
-    const made = await new Deno.Command("mkfifo", { args: [`${p.dir}/report`] }).output();
-    assert.ok(made.success);
-    const writer = new Deno.Command("sh", {
-      args: ["-c", 'printf %s "$1" > report', "sh", first.stdout],
-      cwd: p.dir,
-      stdout: "null",
-      stderr: "null",
-    }).spawn();
+    const writer = await fifoWriting(`${p.dir}/report`, first.stdout);
     const result = await runCli([p.file, "--resume", "report"], { cwd: p.dir });
-    try {
-      writer.kill("SIGKILL"); // Still waiting for a reader if dagrun failed before opening it.
-    } catch {
-      // It has ended.
-    }
+    killIfRunning(writer); // Still waiting for a reader if dagrun failed before opening it.
     await writer.status;
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /^4 tasks: 4 ok \(4 resumed\)/m);

@@ -6,6 +6,7 @@
  * @module
  */
 
+import assert from "node:assert/strict";
 import type { TextSink } from "../src/output.ts";
 import { MOD, ROOT } from "./helpers.ts";
 
@@ -45,7 +46,12 @@ export async function runProgram(program: string, args: string[]): Promise<strin
 }
 
 /** The start of Deno's permission prompt: a run that shows it waits for an answer. */
-export const PROMPT = "Deno requests";
+const PROMPT = "Deno requests";
+
+/** Fails, showing `output`, if it holds Deno's permission prompt ({@linkcode PROMPT}). */
+export function assertAskedNothing(output: string): void {
+  assert.ok(!output.includes(PROMPT), output);
+}
 
 const script = await findProgram("script");
 

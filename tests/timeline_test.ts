@@ -4,14 +4,21 @@ import {
   MAX_OUTPUT_BYTES,
   MAX_OUTPUT_LINES,
 } from "../src/format/timeline.ts";
+import { MAX_LINE_LENGTH } from "../src/lines.ts";
 import { utf8Length } from "../src/utf8_length.ts";
 import { graph } from "./helpers.ts";
 import type { OutputStream, RunEvent } from "../src/types.ts";
 
-Deno.test("the timeline keeps the last lines of a task's output, counted in lines, not events", () => {
+/** A timeline recorder of a run of one task, "build", that has started. */
+function buildStarted(): ReturnType<typeof createTimelineRecorder> {
   const recorder = createTimelineRecorder(graph({ build: [] }));
   recorder.onEvent({ event: "run_started", total: 1, time: 0 });
   recorder.onEvent({ event: "task_started", task: "build", type: "exec", time: 0 });
+  return recorder;
+}
+
+Deno.test("the timeline keeps the last lines of a task's output, counted in lines, not events", () => {
+  const recorder = buildStarted();
   // One event may carry many lines (the output is passed on in blocks).
   const lines = Array.from({ length: 250 }, (_, i) => `line ${i}`);
   recorder.onEvent({ event: "output", task: "build", stream: "stdout", text: lines.join("\n") });
@@ -25,9 +32,7 @@ Deno.test("the timeline keeps the last lines of a task's output, counted in line
 });
 
 Deno.test("the timeline keeps the last MAX_OUTPUT_BYTES of output in UTF-8, never half a character", () => {
-  const recorder = createTimelineRecorder(graph({ build: [] }));
-  recorder.onEvent({ event: "run_started", total: 1, time: 0 });
-  recorder.onEvent({ event: "task_started", task: "build", type: "exec", time: 0 });
+  const recorder = buildStarted();
   // 40,000 characters of 2 bytes, then 30,000 emoji of 4 bytes (2 UTF-16 units each).
   const first = "é".repeat(40_000), second = "🙂".repeat(30_000);
   recorder.onEvent({ event: "output", task: "build", stream: "stdout", text: first });
@@ -69,9 +74,7 @@ Deno.test("a resumed task has no bar in the HTML report and no event in the trac
 });
 
 Deno.test("the timeline's cut into a long line never leaves the rest of an escape sequence", () => {
-  const recorder = createTimelineRecorder(graph({ build: [] }));
-  recorder.onEvent({ event: "run_started", total: 1, time: 0 });
-  recorder.onEvent({ event: "task_started", task: "build", type: "exec", time: 0 });
+  const recorder = buildStarted();
   // The last MAX_OUTPUT_BYTES begin two characters into "\x1b[31m": at "31m".
   const line = "x".repeat(1000) + "\x1b[31m" + "r".repeat(MAX_OUTPUT_BYTES - 3);
   recorder.onEvent({ event: "output", task: "build", stream: "stdout", text: line });
@@ -80,11 +83,8 @@ Deno.test("the timeline's cut into a long line never leaves the rest of an escap
   assert.equal(task!.droppedBytes, 1005);
 });
 
-Deno.test("the timeline marks the pieces of a long line, and a piece left out leaves no rest of a sequence", async () => {
-  const { MAX_LINE_LENGTH } = await import("../src/lines.ts");
-  const recorder = createTimelineRecorder(graph({ build: [] }));
-  recorder.onEvent({ event: "run_started", total: 1, time: 0 });
-  recorder.onEvent({ event: "task_started", task: "build", type: "exec", time: 0 });
+Deno.test("the timeline marks the pieces of a long line, and a piece left out leaves no rest of a sequence", () => {
+  const recorder = buildStarted();
   // Pieces as the line splitter passes them on: "\x1b" ends the first, "[31m" begins the
   // second, which fills MAX_OUTPUT_BYTES alone, so that the first is left out whole.
   const pieces = [
@@ -102,9 +102,7 @@ Deno.test("the timeline marks the pieces of a long line, and a piece left out le
   ]);
   assert.equal(task!.droppedBytes, MAX_LINE_LENGTH + 1 + 4);
   // Only a single line of a block, a piece's length, is taken for a piece.
-  const other = createTimelineRecorder(graph({ build: [] }));
-  other.onEvent({ event: "run_started", total: 1, time: 0 });
-  other.onEvent({ event: "task_started", task: "build", type: "exec", time: 0 });
+  const other = buildStarted();
   other.onEvent({ event: "output", task: "build", stream: "stdout", text: "a\nb" });
   assert.deepEqual(other.timeline().tasks[0]!.output.map((line) => line.continues), [
     undefined,
@@ -112,13 +110,10 @@ Deno.test("the timeline marks the pieces of a long line, and a piece left out le
   ]);
 });
 
-Deno.test("a sequence begun in a piece left out is left out to its end, however many pieces it runs through", async () => {
-  const { MAX_LINE_LENGTH } = await import("../src/lines.ts");
+Deno.test("a sequence begun in a piece left out is left out to its end, however many pieces it runs through", () => {
   const L = MAX_LINE_LENGTH;
   const record = (events: [OutputStream, string][]) => {
-    const recorder = createTimelineRecorder(graph({ build: [] }));
-    recorder.onEvent({ event: "run_started", total: 1, time: 0 });
-    recorder.onEvent({ event: "task_started", task: "build", type: "exec", time: 0 });
+    const recorder = buildStarted();
     for (const [stream, text] of events) {
       recorder.onEvent({ event: "output", task: "build", stream, text });
     }
