@@ -5,13 +5,14 @@
  * `{ "error": "…" }`. Mermaid wants a DOM for its HTML sanitizer, which linkedom stands in
  * for; run by `deno run` so that the test process gets none of these globals.
  *
- * Usage: `deno run -A --no-lock tests/mermaid_parse.ts < graph.mmd`.
+ * Usage: `deno run -A --lock=tests/mermaid_parse.lock --frozen tests/mermaid_parse.ts < graph.mmd`.
  *
  * @module
  */
 
-// Imported by a name in a variable: neither `deno check .` nor the lock file takes these
-// (about 80 MB) in; the test runs this with --no-lock.
+// Imported by a name in a variable: neither `deno check .` nor deno.lock takes these (about
+// 80 MB) in; the test runs this with its own lock file, tests/mermaid_parse.lock, which pins
+// every package of their trees.
 const LINKEDOM = "npm:linkedom@0.18.15", MERMAID = "npm:mermaid@11.17.2";
 const { parseHTML } = await import(LINKEDOM);
 const dom = parseHTML("<!DOCTYPE html><html><body></body></html>");
