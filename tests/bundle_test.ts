@@ -330,6 +330,31 @@ Deno.test("a copy of dist/dagrun.js says in one line which module it lacks, exit
   });
 });
 
+Deno.test("a copy of dist/dagrun.js fails its eval tasks naming the worker's module", async () => {
+  await using copy = await copyBundleAlone({
+    "tasks.json": JSON.stringify({
+      tasks: [
+        { name: "shell", type: "exec", arguments: "echo shell" },
+        { name: "first", type: "eval", arguments: "console.log(1)" },
+        { name: "second", type: "eval", arguments: "console.log(2)" },
+      ],
+    }),
+  });
+  const result = await copy.run(["tasks.json", "--format", "ndjson"]);
+  assert.equal(result.code, 1, result.stderr);
+  const ended = result.stdout.trim().split("\n").map((line) => JSON.parse(line))
+    .filter((event) => event.event === "task_ended")
+    .map((event) => `${event.task} ${event.status} ${event.error ?? ""}`.trim()).sort();
+  const why = `Cannot start an eval worker: ${
+    missingModuleLine(`${copy.directory}/executors/eval_worker.ts`).slice("dagrun: ".length, -1)
+  }`;
+  assert.deepEqual(ended, [`first failed ${why}`, `second failed ${why}`, "shell ok"]);
+  // Deno prints the worker's failure itself (one line a worker started); no stack trace.
+  for (const line of result.stderr.split("\n").filter(Boolean)) {
+    assert.match(line, /^error: Uncaught \(in worker ""\) Module not found "file:\/\/\/.*"\.$/);
+  }
+});
+
 Deno.test("a copy of dist/dagrun.js imported as a library rejects naming the module it lacks", async () => {
   await using copy = await copyBundleAlone({});
   await assert.rejects(
