@@ -218,9 +218,9 @@ export class WorkerPool {
     this.#waiting.removeSettled();
   }
 
-  /** Every task not sent to a worker ends without one. */
-  #failWaiting(): void {
-    for (const job of this.#waiting.takeAll()) job.settle(INTERRUPTED);
+  /** Every task not sent to a worker ends without one: interrupted, or with `result`. */
+  #failWaiting(result: TaskResult = INTERRUPTED): void {
+    for (const job of this.#waiting.takeAll()) job.settle(result);
   }
 
   /**
@@ -321,7 +321,7 @@ export class WorkerPool {
     if (startError !== undefined) {
       // Starting another would fail the same way: fail the waiting tasks instead.
       this.#brokenBy = `Cannot start an eval worker: ${startError}`;
-      this.#failWaiting();
+      this.#failWaiting({ ok: false, error: this.#brokenBy });
       return;
     }
     this.#topUp(); // replaces it while tasks wait or are still to come

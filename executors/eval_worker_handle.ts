@@ -15,6 +15,7 @@
  */
 
 import type { ExecutorContext, TaskResult } from "../src/types.ts";
+import { missingModuleError } from "../src/errors.ts";
 import type { EvalPermissions } from "./eval_permissions.ts";
 import {
   type EvalCommand,
@@ -104,7 +105,10 @@ export class EvalWorker {
     this.#worker.onerror = (event) => {
       // An error the worker itself could not catch: it is no longer trustworthy.
       event.preventDefault();
-      const message = event.message || "the eval worker crashed";
+      // One that never loaded: a copy of the bundle, away from its checkout, has no worker
+      // module beside it; the tasks' error says so, and what to run instead.
+      const missing = this.#ready ? undefined : missingModuleError(event.message)?.message;
+      const message = missing ?? (event.message || "the eval worker crashed");
       this.#jobs[0]?.settle({ ok: false, error: message });
       this.terminate(this.#ready ? undefined : message);
     };

@@ -15,7 +15,7 @@
  * @module
  */
 
-import { osErrorReason, TaskFileError } from "./errors.ts";
+import { missingModuleError, osErrorReason, TaskFileError } from "./errors.ts";
 import type * as JsoncModule from "./deps/jsonc.ts";
 import type * as AjvModule from "./deps/ajv.ts";
 
@@ -72,11 +72,17 @@ export function loadedCrypto(): NodeCrypto {
  * Every such URL is written from the repository's root one level up (`../src/…`,
  * `../executors/…`), so that it means the same file in the bundle `dist/dagrun.js`, which
  * also sits one level below the root.
+ *
+ * @throws {TaskFileError} naming the module, when it is not there (a copy of the bundle away
+ * from its checkout) or Deno may not read it.
  */
 export async function importLate<T>(url: URL): Promise<T> {
   try {
     return await import(url.href);
   } catch (error) {
+    // A copy of the bundle run away from its checkout: the module is not beside it.
+    const missing = missingModuleError(error);
+    if (missing) throw missing;
     // A run allowed less than -A (`--allow-read=tasks.json`) may not read dagrun's own module:
     // Deno's refusal (a TypeError) is the user's to lift, not an internal error of ours.
     const message = error instanceof Error ? error.message : "";
@@ -93,11 +99,23 @@ function notLoaded(name: string): never {
 }
 
 /**
- * Whether this process is the command line: `mod.ts`, `src/bin.ts` or the bundle
- * `dist/dagrun.js` run as the main module (the paths hold from `src/` and from `dist/`).
+ * Whether this process is the command line: the bundle `dist/dagrun.js`, wherever it is, or
+ * `mod.ts` or `src/bin.ts` of the sources, run as the main module.
+ *
+ * In the bundle this module's code is part of the main module, whose URL is then its own
+ * `import.meta.url`: so a copy of the bundle placed anywhere is recognised too, and does not
+ * preload, as a library would, the late modules it will not find beside it (`importLate` says
+ * what to do instead). (`import.meta.main` would not do: the bundler makes it `false` in every
+ * module but the entry, and the entry runs after this one.) In the sources this module is never
+ * the main one, and the entry points are recognised by their URLs from the root (the paths hold
+ * from `src/`). The bundle's test comes first: one string comparison, its start-up's only one.
  */
-export const COMMAND_LINE: boolean = ["mod.ts", "src/bin.ts", "dist/dagrun.js"]
-  .some((entry) => Deno.mainModule === rootOf(import.meta.url) + entry);
+export const COMMAND_LINE: boolean = isCommandLine(Deno.mainModule);
+
+function isCommandLine(mainModule: string): boolean {
+  return mainModule === import.meta.url ||
+    ["mod.ts", "src/bin.ts"].some((entry) => mainModule === rootOf(import.meta.url) + entry);
+}
 
 /**
  * The URL of the repository's root, from that of a module one level below it: by string,

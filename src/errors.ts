@@ -281,6 +281,32 @@ export function osErrorReason(error: unknown): string {
 }
 
 /**
+ * The one-line error for a module of dagrun's own that Deno did not find where its URL says
+ * (`Module not found "URL".`), or `undefined` for any other error: a copy of the bundle
+ * `dist/dagrun.js` run away from its checkout, whose late modules (`importLate` in `deps.ts`,
+ * the eval worker) are not beside it. It names the module Deno names, which is the one missing
+ * when a module that the one imported imports is, and says what to run instead.
+ *
+ * @example
+ * ```ts
+ * import { missingModuleError } from "./errors.ts";
+ *
+ * missingModuleError(new TypeError('Module not found "file:///opt/src/deps/jsonc.ts".'))?.message;
+ * // "/opt/src/deps/jsonc.ts: cannot load dagrun's module: no such module (dist/dagrun.js …)"
+ * ```
+ */
+export function missingModuleError(error: unknown): TaskFileError | undefined {
+  const message = error instanceof Error ? error.message : String(error);
+  const url = /^Module not found "(.+)"\.$/s.exec(message)?.[1];
+  if (url === undefined) return undefined;
+  return new TaskFileError(
+    "cannot load dagrun's module: no such module (dist/dagrun.js loads it from its own " +
+      "checkout: run the bundle there, by its path or URL, or the sources' mod.ts, not a copy)",
+    { file: url.startsWith("file://") ? decodeURIComponent(url.slice("file://".length)) : url },
+  );
+}
+
+/**
  * A failed spawn's reason worded as every OS error dagrun reports ({@linkcode osErrorReason}),
  * whichever way and by whichever executor the program was spawned: without Deno's
  * `Failed to spawn 'PROGRAM': `, the program being named before it (`cannot start PROGRAM: …`).

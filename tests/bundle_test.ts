@@ -259,3 +259,113 @@ Deno.test("a run that ends without a turn of Deno's event loop still leaves the 
     await Deno.remove(denoDir, { recursive: true });
   }
 });
+
+/**
+ * A copy of the bundle alone, as `bin/dagrun.js` of a new temporary directory (so that the
+ * modules it would load from `../src/` and `../executors/` would be the directory's own, and
+ * are not there), with the task files `files` beside it.
+ */
+async function copyBundleAlone(files: Record<string, string>) {
+  const directory = await Deno.makeTempDir({ prefix: "dagrun-bundle-copy-" });
+  await Deno.mkdir(`${directory}/bin`);
+  await Deno.copyFile(BUNDLE, `${directory}/bin/dagrun.js`);
+  for (const [name, text] of Object.entries(files)) {
+    await Deno.writeTextFile(`${directory}/${name}`, text);
+  }
+  return {
+    directory,
+    copy: `${directory}/bin/dagrun.js`,
+    run: (args: readonly string[]) =>
+      runCommand(
+        Deno.execPath(),
+        ["run", "-A", "--quiet", `${directory}/bin/dagrun.js`, ...args, "--no-history"],
+        { cwd: directory },
+      ),
+    [Symbol.asyncDispose]: () => Deno.remove(directory, { recursive: true }),
+  };
+}
+
+/** The line a copy of the bundle prints for a module it does not find beside it. */
+function missingModuleLine(path: string): string {
+  return `dagrun: ${path}: cannot load dagrun's module: no such module (dist/dagrun.js loads it ` +
+    "from its own checkout: run the bundle there, by its path or URL, or the sources' mod.ts, " +
+    "not a copy)\n";
+}
+
+Deno.test("a copy of dist/dagrun.js away from its checkout runs a plain JSON file", async () => {
+  // It is the command line wherever it is: it loads nothing late that this run does not need.
+  await using copy = await copyBundleAlone({
+    "tasks.json": JSON.stringify({
+      tasks: [
+        { name: "one", type: "exec", arguments: "echo one" },
+        { name: "two", type: "exec", arguments: "echo two", dependencies: ["one"] },
+      ],
+    }),
+  });
+  const result = await copy.run(["tasks.json"]);
+  assert.equal(result.stderr, "");
+  assert.equal(result.code, 0);
+  assert.match(result.stdout, /^\[one\] one$/m);
+  assert.match(result.stdout, /^2 tasks: 2 ok, 0 failed, 0 skipped in /m);
+});
+
+Deno.test("a copy of dist/dagrun.js says in one line which module it lacks, exit 2", async () => {
+  await using copy = await copyBundleAlone({
+    "tasks.jsonc": `{ "tasks": [ // JSONC: jsonc-parser is loaded late
+      { "name": "one", "type": "exec", "arguments": "echo one" },
+    ] }`,
+  });
+  const jsonc = await copy.run(["tasks.jsonc"]);
+  assert.deepEqual(jsonc, {
+    code: 2,
+    stdout: "",
+    stderr: missingModuleLine(`${copy.directory}/src/deps/jsonc.ts`),
+  });
+  // Commander's program, for --help and the less common command lines, is loaded late too.
+  const help = await copy.run(["--help"]);
+  assert.deepEqual(help, {
+    code: 2,
+    stdout: "",
+    stderr: missingModuleLine(`${copy.directory}/src/cli_program.ts`),
+  });
+});
+
+Deno.test("a copy of dist/dagrun.js fails its eval tasks naming the worker's module", async () => {
+  await using copy = await copyBundleAlone({
+    "tasks.json": JSON.stringify({
+      tasks: [
+        { name: "shell", type: "exec", arguments: "echo shell" },
+        { name: "first", type: "eval", arguments: "console.log(1)" },
+        { name: "second", type: "eval", arguments: "console.log(2)" },
+      ],
+    }),
+  });
+  const result = await copy.run(["tasks.json", "--format", "ndjson"]);
+  assert.equal(result.code, 1, result.stderr);
+  const ended = result.stdout.trim().split("\n").map((line) => JSON.parse(line))
+    .filter((event) => event.event === "task_ended")
+    .map((event) => `${event.task} ${event.status} ${event.error ?? ""}`.trim()).sort();
+  const why = `Cannot start an eval worker: ${
+    missingModuleLine(`${copy.directory}/executors/eval_worker.ts`).slice("dagrun: ".length, -1)
+  }`;
+  assert.deepEqual(ended, [`first failed ${why}`, `second failed ${why}`, "shell ok"]);
+  // Deno prints the worker's failure itself (one line a worker started); no stack trace.
+  for (const line of result.stderr.split("\n").filter(Boolean)) {
+    assert.match(line, /^error: Uncaught \(in worker ""\) Module not found "file:\/\/\/.*"\.$/);
+  }
+});
+
+Deno.test("a copy of dist/dagrun.js imported as a library rejects naming the module it lacks", async () => {
+  await using copy = await copyBundleAlone({});
+  await assert.rejects(
+    import(pathToFileURL(copy.copy).href),
+    (error: Error) => {
+      assert.equal(error.name, "TaskFileError");
+      assert.equal(
+        `dagrun: ${error.message}\n`,
+        missingModuleLine(`${copy.directory}/src/deps/jsonc.ts`),
+      );
+      return true;
+    },
+  );
+});
