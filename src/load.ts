@@ -7,7 +7,7 @@
 
 import { type JsonNode, type JsonParseError, loadAjv, loadedJsonc, loadJsonc } from "./deps.ts";
 import { jsonValueOffset } from "./json_locate.ts";
-import { containerPathAt, type JsonStructure, scanJson } from "./json_structure.ts";
+import { containerPathAt, type JsonStructure, plainStructure, scanJson } from "./json_structure.ts";
 import { directoryOf, resolvePath } from "./paths.ts";
 import { osErrorReason, quote, type SourcePosition, TaskFileError } from "./errors.ts";
 import { readBoundedStream, readInputFile } from "./input_files.ts";
@@ -300,8 +300,11 @@ function parseText(
     });
   }
   const comments = strict === undefined;
-  // Before parsing: jsonc-parser recurses per level of nesting.
-  const structure = scanJson(text, MAX_NESTING, comments);
+  // Before parsing: jsonc-parser recurses per level of nesting. Text that JSON.parse took is
+  // tested quickly first, which clears nearly every file without the scan's loop.
+  const structure: JsonStructure = strict && plainStructure(text, strict.value, MAX_NESTING)
+    ? {}
+    : scanJson(text, MAX_NESTING, comments);
   if (structure.tooDeepAt !== undefined) {
     throw new TaskFileError(`nesting deeper than ${MAX_NESTING} levels`, {
       file,

@@ -1,5 +1,13 @@
 import assert from "node:assert/strict";
-import { containerPathAt, scanJson } from "../src/json_structure.ts";
+// Tests may import npm packages directly, pinned (see the brief); deps.ts is for the library.
+// deno-lint-ignore no-import-prefix
+import fc from "npm:fast-check@4.10.2";
+import {
+  containerPathAt,
+  plainStructure,
+  QUICK_TEXT_LIMIT,
+  scanJson,
+} from "../src/json_structure.ts";
 
 const duplicateIn = (text: string, comments = false) => scanJson(text, 100, comments).duplicate;
 
@@ -67,4 +75,77 @@ Deno.test("containerPathAt() names the object or array that holds an offset", ()
   assert.deepEqual(containerPathAt(text, text.indexOf('"x"'), false), []);
   const jsonc = '{"tasks": [ /* {"no": [ */ {}, // ,,\n {"k": 1}]}';
   assert.deepEqual(containerPathAt(jsonc, jsonc.indexOf('"k"'), true), ["tasks", 1]);
+});
+
+/**
+ * JSON text written from entries, so that a key may be repeated (which no `JSON.stringify`
+ * writes): an object is a list of [key, value] pairs. Keys and strings are drawn from a few,
+ * holding what a scanner could take for structure.
+ */
+type Written = null | number | string | Written[] | { entries: [string, Written][] };
+// Not a key of backslashes alone: after one, this V8's JSON.parse reads a later escaped key of
+// its length as that key (`"\\""` as `\\`; https://github.com/nodejs/node/issues/63785), and
+// the property would test V8, not plainStructure().
+const TRICKY = ["a", "b", "__proto__", '"', ":", "{", "[]", "x\\", '\\"', "\u0000", "é", "𝄞", ""];
+const written: fc.Arbitrary<Written> = fc.letrec<{ value: Written }>((tie) => ({
+  value: fc.oneof(
+    { depthSize: "small", withCrossShrink: true },
+    fc.constantFrom(null, 0, -1.5e300, 1e400),
+    fc.constantFrom(...TRICKY),
+    fc.array(tie("value"), { maxLength: 3 }),
+    fc.record({
+      entries: fc.array(fc.tuple(fc.constantFrom(...TRICKY), tie("value")), { maxLength: 3 }),
+    }),
+  ),
+})).value;
+const space = fc.constantFrom("", " ", "\n  ");
+function write(value: Written, gap: string): string {
+  if (Array.isArray(value)) return `[${gap}${value.map((v) => write(v, gap)).join(`,${gap}`)}]`;
+  if (value !== null && typeof value === "object") {
+    const entries = value.entries.map(([key, v]) =>
+      `${JSON.stringify(key)}${gap}:${gap}${write(v, gap)}`
+    );
+    return `{${gap}${entries.join(`,${gap}`)}${gap}}`;
+  }
+  return value === 1e400 ? "1e400" : JSON.stringify(value);
+}
+
+Deno.test("plainStructure() clears a text only when scanJson() finds nothing, and clears shallow clean ones", () => {
+  fc.assert(
+    fc.property(written, space, fc.integer({ min: 1, max: 10 }), (value, gap, maxNesting) => {
+      const text = write(value, gap);
+      const scanned = scanJson(text, maxNesting, false);
+      const plain = plainStructure(text, JSON.parse(text), maxNesting);
+      if (plain) assert.deepEqual(scanned, {}, text);
+      // Clean and at most 8 levels deep (the quick test peels no more): cleared.
+      if (Object.keys(scanned).length === 0 && scanJson(text, 8, false).tooDeepAt === undefined) {
+        assert.ok(plain, text);
+      }
+    }),
+    { numRuns: 3000 },
+  );
+});
+
+Deno.test("plainStructure() leaves to the scan a repeated key, deep nesting and long text", () => {
+  const repeats = [
+    '{"a": 1, "b": 2, "a": 3}',
+    '{"a\\u0062": 1, "ab": 2}',
+    '{"x": [[], {}, {"k": {}, "k": 1}]}',
+    '{"__proto__": 1, "__proto__": 2}',
+    '{"a": "\\"a\\": 1", "a": 2}',
+  ];
+  for (const text of repeats) {
+    assert.equal(plainStructure(text, JSON.parse(text), 100), false, text);
+  }
+  assert.equal(
+    plainStructure('{"__proto__": {"a": 1}}', JSON.parse('{"__proto__": {"a": 1}}'), 100),
+    true,
+  );
+  const deep = (levels: number) => "[".repeat(levels) + "]".repeat(levels);
+  assert.equal(plainStructure(deep(4), JSON.parse(deep(4)), 3), false);
+  assert.equal(plainStructure(deep(4), JSON.parse(deep(4)), 4), true);
+  // Deeper than it peels: the scan decides, even within the limit.
+  assert.equal(plainStructure(deep(9), JSON.parse(deep(9)), 100), false);
+  const long = JSON.stringify({ tasks: "x".repeat(QUICK_TEXT_LIMIT) });
+  assert.equal(plainStructure(long, JSON.parse(long), 100), false);
 });
