@@ -132,6 +132,7 @@ function checkNotMistypedCommand(file: string): void {
     if (!(error instanceof Deno.errors.NotFound)) return;
     throw new UsageError(
       `No task file ${quote(file)}${hint.replace("did you mean", "did you mean the command")}`,
+      { generalHelp: true },
     );
   }
 }
@@ -402,17 +403,37 @@ function ndjsonReport(file: Deno.FsFile, path: string) {
   };
 }
 
+/**
+ * The line after a usage error: where to read the usage of `command`, or of dagrun as a whole.
+ *
+ * @example
+ * ```ts
+ * import { usageHint } from "./cli_commands.ts";
+ *
+ * usageHint("validate"); // "Try 'dagrun validate --help' for usage.\n"
+ * ```
+ */
+export function usageHint(command?: string): string {
+  return `Try 'dagrun ${command === undefined ? "" : `${command} `}--help' for usage.\n`;
+}
+
 /** `--dry-run`'s module, imported late (see importLate): in no other run. */
 type TerminalCommands = typeof import("./terminal_commands.ts");
 
 const SIGNAL_NUMBERS = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as Record<Deno.Signal, number>;
 
-/** Reports an error of a command on one line; resolves with the exit code. */
-export function reportError(error: unknown, sink: TextSink): number {
+/**
+ * Reports an error of a command on one line; resolves with the exit code. A usage error is
+ * followed by a hint naming the help of `command`, the command in use (`run`, `validate`…),
+ * as that help lists its options; the general help without one.
+ */
+export function reportError(error: unknown, sink: TextSink, command?: string): number {
   // One line, whatever a path or a value in it holds: a file named with a newline or an
   // escape sequence must neither break the line nor drive the terminal.
   if (error instanceof UsageError) {
-    sink.err(`dagrun: ${printable(error.message)}\nTry 'dagrun --help' for usage.\n`);
+    sink.err(
+      `dagrun: ${printable(error.message)}\n${usageHint(error.generalHelp ? undefined : command)}`,
+    );
     return error.exitCode;
   }
   if (error instanceof TaskFileError || error instanceof OutputError) {

@@ -86,7 +86,7 @@ Deno.test("a report path that cannot be opened is said once, and an empty one is
   assert.equal(empty.code, 2);
   assert.equal(
     empty.stderr,
-    `dagrun: --trace needs a file name, and "" is none\nTry 'dagrun --help' for usage.\n`,
+    `dagrun: --trace needs a file name, and "" is none\nTry 'dagrun run --help' for usage.\n`,
   );
   const directory = dirname(file);
   await assertNothingRan(directory);
