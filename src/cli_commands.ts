@@ -44,7 +44,13 @@ import {
 import { printable } from "./format/printable.ts";
 import { DEFAULT_GRACE_MS } from "../executors/exec.ts";
 import { ignoreAgain, ignoredAtStart } from "./ignored_signals.ts";
-import { colorsWanted, createRunView, stdoutIsTerminal, type ViewFlags } from "./terminal.ts";
+import {
+  cleanLineAfterInterrupt,
+  colorsWanted,
+  createRunView,
+  stdoutIsTerminal,
+  type ViewFlags,
+} from "./terminal.ts";
 import { selectSubset } from "./subset.ts";
 import type { RunEvent } from "./types.ts";
 import type { WarningEvent } from "./event_types.ts";
@@ -225,7 +231,12 @@ export async function runCommand(
     }, sink);
     return ExitCode.Ok;
   }
-  const view = await createRunView(taskFile, flags, sink, isTerminal);
+  // On a terminal, the human view's first line after Ctrl-C erases the echoed `^C` first.
+  const screen = isTerminal && flags.format !== "ndjson"
+    ? cleanLineAfterInterrupt(sink)
+    : undefined;
+  const runSink: TextSink = screen ?? sink;
+  const view = await createRunView(taskFile, flags, runSink, isTerminal);
   // Hashing every task costs about a microsecond each: only when the events are kept.
   const keepEvents = flags.format === "ndjson" || flags.report !== undefined ||
     flags.resume !== undefined;
@@ -249,6 +260,7 @@ export async function runCommand(
   let reports: ReportFiles | undefined;
   let report: ReturnType<typeof ndjsonReport> | undefined;
   const onSignal = (signal: Deno.Signal) => () => {
+    if (signal === "SIGINT") screen?.interrupted();
     if (interruptedBy) {
       // A second signal: the user will not wait for the grace period.
       signalProcessGroups("SIGKILL");
@@ -259,11 +271,11 @@ export async function runCommand(
         try {
           view.abandon(reports!);
         } catch (error) {
-          reportError(error, sink);
+          reportError(error, runSink);
         }
       }
       report?.flush();
-      sink.flush();
+      runSink.flush();
       // Not begun (a plugin still preparing): the files it created are removed, as when
       // the run never begins.
       reports?.close();
@@ -307,7 +319,7 @@ export async function runCommand(
       if (!(error instanceof ReportOpeningInterrupted)) throw error;
       // Nothing ran and no file is left: one line, and the signal's exit status.
       if (interruptedBy) {
-        sink.err(`dagrun: ${printable(error.message)}; nothing ran\n`);
+        runSink.err(`dagrun: ${printable(error.message)}; nothing ran\n`);
         return 128 + SIGNAL_NUMBERS[interruptedBy];
       }
       return outputClosed.reason instanceof OutputError ? ExitCode.OutputFailed : 128 + 13;
