@@ -58,9 +58,12 @@ export async function main(
         ),
       ),
   });
+  // The fast parser takes only `run`'s command lines: the command a usage error is hinted for.
+  let command: string | undefined;
   try {
     const fast = parseRunFast(args);
     if (fast) {
+      command = "run";
       exitCode = await runCommand(fast.file, fast.names, fast.flags, sink, outputClosed.signal);
     } else {
       const { runProgram } = await importLate<Program>(
@@ -73,7 +76,7 @@ export async function main(
       });
     }
   } catch (error) {
-    exitCode = reportError(error, sink);
+    exitCode = reportError(error, sink, command);
   }
   // Output that went to a full disk (`dagrun x.json > /dev/full`) is lost: said on stderr,
   // and the exit code says so too, unless a signal ended the run.

@@ -35,11 +35,22 @@ import {
 import { isSandbox, workerOptionsEnabled } from "../executors/eval_permissions.ts";
 import { resolvePath } from "./paths.ts";
 import { compileUserSchema } from "./schema_validation.ts";
-import { openReportFiles, reportWriteError } from "./report_files.ts";
+import {
+  openReportFiles,
+  type ReportFiles,
+  ReportOpeningInterrupted,
+  reportWriteError,
+} from "./report_files.ts";
 import { printable } from "./format/printable.ts";
 import { DEFAULT_GRACE_MS } from "../executors/exec.ts";
 import { ignoreAgain, ignoredAtStart } from "./ignored_signals.ts";
-import { colorsWanted, createRunView, stdoutIsTerminal, type ViewFlags } from "./terminal.ts";
+import {
+  cleanLineAfterInterrupt,
+  colorsWanted,
+  createRunView,
+  stdoutIsTerminal,
+  type ViewFlags,
+} from "./terminal.ts";
 import { selectSubset } from "./subset.ts";
 import type { RunEvent } from "./types.ts";
 import type { WarningEvent } from "./event_types.ts";
@@ -132,6 +143,7 @@ function checkNotMistypedCommand(file: string): void {
     if (!(error instanceof Deno.errors.NotFound)) return;
     throw new UsageError(
       `No task file ${quote(file)}${hint.replace("did you mean", "did you mean the command")}`,
+      { generalHelp: true },
     );
   }
 }
@@ -219,7 +231,12 @@ export async function runCommand(
     }, sink);
     return ExitCode.Ok;
   }
-  const view = await createRunView(taskFile, flags, sink, isTerminal);
+  // On a terminal, the human view's first line after Ctrl-C erases the echoed `^C` first.
+  const screen = isTerminal && flags.format !== "ndjson"
+    ? cleanLineAfterInterrupt(sink)
+    : undefined;
+  const runSink: TextSink = screen ?? sink;
+  const view = await createRunView(taskFile, flags, runSink, isTerminal);
   // Hashing every task costs about a microsecond each: only when the events are kept.
   const keepEvents = flags.format === "ndjson" || flags.report !== undefined ||
     flags.resume !== undefined;
@@ -229,26 +246,21 @@ export async function runCommand(
   const resumed = flags.resume === undefined
     ? undefined
     : resumedTasks(taskFile, identity!, await readResumeReport(flags.resume));
-  // All at once, last before the run: a path that cannot be written stops it before it starts.
-  // Nor may one be a file of the run's own: the history is renamed over its path at the end.
+  // Nor may a report be a file of the run's own: the history is renamed over its path at the
+  // end.
   const history = historyOption(taskFile, flags, loaded).history;
-  const reports = openReportFiles({
-    "--report": flags.report,
-    "--report-html": flags.reportHtml,
-    "--trace": flags.trace,
-  }, {
-    "the task file": taskFile.file === "<stdin>" ? undefined : taskFile.file,
-    "the duration history": history?.path,
-  });
-  const reportFile = reports.fileOf("--report");
-  const report = reportFile && ndjsonReport(reportFile, flags.report!);
   const controller = new AbortController();
   const stopOnClosedOutput = () => controller.abort("output closed");
   outputClosed.addEventListener("abort", stopOnClosedOutput, { once: true });
   let interruptedBy: Deno.Signal | undefined;
   // Whether the run has begun (its report files emptied), for a second signal's exit.
   let begun = false;
+  // Opened once the signals are listened to: a FIFO's open waits for its reader, and Ctrl-C
+  // must end that wait as it ends the run.
+  let reports: ReportFiles | undefined;
+  let report: ReturnType<typeof ndjsonReport> | undefined;
   const onSignal = (signal: Deno.Signal) => () => {
+    if (signal === "SIGINT") screen?.interrupted();
     if (interruptedBy) {
       // A second signal: the user will not wait for the grace period.
       signalProcessGroups("SIGKILL");
@@ -257,16 +269,16 @@ export async function runCommand(
         // The timeline and the trace as the run stands, rather than the empty files the
         // run's beginning left: tasks still running drawn as interrupted.
         try {
-          view.abandon(reports);
+          view.abandon(reports!);
         } catch (error) {
-          reportError(error, sink);
+          reportError(error, runSink);
         }
       }
       report?.flush();
-      sink.flush();
+      runSink.flush();
       // Not begun (a plugin still preparing): the files it created are removed, as when
       // the run never begins.
-      reports.close();
+      reports?.close();
       Deno.exit(128 + SIGNAL_NUMBERS[signal]);
     }
     interruptedBy = signal;
@@ -291,35 +303,58 @@ export async function runCommand(
   // delay the first spawn.
   let stopListeningForSuspend: (() => void) | undefined;
   let suspendListenerQueued = false;
-  const deliver = (event: RunEvent) => {
-    view.onEvent(event);
-    report?.onEvent(event);
-  };
-  const onEvent = (event: RunEvent) => {
-    if (event.event === "run_started") {
-      // Emptied when the run begins, its first event: one that never does (a plugin's
-      // prepare() failed) leaves them as they were.
-      reports.begin();
-      begun = true;
-      deliver(event);
-      // The load's warnings, already on stderr, go into the events too, right after the
-      // first: a program reading the NDJSON (or --report) learns that a task's misspelled
-      // field was ignored, where run_started stays the first line as readers of a report
-      // expect.
-      for (const warning of loaded.warningDetails ?? []) deliver(warningEvent(warning));
-      return;
-    }
-    deliver(event);
-    if (!suspendListenerQueued && event.event === "task_started") {
-      suspendListenerQueued = true;
-      // The executor spawns the task in the turn that emits this event: a microtask runs
-      // right after, before any I/O (a timer would let the task's output come first). It
-      // always runs before the `finally` below: microtasks run in order, and the run can
-      // only end in one queued after this.
-      queueMicrotask(() => stopListeningForSuspend = listenForSuspend(view));
-    }
-  };
   try {
+    // All at once, last before the run: a path that cannot be written stops it before it
+    // starts.
+    try {
+      reports = await openReportFiles({
+        "--report": flags.report,
+        "--report-html": flags.reportHtml,
+        "--trace": flags.trace,
+      }, {
+        "the task file": taskFile.file === "<stdin>" ? undefined : taskFile.file,
+        "the duration history": history?.path,
+      }, controller.signal);
+    } catch (error) {
+      if (!(error instanceof ReportOpeningInterrupted)) throw error;
+      // Nothing ran and no file is left: one line, and the signal's exit status.
+      if (interruptedBy) {
+        runSink.err(`dagrun: ${printable(error.message)}; nothing ran\n`);
+        return 128 + SIGNAL_NUMBERS[interruptedBy];
+      }
+      return outputClosed.reason instanceof OutputError ? ExitCode.OutputFailed : 128 + 13;
+    }
+    const opened = reports;
+    const reportFile = opened.fileOf("--report");
+    report = reportFile && ndjsonReport(reportFile, flags.report!);
+    const deliver = (event: RunEvent) => {
+      view.onEvent(event);
+      report?.onEvent(event);
+    };
+    const onEvent = (event: RunEvent) => {
+      if (event.event === "run_started") {
+        // Emptied when the run begins, its first event: one that never does (a plugin's
+        // prepare() failed) leaves them as they were.
+        opened.begin();
+        begun = true;
+        deliver(event);
+        // The load's warnings, already on stderr, go into the events too, right after the
+        // first: a program reading the NDJSON (or --report) learns that a task's misspelled
+        // field was ignored, where run_started stays the first line as readers of a report
+        // expect.
+        for (const warning of loaded.warningDetails ?? []) deliver(warningEvent(warning));
+        return;
+      }
+      deliver(event);
+      if (!suspendListenerQueued && event.event === "task_started") {
+        suspendListenerQueued = true;
+        // The executor spawns the task in the turn that emits this event: a microtask runs
+        // right after, before any I/O (a timer would let the task's output come first). It
+        // always runs before the `finally` below: microtasks run in order, and the run can
+        // only end in one queued after this.
+        queueMicrotask(() => stopListeningForSuspend = listenForSuspend(view));
+      }
+    };
     // A subset of a checked file is valid (it takes every dependency along): only its graph
     // is new.
     const graph = taskFile === loaded ? loadedGraph : indexTaskGraph(taskFile.tasks);
@@ -334,7 +369,7 @@ export async function runCommand(
       stopGraceMs: (flags.grace ?? DEFAULT_GRACE_MS) + 5_000,
       ...(history ? { history } : {}),
     });
-    view.finish(reports);
+    view.finish(opened);
     report?.flush();
     if (interruptedBy) return 128 + SIGNAL_NUMBERS[interruptedBy];
     const reportFailure = report?.failure();
@@ -350,7 +385,7 @@ export async function runCommand(
     for (const [signal, listener] of listeners) Deno.removeSignalListener(signal, listener);
     stopListeningForSuspend?.();
     report?.flush();
-    reports.close();
+    reports?.close();
   }
 }
 
@@ -402,17 +437,37 @@ function ndjsonReport(file: Deno.FsFile, path: string) {
   };
 }
 
+/**
+ * The line after a usage error: where to read the usage of `command`, or of dagrun as a whole.
+ *
+ * @example
+ * ```ts
+ * import { usageHint } from "./cli_commands.ts";
+ *
+ * usageHint("validate"); // "Try 'dagrun validate --help' for usage.\n"
+ * ```
+ */
+export function usageHint(command?: string): string {
+  return `Try 'dagrun ${command === undefined ? "" : `${command} `}--help' for usage.\n`;
+}
+
 /** `--dry-run`'s module, imported late (see importLate): in no other run. */
 type TerminalCommands = typeof import("./terminal_commands.ts");
 
 const SIGNAL_NUMBERS = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as Record<Deno.Signal, number>;
 
-/** Reports an error of a command on one line; resolves with the exit code. */
-export function reportError(error: unknown, sink: TextSink): number {
+/**
+ * Reports an error of a command on one line; resolves with the exit code. A usage error is
+ * followed by a hint naming the help of `command`, the command in use (`run`, `validate`…),
+ * as that help lists its options; the general help without one.
+ */
+export function reportError(error: unknown, sink: TextSink, command?: string): number {
   // One line, whatever a path or a value in it holds: a file named with a newline or an
   // escape sequence must neither break the line nor drive the terminal.
   if (error instanceof UsageError) {
-    sink.err(`dagrun: ${printable(error.message)}\nTry 'dagrun --help' for usage.\n`);
+    sink.err(
+      `dagrun: ${printable(error.message)}\n${usageHint(error.generalHelp ? undefined : command)}`,
+    );
     return error.exitCode;
   }
   if (error instanceof TaskFileError || error instanceof OutputError) {

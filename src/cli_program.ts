@@ -17,6 +17,7 @@ import {
   reportError,
   runCommand,
   type RunCommandFlags,
+  usageHint,
 } from "./cli_commands.ts";
 
 /**
@@ -42,15 +43,24 @@ export async function runProgram(
     first === "help" && second !== undefined && second !== "help" &&
     !program.commands.some((command) => command.name() === second)
   ) {
-    context.sink.err(`dagrun: unknown command '${second}'\nTry 'dagrun --help' for usage.\n`);
+    context.sink.err(`dagrun: unknown command '${second}'\n${usageHint()}`);
     return ExitCode.InvalidInput;
+  }
+  // The command the arguments went to, `run` also when not named, for the hint after a usage
+  // error: its help lists its options. No arguments at all: the general help, which lists the
+  // commands, is the one to read.
+  let command: string | undefined;
+  if (args.length > 0) {
+    program.hook("preSubcommand", (_program, subcommand) => {
+      command = subcommand.name();
+    });
   }
   try {
     await program.parseAsync([...args], { from: "user" });
   } catch (error) {
     exitCode = error instanceof CommanderError
-      ? reportCommanderError(error, context.sink)
-      : reportError(error, context.sink);
+      ? reportCommanderError(error, context.sink, command)
+      : reportError(error, context.sink, command);
   }
   return exitCode;
 }
@@ -156,7 +166,11 @@ function addOptions<Flags, Args extends unknown[]>(
   return command as unknown as Command<Args, Flags & OptionValues>;
 }
 
-function reportCommanderError(error: CommanderError, sink: TextSink): number {
+function reportCommanderError(
+  error: CommanderError,
+  sink: TextSink,
+  command: string | undefined,
+): number {
   if (
     error.code === "commander.helpDisplayed" || error.code === "commander.version" ||
     error.code === "commander.help"
@@ -164,6 +178,6 @@ function reportCommanderError(error: CommanderError, sink: TextSink): number {
     return ExitCode.Ok;
   }
   const message = error.message.replace(/^error: /, "");
-  sink.err(`dagrun: ${message}\nTry 'dagrun --help' for usage.\n`);
+  sink.err(`dagrun: ${message}\n${usageHint(command)}`);
   return ExitCode.InvalidInput;
 }

@@ -194,10 +194,18 @@ export class UsageError extends Error {
   /** The exit code this error ends the program with. */
   readonly exitCode: number = ExitCode.InvalidInput;
 
+  /**
+   * Whether the error is about the command line as a whole (a command mistyped), so that the
+   * hint after it points to the general help (`dagrun --help`, which lists the commands)
+   * rather than to the help of the command in use (`dagrun validate --help`).
+   */
+  readonly generalHelp: boolean;
+
   /** Builds the error. */
-  constructor(message: string) {
+  constructor(message: string, options: { generalHelp?: boolean } = {}) {
     super(message);
     this.name = "UsageError";
+    this.generalHelp = options.generalHelp ?? false;
     brand(this, "UsageError");
   }
 }

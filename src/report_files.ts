@@ -29,19 +29,36 @@ export interface ReportFiles {
 }
 
 /**
+ * The wait for a report file to open (a FIFO's, which opens once a reader opens it) was ended
+ * by the `signal` given to {@linkcode openReportFiles}: the files opened before it are closed
+ * and those the opening created removed.
+ */
+export class ReportOpeningInterrupted extends Error {
+  /** Builds the error for the report file at `path`. */
+  constructor(readonly path: string) {
+    super(`interrupted while waiting for a reader to open ${path}`);
+    this.name = "ReportOpeningInterrupted";
+  }
+}
+
+/**
  * Opens the path given for each option (`{ "--trace": "t.json" }`; undefined for none) for
  * writing, without emptying any yet. Either every file is open, or none is and the error
  * names the path that failed: the files opened before it are closed and those it created
  * removed. A path naming one of the run's own files (`{ "the task file": "tasks.json" }`),
- * or the same file as another report, is refused first: it would be overwritten.
+ * or the same file as another report, is refused first: it would be overwritten. A FIFO's
+ * open waits for its reader without holding the event loop, so that signals are heard:
+ * `signal`, aborted, ends the wait.
  *
  * @throws {TaskFileError} `cannot write report: …`, naming the path.
  * @throws {UsageError} for an empty path.
+ * @throws {ReportOpeningInterrupted} when `signal` ends a wait for a reader.
  */
-export function openReportFiles(
+export async function openReportFiles(
   paths: Readonly<Record<string, string | undefined>>,
   ownFiles: Readonly<Record<string, string | undefined>> = {},
-): ReportFiles {
+  signal?: AbortSignal,
+): Promise<ReportFiles> {
   const given = Object.entries(paths).filter((entry): entry is [string, string] =>
     entry[1] !== undefined
   );
@@ -95,9 +112,10 @@ export function openReportFiles(
   for (const { option, path, readable } of reports) {
     let opening: { file: Deno.FsFile; created: boolean };
     try {
-      opening = openForWriting(path);
+      opening = await openForWriting(path, readable, signal);
     } catch (error) {
       close();
+      if (error instanceof ReportOpeningInterrupted) throw error;
       const socket = readable && isSocket(path);
       const reason = socket ? "it is a socket, not a file" : osErrorReason(error);
       throw new TaskFileError(`cannot write report: ${reason}`, { file: path });
@@ -348,16 +366,63 @@ function identityOf(path: string, readable: boolean): string {
 /**
  * Opens `path` for writing, telling whether this open created the file (an exclusive create
  * first): a run that never begins removes only what it created. Known without a stat, which
- * would ask for read access to a path dagrun may only write.
+ * would ask for read access to a path dagrun may only write (`readable` says whether it may).
  */
-function openForWriting(path: string): { file: Deno.FsFile; created: boolean } {
+async function openForWriting(
+  path: string,
+  readable: boolean,
+  signal: AbortSignal | undefined,
+): Promise<{ file: Deno.FsFile; created: boolean }> {
   try {
     return { file: Deno.openSync(path, { write: true, createNew: true }), created: true };
   } catch (error) {
     if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
   }
   // There already (or a dangling link, whose target this creates: the link stays, as before).
-  return { file: Deno.openSync(path, { write: true, create: true }), created: false };
+  const options = { write: true, create: true };
+  if (readable && !isFifo(path)) return { file: Deno.openSync(path, options), created: false };
+  // A FIFO (or what cannot be looked at, which may be one): its open waits for a reader, for
+  // ever if none comes. Off the main thread, so that a signal is heard meanwhile.
+  return { file: await abortable(Deno.open(path, options), path, signal), created: false };
+}
+
+/** Whether `path` (followed, as an open follows it) is a FIFO; false if it cannot be looked at. */
+function isFifo(path: string): boolean {
+  try {
+    return Deno.statSync(path).isFifo === true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The file `opening` opens, unless `signal` is aborted first: then rejects with
+ * {@linkcode ReportOpeningInterrupted}, and closes the file should the open complete later.
+ */
+function abortable(
+  opening: Promise<Deno.FsFile>,
+  path: string,
+  signal: AbortSignal | undefined,
+): Promise<Deno.FsFile> {
+  if (signal === undefined) return opening;
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      reject(new ReportOpeningInterrupted(path));
+      opening.then((file) => file.close(), () => {});
+    };
+    if (signal.aborted) return onAbort();
+    signal.addEventListener("abort", onAbort, { once: true });
+    opening.then(
+      (file) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(file);
+      },
+      (error) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error);
+      },
+    );
+  });
 }
 
 /**

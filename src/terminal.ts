@@ -65,6 +65,55 @@ export interface RunView {
   afterResume(): void;
 }
 
+/** A sink whose first write after {@linkcode CleanLineSink.interrupted} starts on a clean line. */
+export interface CleanLineSink extends TextSink {
+  /**
+   * Ctrl-C was pressed: the terminal echoed `^C` where the cursor was, so the next text,
+   * either stream's, starts by erasing that line.
+   */
+  interrupted(): void;
+}
+
+/**
+ * Wraps the sink of a terminal (stdout one) so that the first line after Ctrl-C does not start
+ * with the terminal's echoed `^C`. The status line erases its line before each write, which
+ * takes the echo with it; but before the run begins (a plugin's `prepare()` pending, a FIFO
+ * report waited on) or with `--quiet`, none is drawn, and `^CSkipped: h (cancelled)` would
+ * show. The cursor is then at the start of a line (dagrun writes whole lines), so erasing
+ * loses nothing. The erase goes to stdout, the terminal, even before text for stderr.
+ *
+ * @example
+ * ```ts
+ * import { cleanLineAfterInterrupt } from "./terminal.ts";
+ * import { createSink } from "./output.ts";
+ *
+ * const sink = cleanLineAfterInterrupt(createSink());
+ * sink.interrupted();
+ * sink.out("Skipped: h (cancelled)\n"); // written after "\r\x1b[2K"
+ * ```
+ */
+export function cleanLineAfterInterrupt(sink: TextSink): CleanLineSink {
+  let echoed = false;
+  const clean = () => {
+    if (!echoed) return;
+    echoed = false;
+    // status_line.ts's ERASE_LINE, not imported: that module loads only for the status line.
+    sink.out("\r\x1b[2K");
+  };
+  return {
+    out: (text) => {
+      clean();
+      sink.out(text);
+    },
+    err: (text) => {
+      clean();
+      sink.err(text);
+    },
+    flush: () => sink.flush(),
+    interrupted: () => echoed = true,
+  };
+}
+
 /** Whether stdout is a terminal that takes escape sequences: not a pipe, not `TERM=dumb`. */
 export function stdoutIsTerminal(): boolean {
   return Deno.stdout.isTerminal() && environmentVariable("TERM") !== "dumb";

@@ -189,18 +189,57 @@ Deno.test("-j caps the number of tasks running at once", async () => {
 
 Deno.test("usage errors exit 2 with a hint", async (t) => {
   for (
-    const args of [
-      ["--no-such-option", "x.json"],
-      ["-j", "0", "x.json"],
-      ["-j", "two", "x.json"],
-      ["--format", "xml", "x.json"],
-      [],
-    ]
+    const [args, help] of [
+      [["--no-such-option", "x.json"], "dagrun run --help"],
+      [["-j", "0", "x.json"], "dagrun run --help"],
+      [["-j", "two", "x.json"], "dagrun run --help"],
+      [["--format", "xml", "x.json"], "dagrun run --help"],
+      [[], "dagrun --help"],
+    ] as const
   ) {
     await t.step(args.join(" ") || "(no arguments)", async () => {
       const result = await runCli(args);
       assert.equal(result.code, 2);
-      assert.match(result.stderr, /^dagrun: .+\nTry 'dagrun --help' for usage\.\n$/);
+      assert.match(result.stderr, /^dagrun: .+\nTry '(.+)' for usage\.\n$/);
+      assert.equal(/Try '(.+)'/.exec(result.stderr)![1], help);
+      assert.equal(result.stdout, "");
+    });
+  }
+});
+
+Deno.test("a usage error's hint names the help of the command in use, whichever parser took it", async (t) => {
+  const file = await writeTaskFile({ tasks: [{ name: "a", type: "exec", arguments: "true" }] });
+  for (
+    const [args, help] of [
+      // An option the command does not take, a bad value, too many arguments: commander's.
+      [["validate", file, "-j", "2"], "dagrun validate --help"],
+      [["validate", file, "--format", "ndjson"], "dagrun validate --help"],
+      [["validate", file, "extra"], "dagrun validate --help"],
+      [["graph", file, "-j", "2"], "dagrun graph --help"],
+      [["graph", file, "--format", "xml"], "dagrun graph --help"],
+      [["graph", "--input", file, "extra"], "dagrun graph --help"],
+      [["schema", "--bogus"], "dagrun schema --help"],
+      [["schema", "extra"], "dagrun schema --help"],
+      [["run", file, "--bogus"], "dagrun run --help"],
+      [[file, "--bogus"], "dagrun run --help"],
+      [[file, "-j", "0"], "dagrun run --help"],
+      // Errors found once the options are parsed: by the fast parser's run, and by
+      // commander's (`run` named, or the file given twice) alike.
+      [[file, "--only", "zzz"], "dagrun run --help"],
+      [["run", file, "--only", "zzz"], "dagrun run --help"],
+      [[file, "--only", ","], "dagrun run --help"],
+      [["validate", file, "--input", "other.json"], "dagrun validate --help"],
+      [["graph", file, "--input", "other.json"], "dagrun graph --help"],
+      // About the command line as a whole: the general help, which lists the commands.
+      [["help", "bogus"], "dagrun --help"],
+      [["valdate", file], "dagrun --help"],
+    ] as const
+  ) {
+    await t.step(args.join(" "), async () => {
+      const result = await runCli(args);
+      assert.equal(result.code, 2, result.stderr);
+      assert.match(result.stderr, /^dagrun: [^\n]+\nTry '[^']+' for usage\.\n$/);
+      assert.equal(/Try '([^']+)'/.exec(result.stderr)![1], help, result.stderr);
       assert.equal(result.stdout, "");
     });
   }
@@ -374,9 +413,11 @@ Deno.test("a missing task file names the command it is missing from", async () =
   ) {
     const { code, stderr } = await runCli(args);
     assert.equal(code, 2);
+    // No arguments at all: the general help; a command named: its own.
+    const help = args.length === 0 ? "dagrun --help" : `dagrun ${args[0]} --help`;
     assert.equal(
       stderr,
-      `dagrun: Missing the task file: ${usage}\nTry 'dagrun --help' for usage.\n`,
+      `dagrun: Missing the task file: ${usage}\nTry '${help}' for usage.\n`,
     );
   }
 });

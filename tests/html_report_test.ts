@@ -54,6 +54,100 @@ function bars(dom: string): Record<string, string>[] {
 
 const chromium = await findProgram("chromium");
 
+/** The DOM of the page at `path` once headless Chromium has run its scripts, serialized. */
+async function dumpDom(path: string): Promise<string> {
+  const profile = await Deno.makeTempDir({ prefix: "dagrun-chromium-" });
+  try {
+    const output = await new Deno.Command(chromium!, {
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        `--user-data-dir=${profile}`,
+        "--virtual-time-budget=2000",
+        "--dump-dom",
+        `file://${path}`,
+      ],
+      stdout: "piped",
+      stderr: "null",
+      signal: AbortSignal.timeout(90_000),
+    }).output();
+    return new TextDecoder().decode(output.stdout);
+  } finally {
+    await Deno.remove(profile, { recursive: true }).catch(() => {});
+  }
+}
+
+/** The name a `data-task` (or `data-from`, `data-to`) key stands for: printableKey() undone. */
+function unkey(key: string): string {
+  return key.replace(
+    /\\(\\|u([0-9a-f]{4}))/g,
+    (_, _escape, hex: string | undefined) => hex ? String.fromCharCode(parseInt(hex, 16)) : "\\",
+  );
+}
+
+/**
+ * Names that JSON allows and the page must keep apart: raw control characters (C0, DEL, C1),
+ * a bidirectional override, NUL and a lone surrogate (each of which a page written raw shows
+ * as U+FFFD, like U+FFFD itself), and the six characters `\u0007` beside BEL.
+ */
+const AWKWARD_NAMES = [
+  "a\u0000",
+  "a\ufffd",
+  "a\ud800",
+  "bell\u0007",
+  "bell\\u0007",
+  "\u001b[31mred",
+  "del\u007f c1\u0085",
+  "rtl\u202eltr",
+];
+
+/** A task file of AWKWARD_NAMES, each depending on the one before. */
+function awkwardTasks() {
+  return AWKWARD_NAMES.map((name, i) => ({
+    name,
+    type: "exec",
+    arguments: "printf '\u001b[31mx'",
+    dependencies: i === 0 ? [] : [AWKWARD_NAMES[i - 1]!],
+  }));
+}
+
+// Controls an HTML page may not hold (tab, newline and carriage return aside: whitespace).
+// deno-lint-ignore no-control-regex
+const RAW_CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
+
+Deno.test("renderHtmlReport() writes each task's key without control characters, one key per task", () => {
+  const tasks = awkwardTasks().map((task, i) => ({
+    ...task,
+    status: "ok" as const,
+    start: i * 10,
+    end: i * 10 + 10,
+    output: [],
+    droppedBytes: 0,
+  }));
+  const html = renderHtmlReport(
+    { start: 0, end: tasks.length * 10, tasks },
+    "dir\u001b]0;title\u0007/tasks.json",
+  );
+  assert.ok(!RAW_CONTROL.test(html), JSON.stringify(RAW_CONTROL.exec(html)?.[0]));
+  assert.ok(html.isWellFormed(), "no lone surrogate");
+  const attribute = (name: string) =>
+    [...html.matchAll(new RegExp(`${name}="([^"]*)"`, "g"))].map(([, value]) =>
+      unkey(value!.replace(/&#(\d+);/g, (_, code) => String.fromCharCode(Number(code))))
+    );
+  assert.deepEqual(attribute("data-task"), AWKWARD_NAMES);
+  assert.deepEqual(attribute("data-from"), AWKWARD_NAMES.slice(0, -1));
+  assert.deepEqual(attribute("data-to"), AWKWARD_NAMES.slice(1));
+  // Names, commands and the file's name shown as everywhere else.
+  assert.match(html, /<title>dagrun: dir\\u001b\]0;title\\u0007\/tasks\.json<\/title>/);
+  assert.match(html, /command: printf &#39;\\u001b\[31mx&#39;/);
+});
+
 Deno.test({
   name: "--report-html renders in headless Chromium with one bar per task matching the run",
   ignore: chromium === undefined,
@@ -77,28 +171,7 @@ Deno.test({
       events.flatMap((event) => event.event === "task_ended" ? [[event.task, event]] : []),
     );
 
-    const profile = await Deno.makeTempDir({ prefix: "dagrun-chromium-" });
-    const output = await new Deno.Command(chromium!, {
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        `--user-data-dir=${profile}`,
-        "--virtual-time-budget=2000",
-        "--dump-dom",
-        `file://${page}`,
-      ],
-      stdout: "piped",
-      stderr: "null",
-      signal: AbortSignal.timeout(90_000),
-    }).output();
-    await Deno.remove(profile, { recursive: true }).catch(() => {});
-    const dom = new TextDecoder().decode(output.stdout);
+    const dom = await dumpDom(page);
     assert.match(dom, /<html[^>]* data-interactive="true"/, "the page's script ran");
     assert.equal(dom.match(/<script/g)?.length, 1, "the task named <script> stayed text");
 
@@ -272,4 +345,43 @@ Deno.test("renderHtmlReport() keeps each stream's colour from line to line and c
       '<span class="fd b4">on</span><span class="f4"> </span>' +
       '<span style="color:#010203;background:#080808">rgb</span>',
   );
+});
+
+Deno.test({
+  name:
+    "--report-html: in Chromium, hovering a bar of an awkwardly named task lights its own lines",
+  ignore: chromium === undefined,
+  async fn() {
+    const file = await writeTaskFile({ tasks: awkwardTasks() });
+    const page = file.replace(/tasks\.json$/, "report.html");
+    const run = await runCli([file, "--no-history", "-q", "--report-html", page]);
+    assert.equal(run.code, 0, run.stderr);
+    const html = await Deno.readTextFile(page);
+    assert.ok(!RAW_CONTROL.test(html), JSON.stringify(RAW_CONTROL.exec(html)?.[0]));
+    // The page's own script, then a probe that hovers each bar and notes the lines lit.
+    const probe = `<script>
+for (const bar of document.querySelectorAll(".bar")) {
+  bar.dispatchEvent(new MouseEvent("mouseenter"));
+  bar.dataset.lit = JSON.stringify([...document.querySelectorAll(".dep.hl")]
+    .map((line) => [line.dataset.from, line.dataset.to]));
+  bar.dispatchEvent(new MouseEvent("mouseleave"));
+}
+</script>
+</body>`;
+    const probed = page.replace(/\.html$/, ".probed.html");
+    await Deno.writeTextFile(probed, html.replace("</body>", probe));
+    const dom = await dumpDom(probed);
+    assert.match(dom, /<html[^>]* data-interactive="true"/, "the page's script ran");
+    const drawn = bars(dom);
+    assert.deepEqual(drawn.map((bar) => unkey(bar["data-task"]!)), AWKWARD_NAMES);
+    for (const [i, bar] of drawn.entries()) {
+      const lit = (JSON.parse(bar["data-lit"]!) as [string, string][])
+        .map(([from, to]) => [unkey(from), unkey(to)]);
+      const own = [
+        ...(i > 0 ? [[AWKWARD_NAMES[i - 1], AWKWARD_NAMES[i]]] : []),
+        ...(i < AWKWARD_NAMES.length - 1 ? [[AWKWARD_NAMES[i], AWKWARD_NAMES[i + 1]]] : []),
+      ];
+      assert.deepEqual(lit, own, JSON.stringify(AWKWARD_NAMES[i]));
+    }
+  },
 });

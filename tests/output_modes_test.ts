@@ -91,7 +91,7 @@ Deno.test("--quiet and --output with --format ndjson are usage errors, not ignor
     assert.equal(
       stderr,
       `dagrun: Cannot use ${named} with --format ndjson: it applies to the human view only\n` +
-        "Try 'dagrun --help' for usage.\n",
+        "Try 'dagrun run --help' for usage.\n",
     );
   }
 });

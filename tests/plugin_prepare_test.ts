@@ -5,7 +5,9 @@
  */
 
 import assert from "node:assert/strict";
-import { runCli, writeTaskFile } from "./helpers.ts";
+import { dirname } from "node:path";
+import { MOD, runCli, writeTaskFile } from "./helpers.ts";
+import { denoCommandLine, findProgram, runProgram } from "./terminal_helpers.ts";
 import { spawnCli } from "./reliability_helpers.ts";
 import { run } from "../src/run.ts";
 import { loadTaskFile } from "../src/load.ts";
@@ -175,4 +177,101 @@ Deno.test("the command line: Ctrl-C while an async prepare() is pending ends the
   assert.doesNotMatch(cli.stdout(), /Started:/);
   assert.match(cli.stdout(), /^echo +exec +skipped +- +cancelled$/m);
   assert.match(cli.stdout(), /^slow +pending +skipped +- +cancelled$/m);
+});
+
+const tmux = await findProgram("tmux");
+const bash = await findProgram("bash");
+
+Deno.test({
+  name:
+    "on a terminal, the first line after Ctrl-C during a pending prepare() does not start with ^C",
+  ignore: tmux === undefined || bash === undefined || Deno.build.os !== "linux",
+  async fn(t) {
+    const directory = await Deno.makeTempDir({ prefix: "dagrun-prepare-" });
+    await Deno.writeTextFile(
+      `${directory}/pending.ts`,
+      `export default {
+        type: "pending",
+        prepare() { console.error("preparing"); return new Promise(() => {}); },
+        run: () => Promise.resolve({ ok: true }),
+      };\n`,
+    );
+    const file = await taskFileUsing(`${directory}/pending.ts`, [
+      { name: "h", type: "pending", arguments: null },
+    ]);
+    const plain = await writeTaskFile({ tasks: [{ name: "a", type: "exec", arguments: "true" }] });
+    const fifo = `${dirname(plain)}/fifo`;
+    assert.ok((await new Deno.Command("mkfifo", { args: [fifo] }).output()).success);
+    // A server of our own, so nothing here touches anyone else's tmux sessions; an interactive
+    // bash, whose terminal echoes the Ctrl-C typed into it as `^C` and sends SIGINT.
+    const socket = `dagrun-prepare-${Deno.pid}`;
+    const tmuxRun = (...args: string[]) => runProgram(tmux!, ["-L", socket, ...args]);
+    const screen = () => tmuxRun("capture-pane", "-p", "-t", "t");
+    const waitFor = async (pattern: RegExp, what: string) => {
+      let text = "";
+      for (let tries = 0; tries < 600; tries++) {
+        text = await screen();
+        if (pattern.test(text)) return text;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      assert.fail(`${what}; the screen shows:\n${text}`);
+    };
+    await tmuxRun(
+      "new-session",
+      "-d",
+      "-s",
+      "t",
+      "-x",
+      "150",
+      "-y",
+      "40",
+      `${bash} --norc --noprofile -i`,
+    );
+    try {
+      for (
+        const [name, args, waiting, after] of [
+          ["a plugin's prepare() pending", [file], /^preparing$/m, /^Skipped: h \(cancelled\)$/m],
+          [
+            "a FIFO report waiting for its reader",
+            [plain, "--report", fifo],
+            undefined,
+            /^dagrun: interrupted while waiting for a reader to open .*fifo; nothing ran$/m,
+          ],
+        ] as const
+      ) {
+        await t.step(name, async () => {
+          await tmuxRun("send-keys", "-t", "t", "clear", "Enter");
+          const command = denoCommandLine(["run", "-A", "--quiet", MOD, "--no-history", ...args]);
+          await tmuxRun("send-keys", "-t", "t", `${command}; echo "exit=$?"`, "Enter");
+          if (waiting) await waitFor(waiting, "the plugin preparing");
+          else {
+            // Nothing to see while the FIFO's open waits: dagrun's process (the one naming
+            // the FIFO), waiting there.
+            const waitingInOpen = new Deno.Command("sh", {
+              args: [
+                "-c",
+                'for pid in $(pgrep -f "$1"); do grep -q wait_for_partner /proc/$pid/task/*/wchan && exit 0; done; exit 1',
+                "sh",
+                fifo,
+              ],
+              stdout: "null",
+              stderr: "null",
+            });
+            let tries = 0;
+            while (!(await waitingInOpen.output()).success) {
+              assert.ok(++tries < 600, "dagrun never waited in the FIFO's open");
+              await new Promise((resolve) => setTimeout(resolve, 50));
+            }
+          }
+          await tmuxRun("send-keys", "-t", "t", "C-c");
+          const text = await waitFor(/^exit=\d+$/m, "dagrun ending");
+          assert.match(text, /^exit=130$/m, text);
+          assert.match(text, after, text);
+          assert.doesNotMatch(text, /\^C./, text);
+        });
+      }
+    } finally {
+      await tmuxRun("kill-server").catch(() => {});
+    }
+  },
 });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { dirname } from "node:path";
-import { MOD, writeTaskFile } from "./helpers.ts";
+import { killIfRunning, MOD, writeTaskFile } from "./helpers.ts";
 import {
   allowedOutsideProc,
   assertAskedNothing,
@@ -86,7 +86,7 @@ Deno.test("a report path that cannot be opened is said once, and an empty one is
   assert.equal(empty.code, 2);
   assert.equal(
     empty.stderr,
-    `dagrun: --trace needs a file name, and "" is none\nTry 'dagrun --help' for usage.\n`,
+    `dagrun: --trace needs a file name, and "" is none\nTry 'dagrun run --help' for usage.\n`,
   );
   const directory = dirname(file);
   await assertNothingRan(directory);
@@ -271,6 +271,79 @@ Deno.test({
     } finally {
       await Deno.remove(dir, { recursive: true });
       await Deno.remove(out, { recursive: true });
+    }
+  },
+});
+
+/** Whether a thread of process `pid` waits in a FIFO's open for the other end (Linux). */
+async function waitsInFifoOpen(pid: number): Promise<boolean> {
+  for await (const thread of Deno.readDir(`/proc/${pid}/task`)) {
+    const wchan = await Deno.readTextFile(`/proc/${pid}/task/${thread.name}/wchan`).catch(() => "");
+    if (wchan === "wait_for_partner") return true;
+  }
+  return false;
+}
+
+/** Polls `condition` until it holds; fails after many tries rather than hang the suite. */
+async function until(condition: () => Promise<boolean>, what: string): Promise<void> {
+  for (let tries = 0; tries < 3_000; tries++) {
+    if (await condition()) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  assert.fail(`never saw: ${what}`);
+}
+
+Deno.test({
+  name:
+    "Ctrl-C while a report FIFO waits for its reader ends dagrun at once: one line, 130, no file left",
+  ignore: Deno.build.os !== "linux",
+  async fn(t) {
+    const file = await writeTaskFile({
+      tasks: [{ name: "a", type: "exec", arguments: "touch ran; echo hi" }],
+    });
+    const directory = dirname(file);
+    const made = await new Deno.Command("mkfifo", { args: [`${directory}/fifo`] }).output();
+    assert.ok(made.success);
+    const cases = [
+      // The NDJSON report into the FIFO: nothing else opened. Seen waiting in the open.
+      { reports: ["--report", "fifo"], waiting: (pid: number) => waitsInFifoOpen(pid) },
+      // A report created before it (the options' order): removed, as when a run never begins.
+      // Its creation comes right before the wait, with no turn of the event loop between.
+      {
+        reports: ["--report", "r.ndjson", "--trace", "fifo"],
+        waiting: () => Deno.stat(`${directory}/r.ndjson`).then(() => true, () => false),
+      },
+    ];
+    for (const { reports, waiting } of cases) {
+      await t.step(reports.join(" "), async () => {
+        const child = new Deno.Command(Deno.execPath(), {
+          args: ["run", "-A", "--quiet", MOD, "--no-history", file, ...reports],
+          cwd: directory,
+          stdin: "null",
+          stdout: "piped",
+          stderr: "piped",
+        }).spawn();
+        try {
+          await until(() => waiting(child.pid), "dagrun waiting for the FIFO's reader");
+          child.kill("SIGINT");
+          const { code, signal, stdout, stderr } = await child.output();
+          const decoder = new TextDecoder();
+          assert.deepEqual(
+            { code, signal, stdout: decoder.decode(stdout), stderr: decoder.decode(stderr) },
+            {
+              code: 130,
+              signal: null,
+              stdout: "",
+              stderr: "dagrun: interrupted while waiting for a reader to open fifo; nothing ran\n",
+            },
+          );
+        } finally {
+          killIfRunning(child);
+        }
+        const left = [];
+        for await (const entry of Deno.readDir(directory)) left.push(entry.name);
+        assert.deepEqual(left.sort(), ["fifo", "tasks.json"], "no report file left, nothing ran");
+      });
     }
   },
 });

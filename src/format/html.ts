@@ -14,7 +14,7 @@ import { ANSI_CSS, createAnsiRenderer, escapeHtml } from "./ansi_html.ts";
 import { STATUS_COLORS } from "./graph.ts";
 import { formatDuration } from "./human.ts";
 import { durationsOf, type TaskRecord, type Timeline } from "./timeline.ts";
-import { printable } from "./printable.ts";
+import { printable, printableKey } from "./printable.ts";
 
 const LABEL_WIDTH = 200, CHART_WIDTH = 880, ROW = 26, BAR = 16, TOP = 30;
 
@@ -51,10 +51,10 @@ export function renderHtmlReport(timeline: Timeline, title: string): string {
         critical.indexOf(dependency) === critical.indexOf(task.name) - 1;
       parts.push(
         `<path class="dep${isCritical ? " critical" : ""}" data-from="${
-          escapeHtml(dependency)
-        }" data-to="${escapeHtml(task.name)}" d="M${n(x1)},${n(y1)} C${n(x1 + 12)},${n(y1)} ${
-          n(x2 - 12)
-        },${n(y2)} ${n(x2)},${n(y2)}"/>`,
+          escapeHtml(printableKey(dependency))
+        }" data-to="${escapeHtml(printableKey(task.name))}" d="M${n(x1)},${n(y1)} C${n(x1 + 12)},${
+          n(y1)
+        } ${n(x2 - 12)},${n(y2)} ${n(x2)},${n(y2)}"/>`,
       );
     }
   }
@@ -80,7 +80,7 @@ function page(
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>dagrun: ${escapeHtml(title)}</title>
+<title>dagrun: ${escapeHtml(printable(title))}</title>
 <style>
 body { font: 13px/1.4 system-ui, sans-serif; margin: 16px; color: #222; }
 h1 { font-size: 16px; margin: 0 0 4px; }
@@ -100,7 +100,7 @@ ${ANSI_CSS}
 </style>
 </head>
 <body>
-<h1>dagrun: ${escapeHtml(title)}</h1>
+<h1>dagrun: ${escapeHtml(printable(title))}</h1>
 <p class="summary">${timeline.tasks.length} ${
     timeline.tasks.length === 1 ? "task" : "tasks"
   }: ${counts.ok} ok, ${counts.failed} failed, ${counts.skipped} skipped in ${
@@ -157,7 +157,9 @@ function label(task: TaskRecord, top: number): string {
 
 function bar(task: TaskRecord, top: number, x: (time: number) => number, critical: boolean) {
   const status = task.status === "pending" || task.status === "running" ? "skipped" : task.status;
-  const attributes = `data-task="${escapeHtml(task.name)}" data-status="${status}"`;
+  // The key the page's script matches dependency lines on: no control character (invalid in
+  // HTML, and NUL or a lone surrogate would come out as U+FFFD, one key for several tasks).
+  const attributes = `data-task="${escapeHtml(printableKey(task.name))}" data-status="${status}"`;
   if (task.start === undefined) {
     // Never ran: a small diamond where it was skipped (or taken as done from a report).
     const cx = n(x(task.end ?? 0));
@@ -174,7 +176,9 @@ function bar(task: TaskRecord, top: number, x: (time: number) => number, critica
   const tip = [
     printable(task.name),
     `command: ${
-      typeof task.arguments === "string" ? task.arguments : JSON.stringify(task.arguments)
+      printable(
+        typeof task.arguments === "string" ? task.arguments : JSON.stringify(task.arguments),
+      )
     }`,
     `status: ${status}${task.exitCode === undefined ? "" : `, exit code ${task.exitCode}`}`,
     `duration: ${formatDuration(duration)}`,

@@ -57,5 +57,25 @@ export function unicodeEscape(unit: string): string {
  */
 export function printable(text: string): string {
   if (!CONTROL_CHARACTERS.test(text) && text.isWellFormed()) return text;
+  return printableKey(text);
+}
+
+/**
+ * `text` written so that no two texts give the same string, for a key that must name one task
+ * (an HTML page's `data-task`, matched by its script): {@linkcode printable} is not one to one,
+ * as it shows a name holding U+0007 and one holding the six characters `\u0007` alike. Here
+ * every backslash is doubled and each character `printable()` escapes is a `\uXXXX` escape;
+ * text with neither (most names) is returned as it is.
+ *
+ * @example
+ * ```ts
+ * import { printableKey } from "./printable.ts";
+ *
+ * printableKey("a\u0007"); // "a\\u0007"
+ * printableKey("a\\u0007"); // "a\\\\u0007"
+ * printableKey("build"); // "build"
+ * ```
+ */
+export function printableKey(text: string): string {
   return text.replace(ESCAPED, (c) => c === "\\" ? "\\\\" : unicodeEscape(c));
 }
