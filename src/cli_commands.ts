@@ -121,17 +121,24 @@ export async function loadChecked(
  * Refuses a run of a missing file whose name is a command mistyped (`dagrun valdate x.json`
  * is a run of a file named `valdate`), naming the command: "no such file" alone would not say
  * what went wrong. A file of that name that exists is run, as asked.
+ *
+ * A command spelled right reaches here when an option comes before it (`dagrun -q validate
+ * x.json`): a command is read as one only first, so this is a run of a file named `validate`,
+ * and "did you mean the command validate" would answer the question with itself.
  */
 function checkNotMistypedCommand(file: string): void {
   if (!/^[a-z]+$/.test(file)) return;
   const hint = didYouMean(file, COMMANDS);
-  if (hint === "") return;
+  if (hint === "" && !COMMANDS.has(file)) return;
   try {
     Deno.lstatSync(file);
   } catch (error) {
     if (!(error instanceof Deno.errors.NotFound)) return;
     throw new UsageError(
-      `No task file ${quote(file)}${hint.replace("did you mean", "did you mean the command")}`,
+      COMMANDS.has(file)
+        ? `No task file ${quote(file)}: the command ${quote(file)} must come first, ` +
+          `before any option ('dagrun ${file} ...')`
+        : `No task file ${quote(file)}${hint.replace("did you mean", "did you mean the command")}`,
     );
   }
 }

@@ -404,3 +404,21 @@ Deno.test("a mistyped command is named, not taken for a missing task file; a fil
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a command after an option is named as out of place, not as itself mistyped", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    for (const command of ["validate", "run"]) {
+      const late = await runCli(["-q", command, "tasks.json"], { cwd: dir });
+      assert.equal(late.code, 2);
+      assert.equal(
+        late.stderr,
+        `dagrun: No task file "${command}": the command "${command}" must come first, ` +
+          `before any option ('dagrun ${command} ...')\n` +
+          "Try 'dagrun --help' for usage.\n",
+      );
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
