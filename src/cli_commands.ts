@@ -92,6 +92,7 @@ export async function loadChecked(
   evalOptions: EvalExecutorOptions = {},
   command?: "graph" | "validate",
 ): Promise<{ taskFile: TaskFile; registry: ExecutorRegistry; graph: TaskGraph }> {
+  refuseEmptyPaths({ FILE: file, ...flags });
   if (file !== undefined && flags.input !== undefined && file !== flags.input) {
     throw new UsageError(`Cannot take both FILE '${file}' and --input '${flags.input}'`);
   }
@@ -115,6 +116,26 @@ export async function loadChecked(
   await registerTaskFileExecutors(taskFile, registry);
   const graph = checkTaskFile(taskFile, registry);
   return { taskFile, registry, graph };
+}
+
+/** The files read before a run, by the option that names each. */
+const READ_PATHS = [
+  ["FILE", "The task file"],
+  ["input", "--input"],
+  ["schema", "--schema"],
+  ["resume", "--resume"],
+  ["fromReport", "--from-report"],
+] as const;
+
+/**
+ * Refuses an empty path to a file to read (`dagrun "$FILE"` with the variable unset), as
+ * `--report ""` is refused: Deno's "no such file or directory" would name no file, the line
+ * beginning `dagrun: : cannot read`.
+ */
+function refuseEmptyPaths(given: Readonly<Record<string, unknown>>): void {
+  for (const [key, option] of READ_PATHS) {
+    if (given[key] === "") throw new UsageError(`${option} needs a file name, and "" is none`);
+  }
 }
 
 /**
