@@ -103,6 +103,7 @@ export async function loadChecked(
   evalOptions: EvalExecutorOptions = {},
   command?: "graph" | "validate",
 ): Promise<{ taskFile: TaskFile; registry: ExecutorRegistry; graph: TaskGraph }> {
+  refuseEmptyPaths({ FILE: file, ...flags });
   if (file !== undefined && flags.input !== undefined && file !== flags.input) {
     throw new UsageError(`Cannot take both FILE '${file}' and --input '${flags.input}'`);
   }
@@ -128,21 +129,48 @@ export async function loadChecked(
   return { taskFile, registry, graph };
 }
 
+/** The files read before a run, by the option that names each. */
+const READ_PATHS = [
+  ["FILE", "The task file"],
+  ["input", "--input"],
+  ["schema", "--schema"],
+  ["resume", "--resume"],
+  ["fromReport", "--from-report"],
+] as const;
+
+/**
+ * Refuses an empty path to a file to read (`dagrun "$FILE"` with the variable unset), as
+ * `--report ""` is refused: Deno's "no such file or directory" would name no file, the line
+ * beginning `dagrun: : cannot read`.
+ */
+function refuseEmptyPaths(given: Readonly<Record<string, unknown>>): void {
+  for (const [key, option] of READ_PATHS) {
+    if (given[key] === "") throw new UsageError(`${option} needs a file name, and "" is none`);
+  }
+}
+
 /**
  * Refuses a run of a missing file whose name is a command mistyped (`dagrun valdate x.json`
  * is a run of a file named `valdate`), naming the command: "no such file" alone would not say
  * what went wrong. A file of that name that exists is run, as asked.
+ *
+ * A command spelled right reaches here when an option comes before it (`dagrun -q validate
+ * x.json`): a command is read as one only first, so this is a run of a file named `validate`,
+ * and "did you mean the command validate" would answer the question with itself.
  */
 function checkNotMistypedCommand(file: string): void {
   if (!/^[a-z]+$/.test(file)) return;
   const hint = didYouMean(file, COMMANDS);
-  if (hint === "") return;
+  if (hint === "" && !COMMANDS.has(file)) return;
   try {
     Deno.lstatSync(file);
   } catch (error) {
     if (!(error instanceof Deno.errors.NotFound)) return;
     throw new UsageError(
-      `No task file ${quote(file)}${hint.replace("did you mean", "did you mean the command")}`,
+      COMMANDS.has(file)
+        ? `No task file ${quote(file)}: the command ${quote(file)} must come first, ` +
+          `before any option ('dagrun ${file} ...')`
+        : `No task file ${quote(file)}${hint.replace("did you mean", "did you mean the command")}`,
       { generalHelp: true },
     );
   }

@@ -22,6 +22,26 @@ export class InputTooLongError extends Error {
   }
 }
 
+/**
+ * The longest regular file read whole: V8's longest string, 2²⁹ − 24 characters (a file's
+ * bytes never decode to more characters than that). A longer one would fail in the decoding,
+ * and be reported as what it is not (invalid UTF-8), after a read of all of it.
+ */
+export const MAX_FILE_INPUT_BYTES = 2 ** 29 - 24;
+
+/** A regular file is longer than {@linkcode MAX_FILE_INPUT_BYTES}. */
+export class FileTooLongError extends Error {
+  constructor(size: number) {
+    const mib = (bytes: number) => Math.round(bytes / 1024 / 1024);
+    super(
+      `it is ${mib(size)} MiB, more than a file read whole can be (${
+        mib(MAX_FILE_INPUT_BYTES)
+      } MiB)`,
+    );
+    this.name = "FileTooLongError";
+  }
+}
+
 /** What {@linkcode readInputFile} read, and whether it was a stream rather than a file. */
 export interface InputBytes {
   /** The whole content, undecoded. */
@@ -41,13 +61,17 @@ export interface InputBytes {
  * A FIFO is waited on for its writer, as `cat` waits.
  *
  * @throws the OS error of the stat, the open or the read (`Deno.errors.IsADirectory` for a
- * directory), or {@linkcode InputTooLongError}.
+ * directory), {@linkcode FileTooLongError} for a regular file too long to decode, or
+ * {@linkcode InputTooLongError}.
  */
 export async function readInputFile(path: string, asStream = false): Promise<InputBytes> {
   if (!asStream) {
     const info = Deno.statSync(path);
     if (info.isDirectory) throw new Deno.errors.IsADirectory("Is a directory (os error 21)");
-    if (info.isFile) return { bytes: Deno.readFileSync(path), stream: false };
+    if (info.isFile) {
+      if (info.size > MAX_FILE_INPUT_BYTES) throw new FileTooLongError(info.size);
+      return { bytes: Deno.readFileSync(path), stream: false };
+    }
   }
   // The stream's end closes the file.
   const file = Deno.openSync(path);

@@ -67,9 +67,14 @@ export function identify(taskFile: TaskFile, wholeFile: TaskFile = taskFile): Ru
   };
 }
 
-/** A hash of what a task does: type, arguments, env and cwd (not timeouts or retries). */
+/**
+ * A hash of what a task does: type, arguments, env and the directory it runs in (not timeouts
+ * or retries). A task without a `cwd` runs in dagrun's own directory, so that is its directory:
+ * `echo x > out` run from elsewhere writes another file, and is not done by the first run.
+ */
 export function taskHash(task: TaskSpec): string {
-  return hash(JSON.stringify([task.type, task.arguments, task.env ?? {}, task.cwd ?? ""], sorted));
+  const cwd = task.cwd ?? Deno.cwd();
+  return hash(JSON.stringify([task.type, task.arguments, task.env ?? {}, cwd], sorted));
 }
 
 function hash(text: string): string {

@@ -33,6 +33,17 @@ const OPTIONS = ["timeout", "retries", "retryDelay", "env", "cwd", "allowFailure
 const TOP_LEVEL = fields(["$schema", "executors", "tasks", "defaults", "concurrency"]);
 /** The fields of `defaults`. */
 const DEFAULTS = fields(OPTIONS);
+/** Other tools' words for a task's dependencies, which dagrun calls `dependencies`. */
+const DEPENDENCY_WORDS = [
+  "deps",
+  "depends",
+  "dependsOn",
+  "depends_on",
+  "dependency",
+  "needs",
+  "requires",
+  "after",
+];
 /**
  * The fields of a task, and other tools' words for dependencies (go-task's `deps`,
  * Turborepo's `dependsOn`, GitHub Actions' `needs`): a task written so would run without
@@ -40,11 +51,23 @@ const DEFAULTS = fields(OPTIONS);
  */
 const TASK = fields(
   ["name", "type", "arguments", "dependencies", ...OPTIONS],
-  Object.fromEntries(
-    ["deps", "depends", "dependsOn", "depends_on", "dependency", "needs", "requires", "after"]
-      .map((word) => [word, "dependencies"]),
-  ),
+  Object.fromEntries(DEPENDENCY_WORDS.map((word) => [word, "dependencies"])),
 );
+/**
+ * What a key in the wrong object says instead of a spelling hint: a task option at the top
+ * level (go-task's file-wide `env:`, say) belongs in `defaults`, and `defaults` gives options
+ * only, not a task's own fields (`"dependencies": ["setup"]` for every task would be ignored).
+ * Both are otherwise valid and would be ignored without a word.
+ */
+const MISPLACED: Readonly<Record<"top" | "defaults", ReadonlyMap<string, string>>> = {
+  top: new Map(OPTIONS.map((option) => [option, ` (did you mean "defaults.${option}"?)`])),
+  defaults: new Map(
+    ["name", "type", "arguments", "dependencies", ...DEPENDENCY_WORDS].map((field) => [
+      field,
+      ` (a task's own field: "defaults" gives only ${OPTIONS.join(", ")})`,
+    ]),
+  ),
+};
 
 /**
  * A warning about a task file that does not stop it from loading, in its parts as a
@@ -91,10 +114,11 @@ export function misspelledFields(
     path: readonly (string | number)[],
     expected: Fields,
     task?: string,
+    misplaced?: ReadonlyMap<string, string>,
   ) => {
     for (const key in object) {
       if (expected.known.has(key)) continue;
-      const hint = suggestion(key, expected);
+      const hint = misplaced?.get(key) ?? suggestion(key, expected);
       if (hint === "") continue;
       const position = locate([...path, key]);
       const field = path[0] === "defaults" ? `defaults.${key}` : key;
@@ -107,10 +131,16 @@ export function misspelledFields(
       });
     }
   };
-  check(document, [], TOP_LEVEL);
+  check(document, [], TOP_LEVEL, undefined, MISPLACED.top);
   // The schema has made `defaults`, when there is one, an object.
   if (document.defaults !== undefined) {
-    check(document.defaults as Record<string, unknown>, ["defaults"], DEFAULTS);
+    check(
+      document.defaults as Record<string, unknown>,
+      ["defaults"],
+      DEFAULTS,
+      undefined,
+      MISPLACED.defaults,
+    );
   }
   const tasks = document.tasks as Record<string, unknown>[];
   for (let index = 0; index < tasks.length; index++) {

@@ -445,3 +445,48 @@ Deno.test("a mistyped command is named, not taken for a missing task file; a fil
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("an empty path to a file to read is a usage error naming its option, as --report's is", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/tasks.json`, JSON.stringify({ tasks: [] }));
+    for (
+      const [args, option] of [
+        [[""], "The task file"],
+        [["validate", ""], "The task file"],
+        [["--input", ""], "--input"],
+        [["tasks.json", "--schema", ""], "--schema"],
+        [["tasks.json", "--resume", ""], "--resume"],
+        [["tasks.json", "--dry-run", "--from-report", ""], "--from-report"],
+        [["graph", "tasks.json", "--from-report", ""], "--from-report"],
+      ] as const
+    ) {
+      const result = await runCli([...args], { cwd: dir });
+      assert.equal(result.code, 2, args.join(" "));
+      assert.equal(
+        result.stderr,
+        `dagrun: ${option} needs a file name, and "" is none\nTry 'dagrun --help' for usage.\n`,
+      );
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a command after an option is named as out of place, not as itself mistyped", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    for (const command of ["validate", "run"]) {
+      const late = await runCli(["-q", command, "tasks.json"], { cwd: dir });
+      assert.equal(late.code, 2);
+      assert.equal(
+        late.stderr,
+        `dagrun: No task file "${command}": the command "${command}" must come first, ` +
+          `before any option ('dagrun ${command} ...')\n` +
+          "Try 'dagrun --help' for usage.\n",
+      );
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -107,6 +107,22 @@ Deno.test("dagrun rejects generated bad inputs: huge, deep, long cycles, unreada
     );
   });
 
+  await t.step("a file too long to decode, refused at its size, not as invalid UTF-8", async () => {
+    // Sparse: 600 MiB of zeros that take no room; it is refused before a byte is read.
+    const path = `${directory}/huge.ndjson`;
+    const file = await Deno.create(path);
+    await file.truncate(600 * 1024 * 1024);
+    file.close();
+    const tooLong = "it is 600 MiB, more than a file read whole can be (512 MiB)";
+    assertRejected(await runCli([path]), `dagrun: ${path}: cannot read task file: ${tooLong}`);
+    const tasks = await write("small.json", JSON.stringify({ tasks: [task("a", [])] }));
+    assertRejected(
+      await runCli([tasks, "--resume", path]),
+      `dagrun: ${path}: cannot read report: ${tooLong}`,
+    );
+    await Deno.remove(path);
+  });
+
   await t.step("a path that does not exist", async () => {
     const path = `${directory}/missing.json`;
     assertRejected(

@@ -91,6 +91,25 @@ Deno.test("--resume runs again a task whose env or cwd changed", async () => {
   assert.match(second.stdout, /^Started: moves$/m);
 });
 
+Deno.test("--resume runs again a task without cwd when dagrun runs in another directory", async () => {
+  // Such a task runs in dagrun's directory: from elsewhere, it writes elsewhere.
+  const p = await project({
+    tasks: [
+      { name: "fetch", type: "exec", arguments: "echo fetched > data.txt" },
+      { name: "here", type: "exec", arguments: "true", cwd: "." },
+    ],
+  });
+  await Deno.mkdir(`${p.dir}/elsewhere`);
+  assert.equal((await runCli([p.file, "--report", "r.ndjson"], { cwd: p.dir })).code, 0);
+  const same = await runCli([p.file, "--resume", "r.ndjson"], { cwd: p.dir });
+  assert.match(same.stdout, /2 tasks: 2 ok \(2 resumed\)/);
+  const moved = await runCli([p.file, "--resume", "../r.ndjson"], { cwd: `${p.dir}/elsewhere` });
+  assert.equal(moved.code, 0, moved.stderr);
+  assert.match(moved.stdout, /^Started: fetch$/m);
+  assert.match(moved.stdout, /^Resumed: here$/m);
+  assert.equal(await p.read("elsewhere/data.txt"), "fetched\n");
+});
+
 Deno.test("--resume refuses a report of another task file", async () => {
   const p = await project(pipeline);
   assert.equal((await runCli([p.file, "--report", "r.ndjson"], { cwd: p.dir })).code, 1);

@@ -68,6 +68,28 @@ Deno.test("parseTaskFile() has no warning for a file of known fields, nor for a 
   assert.deepEqual(known.warnings, []);
 });
 
+Deno.test("parseTaskFile() names a task option at the top level and a task's field in defaults, which would be ignored", () => {
+  const taskFile = parseTaskFile(
+    `{
+  "env": { "CI": "1" },
+  "timeout": "5m",
+  "defaults": { "dependencies": ["setup"], "needs": ["setup"], "retries": 1 },
+  "tasks": [
+    { "name": "setup", "type": "exec", "arguments": "true" },
+    { "name": "build", "type": "exec", "arguments": "true" }
+  ]
+}`,
+    { file: "tasks.json" },
+  );
+  const only = ' "defaults" gives only timeout, retries, retryDelay, env, cwd, allowFailure';
+  assert.deepEqual(taskFile.warnings, [
+    'tasks.json:2:10: unknown field "env" (did you mean "defaults.env"?); it is ignored',
+    'tasks.json:3:14: unknown field "timeout" (did you mean "defaults.timeout"?); it is ignored',
+    `tasks.json:4:33: unknown field "defaults.dependencies" (a task's own field:${only}); it is ignored`,
+    `tasks.json:4:53: unknown field "defaults.needs" (a task's own field:${only}); it is ignored`,
+  ]);
+});
+
 Deno.test("parseTaskFile() with a schema of the caller's leaves its fields to it", () => {
   const taskFile = parseTaskFile(TEXT, { schema: { type: "object" } });
   assert.deepEqual(taskFile.warnings, []);
