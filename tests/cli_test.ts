@@ -451,21 +451,23 @@ Deno.test("an empty path to a file to read is a usage error naming its option, a
   try {
     await Deno.writeTextFile(`${dir}/tasks.json`, JSON.stringify({ tasks: [] }));
     for (
-      const [args, option] of [
-        [[""], "The task file"],
-        [["validate", ""], "The task file"],
-        [["--input", ""], "--input"],
-        [["tasks.json", "--schema", ""], "--schema"],
-        [["tasks.json", "--resume", ""], "--resume"],
-        [["tasks.json", "--dry-run", "--from-report", ""], "--from-report"],
-        [["graph", "tasks.json", "--from-report", ""], "--from-report"],
+      const [args, option, command] of [
+        [[""], "The task file", "run"],
+        [["validate", ""], "The task file", "validate"],
+        [["--input", ""], "--input", "run"],
+        [["tasks.json", "--schema", ""], "--schema", "run"],
+        [["tasks.json", "--resume", ""], "--resume", "run"],
+        [["tasks.json", "--dry-run", "--from-report", ""], "--from-report", "run"],
+        [["graph", "tasks.json", "--from-report", ""], "--from-report", "graph"],
       ] as const
     ) {
       const result = await runCli([...args], { cwd: dir });
       assert.equal(result.code, 2, args.join(" "));
+      // The hint is the help of the command in use.
       assert.equal(
         result.stderr,
-        `dagrun: ${option} needs a file name, and "" is none\nTry 'dagrun --help' for usage.\n`,
+        `dagrun: ${option} needs a file name, and "" is none\n` +
+          `Try 'dagrun ${command} --help' for usage.\n`,
       );
     }
   } finally {
