@@ -56,6 +56,10 @@ Deno.test("formatReport() prints the table of a run of 300,000 tasks", () => {
   assert.equal(table.split("\n").length, 300_000 + 5);
 });
 
+Deno.test("formatReport() of a run of no tasks is the summary alone, without an empty table", () => {
+  assert.equal(formatReport(reportOf([])), "\n0 tasks: 0 ok, 0 failed, 0 skipped in 1ms\n");
+});
+
 Deno.test("formatDuration() picks its unit after rounding: no 1000ms, 60.00s or 1m60s", () => {
   const cases: [number, string][] = [
     [0, "0ms"],

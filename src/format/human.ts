@@ -158,14 +158,11 @@ export function formatReport(
         : cell + " ".repeat(widths[column]! - displayWidth(cell));
       return column === 2 && status ? paint(status, padded) : padded;
     }).join("  ").trimEnd();
-  const lines = [
-    "",
-    render(header),
-    ...rows.map((row, i) => render(row, report.tasks[i]!.status)),
-    "",
-    summary(report),
-  ];
-  return lines.join("\n") + "\n";
+  // No tasks (an empty "tasks" list): the summary alone, not a table's header over nothing.
+  const table = rows.length === 0
+    ? []
+    : [render(header), ...rows.map((row, i) => render(row, report.tasks[i]!.status)), ""];
+  return ["", ...table, summary(report)].join("\n") + "\n";
 }
 
 function details(task: TaskReport): string {
