@@ -35,21 +35,23 @@ Deno.test("renderHtmlReport() escapes task names and output and needs no network
   assert.doesNotMatch(html, /(src|href)=["']?(https?:)?\/\//, "nothing is fetched");
 });
 
+/** escapeHtml() undone, and the entities of Chromium's serializer: an attribute's text. */
+function unescapeHtml(value: string): string {
+  return value.replace(
+    /&(lt|gt|quot|amp|#(\d+));/g,
+    (_, name, code) =>
+      code
+        ? String.fromCharCode(Number(code))
+        : { lt: "<", gt: ">", quot: '"', amp: "&" }[name as "lt"]!,
+  );
+}
+
 /** The attributes of every `<rect class="bar …">` in the serialized DOM. */
 function bars(dom: string): Record<string, string>[] {
-  const decode = (value: string) =>
-    value.replace(
-      /&(lt|gt|quot|amp|#(\d+));/g,
-      (_, name, code) =>
-        code
-          ? String.fromCharCode(Number(code))
-          : { lt: "<", gt: ">", quot: '"', amp: "&" }[name as "lt"]!,
-    );
-  return [...dom.matchAll(/<rect class="bar[^>]*>/g)].map(([tag]) =>
-    Object.fromEntries(
-      [...tag.matchAll(/([\w-]+)="([^"]*)"/g)].map(([, key, value]) => [key!, decode(value!)]),
-    )
-  );
+  return [...dom.matchAll(/<rect class="bar[^>]*>/g)].map(([tag]) => {
+    const attributes = [...tag.matchAll(/([\w-]+)="([^"]*)"/g)];
+    return Object.fromEntries(attributes.map(([, key, value]) => [key!, unescapeHtml(value!)]));
+  });
 }
 
 const chromium = await findProgram("chromium");
@@ -138,7 +140,7 @@ Deno.test("renderHtmlReport() writes each task's key without control characters,
   assert.ok(html.isWellFormed(), "no lone surrogate");
   const attribute = (name: string) =>
     [...html.matchAll(new RegExp(`${name}="([^"]*)"`, "g"))].map(([, value]) =>
-      unkey(value!.replace(/&#(\d+);/g, (_, code) => String.fromCharCode(Number(code))))
+      unkey(unescapeHtml(value!))
     );
   assert.deepEqual(attribute("data-task"), AWKWARD_NAMES);
   assert.deepEqual(attribute("data-from"), AWKWARD_NAMES.slice(0, -1));

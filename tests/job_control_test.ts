@@ -11,50 +11,17 @@ import { bindStopSelf } from "../src/job_control.ts";
 import {
   allowedOutsideProc,
   assertAskedNothing,
+  bashInTmux,
   dagrunOnTerminal,
   denoCommandLine,
   findProgram,
   hasTerminal,
   onTerminal,
-  runProgram,
 } from "./terminal_helpers.ts";
 
 const tmux = await findProgram("tmux");
 const bash = await findProgram("bash");
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** A tmux server of our own running an interactive bash, and a way to read its screen. */
-async function terminal(name: string) {
-  const socket = `dagrun-jobs-${Deno.pid}-${name}`;
-  const run = (...args: string[]) => runProgram(tmux!, ["-L", socket, ...args]);
-  await run(
-    "new-session",
-    "-d",
-    "-s",
-    "t",
-    "-x",
-    "150",
-    "-y",
-    "40",
-    `${bash} --norc --noprofile -i`,
-  );
-  const screen = () => run("capture-pane", "-p", "-t", "t");
-  return {
-    type: (...keys: string[]) => run("send-keys", "-t", "t", ...keys),
-    screen,
-    /** Waits until the screen matches, or fails with what it shows. */
-    async waitFor(pattern: RegExp, what: string, tries = 400): Promise<string> {
-      let text = "";
-      for (let i = 0; i < tries; i++) {
-        text = await screen();
-        if (pattern.test(text)) return text;
-        await sleep(50);
-      }
-      assert.fail(`${what}; the screen shows:\n${text}`);
-    },
-    close: () => run("kill-server").catch(() => ""),
-  };
-}
 
 /** The state letter of each process whose command line contains `marker` (T: stopped). */
 async function statesOf(marker: string): Promise<string[]> {
@@ -115,7 +82,7 @@ Deno.test({
       ],
     });
     const ticks = join(dirname(file), "ticks");
-    const term = await terminal("fg");
+    const term = await bashInTmux(tmux!, bash!, "jobs-fg");
     try {
       await term.type(
         `cd '${
@@ -164,7 +131,7 @@ Deno.test({
     const file = await writeTaskFile({
       tasks: [{ name: "slow", type: "exec", arguments: "sleep 4" }],
     });
-    const term = await terminal("bg");
+    const term = await bashInTmux(tmux!, bash!, "jobs-bg");
     try {
       await term.type(
         `'${Deno.execPath()}' run -A --quiet '${MOD}' --no-history '${file}' &`,
@@ -288,7 +255,7 @@ Deno.test({
   ignore: tmux === undefined || bash === undefined || Deno.build.os !== "linux",
   async fn() {
     const script = await stopWithoutLibcScript();
-    const term = await terminal("nolibc");
+    const term = await bashInTmux(tmux!, bash!, "jobs-nolibc");
     try {
       await term.type(`'${Deno.execPath()}' run -A --quiet '${script}'`, "Enter");
       const stopped = await term.waitFor(/Stopped/, "the shell did not see the job stop");

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { dirname } from "node:path";
 import { MOD, runCli, writeTaskFile } from "./helpers.ts";
-import { denoCommandLine, findProgram, runProgram } from "./terminal_helpers.ts";
+import { bashInTmux, denoCommandLine, findProgram } from "./terminal_helpers.ts";
 import { spawnCli } from "./reliability_helpers.ts";
 import { run } from "../src/run.ts";
 import { loadTaskFile } from "../src/load.ts";
@@ -202,31 +202,8 @@ Deno.test({
     const plain = await writeTaskFile({ tasks: [{ name: "a", type: "exec", arguments: "true" }] });
     const fifo = `${dirname(plain)}/fifo`;
     assert.ok((await new Deno.Command("mkfifo", { args: [fifo] }).output()).success);
-    // A server of our own, so nothing here touches anyone else's tmux sessions; an interactive
-    // bash, whose terminal echoes the Ctrl-C typed into it as `^C` and sends SIGINT.
-    const socket = `dagrun-prepare-${Deno.pid}`;
-    const tmuxRun = (...args: string[]) => runProgram(tmux!, ["-L", socket, ...args]);
-    const screen = () => tmuxRun("capture-pane", "-p", "-t", "t");
-    const waitFor = async (pattern: RegExp, what: string) => {
-      let text = "";
-      for (let tries = 0; tries < 600; tries++) {
-        text = await screen();
-        if (pattern.test(text)) return text;
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-      assert.fail(`${what}; the screen shows:\n${text}`);
-    };
-    await tmuxRun(
-      "new-session",
-      "-d",
-      "-s",
-      "t",
-      "-x",
-      "150",
-      "-y",
-      "40",
-      `${bash} --norc --noprofile -i`,
-    );
+    // An interactive bash, whose terminal echoes the Ctrl-C typed into it as `^C`.
+    const term = await bashInTmux(tmux!, bash!, "prepare");
     try {
       for (
         const [name, args, waiting, after] of [
@@ -240,10 +217,10 @@ Deno.test({
         ] as const
       ) {
         await t.step(name, async () => {
-          await tmuxRun("send-keys", "-t", "t", "clear", "Enter");
+          await term.type("clear", "Enter");
           const command = denoCommandLine(["run", "-A", "--quiet", MOD, "--no-history", ...args]);
-          await tmuxRun("send-keys", "-t", "t", `${command}; echo "exit=$?"`, "Enter");
-          if (waiting) await waitFor(waiting, "the plugin preparing");
+          await term.type(`${command}; echo "exit=$?"`, "Enter");
+          if (waiting) await term.waitFor(waiting, "the plugin preparing", 600);
           else {
             // Nothing to see while the FIFO's open waits: dagrun's process (the one naming
             // the FIFO), waiting there.
@@ -263,15 +240,15 @@ Deno.test({
               await new Promise((resolve) => setTimeout(resolve, 50));
             }
           }
-          await tmuxRun("send-keys", "-t", "t", "C-c");
-          const text = await waitFor(/^exit=\d+$/m, "dagrun ending");
+          await term.type("C-c");
+          const text = await term.waitFor(/^exit=\d+$/m, "dagrun ending", 600);
           assert.match(text, /^exit=130$/m, text);
           assert.match(text, after, text);
           assert.doesNotMatch(text, /\^C./, text);
         });
       }
     } finally {
-      await tmuxRun("kill-server").catch(() => {});
+      await term.close();
     }
   },
 });

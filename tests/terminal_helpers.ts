@@ -143,3 +143,55 @@ export function dagrunOnTerminal(
 ): Promise<{ code: number; output: string }> {
   return onTerminal(denoCommandLine(runAllowed(allowed, ...args)));
 }
+
+/** An interactive bash in a tmux pane of {@linkcode bashInTmux}: typing, and its screen. */
+export interface TmuxTerminal {
+  /** Sends tmux key names or text to the pane (`"Enter"`, `"C-c"`, a command line). */
+  type(...keys: string[]): Promise<string>;
+  /** What the pane shows now. */
+  screen(): Promise<string>;
+  /** Waits until the screen matches (50 ms a try), or fails with what it shows. */
+  waitFor(pattern: RegExp, what: string, tries?: number): Promise<string>;
+  /** Ends the tmux server. */
+  close(): Promise<string>;
+}
+
+/**
+ * A tmux server of our own (its socket named after `name` and this process, so nothing
+ * touches anyone else's tmux sessions) running an interactive bash, 150 × 40: job control,
+ * and a terminal that echoes a typed Ctrl-C as `^C` and sends SIGINT.
+ */
+export async function bashInTmux(
+  tmux: string,
+  bash: string,
+  name: string,
+): Promise<TmuxTerminal> {
+  const socket = `dagrun-${name}-${Deno.pid}`;
+  const run = (...args: string[]) => runProgram(tmux, ["-L", socket, ...args]);
+  await run(
+    "new-session",
+    "-d",
+    "-s",
+    "t",
+    "-x",
+    "150",
+    "-y",
+    "40",
+    `${bash} --norc --noprofile -i`,
+  );
+  const screen = () => run("capture-pane", "-p", "-t", "t");
+  return {
+    type: (...keys) => run("send-keys", "-t", "t", ...keys),
+    screen,
+    async waitFor(pattern, what, tries = 400) {
+      let text = "";
+      for (let i = 0; i < tries; i++) {
+        text = await screen();
+        if (pattern.test(text)) return text;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      assert.fail(`${what}; the screen shows:\n${text}`);
+    },
+    close: () => run("kill-server").catch(() => ""),
+  };
+}

@@ -6,7 +6,7 @@
  */
 
 import type { TaskSpec, TerminalStatus } from "../types.ts";
-import { printable, unicodeEscape, UNPRINTABLE } from "./printable.ts";
+import { printable, printableKey } from "./printable.ts";
 
 /** Text formats of {@linkcode formatGraph}. */
 export type GraphFormat = "dot" | "mermaid";
@@ -68,16 +68,14 @@ function toDot(tasks: readonly TaskSpec[], statuses: ReadonlyMap<string, Termina
 
 /**
  * A node's DOT quoted ID, and its label when the ID would not show as the name. The ID must
- * be one per task: printable() is not (a name holding U+0001 and one holding the six
- * characters `\u0001` print alike), so here every backslash of the name is doubled and each
- * unprintable character written `\uXXXX` with a single one. DOT keeps both as written in an
- * ID (only `\"` is an escape there); in a label, `\\` shows as one backslash.
+ * be one per task, as printable() is not: it is the name's printableKey(), its quotes escaped.
+ * DOT keeps that key's `\\` and `\uXXXX` as written in an ID (only `\"` is an escape there);
+ * in a label, `\\` shows as one backslash.
  */
 function dotNode(name: string): { id: string; label?: string } {
-  const quoted = name.replace(/["\\]/g, "\\$&");
-  const id = quoted.replace(UNPRINTABLE, unicodeEscape);
-  if (id === quoted) return { id: `"${id}"` };
-  return { id: `"${id}"`, label: dotId(name) };
+  const id = `"${printableKey(name).replaceAll('"', '\\"')}"`;
+  // Nothing escaped but backslashes (printable() returns the name itself): the ID shows it.
+  return printable(name) === name ? { id } : { id, label: dotId(name) };
 }
 
 /** A DOT quoted string showing `text` as dagrun prints it: backslashes and quotes escaped. */

@@ -15,12 +15,10 @@
 const CONTROL_CHARACTERS =
   // deno-lint-ignore no-control-regex
   /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/;
-/**
- * Each character {@linkcode printable} writes as a `\u` escape: the controls above, and a lone
- * surrogate (a JSON string may hold `"\ud800"`), which no terminal can show: encoded, it
- * would print as U+FFFD, like the character U+FFFD itself and every other lone surrogate.
- */
-export const UNPRINTABLE: RegExp = new RegExp(
+// Each character printable() writes as a `\u` escape: the controls above, and a lone surrogate
+// (a JSON string may hold `"\ud800"`), which no terminal can show: encoded, it would print as
+// U+FFFD, like the character U+FFFD itself and every other lone surrogate.
+const UNPRINTABLE = new RegExp(
   `${CONTROL_CHARACTERS.source}|[\\ud800-\\udbff](?![\\udc00-\\udfff])|(?<![\\ud800-\\udbff])[\\udc00-\\udfff]`,
   "g",
 );
@@ -28,17 +26,8 @@ export const UNPRINTABLE: RegExp = new RegExp(
 // back as the very text (`\\u0007` in a name is not the escape of BEL).
 const ESCAPED = new RegExp(`\\\\|${UNPRINTABLE.source}`, "g");
 
-/**
- * A UTF-16 code unit as a `\uXXXX` escape.
- *
- * @example
- * ```ts
- * import { unicodeEscape } from "./printable.ts";
- *
- * unicodeEscape("\u001b"); // "\\u001b"
- * ```
- */
-export function unicodeEscape(unit: string): string {
+/** A UTF-16 code unit as a `\uXXXX` escape. */
+function unicodeEscape(unit: string): string {
   return `\\u${unit.charCodeAt(0).toString(16).padStart(4, "0")}`;
 }
 
