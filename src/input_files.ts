@@ -32,11 +32,14 @@ export const MAX_FILE_INPUT_BYTES = 2 ** 29 - 24;
 /** A regular file is longer than {@linkcode MAX_FILE_INPUT_BYTES}. */
 export class FileTooLongError extends Error {
   constructor(size: number) {
-    const mib = (bytes: number) => Math.round(bytes / 1024 / 1024);
+    const mib = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MiB`;
+    const exactly = (bytes: number) => `${String(bytes).replace(/\B(?=(\d{3})+$)/g, ",")} bytes`;
+    // The limit is 24 bytes short of 512 MiB: a file just past it rounds to the same MiB,
+    // which would read "it is 512 MiB, more than … (512 MiB)"; bytes then tell them apart.
+    const inMib = mib(size) !== mib(MAX_FILE_INPUT_BYTES);
+    const shown = inMib ? mib : exactly;
     super(
-      `it is ${mib(size)} MiB, more than a file read whole can be (${
-        mib(MAX_FILE_INPUT_BYTES)
-      } MiB)`,
+      `it is ${shown(size)}, more than a file read whole can be (${shown(MAX_FILE_INPUT_BYTES)})`,
     );
     this.name = "FileTooLongError";
   }

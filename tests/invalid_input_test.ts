@@ -123,6 +123,21 @@ Deno.test("dagrun rejects generated bad inputs: huge, deep, long cycles, unreada
     await Deno.remove(path);
   });
 
+  await t.step("a file a few bytes past the limit: its size and the limit in bytes", async () => {
+    // 2²⁹ bytes, 24 more than the limit: both round to 512 MiB, which would read as a
+    // contradiction ("it is 512 MiB, more than … (512 MiB)"). Sparse, as above.
+    const path = `${directory}/just-too-long.json`;
+    const file = await Deno.create(path);
+    await file.truncate(2 ** 29);
+    file.close();
+    assertRejected(
+      await runCli([path]),
+      `dagrun: ${path}: cannot read task file: it is 536,870,912 bytes, ` +
+        "more than a file read whole can be (536,870,888 bytes)",
+    );
+    await Deno.remove(path);
+  });
+
   await t.step("a path that does not exist", async () => {
     const path = `${directory}/missing.json`;
     assertRejected(
