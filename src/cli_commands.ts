@@ -9,6 +9,7 @@ import { checkTaskFile, didYouMean } from "./check.ts";
 import { COMMANDS } from "./cli_fast.ts";
 import { importLate, loadAjv, loadCrypto, loadJsonc } from "./deps.ts";
 import {
+  emptyPathError,
   ExitCode,
   osErrorReason,
   OutputError,
@@ -140,12 +141,11 @@ const READ_PATHS = [
 
 /**
  * Refuses an empty path to a file to read (`dagrun "$FILE"` with the variable unset), as
- * `--report ""` is refused: Deno's "no such file or directory" would name no file, the line
- * beginning `dagrun: : cannot read`.
+ * `openReportFiles` refuses `--report ""`.
  */
 function refuseEmptyPaths(given: Readonly<Record<string, unknown>>): void {
   for (const [key, option] of READ_PATHS) {
-    if (given[key] === "") throw new UsageError(`${option} needs a file name, and "" is none`);
+    if (given[key] === "") throw emptyPathError(option);
   }
 }
 
