@@ -9,6 +9,7 @@ import { checkTaskFile, didYouMean } from "./check.ts";
 import { COMMANDS } from "./cli_fast.ts";
 import { importLate, loadAjv, loadCrypto, loadJsonc } from "./deps.ts";
 import {
+  emptyPathError,
   ExitCode,
   osErrorReason,
   OutputError,
@@ -140,12 +141,11 @@ const READ_PATHS = [
 
 /**
  * Refuses an empty path to a file to read (`dagrun "$FILE"` with the variable unset), as
- * `--report ""` is refused: Deno's "no such file or directory" would name no file, the line
- * beginning `dagrun: : cannot read`.
+ * `openReportFiles` refuses `--report ""`.
  */
 function refuseEmptyPaths(given: Readonly<Record<string, unknown>>): void {
   for (const [key, option] of READ_PATHS) {
-    if (given[key] === "") throw new UsageError(`${option} needs a file name, and "" is none`);
+    if (given[key] === "") throw emptyPathError(option);
   }
 }
 
@@ -350,7 +350,7 @@ export async function runCommand(
         runSink.err(`dagrun: ${printable(error.message)}; nothing ran\n`);
         return 128 + SIGNAL_NUMBERS[interruptedBy];
       }
-      return outputClosed.reason instanceof OutputError ? ExitCode.OutputFailed : 128 + 13;
+      return closedOutputExitCode(outputClosed);
     }
     const opened = reports;
     const reportFile = opened.fileOf("--report");
@@ -402,11 +402,8 @@ export async function runCommand(
     if (interruptedBy) return 128 + SIGNAL_NUMBERS[interruptedBy];
     const reportFailure = report?.failure();
     if (reportFailure) throw reportFailure;
-    // As a program killed by SIGPIPE would, without the noise; another failure to write is
-    // reported by main().
-    if (outputClosed.aborted) {
-      return outputClosed.reason instanceof OutputError ? ExitCode.OutputFailed : 128 + 13;
-    }
+    // Another failure to write is reported by main().
+    if (outputClosed.aborted) return closedOutputExitCode(outputClosed);
     return result.ok ? ExitCode.Ok : ExitCode.TaskFailed;
   } finally {
     outputClosed.removeEventListener("abort", stopOnClosedOutput);
@@ -415,6 +412,15 @@ export async function runCommand(
     report?.flush();
     reports?.close();
   }
+}
+
+/**
+ * The exit code of a run that `outputClosed` stopped: as a program killed by SIGPIPE would
+ * (128 + 13), without the noise; a failure to write for another reason (a full disk) is
+ * {@linkcode ExitCode.OutputFailed}.
+ */
+function closedOutputExitCode(outputClosed: AbortSignal): number {
+  return outputClosed.reason instanceof OutputError ? ExitCode.OutputFailed : 128 + 13;
 }
 
 /** A warning of the load as an event. */

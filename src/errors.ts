@@ -211,6 +211,14 @@ export class UsageError extends Error {
 }
 
 /**
+ * The usage error for an empty path given for `what` (`--report`, `The task file`): Deno's
+ * "no such file or directory" would name no file, the line beginning `dagrun: : cannot read`.
+ */
+export function emptyPathError(what: string): UsageError {
+  return new UsageError(`${what} needs a file name, and "" is none`);
+}
+
+/**
  * Quotes a user-supplied value for a one-line message: JSON string syntax, so newlines and
  * control characters are visible instead of breaking the line.
  */

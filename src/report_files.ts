@@ -7,7 +7,7 @@
  * @module
  */
 
-import { osErrorReason, OutputError, TaskFileError, UsageError } from "./errors.ts";
+import { emptyPathError, osErrorReason, OutputError, TaskFileError } from "./errors.ts";
 import { isGranted } from "./permissions.ts";
 import { resolvePath } from "./paths.ts";
 
@@ -64,7 +64,7 @@ export async function openReportFiles(
   );
   for (const [option, path] of given) {
     // Deno would say "No such file or directory", naming no path.
-    if (path === "") throw new UsageError(`${option} needs a file name, and "" is none`);
+    if (path === "") throw emptyPathError(option);
   }
   // Queried once per path, for every look at it below: Deno would prompt on a terminal for
   // a path it may not read.

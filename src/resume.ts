@@ -60,20 +60,23 @@ export interface ResumeReport {
  */
 export function identify(taskFile: TaskFile, wholeFile: TaskFile = taskFile): RunIdentity {
   const names = wholeFile.tasks.map((task) => task.name).sort();
+  // Asked once, not once per task: a task without a `cwd` runs in this one.
+  const processDirectory = Deno.cwd();
   return {
     file: taskFile.file === "<stdin>" ? "<stdin>" : resolvePath(taskFile.file),
     tasksHash: hash(names.join("\n")),
-    hashes: taskFile.tasks.map(taskHash),
+    hashes: taskFile.tasks.map((task) => taskHash(task, processDirectory)),
   };
 }
 
 /**
  * A hash of what a task does: type, arguments, env and the directory it runs in (not timeouts
- * or retries). A task without a `cwd` runs in dagrun's own directory, so that is its directory:
- * `echo x > out` run from elsewhere writes another file, and is not done by the first run.
+ * or retries). A task without a `cwd` runs in dagrun's own directory, `processDirectory`, so
+ * that is its directory: `echo x > out` run from elsewhere writes another file, and is not done
+ * by the first run.
  */
-export function taskHash(task: TaskSpec): string {
-  const cwd = task.cwd ?? Deno.cwd();
+function taskHash(task: TaskSpec, processDirectory: string): string {
+  const cwd = task.cwd ?? processDirectory;
   return hash(JSON.stringify([task.type, task.arguments, task.env ?? {}, cwd], sorted));
 }
 

@@ -13,26 +13,32 @@
 import { didYouMean } from "./check.ts";
 import { quote, type SourcePosition, whereText } from "./errors.ts";
 
-/** The fields dagrun reads in one kind of object, and other words meant for one of them. */
+/**
+ * The fields dagrun reads in one kind of object, and what to say of other keys meant for one:
+ * another tool's word for a field, or a field of another object.
+ */
 interface Fields {
   /** The fields, in the order a suggestion prefers. */
   readonly names: readonly string[];
   /** The same, to look a key up. */
   readonly known: ReadonlySet<string>;
-  /** Other tools' words for a field, with the field they mean. */
-  readonly aliases: Readonly<Record<string, string>>;
+  /** Keys known to be meant otherwise, with the hint for each (` (did you mean "x"?)`). */
+  readonly hints: ReadonlyMap<string, string>;
 }
 
-function fields(names: readonly string[], aliases: Record<string, string> = {}): Fields {
-  return { names, known: new Set(names), aliases };
+function fields(names: readonly string[], hints: Iterable<[string, string]> = []): Fields {
+  return { names, known: new Set(names), hints: new Map(hints) };
+}
+
+/** ` (did you mean "FIELD"?)`. */
+function meaning(field: string): string {
+  return ` (did you mean ${quote(field)}?)`;
 }
 
 /** The task options, which `defaults` gives for every task. */
 const OPTIONS = ["timeout", "retries", "retryDelay", "env", "cwd", "allowFailure"];
-/** The fields dagrun reads at the top level of a task file. */
-const TOP_LEVEL = fields(["$schema", "executors", "tasks", "defaults", "concurrency"]);
-/** The fields of `defaults`. */
-const DEFAULTS = fields(OPTIONS);
+/** A task's own fields, which `defaults` does not give. */
+const TASK_OWN = ["name", "type", "arguments", "dependencies"];
 /** Other tools' words for a task's dependencies, which dagrun calls `dependencies`. */
 const DEPENDENCY_WORDS = [
   "deps",
@@ -45,29 +51,33 @@ const DEPENDENCY_WORDS = [
   "after",
 ];
 /**
+ * The fields dagrun reads at the top level of a task file. A task option there (go-task's
+ * file-wide `env:`, say) is valid but ignored: it belongs in `defaults`.
+ */
+const TOP_LEVEL = fields(
+  ["$schema", "executors", "tasks", "defaults", "concurrency"],
+  OPTIONS.map((option) => [option, meaning(`defaults.${option}`)]),
+);
+/**
+ * The fields of `defaults`, which gives options only: a task's own field there
+ * (`"dependencies": ["setup"]` for every task) is valid but ignored.
+ */
+const DEFAULTS = fields(
+  OPTIONS,
+  [...TASK_OWN, ...DEPENDENCY_WORDS].map((field) => [
+    field,
+    ` (a task's own field: "defaults" gives only ${OPTIONS.join(", ")})`,
+  ]),
+);
+/**
  * The fields of a task, and other tools' words for dependencies (go-task's `deps`,
  * Turborepo's `dependsOn`, GitHub Actions' `needs`): a task written so would run without
  * them, unlike one whose `arguments` is under another name, which the schema refuses.
  */
 const TASK = fields(
-  ["name", "type", "arguments", "dependencies", ...OPTIONS],
-  Object.fromEntries(DEPENDENCY_WORDS.map((word) => [word, "dependencies"])),
+  [...TASK_OWN, ...OPTIONS],
+  DEPENDENCY_WORDS.map((word) => [word, meaning("dependencies")]),
 );
-/**
- * What a key in the wrong object says instead of a spelling hint: a task option at the top
- * level (go-task's file-wide `env:`, say) belongs in `defaults`, and `defaults` gives options
- * only, not a task's own fields (`"dependencies": ["setup"]` for every task would be ignored).
- * Both are otherwise valid and would be ignored without a word.
- */
-const MISPLACED: Readonly<Record<"top" | "defaults", ReadonlyMap<string, string>>> = {
-  top: new Map(OPTIONS.map((option) => [option, ` (did you mean "defaults.${option}"?)`])),
-  defaults: new Map(
-    ["name", "type", "arguments", "dependencies", ...DEPENDENCY_WORDS].map((field) => [
-      field,
-      ` (a task's own field: "defaults" gives only ${OPTIONS.join(", ")})`,
-    ]),
-  ),
-};
 
 /**
  * A warning about a task file that does not stop it from loading, in its parts as a
@@ -114,11 +124,10 @@ export function misspelledFields(
     path: readonly (string | number)[],
     expected: Fields,
     task?: string,
-    misplaced?: ReadonlyMap<string, string>,
   ) => {
     for (const key in object) {
       if (expected.known.has(key)) continue;
-      const hint = misplaced?.get(key) ?? suggestion(key, expected);
+      const hint = suggestion(key, expected);
       if (hint === "") continue;
       const position = locate([...path, key]);
       const field = path[0] === "defaults" ? `defaults.${key}` : key;
@@ -131,16 +140,10 @@ export function misspelledFields(
       });
     }
   };
-  check(document, [], TOP_LEVEL, undefined, MISPLACED.top);
+  check(document, [], TOP_LEVEL);
   // The schema has made `defaults`, when there is one, an object.
   if (document.defaults !== undefined) {
-    check(
-      document.defaults as Record<string, unknown>,
-      ["defaults"],
-      DEFAULTS,
-      undefined,
-      MISPLACED.defaults,
-    );
+    check(document.defaults as Record<string, unknown>, ["defaults"], DEFAULTS);
   }
   const tasks = document.tasks as Record<string, unknown>[];
   for (let index = 0; index < tasks.length; index++) {
@@ -160,12 +163,15 @@ export function misspelledFields(
   return warnings;
 }
 
-/** ` (did you mean "x"?)` for a field that is a known one misspelled, else empty. */
+/**
+ * ` (did you mean "x"?)` for a field that is a known one misspelled, the hint for a key known
+ * to be meant otherwise, else empty.
+ */
 function suggestion(key: string, expected: Fields): string {
-  const meant = Object.hasOwn(expected.aliases, key)
-    ? expected.aliases[key]
-    : expected.names.find((name) => name.toLowerCase() === key.toLowerCase());
-  if (meant !== undefined) return ` (did you mean ${quote(meant)}?)`;
+  const hint = expected.hints.get(key);
+  if (hint !== undefined) return hint;
+  const meant = expected.names.find((name) => name.toLowerCase() === key.toLowerCase());
+  if (meant !== undefined) return meaning(meant);
   // Short keys are near too many words to be told from a field of the file's own.
   return key.length < 3 ? "" : didYouMean(key, expected.names);
 }
