@@ -125,7 +125,7 @@ export class WorkerPool {
     this.#cap = alongside ? Math.max(this.#cap, cap) : cap;
     this.#brokenBy = undefined;
     const warm = Math.min(taskCount, this.#cap, this.#options.maxStarting);
-    // `new Worker()` blocks this thread for a while (~15 ms here): let the scheduler start the
+    // `new Worker()` blocks this thread for a while (11–14 ms here): let the scheduler start the
     // first tasks (exec processes) before the workers, which then start alongside them. Not
     // when the pool was disposed meanwhile (a run that failed to start): nothing would end them.
     const generation = ++this.#generation;
