@@ -212,6 +212,15 @@ export async function runCommand(
     // With --input naming the file, every positional argument is a task name.
     [file, names] = [undefined, [file, ...names]];
   }
+  // Standard input can be read once: by the task file or by one report, not both.
+  const fromStdin = [
+    ["the task file", file ?? flags.input],
+    ["--resume", flags.resume],
+    ["--from-report", flags.fromReport],
+  ].filter(([, path]) => path === "-").map(([what]) => what);
+  if (fromStdin.length > 1) {
+    throw new UsageError(`Cannot read both ${fromStdin.join(" and ")} from standard input (-)`);
+  }
   // The configuration files that may enable worker options may be JSONC.
   if (isSandbox(flags.evalPermissions)) await loadJsonc();
   if (isSandbox(flags.evalPermissions) && workerOptionsEnabled() === false) {

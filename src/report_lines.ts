@@ -6,21 +6,32 @@
  */
 
 import { osErrorReason, TaskFileError } from "./errors.ts";
-import { readInputFile } from "./input_files.ts";
+import { readBoundedStream, readInputFile } from "./input_files.ts";
 
 /**
  * The text of the NDJSON report at `path`, read as `--resume` and `--from-report` read it:
  * bounded as a task file is (a FIFO or `<(zcat run.ndjson.gz)` is read as a stream, up to
- * 256 MiB, and /dev/zero is refused rather than read until memory runs out).
+ * 256 MiB, and /dev/zero is refused rather than read until memory runs out). `-` is standard
+ * input, as it is for the task file.
  *
  * @throws {TaskFileError} `cannot read report: REASON`, naming the path.
  */
 export async function readReportText(path: string): Promise<string> {
   try {
-    return new TextDecoder().decode((await readInputFile(path)).bytes);
+    const bytes = path === "-"
+      ? await readBoundedStream(Deno.stdin.readable)
+      : (await readInputFile(path)).bytes;
+    return new TextDecoder().decode(bytes);
   } catch (error) {
-    throw new TaskFileError(`cannot read report: ${osErrorReason(error)}`, { file: path });
+    throw new TaskFileError(`cannot read report: ${osErrorReason(error)}`, {
+      file: reportName(path),
+    });
   }
+}
+
+/** How a report read from `path` is named in messages: `<stdin>` for `-`, as a task file is. */
+export function reportName(path: string): string {
+  return path === "-" ? "<stdin>" : path;
 }
 
 /** One event of a report and the line it is on. */

@@ -12,7 +12,7 @@
 
 import { loadedCrypto } from "./deps.ts";
 import { resolvePath } from "./paths.ts";
-import { readReportText, reportEvents } from "./report_lines.ts";
+import { readReportText, reportEvents, reportName } from "./report_lines.ts";
 import { TaskFileError } from "./errors.ts";
 import type { TaskFile } from "./load.ts";
 import type { RunIdentity } from "./scheduler.ts";
@@ -109,8 +109,9 @@ function sorted(_key: string, value: unknown): unknown {
  * await run(taskFile, { identity, resumed });
  * ```
  */
-export async function readResumeReport(path: string): Promise<ResumeReport> {
-  const text = await readReportText(path);
+export async function readResumeReport(from: string): Promise<ResumeReport> {
+  const text = await readReportText(from);
+  const path = reportName(from);
   let run: { file: string; tasksHash: string } | undefined;
   let started = new Map<string, string>();
   let done = new Map<string, string>();

@@ -157,6 +157,36 @@ Deno.test("--resume with a subset accepts a report of the same tasks at another 
   assert.equal(await tasksHash("part.ndjson"), await tasksHash("whole.ndjson"));
 });
 
+Deno.test("--resume - reads the report from standard input, as a task file - is", async () => {
+  const p = await project(pipeline);
+  await runCli([p.file, "--report", "run1.ndjson"], { cwd: p.dir });
+  await p.write("", "fixed");
+  const resumed = await runCli([p.file, "--resume", "-"], {
+    cwd: p.dir,
+    stdin: await p.read("run1.ndjson"),
+  });
+  assert.equal(resumed.code, 0, resumed.stdout + resumed.stderr);
+  assert.match(resumed.stdout, /4 tasks: 4 ok \(2 resumed\)/);
+  // Not a report: named as standard input is, with the line.
+  const bad = await runCli([p.file, "--resume", "-"], { cwd: p.dir, stdin: "{}\n" });
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /^dagrun: <stdin>:1:1: not an NDJSON report/);
+  // Standard input is read once: not by the task file and a report both.
+  for (const option of ["--resume", "--from-report"]) {
+    const both = await runCli(["-", option, "-", ...(option === "--resume" ? [] : ["--dry-run"])], {
+      cwd: p.dir,
+      stdin: JSON.stringify(pipeline),
+    });
+    assert.equal(both.code, 2, option);
+    assert.match(
+      both.stderr,
+      new RegExp(
+        `^dagrun: Cannot read both the task file and ${option} from standard input \\(-\\)\n`,
+      ),
+    );
+  }
+});
+
 Deno.test("--resume refuses what is not a report", async (t) => {
   const p = await project(pipeline);
   await t.step("a missing file", async () => {

@@ -7,7 +7,7 @@
 
 import { TaskFileError } from "../errors.ts";
 import { isMeasuredDuration } from "../duration.ts";
-import { readReportText, reportEvents } from "../report_lines.ts";
+import { readReportText, reportEvents, reportName } from "../report_lines.ts";
 import type { TerminalStatus } from "../types.ts";
 
 /** What a previous run says about each task. */
@@ -76,5 +76,5 @@ export function parsePreviousRun(text: string, file: string): PreviousRun {
 
 /** Reads and parses a previous report file. */
 export async function readPreviousRun(path: string): Promise<PreviousRun> {
-  return parsePreviousRun(await readReportText(path), path);
+  return parsePreviousRun(await readReportText(path), reportName(path));
 }
