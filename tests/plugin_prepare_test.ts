@@ -147,19 +147,27 @@ Deno.test("the command line: an async prepare() that rejects is one line, exit 2
   assert.equal(result.code, 2);
 });
 
-Deno.test("the command line: Ctrl-C while an async prepare() is pending ends the run, exit 130", async () => {
-  const directory = await Deno.makeTempDir({ prefix: "dagrun-prepare-" });
-  // Says on stderr when it is pending, for the test to know when to interrupt.
+/**
+ * Writes a plugin of type "pending" whose prepare() never settles and says "preparing" on
+ * stderr, for a test to know when to interrupt; with `saysDisposed`, its dispose() says
+ * "disposed". Returns the plugin's path.
+ */
+async function pendingPlugin({ saysDisposed }: { saysDisposed: boolean }): Promise<string> {
+  const path = `${await Deno.makeTempDir({ prefix: "dagrun-prepare-" })}/pending.ts`;
   await Deno.writeTextFile(
-    `${directory}/pending.ts`,
+    path,
     `export default {
       type: "pending",
       prepare() { console.error("preparing"); return new Promise(() => {}); },
-      dispose() { console.error("disposed"); },
+      ${saysDisposed ? 'dispose() { console.error("disposed"); },' : ""}
       run: () => Promise.resolve({ ok: true }),
     };\n`,
   );
-  const file = await taskFileUsing(`${directory}/pending.ts`, [
+  return path;
+}
+
+Deno.test("the command line: Ctrl-C while an async prepare() is pending ends the run, exit 130", async () => {
+  const file = await taskFileUsing(await pendingPlugin({ saysDisposed: true }), [
     { name: "echo", type: "exec", arguments: "echo ran" },
     { name: "slow", type: "pending", arguments: null },
   ]);
@@ -187,16 +195,8 @@ Deno.test({
     "on a terminal, the first line after Ctrl-C during a pending prepare() does not start with ^C",
   ignore: tmux === undefined || bash === undefined || Deno.build.os !== "linux",
   async fn(t) {
-    const directory = await Deno.makeTempDir({ prefix: "dagrun-prepare-" });
-    await Deno.writeTextFile(
-      `${directory}/pending.ts`,
-      `export default {
-        type: "pending",
-        prepare() { console.error("preparing"); return new Promise(() => {}); },
-        run: () => Promise.resolve({ ok: true }),
-      };\n`,
-    );
-    const file = await taskFileUsing(`${directory}/pending.ts`, [
+    // No dispose(): its line would come first after ^C, which this test looks at.
+    const file = await taskFileUsing(await pendingPlugin({ saysDisposed: false }), [
       { name: "h", type: "pending", arguments: null },
     ]);
     const plain = await writeTaskFile({ tasks: [{ name: "a", type: "exec", arguments: "true" }] });
