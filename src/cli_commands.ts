@@ -104,7 +104,7 @@ export async function loadChecked(
   evalOptions: EvalExecutorOptions = {},
   command?: "graph" | "validate",
 ): Promise<{ taskFile: TaskFile; registry: ExecutorRegistry; graph: TaskGraph }> {
-  refuseEmptyPaths({ FILE: file, ...flags });
+  refusePathsNotRead({ FILE: file, ...flags });
   if (file !== undefined && flags.input !== undefined && file !== flags.input) {
     throw new UsageError(`Cannot take both FILE '${file}' and --input '${flags.input}'`);
   }
@@ -141,11 +141,21 @@ const READ_PATHS = [
 
 /**
  * Refuses an empty path to a file to read (`dagrun "$FILE"` with the variable unset), as
- * `openReportFiles` refuses `--report ""`.
+ * `openReportFiles` refuses `--report ""`; and `-` for two of them (`dagrun - --resume -`):
+ * standard input is read once.
  */
-function refuseEmptyPaths(given: Readonly<Record<string, unknown>>): void {
+function refusePathsNotRead(given: Readonly<Record<string, unknown>>): void {
   for (const [key, option] of READ_PATHS) {
     if (given[key] === "") throw emptyPathError(option);
+  }
+  // FILE and --input name one file (both given, they must be the same).
+  const fromStdin = ([
+    ["the task file", given.FILE ?? given.input],
+    ["--resume", given.resume],
+    ["--from-report", given.fromReport],
+  ] as const).filter(([, path]) => path === "-").map(([what]) => what);
+  if (fromStdin.length > 1) {
+    throw new UsageError(`Cannot read both ${fromStdin.join(" and ")} from standard input (-)`);
   }
 }
 
@@ -211,15 +221,6 @@ export async function runCommand(
   if (file !== undefined && flags.input !== undefined && file !== flags.input) {
     // With --input naming the file, every positional argument is a task name.
     [file, names] = [undefined, [file, ...names]];
-  }
-  // Standard input can be read once: by the task file or by one report, not both.
-  const fromStdin = [
-    ["the task file", file ?? flags.input],
-    ["--resume", flags.resume],
-    ["--from-report", flags.fromReport],
-  ].filter(([, path]) => path === "-").map(([what]) => what);
-  if (fromStdin.length > 1) {
-    throw new UsageError(`Cannot read both ${fromStdin.join(" and ")} from standard input (-)`);
   }
   // The configuration files that may enable worker options may be JSONC.
   if (isSandbox(flags.evalPermissions)) await loadJsonc();

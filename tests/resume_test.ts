@@ -185,6 +185,13 @@ Deno.test("--resume - reads the report from standard input, as a task file - is"
       ),
     );
   }
+  // graph reads its --from-report as a run's --dry-run does.
+  const graph = await runCli(["graph", "-", "--from-report", "-"], {
+    cwd: p.dir,
+    stdin: JSON.stringify(pipeline),
+  });
+  assert.equal(graph.code, 2);
+  assert.match(graph.stderr, /^dagrun: Cannot read both the task file and --from-report from/);
 });
 
 Deno.test("--resume refuses what is not a report", async (t) => {
