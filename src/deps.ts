@@ -15,7 +15,7 @@
  * @module
  */
 
-import { missingModuleError, osErrorReason, TaskFileError } from "./errors.ts";
+import { missingModuleError, moduleLocation, osErrorReason, TaskFileError } from "./errors.ts";
 import type * as JsoncModule from "./deps/jsonc.ts";
 import type * as AjvModule from "./deps/ajv.ts";
 
@@ -87,9 +87,8 @@ export async function importLate<T>(url: URL): Promise<T> {
     // Deno's refusal (a TypeError) is the user's to lift, not an internal error of ours.
     const message = error instanceof Error ? error.message : "";
     if (!/^Requires \w+ access to /.test(message)) throw error;
-    const where = url.protocol === "file:" ? decodeURIComponent(url.pathname) : url.href;
     throw new TaskFileError(`cannot load dagrun's module: ${osErrorReason(error)}`, {
-      file: where,
+      file: moduleLocation(url.href),
     });
   }
 }

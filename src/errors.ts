@@ -318,8 +318,23 @@ export function missingModuleError(error: unknown): TaskFileError | undefined {
   return new TaskFileError(
     "cannot load dagrun's module: no such module (dist/dagrun.js loads it from its own " +
       "checkout: run the bundle there, by its path or URL, or the sources' mod.ts, not a copy)",
-    { file: url.startsWith("file://") ? decodeURIComponent(url.slice("file://".length)) : url },
+    { file: moduleLocation(url) },
   );
+}
+
+/**
+ * How a message names a module of dagrun's own: a `file:` URL by its path, as every file is
+ * named, and any other URL as it is.
+ *
+ * @example
+ * ```ts
+ * import { moduleLocation } from "./errors.ts";
+ *
+ * moduleLocation("file:///opt/my%20dagrun/src/format/html.ts"); // "/opt/my dagrun/src/format/html.ts"
+ * ```
+ */
+export function moduleLocation(url: string): string {
+  return url.startsWith("file://") ? decodeURIComponent(url.slice("file://".length)) : url;
 }
 
 /**

@@ -20,7 +20,7 @@
  * @module
  */
 
-import { liveProcessGroups, signalSession } from "./process_groups.ts";
+import { signalProcessGroups } from "./process_groups.ts";
 import { isGranted } from "./permissions.ts";
 import { addSuspendedTime } from "./suspension.ts";
 
@@ -82,14 +82,15 @@ function suspend(hooks: SuspendHooks): void {
   stopSelf ??= bindStopSelf();
   hooks.beforeSuspend();
   // Each task's process group, and the processes that left it for another group of the
-  // task's session (GNU timeout runs its command so).
-  const leaders = liveProcessGroups();
-  for (const leader of leaders) signalSession(leader, "SIGSTOP");
+  // task's session (GNU timeout runs its command so). All of this is one turn of the event
+  // loop, the stop included: the groups continued are those stopped, and so are the
+  // stragglers (one look at /proc serves the turn).
+  signalProcessGroups("SIGSTOP");
   const stoppedAt = performance.now();
   stopSelf();
   // Continued (or never stopped: an orphaned process group's SIGTSTP is dropped).
   addSuspendedTime(performance.now() - stoppedAt);
-  for (const leader of leaders) signalSession(leader, "SIGCONT");
+  signalProcessGroups("SIGCONT");
   hooks.afterResume();
 }
 

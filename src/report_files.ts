@@ -116,7 +116,9 @@ export async function openReportFiles(
     } catch (error) {
       close();
       if (error instanceof ReportOpeningInterrupted) throw error;
-      const socket = readable && isSocket(path);
+      // Opening a socket fails with a bare "no such device or address" (ENXIO), which would
+      // not tell why.
+      const socket = readable && statQuietly(path)?.isSocket === true;
       const reason = socket ? "it is a socket, not a file" : osErrorReason(error);
       throw new TaskFileError(`cannot write report: ${reason}`, { file: path });
     }
@@ -197,11 +199,10 @@ function standardStreams(): { name: string; info: Deno.FileInfo }[] {
     // Queried, never asked for: with read access only where tasks need it, asking would stop
     // the run at a prompt on a terminal (and the report is then not looked at for this).
     if (!isGranted({ name: "read", path: path! })) continue;
-    try {
-      streams.push({ name: name!, info: Deno.statSync(path!) });
-    } catch {
-      // Closed, or a system without /dev/stdout: nothing a report could be mixed into.
-    }
+    // Not there when closed, or on a system without /dev/stdout: nothing a report could be
+    // mixed into.
+    const info = statQuietly(path!);
+    if (info !== undefined) streams.push({ name: name!, info });
   }
   return streams;
 }
@@ -248,18 +249,6 @@ function unfitForReport(
   return undefined;
 }
 
-/**
- * Whether `path`, which may be read, names a socket: opening one fails with a bare "no such
- * device or address" (ENXIO), which would not tell why.
- */
-function isSocket(path: string): boolean {
-  try {
-    return Deno.statSync(path).isSocket === true;
-  } catch {
-    return false;
-  }
-}
-
 /** What a report file is judged against: the same for every file of a run. */
 interface DeviceFacts {
   /** The device number of /dev/null; undefined where it cannot be looked at. */
@@ -285,11 +274,7 @@ function deviceFacts(): DeviceFacts {
 /** The device number of /dev/null; undefined where it cannot be looked at. */
 function nullDevice(): number | null | undefined {
   if (!isGranted({ name: "read", path: "/dev/null" })) return undefined;
-  try {
-    return Deno.statSync("/dev/null").rdev;
-  } catch {
-    return undefined;
-  }
+  return statQuietly("/dev/null")?.rdev;
 }
 
 /**
@@ -380,18 +365,24 @@ async function openForWriting(
   }
   // There already (or a dangling link, whose target this creates: the link stays, as before).
   const options = { write: true, create: true };
-  if (readable && !isFifo(path)) return { file: Deno.openSync(path, options), created: false };
+  if (readable && statQuietly(path)?.isFifo !== true) {
+    return { file: Deno.openSync(path, options), created: false };
+  }
   // A FIFO (or what cannot be looked at, which may be one): its open waits for a reader, for
   // ever if none comes. Off the main thread, so that a signal is heard meanwhile.
   return { file: await abortable(Deno.open(path, options), path, signal), created: false };
 }
 
-/** Whether `path` (followed, as an open follows it) is a FIFO; false if it cannot be looked at. */
-function isFifo(path: string): boolean {
+/**
+ * The stat of `path` (followed, as an open follows it), or `undefined` where it cannot be
+ * looked at (gone, a dangling link). Read permission for it is the caller's to query first:
+ * Deno would prompt on a terminal for a path it may not read.
+ */
+function statQuietly(path: string): Deno.FileInfo | undefined {
   try {
-    return Deno.statSync(path).isFifo === true;
+    return Deno.statSync(path);
   } catch {
-    return false;
+    return undefined;
   }
 }
 
