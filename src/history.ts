@@ -226,7 +226,8 @@ export async function recordHistory(
     isGranted({ name: "write", path: dir }) && isGranted({ name: "read", path: dir })
       ? undefined
       : notRecorded(`no permission to read and write ${dir} (--allow-read, --allow-write)`);
-  const problem = unpermitted(directoryOf(location.path));
+  const directory = directoryOf(location.path);
+  const problem = unpermitted(directory);
   if (problem) return problem;
   let temporary: string | undefined;
   let lock: Deno.FsFile | undefined;
@@ -235,11 +236,8 @@ export async function recordHistory(
     // A link is followed (the history kept elsewhere, a CI cache say), not replaced: its
     // directory, where the temporaries are too, is the one to be allowed.
     const target = entry?.isSymlink ? linkTarget(location.path) : undefined;
-    const targetDirectory = target === undefined ? undefined : directoryOf(target);
-    const targetProblem = targetDirectory === undefined ||
-        targetDirectory === directoryOf(location.path)
-      ? undefined
-      : unpermitted(targetDirectory);
+    const targetDirectory = target === undefined ? directory : directoryOf(target);
+    const targetProblem = targetDirectory === directory ? undefined : unpermitted(targetDirectory);
     if (targetProblem) return targetProblem;
     const path = target ?? location.path;
     temporary = `${path}.${Deno.pid}.tmp`;
@@ -420,11 +418,12 @@ const STALE_TEMPORARY_MS = 60_000;
 /**
  * Removes the temporaries (`PATH.PID.tmp`, exactly) that runs killed between their write and
  * their rename left beside the history at `path` (in a directory the caller may read and
- * write), when their process is gone: never a live run's, which is about to rename it. Whether a process lives is read from /proc (Linux),
- * which Deno opens only to a program with every permission (as the command line runs); none
- * is asked for, and elsewhere or without them nothing is removed. A dead run's PID reused by
- * a live process leaves its temporary in place, as does a zombie's; both are rare and cost a
- * few bytes. Synchronous, as the write after it: a directory listing and a few stats.
+ * write), when their process is gone: never a live run's, which is about to rename it.
+ * Whether a process lives is read from /proc (Linux), which Deno opens only to a program with
+ * every permission (as the command line runs); none is asked for, and elsewhere or without
+ * them nothing is removed. A dead run's PID reused by a live process leaves its temporary in
+ * place, as does a zombie's; both are rare and cost a few bytes. Synchronous, as the write
+ * after it: a directory listing and a few stats.
  */
 function removeStaleTemporaries(path: string): void {
   const dir = directoryOf(path);

@@ -119,10 +119,10 @@ export function createAnsiRenderer(): AnsiRenderer {
           break;
         }
         cells.write(text.slice(at, next), style);
-        const code = text.charCodeAt(next);
-        if (code === 0x0d) cells.column = 0;
-        else if (code === 0x08) cells.column = Math.max(0, cells.column - 1);
-        if (!isSequenceStart(code)) {
+        const control = text[next]!;
+        if (control === "\r") cells.column = 0;
+        else if (control === "\b") cells.column = Math.max(0, cells.column - 1);
+        if (!SEQUENCE_STARTS.includes(control)) {
           // Carriage return and backspace done; BEL and the rest print nothing.
           at = next + 1;
           continue;
@@ -276,11 +276,11 @@ function nextRendererControl(text: string, from: number): number {
 // deno-lint-ignore no-control-regex -- control characters are what it looks for
 const RENDERER_CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
 
-/** Whether `code` starts an escape sequence: ESC or a C1 introducer (DCS, SOS, CSI…). */
-function isSequenceStart(code: number): boolean {
-  return code === 0x1b || code === 0x90 || code === 0x98 || (code >= 0x9b && code <= 0x9f &&
-    code !== 0x9c);
-}
+/**
+ * The characters that start an escape sequence: ESC, and the 8-bit introducers written as
+ * characters: DCS, SOS, CSI, OSC, PM, APC.
+ */
+const SEQUENCE_STARTS = "\x1b\x90\x98\x9b\x9d\x9e\x9f";
 
 /**
  * What of the unfinished sequence starting at `start` is carried into the next piece: all of
@@ -294,21 +294,6 @@ function unfinishedSequence(text: string, start: number): string {
     (text.length - 1 >= start + introducer && text.endsWith("\x1b") ? "\x1b" : "");
 }
 
-/**
- * The index just past the escape sequence starting at `start` (ESC or a C1 introducer), as
- * ECMA-48 delimits them; the end of `text` when it is cut short. A lone ESC is one character.
- *
- * @example
- * ```ts
- * import { escapeSequenceEnd } from "./ansi_html.ts";
- * escapeSequenceEnd("\x1b[1;31mx", 0); // 7
- * ```
- */
-export function escapeSequenceEnd(text: string, start: number): number {
-  const end = sequenceEnd(text, start);
-  return end === -1 ? text.length : end;
-}
-
 /** The kind of the escape sequence at `start`; "unknown" for an ESC that ends the text. */
 function sequenceKind(text: string, start: number): "csi" | "string" | "other" | "unknown" {
   const first = text.charCodeAt(start);
@@ -319,8 +304,9 @@ function sequenceKind(text: string, start: number): "csi" | "string" | "other" |
 }
 
 /**
- * The index just past the escape sequence starting at `start`, as {@linkcode escapeSequenceEnd}
- * finds it; -1 when `text` ends before the sequence does.
+ * The index just past the escape sequence starting at `start` (ESC or a C1 introducer), as
+ * ECMA-48 delimits them; -1 when `text` ends before the sequence does. A lone ESC is one
+ * character.
  */
 function sequenceEnd(text: string, start: number): number {
   const kind = sequenceKind(text, start);
@@ -359,15 +345,13 @@ function sequenceEnd(text: string, start: number): number {
   return -1;
 }
 
-/** Where the next escape sequence (ESC, or the C1 controls CSI, OSC, DCS…) starts; -1 if none. */
-function nextControl(text: string, from: number): number {
-  ESCAPE_START.lastIndex = from;
-  return ESCAPE_START.exec(text)?.index ?? -1;
+/** Where the next escape sequence (one of {@linkcode SEQUENCE_STARTS}) starts; -1 if none. */
+function nextSequenceStart(text: string, from: number): number {
+  SEQUENCE_START.lastIndex = from;
+  return SEQUENCE_START.exec(text)?.index ?? -1;
 }
 
-// ESC, and the 8-bit introducers written as characters: DCS, SOS, CSI, OSC, PM, APC.
-// deno-lint-ignore no-control-regex -- control characters are what it looks for
-const ESCAPE_START = /[\x1b\x90\x98\x9b\x9d\x9e\x9f]/g;
+const SEQUENCE_START = new RegExp(`[${SEQUENCE_STARTS}]`, "g");
 
 /**
  * `index`, or the end of the escape sequence it falls inside: where a text cut at `index`
@@ -381,7 +365,10 @@ const ESCAPE_START = /[\x1b\x90\x98\x9b\x9d\x9e\x9f]/g;
  */
 export function pastEscapeSequence(text: string, index: number): number {
   const start = sequenceAcross(text, index);
-  return start === -1 ? index : escapeSequenceEnd(text, start);
+  if (start === -1) return index;
+  // One cut short ends with the text.
+  const end = sequenceEnd(text, start);
+  return end === -1 ? text.length : end;
 }
 
 /**
@@ -408,7 +395,7 @@ function sequenceAcross(text: string, index: number): number {
   // Read forward from the start, as the renderer reads the line: looked for backward, a C1
   // character in an OSC's text (a title, a link) would pass for the start of a sequence.
   for (let at = 0;;) {
-    const start = nextControl(text, at);
+    const start = nextSequenceStart(text, at);
     if (start === -1 || start >= index) return -1;
     at = sequenceEnd(text, start);
     if (at === -1 || at > index) return start;
@@ -507,19 +494,23 @@ function extendedColor(args: readonly string[]): Color {
   }
   if (numbers[0] === 5 && numbers.length === 2) return numbers[1]!;
   if (numbers[0] === 2 && numbers.length === 4) {
-    return "#" + numbers.slice(1).map((value) => value.toString(16).padStart(2, "0")).join("");
+    return "#" + numbers.slice(1).map(hex).join("");
   }
   return undefined;
 }
 
 /** The colour of a 256-colour palette index above 15: the 6×6×6 cube, then 24 greys. */
 function paletteColor(index: number): string {
-  const hex = (value: number) => value.toString(16).padStart(2, "0");
   if (index >= 232) return "#" + hex(8 + 10 * (index - 232)).repeat(3);
   const levels = [0, 95, 135, 175, 215, 255];
   const cube = index - 16;
   return "#" + [Math.floor(cube / 36), Math.floor(cube / 6) % 6, cube % 6]
     .map((level) => hex(levels[level]!)).join("");
+}
+
+/** A colour channel, 0–255, as two hex digits. */
+function hex(value: number): string {
+  return value.toString(16).padStart(2, "0");
 }
 
 function sameStyle(a: Readonly<Style>, b: Readonly<Style>): boolean {

@@ -109,11 +109,13 @@ export function createTimelineRecorder(tasks: readonly TaskSpec[]): TimelineReco
     output: [],
     droppedBytes: 0,
   }));
-  // Bytes of each record's output as shown: its lines and a newline after each.
-  const keptBytes = new Map<TaskRecord, number>();
-  // The start of an escape sequence a piece left out whole did not finish, by record and
-  // stream: the rest, at the start of the stream's next line, is left out too.
-  const unfinished = new Map<TaskRecord, Partial<Record<OutputStream, string>>>();
+  // Of each record with output: the bytes of it as shown (its lines and a newline after each),
+  // and by stream the start of an escape sequence that a piece left out whole did not finish
+  // (the rest, at the start of the stream's next line, is left out too).
+  const outputs = new Map<
+    TaskRecord,
+    { kept: number; carried: Partial<Record<OutputStream, string>> }
+  >();
   const byName = new Map(records.map((record) => [record.name, record]));
   let start = NaN, end = NaN;
   const onEvent = (event: RunEvent) => {
@@ -129,12 +131,9 @@ export function createTimelineRecorder(tasks: readonly TaskSpec[]): TimelineReco
       }
       case "output": {
         const record = byName.get(event.task)!;
-        let carried = unfinished.get(record);
-        if (!carried) unfinished.set(record, carried = {});
-        keptBytes.set(
-          record,
-          addOutput(record, event.stream, event.text, keptBytes.get(record) ?? 0, carried),
-        );
+        let output = outputs.get(record);
+        if (!output) outputs.set(record, output = { kept: 0, carried: {} });
+        output.kept = addOutput(record, event.stream, event.text, output.kept, output.carried);
         break;
       }
       case "task_ended": {
