@@ -151,6 +151,7 @@ function refusePathsNotRead(given: Readonly<Record<string, unknown>>): void {
   // FILE and --input name one file (both given, they must be the same).
   const fromStdin = ([
     ["the task file", given.FILE ?? given.input],
+    ["--schema", given.schema],
     ["--resume", given.resume],
     ["--from-report", given.fromReport],
   ] as const).filter(([, path]) => path === "-").map(([what]) => what);

@@ -61,13 +61,14 @@ export interface InputBytes {
  * itself is the first of the run, which the history's would otherwise be (it loads the time
  * zone for the dates it holds). Anything but a regular file or a directory is read as a
  * stream, up to {@linkcode MAX_STREAMED_INPUT_BYTES}; so is every path when `asStream` is set.
- * A FIFO is waited on for its writer, as `cat` waits.
+ * A FIFO is waited on for its writer, as `cat` waits. `-` is standard input, read as a stream.
  *
  * @throws the OS error of the stat, the open or the read (`Deno.errors.IsADirectory` for a
  * directory), {@linkcode FileTooLongError} for a regular file too long to decode, or
  * {@linkcode InputTooLongError}.
  */
 export async function readInputFile(path: string, asStream = false): Promise<InputBytes> {
+  if (path === "-") return { bytes: await readBoundedStream(Deno.stdin.readable), stream: true };
   if (!asStream) {
     const info = Deno.statSync(path);
     if (info.isDirectory) throw new Deno.errors.IsADirectory("Is a directory (os error 21)");

@@ -10,7 +10,7 @@ import { jsonValueOffset } from "./json_locate.ts";
 import { containerPathAt, type JsonStructure, plainStructure, scanJson } from "./json_structure.ts";
 import { directoryOf, resolvePath } from "./paths.ts";
 import { osErrorReason, quote, type SourcePosition, TaskFileError } from "./errors.ts";
-import { readBoundedStream, readInputFile } from "./input_files.ts";
+import { readInputFile } from "./input_files.ts";
 import type { TaskSpec } from "./types.ts";
 import { buildTaskSpecs, fileConcurrency, type OptionOverrides } from "./task_options.ts";
 import { validateAgainstSchema } from "./schema_validation.ts";
@@ -134,7 +134,7 @@ export async function readTaskText(
   path: string,
 ): Promise<{ text: string; file: string; baseDir: string; fromStream: boolean }> {
   if (path === "-") {
-    const bytes = await readTaskBytes(() => readBoundedStream(Deno.stdin.readable), "<stdin>");
+    const { bytes } = await readTaskBytes(() => readInputFile("-"), "<stdin>");
     const text = decodeUtf8(bytes, "<stdin>");
     return { text, file: "<stdin>", baseDir: Deno.cwd(), fromStream: true };
   }

@@ -6,7 +6,7 @@
  */
 
 import { osErrorReason, TaskFileError } from "./errors.ts";
-import { readBoundedStream, readInputFile } from "./input_files.ts";
+import { readInputFile } from "./input_files.ts";
 
 /**
  * The text of the NDJSON report at `path`, read as `--resume` and `--from-report` read it:
@@ -18,10 +18,7 @@ import { readBoundedStream, readInputFile } from "./input_files.ts";
  */
 export async function readReportText(path: string): Promise<string> {
   try {
-    const bytes = path === "-"
-      ? await readBoundedStream(Deno.stdin.readable)
-      : (await readInputFile(path)).bytes;
-    return new TextDecoder().decode(bytes);
+    return new TextDecoder().decode((await readInputFile(path)).bytes);
   } catch (error) {
     throw new TaskFileError(`cannot read report: ${osErrorReason(error)}`, {
       file: reportName(path),

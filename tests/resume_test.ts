@@ -185,6 +185,16 @@ Deno.test("--resume - reads the report from standard input, as a task file - is"
       ),
     );
   }
+  // --schema - too: read from standard input, and not with the task file.
+  const schema = await runCli(["validate", p.file, "--schema", "-"], {
+    cwd: p.dir,
+    stdin: '{"type": "object", "required": ["nope"]}',
+  });
+  assert.equal(schema.code, 2);
+  assert.match(schema.stderr, /"nope"/);
+  const bothSchema = await runCli(["-", "--schema", "-"], { cwd: p.dir, stdin: "{}" });
+  assert.equal(bothSchema.code, 2);
+  assert.match(bothSchema.stderr, /^dagrun: Cannot read both the task file and --schema from/);
   // graph reads its --from-report as a run's --dry-run does.
   const graph = await runCli(["graph", "-", "--from-report", "-"], {
     cwd: p.dir,
