@@ -96,8 +96,11 @@ export function parseRunFast(args: readonly string[]): FastRun | undefined {
       continue;
     }
     value ??= args[++i];
-    // A missing value, or one that looks like an option: commander's business.
-    if (value === undefined || value === "" || value.startsWith("-")) return undefined;
+    // A missing value, or one that looks like an option: commander's business. A lone `-` is
+    // standard input (`--resume -`), which commander takes as the value as this does.
+    if (value === undefined || value === "" || (value.startsWith("-") && value !== "-")) {
+      return undefined;
+    }
     const parsed = parseValue(option, value, flags[option.key]);
     if (parsed === DECLINE) return undefined;
     flags[option.key] = parsed;
