@@ -7,7 +7,7 @@
  * @module
  */
 
-import { emptyPathError, osErrorReason, OutputError, TaskFileError } from "./errors.ts";
+import { emptyPathError, osErrorReason, OutputError, TaskFileError, UsageError } from "./errors.ts";
 import { isGranted } from "./permissions.ts";
 import { resolvePath } from "./paths.ts";
 
@@ -51,7 +51,7 @@ export class ReportOpeningInterrupted extends Error {
  * `signal`, aborted, ends the wait.
  *
  * @throws {TaskFileError} `cannot write report: …`, naming the path.
- * @throws {UsageError} for an empty path.
+ * @throws {UsageError} for an empty path, or `-`.
  * @throws {ReportOpeningInterrupted} when `signal` ends a wait for a reader.
  */
 export async function openReportFiles(
@@ -65,6 +65,15 @@ export async function openReportFiles(
   for (const [option, path] of given) {
     // Deno would say "No such file or directory", naming no path.
     if (path === "") throw emptyPathError(option);
+    // Not standard output, as `-` is where dagrun reads: it would be a file named "-".
+    if (path === "-") {
+      const events = option === "--report"
+        ? "; --format ndjson writes the events to standard output"
+        : "";
+      throw new UsageError(
+        `${option} writes a file, and "-" is not standard output here (./- names a file "-")${events}`,
+      );
+    }
   }
   // Queried once per path, for every look at it below: Deno would prompt on a terminal for
   // a path it may not read.

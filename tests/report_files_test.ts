@@ -92,6 +92,20 @@ Deno.test("a report path that cannot be opened is said once, and an empty one is
   await assertNothingRan(directory);
 });
 
+Deno.test("a report path of - is refused as a usage error, not written as a file named -", async () => {
+  const file = await writeTaskFile({
+    tasks: [{ name: "a", type: "exec", arguments: "touch ran" }],
+  });
+  const directory = dirname(file);
+  for (const option of ["--report", "--report-html", "--trace"]) {
+    const result = await sh(file, `eval "$DAGRUN ${option} -"`);
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(result.stderr, new RegExp(`^dagrun: ${option} writes a file, and "-" is not`));
+    await assert.rejects(Deno.stat(`${directory}/-`), Deno.errors.NotFound, option);
+    await assertNothingRan(directory);
+  }
+});
+
 Deno.test("a report path that opens but would not keep the report is refused before anything runs", async (t) => {
   const file = await writeTaskFile({
     tasks: [{ name: "a", type: "exec", arguments: "touch ran" }],
