@@ -91,7 +91,6 @@ export class WorkerPool {
   readonly #groups = new Map<AbortSignal, Set<Job>>();
   readonly #onAbort = new Map<AbortSignal, () => void>();
   #cap: number;
-  #starting = 0;
   /** Tasks announced by `prepare` that have not asked for a worker yet. */
   #remaining = 0;
   /** When a worker last started or finished a task, or became ready. */
@@ -113,6 +112,11 @@ export class WorkerPool {
   /** The number of workers alive, starting, idle or busy. */
   get size(): number {
     return this.#live.size;
+  }
+
+  /** Workers started and not ready yet: the live ones that do not serve. */
+  get #starting(): number {
+    return this.#live.size - this.#serving.length;
   }
 
   /**
@@ -287,10 +291,8 @@ export class WorkerPool {
   }
 
   #spawn(): void {
-    this.#starting++;
     const worker: EvalWorker = new EvalWorker(this.#options, {
       ready: () => {
-        this.#starting--;
         this.#lastProgress = performance.now();
         this.#serving.push(worker);
         this.#dispatch();
@@ -317,7 +319,6 @@ export class WorkerPool {
     if (!this.#live.delete(worker)) return;
     const index = this.#serving.indexOf(worker);
     if (index !== -1) this.#serving.splice(index, 1);
-    if (!worker.ready) this.#starting--;
     if (startError !== undefined) {
       // Starting another would fail the same way: fail the waiting tasks instead.
       this.#brokenBy = `Cannot start an eval worker: ${startError}`;
