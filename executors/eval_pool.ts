@@ -89,7 +89,8 @@ export class WorkerPool {
    * signal keeps thousands of tasks from costing quadratic time.
    */
   readonly #groups = new Map<AbortSignal, Set<Job>>();
-  readonly #onAbort = new Map<AbortSignal, () => void>();
+  /** The listener on each signal of `#groups`: one function, told which by the event. */
+  readonly #onAbort = (event: Event) => this.#abort(event.target as AbortSignal);
   #cap: number;
   /** Tasks announced by `prepare` that have not asked for a worker yet. */
   #remaining = 0;
@@ -195,9 +196,7 @@ export class WorkerPool {
     if (!group) {
       group = new Set();
       this.#groups.set(signal, group);
-      const onAbort = () => this.#abort(signal);
-      this.#onAbort.set(signal, onAbort);
-      signal.addEventListener("abort", onAbort, { once: true });
+      signal.addEventListener("abort", this.#onAbort, { once: true });
     }
     group.add(job);
   }
@@ -207,8 +206,7 @@ export class WorkerPool {
     const group = this.#groups.get(signal);
     if (!group?.delete(job) || group.size > 0) return;
     this.#groups.delete(signal);
-    signal.removeEventListener("abort", this.#onAbort.get(signal)!);
-    this.#onAbort.delete(signal);
+    signal.removeEventListener("abort", this.#onAbort);
   }
 
   /** The tasks of an aborted signal end as interrupted; those running are stopped. */
