@@ -48,21 +48,6 @@ export interface EagerCompileResult {
   rewritten: number;
 }
 
-/** A function declaration to rewrite: where it is, where it goes, and as what binding. */
-interface Move {
-  start: number;
-  end: number;
-  name: string;
-  /** Where its name is, to be removed: the expression is named after the binding. */
-  nameStart: number;
-  nameEnd: number;
-  /** Where its scope's first statement (after any directives) begins. */
-  scopeStart: number;
-  keyword: "var" | "let";
-  /** How deeply it is nested: inner declarations are moved before outer ones. */
-  depth: number;
-}
-
 // The AST's shapes, as much of them as the rewrite reads.
 type AnyNode = Node & Record<string, unknown>;
 interface Statement extends Node {
@@ -80,57 +65,34 @@ interface Statement extends Node {
  */
 export function compileEagerly(source: string, only?: ReadonlySet<number>): EagerCompileResult {
   const program = parse(source, { ecmaVersion: "latest", sourceType: "module" });
-  const moves: Move[] = [];
+  const text = new MagicString(source);
+  let rewritten = 0;
+  const rewrite = (statements: Statement[], keyword: "var" | "let") => {
+    // Where the scope's first statement after any directives begins: a declaration is one.
+    const scopeStart = statements.find((statement) => statement.directive === undefined)?.start;
+    for (const { type, id, start, end } of statements) {
+      if (type !== "FunctionDeclaration" || !id || (only && !only.has(end))) continue;
+      // The expression is named after the binding: its own name would be a second binding.
+      text.remove(id.start, id.end);
+      text.prependRight(start, `${keyword} ${id.name}=(`);
+      text.appendLeft(end, ");");
+      if (start !== scopeStart) text.move(start, end, scopeStart!);
+      rewritten++;
+    }
+  };
+  // The walk calls back as it leaves a node: the declarations of inner scopes are rewritten
+  // before the one around them, which then moves with its rewritten inside.
   fullAncestor(program, (node, _state, ancestors) => {
-    const depth = ancestors.length;
-    if (node.type === "Program") {
-      collect((node as AnyNode).body as Statement[], node.end, "var", depth, only, moves);
-    } else if (node.type === "StaticBlock") {
-      collect((node as AnyNode).body as Statement[], node.end - 1, "var", depth, only, moves);
+    const body = (node as AnyNode).body as Statement[];
+    if (node.type === "Program" || node.type === "StaticBlock") {
+      rewrite(body, "var");
     } else if (node.type === "BlockStatement") {
       // A function's body is var-scoped; any other block scopes a declaration to itself.
       const parent = ancestors.at(-2) as AnyNode | undefined;
-      const keyword = parent?.type.includes("Function") && parent.body === node ? "var" : "let";
-      collect((node as AnyNode).body as Statement[], node.end - 1, keyword, depth, only, moves);
+      rewrite(body, parent?.type.includes("Function") && parent.body === node ? "var" : "let");
     }
   });
-  const text = new MagicString(source);
-  // Inner declarations first, so that an outer one moves with its rewritten inside.
-  moves.sort((a, b) => b.depth - a.depth);
-  for (const move of moves) {
-    text.remove(move.nameStart, move.nameEnd);
-    text.prependRight(move.start, `${move.keyword} ${move.name}=(`);
-    text.appendLeft(move.end, ");");
-    if (move.start !== move.scopeStart) text.move(move.start, move.end, move.scopeStart);
-  }
-  return { text: text.toString(), rewritten: moves.length };
-}
-
-function collect(
-  statements: Statement[],
-  emptyScopeEnd: number,
-  keyword: "var" | "let",
-  depth: number,
-  only: ReadonlySet<number> | undefined,
-  into: Move[],
-): void {
-  let first = 0;
-  while (first < statements.length && statements[first]!.directive !== undefined) first++;
-  const scopeStart = statements[first]?.start ?? emptyScopeEnd;
-  for (const statement of statements) {
-    if (statement.type !== "FunctionDeclaration" || !statement.id) continue;
-    if (only && !only.has(statement.end)) continue;
-    into.push({
-      start: statement.start,
-      end: statement.end,
-      name: statement.id.name,
-      nameStart: statement.id.start,
-      nameEnd: statement.id.end,
-      scopeStart,
-      keyword,
-      depth,
-    });
-  }
+  return { text: text.toString(), rewritten };
 }
 
 /**

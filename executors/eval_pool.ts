@@ -89,9 +89,9 @@ export class WorkerPool {
    * signal keeps thousands of tasks from costing quadratic time.
    */
   readonly #groups = new Map<AbortSignal, Set<Job>>();
-  readonly #onAbort = new Map<AbortSignal, () => void>();
+  /** The listener on each signal of `#groups`: one function, told which by the event. */
+  readonly #onAbort = (event: Event) => this.#abort(event.target as AbortSignal);
   #cap: number;
-  #starting = 0;
   /** Tasks announced by `prepare` that have not asked for a worker yet. */
   #remaining = 0;
   /** When a worker last started or finished a task, or became ready. */
@@ -113,6 +113,11 @@ export class WorkerPool {
   /** The number of workers alive, starting, idle or busy. */
   get size(): number {
     return this.#live.size;
+  }
+
+  /** Workers started and not ready yet: the live ones that do not serve. */
+  get #starting(): number {
+    return this.#live.size - this.#serving.length;
   }
 
   /**
@@ -191,9 +196,7 @@ export class WorkerPool {
     if (!group) {
       group = new Set();
       this.#groups.set(signal, group);
-      const onAbort = () => this.#abort(signal);
-      this.#onAbort.set(signal, onAbort);
-      signal.addEventListener("abort", onAbort, { once: true });
+      signal.addEventListener("abort", this.#onAbort, { once: true });
     }
     group.add(job);
   }
@@ -203,8 +206,7 @@ export class WorkerPool {
     const group = this.#groups.get(signal);
     if (!group?.delete(job) || group.size > 0) return;
     this.#groups.delete(signal);
-    signal.removeEventListener("abort", this.#onAbort.get(signal)!);
-    this.#onAbort.delete(signal);
+    signal.removeEventListener("abort", this.#onAbort);
   }
 
   /** The tasks of an aborted signal end as interrupted; those running are stopped. */
@@ -287,10 +289,8 @@ export class WorkerPool {
   }
 
   #spawn(): void {
-    this.#starting++;
     const worker: EvalWorker = new EvalWorker(this.#options, {
       ready: () => {
-        this.#starting--;
         this.#lastProgress = performance.now();
         this.#serving.push(worker);
         this.#dispatch();
@@ -317,7 +317,6 @@ export class WorkerPool {
     if (!this.#live.delete(worker)) return;
     const index = this.#serving.indexOf(worker);
     if (index !== -1) this.#serving.splice(index, 1);
-    if (!worker.ready) this.#starting--;
     if (startError !== undefined) {
       // Starting another would fail the same way: fail the waiting tasks instead.
       this.#brokenBy = `Cannot start an eval worker: ${startError}`;

@@ -120,13 +120,10 @@ export async function superviseChild(
   const forget = context.signal.aborted ? (stop(), undefined) : whenAborted(context.signal, stop);
   const { drained, release } = passOutputOn(child, context);
   let ended = false;
+  const markEnded = () => void (ended = true);
   // Raced with the group poll below, which must not throw: settles, never rejects, when the
   // pipes have ended or their reading failed.
-  const drainedOrFailed = drained.then(() => {
-    ended = true;
-  }, () => {
-    ended = true;
-  });
+  const drainedOrFailed = drained.then(markEnded, markEnded);
   const status = await child.status.catch(statusOfUnnamedSignal);
   forget?.();
   // Told to stop, the leader ended (a shell dies of SIGTERM at once); the rest of its group
