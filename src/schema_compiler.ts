@@ -53,12 +53,33 @@ function argumentsAjv(): AjvInstance {
  */
 export function compileArgumentsSchema(schema: object): ValidateFunction {
   try {
-    return compileSchema(argumentsAjv(), schema);
+    const own = ownInstanceValidators.get(schema);
+    if (own) return own;
+    try {
+      return compileSchema(argumentsAjv(), schema);
+    } catch (error) {
+      if (!isIdClash(error)) throw error;
+      // An `$id` is unique within one ajv, not among executors: two plugins written from one
+      // template, or a library's factory making a fresh executor for each run, share one.
+      // Such a schema gets an instance of its own (rarely: one costs a few milliseconds).
+      const validate = compileSchema(createAjv(), schema);
+      ownInstanceValidators.set(schema, validate);
+      return validate;
+    }
   } catch (error) {
     if (error instanceof AsyncSchemaError) throw new Error('argumentsSchema must not be "$async"');
     const message = error instanceof Error ? error.message : String(error);
     throw new Error(`invalid argumentsSchema: ${message.replaceAll("\n", " ")}`);
   }
+}
+
+/** The validators of schemas compiled in an ajv of their own, by schema (see above). */
+const ownInstanceValidators = new WeakMap<object, ValidateFunction>();
+
+/** Whether ajv refused a schema for an `$id` (or key) another schema in it already has. */
+function isIdClash(error: unknown): boolean {
+  return error instanceof Error &&
+    /^schema with key or id ".*" already exists$/s.test(error.message);
 }
 
 /** A schema compiled to an `"$async"` validator, which {@linkcode compileSchema} refuses. */
