@@ -228,8 +228,13 @@ function describeSchemaError(error: ErrorObject, subject: string, value: unknown
       return `${is}${
         params.pattern === "^(.*)$" ? "must be a single line" : `must match /${params.pattern}/`
       }, not ${shownValue(value)}`;
-    case "minLength":
-      return `${is}must not be empty`;
+    case "minLength": {
+      // 1, as dagrun's own schema says it, is "not empty"; a plugin's may ask for more.
+      const limit = Number(params.limit);
+      return limit <= 1
+        ? `${is}must not be empty`
+        : `${is}must be at least ${limit} characters long, not ${shownValue(value)}`;
+    }
     case "format":
       return `${is}must match format "${params.format}", not ${shownValue(value)}`;
     case "additionalProperties":

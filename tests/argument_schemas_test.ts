@@ -1,5 +1,6 @@
 /**
- * Executors' `argumentsSchema`s as plugin authors write them: an `$id` that two schemas share.
+ * Executors' `argumentsSchema`s as plugin authors write them: an `$id` that two schemas share,
+ * and the words of a failed check for a limit the built-in types never set.
  */
 
 import assert from "node:assert/strict";
@@ -77,4 +78,36 @@ Deno.test("run() twice with a fresh executor whose schema has an $id checks its 
       `run ${attempt}`,
     );
   }
+});
+
+Deno.test("a minLength above 1 is worded with its limit, not as 'must not be empty'", async () => {
+  const registry = createDefaultRegistry().register({
+    type: "tag",
+    argumentsSchema: {
+      type: "object",
+      properties: {
+        name: { type: "string", minLength: 3 },
+        note: { type: "string", minLength: 1 },
+      },
+    },
+    run: () => Promise.resolve({ ok: true }),
+  });
+  const failure = async (args: Record<string, unknown>) => {
+    try {
+      await run([{ name: "t", type: "tag", arguments: args }], { registry });
+    } catch (error) {
+      return (error as Error).message.replace(/^.*task "t": /, "");
+    }
+    return "no error";
+  };
+  assert.equal(
+    await failure({ name: "ab" }),
+    '"arguments.name" must be at least 3 characters long, not "ab"',
+  );
+  assert.equal(
+    await failure({ name: "" }),
+    '"arguments.name" must be at least 3 characters long, not ""',
+  );
+  assert.equal(await failure({ note: "" }), '"arguments.note" must not be empty');
+  assert.equal(await failure({ name: "abc", note: "x" }), "no error");
 });
