@@ -128,7 +128,10 @@ export interface RunOptions {
    * map are added to a copy of it.
    */
   readonly registry?: ExecutorRegistry;
-  /** The most tasks running at once; the file's `concurrency`, else unlimited, by default. */
+  /**
+   * The most tasks running at once, a whole number from 1 (`Infinity`: no limit); the file's
+   * `concurrency`, else unlimited, by default.
+   */
   readonly concurrency?: number;
   /** Names of tasks done in an earlier run, not to run again (see `resume.ts`). */
   readonly resumed?: ReadonlySet<string>;

@@ -23,7 +23,10 @@ import type { Executor, RunEvent } from "./types.ts";
 export interface ScheduleOptions {
   /** Finds the executor of a task type; every type in the graph must have one. */
   readonly executorFor: (type: string) => Executor;
-  /** The most tasks running at once; unlimited by default. */
+  /**
+   * The most tasks running at once, a whole number from 1 (`Infinity`: no limit); unlimited
+   * by default.
+   */
   readonly concurrency?: number;
   /** Aborting it cancels the run: nothing new starts and running tasks are told to stop. */
   readonly signal?: AbortSignal;

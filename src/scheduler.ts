@@ -27,6 +27,7 @@ import {
 import { rankTasks } from "./ready_queue.ts";
 import { RunningTimeout, suspendedMs } from "./suspension.ts";
 import { formatSeconds } from "./duration.ts";
+import { describeValue } from "./errors.ts";
 import { findCycleInGraph, indexTaskGraph, type TaskGraph } from "./task_graph.ts";
 import { DependencyTracker } from "./dependency_tracker.ts";
 import { formatCycle } from "./check.ts";
@@ -544,14 +545,26 @@ type Timer = ReturnType<typeof setTimeout>;
 const DEFAULT_STOP_GRACE_MS = 10_000;
 
 /**
- * A concurrency limit as given, when it is one: at least 1 (`Infinity` is none). 0, a
- * negative number or NaN would let no task start, and the run would wait forever.
+ * A concurrency limit as given, when it is one: a whole number of at least 1 (`Infinity` is
+ * none), as `-j` and a task file's `concurrency` must be. 0, a negative number or NaN would
+ * let no task start, and the run would wait forever; 1.5 would let two run at once; `"4"`
+ * (a value read from the environment, say) compared as a number but is none.
  *
- * @throws {RangeError} for anything else.
+ * @throws {TypeError} for a value that is not a number.
+ * @throws {RangeError} for a number that is no such limit.
  */
 export function checkedConcurrency(concurrency: number | undefined): number | undefined {
-  if (concurrency === undefined || concurrency >= 1) return concurrency;
-  throw new RangeError(`concurrency must be a number of at least 1, not ${concurrency}`);
+  if (concurrency === undefined) return undefined;
+  if (typeof concurrency !== "number") {
+    throw new TypeError(`concurrency must be a number, not ${describeValue(concurrency)}`);
+  }
+  if (!(concurrency >= 1)) {
+    throw new RangeError(`concurrency must be a number of at least 1, not ${concurrency}`);
+  }
+  if (concurrency !== Infinity && !Number.isInteger(concurrency)) {
+    throw new RangeError(`concurrency must be a whole number, not ${concurrency}`);
+  }
+  return concurrency;
 }
 
 /** An executor's outcome as a task result: one that is not an object with `ok` fails the task. */

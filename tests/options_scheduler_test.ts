@@ -321,6 +321,33 @@ Deno.test("schedule() and run() refuse a concurrency that would let no task star
   }
 });
 
+Deno.test("schedule() and run() refuse a concurrency that is not a whole number, as -j and a file do", async () => {
+  // 1.5 let two tasks run at once; "4" and true passed as numbers.
+  const cases: [unknown, RegExp][] = [
+    [1.5, /^RangeError: concurrency must be a whole number, not 1\.5$/],
+    ["4", /^TypeError: concurrency must be a number, not a string \("4"\)$/],
+    [true, /^TypeError: concurrency must be a number, not a boolean \(true\)$/],
+  ];
+  for (const [concurrency, message] of cases) {
+    await assert.rejects(
+      schedule([task("a")], {
+        executorFor: () => flaky({}).executor,
+        concurrency: concurrency as number,
+      }),
+      (error: unknown) => message.test(String(error)),
+    );
+    await assert.rejects(
+      run([{ name: "a", type: "exec", arguments: "true" }], { concurrency: concurrency as number }),
+      (error: unknown) => message.test(String(error)),
+    );
+  }
+  // No limit, and a limit of any size, still do.
+  for (const concurrency of [Infinity, 1, 2 ** 40]) {
+    const report = await run([{ name: "a", type: "exec", arguments: "true" }], { concurrency });
+    assert.equal(report.ok, true);
+  }
+});
+
 Deno.test("run() refuses timeoutMs and retryDelayMs a file could not give", async () => {
   for (
     const bad of [{ timeoutMs: 1e10 }, { timeoutMs: 0 }, { timeoutMs: NaN }, { retryDelayMs: -1 }]
