@@ -13,7 +13,12 @@ import { taskFileFromInputs } from "./task_inputs.ts";
 import type { TaskGraph } from "./task_graph.ts";
 import { registerTaskFileExecutors } from "./plugins.ts";
 import { ExecutorRegistry } from "./registry.ts";
-import { checkedConcurrency, type RunIdentity, scheduleGraph } from "./scheduler.ts";
+import {
+  checkedConcurrency,
+  checkedStopGrace,
+  type RunIdentity,
+  scheduleGraph,
+} from "./scheduler.ts";
 import { graphPriority } from "./critical_path.ts";
 import { type HistoryLocation, readHistory, recordHistory } from "./history.ts";
 import type { Executor, RunEvent, RunReport, TaskSpec } from "./types.ts";
@@ -202,6 +207,7 @@ export async function runChecked(
 ): Promise<RunReport> {
   // Checked before anything is prepared (eval workers start then).
   const concurrency = checkedConcurrency(options.concurrency ?? taskFile.concurrency);
+  checkedStopGrace(options.stopGraceMs);
   const executors = await prepareExecutors(
     taskFile,
     registry,

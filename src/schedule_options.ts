@@ -59,8 +59,9 @@ export interface ScheduleOptions {
   /**
    * How long a task told to stop (its timeout, a cancellation) may take to end before it is
    * given up on and recorded as failed, in ms; 10,000 by default (an exec task's group gets
-   * SIGKILL after 5 s). An executor whose `run()` ignores its signal would otherwise hold the
-   * run for ever; what it resolves with afterwards is ignored.
+   * SIGKILL after 5 s); `Infinity` (or more than a timer takes, 2^31 - 1) never gives up. An
+   * executor whose `run()` ignores its signal would otherwise hold the run for ever; what it
+   * resolves with afterwards is ignored.
    */
   readonly stopGraceMs?: number;
 }

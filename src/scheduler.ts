@@ -190,7 +190,7 @@ class Run {
     this.#skipReasons = new Array(count);
     this.#attempts = new Uint32Array(count);
     this.#enders = new Array(count);
-    this.#stopGraceMs = options.stopGraceMs ?? DEFAULT_STOP_GRACE_MS;
+    this.#stopGraceMs = checkedStopGrace(options.stopGraceMs);
     this.#contexts = new TaskContexts(this.#tasks, {
       emit: this.#emit,
       stop: this.#stop.signal,
@@ -303,7 +303,7 @@ class Run {
         // Time spent suspended (Ctrl-Z) does not count against the limit, nor the grace.
         timer = new RunningTimeout(() => {
           controller.abort(`timed out after ${formatSeconds(timeoutMs)}`);
-          giveUpTimer = new RunningTimeout(() => this.#giveUp(index), this.#stopGraceMs);
+          giveUpTimer = this.#afterGrace(() => this.#giveUp(index));
         }, timeoutMs);
         signal = AbortSignal.any([signal, controller.signal]);
       }
@@ -334,6 +334,13 @@ class Run {
       (outcome) => end(checkedResult(outcome)),
       (error) => end({ ok: false, error: `executor error: ${describe(error)}` }),
     );
+  }
+
+  /** Calls `giveUp` once the stop grace has passed; never, for a grace past a timer's range. */
+  #afterGrace(giveUp: () => void): RunningTimeout | undefined {
+    return this.#stopGraceMs > MAX_TIMER_MS
+      ? undefined
+      : new RunningTimeout(giveUp, this.#stopGraceMs);
   }
 
   /**
@@ -476,9 +483,9 @@ class Run {
       if (this.#state[i] === PENDING) this.#skip(i, "cancelled");
     }
     // Those that do not stop in time are given up on (cleared when the run finishes first).
-    this.#giveUpTimer = new RunningTimeout(() => {
+    this.#giveUpTimer = this.#afterGrace(() => {
       for (let i = 0; i < this.#enders.length; i++) this.#giveUp(i);
-    }, this.#stopGraceMs);
+    });
     // A task waiting to retry is not retried; it ends with the failure that made it wait.
     for (const [index, { timer, result }] of this.#waiting) {
       clearTimeout(timer);
@@ -543,6 +550,31 @@ type Timer = ReturnType<typeof setTimeout>;
 
 /** See {@linkcode ScheduleOptions.stopGraceMs}. */
 const DEFAULT_STOP_GRACE_MS = 10_000;
+
+/** The longest delay a timer takes (about 24.8 days); past it, one fires at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * The grace a stopped task has before it is given up on: 0 or more milliseconds, `Infinity`
+ * (or anything past a timer's range, which a timer would take as 1 ms) for none.
+ *
+ * @throws {TypeError} for a value that is not a number.
+ * @throws {RangeError} for a negative number or NaN, which a timer would take as 1 ms.
+ */
+export function checkedStopGrace(stopGraceMs: number | undefined): number {
+  if (stopGraceMs === undefined) return DEFAULT_STOP_GRACE_MS;
+  if (typeof stopGraceMs !== "number") {
+    throw new TypeError(
+      `stopGraceMs must be a number of milliseconds, not ${describeValue(stopGraceMs)}`,
+    );
+  }
+  if (!(stopGraceMs >= 0)) {
+    throw new RangeError(
+      `stopGraceMs must be a number of milliseconds from 0 (Infinity: never give up), not ${stopGraceMs}`,
+    );
+  }
+  return stopGraceMs;
+}
 
 /**
  * A concurrency limit as given, when it is one: a whole number of at least 1 (`Infinity` is

@@ -463,3 +463,58 @@ Deno.test("an executor that ignores being stopped is given up on after stopGrace
     await new Promise((resolve) => setTimeout(resolve, 10));
   });
 });
+
+Deno.test("a stopGraceMs of Infinity, or past a timer's range, never gives a task up", async () => {
+  // setTimeout fires at once past 2^31 - 1 ms: such a grace gave the task up in 1 ms, with
+  // Deno's TimeoutOverflowWarning on stderr, while its executor was still stopping.
+  for (const stopGraceMs of [Infinity, 2 ** 31]) {
+    let finish: (() => void) | undefined;
+    const executor: Executor = {
+      type: "fake",
+      run: (_task, context) =>
+        new Promise<TaskResult>((resolve) => {
+          context.signal.addEventListener("abort", () => {
+            finish = () => resolve({ ok: false, error: "stopped" });
+          });
+        }),
+    };
+    const controller = new AbortController();
+    let settled = false;
+    const running = schedule([task("slow")], {
+      executorFor: () => executor,
+      signal: controller.signal,
+      stopGraceMs,
+    }).finally(() => settled = true);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    controller.abort("interrupted");
+    // Well past the 1 ms the overflowing timer took: still waiting for the executor.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(settled, false, `stopGraceMs ${stopGraceMs}: given up on`);
+    finish!();
+    const report = await running;
+    assert.equal(report.tasks[0]!.status, "failed");
+  }
+});
+
+Deno.test("schedule() and run() refuse a stopGraceMs that is not a number of milliseconds", async () => {
+  const cases: [unknown, RegExp][] = [
+    [-1, /^RangeError: stopGraceMs must be a number of milliseconds from 0 .*, not -1$/],
+    [NaN, /^RangeError: stopGraceMs must be a number of milliseconds from 0 .*, not NaN$/],
+    ["5s", /^TypeError: stopGraceMs must be a number of milliseconds, not a string \("5s"\)$/],
+  ];
+  for (const [stopGraceMs, message] of cases) {
+    await assert.rejects(
+      schedule([task("a")], {
+        executorFor: () => flaky({}).executor,
+        stopGraceMs: stopGraceMs as number,
+      }),
+      (error: unknown) => message.test(String(error)),
+    );
+    await assert.rejects(
+      run([{ name: "a", type: "exec", arguments: "true" }], {
+        stopGraceMs: stopGraceMs as number,
+      }),
+      (error: unknown) => message.test(String(error)),
+    );
+  }
+});
