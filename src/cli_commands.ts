@@ -102,7 +102,7 @@ export async function loadChecked(
   file: string | undefined,
   flags: InputFlags & Partial<Pick<RunFlags, "timeout" | "retries" | "grace">>,
   evalOptions: EvalExecutorOptions = {},
-  command?: "graph" | "validate",
+  command?: "run" | "graph" | "validate",
 ): Promise<{ taskFile: TaskFile; registry: ExecutorRegistry; graph: TaskGraph }> {
   refusePathsNotRead({ FILE: file, ...flags });
   if (file !== undefined && flags.input !== undefined && file !== flags.input) {
@@ -167,7 +167,8 @@ function refusePathsNotRead(given: Readonly<Record<string, unknown>>): void {
  *
  * A command spelled right reaches here when an option comes before it (`dagrun -q validate
  * x.json`): a command is read as one only first, so this is a run of a file named `validate`,
- * and "did you mean the command validate" would answer the question with itself.
+ * and "did you mean the command validate" would answer the question with itself. After a
+ * command named first (`dagrun run run`) the file is not looked at here: it is a file.
  */
 function checkNotMistypedCommand(file: string): void {
   if (!/^[a-z]+$/.test(file)) return;
@@ -211,13 +212,17 @@ async function readSchema(path: string): Promise<Record<string, unknown>> {
   return schema as Record<string, unknown>;
 }
 
-/** `dagrun run`: loads, checks and runs the tasks; resolves with the exit code. */
+/**
+ * `dagrun run`: loads, checks and runs the tasks; resolves with the exit code. `command` is
+ * `"run"` when the command line names it (`dagrun run FILE`), `undefined` for `dagrun FILE`.
+ */
 export async function runCommand(
   file: string | undefined,
   names: string[],
   flags: RunFlags & RunOnlyFlags,
   sink: TextSink,
   outputClosed: AbortSignal,
+  command?: "run",
 ) {
   if (file !== undefined && flags.input !== undefined && file !== flags.input) {
     // With --input naming the file, every positional argument is a task name.
@@ -237,7 +242,7 @@ export async function runCommand(
     permissions: flags.evalPermissions,
     // As dagrun's own output is coloured (TERM=dumb was missed here: eval output was).
     colors: colorsWanted(flags.color, isTerminal),
-  });
+  }, command);
   const taskFile = selectSubset(loaded, names, flags.only);
   if (flags.fromReport !== undefined && !flags.dryRun) {
     throw new UsageError("Cannot use --from-report without --dry-run when running tasks");

@@ -492,3 +492,35 @@ Deno.test("a command after an option is named as out of place, not as itself mis
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("after a command named first, a missing file named as a command is a missing file", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    for (
+      const args of [
+        ["run", "run"],
+        ["run", "validate"],
+        ["run", "valdate"],
+        ["run", "-q", "graph"],
+        ["--", "run", "run"],
+        ["validate", "validate"],
+        ["validate", "run"],
+        ["graph", "graph"],
+        ["graph", "schema"],
+      ]
+    ) {
+      const result = await runCli(args, { cwd: dir });
+      assert.equal(result.code, 2, args.join(" "));
+      assert.equal(
+        result.stderr,
+        `dagrun: ${args.at(-1)}: cannot read task file: no such file or directory\n`,
+        args.join(" "),
+      );
+    }
+    // Not named, it is still a command out of place, or mistyped.
+    const late = await runCli(["-q", "run"], { cwd: dir });
+    assert.match(late.stderr, /the command "run" must come first/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
