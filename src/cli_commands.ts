@@ -59,7 +59,7 @@ import type { LoadWarning } from "./unknown_fields.ts";
 import { now } from "./run_report.ts";
 import { identify, readResumeReport, resumedTasks } from "./resume.ts";
 import { readInputFile } from "./input_files.ts";
-import { debugRequested } from "./permissions.ts";
+import { debugRequested, isGranted } from "./permissions.ts";
 
 /** What every command reading a task file takes. */
 export interface InputFlags {
@@ -188,6 +188,34 @@ function checkNotMistypedCommand(file: string): void {
   }
 }
 
+/**
+ * Refuses a task name that names no task but a task file (`dagrun s.json --input a.json`):
+ * with `--input` naming the file, every operand is a task name, and "Unknown task" alone
+ * would not say why a file was taken for one. A name "looks like a task file" when it ends in
+ * `.json` or `.jsonc`, is `-`, or is an existing file.
+ */
+function refuseTaskFileAsName(taskFile: TaskFile, names: readonly string[], input: string): void {
+  if (names.length === 0) return;
+  const known = new Set(taskFile.tasks.map((task) => task.name));
+  const file = names.find((name) => !known.has(name) && looksLikeTaskFile(name));
+  if (file === undefined) return;
+  throw new UsageError(
+    `Unknown task ${quote(file)}: with --input naming the task file (${quote(input)}), ` +
+      `every other argument is a task name; give the task file once, as FILE or with --input`,
+  );
+}
+
+function looksLikeTaskFile(name: string): boolean {
+  if (name === "-" || /\.jsonc?$/i.test(name)) return true;
+  // Queried, never asked for: a request would stop the command at a prompt on a terminal.
+  if (name === "" || !isGranted({ name: "read", path: name })) return false;
+  try {
+    return Deno.statSync(name).isFile;
+  } catch {
+    return false;
+  }
+}
+
 async function readSchema(path: string): Promise<Record<string, unknown>> {
   let text: string;
   try {
@@ -225,7 +253,8 @@ export async function runCommand(
   command?: "run",
 ) {
   if (file !== undefined && flags.input !== undefined && file !== flags.input) {
-    // With --input naming the file, every positional argument is a task name.
+    // With --input naming the file, every positional argument is a task name, as every
+    // operand is a target after make's -f.
     [file, names] = [undefined, [file, ...names]];
   }
   // The configuration files that may enable worker options may be JSONC.
@@ -243,6 +272,7 @@ export async function runCommand(
     // As dagrun's own output is coloured (TERM=dumb was missed here: eval output was).
     colors: colorsWanted(flags.color, isTerminal),
   }, command);
+  if (flags.input !== undefined) refuseTaskFileAsName(loaded, names, flags.input);
   const taskFile = selectSubset(loaded, names, flags.only);
   if (flags.fromReport !== undefined && !flags.dryRun) {
     throw new UsageError("Cannot use --from-report without --dry-run when running tasks");

@@ -524,3 +524,37 @@ Deno.test("after a command named first, a missing file named as a command is a m
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("with --input, a task file given again as an operand is named as such, not only as an unknown task", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const tasks = { tasks: [{ name: "a", type: "exec", arguments: "true" }] };
+    await Deno.writeTextFile(`${dir}/a.json`, JSON.stringify(tasks));
+    await Deno.writeTextFile(`${dir}/Makefile`, "all:\n");
+    for (
+      const [args, name] of [
+        [["s.json", "--input", "a.json"], "s.json"],
+        [["--input", "a.json", "a", "other.JSONC"], "other.JSONC"],
+        [["--input=a.json", "Makefile"], "Makefile"],
+        [["--input", "a.json", "-"], "-"],
+      ] as const
+    ) {
+      const result = await runCli([...args, "--no-history"], { cwd: dir });
+      assert.equal(result.code, 2, args.join(" "));
+      assert.equal(
+        result.stderr,
+        `dagrun: Unknown task "${name}": with --input naming the task file ("a.json"), every ` +
+          "other argument is a task name; give the task file once, as FILE or with --input\n" +
+          "Try 'dagrun run --help' for usage.\n",
+      );
+    }
+    // A name that is neither a task nor a file keeps the plain message; the same file twice
+    // is one file.
+    const plain = await runCli(["--input", "a.json", "b"], { cwd: dir });
+    assert.equal(plain.stderr, "dagrun: Unknown task \"b\"\nTry 'dagrun run --help' for usage.\n");
+    const twice = await runCli(["a.json", "--input", "a.json", "-q", "--no-history"], { cwd: dir });
+    assert.equal(twice.code, 0, twice.stderr);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
