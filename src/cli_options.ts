@@ -202,8 +202,12 @@ export function parseDurationOption(option: string, value: string): number {
 
 function parseTimeout(value: string): number {
   const ms = parseDurationOption("timeout", value);
-  // Durations are whole milliseconds: 0.0001 rounds to none.
-  if (ms === 0) throw new UsageError(`Invalid timeout: expected at least 1ms, received '${value}'`);
+  if (ms === 0) {
+    // Zero as the task file's "timeout" says it; above zero, durations are whole
+    // milliseconds: 0.0001 rounds to none.
+    const expected = /[1-9]/.test(value) ? "at least 1ms" : "a duration > 0";
+    throw new UsageError(`Invalid timeout: expected ${expected}, received '${value}'`);
+  }
   return ms;
 }
 

@@ -125,8 +125,17 @@ function parseOptions(
   const options: { -readonly [K in keyof Options]: Options[K] } = {};
   const timeoutMs = duration("timeout");
   if (timeoutMs !== undefined) {
-    // Durations are whole milliseconds: 0.0001 s rounds to none.
-    if (timeoutMs === 0) fail("timeout", `${field("timeout")} must be at least 1ms`);
+    // Zero however written ("0", "0s", "0ms") is said as the number 0 is (the schema's
+    // "must be > 0"); a duration above zero that rounds to none (0.0001 s) is not whole
+    // milliseconds.
+    if (timeoutMs === 0) {
+      fail(
+        "timeout",
+        `${field("timeout")} ${
+          isZero(raw.timeout as string) ? "must be > 0" : "must be at least 1ms"
+        }`,
+      );
+    }
     options.timeoutMs = timeoutMs;
   }
   if (raw.retries !== undefined) options.retries = raw.retries as number;
@@ -156,6 +165,11 @@ function parseOptions(
     options.cwd = cwd;
   }
   return options;
+}
+
+/** Whether a duration string is zero in every part (`"0"`, `"0s"`, `"0m0.0s"`). */
+function isZero(duration: string): boolean {
+  return !/[1-9]/.test(duration);
 }
 
 function definedOnly<T extends object>(object: T): Partial<T> {

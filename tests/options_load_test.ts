@@ -36,6 +36,10 @@ Deno.test("parseDuration() reads seconds and duration strings", () => {
   assert.equal(parseDuration("1h"), 3_600_000);
   assert.equal(parseDuration("1.5s"), 1_500);
   assert.throws(() => parseDuration("90"), /duration such as "90s"/);
+  // A bare zero needs no unit (as in Go); "00" and "0.0" are still malformed.
+  assert.equal(parseDuration("0"), 0);
+  assert.throws(() => parseDuration("00"), /duration such as "90s"/);
+  assert.throws(() => parseDuration("0.0"), /duration such as "90s"/);
   assert.throws(() => parseDuration("1m 30s"), RangeError);
   assert.throws(() => parseDuration(-1), RangeError);
   assert.throws(() => parseDuration("600h"), /at most 596h/);
@@ -131,10 +135,14 @@ Deno.test("parseTaskFile() refuses bad task options with the place and the field
       { tasks: [t({ timeout: "5 minutes" })] },
       /^tasks\.json:7:18: task "build": "timeout" must be a number of seconds or a duration such as "90s", "1m30s" or "500ms", not "5 minutes"$/,
     ],
+    // Zero however written is refused as the number 0 is.
+    ["a zero timeout string", { tasks: [t({ timeout: "0s" })] }, /"timeout" must be > 0$/],
+    ["a bare zero timeout string", { tasks: [t({ timeout: "0" })] }, /"timeout" must be > 0$/],
+    ["a zero timeout in ms", { tasks: [t({ timeout: "0ms" })] }, /"timeout" must be > 0$/],
     [
-      "a zero timeout string",
-      { tasks: [t({ timeout: "0s" })] },
-      /"timeout" must be at least 1ms/,
+      "a zero default timeout",
+      { defaults: { timeout: "0" }, tasks: [t()] },
+      /^tasks\.json:3:16: "defaults\.timeout" must be > 0$/,
     ],
     [
       "a timeout that rounds to no millisecond",
@@ -212,4 +220,11 @@ Deno.test("run() keeps timeoutMs and retryDelayMs given to the library", async (
     { name: "slow", type: "exec", arguments: "sleep 10", timeoutMs: 200 },
   ]);
   assert.equal(report.tasks[0]!.error, "timed out after 0.2s");
+});
+
+Deno.test('parseTaskFile() takes a retryDelay of "0" as the number 0 is taken', () => {
+  for (const retryDelay of [0, "0", "0s"]) {
+    const file = parse({ defaults: { retryDelay }, tasks: [t({ retryDelay })] });
+    assert.equal(file.tasks[0]!.retryDelayMs, 0, JSON.stringify(retryDelay));
+  }
 });
