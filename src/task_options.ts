@@ -15,6 +15,11 @@ import { workingDirectoryProblem } from "./working_directory.ts";
 import { parseDuration } from "./duration.ts";
 import { quote, type SourcePosition, TaskFileError } from "./errors.ts";
 import type { TaskSpec } from "./types.ts";
+import { utf8Length } from "./utf8_length.ts";
+import { fitsOneArgument, MAX_ARGUMENT_BYTES } from "../executors/exec_argv.ts";
+
+/** Whether the kernel limits one string of a process's environment (`MAX_ARG_STRLEN`). */
+const LINUX = Deno.build.os === "linux";
 
 /**
  * Defaults from the command line, taking the place of the file's `defaults` for these.
@@ -105,10 +110,10 @@ function parseOptions(
   context: OptionContext,
   directories: Map<string, string | undefined>,
 ): Options {
-  const fail = (field: string, detail: string): never => {
+  const fail = (field: string, detail: string, ...within: string[]): never => {
     throw new TaskFileError(detail, {
       file: context.file,
-      position: context.locate([...path, field]),
+      position: context.locate([...path, field, ...within]),
       task: task === undefined ? undefined : task === "" ? `#${(path[1] as number) + 1}` : task,
     });
   };
@@ -149,6 +154,18 @@ function parseOptions(
         fail("env", `${field("env")} has an invalid variable name ${quote(name)}`);
       }
       if (value.includes("\0")) fail("env", `${field("env")} variable ${quote(name)} holds a NUL`);
+      // Linux takes no longer string into a process's environment (MAX_ARG_STRLEN): refused
+      // here, with its place, rather than when the task starts, after the tasks before it ran.
+      if (LINUX && !fitsOneArgument(`${name}=${value}`)) {
+        fail(
+          "env",
+          `${field("env")} variable ${quote(name)} is too long: name=value is ` +
+            `${utf8Length(`${name}=${value}`).toLocaleString("en-US")} bytes, more than Linux ` +
+            `takes for one (${MAX_ARGUMENT_BYTES.toLocaleString("en-US")} bytes; 128 KiB with ` +
+            `its NUL)`,
+          name,
+        );
+      }
     }
     options.env = env;
   }

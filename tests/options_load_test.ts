@@ -228,3 +228,45 @@ Deno.test('parseTaskFile() takes a retryDelay of "0" as the number 0 is taken', 
     assert.equal(file.tasks[0]!.retryDelayMs, 0, JSON.stringify(retryDelay));
   }
 });
+
+Deno.test({
+  name: "an env variable longer than Linux takes (MAX_ARG_STRLEN) is refused at load, not at run",
+  ignore: Deno.build.os !== "linux",
+  fn: async () => {
+    // The kernel's limit, found with sh itself: NAME=value and its NUL in 131,072 bytes.
+    const longest = "x".repeat(131_072 - 1 - "HUGE=".length);
+    const shell = (value: string) =>
+      new Deno.Command("sh", {
+        args: ["-c", 'printf %s "$HUGE" | wc -c'],
+        env: { HUGE: value },
+        stdout: "piped",
+      });
+    const fits = await shell(longest).output();
+    assert.equal(new TextDecoder().decode(fits.stdout).trim(), String(longest.length));
+    assert.throws(() => shell(`${longest}x`).spawn(), /os error 7/);
+
+    // The longest runs (through the file's load and dagrun's own spawn)...
+    const file = parse({
+      defaults: { env: { HUGE: longest } },
+      tasks: [t({ env: { HUGE: longest } })],
+    });
+    const report = await run([
+      { ...file.tasks[0]!, arguments: "test ${#HUGE} = 131066", dependencies: [] },
+    ]);
+    assert.equal(report.tasks[0]!.status, "ok", report.tasks[0]!.error);
+    // ...one byte more is refused with its place, in a task's env and in the defaults'.
+    assert.match(
+      parseError({ tasks: [t({ env: { HUGE: `${longest}x` } })] }),
+      /^tasks\.json:8:\d+: task "build": "env" variable "HUGE" is too long: name=value is 131,072 bytes, more than Linux takes for one \(131,071 bytes; 128 KiB with its NUL\)$/,
+    );
+    assert.match(
+      parseError({ defaults: { env: { HUGE: `${longest}x` } }, tasks: [t()] }),
+      /^tasks\.json:4:\d+: "defaults\.env" variable "HUGE" is too long: name=value is 131,072 bytes/,
+    );
+    // Counted in UTF-8 bytes, the name included: 2-byte characters reach it at half the length.
+    assert.match(
+      parseError({ tasks: [t({ env: { HUGE: "é".repeat(65_534) } })] }),
+      /"env" variable "HUGE" is too long: name=value is 131,073 bytes/,
+    );
+  },
+});
