@@ -11,7 +11,8 @@ import { isGranted } from "./permissions.ts";
 
 /**
  * Why `path` cannot be a working directory — `working directory /abs does not exist`,
- * `… is not a directory`, `… cannot be used: REASON` — or `undefined` when it can be, or when
+ * `… is not a directory`, `… does not exist: /abs/file is not a directory` (a file on the
+ * way), `… cannot be used: REASON` — or `undefined` when it can be, or when
  * dagrun may not look (no read permission for it: a spawn needs none, and decides).
  *
  * @example
@@ -30,8 +31,14 @@ export function workingDirectoryProblem(path: string): string | undefined {
     return notADirectory(path);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return doesNotExist(path);
-    // A file on the way: `file/sub`.
-    if (error instanceof Deno.errors.NotADirectory) return notADirectory(path);
+    // A file on the way (`file/sub`): named, as `cd` would, rather than the path as a whole,
+    // which is no file either.
+    if (error instanceof Deno.errors.NotADirectory) {
+      const file = fileOnTheWay(path);
+      return file === undefined
+        ? notADirectory(path)
+        : `${doesNotExist(path)}: ${file} is not a directory`;
+    }
     if (error instanceof Deno.errors.NotCapable) return undefined;
     return `working directory ${path} cannot be used: ${osErrorReason(error)}`;
   }
@@ -46,6 +53,24 @@ export function workingDirectoryProblem(path: string): string | undefined {
 export function spawnWorkingDirectoryProblem(message: string, path: string): string | undefined {
   if (/^Failed to spawn '.*?': No such cwd '/s.test(message)) return doesNotExist(path);
   if (/^Failed to spawn '.*?': cwd is not a directory '/s.test(message)) return notADirectory(path);
+  return undefined;
+}
+
+/**
+ * The first directory of an absolute `path` that is no directory (a file of that name), or
+ * `undefined` when there is none or dagrun may not look (queried, never asked for).
+ */
+function fileOnTheWay(path: string): string | undefined {
+  const parts = path.split("/");
+  for (let end = 2; end < parts.length; end++) {
+    const ancestor = parts.slice(0, end).join("/");
+    if (!isGranted({ name: "read", path: ancestor })) return undefined;
+    try {
+      if (!Deno.statSync(ancestor).isDirectory) return ancestor;
+    } catch {
+      return undefined;
+    }
+  }
   return undefined;
 }
 

@@ -185,6 +185,13 @@ Deno.test("parseTaskFile() refuses bad task options with the place and the field
       /"cwd" "tasks\.json": working directory \/.*\/tasks\.json is not a directory$/,
     ],
     [
+      // The file on the way is named, as cd names it, not the path as if only its end were
+      // missing.
+      "a cwd under a file",
+      { tasks: [t({ cwd: "tasks.json/sub/x" })] },
+      /"cwd" "tasks\.json\/sub\/x": working directory (\/.*)\/tasks\.json\/sub\/x does not exist: \1\/tasks\.json is not a directory$/,
+    ],
+    [
       "a cwd that is a link to itself",
       { tasks: [t({ cwd: "loop" })] },
       // The OS's reason worded as every other: not Deno's "(os error 40): stat '/…/loop'".
@@ -269,4 +276,24 @@ Deno.test({
       /"env" variable "HUGE" is too long: name=value is 131,073 bytes/,
     );
   },
+});
+
+Deno.test("a task whose cwd an earlier task replaced with a file names that file", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.mkdir(`${dir}/build/out`, { recursive: true });
+    const file = parse({
+      tasks: [
+        { name: "clean", type: "exec", arguments: "rm -r build && touch build", cwd: "." },
+        t({ cwd: "build/out", dependencies: ["clean"] }),
+      ],
+    }, { baseDir: dir });
+    const report = await run(file);
+    assert.equal(
+      report.tasks[1]!.error,
+      `cannot start: working directory ${dir}/build/out does not exist: ${dir}/build is not a directory`,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
