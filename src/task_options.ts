@@ -14,6 +14,7 @@ import { resolvePath } from "./paths.ts";
 import { workingDirectoryProblem } from "./working_directory.ts";
 import { parseDuration } from "./duration.ts";
 import { quote, type SourcePosition, TaskFileError } from "./errors.ts";
+import { printable } from "./format/printable.ts";
 import type { TaskSpec } from "./types.ts";
 import { utf8Length } from "./utf8_length.ts";
 import { fitsOneArgument, MAX_ARGUMENT_BYTES } from "../executors/exec_argv.ts";
@@ -178,7 +179,9 @@ function parseOptions(
     const problem = directories.get(cwd);
     // Worded as a task that finds it gone when it starts is: "… working directory /abs does not
     // exist", after the value as written.
-    if (problem) fail("cwd", `${field("cwd")} ${quote(raw.cwd as string)}: ${problem}`);
+    // The path printable here, as the quoted value is: the printing of the whole message
+    // would escape the quoted value a second time.
+    if (problem) fail("cwd", `${field("cwd")} ${quote(raw.cwd as string)}: ${printable(problem)}`);
     options.cwd = cwd;
   }
   return options;

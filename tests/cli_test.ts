@@ -558,3 +558,33 @@ Deno.test("with --input, a task file given again as an operand is named as such,
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a quoted cwd and its path in one message are each escaped once, never twice", async () => {
+  const dir = await Deno.realPath(await Deno.makeTempDir());
+  try {
+    for (
+      const [cwd, quoted, path] of [
+        // Nothing to escape in the path: shown as it is; the quoted value in JSON syntax.
+        ["x\\y", '"x\\\\y"', "x\\y"],
+        // A control character in the path: escaped, and the quoted value not escaped again.
+        ["x\\y\u0007", '"x\\\\y\\u0007"', "x\\\\y\\u0007"],
+        // A character that reorders the line: JSON leaves it, the quote escapes it all the same.
+        ["x\\y\u202e", '"x\\\\y\\u202e"', "x\\\\y\\u202e"],
+      ]
+    ) {
+      await Deno.writeTextFile(
+        `${dir}/tasks.json`,
+        JSON.stringify({ tasks: [{ name: "a\\b", type: "exec", arguments: "true", cwd }] }),
+      );
+      const result = await runCli(["tasks.json"], { cwd: dir });
+      assert.equal(result.code, 2);
+      assert.equal(
+        result.stderr,
+        `dagrun: tasks.json:1:65: task "a\\\\b": "cwd" ${quoted}: working directory ${dir}/${path} does not exist\n`,
+        JSON.stringify(cwd),
+      );
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
