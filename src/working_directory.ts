@@ -24,8 +24,23 @@ import { isGranted } from "./permissions.ts";
  * ```
  */
 export function workingDirectoryProblem(path: string): string | undefined {
+  const found = lookAtWorkingDirectory(path);
+  return found === NOT_ALLOWED_TO_LOOK ? undefined : found;
+}
+
+/** What {@linkcode lookAtWorkingDirectory} returns when dagrun has no read permission there. */
+export const NOT_ALLOWED_TO_LOOK: unique symbol = Symbol("not allowed to look");
+
+/**
+ * {@linkcode workingDirectoryProblem}, telling apart a directory dagrun may not look at
+ * ({@linkcode NOT_ALLOWED_TO_LOOK}), for a caller that then leaves the wording to another
+ * (the shell): the permission is queried once.
+ */
+export function lookAtWorkingDirectory(
+  path: string,
+): string | undefined | typeof NOT_ALLOWED_TO_LOOK {
   // Queried, never asked for: a request would stop the run at a prompt on a terminal.
-  if (!isGranted({ name: "read", path })) return undefined;
+  if (!isGranted({ name: "read", path })) return NOT_ALLOWED_TO_LOOK;
   try {
     if (Deno.statSync(path).isDirectory) return undefined;
     return notADirectory(path);
