@@ -264,13 +264,14 @@ export async function runCommand(
     sink.err(`dagrun: ${WORKER_OPTIONS_HINT}\n`);
     return ExitCode.InvalidInput;
   }
-  // Asked once: the eval output's colours and the run's view are decided by the same answer.
+  // Asked once: the eval output's colours and the run's view are decided by the same answers.
   const isTerminal = stdoutIsTerminal();
+  const colors = colorsWanted(flags.color, isTerminal);
   const { taskFile: loaded, registry, graph: loadedGraph } = await loadChecked(file, flags, {
     isolation: flags.evalIsolation,
     permissions: flags.evalPermissions,
     // As dagrun's own output is coloured (TERM=dumb was missed here: eval output was).
-    colors: colorsWanted(flags.color, isTerminal),
+    colors,
   }, command);
   if (flags.input !== undefined) refuseTaskFileAsName(loaded, names, flags.input);
   const taskFile = selectSubset(loaded, names, flags.only);
@@ -310,7 +311,7 @@ export async function runCommand(
     ? cleanLineAfterInterrupt(sink)
     : undefined;
   const runSink: TextSink = screen ?? sink;
-  const view = await createRunView(taskFile, flags, runSink, isTerminal);
+  const view = await createRunView(taskFile, flags, runSink, isTerminal, colors);
   // Hashing every task costs about a microsecond each: only when the events are kept.
   const keepEvents = flags.format === "ndjson" || flags.report !== undefined ||
     flags.resume !== undefined;
