@@ -588,3 +588,49 @@ Deno.test("a quoted cwd and its path in one message are each escaped once, never
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("an option naming one file, given twice with two paths, is a usage error, not the last one silently", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const tasks = { tasks: [{ name: "a", type: "exec", arguments: "true" }] };
+    await Deno.writeTextFile(`${dir}/a.json`, JSON.stringify(tasks));
+    await Deno.writeTextFile(`${dir}/b.json`, JSON.stringify(tasks));
+    for (
+      const [args, option, command] of [
+        [["--input", "a.json", "--input=b.json"], "--input", "run"],
+        [["validate", "--input", "a.json", "--input", "b.json"], "--input", "validate"],
+        [["a.json", "--report", "r1", "--report", "r2"], "--report", "run"],
+        [["a.json", "--trace", "t1", "--trace", "t2"], "--trace", "run"],
+      ] as const
+    ) {
+      // validate takes no --no-history; a run keeps no history in the test's directory.
+      const history = command === "run" ? ["--no-history"] : [];
+      const result = await runCli([...args, ...history], { cwd: dir });
+      assert.equal(result.code, 2, args.join(" "));
+      const [first, second] = args.flatMap((arg, i) =>
+        arg === option
+          ? [args[i + 1]!]
+          : arg.startsWith(`${option}=`)
+          ? [arg.slice(option.length + 1)]
+          : []
+      );
+      assert.equal(
+        result.stderr,
+        `dagrun: Cannot take ${option} twice: '${first}', then '${second}'\n` +
+          `Try 'dagrun ${command} --help' for usage.\n`,
+      );
+    }
+    // Nothing was written for the report options refused.
+    assert.deepEqual([...Deno.readDirSync(dir)].map((entry) => entry.name).sort(), [
+      "a.json",
+      "b.json",
+    ]);
+    // The same path twice is one file.
+    const same = await runCli(["--input", "a.json", "--input", "a.json", "-q", "--no-history"], {
+      cwd: dir,
+    });
+    assert.equal(same.code, 0, same.stderr);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
