@@ -12,7 +12,11 @@ import { superviseChild, type SupervisedChild } from "../src/child.ts";
 import { resolvePath } from "../src/paths.ts";
 import { environmentVariable, isGranted } from "../src/permissions.ts";
 import { spawnErrorReason } from "../src/errors.ts";
-import { spawnWorkingDirectoryProblem, workingDirectoryProblem } from "../src/working_directory.ts";
+import {
+  lookAtWorkingDirectory,
+  spawnWorkingDirectoryProblem,
+  workingDirectoryProblem,
+} from "../src/working_directory.ts";
 import { utf8Length } from "../src/utf8_length.ts";
 import { addProcessGroup } from "../src/process_groups.ts";
 import { fitsOneArgument, MAX_ARGUMENT_BYTES, plainWords, shellArguments } from "./exec_argv.ts";
@@ -202,8 +206,7 @@ async function spawnDirect(
   const notFound = () => {
     // ENOENT may be the working directory's: leave that to the shell path to report, as when
     // dagrun may not look (the shell then says which it was).
-    if (!isGranted({ name: "read", path: context.cwd })) return undefined;
-    if (workingDirectoryProblem(context.cwd) !== undefined) return undefined;
+    if (lookAtWorkingDirectory(context.cwd) !== undefined) return undefined;
     // Or the program's interpreter's: a script saved with CRLF endings asks for `/bin/sh\r`.
     const missing = missingInterpreter(words[0]!, context);
     if (missing !== undefined) {

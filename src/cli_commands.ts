@@ -59,7 +59,7 @@ import type { LoadWarning } from "./unknown_fields.ts";
 import { now } from "./run_report.ts";
 import { identify, readResumeReport, resumedTasks } from "./resume.ts";
 import { readInputFile } from "./input_files.ts";
-import { debugRequested } from "./permissions.ts";
+import { debugRequested, isGranted } from "./permissions.ts";
 
 /** What every command reading a task file takes. */
 export interface InputFlags {
@@ -102,7 +102,7 @@ export async function loadChecked(
   file: string | undefined,
   flags: InputFlags & Partial<Pick<RunFlags, "timeout" | "retries" | "grace">>,
   evalOptions: EvalExecutorOptions = {},
-  command?: "graph" | "validate",
+  command?: "run" | "graph" | "validate",
 ): Promise<{ taskFile: TaskFile; registry: ExecutorRegistry; graph: TaskGraph }> {
   refusePathsNotRead({ FILE: file, ...flags });
   if (file !== undefined && flags.input !== undefined && file !== flags.input) {
@@ -167,7 +167,8 @@ function refusePathsNotRead(given: Readonly<Record<string, unknown>>): void {
  *
  * A command spelled right reaches here when an option comes before it (`dagrun -q validate
  * x.json`): a command is read as one only first, so this is a run of a file named `validate`,
- * and "did you mean the command validate" would answer the question with itself.
+ * and "did you mean the command validate" would answer the question with itself. After a
+ * command named first (`dagrun run run`) the file is not looked at here: it is a file.
  */
 function checkNotMistypedCommand(file: string): void {
   if (!/^[a-z]+$/.test(file)) return;
@@ -184,6 +185,34 @@ function checkNotMistypedCommand(file: string): void {
         : `No task file ${quote(file)}${hint.replace("did you mean", "did you mean the command")}`,
       { generalHelp: true },
     );
+  }
+}
+
+/**
+ * Refuses a task name that names no task but a task file (`dagrun s.json --input a.json`):
+ * with `--input` naming the file, every operand is a task name, and "Unknown task" alone
+ * would not say why a file was taken for one. A name "looks like a task file" when it ends in
+ * `.json` or `.jsonc`, is `-`, or is an existing file.
+ */
+function refuseTaskFileAsName(taskFile: TaskFile, names: readonly string[], input: string): void {
+  if (names.length === 0) return;
+  const known = new Set(taskFile.tasks.map((task) => task.name));
+  const file = names.find((name) => !known.has(name) && looksLikeTaskFile(name));
+  if (file === undefined) return;
+  throw new UsageError(
+    `Unknown task ${quote(file)}: with --input naming the task file (${quote(input)}), ` +
+      `every other argument is a task name; give the task file once, as FILE or with --input`,
+  );
+}
+
+function looksLikeTaskFile(name: string): boolean {
+  if (name === "-" || /\.jsonc?$/i.test(name)) return true;
+  // Queried, never asked for: a request would stop the command at a prompt on a terminal.
+  if (name === "" || !isGranted({ name: "read", path: name })) return false;
+  try {
+    return Deno.statSync(name).isFile;
+  } catch {
+    return false;
   }
 }
 
@@ -211,16 +240,21 @@ async function readSchema(path: string): Promise<Record<string, unknown>> {
   return schema as Record<string, unknown>;
 }
 
-/** `dagrun run`: loads, checks and runs the tasks; resolves with the exit code. */
+/**
+ * `dagrun run`: loads, checks and runs the tasks; resolves with the exit code. `command` is
+ * `"run"` when the command line names it (`dagrun run FILE`), `undefined` for `dagrun FILE`.
+ */
 export async function runCommand(
   file: string | undefined,
   names: string[],
   flags: RunFlags & RunOnlyFlags,
   sink: TextSink,
   outputClosed: AbortSignal,
+  command?: "run",
 ) {
   if (file !== undefined && flags.input !== undefined && file !== flags.input) {
-    // With --input naming the file, every positional argument is a task name.
+    // With --input naming the file, every positional argument is a task name, as every
+    // operand is a target after make's -f.
     [file, names] = [undefined, [file, ...names]];
   }
   // The configuration files that may enable worker options may be JSONC.
@@ -230,14 +264,16 @@ export async function runCommand(
     sink.err(`dagrun: ${WORKER_OPTIONS_HINT}\n`);
     return ExitCode.InvalidInput;
   }
-  // Asked once: the eval output's colours and the run's view are decided by the same answer.
+  // Asked once: the eval output's colours and the run's view are decided by the same answers.
   const isTerminal = stdoutIsTerminal();
+  const colors = colorsWanted(flags.color, isTerminal);
   const { taskFile: loaded, registry, graph: loadedGraph } = await loadChecked(file, flags, {
     isolation: flags.evalIsolation,
     permissions: flags.evalPermissions,
     // As dagrun's own output is coloured (TERM=dumb was missed here: eval output was).
-    colors: colorsWanted(flags.color, isTerminal),
-  });
+    colors,
+  }, command);
+  if (flags.input !== undefined) refuseTaskFileAsName(loaded, names, flags.input);
   const taskFile = selectSubset(loaded, names, flags.only);
   if (flags.fromReport !== undefined && !flags.dryRun) {
     throw new UsageError("Cannot use --from-report without --dry-run when running tasks");
@@ -275,7 +311,7 @@ export async function runCommand(
     ? cleanLineAfterInterrupt(sink)
     : undefined;
   const runSink: TextSink = screen ?? sink;
-  const view = await createRunView(taskFile, flags, runSink, isTerminal);
+  const view = await createRunView(taskFile, flags, runSink, isTerminal, colors);
   // Hashing every task costs about a microsecond each: only when the events are kept.
   const keepEvents = flags.format === "ndjson" || flags.report !== undefined ||
     flags.resume !== undefined;

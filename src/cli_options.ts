@@ -35,11 +35,13 @@ export const INPUT_OPTIONS: readonly OptionSpec[] = [
   {
     group: "Input:",
     flags: "--input <file>",
+    parse: once("--input"),
     description: "the task file (as in the original program)",
   },
   {
     group: "Input:",
     flags: "--schema <file>",
+    parse: once("--schema"),
     description: "validate against this JSON Schema instead of dagrun's own",
   },
   {
@@ -107,6 +109,7 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
   {
     group: "Running:",
     flags: "--resume <report>",
+    parse: once("--resume"),
     description: "take tasks that were ok in an NDJSON report as done",
   },
   {
@@ -117,6 +120,7 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
   {
     group: "Running:",
     flags: "--from-report <file>",
+    parse: once("--from-report"),
     description: "with --dry-run: task durations from a previous NDJSON report",
   },
   {
@@ -153,16 +157,19 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
   {
     group: "Output:",
     flags: "--report <file>",
+    parse: once("--report"),
     description: "also write the NDJSON event stream to FILE",
   },
   {
     group: "Output:",
     flags: "--report-html <file>",
+    parse: once("--report-html"),
     description: "write a self-contained HTML timeline of the run",
   },
   {
     group: "Output:",
     flags: "--trace <file>",
+    parse: once("--trace"),
     description: "write a Chrome trace-event JSON of the run (Perfetto, chrome://tracing)",
   },
 ];
@@ -180,6 +187,7 @@ export const GRAPH_OPTIONS: readonly OptionSpec[] = [
   {
     group: "Output:",
     flags: "--from-report <file>",
+    parse: once("--from-report"),
     description: "colour tasks by status from a previous NDJSON report",
   },
 ];
@@ -202,8 +210,12 @@ export function parseDurationOption(option: string, value: string): number {
 
 function parseTimeout(value: string): number {
   const ms = parseDurationOption("timeout", value);
-  // Durations are whole milliseconds: 0.0001 rounds to none.
-  if (ms === 0) throw new UsageError(`Invalid timeout: expected at least 1ms, received '${value}'`);
+  if (ms === 0) {
+    // Zero as the task file's "timeout" says it; above zero, durations are whole
+    // milliseconds: 0.0001 rounds to none.
+    const expected = /[1-9]/.test(value) ? "at least 1ms" : "a duration > 0";
+    throw new UsageError(`Invalid timeout: expected ${expected}, received '${value}'`);
+  }
   return ms;
 }
 
@@ -233,6 +245,20 @@ function parseCount(option: string, value: string, least: 0 | 1): number {
     throw new UsageError(`Invalid ${option}: expected ${expected}, received '${value}'`);
   }
   return number;
+}
+
+/**
+ * The parser of an option naming one file: given twice with two paths (`--input a.json
+ * --input b.json`), the first would be dropped without a word, a file not read or a report
+ * not written; the same path twice is one.
+ */
+function once(option: string): (value: string, previous: string | undefined) => string {
+  return (value, previous) => {
+    if (previous !== undefined && previous !== value) {
+      throw new UsageError(`Cannot take ${option} twice: '${previous}', then '${value}'`);
+    }
+    return value;
+  };
 }
 
 /** An option taken more than once: every value, in order. */

@@ -113,8 +113,11 @@ export function buildProgram(
       .argument("[file]", "the task file, JSON or JSONC; '-' reads standard input")
       .argument("[names...]", "run only these tasks and what they depend on"),
     RUN_OPTIONS,
-  ).action(async (file, names, flags) => {
-    setExitCode(await run(file, names, flags, sink, outputClosed));
+  ).action(async (file, names, flags, command) => {
+    // Named (`dagrun run run`), every operand is the file or a task: none is a command out
+    // of place. A command is one only first (after `--` too), so the program's first operand.
+    const named = command.parent?.args[0] === "run" ? "run" : undefined;
+    setExitCode(await run(file, names, flags, sink, outputClosed, named));
   });
 
   addOptions<GraphFlags, [string | undefined]>(

@@ -5,8 +5,12 @@
  * @module
  */
 
-/** The JSON Schema pattern of a duration string (kept in step with the schema file). */
-export const DURATION_PATTERN = "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$";
+/**
+ * The JSON Schema pattern of a duration string (kept in step with the schema file): numbers
+ * with units, or a bare `"0"`, which needs none (as Go's `time.ParseDuration` takes it), so that
+ * `"0"` is read as the number 0 is rather than refused as malformed.
+ */
+export const DURATION_PATTERN = "^(0|([0-9]+(\\.[0-9]+)?(ms|s|m|h))+)$";
 
 /** The longest duration a timer can wait: setTimeout fires at once past 2^31 - 1 ms. */
 export const MAX_DURATION_MS = 2 ** 31 - 1;
@@ -37,8 +41,8 @@ const WHOLE = new RegExp(DURATION_PATTERN);
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
 
 /**
- * Milliseconds in a duration: a number of seconds or a string such as `"1m30s"`; rounded to
- * a whole millisecond.
+ * Milliseconds in a duration: a number of seconds or a string such as `"1m30s"` (or `"0"`);
+ * rounded to a whole millisecond.
  *
  * @example
  * ```ts

@@ -138,9 +138,13 @@ export function whereText(
   detail: string,
   where: { file: string; position?: SourcePosition | undefined; task?: string | undefined },
 ): string {
-  const place = where.position
-    ? `${where.position.file}:${where.position.line}:${where.position.column}`
-    : where.file;
+  // Printable here, as each part of the detail is: the printing of the whole message would
+  // escape the quoted names a second time.
+  const place = printable(
+    where.position
+      ? `${where.position.file}:${where.position.line}:${where.position.column}`
+      : where.file,
+  );
   const task = where.task === undefined ? "" : ` task ${quote(where.task)}:`;
   return `${place}:${task} ${detail}`;
 }
@@ -220,17 +224,34 @@ export function emptyPathError(what: string): UsageError {
 
 /**
  * Quotes a user-supplied value for a one-line message: JSON string syntax, so newlines and
- * control characters are visible instead of breaking the line.
+ * control characters are visible instead of breaking the line. Every character that
+ * `printable()` escapes is escaped here too (JSON leaves DEL, the C1 controls and the
+ * invisible ones that reorder a line), so that the printing of the whole message, which
+ * escapes the message again (backslashes doubled) once anything in it needs escaping, finds
+ * nothing to escape in a quoted value.
  */
 export function quote(value: string): string {
   // A message is one line meant to be read: a 5 MB name is shown by its ends.
   if (value.length > MAX_QUOTED) {
     const half = MAX_QUOTED / 2;
-    return `${JSON.stringify(value.slice(0, half))}…(${value.length} characters)…${
-      JSON.stringify(value.slice(-half))
+    return `${jsonQuote(value.slice(0, half))}…(${value.length} characters)…${
+      jsonQuote(value.slice(-half))
     }`;
   }
-  return JSON.stringify(value);
+  return jsonQuote(value);
+}
+
+/** JSON string syntax with every character printable() would escape as a `\u` escape. */
+function jsonQuote(value: string): string {
+  const json = JSON.stringify(value);
+  // JSON.stringify escapes C0 controls and lone surrogates; what is left is single code
+  // units outside the surrogates, each looked at alone.
+  if (printable(json) === json) return json;
+  return json.replace(
+    /[^\x20-\x7e\ud800-\udfff]/g,
+    (unit) =>
+      printable(unit) === unit ? unit : `\\u${unit.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
 }
 
 /**

@@ -14,7 +14,13 @@ import { resolvePath } from "./paths.ts";
 import { workingDirectoryProblem } from "./working_directory.ts";
 import { parseDuration } from "./duration.ts";
 import { quote, type SourcePosition, TaskFileError } from "./errors.ts";
+import { printable } from "./format/printable.ts";
 import type { TaskSpec } from "./types.ts";
+import { utf8Length } from "./utf8_length.ts";
+import { fitsOneArgument, MAX_ARGUMENT_BYTES } from "../executors/exec_argv.ts";
+
+/** Whether the kernel limits one string of a process's environment (`MAX_ARG_STRLEN`). */
+const LINUX = Deno.build.os === "linux";
 
 /**
  * Defaults from the command line, taking the place of the file's `defaults` for these.
@@ -105,10 +111,10 @@ function parseOptions(
   context: OptionContext,
   directories: Map<string, string | undefined>,
 ): Options {
-  const fail = (field: string, detail: string): never => {
+  const fail = (field: string, detail: string, ...within: string[]): never => {
     throw new TaskFileError(detail, {
       file: context.file,
-      position: context.locate([...path, field]),
+      position: context.locate([...path, field, ...within]),
       task: task === undefined ? undefined : task === "" ? `#${(path[1] as number) + 1}` : task,
     });
   };
@@ -125,8 +131,17 @@ function parseOptions(
   const options: { -readonly [K in keyof Options]: Options[K] } = {};
   const timeoutMs = duration("timeout");
   if (timeoutMs !== undefined) {
-    // Durations are whole milliseconds: 0.0001 s rounds to none.
-    if (timeoutMs === 0) fail("timeout", `${field("timeout")} must be at least 1ms`);
+    // Zero however written ("0", "0s", "0ms") is said as the number 0 is (the schema's
+    // "must be > 0"); a duration above zero that rounds to none (0.0001 s) is not whole
+    // milliseconds.
+    if (timeoutMs === 0) {
+      fail(
+        "timeout",
+        `${field("timeout")} ${
+          isZero(raw.timeout as string) ? "must be > 0" : "must be at least 1ms"
+        }`,
+      );
+    }
     options.timeoutMs = timeoutMs;
   }
   if (raw.retries !== undefined) options.retries = raw.retries as number;
@@ -140,6 +155,18 @@ function parseOptions(
         fail("env", `${field("env")} has an invalid variable name ${quote(name)}`);
       }
       if (value.includes("\0")) fail("env", `${field("env")} variable ${quote(name)} holds a NUL`);
+      // Linux takes no longer string into a process's environment (MAX_ARG_STRLEN): refused
+      // here, with its place, rather than when the task starts, after the tasks before it ran.
+      if (LINUX && !fitsOneArgument(`${name}=${value}`)) {
+        fail(
+          "env",
+          `${field("env")} variable ${quote(name)} is too long: name=value is ` +
+            `${utf8Length(`${name}=${value}`).toLocaleString("en-US")} bytes, more than Linux ` +
+            `takes for one (${MAX_ARGUMENT_BYTES.toLocaleString("en-US")} bytes; 128 KiB with ` +
+            `its NUL)`,
+          name,
+        );
+      }
     }
     options.env = env;
   }
@@ -152,10 +179,17 @@ function parseOptions(
     const problem = directories.get(cwd);
     // Worded as a task that finds it gone when it starts is: "… working directory /abs does not
     // exist", after the value as written.
-    if (problem) fail("cwd", `${field("cwd")} ${quote(raw.cwd as string)}: ${problem}`);
+    // The path printable here, as the quoted value is: the printing of the whole message
+    // would escape the quoted value a second time.
+    if (problem) fail("cwd", `${field("cwd")} ${quote(raw.cwd as string)}: ${printable(problem)}`);
     options.cwd = cwd;
   }
   return options;
+}
+
+/** Whether a duration string is zero in every part (`"0"`, `"0s"`, `"0m0.0s"`). */
+function isZero(duration: string): boolean {
+  return !/[1-9]/.test(duration);
 }
 
 function definedOnly<T extends object>(object: T): Partial<T> {

@@ -130,13 +130,15 @@ export function colorsWanted(color: boolean, isTerminal: boolean = stdoutIsTermi
 /**
  * Builds the listeners of a run from its flags. The status line is drawn only when stdout is
  * a terminal (and not `TERM=dumb`), for the human format, without `--quiet`. The status line
- * and the timeline recorder are loaded only for the runs that use them.
+ * and the timeline recorder are loaded only for the runs that use them. `colors` is
+ * {@linkcode colorsWanted}'s answer, passed by a caller that already has it.
  */
 export async function createRunView(
   taskFile: TaskFile,
   flags: ViewFlags,
   sink: TextSink,
   isTerminal: boolean = stdoutIsTerminal(),
+  colors: boolean = colorsWanted(flags.color, isTerminal),
 ): Promise<RunView> {
   if (flags.outputErrorsOnly && flags.output !== undefined && flags.output !== "grouped") {
     throw new UsageError(
@@ -176,7 +178,7 @@ export async function createRunView(
       afterResume = status.resume;
     }
     listeners.push(createHumanFormatter(formatterSink, {
-      color: colorsWanted(flags.color, isTerminal),
+      color: colors,
       output: flags.outputErrorsOnly ? "grouped" : flags.output ?? "prefixed",
       errorsOnly: flags.outputErrorsOnly ?? false,
       quiet: flags.quiet ?? false,

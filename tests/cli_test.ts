@@ -492,3 +492,145 @@ Deno.test("a command after an option is named as out of place, not as itself mis
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("after a command named first, a missing file named as a command is a missing file", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    for (
+      const args of [
+        ["run", "run"],
+        ["run", "validate"],
+        ["run", "valdate"],
+        ["run", "-q", "graph"],
+        ["--", "run", "run"],
+        ["validate", "validate"],
+        ["validate", "run"],
+        ["graph", "graph"],
+        ["graph", "schema"],
+      ]
+    ) {
+      const result = await runCli(args, { cwd: dir });
+      assert.equal(result.code, 2, args.join(" "));
+      assert.equal(
+        result.stderr,
+        `dagrun: ${args.at(-1)}: cannot read task file: no such file or directory\n`,
+        args.join(" "),
+      );
+    }
+    // Not named, it is still a command out of place, or mistyped.
+    const late = await runCli(["-q", "run"], { cwd: dir });
+    assert.match(late.stderr, /the command "run" must come first/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("with --input, a task file given again as an operand is named as such, not only as an unknown task", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const tasks = { tasks: [{ name: "a", type: "exec", arguments: "true" }] };
+    await Deno.writeTextFile(`${dir}/a.json`, JSON.stringify(tasks));
+    await Deno.writeTextFile(`${dir}/Makefile`, "all:\n");
+    for (
+      const [args, name] of [
+        [["s.json", "--input", "a.json"], "s.json"],
+        [["--input", "a.json", "a", "other.JSONC"], "other.JSONC"],
+        [["--input=a.json", "Makefile"], "Makefile"],
+        [["--input", "a.json", "-"], "-"],
+      ] as const
+    ) {
+      const result = await runCli([...args, "--no-history"], { cwd: dir });
+      assert.equal(result.code, 2, args.join(" "));
+      assert.equal(
+        result.stderr,
+        `dagrun: Unknown task "${name}": with --input naming the task file ("a.json"), every ` +
+          "other argument is a task name; give the task file once, as FILE or with --input\n" +
+          "Try 'dagrun run --help' for usage.\n",
+      );
+    }
+    // A name that is neither a task nor a file keeps the plain message; the same file twice
+    // is one file.
+    const plain = await runCli(["--input", "a.json", "b"], { cwd: dir });
+    assert.equal(plain.stderr, "dagrun: Unknown task \"b\"\nTry 'dagrun run --help' for usage.\n");
+    const twice = await runCli(["a.json", "--input", "a.json", "-q", "--no-history"], { cwd: dir });
+    assert.equal(twice.code, 0, twice.stderr);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a quoted cwd and its path in one message are each escaped once, never twice", async () => {
+  const dir = await Deno.realPath(await Deno.makeTempDir());
+  try {
+    for (
+      const [cwd, quoted, path] of [
+        // Nothing to escape in the path: shown as it is; the quoted value in JSON syntax.
+        ["x\\y", '"x\\\\y"', "x\\y"],
+        // A control character in the path: escaped, and the quoted value not escaped again.
+        ["x\\y\u0007", '"x\\\\y\\u0007"', "x\\\\y\\u0007"],
+        // A character that reorders the line: JSON leaves it, the quote escapes it all the same.
+        ["x\\y\u202e", '"x\\\\y\\u202e"', "x\\\\y\\u202e"],
+      ]
+    ) {
+      await Deno.writeTextFile(
+        `${dir}/tasks.json`,
+        JSON.stringify({ tasks: [{ name: "a\\b", type: "exec", arguments: "true", cwd }] }),
+      );
+      const result = await runCli(["tasks.json"], { cwd: dir });
+      assert.equal(result.code, 2);
+      assert.equal(
+        result.stderr,
+        `dagrun: tasks.json:1:65: task "a\\\\b": "cwd" ${quoted}: working directory ${dir}/${path} does not exist\n`,
+        JSON.stringify(cwd),
+      );
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("an option naming one file, given twice with two paths, is a usage error, not the last one silently", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const tasks = { tasks: [{ name: "a", type: "exec", arguments: "true" }] };
+    await Deno.writeTextFile(`${dir}/a.json`, JSON.stringify(tasks));
+    await Deno.writeTextFile(`${dir}/b.json`, JSON.stringify(tasks));
+    for (
+      const [args, option, command] of [
+        [["--input", "a.json", "--input=b.json"], "--input", "run"],
+        [["validate", "--input", "a.json", "--input", "b.json"], "--input", "validate"],
+        [["a.json", "--report", "r1", "--report", "r2"], "--report", "run"],
+        [["a.json", "--trace", "t1", "--trace", "t2"], "--trace", "run"],
+      ] as const
+    ) {
+      // validate takes no --no-history; a run keeps no history in the test's directory.
+      const history = command === "run" ? ["--no-history"] : [];
+      const result = await runCli([...args, ...history], { cwd: dir });
+      assert.equal(result.code, 2, args.join(" "));
+      const [first, second] = args.flatMap((arg, i) =>
+        arg === option
+          ? [args[i + 1]!]
+          : arg.startsWith(`${option}=`)
+          ? [arg.slice(option.length + 1)]
+          : []
+      );
+      assert.equal(
+        result.stderr,
+        `dagrun: Cannot take ${option} twice: '${first}', then '${second}'\n` +
+          `Try 'dagrun ${command} --help' for usage.\n`,
+      );
+    }
+    // Nothing was written for the report options refused.
+    assert.deepEqual([...Deno.readDirSync(dir)].map((entry) => entry.name).sort(), [
+      "a.json",
+      "b.json",
+    ]);
+    // The same path twice is one file.
+    const same = await runCli(["--input", "a.json", "--input", "a.json", "-q", "--no-history"], {
+      cwd: dir,
+    });
+    assert.equal(same.code, 0, same.stderr);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -216,6 +216,27 @@ Deno.test("bad --timeout and --retries values are usage errors", async () => {
   );
   const retries = await runCli([p.file, "--retries", "-1"]);
   assert.equal(retries.code, 2);
+  // Zero however written is said as such, as the task file's "timeout" says it; above zero
+  // but under a millisecond is not whole milliseconds.
+  for (
+    const [value, expected] of [
+      ["0", "a duration > 0"],
+      ["0s", "a duration > 0"],
+      ["--timeout=0ms", "a duration > 0"],
+      ["0.0001", "at least 1ms"],
+    ] as const
+  ) {
+    const args = value.startsWith("--") ? [value] : ["--timeout", value];
+    const zero = await runCli([p.file, ...args]);
+    assert.equal(zero.code, 2);
+    assert.equal(
+      zero.stderr,
+      `dagrun: Invalid timeout: expected ${expected}, received '${
+        value.replace(/^--timeout=/, "")
+      }'\n` +
+        "Try 'dagrun run --help' for usage.\n",
+    );
+  }
 });
 
 Deno.test("--report writes the NDJSON events to a file while the terminal gets the human view", async () => {

@@ -36,6 +36,10 @@ Deno.test("parseDuration() reads seconds and duration strings", () => {
   assert.equal(parseDuration("1h"), 3_600_000);
   assert.equal(parseDuration("1.5s"), 1_500);
   assert.throws(() => parseDuration("90"), /duration such as "90s"/);
+  // A bare zero needs no unit (as in Go); "00" and "0.0" are still malformed.
+  assert.equal(parseDuration("0"), 0);
+  assert.throws(() => parseDuration("00"), /duration such as "90s"/);
+  assert.throws(() => parseDuration("0.0"), /duration such as "90s"/);
   assert.throws(() => parseDuration("1m 30s"), RangeError);
   assert.throws(() => parseDuration(-1), RangeError);
   assert.throws(() => parseDuration("600h"), /at most 596h/);
@@ -131,10 +135,14 @@ Deno.test("parseTaskFile() refuses bad task options with the place and the field
       { tasks: [t({ timeout: "5 minutes" })] },
       /^tasks\.json:7:18: task "build": "timeout" must be a number of seconds or a duration such as "90s", "1m30s" or "500ms", not "5 minutes"$/,
     ],
+    // Zero however written is refused as the number 0 is.
+    ["a zero timeout string", { tasks: [t({ timeout: "0s" })] }, /"timeout" must be > 0$/],
+    ["a bare zero timeout string", { tasks: [t({ timeout: "0" })] }, /"timeout" must be > 0$/],
+    ["a zero timeout in ms", { tasks: [t({ timeout: "0ms" })] }, /"timeout" must be > 0$/],
     [
-      "a zero timeout string",
-      { tasks: [t({ timeout: "0s" })] },
-      /"timeout" must be at least 1ms/,
+      "a zero default timeout",
+      { defaults: { timeout: "0" }, tasks: [t()] },
+      /^tasks\.json:3:16: "defaults\.timeout" must be > 0$/,
     ],
     [
       "a timeout that rounds to no millisecond",
@@ -177,6 +185,13 @@ Deno.test("parseTaskFile() refuses bad task options with the place and the field
       /"cwd" "tasks\.json": working directory \/.*\/tasks\.json is not a directory$/,
     ],
     [
+      // The file on the way is named, as cd names it, not the path as if only its end were
+      // missing.
+      "a cwd under a file",
+      { tasks: [t({ cwd: "tasks.json/sub/x" })] },
+      /"cwd" "tasks\.json\/sub\/x": working directory (\/.*)\/tasks\.json\/sub\/x does not exist: \1\/tasks\.json is not a directory$/,
+    ],
+    [
       "a cwd that is a link to itself",
       { tasks: [t({ cwd: "loop" })] },
       // The OS's reason worded as every other: not Deno's "(os error 40): stat '/…/loop'".
@@ -212,4 +227,73 @@ Deno.test("run() keeps timeoutMs and retryDelayMs given to the library", async (
     { name: "slow", type: "exec", arguments: "sleep 10", timeoutMs: 200 },
   ]);
   assert.equal(report.tasks[0]!.error, "timed out after 0.2s");
+});
+
+Deno.test('parseTaskFile() takes a retryDelay of "0" as the number 0 is taken', () => {
+  for (const retryDelay of [0, "0", "0s"]) {
+    const file = parse({ defaults: { retryDelay }, tasks: [t({ retryDelay })] });
+    assert.equal(file.tasks[0]!.retryDelayMs, 0, JSON.stringify(retryDelay));
+  }
+});
+
+Deno.test({
+  name: "an env variable longer than Linux takes (MAX_ARG_STRLEN) is refused at load, not at run",
+  ignore: Deno.build.os !== "linux",
+  fn: async () => {
+    // The kernel's limit, found with sh itself: NAME=value and its NUL in 131,072 bytes.
+    const longest = "x".repeat(131_072 - 1 - "HUGE=".length);
+    const shell = (value: string) =>
+      new Deno.Command("sh", {
+        args: ["-c", 'printf %s "$HUGE" | wc -c'],
+        env: { HUGE: value },
+        stdout: "piped",
+      });
+    const fits = await shell(longest).output();
+    assert.equal(new TextDecoder().decode(fits.stdout).trim(), String(longest.length));
+    assert.throws(() => shell(`${longest}x`).spawn(), /os error 7/);
+
+    // The longest runs (through the file's load and dagrun's own spawn)...
+    const file = parse({
+      defaults: { env: { HUGE: longest } },
+      tasks: [t({ env: { HUGE: longest } })],
+    });
+    const report = await run([
+      { ...file.tasks[0]!, arguments: "test ${#HUGE} = 131066", dependencies: [] },
+    ]);
+    assert.equal(report.tasks[0]!.status, "ok", report.tasks[0]!.error);
+    // ...one byte more is refused with its place, in a task's env and in the defaults'.
+    assert.match(
+      parseError({ tasks: [t({ env: { HUGE: `${longest}x` } })] }),
+      /^tasks\.json:8:\d+: task "build": "env" variable "HUGE" is too long: name=value is 131,072 bytes, more than Linux takes for one \(131,071 bytes; 128 KiB with its NUL\)$/,
+    );
+    assert.match(
+      parseError({ defaults: { env: { HUGE: `${longest}x` } }, tasks: [t()] }),
+      /^tasks\.json:4:\d+: "defaults\.env" variable "HUGE" is too long: name=value is 131,072 bytes/,
+    );
+    // Counted in UTF-8 bytes, the name included: 2-byte characters reach it at half the length.
+    assert.match(
+      parseError({ tasks: [t({ env: { HUGE: "é".repeat(65_534) } })] }),
+      /"env" variable "HUGE" is too long: name=value is 131,073 bytes/,
+    );
+  },
+});
+
+Deno.test("a task whose cwd an earlier task replaced with a file names that file", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.mkdir(`${dir}/build/out`, { recursive: true });
+    const file = parse({
+      tasks: [
+        { name: "clean", type: "exec", arguments: "rm -r build && touch build", cwd: "." },
+        t({ cwd: "build/out", dependencies: ["clean"] }),
+      ],
+    }, { baseDir: dir });
+    const report = await run(file);
+    assert.equal(
+      report.tasks[1]!.error,
+      `cannot start: working directory ${dir}/build/out does not exist: ${dir}/build is not a directory`,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
