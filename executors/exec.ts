@@ -19,6 +19,7 @@ import {
 } from "../src/working_directory.ts";
 import { utf8Length } from "../src/utf8_length.ts";
 import { addProcessGroup } from "../src/process_groups.ts";
+import { checkedWaitMs } from "../src/suspension.ts";
 import { fitsOneArgument, MAX_ARGUMENT_BYTES, plainWords, shellArguments } from "./exec_argv.ts";
 import { NO_NUL_PATTERN } from "../src/schema_patterns.ts";
 import { createPosixSpawner, type PosixSpawner } from "./posix_spawn.ts";
@@ -46,7 +47,12 @@ export const DEFAULT_GRACE_MS = 5_000;
  * ```
  */
 export interface ExecExecutorOptions {
-  /** Milliseconds between SIGTERM and SIGKILL when a task is stopped. */
+  /**
+   * Milliseconds between SIGTERM and SIGKILL when a task is stopped: 0 or more, `Infinity`
+   * for no SIGKILL (the run's `stopGraceMs` still gives the task up).
+   *
+   * @throws {RangeError} from {@linkcode createExecExecutor} for a negative number or NaN.
+   */
   readonly graceMs?: number;
   /**
    * The shell: `/bin/sh` by default, as POSIX and make have it, so that its messages and `$0`
@@ -81,7 +87,7 @@ export interface ExecExecutorOptions {
  * ```
  */
 export function createExecExecutor(options: ExecExecutorOptions = {}): Executor {
-  const graceMs = options.graceMs ?? DEFAULT_GRACE_MS;
+  const graceMs = checkedWaitMs("graceMs", options.graceMs, DEFAULT_GRACE_MS);
   const shell = options.shell ?? DEFAULT_SHELL;
   const fast = new FastSpawn(options.posixSpawn ?? true, options.quickWaitMs);
   return {

@@ -9,6 +9,7 @@ import { loadAjv } from "./deps.ts";
 import { compileArgumentsSchema } from "./schema_compiler.ts";
 import { isAbsolutePath, resolvePath } from "./paths.ts";
 import { osErrorReason, quote, TaskFileError } from "./errors.ts";
+import { MAX_TIMER_MS } from "./suspension.ts";
 import type { ExecutorRegistry } from "./registry.ts";
 import type { Executor } from "./types.ts";
 
@@ -39,9 +40,6 @@ export async function moduleUrl(specifier: string, baseDir: string): Promise<str
  * the run forever (or end it with Deno's own stack trace).
  */
 export const MODULE_LOAD_TIMEOUT_MS = 60_000;
-
-/** The longest delay a timer takes; a longer one fires at once. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Imports a plugin module and checks its default export: the executors. */
 export async function loadModule(

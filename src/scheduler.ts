@@ -25,7 +25,7 @@ import {
   SKIPPED,
 } from "./run_report.ts";
 import { rankTasks } from "./ready_queue.ts";
-import { RunningTimeout, suspendedMs } from "./suspension.ts";
+import { checkedWaitMs, RunningTimeout, suspendedMs } from "./suspension.ts";
 import { formatSeconds } from "./duration.ts";
 import { describeValue } from "./errors.ts";
 import { findCycleInGraph, indexTaskGraph, type TaskGraph } from "./task_graph.ts";
@@ -303,7 +303,7 @@ class Run {
         // Time spent suspended (Ctrl-Z) does not count against the limit, nor the grace.
         timer = new RunningTimeout(() => {
           controller.abort(`timed out after ${formatSeconds(timeoutMs)}`);
-          giveUpTimer = this.#afterGrace(() => this.#giveUp(index));
+          giveUpTimer = new RunningTimeout(() => this.#giveUp(index), this.#stopGraceMs);
         }, timeoutMs);
         signal = AbortSignal.any([signal, controller.signal]);
       }
@@ -334,13 +334,6 @@ class Run {
       (outcome) => end(checkedResult(outcome)),
       (error) => end({ ok: false, error: `executor error: ${describe(error)}` }),
     );
-  }
-
-  /** Calls `giveUp` once the stop grace has passed; never, for a grace past a timer's range. */
-  #afterGrace(giveUp: () => void): RunningTimeout | undefined {
-    return this.#stopGraceMs > MAX_TIMER_MS
-      ? undefined
-      : new RunningTimeout(giveUp, this.#stopGraceMs);
   }
 
   /**
@@ -483,9 +476,9 @@ class Run {
       if (this.#state[i] === PENDING) this.#skip(i, "cancelled");
     }
     // Those that do not stop in time are given up on (cleared when the run finishes first).
-    this.#giveUpTimer = this.#afterGrace(() => {
+    this.#giveUpTimer = new RunningTimeout(() => {
       for (let i = 0; i < this.#enders.length; i++) this.#giveUp(i);
-    });
+    }, this.#stopGraceMs);
     // A task waiting to retry is not retried; it ends with the failure that made it wait.
     for (const [index, { timer, result }] of this.#waiting) {
       clearTimeout(timer);
@@ -551,29 +544,12 @@ type Timer = ReturnType<typeof setTimeout>;
 /** See {@linkcode ScheduleOptions.stopGraceMs}. */
 const DEFAULT_STOP_GRACE_MS = 10_000;
 
-/** The longest delay a timer takes (about 24.8 days); past it, one fires at once. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
 /**
- * The grace a stopped task has before it is given up on: 0 or more milliseconds, `Infinity`
- * (or anything past a timer's range, which a timer would take as 1 ms) for none.
- *
- * @throws {TypeError} for a value that is not a number.
- * @throws {RangeError} for a negative number or NaN, which a timer would take as 1 ms.
+ * The grace a stopped task has before it is given up on (see
+ * {@linkcode ScheduleOptions.stopGraceMs}), checked as {@linkcode checkedWaitMs} checks a wait.
  */
 export function checkedStopGrace(stopGraceMs: number | undefined): number {
-  if (stopGraceMs === undefined) return DEFAULT_STOP_GRACE_MS;
-  if (typeof stopGraceMs !== "number") {
-    throw new TypeError(
-      `stopGraceMs must be a number of milliseconds, not ${describeValue(stopGraceMs)}`,
-    );
-  }
-  if (!(stopGraceMs >= 0)) {
-    throw new RangeError(
-      `stopGraceMs must be a number of milliseconds from 0 (Infinity: never give up), not ${stopGraceMs}`,
-    );
-  }
-  return stopGraceMs;
+  return checkedWaitMs("stopGraceMs", stopGraceMs, DEFAULT_STOP_GRACE_MS);
 }
 
 /**

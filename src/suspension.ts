@@ -8,7 +8,32 @@
  * @module
  */
 
+import { describeValue } from "./errors.ts";
+
 let suspendedTotalMs = 0;
+
+/** The longest delay a timer takes (2^31 - 1 ms, about 24.8 days); past it, one fires at once. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * A wait given as an option, checked: 0 or more milliseconds, `Infinity` (or anything past a
+ * timer's range, see {@linkcode RunningTimeout}) for no limit; `defaultMs` when not given.
+ *
+ * @throws {TypeError} for a value that is not a number.
+ * @throws {RangeError} for a negative number or NaN, which a timer would take as 1 ms.
+ */
+export function checkedWaitMs(name: string, ms: number | undefined, defaultMs: number): number {
+  if (ms === undefined) return defaultMs;
+  if (typeof ms !== "number") {
+    throw new TypeError(`${name} must be a number of milliseconds, not ${describeValue(ms)}`);
+  }
+  if (!(ms >= 0)) {
+    throw new RangeError(
+      `${name} must be a number of milliseconds from 0 (Infinity: no limit), not ${ms}`,
+    );
+  }
+  return ms;
+}
 
 /** Milliseconds this process has spent suspended so far, in all. */
 export function suspendedMs(): number {
@@ -31,7 +56,9 @@ export function addSuspendedTime(ms: number): void {
 /**
  * A one-shot timer that fires once `ms` of the process's running time have passed: time spent
  * suspended meanwhile is not counted. (A plain timer counts wall time, and fires at once on
- * resuming if the suspension outlasted it.)
+ * resuming if the suspension outlasted it.) A delay past {@linkcode MAX_TIMER_MS}, `Infinity`
+ * included, never fires, where a plain timer would fire at once (with Deno's
+ * `TimeoutOverflowWarning`).
  *
  * @example
  * ```ts
@@ -42,7 +69,7 @@ export function addSuspendedTime(ms: number): void {
  */
 export class RunningTimeout {
   readonly #callback: () => void;
-  #timer: ReturnType<typeof setTimeout>;
+  #timer: ReturnType<typeof setTimeout> | undefined;
   #suspendedAtArming = suspendedTotalMs;
   /** When it is due, on the clock of running time (wall time less the time suspended). */
   readonly #dueAt: number;
@@ -51,12 +78,12 @@ export class RunningTimeout {
   constructor(callback: () => void, ms: number) {
     this.#callback = callback;
     this.#dueAt = runningNow() + ms;
-    this.#timer = setTimeout(this.#fire, ms);
+    if (ms <= MAX_TIMER_MS) this.#timer = setTimeout(this.#fire, ms);
   }
 
   /** Stops it; harmless once it has fired. */
   clear(): void {
-    clearTimeout(this.#timer);
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
   }
 
   #fire = () => {

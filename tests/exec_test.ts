@@ -103,6 +103,38 @@ Deno.test("exec stops the whole process group when the task is aborted", async (
   assert.equal(new TextDecoder().decode(pgrep.stdout), "", "no sleep left behind");
 });
 
+Deno.test("exec with graceMs Infinity never sends SIGKILL to a task told to stop", async () => {
+  // A timer past 2^31 - 1 ms fires at once: such a grace sent SIGKILL 1 ms after SIGTERM.
+  const patient = createExecExecutor({ graceMs: Infinity });
+  const controller = new AbortController();
+  const texts: string[] = [];
+  const { promise: ready, resolve: isReady } = Promise.withResolvers<void>();
+  const context = contextFor(controller.signal, (_stream, text) => {
+    texts.push(text);
+    if (text === "ready") isReady();
+  });
+  const running = patient.run(
+    execTask("trap '' TERM; echo ready; sleep 0.5; echo survived"),
+    context,
+  );
+  await ready;
+  controller.abort("interrupted");
+  await running;
+  assert.deepEqual(texts, ["ready", "survived"]);
+});
+
+Deno.test("createExecExecutor refuses a graceMs that is not a number of milliseconds", () => {
+  assert.throws(() => createExecExecutor({ graceMs: -1 }), {
+    name: "RangeError",
+    message: "graceMs must be a number of milliseconds from 0 (Infinity: no limit), not -1",
+  });
+  assert.throws(() => createExecExecutor({ graceMs: NaN }), RangeError);
+  assert.throws(() => createExecExecutor({ graceMs: "5" as unknown as number }), {
+    name: "TypeError",
+    message: 'graceMs must be a number of milliseconds, not a string ("5")',
+  });
+});
+
 Deno.test("exec splits a long line without a newline into bounded pieces", async () => {
   const { result, lines } = await runCommand("head -c 200000 /dev/zero | tr '\\0' x");
   assert.equal(result.ok, true);
