@@ -9,6 +9,7 @@
  * @module
  */
 
+import { libc } from "../executors/libc.ts";
 import { isGranted } from "./permissions.ts";
 
 const live = new Set<number>();
@@ -169,29 +170,15 @@ export function signalGroup(group: number, signal: Deno.Signal): void {
   }
 }
 
-let killFunction: ((pid: number, signal: number) => number) | null | undefined;
-
 /**
  * Whether anything is left in the process group led by `leader` (zombies not yet reaped
  * count); `undefined` where it cannot be told: `Deno.kill` has no signal 0, so libc's `kill`
  * is asked, which needs FFI (granted with `-A`), on Linux.
  */
 export function groupExists(leader: number): boolean | undefined {
-  if (killFunction === undefined) {
-    killFunction = null;
-    try {
-      if (Deno.build.os === "linux" && isGranted({ name: "ffi" })) {
-        const libc = Deno.dlopen("libc.so.6", {
-          kill: { parameters: ["i32", "i32"], result: "i32" },
-        });
-        killFunction = libc.symbols.kill;
-      }
-    } catch {
-      // No libc to ask.
-    }
-  }
+  const kill = libc()?.kill;
   // Signal 0 only asks: it fails (ESRCH) once nothing is left in the group.
-  return killFunction ? killFunction(-leader, 0) === 0 : undefined;
+  return kill ? kill(-leader, 0) === 0 : undefined;
 }
 
 /**
