@@ -37,11 +37,6 @@ export function removeProcessGroup(leader: number): void {
   live.delete(leader);
 }
 
-/** The leaders of the process groups still recorded as live. */
-export function liveProcessGroups(): number[] {
-  return [...live];
-}
-
 /**
  * Sends a signal to every live process group, and to what left it for another group of its
  * task's session ({@linkcode signalSession}); SIGKILL also forgets them, since nothing in them
@@ -61,9 +56,7 @@ export function signalProcessGroups(signal: Deno.Signal): void {
  * when a task is stopped or its pipes outlive its group. Empty where /proc cannot be read.
  */
 export function sessionStragglers(leader: number): readonly number[] {
-  stragglerLooks.asked++;
   if (stragglersBySession === undefined) {
-    stragglerLooks.scans++;
     stragglersBySession = readStragglers();
     // One look serves the rest of this turn of the event loop: a Ctrl-C stops every running
     // task in one turn (as does Ctrl-Z, or dagrun's way out), and each asks.
@@ -73,12 +66,6 @@ export function sessionStragglers(leader: number): readonly number[] {
 }
 
 let stragglersBySession: Map<number, number[]> | undefined;
-
-/**
- * How many times {@linkcode sessionStragglers} has been asked, and how many of those read
- * /proc (the others shared a look of the same turn): for tests that check the sharing.
- */
-export const stragglerLooks = { asked: 0, scans: 0 };
 
 /** Sends a signal to the processes {@linkcode sessionStragglers} finds. */
 export function signalSessionStragglers(leader: number, signal: Deno.Signal): void {
