@@ -37,8 +37,9 @@ export function describeThrown(value: unknown, task: string): ThrownDescription 
   const lines = message.split("\n");
   const head = `${name}: ${lines[0]!.trim()}`.replace(/^TypeError: (\w*Error): /, "$1: ");
   const place = lines.slice(1).join("\n").match(/at (<[^>\n]*>:\d+:\d+)/)?.[1];
-  const hint = /cannot-be-a-base|Import "\.\.?\//.test(head)
-    ? " (an eval snippet has no base URL: import by absolute path or URL)"
+  // A relative import, and an absolute path too, resolved against the snippet's data: URL.
+  const hint = /cannot-be-a-base|Import "(\.\.?)?\//.test(head)
+    ? " (an eval snippet has no base URL: import a file by its file:// URL)"
     : "";
   const error = place && !head.includes(place) ? `${head} at ${place}${hint}` : head + hint;
   const rest = lines.slice(1).filter((line) => !/^\s+at /.test(line) || line.includes(`<${task}>`));

@@ -98,6 +98,42 @@ export function parseEvalPermissions(text: string): EvalPermissions {
   return permissions as EvalPermissions;
 }
 
+/**
+ * `--eval-permissions` checked whole before the run: parsed as {@linkcode parseEvalPermissions}
+ * parses it (each value checked as Deno's workers check it), then asked of this process,
+ * which cannot give a worker more than it has. The result is frozen and known to be checked,
+ * so that {@linkcode checkEvalPermissions} (`createEvalExecutor`) does not check it again.
+ *
+ * @example
+ * ```ts
+ * import { parseGrantedEvalPermissions } from "./eval_permissions.ts";
+ * parseGrantedEvalPermissions("none"); // "none"
+ * ```
+ *
+ * @throws {TypeError} as {@linkcode parseEvalPermissions} does.
+ * @throws {Deno.errors.NotCapable} for a permission this process lacks, naming it:
+ * `Invalid eval permission 'net=example.com': dagrun itself was not given it`.
+ */
+export function parseGrantedEvalPermissions(text: string): EvalPermissions {
+  const permissions = parseEvalPermissions(text);
+  const missing = ungranted(permissions);
+  if (missing) {
+    throw new Deno.errors.NotCapable(
+      `Invalid eval permission '${missing}': dagrun itself was not given it`,
+    );
+  }
+  if (typeof permissions === "object") {
+    for (const value of Object.values(permissions)) {
+      if (Array.isArray(value)) Object.freeze(value);
+    }
+    checked.add(Object.freeze(permissions));
+  }
+  return permissions;
+}
+
+/** Permission objects already checked whole, and frozen so that they stay as checked. */
+const checked = new WeakSet<object>();
+
 function splitOnce(text: string, separator: string): [string, string?] {
   const index = text.indexOf(separator);
   return index === -1 ? [text] : [text.slice(0, index), text.slice(index + 1)];
@@ -114,6 +150,9 @@ function splitOnce(text: string, separator: string): [string, string?] {
  * @throws {Deno.errors.NotCapable} for a permission this process lacks.
  */
 export function checkEvalPermissions(permissions: unknown): EvalPermissions {
+  if (typeof permissions === "object" && permissions !== null && checked.has(permissions)) {
+    return permissions as EvalPermissions;
+  }
   const problem = shapeProblem(permissions);
   if (problem) throw new TypeError(`Invalid eval permissions: ${problem}`);
   const missing = ungranted(permissions as EvalPermissions);
@@ -151,7 +190,7 @@ function shapeProblem(permissions: unknown): string | undefined {
  * process lacks; `undefined` when it has all. A value Deno's query does not take (it is
  * stricter than the worker: `*.example.com`) is left for the worker to judge.
  */
-export function ungranted(permissions: EvalPermissions): string | undefined {
+function ungranted(permissions: EvalPermissions): string | undefined {
   if (typeof permissions === "string") return undefined;
   for (const name of PERMISSION_NAMES) {
     const value = permissions[name];
@@ -190,6 +229,19 @@ export function isSandbox(permissions: EvalPermissions | undefined): boolean {
  * baked in; a system without `/proc`; no permission to look).
  */
 export function workerOptionsEnabled(): boolean | undefined {
+  // Looked up once: Deno read its flags and configuration when the process started, and the
+  // command line asks before the run, the executor again when it is made.
+  if (!workerOptionsKnown) {
+    workerOptions = lookUpWorkerOptions();
+    workerOptionsKnown = true;
+  }
+  return workerOptions;
+}
+
+let workerOptions: boolean | undefined;
+let workerOptionsKnown = false;
+
+function lookUpWorkerOptions(): boolean | undefined {
   const args = commandLine();
   if (args === undefined) return undefined;
   if (args.includes("--unstable-worker-options")) return true;

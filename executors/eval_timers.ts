@@ -71,6 +71,13 @@ export class TaskTimers {
   readonly #timers = new Set<Timer>();
   /** Every timer the snippets' `setTimeout` and `setInterval` made, for `refresh()`. */
   readonly #made = new WeakSet<object>();
+  /**
+   * Timers a task set some other way (`node:timers`' own functions by name, its promises),
+   * followed once {@linkcode followAll} or a first timer has patched Node's `Timeout`.
+   */
+  readonly #others = new WeakSet<object>();
+  /** The snippet's `setTimeout` or `setInterval` is making a timer, followed its own way. */
+  #settingGlobal = false;
   #patched = false;
 
   /** Timers that tell `events` what they do; none is followed until {@linkcode install}. */
@@ -86,8 +93,23 @@ export class TaskTimers {
 
   /** Clears the running task's timers, unref'd ones too, and stops following them. */
   clear(): void {
-    for (const timer of this.#timers) realClearTimeout()(timer);
+    // Forgotten first: a cleared timer does not tell the task it settled.
+    const timers = [...this.#timers];
     this.#timers.clear();
+    for (const timer of timers) realClearTimeout()(timer);
+  }
+
+  /**
+   * Follows the timers a task sets through `node:timers`' own functions (`import { setTimeout }
+   * from "node:timers"`, `node:timers/promises`) too, from now on: Node's `Timeout`, which
+   * they make, is patched, which loads Node's timers (≈ 4 ms, once) unless a timer was set
+   * already. Asked for by a snippet that names `timers`, before it runs.
+   */
+  followAll(): void {
+    if (this.#patched) return;
+    const timer = realSetTimeout()(() => {}, 0);
+    realClearTimeout()(timer);
+    this.#patch(timer);
   }
 
   /**
@@ -103,22 +125,67 @@ export class TaskTimers {
     };
     Object.assign(globalThis, {
       setTimeout: (handler: Handler, delay?: number, ...args: unknown[]): Timer => {
-        const timer = realSetTimeout()(() => {
-          this.#timers.delete(timer);
-          this.#invoke(handler, args);
-          this.#events.settled();
-        }, delay);
+        const timer = this.#setGlobal(() =>
+          realSetTimeout()(() => {
+            this.#timers.delete(timer);
+            this.#invoke(handler, args);
+            this.#events.settled();
+          }, delay)
+        );
         this.#track(timer);
         return timer;
       },
       setInterval: (handler: Handler, delay?: number, ...args: unknown[]): Timer => {
-        const timer = realSetInterval()(() => this.#invoke(handler, args), delay);
+        const timer = this.#setGlobal(() =>
+          realSetInterval()(() => this.#invoke(handler, args), delay)
+        );
         this.#track(timer);
         return timer;
       },
       clearTimeout: clearTimer,
       clearInterval: clearTimer,
     });
+  }
+
+  #setGlobal(set: () => Timer): Timer {
+    this.#settingGlobal = true;
+    try {
+      return set();
+    } finally {
+      this.#settingGlobal = false;
+    }
+  }
+
+  /**
+   * A `Timeout` is about to be set (made, or set again by `refresh()`) some other way than
+   * the snippet's globals: followed while a task runs, its callback made to report what it
+   * throws and to tell the task when it has fired for the last time.
+   */
+  #setting(timer: Timer): void {
+    if (this.#settingGlobal || this.#made.has(timer) || !this.#events.running()) return;
+    if (!this.#others.has(timer)) {
+      this.#others.add(timer);
+      const state = timer as unknown as { _onTimeout?: unknown; _repeat?: unknown };
+      const callback = state._onTimeout;
+      if (typeof callback === "function") {
+        const events = this.#events;
+        const forget = () => this.#timers.delete(timer);
+        state._onTimeout = function (this: unknown, ...args: unknown[]) {
+          // As the snippet's `setTimeout` does: a timeout firing is forgotten first, and
+          // followed again if its callback calls `refresh()`.
+          const last = !state._repeat;
+          if (last) forget();
+          try {
+            return callback.apply(this, args);
+          } catch (error) {
+            events.threw(error);
+          } finally {
+            if (last) events.settled();
+          }
+        };
+      }
+    }
+    this.#timers.add(timer);
   }
 
   #invoke(handler: Handler, args: unknown[]): void {
@@ -174,13 +241,33 @@ export class TaskTimers {
     };
     wrap("unref", () => this.#events.settled());
     wrap("refresh", (timer) => {
-      // A timer cleared stays so; one of `node:timers`' own is not followed (see the README).
-      if (this.#events.running() && this.#made.has(timer) && armed(timer)) {
+      // A timer cleared stays so.
+      const followed = this.#made.has(timer) || this.#others.has(timer);
+      if (this.#events.running() && followed && armed(timer)) {
         this.#timers.add(timer);
       }
     });
     wrap("close", (timer) => this.#released(timer));
     wrap(Symbol.dispose, (timer) => this.#released(timer));
+    // Node's own symbols, found by their names: making a timer, and clearing it (what
+    // `node:timers`' `clearTimeout` calls).
+    const symbol = (name: string) =>
+      Object.getOwnPropertySymbols(prototype).find((each) => each.description === name);
+    const destroy = symbol("destroy"), createTimer = symbol("createTimer");
+    if (destroy) wrap(destroy, (timer) => this.#released(timer));
+    const create = createTimer === undefined ? undefined : prototype[createTimer];
+    if (typeof create === "function") {
+      const setting = (timer: Timer) => this.#setting(timer);
+      Object.defineProperty(prototype, createTimer!, {
+        // Before: Node reads the callback as it sets the timer.
+        value: function (this: Timer, ...args: unknown[]) {
+          setting(this);
+          return (create as Method).apply(this, args);
+        },
+        configurable: true,
+        writable: true,
+      });
+    }
   }
 }
 

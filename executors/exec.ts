@@ -249,6 +249,7 @@ async function spawnDirect(
     return { child: spawn(words[0]!, words.slice(1), context, setPwd) };
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return notFound();
+    if (error instanceof Deno.errors.NotCapable) return interpreterMissing(words[0]!, context);
     const message = error instanceof Error ? error.message : String(error);
     return resourceFailure(Number(/\(os error (\d+)\)/.exec(message)?.[1]), words, context);
   }
@@ -316,6 +317,54 @@ function missingInterpreter(program: string, context: ExecutorContext): string |
     return interpreter
       ? `its interpreter ${JSON.stringify(interpreter)} was not found`
       : "its dynamic loader was not found";
+  }
+  return undefined;
+}
+
+/**
+ * The task's failure when a program dagrun may not spawn itself (an `--allow-run` list
+ * without it, so the shell runs it instead) is a `#!` script whose interpreter is missing:
+ * the shell would only say `not found` of a file that is there. `undefined` otherwise (the
+ * shell then runs it, or says why not), and where dagrun may not look at the script or the
+ * interpreter.
+ */
+function interpreterMissing(
+  program: string,
+  context: ExecutorContext,
+): { error: TaskResult } | undefined {
+  const directories = program.includes("/")
+    ? [""]
+    : (searchPath(context) ?? "").split(":").map((entry) => entry || ".");
+  for (const directory of directories) {
+    const path = resolvePath(context.cwd, directory, program);
+    if (!isGranted({ name: "read", path })) return undefined;
+    let head: Uint8Array;
+    try {
+      // The one the shell would run: the first executable file found.
+      const stat = Deno.statSync(path);
+      if (!stat.isFile || ((stat.mode ?? 0) & 0o111) === 0) continue;
+      using file = Deno.openSync(path);
+      head = new Uint8Array(256);
+      head = head.subarray(0, file.readSync(head) ?? 0);
+    } catch {
+      continue;
+    }
+    const text = new TextDecoder().decode(head);
+    if (!text.startsWith("#!")) return undefined;
+    // The kernel takes the first word after `#!`, ended by a space, a tab or the newline, and
+    // a relative one from the process's directory.
+    const interpreter = /^[ \t]*([^ \t\n]*)/.exec(text.slice(2))![1]!;
+    const interpreterPath = resolvePath(context.cwd, interpreter);
+    if (interpreter === "" || !isGranted({ name: "read", path: interpreterPath })) return undefined;
+    try {
+      Deno.statSync(interpreterPath);
+      return undefined;
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) return undefined;
+    }
+    const missing = `its interpreter ${JSON.stringify(interpreter)} was not found`;
+    context.output("stderr", `${program}: ${missing}`);
+    return { error: { ok: false, exitCode: 126, error: `cannot run ${program}: ${missing}` } };
   }
   return undefined;
 }

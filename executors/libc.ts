@@ -1,9 +1,12 @@
 /**
- * The glibc functions the posix_spawn path calls through Deno's FFI, and small helpers over
- * them. Linux only (x86_64 and aarch64).
+ * glibc through Deno's FFI, opened in one place for the whole process: the functions the
+ * posix_spawn path calls, `kill` for a look at a process group, and the few called rarely
+ * (a Ctrl-Z, a start under `nohup`). Linux only (x86_64 and aarch64).
  *
  * @module
  */
+
+import { isGranted } from "../src/permissions.ts";
 
 /** The symbols, as `Deno.dlopen` takes them. */
 export const SYMBOLS = {
@@ -48,14 +51,85 @@ export const SYMBOLS = {
   __errno_location: { parameters: [], result: "pointer" },
   // The address of libc's `char **environ`, which `Deno.env.set` keeps current.
   environ: { type: "pointer" },
+  // The addresses of the rarely called functions (see RARE_FUNCTIONS): a function bound here
+  // costs ≈ 0.13 ms when libc is opened, an address nothing.
+  signal_address: { name: "signal", type: "pointer" },
+  sigaction_address: { name: "sigaction", type: "pointer" },
+  raise_address: { name: "raise", type: "pointer" },
 } as const;
+
+/**
+ * Functions called at most a few times a run, bound from their address at their first call
+ * rather than when libc is opened.
+ */
+const RARE_FUNCTIONS = {
+  signal: { parameters: ["i32", "pointer"], result: "pointer" },
+  sigaction: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
+  raise: { parameters: ["i32"], result: "i32" },
+} as const;
+
+/** The name of a function {@linkcode libcFunction} binds. */
+export type RareFunction = keyof typeof RARE_FUNCTIONS;
 
 /** The bound functions. */
 export type Libc = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
 
-/** Opens glibc; throws where it cannot be loaded. */
-export function openLibc(): Libc {
-  return Deno.dlopen("libc.so.6", SYMBOLS).symbols;
+let opened: Libc | null | undefined;
+
+/**
+ * glibc, opened at the first call (a `dlopen` that costs ≈ 4 ms, paid only by runs that
+ * need it) and shared from then on; `undefined` where it cannot be: another OS, no FFI
+ * permission (queried, never asked for: a prompt would stop the run), no glibc (musl's has
+ * another name).
+ *
+ * @example
+ * ```ts
+ * import { libc } from "./libc.ts";
+ * const alive = libc()?.kill(Deno.pid, 0) === 0;
+ * ```
+ */
+export function libc(): Libc | undefined {
+  if (opened === undefined) {
+    opened = null;
+    try {
+      if (Deno.build.os === "linux" && isGranted({ name: "ffi" })) {
+        opened = Deno.dlopen("libc.so.6", SYMBOLS).symbols;
+      }
+    } catch {
+      // No glibc: every caller has a way without it.
+    }
+  }
+  return opened ?? undefined;
+}
+
+/** A rarely called function, bound. */
+export type RareFunctionPointer<Name extends RareFunction> = Deno.UnsafeFnPointer<
+  (typeof RARE_FUNCTIONS)[Name]
+>;
+
+const rareBound = new Map<RareFunction, unknown>();
+
+/**
+ * One of the rarely called functions (`signal`, `sigaction`, `raise`), bound at its first
+ * call; `undefined` where libc cannot be opened ({@linkcode libc}).
+ *
+ * @example
+ * ```ts
+ * import { libcFunction } from "./libc.ts";
+ * libcFunction("raise")?.call(28); // SIGWINCH, ignored by default
+ * ```
+ */
+export function libcFunction<Name extends RareFunction>(
+  name: Name,
+): RareFunctionPointer<Name> | undefined {
+  if (!rareBound.has(name)) {
+    const address = libc()?.[`${name}_address`];
+    if (!address) return undefined;
+    // The address is a function's, of this definition: typed as such.
+    const pointer = address as Deno.PointerObject<never>;
+    rareBound.set(name, new Deno.UnsafeFnPointer(pointer, RARE_FUNCTIONS[name]));
+  }
+  return rareBound.get(name) as RareFunctionPointer<Name>;
 }
 
 /** The calling thread's `errno`, right after a synchronous call that failed. */

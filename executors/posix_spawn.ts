@@ -18,10 +18,9 @@
 
 import type { PushedOutput } from "../src/child.ts";
 import { type ChildStatus, ChildWatcher, type ChildWatcherOptions } from "./child_watcher.ts";
-import { cString, errnoOf, type Libc, openLibc } from "./libc.ts";
+import { cString, errnoOf, type Libc, libc as openedLibc } from "./libc.ts";
 import { ignoredAtStart } from "../src/ignored_signals.ts";
 import { addProcessGroup } from "../src/process_groups.ts";
-import { isGranted } from "../src/permissions.ts";
 
 /**
  * A child spawned here, in a session (and process group) of its own. Its status settles
@@ -73,10 +72,9 @@ const FILE_ACTIONS_SIZE = 512, ATTR_SIZE = 1024;
  * no glibc, no pidfds, no FFI permission): callers then use `Deno.Command`.
  */
 export function createPosixSpawner(options: PosixSpawnerOptions = {}): PosixSpawner | undefined {
-  if (Deno.build.os !== "linux") return undefined;
+  const libc = openedLibc();
+  if (libc === undefined) return undefined;
   try {
-    if (!isGranted({ name: "ffi" })) return undefined;
-    const libc = openLibc();
     // A kernel without pidfds says so here, once, rather than on every spawn.
     const probe = libc.pidfd_open(Deno.pid, 0);
     if (probe < 0) return undefined;

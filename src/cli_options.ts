@@ -10,8 +10,7 @@ import { UsageError } from "./errors.ts";
 import { parseDuration } from "./duration.ts";
 import {
   type EvalPermissions,
-  parseEvalPermissions,
-  ungranted,
+  parseGrantedEvalPermissions,
 } from "../executors/eval_permissions.ts";
 
 /** One option: its commander flags (`-j, --concurrency <n>`) and how its value is taken. */
@@ -224,17 +223,11 @@ function parseTimeout(value: string): number {
  * only when the first eval worker is made, and ends a run that already started then.
  */
 function parsePermissions(value: string): EvalPermissions {
-  let permissions: EvalPermissions;
   try {
-    permissions = parseEvalPermissions(value);
+    return parseGrantedEvalPermissions(value);
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
-  const missing = ungranted(permissions);
-  if (missing) {
-    throw new UsageError(`Invalid eval permission '${missing}': dagrun itself was not given it`);
-  }
-  return permissions;
 }
 
 /** Parses a whole number of at least `least` (0 or 1), naming the option otherwise. */

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { libcFunction } from "../executors/libc.ts";
 import { isGranted } from "./permissions.ts";
 
 /** Where Linux says which signals the process ignores (`SigIgn`). */
@@ -50,16 +51,10 @@ function readIgnored(): bigint {
  * does nothing.
  */
 export function ignoreAgain(signals: readonly number[]): void {
-  if (signals.length === 0 || Deno.build.os !== "linux") return;
-  try {
-    if (!isGranted({ name: "ffi" })) return;
-    const libc = Deno.dlopen("libc.so.6", {
-      signal: { parameters: ["i32", "pointer"], result: "pointer" },
-    });
-    const SIG_IGN = Deno.UnsafePointer.create(1n);
-    for (const signal of signals) libc.symbols.signal(signal, SIG_IGN);
-    libc.close();
-  } catch {
-    // No libc to ask: the signal is heard as if it had not been ignored.
-  }
+  if (signals.length === 0) return;
+  // No libc to ask: the signal is heard as if it had not been ignored.
+  const signal = libcFunction("signal");
+  if (signal === undefined) return;
+  const SIG_IGN = Deno.UnsafePointer.create(1n);
+  for (const number of signals) signal.call(number, SIG_IGN);
 }

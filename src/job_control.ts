@@ -21,6 +21,7 @@
  */
 
 import { signalProcessGroups } from "./process_groups.ts";
+import { libcFunction } from "../executors/libc.ts";
 import { isGranted } from "./permissions.ts";
 import { addSuspendedTime } from "./suspension.ts";
 
@@ -104,7 +105,7 @@ export interface StopSelfLibc {
 
 /**
  * Binds the function stopping this process when SIGTSTP is handled, on the first Ctrl-Z (the
- * `dlopen` is not paid by runs that are never suspended). With libc: SIGTSTP's default
+ * shared `dlopen` is not paid by runs that never need libc). With libc: SIGTSTP's default
  * action restored, the signal raised on this thread (so the stop takes effect before `raise`
  * returns), Deno's handler put back. Where libc cannot be opened (a Linux without glibc:
  * musl's has another name), `withoutLibc`: Deno's handler has replaced the default action
@@ -143,10 +144,12 @@ export function bindStopSelf(
 
 /** glibc's `sigaction` and `raise`; throws where glibc cannot be loaded. */
 function openStopSelfLibc(): StopSelfLibc {
-  return Deno.dlopen("libc.so.6", {
-    sigaction: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
-    raise: { parameters: ["i32"], result: "i32" },
-  }).symbols;
+  const sigaction = libcFunction("sigaction"), raise = libcFunction("raise");
+  if (sigaction === undefined || raise === undefined) throw new Error("no libc.so.6 to call");
+  return {
+    sigaction: (signal, action, old) => sigaction.call(signal, action, old),
+    raise: (signal) => raise.call(signal),
+  };
 }
 
 /**

@@ -9,6 +9,7 @@
  * @module
  */
 
+import { libc } from "../executors/libc.ts";
 import { isGranted } from "./permissions.ts";
 
 const live = new Set<number>();
@@ -36,11 +37,6 @@ export function removeProcessGroup(leader: number): void {
   live.delete(leader);
 }
 
-/** The leaders of the process groups still recorded as live. */
-export function liveProcessGroups(): number[] {
-  return [...live];
-}
-
 /**
  * Sends a signal to every live process group, and to what left it for another group of its
  * task's session ({@linkcode signalSession}); SIGKILL also forgets them, since nothing in them
@@ -60,9 +56,7 @@ export function signalProcessGroups(signal: Deno.Signal): void {
  * when a task is stopped or its pipes outlive its group. Empty where /proc cannot be read.
  */
 export function sessionStragglers(leader: number): readonly number[] {
-  stragglerLooks.asked++;
   if (stragglersBySession === undefined) {
-    stragglerLooks.scans++;
     stragglersBySession = readStragglers();
     // One look serves the rest of this turn of the event loop: a Ctrl-C stops every running
     // task in one turn (as does Ctrl-Z, or dagrun's way out), and each asks.
@@ -72,12 +66,6 @@ export function sessionStragglers(leader: number): readonly number[] {
 }
 
 let stragglersBySession: Map<number, number[]> | undefined;
-
-/**
- * How many times {@linkcode sessionStragglers} has been asked, and how many of those read
- * /proc (the others shared a look of the same turn): for tests that check the sharing.
- */
-export const stragglerLooks = { asked: 0, scans: 0 };
 
 /** Sends a signal to the processes {@linkcode sessionStragglers} finds. */
 export function signalSessionStragglers(leader: number, signal: Deno.Signal): void {
@@ -169,29 +157,15 @@ export function signalGroup(group: number, signal: Deno.Signal): void {
   }
 }
 
-let killFunction: ((pid: number, signal: number) => number) | null | undefined;
-
 /**
  * Whether anything is left in the process group led by `leader` (zombies not yet reaped
  * count); `undefined` where it cannot be told: `Deno.kill` has no signal 0, so libc's `kill`
  * is asked, which needs FFI (granted with `-A`), on Linux.
  */
 export function groupExists(leader: number): boolean | undefined {
-  if (killFunction === undefined) {
-    killFunction = null;
-    try {
-      if (Deno.build.os === "linux" && isGranted({ name: "ffi" })) {
-        const libc = Deno.dlopen("libc.so.6", {
-          kill: { parameters: ["i32", "i32"], result: "i32" },
-        });
-        killFunction = libc.symbols.kill;
-      }
-    } catch {
-      // No libc to ask.
-    }
-  }
+  const kill = libc()?.kill;
   // Signal 0 only asks: it fails (ESRCH) once nothing is left in the group.
-  return killFunction ? killFunction(-leader, 0) === 0 : undefined;
+  return kill ? kill(-leader, 0) === 0 : undefined;
 }
 
 /**

@@ -8,7 +8,7 @@ import {
 /** Where a test child is spawned, and whether it may be waited for on this thread. */
 type SpawnMode = "alone" | "here" | "background";
 import { createExecExecutor } from "../executors/exec.ts";
-import { errnoOf, openLibc } from "../executors/libc.ts";
+import { errnoOf, libc as openedLibc } from "../executors/libc.ts";
 import type { Executor, ExecutorContext, OutputStream } from "../src/types.ts";
 
 /** The posix_spawn path; tests run with -A on Linux, where it must be available. */
@@ -220,7 +220,7 @@ Deno.test("a child waited for on this thread leaves the wait once it exits, pipe
 Deno.test("a pipe's end is not taken for EAGAIN left in errno by an earlier call", async () => {
   // read() returns 0 at the end of a pipe and leaves errno as it was: an EAGAIN from any
   // earlier failed call on this thread must not make the watcher wait for more.
-  const libc = openLibc();
+  const libc = openedLibc()!;
   const empty = new Int32Array(2);
   assert.equal(libc.pipe2(empty, 0o4000 /* O_NONBLOCK */), 0);
   const spawn = spawner({ quickWaitMs: 10_000 });

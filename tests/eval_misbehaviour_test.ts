@@ -84,7 +84,15 @@ Deno.test("eval fails a task importing a module that does not exist", async () =
   const { error } = await failsAlone(`import '${missing}';`);
   assert.equal(error, `TypeError: Module not found "${missing}". at <snippet0>:1:8`);
   const { error: relative } = await failsAlone("import './helper.ts';");
-  assert.match(relative, /no base URL: import by absolute path or URL/);
+  const hint = "(an eval snippet has no base URL: import a file by its file:// URL)";
+  assert.ok(relative.endsWith(hint), relative);
+  // An absolute path is resolved against the snippet's data: URL all the same, and fails.
+  const helper = new URL("./eval_helpers.ts", import.meta.url);
+  const { error: absolute } = await failsAlone(`import '${helper.pathname}';`);
+  assert.ok(absolute.endsWith(hint), absolute);
+  // As the hint says.
+  const { results } = await evaluate([`import { evalTask } from '${helper.href}'; evalTask;`]);
+  assert.deepEqual(results, [{ ok: true }]);
 });
 
 Deno.test("eval fails a task printing past its output limit and stops its loop", async () => {

@@ -1,7 +1,11 @@
 import assert from "node:assert/strict";
 import { createDefaultRegistry } from "../src/run.ts";
 import { createEvalExecutor, parseEvalPermissions } from "../executors/eval.ts";
-import { checkEvalPermissions } from "../executors/eval_permissions.ts";
+import {
+  checkEvalPermissions,
+  parseGrantedEvalPermissions,
+  workerOptionsEnabled,
+} from "../executors/eval_permissions.ts";
 import { MOD, runCli, writeTaskFile } from "./helpers.ts";
 
 /** A task file whose exec task leaves a file behind if it ever runs. */
@@ -190,4 +194,41 @@ Deno.test("--eval-permissions refuses more than dagrun itself was given, before 
     /^dagrun: Invalid eval permission 'net=example.com': dagrun itself was not given it\n/,
   );
   assert.equal(await exists(marker), false, "the exec task ran");
+});
+
+Deno.test("--eval-permissions is checked once: the executor takes the checked set as it is", () => {
+  const permissions = parseGrantedEvalPermissions("read=/tmp,/var,env=HOME,net=example.com");
+  // Frozen: what was checked is what the workers get.
+  assert.ok(Object.isFrozen(permissions));
+  assert.throws(() => (permissions as { read: string[] }).read.push(""), TypeError);
+  const querySync = Deno.permissions.querySync;
+  let queries = 0;
+  Deno.permissions.querySync = (descriptor) => {
+    queries++;
+    return querySync.call(Deno.permissions, descriptor);
+  };
+  try {
+    assert.equal(checkEvalPermissions(permissions), permissions);
+  } finally {
+    Deno.permissions.querySync = querySync;
+  }
+  assert.equal(queries, 0);
+  // An object of the library's own is checked, as before.
+  assert.throws(() => checkEvalPermissions({ read: [""] }), /read: an empty path/);
+});
+
+Deno.test("whether workers take permissions is looked up once, not again by the executor", () => {
+  const first = workerOptionsEnabled();
+  const readTextFileSync = Deno.readTextFileSync;
+  let reads = 0;
+  Deno.readTextFileSync = (path) => {
+    reads++;
+    return readTextFileSync(path);
+  };
+  try {
+    assert.equal(workerOptionsEnabled(), first);
+  } finally {
+    Deno.readTextFileSync = readTextFileSync;
+  }
+  assert.equal(reads, 0);
 });

@@ -125,3 +125,58 @@ Deno.test("an eval task waits for a timer that refresh() set again after it fire
   assert.deepEqual(textOf(outputs[1]!, "stdout"), ["next"]);
   assert.deepEqual(await denoEvalLines(snippet), expected);
 });
+
+/** Timers set through `node:timers`' own functions, each printing when it is done. */
+const NODE_TIMERS: [code: string, printed: string[]][] = [
+  ["import { setTimeout } from 'node:timers'; setTimeout(() => console.log('fired'), 50);", [
+    "fired",
+  ]],
+  [
+    "import { setInterval, clearInterval } from 'node:timers';\n" +
+    "let n = 0; const i = setInterval(() => { console.log(++n); if (n === 3) clearInterval(i); }, 10);",
+    ["1", "2", "3"],
+  ],
+  [
+    "import { setTimeout } from 'node:timers/promises'; setTimeout(50).then(() => console.log('resolved'));",
+    ["resolved"],
+  ],
+  [
+    "import { setTimeout } from 'node:timers';\n" +
+    "let n = 0; const t = setTimeout(() => { console.log(++n); if (n < 2) t.refresh(); }, 20);",
+    ["1", "2"],
+  ],
+  [
+    "const { setTimeout } = process.getBuiltinModule('timers'); setTimeout(() => console.log('built in'), 50);",
+    ["built in"],
+  ],
+  // Cleared or unref'd that way, not waited for.
+  [
+    "import { setTimeout, clearTimeout } from 'node:timers'; clearTimeout(setTimeout(() => {}, 60_000)); console.log('cleared');",
+    ["cleared"],
+  ],
+];
+
+for (const isolation of ["pooled", "fresh"] as const) {
+  Deno.test(`an eval task waits for the timers it set through node:timers' own functions (${isolation})`, async () => {
+    // One worker: what a timer printed after its task had ended would show up in the next.
+    const { results, outputs } = await runBounded(
+      [...NODE_TIMERS.map(([code]) => code), "await new Promise((r) => setTimeout(r, 200));"],
+      { isolation, maxWorkers: 1 },
+    );
+    for (const [i, [code, printed]] of NODE_TIMERS.entries()) {
+      assert.deepEqual(results[i], { ok: true }, code);
+      assert.deepEqual(textOf(outputs[i]!, "stdout"), printed, code);
+    }
+    assert.deepEqual(outputs.at(-1), []);
+  });
+}
+
+Deno.test("an eval task's node:timers callback that throws fails that task, not the next", async () => {
+  const { results, outputs } = await runBounded([
+    "import { setTimeout } from 'node:timers'; setTimeout(() => { throw new Error('boom'); }, 30);",
+    "await new Promise((r) => setTimeout(r, 100)); console.log('next');",
+  ], { maxWorkers: 1 });
+  assert.deepEqual(results[0], { ok: false, error: "uncaught in a timer: Error: boom" });
+  assert.deepEqual(results[1], { ok: true });
+  assert.deepEqual(textOf(outputs[1]!, "stdout"), ["next"]);
+});

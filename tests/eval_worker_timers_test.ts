@@ -18,7 +18,7 @@ const TIMER_GLOBALS = [
   "setImmediate",
 ];
 
-/** Counts reads of the timer globals, then runs the eval worker; every message carries the count. */
+/** Counts reads of the timer globals; every message carries the count. */
 const SPY = `
 let timerReads = 0;
 for (const name of ${JSON.stringify(TIMER_GLOBALS)}) {
@@ -39,16 +39,23 @@ const post = MessagePort.prototype.postMessage;
 MessagePort.prototype.postMessage = function (message) {
   return post.call(this, { ...message, timerReads });
 };
-await import(${JSON.stringify(WORKER)});
 `;
+
+/**
+ * The spy, then the eval worker, imported statically: evaluated in that order, with no turn
+ * of the event loop between them, in which the config sent at once would find no listener
+ * (a dynamic import of the worker left one, and on a busy machine the config was lost).
+ */
+const ENTRY = `import "./spy.js";\nimport ${JSON.stringify(WORKER)};\n`;
 
 type Counted = EvalResponse & { timerReads: number };
 
 Deno.test("an eval worker reads no timer global to start", async () => {
   const directory = await Deno.makeTempDir({ prefix: "dagrun-eval-timers-" });
-  const spy = `${directory}/spy.js`; // JavaScript: not type-checked
-  await Deno.writeTextFile(spy, SPY);
-  const worker = new Worker(new URL(`file://${spy}`), { type: "module" });
+  // JavaScript: not type-checked.
+  await Deno.writeTextFile(`${directory}/spy.js`, SPY);
+  await Deno.writeTextFile(`${directory}/entry.js`, ENTRY);
+  const worker = new Worker(new URL(`file://${directory}/entry.js`), { type: "module" });
   // As the pool does: the worker answers through a port of its own, sent with the config.
   const { port1: port, port2 } = new MessageChannel();
   const messages: Counted[] = [];

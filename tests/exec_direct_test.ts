@@ -450,3 +450,54 @@ Deno.test("a spawn out of file descriptors names the program, not the shell", as
   assert.doesNotMatch(stdout, /cannot start (\/usr)?(\/bin\/)?sh/);
   await Deno.remove(directory, { recursive: true });
 });
+
+Deno.test("exec names a script's missing interpreter when an --allow-run list hands it to the shell", async () => {
+  // Deno refuses to spawn a program its --allow-run list leaves out, so the shell (listed)
+  // runs it, and would only say "not found" of a script that is there. No FFI either, which
+  // would spawn it directly.
+  const directory = await Deno.makeTempDir({ prefix: "dagrun-run-list-" });
+  try {
+    await Deno.writeTextFile(`${directory}/crlf.sh`, "#!/bin/sh\r\necho hi\r\n");
+    await Deno.writeTextFile(`${directory}/good.sh`, "#!/bin/sh\necho good\n");
+    await Deno.chmod(`${directory}/crlf.sh`, 0o755);
+    await Deno.chmod(`${directory}/good.sh`, 0o755);
+    const tasks = [
+      { name: "crlf", type: "exec", arguments: "./crlf.sh" },
+      { name: "good", type: "exec", arguments: "./good.sh" },
+    ];
+    await Deno.writeTextFile(`${directory}/tasks.json`, JSON.stringify({ tasks }));
+    const output = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--quiet",
+        "--allow-read",
+        "--allow-write",
+        "--allow-env",
+        "--allow-run=/bin/sh",
+        MOD,
+        "--no-history",
+        "tasks.json",
+      ],
+      cwd: directory,
+      env: { NO_COLOR: "1" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stdout = new TextDecoder().decode(output.stdout);
+    const stderr = new TextDecoder().decode(output.stderr);
+    assert.equal(output.code, 1, stdout + stderr);
+    const why = 'its interpreter "/bin/sh\\r" was not found';
+    assert.ok(stderr.includes(`[crlf] ./crlf.sh: ${why}\n`), stderr);
+    assert.match(
+      stdout,
+      new RegExp(
+        `^crlf +exec +failed +\\S+ +cannot run \\./crlf\\.sh: ${why.replace(/\\/g, "\\\\")}$`,
+        "m",
+      ),
+    );
+    // A script whose interpreter is there still runs, through the shell.
+    assert.ok(stdout.includes("[good] good\n"), stdout);
+  } finally {
+    await Deno.remove(directory, { recursive: true });
+  }
+});

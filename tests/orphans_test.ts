@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createExecExecutor } from "../executors/exec.ts";
-import { addProcessGroup, liveProcessGroups, signalProcessGroups } from "../src/process_groups.ts";
+import { addProcessGroup, signalProcessGroups } from "../src/process_groups.ts";
 import { schedule } from "../src/scheduler.ts";
 import { spawnCli, survivors, taskFile, withMarker } from "./reliability_helpers.ts";
 
@@ -35,8 +35,23 @@ Deno.test("a timed-out exec task leaves no process behind", () =>
     assert.equal(report.tasks[0]!.status, "failed");
     assert.match(report.tasks[0]!.error!, /timed out/);
     assert.deepEqual(await survivors(`sleep ${mark}`), []);
-    assert.deepEqual(liveProcessGroups(), []);
+    // Nor a group recorded as live, which dagrun's way out would signal (and, its number
+    // reused meanwhile, hit a stranger): a signal to every live group reaches none.
+    assert.deepEqual(signalsToGroups(() => signalProcessGroups("SIGCONT")), []);
   }));
+
+/** The process groups (negative pids) `action` sends a signal to, none of them sent. */
+function signalsToGroups(action: () => void): number[] {
+  const kill = Deno.kill;
+  const groups: number[] = [];
+  Deno.kill = (pid, signal) => pid < 0 ? void groups.push(pid) : kill(pid, signal);
+  try {
+    action();
+  } finally {
+    Deno.kill = kill;
+  }
+  return groups;
+}
 
 for (const how of ["error", "rejection"]) {
   Deno.test(`a crash of our own (uncaught ${how}) leaves no process behind`, () =>
