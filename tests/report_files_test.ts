@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { dirname } from "node:path";
-import { killIfRunning, MOD, writeTaskFile } from "./helpers.ts";
+import { killIfRunning, MOD, until, waitsInFifoOpen, writeTaskFile } from "./helpers.ts";
 import {
   allowedOutsideProc,
   assertAskedNothing,
@@ -288,24 +288,6 @@ Deno.test({
     }
   },
 });
-
-/** Whether a thread of process `pid` waits in a FIFO's open for the other end (Linux). */
-async function waitsInFifoOpen(pid: number): Promise<boolean> {
-  for await (const thread of Deno.readDir(`/proc/${pid}/task`)) {
-    const wchan = await Deno.readTextFile(`/proc/${pid}/task/${thread.name}/wchan`).catch(() => "");
-    if (wchan === "wait_for_partner") return true;
-  }
-  return false;
-}
-
-/** Polls `condition` until it holds; fails after many tries rather than hang the suite. */
-async function until(condition: () => Promise<boolean>, what: string): Promise<void> {
-  for (let tries = 0; tries < 3_000; tries++) {
-    if (await condition()) return;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  assert.fail(`never saw: ${what}`);
-}
 
 Deno.test({
   name:
