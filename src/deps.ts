@@ -16,6 +16,7 @@
  */
 
 import { missingModuleError, moduleLocation, osErrorReason, TaskFileError } from "./errors.ts";
+import { isGranted } from "./permissions.ts";
 import type * as JsoncModule from "./deps/jsonc.ts";
 import type * as AjvModule from "./deps/ajv.ts";
 
@@ -80,8 +81,8 @@ export async function importLate<T>(url: URL): Promise<T> {
   try {
     return await import(url.href);
   } catch (error) {
-    // A copy of the bundle run away from its checkout: the module is not beside it.
     const missing = missingModuleError(error);
+    // A copy of the bundle run away from its checkout: the module is not beside it.
     if (missing) throw missing;
     // A run allowed less than -A (`--allow-read=tasks.json`) may not read dagrun's own module:
     // Deno's refusal (a TypeError) is the user's to lift, not an internal error of ours.
@@ -90,6 +91,33 @@ export async function importLate<T>(url: URL): Promise<T> {
     throw new TaskFileError(`cannot load dagrun's module: ${osErrorReason(error)}`, {
       file: moduleLocation(url.href),
     });
+  }
+}
+
+/**
+ * The late module `url` (written from the root one level up, see {@linkcode importLate}) for a
+ * worker to load, looked for before the worker is made: Deno prints an error of its own, which
+ * nothing silences, for each worker whose module it does not find. `url` itself in the sources
+ * (the module is beside this one: nothing is looked at) and where it cannot be looked at (not a
+ * file, or not readable: the worker then says what is wrong); in the bundle, `url` where it is,
+ * else `undefined`: a copy of the bundle away from its checkout.
+ */
+export function lateModuleFile(url: URL): URL | undefined {
+  return import.meta.url.endsWith("/src/deps.ts") || mayBeThere(url) ? url : undefined;
+}
+
+/** Whether there is a file at `url`, or it cannot be told (see {@linkcode lateModuleFile}). */
+function mayBeThere(url: URL): boolean {
+  if (url.protocol !== "file:") return true;
+  const path = decodeURIComponent(url.pathname);
+  // Queried, not asked: a prompt on a terminal would stop the run for dagrun's own file.
+  if (!isGranted({ name: "read", path })) return true;
+  try {
+    // A path's realpath makes no file information, whose dates would load the time zone.
+    Deno.realPathSync(path);
+    return true;
+  } catch (error) {
+    return !(error instanceof Deno.errors.NotFound);
   }
 }
 
