@@ -76,7 +76,7 @@ let workerModule: { url: URL | undefined } | undefined;
 
 /**
  * The eval worker's module, looked for once, when the first worker is made (see
- * `lateModuleFile`).
+ * `lateModuleFile`): beyond a symbolic link to the bundle too.
  *
  * @throws {TaskFileError} naming the module, when it is missing (a copy of the bundle away
  * from its checkout): made, the worker would fail the same way, with a line of Deno's own.
