@@ -17,7 +17,12 @@
 
 import type { ExecutorContext, TaskResult, TaskSpec } from "../src/types.ts";
 import type { EvalRequest } from "./eval_protocol.ts";
-import { type EvalJob, EvalWorker, type EvalWorkerOptions } from "./eval_worker_handle.ts";
+import {
+  type EvalJob,
+  EvalWorker,
+  evalWorkerModule,
+  type EvalWorkerOptions,
+} from "./eval_worker_handle.ts";
 
 /** How the pool runs snippets. */
 export interface PoolOptions extends EvalWorkerOptions {
@@ -139,7 +144,7 @@ export class WorkerPool {
       // Workers free for these tasks: another run under way may be keeping the rest busy.
       const idle = this.#idleCount();
       while (
-        idle + this.#starting < warm && this.#live.size < this.#cap &&
+        !this.#brokenBy && idle + this.#starting < warm && this.#live.size < this.#cap &&
         this.#starting < this.#options.maxStarting
       ) this.#spawn();
     });
@@ -289,6 +294,13 @@ export class WorkerPool {
   }
 
   #spawn(): void {
+    try {
+      evalWorkerModule();
+    } catch (error) {
+      // Missing (a copy of the bundle away from its checkout): the tasks say so, once each,
+      // and no worker is made, for which Deno would print a line of its own.
+      return this.#cannotStart((error as Error).message);
+    }
     const worker: EvalWorker = new EvalWorker(this.#options, {
       ready: () => {
         this.#lastProgress = performance.now();
@@ -317,13 +329,15 @@ export class WorkerPool {
     if (!this.#live.delete(worker)) return;
     const index = this.#serving.indexOf(worker);
     if (index !== -1) this.#serving.splice(index, 1);
-    if (startError !== undefined) {
-      // Starting another would fail the same way: fail the waiting tasks instead.
-      this.#brokenBy = `Cannot start an eval worker: ${startError}`;
-      this.#failWaiting({ ok: false, error: this.#brokenBy });
-      return;
-    }
+    if (startError !== undefined) return this.#cannotStart(startError);
     this.#topUp(); // replaces it while tasks wait or are still to come
+  }
+
+  /** No worker can start, for `startError`: fails the waiting tasks, and later ones. */
+  #cannotStart(startError: string): void {
+    // Starting another would fail the same way: fail the waiting tasks instead.
+    this.#brokenBy = `Cannot start an eval worker: ${startError}`;
+    this.#failWaiting({ ok: false, error: this.#brokenBy });
   }
 
   /** Starts workers while tasks need them, after the current task starts (see `prepare`). */
@@ -360,6 +374,7 @@ export class WorkerPool {
         return;
       }
       this.#spawn();
+      if (this.#brokenBy) return;
     }
   }
 

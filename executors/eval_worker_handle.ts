@@ -15,7 +15,8 @@
  */
 
 import type { ExecutorContext, TaskResult } from "../src/types.ts";
-import { missingModuleError } from "../src/errors.ts";
+import { missingModule, missingModuleError } from "../src/errors.ts";
+import { lateModuleFile } from "../src/deps.ts";
 import type { EvalPermissions } from "./eval_permissions.ts";
 import {
   type EvalCommand,
@@ -70,6 +71,22 @@ export interface EvalWorkerEvents {
 // From the root one level up, so that the bundle dist/dagrun.js finds the worker too.
 const WORKER_URL = new URL("../executors/eval_worker.ts", import.meta.url);
 
+/** The worker's module as found (see `lateModuleFile`), once a worker is first wanted. */
+let workerModule: { url: URL | undefined } | undefined;
+
+/**
+ * The eval worker's module, looked for once, when the first worker is made (see
+ * `lateModuleFile`): beyond a symbolic link to the bundle too.
+ *
+ * @throws {TaskFileError} naming the module, when it is missing (a copy of the bundle away
+ * from its checkout): made, the worker would fail the same way, with a line of Deno's own.
+ */
+export function evalWorkerModule(): URL {
+  const url = (workerModule ??= { url: lateModuleFile(WORKER_URL) }).url;
+  if (url === undefined) throw missingModule(WORKER_URL.href);
+  return url;
+}
+
 const TERMINATED: TaskResult = { ok: false, error: "the eval worker was terminated" };
 
 /** A worker running one snippet at a time, with requests queued behind it. */
@@ -92,7 +109,7 @@ export class EvalWorker {
 
   constructor(options: EvalWorkerOptions, events: EvalWorkerEvents) {
     this.#events = events;
-    this.#worker = new Worker(WORKER_URL, {
+    this.#worker = new Worker(evalWorkerModule(), {
       type: "module",
       // Only a sandbox passes the unstable option, so the default needs no flag.
       ...(options.permissions === undefined ? {} : { deno: { permissions: options.permissions } }),

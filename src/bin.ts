@@ -12,6 +12,7 @@ import { signalProcessGroups } from "./process_groups.ts";
 import { describe } from "./run_report.ts";
 import { printable } from "./format/printable.ts";
 import { debugRequested } from "./permissions.ts";
+import { interruptStreamReadsBySignals } from "./input_files.ts";
 
 /**
  * Runs the command line with `args` and exits the process with its exit code.
@@ -28,6 +29,9 @@ export async function runCommandLine(args: readonly string[]): Promise<never> {
   // Deno's stack trace, over the status line and without the tasks' groups stopped.
   globalThis.addEventListener("error", (event) => crash(event, event.error));
   globalThis.addEventListener("unhandledrejection", (event) => crash(event, event.reason));
+  // A FIFO given as the task file (or a report, a schema) waits for its writer: a signal
+  // meanwhile ends dagrun with one line, as during the run.
+  interruptStreamReadsBySignals();
   const code = await main(args);
   // Exit explicitly: a worker spinning in a busy loop survives terminate() in this Deno and
   // would otherwise keep the process alive after the report. Deno.exit skips unload

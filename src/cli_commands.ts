@@ -58,7 +58,7 @@ import type { WarningEvent } from "./event_types.ts";
 import type { LoadWarning } from "./unknown_fields.ts";
 import { now } from "./run_report.ts";
 import { identify, readResumeReport, resumedTasks } from "./resume.ts";
-import { readInputFile } from "./input_files.ts";
+import { InputReadInterrupted, readInputFile } from "./input_files.ts";
 import { debugRequested, isGranted } from "./permissions.ts";
 
 /** What every command reading a task file takes. */
@@ -222,6 +222,8 @@ async function readSchema(path: string): Promise<Record<string, unknown>> {
     // Bounded, as the task file is: /dev/zero is refused, not read until memory runs out.
     text = new TextDecoder().decode((await readInputFile(path)).bytes);
   } catch (error) {
+    // A signal while a FIFO waited for its writer: said as such, not as a schema unread.
+    if (error instanceof InputReadInterrupted) throw error;
     throw new TaskFileError(`cannot read schema: ${osErrorReason(error)}`, { file: path });
   }
   let schema: unknown;
@@ -553,6 +555,11 @@ export function reportError(error: unknown, sink: TextSink, command?: string): n
   }
   if (error instanceof TaskFileError || error instanceof OutputError) {
     sink.err(`dagrun: ${printable(error.message)}\n`);
+    return error.exitCode;
+  }
+  // Ctrl-C while an input FIFO waited for its writer: as for a report FIFO's reader.
+  if (error instanceof InputReadInterrupted) {
+    sink.err(`dagrun: ${printable(error.message)}; nothing ran\n`);
     return error.exitCode;
   }
   // Our own bug: still one line, with a pointer to the details.

@@ -16,6 +16,7 @@
  */
 
 import { missingModuleError, moduleLocation, osErrorReason, TaskFileError } from "./errors.ts";
+import { isGranted } from "./permissions.ts";
 import type * as JsoncModule from "./deps/jsonc.ts";
 import type * as AjvModule from "./deps/ajv.ts";
 
@@ -73,6 +74,9 @@ export function loadedCrypto(): NodeCrypto {
  * `../executors/…`), so that it means the same file in the bundle `dist/dagrun.js`, which
  * also sits one level below the root.
  *
+ * A module not found there is looked for again from the real location of the file this code is
+ * in, when that was reached through a symbolic link (see {@linkcode beyondSymbolicLink}).
+ *
  * @throws {TaskFileError} naming the module, when it is not there (a copy of the bundle away
  * from its checkout) or Deno may not read it.
  */
@@ -80,8 +84,11 @@ export async function importLate<T>(url: URL): Promise<T> {
   try {
     return await import(url.href);
   } catch (error) {
-    // A copy of the bundle run away from its checkout: the module is not beside it.
     const missing = missingModuleError(error);
+    // The bundle run through a symbolic link: its modules are beside the file it leads to.
+    const moved = missing && beyondSymbolicLink(url);
+    if (moved) return await importLate<T>(moved);
+    // A copy of the bundle run away from its checkout: the module is not beside it.
     if (missing) throw missing;
     // A run allowed less than -A (`--allow-read=tasks.json`) may not read dagrun's own module:
     // Deno's refusal (a TypeError) is the user's to lift, not an internal error of ours.
@@ -91,6 +98,69 @@ export async function importLate<T>(url: URL): Promise<T> {
       file: moduleLocation(url.href),
     });
   }
+}
+
+/**
+ * The late module `url` (written from the root one level up, see {@linkcode importLate}) for a
+ * worker to load, looked for before the worker is made: Deno prints an error of its own, which
+ * nothing silences, for each worker whose module it does not find. `url` itself in the sources
+ * (the module is beside this one: nothing is looked at) and where it cannot be looked at (not a
+ * file, or not readable: the worker then says what is wrong); in the bundle, `url` where it is,
+ * else the module beyond a symbolic link (see {@linkcode beyondSymbolicLink}), else
+ * `undefined`: a copy of the bundle away from its checkout.
+ */
+export function lateModuleFile(url: URL): URL | undefined {
+  if (import.meta.url.endsWith("/src/deps.ts") || mayBeThere(url)) return url;
+  const moved = beyondSymbolicLink(url);
+  return moved && mayBeThere(moved) ? moved : undefined;
+}
+
+/** Whether there is a file at `url`, or it cannot be told (see {@linkcode lateModuleFile}). */
+function mayBeThere(url: URL): boolean {
+  if (url.protocol !== "file:") return true;
+  const path = decodeURIComponent(url.pathname);
+  // Queried, not asked: a prompt on a terminal would stop the run for dagrun's own file.
+  if (!isGranted({ name: "read", path })) return true;
+  try {
+    // A path's realpath makes no file information, whose dates would load the time zone.
+    Deno.realPathSync(path);
+    return true;
+  } catch (error) {
+    return !(error instanceof Deno.errors.NotFound);
+  }
+}
+
+/** The root of the real location of this module's file, once looked for (null: no link). */
+let realRoot: string | null | undefined;
+
+/**
+ * `url`, a module of dagrun's own under the root (one level above this module's file), as the
+ * same path from the root of that file's real location, when the file was reached through a
+ * symbolic link (`ln -s ~/dagrun/dist/dagrun.js ~/bin/dagrun.js`): Deno names a module by the
+ * path it was run by, links unresolved, so `../src/…` is looked for beside the link. Undefined
+ * when there is no link to follow (or it may not be read, or `url` is not under the root).
+ * Called only once a module has not been found: a run that finds its modules pays nothing.
+ */
+function beyondSymbolicLink(url: URL): URL | undefined {
+  const root = rootOf(import.meta.url);
+  if (!root.startsWith("file:") || !url.href.startsWith(root)) return undefined;
+  if (realRoot === undefined) {
+    realRoot = null;
+    const path = decodeURIComponent(new URL(import.meta.url).pathname);
+    if (isGranted({ name: "read", path })) {
+      try {
+        const real = Deno.realPathSync(path);
+        if (real !== path) {
+          realRoot = rootOf(`file://${real.split("/").map(encodeURIComponent).join("/")}`);
+        }
+      } catch {
+        // Gone, or not to be looked at: nothing to follow.
+      }
+    }
+  }
+  return realRoot === null || realRoot === root
+    ? undefined
+    : new URL(url.href.slice(root.length), realRoot);
 }
 
 function notLoaded(name: string): never {

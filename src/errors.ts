@@ -335,7 +335,22 @@ export function osErrorReason(error: unknown): string {
 export function missingModuleError(error: unknown): TaskFileError | undefined {
   const message = error instanceof Error ? error.message : String(error);
   const url = /^Module not found "(.+)"\.$/s.exec(message)?.[1];
-  if (url === undefined) return undefined;
+  return url === undefined ? undefined : missingModule(url);
+}
+
+/**
+ * The one-line error for a module of dagrun's own, at `url`, that is not there (see
+ * {@linkcode missingModuleError}).
+ *
+ * @example
+ * ```ts
+ * import { missingModule } from "./errors.ts";
+ *
+ * missingModule("file:///opt/executors/eval_worker.ts").message;
+ * // "/opt/executors/eval_worker.ts: cannot load dagrun's module: no such module (…)"
+ * ```
+ */
+export function missingModule(url: string): TaskFileError {
   return new TaskFileError(
     "cannot load dagrun's module: no such module (dist/dagrun.js loads it from its own " +
       "checkout: run the bundle there, by its path or URL, or the sources' mod.ts, not a copy)",

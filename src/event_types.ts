@@ -76,6 +76,11 @@ export interface OutputEvent {
   readonly stream: OutputStream;
   /** The text. */
   readonly text: string;
+  /**
+   * Set when `text` is one piece of a line too long to pass whole (the exec executor cuts a
+   * line at 64 Ki characters): the line goes on in the stream's next `output` event.
+   */
+  readonly continues?: true;
 }
 
 /**

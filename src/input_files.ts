@@ -6,6 +6,8 @@
  * @module
  */
 
+import { ignoreAgain, ignoredAtStart } from "./ignored_signals.ts";
+
 /**
  * The most an input read from a stream may hold: 256 MiB, about 2.5 million tasks, well below
  * the longest string V8 makes (≈ 512 MiB).
@@ -68,7 +70,12 @@ export interface InputBytes {
  * {@linkcode InputTooLongError}.
  */
 export async function readInputFile(path: string, asStream = false): Promise<InputBytes> {
-  if (path === "-") return { bytes: await readBoundedStream(Deno.stdin.readable), stream: true };
+  if (path === "-") {
+    return {
+      bytes: await readStream(path, () => Promise.resolve(Deno.stdin.readable)),
+      stream: true,
+    };
+  }
   if (!asStream) {
     const info = Deno.statSync(path);
     if (info.isDirectory) throw new Deno.errors.IsADirectory("Is a directory (os error 21)");
@@ -77,9 +84,126 @@ export async function readInputFile(path: string, asStream = false): Promise<Inp
       return { bytes: Deno.readFileSync(path), stream: false };
     }
   }
-  // The stream's end closes the file.
-  const file = Deno.openSync(path);
-  return { bytes: await readBoundedStream(file.readable), stream: true };
+  // Opened off the main thread: a FIFO's open waits for its writer, and a thread blocked in
+  // it would hear no signal. The stream's end closes the file.
+  return {
+    bytes: await readStream(path, async () => (await Deno.open(path)).readable),
+    stream: true,
+  };
+}
+
+/**
+ * The signals that end a wait for a stream's writer or data, once
+ * {@linkcode interruptStreamReadsBySignals} is called: those that end a run.
+ */
+const INTERRUPTING_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+
+/** A signal that ends a wait for a stream (see {@linkcode interruptStreamReadsBySignals}). */
+export type InterruptingSignal = typeof INTERRUPTING_SIGNALS[number];
+
+/** Their numbers, for the exit status: 128 + the number, as a shell reports a death by it. */
+const SIGNAL_NUMBERS: Readonly<Record<InterruptingSignal, number>> = {
+  SIGHUP: 1,
+  SIGINT: 2,
+  SIGTERM: 15,
+};
+
+/** Set by the command line: whether a signal ends a read of a stream (see below). */
+let streamReadsInterruptible = false;
+
+/**
+ * Makes every later read of a stream by {@linkcode readInputFile} (a FIFO waiting for its
+ * writer, standard input a terminal or a pipe not yet written) listen to SIGINT, SIGTERM and
+ * SIGHUP while it waits, and end with {@linkcode InputReadInterrupted} at the first one: the
+ * command line then says so in one line and exits with the signal's status, as it does when a
+ * report FIFO waits for its reader. Without it (the library's default), the signals are left
+ * to their owner: dagrun installs no listener of its own in a program that loads a task file.
+ * A regular file's read listens to nothing, and costs nothing more.
+ */
+export function interruptStreamReadsBySignals(): void {
+  streamReadsInterruptible = true;
+}
+
+/** A read of a stream was ended by a signal (see {@linkcode interruptStreamReadsBySignals}). */
+export class InputReadInterrupted extends Error {
+  /**
+   * Builds the error for the input at `path` (`-` for standard input), ended by `signal`
+   * while it waited for the stream's writer to open it (`opened` false) or for its data.
+   */
+  constructor(readonly path: string, readonly signal: InterruptingSignal, opened: boolean) {
+    const name = path === "-" ? "standard input" : path;
+    super(
+      opened
+        ? `interrupted while reading ${name}`
+        : `interrupted while waiting for a writer to open ${name}`,
+    );
+    this.name = "InputReadInterrupted";
+  }
+
+  /** The exit status of a process the signal ended: 130 for SIGINT, 143, 129. */
+  get exitCode(): number {
+    return 128 + SIGNAL_NUMBERS[this.signal];
+  }
+}
+
+/**
+ * Reads the stream `open` opens, bounded; while it waits, listening to the interrupting
+ * signals when the command line asked for it.
+ */
+async function readStream(
+  path: string,
+  open: () => Promise<ReadableStream<Uint8Array>>,
+): Promise<Uint8Array> {
+  if (!streamReadsInterruptible) return readBoundedStream(await open());
+  let opened = false;
+  let interrupted = false;
+  let onSignal!: (signal: InterruptingSignal) => void;
+  const interruption = new Promise<never>((_, reject) => {
+    onSignal = (signal) => {
+      interrupted = true;
+      reject(new InputReadInterrupted(path, signal, opened));
+    };
+  });
+  // Listened to before the open starts: its thread may wait for the writer at once.
+  const stopListening = listenForInterruptingSignals(onSignal);
+  const reading = (async () => {
+    const readable = await open();
+    opened = true;
+    // A writer that came after the signal: its file is closed, not read.
+    if (interrupted) {
+      await readable.cancel();
+      return new Uint8Array();
+    }
+    return readBoundedStream(readable);
+  })();
+  try {
+    // race() subscribes to both: the read's failure after a signal is not left unhandled.
+    return await Promise.race([reading, interruption]);
+  } finally {
+    stopListening();
+  }
+}
+
+/**
+ * Calls `onSignal` at each interrupting signal until the returned function is called. SIGHUP
+ * ignored at the start (`nohup`) stays ignored: not listened to, and ignored again once Deno's
+ * first listener has set handlers for all three (as the run's own listeners do).
+ */
+function listenForInterruptingSignals(
+  onSignal: (signal: InterruptingSignal) => void,
+): () => void {
+  const hangupIgnored = ignoredAtStart(SIGNAL_NUMBERS.SIGHUP);
+  const listeners = INTERRUPTING_SIGNALS
+    .filter((signal) => signal !== "SIGHUP" || !hangupIgnored)
+    .map((signal) => {
+      const listener = () => onSignal(signal);
+      Deno.addSignalListener(signal, listener);
+      return [signal, listener] as const;
+    });
+  if (hangupIgnored) ignoreAgain([SIGNAL_NUMBERS.SIGHUP]);
+  return () => {
+    for (const [signal, listener] of listeners) Deno.removeSignalListener(signal, listener);
+  };
 }
 
 /** Reads a stream to its end, refusing one longer than {@linkcode MAX_STREAMED_INPUT_BYTES}. */

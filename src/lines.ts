@@ -17,6 +17,14 @@
 export const MAX_LINE_LENGTH = 64 * 1024;
 
 /**
+ * Called with a run of complete lines (joined by `\n`, without the final newline), or, with
+ * `continues` true, with a piece of a line longer than {@linkcode MAX_LINE_LENGTH}: the
+ * line goes on in the next call. Only a piece is flagged so, which is how a piece is told
+ * from a whole line of the same length.
+ */
+export type OnLines = (lines: string, continues: boolean) => void;
+
+/**
  * Reads a byte stream to its end, calling `onLines` with every run of complete lines as it
  * arrives: the lines of one read, joined by `\n`, without the final newline. Handing on a
  * block per read instead of an object per line keeps a task printing 200 MB of short lines
@@ -24,7 +32,8 @@ export const MAX_LINE_LENGTH = 64 * 1024;
  *
  * Invalid UTF-8 becomes U+FFFD; a final line without a newline is passed on at the end;
  * `\r\n` endings lose their `\r`; a line longer than {@linkcode MAX_LINE_LENGTH} is passed
- * on in pieces of at most that size. Aborting `signal` stops the reading (and cancels the
+ * on in pieces of at most that size, each alone in its call, flagged `continues` (see
+ * {@linkcode OnLines}). Aborting `signal` stops the reading (and cancels the
  * stream): what was read is passed on, and the promise resolves.
  *
  * @example
@@ -38,7 +47,7 @@ export const MAX_LINE_LENGTH = 64 * 1024;
  */
 export async function forEachLineBlock(
   stream: ReadableStream<Uint8Array>,
-  onLines: (lines: string) => void,
+  onLines: OnLines,
   signal?: AbortSignal,
 ): Promise<void> {
   const splitter = new LineBlockSplitter(onLines);
@@ -64,7 +73,7 @@ export async function forEachLineBlock(
  * ```
  */
 export class LineBlockSplitter {
-  readonly #onLines: (lines: string) => void;
+  readonly #onLines: OnLines;
   // Made on the first chunk: most tasks print nothing.
   #decoder: TextDecoder | undefined;
   #pending = "";
@@ -73,7 +82,7 @@ export class LineBlockSplitter {
   #pendingReturn = false;
 
   /** Creates a splitter passing each run of complete lines to `onLines`. */
-  constructor(onLines: (lines: string) => void) {
+  constructor(onLines: OnLines) {
     this.#onLines = onLines;
   }
 
@@ -93,7 +102,7 @@ export class LineBlockSplitter {
   #pass(block: string, hasReturn: boolean): void {
     // Not /\r$/gm: in a multiline pattern `$` also matches before a \r, U+2028 or U+2029,
     // so `a\r\rb` would lose a \r that ends no line.
-    this.#onLines(hasReturn ? block.replace(/\r(?=\n)|\r$/g, "") : block);
+    this.#onLines(hasReturn ? block.replace(/\r(?=\n)|\r$/g, "") : block, false);
   }
 
   #take(text: string): void {
@@ -127,7 +136,8 @@ export class LineBlockSplitter {
       // character, which prints as U+FFFD and is not valid in the NDJSON report.
       const high = this.#pending.charCodeAt(MAX_LINE_LENGTH - 1);
       const cut = high >= 0xd800 && high <= 0xdbff ? MAX_LINE_LENGTH - 1 : MAX_LINE_LENGTH;
-      this.#onLines(this.#pending.slice(0, cut));
+      // Something of the line is always left: the piece continues.
+      this.#onLines(this.#pending.slice(0, cut), true);
       this.#pending = this.#pending.slice(cut);
     }
   }
@@ -135,7 +145,8 @@ export class LineBlockSplitter {
 
 /**
  * Reads a byte stream to its end, calling `onLine` for every line (without its newline) as
- * soon as it is complete, with the rules of {@linkcode forEachLineBlock}.
+ * soon as it is complete, with the rules of {@linkcode forEachLineBlock}: a piece of a line
+ * longer than {@linkcode MAX_LINE_LENGTH} comes with `continues` true.
  *
  * @example
  * ```ts
@@ -148,10 +159,11 @@ export class LineBlockSplitter {
  */
 export function forEachLine(
   stream: ReadableStream<Uint8Array>,
-  onLine: (line: string) => void,
+  onLine: (line: string, continues: boolean) => void,
 ): Promise<void> {
-  return forEachLineBlock(stream, (lines) => {
-    for (const line of lines.split("\n")) onLine(line);
+  return forEachLineBlock(stream, (lines, continues) => {
+    if (continues) return onLine(lines, true);
+    for (const line of lines.split("\n")) onLine(line, false);
   });
 }
 

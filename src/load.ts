@@ -10,7 +10,7 @@ import { jsonValueOffset } from "./json_locate.ts";
 import { containerPathAt, type JsonStructure, plainStructure, scanJson } from "./json_structure.ts";
 import { directoryOf, resolvePath } from "./paths.ts";
 import { osErrorReason, quote, type SourcePosition, TaskFileError } from "./errors.ts";
-import { readInputFile } from "./input_files.ts";
+import { InputReadInterrupted, readInputFile } from "./input_files.ts";
 import type { TaskSpec } from "./types.ts";
 import { buildTaskSpecs, fileConcurrency, type OptionOverrides } from "./task_options.ts";
 import { validateAgainstSchema } from "./schema_validation.ts";
@@ -162,6 +162,8 @@ async function readTaskBytes<T>(read: () => Promise<T>, file: string): Promise<T
   try {
     return await read();
   } catch (error) {
+    // A signal while a FIFO waited for its writer: said as such, not as a file unread.
+    if (error instanceof InputReadInterrupted) throw error;
     // Standard input redirected from a directory, say.
     throw new TaskFileError(`cannot read task file: ${osErrorReason(error)}`, { file });
   }

@@ -6,7 +6,7 @@
  */
 
 import { osErrorReason, TaskFileError } from "./errors.ts";
-import { readInputFile } from "./input_files.ts";
+import { InputReadInterrupted, readInputFile } from "./input_files.ts";
 
 /**
  * The text of the NDJSON report at `path`, read as `--resume` and `--from-report` read it:
@@ -20,6 +20,8 @@ export async function readReportText(path: string): Promise<string> {
   try {
     return new TextDecoder().decode((await readInputFile(path)).bytes);
   } catch (error) {
+    // A signal while a FIFO waited for its writer: said as such, not as a report unread.
+    if (error instanceof InputReadInterrupted) throw error;
     throw new TaskFileError(`cannot read report: ${osErrorReason(error)}`, {
       file: reportName(path),
     });

@@ -9,7 +9,7 @@
 
 import { describeValue, quote, warn } from "./errors.ts";
 import { now } from "./run_report.ts";
-import type { ExecutorContext, OutputStream, RunEvent, TaskSpec } from "./types.ts";
+import type { ExecutorContext, OutputOptions, OutputStream, RunEvent, TaskSpec } from "./types.ts";
 
 /** What {@linkcode TaskContexts} needs of its run. */
 export interface TaskContextsOptions {
@@ -93,7 +93,7 @@ export class TaskContexts {
       cwd: task.cwd ?? this.#cwd,
       baseDir: this.#baseDir,
       output: emit
-        ? (stream: OutputStream, text: string) => {
+        ? (stream: OutputStream, text: string, options?: OutputOptions) => {
           // A plugin's values go into events that formatters and the NDJSON schema rely on.
           if (typeof text !== "string" || (stream !== "stdout" && stream !== "stderr")) {
             throw new TypeError(badOutput(stream, text));
@@ -103,7 +103,12 @@ export class TaskContexts {
           // signal may well still be writing, and a throw in its timer or stream would
           // end the whole run.
           if (this.#ended.has(context)) return this.#late(name, type);
-          emit({ event: "output", task: name, stream, text });
+          // The flag only on a piece: most output is whole lines.
+          emit(
+            options?.continues === true
+              ? { event: "output", task: name, stream, text, continues: true }
+              : { event: "output", task: name, stream, text },
+          );
         }
         : IGNORE_OUTPUT,
       runningTasks,

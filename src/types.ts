@@ -107,6 +107,25 @@ export interface TaskResult {
 }
 
 /**
+ * What an executor may say of a piece of output it passes to {@linkcode ExecutorContext.output}.
+ *
+ * @example
+ * ```ts
+ * import type { OutputOptions } from "@dagrun/dagrun";
+ *
+ * const piece: OutputOptions = { continues: true };
+ * ```
+ */
+export interface OutputOptions {
+  /**
+   * The text is one piece of a line cut short (the exec executor cuts a line longer than
+   * 64 Ki characters, `MAX_LINE_LENGTH`): the line goes on in the stream's next output.
+   * The HTML report then reads an escape sequence cut between the two as one.
+   */
+  readonly continues?: boolean;
+}
+
+/**
  * Everything an executor gets besides the task itself.
  *
  * Output goes through one writer for both streams, {@linkcode ExecutorContext.output}, named by
@@ -143,9 +162,11 @@ export interface ExecutorContext {
   readonly cwd: string;
   /**
    * The task's stdout and stderr writer: passes one piece of output on to the formatters.
-   * `text` holds whole lines without their final newline.
+   * `text` holds whole lines without their final newline; or, with `options.continues`, one
+   * piece of a line too long to pass whole, whose rest comes in the next call for `stream`
+   * (the `output` event then says `continues`).
    */
-  readonly output: (stream: OutputStream, text: string) => void;
+  readonly output: (stream: OutputStream, text: string, options?: OutputOptions) => void;
   /** Directory the task file lives in, against which relative paths resolve. */
   readonly baseDir: string;
   /**

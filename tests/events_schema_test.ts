@@ -13,6 +13,8 @@ Deno.test("NDJSON: a run making every kind of event, every optional field, match
   const file = await writeTaskFile({
     tasks: [
       { name: "say", type: "exec", arguments: "echo out; echo err >&2" },
+      // A line longer than MAX_LINE_LENGTH: its first piece's event says it continues.
+      { name: "long", type: "exec", arguments: "head -c 70000 /dev/zero | tr '\\0' x; echo" },
       { name: "flaky", type: "exec", arguments: "exit 3", retries: 1, allowFailure: true },
       { name: "killed", type: "exec", arguments: "kill -TERM $$" },
       { name: "after", type: "exec", arguments: "true", dependencies: ["killed"] },
@@ -38,6 +40,7 @@ Deno.test("NDJSON: a run making every kind of event, every optional field, match
       "error",
       "attempts",
       "allowed",
+      "continues",
     ]
   ) {
     assert.ok(fields.has(field), `no event had ${field}`);

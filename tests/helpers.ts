@@ -102,6 +102,36 @@ export function killIfRunning(child: Deno.ChildProcess): void {
   }
 }
 
+/** Whether a thread of process `pid` waits in a FIFO's open for the other end (Linux). */
+export async function waitsInFifoOpen(pid: number): Promise<boolean> {
+  for await (const thread of Deno.readDir(`/proc/${pid}/task`)) {
+    const wchan = await Deno.readTextFile(`/proc/${pid}/task/${thread.name}/wchan`).catch(() => "");
+    if (wchan === "wait_for_partner") return true;
+  }
+  return false;
+}
+
+/**
+ * Whether a thread of process `pid` waits in a read of a pipe or FIFO (Linux; the kernel names
+ * the wait `pipe_read`, or `anon_pipe_read` in later kernels).
+ */
+export async function waitsInPipeRead(pid: number): Promise<boolean> {
+  for await (const thread of Deno.readDir(`/proc/${pid}/task`)) {
+    const wchan = await Deno.readTextFile(`/proc/${pid}/task/${thread.name}/wchan`).catch(() => "");
+    if (/(^|_)pipe_read$/.test(wchan)) return true;
+  }
+  return false;
+}
+
+/** Polls `condition` until it holds; fails after many tries rather than hang the suite. */
+export async function until(condition: () => Promise<boolean>, what: string): Promise<void> {
+  for (let tries = 0; tries < 3_000; tries++) {
+    if (await condition()) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  assert.fail(`never saw: ${what}`);
+}
+
 /**
  * Tasks from a map of name to dependency names, in the map's order; `exec` of `true` unless
  * another type is given.

@@ -107,6 +107,9 @@ const AWKWARD_NAMES = [
   "\u001b[31mred",
   "del\u007f c1\u0085",
   "rtl\u202eltr",
+  "non\ufdd0",
+  "non\uffff",
+  "non\u{10fffe}",
 ];
 
 /** A task file of AWKWARD_NAMES, each depending on the one before. */
@@ -123,6 +126,32 @@ function awkwardTasks() {
 // deno-lint-ignore no-control-regex
 const RAW_CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
 
+// Noncharacters, which an HTML page may not hold either (a parse error each).
+const NONCHARACTER = /\p{Noncharacter_Code_Point}/u;
+
+Deno.test("renderHtmlReport() shows a noncharacter in a name as a \\u escape, in output as U+FFFD", () => {
+  const html = renderHtmlReport({
+    start: 0,
+    end: 100,
+    tasks: [{
+      name: "n\ufdd0",
+      type: "exec",
+      arguments: "printf '\ufffe'",
+      dependencies: [],
+      status: "ok",
+      start: 0,
+      end: 100,
+      output: [{ stream: "stdout", text: "out\uffff \u{10ffff}." }],
+      droppedBytes: 0,
+    }],
+  }, "t\u{1fffe}.json");
+  assert.ok(!NONCHARACTER.test(html), JSON.stringify(NONCHARACTER.exec(html)?.[0]));
+  assert.match(html, /<title>dagrun: t\\ud83f\\udffe\.json<\/title>/);
+  assert.match(html, /<summary>n\\ufdd0 \(ok\)<\/summary>/);
+  assert.match(html, /command: printf &#39;\\ufffe&#39;/);
+  assert.ok(html.includes("out\ufffd \ufffd."), "output's noncharacters shown as U+FFFD");
+});
+
 Deno.test("renderHtmlReport() writes each task's key without control characters, one key per task", () => {
   const tasks = awkwardTasks().map((task, i) => ({
     ...task,
@@ -137,6 +166,7 @@ Deno.test("renderHtmlReport() writes each task's key without control characters,
     "dir\u001b]0;title\u0007/tasks.json",
   );
   assert.ok(!RAW_CONTROL.test(html), JSON.stringify(RAW_CONTROL.exec(html)?.[0]));
+  assert.ok(!NONCHARACTER.test(html), JSON.stringify(NONCHARACTER.exec(html)?.[0]));
   assert.ok(html.isWellFormed(), "no lone surrogate");
   const attribute = (name: string) =>
     [...html.matchAll(new RegExp(`${name}="([^"]*)"`, "g"))].map(([, value]) =>

@@ -138,6 +138,25 @@ Deno.test("LineBlockSplitter cuts a long line that its newline ends at the bound
   assert.deepEqual(seen, ["x".repeat(MAX_LINE_LENGTH), "x".repeat(30_000) + "\nnext"]);
 });
 
+Deno.test("LineBlockSplitter says which blocks are pieces of a long line: not a whole line of that length", () => {
+  const seen: [string, boolean][] = [];
+  const splitter = new LineBlockSplitter((lines, continues) => seen.push([lines, continues]));
+  const encoder = new TextEncoder();
+  // A line of exactly MAX_LINE_LENGTH characters whose newline comes in the next read, as a
+  // pipe delivers `head -c 65536 /dev/zero | tr '\\0' x; echo`: whole, alone in its block.
+  splitter.push(encoder.encode("x".repeat(MAX_LINE_LENGTH)));
+  splitter.push(encoder.encode("\n"));
+  // A longer one: its first MAX_LINE_LENGTH characters are a piece, the rest ends a block.
+  splitter.push(encoder.encode("y".repeat(MAX_LINE_LENGTH + 10)));
+  splitter.push(encoder.encode("\nz\n"));
+  splitter.end();
+  assert.deepEqual(seen, [
+    ["x".repeat(MAX_LINE_LENGTH), false],
+    ["y".repeat(MAX_LINE_LENGTH), true],
+    ["y".repeat(10) + "\nz", false],
+  ]);
+});
+
 Deno.test("LineBlockSplitter passes a final line without a newline, and invalid UTF-8 as U+FFFD", () => {
   const seen: string[] = [];
   const splitter = new LineBlockSplitter((lines) => seen.push(lines));

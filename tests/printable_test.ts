@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { printable } from "../src/format/printable.ts";
+import { printable, printableKey } from "../src/format/printable.ts";
 
 Deno.test("printable leaves text without control characters as it is", () => {
   for (const text of ["build", "C:\\work\\x", "naïve 名前 🚀", ""]) {
@@ -41,4 +41,31 @@ Deno.test("printable escapes lone surrogates, which would all print as U+FFFD", 
   assert.equal(JSON.parse(`"${printable("x\udc00\\y")}"`), "x\udc00\\y");
   // A whole pair is a character: left alone, as U+FFFD itself is.
   assert.equal(printable("😀\ufffd"), "😀\ufffd");
+});
+
+Deno.test("printable escapes the noncharacters, every one and nothing else, as JSON reads back", () => {
+  // U+FDD0 to U+FDEF and the last two code points of every plane: reserved, never to show.
+  const noncharacter = /^\p{Noncharacter_Code_Point}$/u;
+  // The other characters printable() escapes, as its own pattern lists them.
+  // deno-lint-ignore no-control-regex
+  const control = /^[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]$/;
+  const missed: string[] = [];
+  for (let code = 0; code <= 0x10ffff; code++) {
+    if (code >= 0xd800 && code <= 0xdfff) continue; // lone surrogates: tested above
+    const character = String.fromCodePoint(code);
+    const escaped = printable(`a${character}`) !== `a${character}`;
+    const expected = noncharacter.test(character) || control.test(character);
+    if (escaped !== expected) missed.push(code.toString(16));
+  }
+  assert.deepEqual(missed, []);
+  assert.equal(printable("a\ufdd0b\uffff"), "a\\ufdd0b\\uffff");
+  // Past the first plane, as its two UTF-16 units, as JSON writes it.
+  assert.equal(printable("\u{10ffff}\\"), "\\udbff\\udfff\\\\");
+  assert.equal(JSON.parse(`"${printable("x\u{1fffe}\\y")}"`), "x\u{1fffe}\\y");
+  assert.equal(printableKey("\u{2ffff}"), "\\ud87f\\udfff");
+  // Their neighbours are characters: left alone.
+  assert.equal(
+    printable("\ufdcf\ufdf0\ufffd\u{1fffd}\u{10000}"),
+    "\ufdcf\ufdf0\ufffd\u{1fffd}\u{10000}",
+  );
 });

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { dirname } from "node:path";
-import { killIfRunning, MOD, writeTaskFile } from "./helpers.ts";
+import { killIfRunning, MOD, until, waitsInFifoOpen, writeTaskFile } from "./helpers.ts";
+import { openReportFiles } from "../src/report_files.ts";
 import {
   allowedOutsideProc,
   assertAskedNothing,
@@ -289,24 +290,6 @@ Deno.test({
   },
 });
 
-/** Whether a thread of process `pid` waits in a FIFO's open for the other end (Linux). */
-async function waitsInFifoOpen(pid: number): Promise<boolean> {
-  for await (const thread of Deno.readDir(`/proc/${pid}/task`)) {
-    const wchan = await Deno.readTextFile(`/proc/${pid}/task/${thread.name}/wchan`).catch(() => "");
-    if (wchan === "wait_for_partner") return true;
-  }
-  return false;
-}
-
-/** Polls `condition` until it holds; fails after many tries rather than hang the suite. */
-async function until(condition: () => Promise<boolean>, what: string): Promise<void> {
-  for (let tries = 0; tries < 3_000; tries++) {
-    if (await condition()) return;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  assert.fail(`never saw: ${what}`);
-}
-
 Deno.test({
   name:
     "Ctrl-C while a report FIFO waits for its reader ends dagrun at once: one line, 130, no file left",
@@ -360,4 +343,44 @@ Deno.test({
       });
     }
   },
+});
+
+Deno.test("an existing report file is looked at once: its path's stat serves every check", async () => {
+  const directory = await Deno.makeTempDir({ prefix: "dagrun-test-" });
+  const path = `${directory}/r.ndjson`;
+  await Deno.writeTextFile(path, "old\n");
+  const statOfPath = Deno.statSync;
+  const statOfFile = Deno.FsFile.prototype.statSync;
+  let stats = 0;
+  // Counted for the report's path and its open file only: /dev/stdout, /dev/null are others.
+  const reportFiles = new Set<Deno.FsFile>();
+  Object.assign(Deno, {
+    statSync(statPath: string | URL) {
+      if (statPath === path) stats++;
+      return statOfPath(statPath);
+    },
+  });
+  Deno.FsFile.prototype.statSync = function (this: Deno.FsFile) {
+    if (reportFiles.has(this)) stats++;
+    return statOfFile.call(this);
+  };
+  const open = Deno.openSync;
+  Object.assign(Deno, {
+    openSync(openPath: string | URL, options?: Deno.OpenOptions) {
+      const file = open(openPath, options);
+      if (openPath === path) reportFiles.add(file);
+      return file;
+    },
+  });
+  try {
+    const reports = await openReportFiles({ "--report": path });
+    reports.begin();
+    reports.close();
+  } finally {
+    Object.assign(Deno, { statSync: statOfPath, openSync: open });
+    Deno.FsFile.prototype.statSync = statOfFile;
+  }
+  assert.equal(stats, 1);
+  assert.equal(await Deno.readTextFile(path), "", "emptied: the run began");
+  await Deno.remove(directory, { recursive: true });
 });

@@ -90,18 +90,18 @@ Deno.test("the timeline marks the pieces of a long line, and a piece left out le
   const pieces = [
     "x".repeat(MAX_LINE_LENGTH - 1) + "\x1b",
     "[31m" + "y".repeat(MAX_LINE_LENGTH - 4),
-    "z",
   ];
   for (const text of pieces) {
-    recorder.onEvent({ event: "output", task: "build", stream: "stdout", text });
+    recorder.onEvent({ event: "output", task: "build", stream: "stdout", text, continues: true });
   }
+  recorder.onEvent({ event: "output", task: "build", stream: "stdout", text: "z" });
   const [task] = recorder.timeline().tasks;
   assert.deepEqual(task!.output, [
     { stream: "stdout", text: "y".repeat(MAX_LINE_LENGTH - 4), continues: true },
     { stream: "stdout", text: "z" },
   ]);
   assert.equal(task!.droppedBytes, MAX_LINE_LENGTH + 1 + 4);
-  // Only a single line of a block, a piece's length, is taken for a piece.
+  // Only an event that says it continues is taken for a piece.
   const other = buildStarted();
   other.onEvent({ event: "output", task: "build", stream: "stdout", text: "a\nb" });
   assert.deepEqual(other.timeline().tasks[0]!.output.map((line) => line.continues), [
@@ -110,12 +110,36 @@ Deno.test("the timeline marks the pieces of a long line, and a piece left out le
   ]);
 });
 
+Deno.test("a whole line as long as a piece is a line: what an unfinished sequence ends in it does not eat the next", () => {
+  const recorder = buildStarted();
+  // `head -c 65535 /dev/zero | tr '\0' x; printf '\33\n[31m…'`: a line of exactly
+  // MAX_LINE_LENGTH characters, its newline in the next read, so alone in its event; the next
+  // line fills MAX_OUTPUT_BYTES alone, so that the first is left out whole.
+  const whole = "x".repeat(MAX_LINE_LENGTH - 1) + "\x1b";
+  const next = "[31m" + "y".repeat(MAX_OUTPUT_BYTES - 4);
+  recorder.onEvent({ event: "output", task: "build", stream: "stdout", text: whole });
+  recorder.onEvent({ event: "output", task: "build", stream: "stdout", text: next });
+  const [task] = recorder.timeline().tasks;
+  // The next line kept whole, as the terminal showed it: its "[31m" is text there.
+  assert.deepEqual(task!.output, [{ stream: "stdout", text: next }]);
+  assert.equal(task!.droppedBytes, MAX_LINE_LENGTH + 1);
+});
+
 Deno.test("a sequence begun in a piece left out is left out to its end, however many pieces it runs through", () => {
   const L = MAX_LINE_LENGTH;
   const record = (events: [OutputStream, string][]) => {
     const recorder = buildStarted();
     for (const [stream, text] of events) {
-      recorder.onEvent({ event: "output", task: "build", stream, text });
+      // Pieces as the line splitter passes them on: alone, and MAX_LINE_LENGTH long (or one
+      // less, not to split a surrogate pair).
+      const continues = text.length >= L - 1 && !text.includes("\n");
+      recorder.onEvent({
+        event: "output",
+        task: "build",
+        stream,
+        text,
+        ...(continues ? { continues: true as const } : {}),
+      });
     }
     return recorder.timeline().tasks[0]!;
   };

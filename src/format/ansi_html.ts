@@ -11,11 +11,24 @@
 
 import { MAX_LINE_LENGTH } from "../lines.ts";
 import { ucs2length } from "../ucs2length.ts";
+import { NONCHARACTER_PATTERN } from "./printable.ts";
+
+/**
+ * What escapeHtml() replaces: markup and quotes by entities; NUL and the noncharacters by
+ * U+FFFD. NUL may not appear in an HTML page at all (a parser would replace it as this does),
+ * nor may a noncharacter, a parse error each: a task's output holding one shows U+FFFD, as
+ * for the invalid UTF-8 and lone surrogates it may hold. (Names never hold one here:
+ * printable() writes them as `\u` escapes first.)
+ */
+const HTML_ESCAPED = new RegExp(`[&<>"'\\0]|${NONCHARACTER_PATTERN}`, "g");
 
 /** Escapes text for HTML content and attribute values. */
 export function escapeHtml(text: string): string {
-  // NUL may not appear in an HTML page at all: a parser would replace it as this does.
-  return text.replace(/[&<>"'\0]/g, (c) => c === "\0" ? "\ufffd" : `&#${c.charCodeAt(0)};`);
+  return text.replace(
+    HTML_ESCAPED,
+    // Markup and quotes are ASCII; a noncharacter is past U+FDCF.
+    (c) => c === "\0" || c > "\u00ff" ? "\ufffd" : `&#${c.charCodeAt(0)};`,
+  );
 }
 
 /** A colour: an index of the 256-colour palette, or `#rrggbb`; undefined for the default. */

@@ -15,25 +15,46 @@
 const CONTROL_CHARACTERS =
   // deno-lint-ignore no-control-regex
   /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/;
-// Each character printable() writes as a `\u` escape: the controls above, and a lone surrogate
-// (a JSON string may hold `"\ud800"`), which no terminal can show: encoded, it would print as
-// U+FFFD, like the character U+FFFD itself and every other lone surrogate.
+/**
+ * A Unicode noncharacter, as a pattern without the `u` flag: U+FDD0 to U+FDEF, and the last
+ * two code points of each plane, U+FFFE and U+FFFF to U+10FFFE and U+10FFFF (in UTF-16, a high
+ * surrogate whose low six bits are all set, then U+DFFE or U+DFFF). They are reserved for a
+ * program's own use, never meant to be shown: a terminal shows them as it likes, and an HTML
+ * page may not hold them (a parse error, each).
+ */
+export const NONCHARACTER_PATTERN =
+  "[\\ufdd0-\\ufdef\\ufffe\\uffff]|[\\ud83f\\ud87f\\ud8bf\\ud8ff\\ud93f\\ud97f\\ud9bf\\ud9ff\\uda3f\\uda7f\\udabf\\udaff\\udb3f\\udb7f\\udbbf\\udbff][\\udffe\\udfff]";
+// What printable() must look at: the controls above and the noncharacters (lone surrogates are
+// found by isWellFormed()).
+const SHOWN_ESCAPED = new RegExp(`${CONTROL_CHARACTERS.source}|${NONCHARACTER_PATTERN}`);
+// Each character printable() writes as a `\u` escape: the controls above, a noncharacter, and a
+// lone surrogate (a JSON string may hold `"\ud800"`), which no terminal can show: encoded, it
+// would print as U+FFFD, like the character U+FFFD itself and every other lone surrogate. A
+// noncharacter is matched before a lone surrogate's test can take its high surrogate alone.
 const UNPRINTABLE = new RegExp(
-  `${CONTROL_CHARACTERS.source}|[\\ud800-\\udbff](?![\\udc00-\\udfff])|(?<![\\ud800-\\udbff])[\\udc00-\\udfff]`,
+  `${CONTROL_CHARACTERS.source}|${NONCHARACTER_PATTERN}|[\\ud800-\\udbff](?![\\udc00-\\udfff])|(?<![\\ud800-\\udbff])[\\udc00-\\udfff]`,
   "g",
 );
 // What is escaped once anything is: those, and the backslash, so that the escaped text reads
 // back as the very text (`\\u0007` in a name is not the escape of BEL).
 const ESCAPED = new RegExp(`\\\\|${UNPRINTABLE.source}`, "g");
 
-/** A UTF-16 code unit as a `\uXXXX` escape. */
-function unicodeEscape(unit: string): string {
-  return `\\u${unit.charCodeAt(0).toString(16).padStart(4, "0")}`;
+/**
+ * A character as `\uXXXX` escapes, one per UTF-16 code unit (two for a noncharacter past the
+ * first plane, as JSON writes it).
+ */
+function unicodeEscape(character: string): string {
+  let escaped = "";
+  for (let i = 0; i < character.length; i++) {
+    escaped += `\\u${character.charCodeAt(i).toString(16).padStart(4, "0")}`;
+  }
+  return escaped;
 }
 
 /**
  * `text` with each control character, each invisible character that reorders or breaks a
- * line, and each lone surrogate, written as a `\u` escape, and then each backslash doubled;
+ * line, each noncharacter (U+FDD0 to U+FDEF, U+FFFE, U+FFFF, U+1FFFE…) and each lone
+ * surrogate, written as a `\u` escape, and then each backslash doubled;
  * text without any of them (most of it) is returned as it is, backslashes included.
  *
  * @example
@@ -45,7 +66,7 @@ function unicodeEscape(unit: string): string {
  * ```
  */
 export function printable(text: string): string {
-  if (!CONTROL_CHARACTERS.test(text) && text.isWellFormed()) return text;
+  if (!SHOWN_ESCAPED.test(text) && text.isWellFormed()) return text;
   return printableKey(text);
 }
 

@@ -7,7 +7,6 @@
 
 import type { OutputStream, RunEvent, TaskSpec, TerminalStatus } from "../types.ts";
 import { utf8Length } from "../utf8_length.ts";
-import { MAX_LINE_LENGTH } from "../lines.ts";
 import { pastEscapeSequence, restOfSequence, unfinishedSequenceAt } from "./ansi_html.ts";
 
 /** Lines of output kept per task; the report is for looking, not for archiving logs. */
@@ -57,9 +56,9 @@ export interface OutputLine {
   /** The line, without its newline. */
   readonly text: string;
   /**
-   * Set when the line is a piece of a longer line, cut at {@linkcode MAX_LINE_LENGTH}
-   * characters, whose next piece is the stream's next line: an escape sequence may run on
-   * from one into the other.
+   * Set when the line is a piece of a longer line, cut at 64 Ki characters (`MAX_LINE_LENGTH`),
+   * whose next piece is the stream's next line (its `output` event said it `continues`): an
+   * escape sequence may run on from one into the other.
    */
   readonly continues?: true;
 }
@@ -133,7 +132,14 @@ export function createTimelineRecorder(tasks: readonly TaskSpec[]): TimelineReco
         const record = byName.get(event.task)!;
         let output = outputs.get(record);
         if (!output) outputs.set(record, output = { kept: 0, carried: {} });
-        output.kept = addOutput(record, event.stream, event.text, output.kept, output.carried);
+        output.kept = addOutput(
+          record,
+          event.stream,
+          event.text,
+          event.continues === true,
+          output.kept,
+          output.carried,
+        );
         break;
       }
       case "task_ended": {
@@ -182,7 +188,8 @@ export function createTimelineRecorder(tasks: readonly TaskSpec[]): TimelineReco
 
 /**
  * Adds an output event's lines (one or many, whole: a block is never cut inside a line, but
- * a line longer than 64 Ki characters comes in pieces, each taken as a line) to `record`,
+ * a line longer than 64 Ki characters comes in pieces, each taken as a line, each alone in
+ * its event, which says it `continues`) to `record`,
  * then leaves out its oldest lines, and the start of the oldest one kept, until the limits
  * hold; returns the bytes now kept, a newline after each line. `carried` holds, by stream,
  * the start of an escape sequence that a piece left out did not finish.
@@ -193,6 +200,7 @@ function addOutput(
   record: TaskRecord,
   stream: OutputStream,
   text: string,
+  isPiece: boolean,
   kept: number,
   carried: Partial<Record<OutputStream, string>>,
 ): number {
@@ -203,11 +211,6 @@ function addOutput(
     lines++;
   }
   if (start > 0) record.droppedBytes += utf8Length(text.slice(0, start));
-  // A piece of a long line comes alone, as long as the splitter cuts (one less not to split
-  // a surrogate pair); a whole line that long is taken for one, which only lets a sequence
-  // it leaves unfinished run on into the next line, as on a terminal.
-  const isPiece = (text.length === MAX_LINE_LENGTH || text.length === MAX_LINE_LENGTH - 1) &&
-    start === 0 && !text.includes("\n");
   const first = record.output.length;
   for (const line of (start > 0 ? text.slice(start) : text).split("\n")) {
     record.output.push(isPiece ? { stream, text: line, continues: true } : { stream, text: line });

@@ -1,0 +1,128 @@
+import assert from "node:assert/strict";
+import { dirname } from "node:path";
+import {
+  killIfRunning,
+  MOD,
+  until,
+  waitsInFifoOpen,
+  waitsInPipeRead,
+  writeTaskFile,
+} from "./helpers.ts";
+
+/** A signal while an input waits for its writer, and what dagrun then says. */
+interface InterruptCase {
+  readonly args: readonly string[];
+  readonly signal: "SIGINT" | "SIGTERM" | "SIGHUP";
+  readonly code: number;
+  readonly stderr: string;
+  /** Whether dagrun waits in the FIFO's open (its writer not there yet) or in a read. */
+  readonly waitsIn: "open" | "read";
+  /** A writer that opens the FIFO and holds it open without writing. */
+  readonly holdingWriter?: boolean;
+  /** Standard input left open and empty (a pipe), rather than /dev/null. */
+  readonly stdinPipe?: boolean;
+}
+
+Deno.test({
+  name:
+    "a signal while an input FIFO waits for its writer ends dagrun with one line and the signal's status, nothing left",
+  ignore: Deno.build.os !== "linux",
+  async fn(t) {
+    const file = await writeTaskFile({
+      tasks: [{ name: "a", type: "exec", arguments: "touch ran" }],
+    });
+    const directory = dirname(file);
+    const made = await new Deno.Command("mkfifo", { args: [`${directory}/fifo`] }).output();
+    assert.ok(made.success);
+    const cases: InterruptCase[] = [
+      {
+        args: ["fifo"],
+        signal: "SIGINT",
+        code: 130,
+        stderr: "dagrun: interrupted while waiting for a writer to open fifo; nothing ran\n",
+        waitsIn: "open",
+      },
+      {
+        // Read before the report opens: no report file is created, hence none left.
+        args: ["tasks.json", "--resume", "fifo", "--report", "r.ndjson"],
+        signal: "SIGTERM",
+        code: 143,
+        stderr: "dagrun: interrupted while waiting for a writer to open fifo; nothing ran\n",
+        waitsIn: "open",
+      },
+      {
+        args: ["tasks.json", "--schema", "fifo"],
+        signal: "SIGHUP",
+        code: 129,
+        stderr: "dagrun: interrupted while waiting for a writer to open fifo; nothing ran\n",
+        waitsIn: "open",
+      },
+      {
+        args: ["tasks.json", "--dry-run", "--from-report", "fifo"],
+        signal: "SIGINT",
+        code: 130,
+        stderr: "dagrun: interrupted while waiting for a writer to open fifo; nothing ran\n",
+        waitsIn: "open",
+      },
+      {
+        // The writer came, and has written nothing yet.
+        args: ["fifo"],
+        signal: "SIGINT",
+        code: 130,
+        stderr: "dagrun: interrupted while reading fifo; nothing ran\n",
+        waitsIn: "read",
+        holdingWriter: true,
+      },
+      {
+        args: ["-"],
+        signal: "SIGTERM",
+        code: 143,
+        stderr: "dagrun: interrupted while reading standard input; nothing ran\n",
+        waitsIn: "read",
+        stdinPipe: true,
+      },
+    ];
+    for (const { args, signal, code, stderr, waitsIn, holdingWriter, stdinPipe } of cases) {
+      await t.step(`${args.join(" ")}, ${signal}`, async () => {
+        const writer = holdingWriter
+          ? new Deno.Command("sh", {
+            args: ["-c", 'exec 3>"$1"; exec sleep 60', "sh", `${directory}/fifo`],
+          }).spawn()
+          : undefined;
+        const child = new Deno.Command(Deno.execPath(), {
+          args: ["run", "-A", "--quiet", MOD, "--no-history", ...args],
+          cwd: directory,
+          stdin: stdinPipe ? "piped" : "null",
+          stdout: "piped",
+          stderr: "piped",
+        }).spawn();
+        try {
+          const waiting = waitsIn === "open" ? waitsInFifoOpen : waitsInPipeRead;
+          await until(() => waiting(child.pid), `dagrun waiting in the input's ${waitsIn}`);
+          child.kill(signal);
+          const output = await child.output();
+          const decoder = new TextDecoder();
+          assert.deepEqual(
+            {
+              code: output.code,
+              signal: output.signal,
+              stdout: decoder.decode(output.stdout),
+              stderr: decoder.decode(output.stderr),
+            },
+            { code, signal: null, stdout: "", stderr },
+          );
+        } finally {
+          killIfRunning(child);
+          if (writer) {
+            killIfRunning(writer);
+            await writer.status;
+          }
+        }
+        const left = [];
+        for await (const entry of Deno.readDir(directory)) left.push(entry.name);
+        assert.deepEqual(left.sort(), ["fifo", "tasks.json"], "nothing ran, no file left");
+      });
+    }
+    await Deno.remove(directory, { recursive: true });
+  },
+});
