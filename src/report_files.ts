@@ -119,7 +119,7 @@ export async function openReportFiles(
   const streams = reports.length === 0 ? [] : standardStreams();
   const devices = deviceFacts();
   for (const { option, path, readable } of reports) {
-    let opening: Opening;
+    let opening: { file: Deno.FsFile; created: boolean };
     try {
       opening = await openForWriting(path, readable, signal);
     } catch (error) {
@@ -137,9 +137,8 @@ export async function openReportFiles(
     // would stop the run at a prompt on a terminal (and fail it without one). Where the
     // report may be written but not read, these checks cannot be made: it is written as is.
     if (!readable) continue;
-    // Looked at once, for every check below: the stat of the path made before opening it,
-    // when there was one (an existing file's), else the open file's.
-    const info = opening.info ?? file.statSync();
+    // Looked at once, for every check below.
+    const info = file.statSync();
     const terminal = info.isCharDevice === true && file.isTerminal();
     const stream = streams.find((stream) => isSameFile(stream.info, info, terminal));
     if (stream !== undefined) {
@@ -358,18 +357,6 @@ function identityOf(path: string, readable: boolean): string {
   }
 }
 
-/** A report file just opened. */
-interface Opening {
-  readonly file: Deno.FsFile;
-  /** Whether this open created it: a run that never begins removes it. */
-  readonly created: boolean;
-  /**
-   * The stat of its path, when one was made before the open (an existing file's, to tell a
-   * FIFO): the file's checks use it rather than stat the same file again.
-   */
-  readonly info?: Deno.FileInfo;
-}
-
 /**
  * Opens `path` for writing, telling whether this open created the file (an exclusive create
  * first): a run that never begins removes only what it created. Known without a stat, which
@@ -379,7 +366,7 @@ async function openForWriting(
   path: string,
   readable: boolean,
   signal: AbortSignal | undefined,
-): Promise<Opening> {
+): Promise<{ file: Deno.FsFile; created: boolean }> {
   try {
     return { file: Deno.openSync(path, { write: true, createNew: true }), created: true };
   } catch (error) {
@@ -387,14 +374,12 @@ async function openForWriting(
   }
   // There already (or a dangling link, whose target this creates: the link stays, as before).
   const options = { write: true, create: true };
-  const info = readable ? statQuietly(path) : undefined;
+  if (readable && statQuietly(path)?.isFifo !== true) {
+    return { file: Deno.openSync(path, options), created: false };
+  }
   // A FIFO (or what cannot be looked at, which may be one): its open waits for a reader, for
   // ever if none comes. Off the main thread, so that a signal is heard meanwhile.
-  const waits = info === undefined ? !readable : info.isFifo === true;
-  const file = waits
-    ? await abortable(Deno.open(path, options), path, signal)
-    : Deno.openSync(path, options);
-  return info === undefined ? { file, created: false } : { file, created: false, info };
+  return { file: await abortable(Deno.open(path, options), path, signal), created: false };
 }
 
 /**

@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { dirname } from "node:path";
 import { killIfRunning, MOD, until, waitsInFifoOpen, writeTaskFile } from "./helpers.ts";
-import { openReportFiles } from "../src/report_files.ts";
 import {
   allowedOutsideProc,
   assertAskedNothing,
@@ -343,44 +342,4 @@ Deno.test({
       });
     }
   },
-});
-
-Deno.test("an existing report file is looked at once: its path's stat serves every check", async () => {
-  const directory = await Deno.makeTempDir({ prefix: "dagrun-test-" });
-  const path = `${directory}/r.ndjson`;
-  await Deno.writeTextFile(path, "old\n");
-  const statOfPath = Deno.statSync;
-  const statOfFile = Deno.FsFile.prototype.statSync;
-  let stats = 0;
-  // Counted for the report's path and its open file only: /dev/stdout, /dev/null are others.
-  const reportFiles = new Set<Deno.FsFile>();
-  Object.assign(Deno, {
-    statSync(statPath: string | URL) {
-      if (statPath === path) stats++;
-      return statOfPath(statPath);
-    },
-  });
-  Deno.FsFile.prototype.statSync = function (this: Deno.FsFile) {
-    if (reportFiles.has(this)) stats++;
-    return statOfFile.call(this);
-  };
-  const open = Deno.openSync;
-  Object.assign(Deno, {
-    openSync(openPath: string | URL, options?: Deno.OpenOptions) {
-      const file = open(openPath, options);
-      if (openPath === path) reportFiles.add(file);
-      return file;
-    },
-  });
-  try {
-    const reports = await openReportFiles({ "--report": path });
-    reports.begin();
-    reports.close();
-  } finally {
-    Object.assign(Deno, { statSync: statOfPath, openSync: open });
-    Deno.FsFile.prototype.statSync = statOfFile;
-  }
-  assert.equal(stats, 1);
-  assert.equal(await Deno.readTextFile(path), "", "emptied: the run began");
-  await Deno.remove(directory, { recursive: true });
 });
