@@ -388,3 +388,16 @@ Deno.test("a plugin's uncaught rejection ends the run on one line, exit 70, noth
   assert.equal(new TextDecoder().decode(left.stdout), "", "a task's process was left running");
   await Deno.remove(directory, { recursive: true });
 });
+
+Deno.test("ExecutorRegistry.register() refuses a blank type, as the plugin loader does", async () => {
+  const { ExecutorRegistry } = await import("../src/registry.ts");
+  for (const type of ["", "  ", "\t"]) {
+    assert.throws(
+      () => new ExecutorRegistry().register({ type, run: () => Promise.resolve({ ok: true }) }),
+      (error: unknown) =>
+        error instanceof TypeError &&
+        error.message === "Cannot register executor: its 'type' must be a non-empty string",
+      JSON.stringify(type),
+    );
+  }
+});
