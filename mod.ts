@@ -68,7 +68,7 @@ export {
   registerExecutorModules,
   registerTaskFileExecutors,
 } from "./src/plugins.ts";
-export type { ExecutorModuleOptions } from "./src/plugins.ts";
+export type { ExecutorModuleOptions, ModuleLoadOptions } from "./src/plugins.ts";
 export { forEachLine, MAX_LINE_LENGTH } from "./src/lines.ts";
 export { schedule } from "./src/scheduler.ts";
 export type { RunIdentity, ScheduleOptions } from "./src/scheduler.ts";

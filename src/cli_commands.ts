@@ -7,7 +7,7 @@
 
 import { checkTaskFile, didYouMean } from "./check.ts";
 import { COMMANDS } from "./cli_fast.ts";
-import { importLate, loadAjv, loadCrypto, loadJsonc } from "./deps.ts";
+import { importLate, loadCrypto, loadJsonc } from "./deps.ts";
 import {
   emptyPathError,
   ExitCode,
@@ -36,6 +36,7 @@ import {
 import { isSandbox, workerOptionsEnabled } from "../executors/eval_permissions.ts";
 import { resolvePath } from "./paths.ts";
 import { compileUserSchema } from "./schema_validation.ts";
+import { loadAjvFor } from "./schema_compiler.ts";
 import {
   openReportFiles,
   type ReportFiles,
@@ -237,7 +238,7 @@ async function readSchema(path: string): Promise<Record<string, unknown>> {
     const message = (error as Error).message.replaceAll("\n", "\\n");
     throw new TaskFileError(`invalid schema: ${message}`, { file: path });
   }
-  await loadAjv();
+  await loadAjvFor([schema]);
   compileUserSchema(schema as Record<string, unknown>, path);
   return schema as Record<string, unknown>;
 }

@@ -201,10 +201,32 @@ export function parseDurationOption(option: string, value: string): number {
   try {
     return parseDuration(/^\d+(\.\d+)?$/.test(value) ? Number(value) : value);
   } catch (error) {
-    throw new UsageError(
-      `Invalid ${option}: ${(error as Error).message.replace(/^must be/, "expected")}`,
-    );
+    // parseDuration's words complete a sentence about a field of the file (`must be …, not
+    // "x"`); an option's value is shown as every option's is (`expected …, received 'x'`).
+    const expected = (error as Error).message.replace(/^must be/, "expected")
+      .replace(/, not .*$/s, "");
+    throw new UsageError(`Invalid ${option}: ${expected}, received '${value}'`);
   }
+}
+
+/**
+ * The parser of an option taking one of `choices`: commander's own refusal
+ * (`option '--output <mode>' argument 'x' is invalid. Allowed choices are …`) is worded
+ * unlike every other option's.
+ *
+ * @throws {UsageError} `Invalid output: expected prefixed, grouped or interleaved, received 'x'`.
+ */
+export function choiceParser(
+  option: string,
+  choices: readonly string[],
+): (value: string) => string {
+  return (value) => {
+    if (choices.includes(value)) return value;
+    const listed = choices.length < 2
+      ? choices.join("")
+      : `${choices.slice(0, -1).join(", ")} or ${choices.at(-1)}`;
+    throw new UsageError(`Invalid ${option}: expected ${listed}, received '${value}'`);
+  };
 }
 
 function parseTimeout(value: string): number {

@@ -10,7 +10,13 @@ import { Command, CommanderError, Option, type OptionValues } from "./deps/comma
 import { ExitCode } from "./errors.ts";
 import type { TextSink } from "./output.ts";
 import { printGraph, printSchema } from "./terminal_commands.ts";
-import { GRAPH_OPTIONS, INPUT_OPTIONS, type OptionSpec, RUN_OPTIONS } from "./cli_options.ts";
+import {
+  choiceParser,
+  GRAPH_OPTIONS,
+  INPUT_OPTIONS,
+  type OptionSpec,
+  RUN_OPTIONS,
+} from "./cli_options.ts";
 import {
   type InputFlags,
   loadChecked,
@@ -161,12 +167,21 @@ function addOptions<Flags, Args extends unknown[]>(
 ): Command<Args, Flags & OptionValues> {
   for (const spec of options) {
     const option = new Option(spec.flags, spec.description);
-    if (spec.choices) option.choices(spec.choices);
+    if (spec.choices) {
+      // The choices for the help; the check, in the words of every other option's.
+      option.choices(spec.choices);
+      option.argParser(choiceParser(optionName(spec.flags), spec.choices));
+    }
     if (spec.default !== undefined) option.default(spec.default);
     if (spec.parse) option.argParser(spec.parse as (value: string, previous: unknown) => unknown);
     command.optionsGroup(spec.group).addOption(option);
   }
   return command as unknown as Command<Args, Flags & OptionValues>;
+}
+
+/** An option's name in messages, as the table's parsers name theirs: `--eval-isolation <mode>` → `eval-isolation`. */
+function optionName(flags: string): string {
+  return /--([\w-]+)/.exec(flags)![1]!;
 }
 
 function reportCommanderError(
@@ -180,7 +195,18 @@ function reportCommanderError(
   ) {
     return ExitCode.Ok;
   }
-  const message = error.message.replace(/^error: /, "");
-  sink.err(`dagrun: ${message}\n${usageHint(command)}`);
+  sink.err(`dagrun: ${commanderMessage(error)}\n${usageHint(command)}`);
   return ExitCode.InvalidInput;
+}
+
+/**
+ * A commander error on one line, worded as dagrun's own: its suggestion, which commander
+ * puts on a line of its own (`(Did you mean --no-color?)`), joins the error's, and a missing
+ * value is said as `Missing value for option '--grace <duration>'`.
+ */
+function commanderMessage(error: CommanderError): string {
+  const message = error.message.replace(/^error: /, "");
+  const missing = /^option '(.+)' argument missing$/.exec(message);
+  if (missing) return `Missing value for option '${missing[1]}'`;
+  return message.replace(/\n\(Did you mean /g, " (did you mean ").replaceAll("\n", " ");
 }

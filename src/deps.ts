@@ -19,6 +19,7 @@ import { missingModuleError, moduleLocation, osErrorReason, TaskFileError } from
 import { isGranted } from "./permissions.ts";
 import type * as JsoncModule from "./deps/jsonc.ts";
 import type * as AjvModule from "./deps/ajv.ts";
+import type * as AjvDraftsModule from "./deps/ajv_drafts.ts";
 
 export type { JsonNode, JsonParseError } from "./deps/jsonc.ts";
 export type { ErrorObject, ValidateFunction } from "./deps/ajv.ts";
@@ -27,11 +28,14 @@ export type { ErrorObject, ValidateFunction } from "./deps/ajv.ts";
 export type Jsonc = typeof JsoncModule;
 /** ajv's module. */
 export type AjvExports = typeof AjvModule;
+/** ajv's classes for drafts 2019-09 and 2020-12. */
+export type AjvDraftsExports = typeof AjvDraftsModule;
 /** `node:crypto`'s module. */
 export type NodeCrypto = typeof import("node:crypto");
 
 let jsonc: Jsonc | undefined;
 let ajv: AjvExports | undefined;
+let ajvDrafts: AjvDraftsExports | undefined;
 let crypto: NodeCrypto | undefined;
 
 /** Imports jsonc-parser (once). */
@@ -42,6 +46,16 @@ export async function loadJsonc(): Promise<Jsonc> {
 /** Imports ajv (once). */
 export async function loadAjv(): Promise<AjvExports> {
   return ajv ??= await importLate<AjvExports>(new URL("../src/deps/ajv.ts", import.meta.url));
+}
+
+/**
+ * Imports ajv's classes for drafts 2019-09 and 2020-12 (once): only for a schema that names
+ * one in its `"$schema"` (see `loadAjvFor()` in `schema_compiler.ts`).
+ */
+export async function loadAjvDrafts(): Promise<AjvDraftsExports> {
+  return ajvDrafts ??= await importLate<AjvDraftsExports>(
+    new URL("../src/deps/ajv_drafts.ts", import.meta.url),
+  );
 }
 
 /** Imports `node:crypto` (once). */
@@ -57,6 +71,11 @@ export function loadedJsonc(): Jsonc {
 /** ajv, when loaded. @throws {Error} (our bug) when it is not. */
 export function loadedAjv(): AjvExports {
   return ajv ?? notLoaded("ajv");
+}
+
+/** ajv's classes for the later drafts, when loaded. @throws {Error} (our bug) when not. */
+export function loadedAjvDrafts(): AjvDraftsExports {
+  return ajvDrafts ?? notLoaded("ajv's drafts 2019-09 and 2020-12");
 }
 
 /** `node:crypto`, when loaded. @throws {Error} (our bug) when it is not. */
@@ -194,6 +213,7 @@ function rootOf(moduleUrl: string): string {
   return moduleUrl.slice(0, moduleUrl.lastIndexOf("/", moduleUrl.lastIndexOf("/") - 1) + 1);
 }
 
-// A library user's synchronous calls must find every module ready; only the command line,
-// which awaits each one where it needs it, starts without them.
-if (!COMMAND_LINE) await Promise.all([loadJsonc(), loadAjv(), loadCrypto()]);
+// A library user's synchronous calls must find every module ready (`validate()` may meet an
+// executor's schema of any draft); only the command line, which awaits each one where it
+// needs it, starts without them.
+if (!COMMAND_LINE) await Promise.all([loadJsonc(), loadAjv(), loadAjvDrafts(), loadCrypto()]);

@@ -88,7 +88,8 @@ export interface RunEventStream extends AsyncIterable<RunEvent> {
  * @throws {TaskFileError} from the first iteration when the tasks are invalid; nothing has
  * run then.
  * @throws {TypeError} at once for `tasks` that are neither an array nor a `TaskFile` (a file
- * name: see `loadTaskFile()`), or options that are not an object.
+ * name: see `loadTaskFile()`), options that are not an object, or an `onEvent` option (the
+ * events are what it returns: iterate them, or call {@linkcode run} with the listener).
  */
 export function runEvents(
   tasks: readonly TaskInput[] | TaskFile,
@@ -97,6 +98,14 @@ export function runEvents(
   // At the call, as for a bad maxBufferedOutput: run() would say it only at the first event.
   checkTasksArgument("runEvents", tasks);
   checkOptionsArgument("runEvents", options);
+  // Its type leaves it out, but plain JavaScript can pass it: taken silently, the listener
+  // would never be called.
+  if ((options as { onEvent?: unknown }).onEvent !== undefined) {
+    throw new TypeError(
+      "runEvents() takes no onEvent option: iterate the events it returns instead " +
+        "(for await (const event of runEvents(tasks)) ...), or call run(tasks, { onEvent })",
+    );
+  }
   const maxBuffered = options.maxBufferedOutput ?? DEFAULT_MAX_BUFFERED_OUTPUT;
   if (!(maxBuffered >= 0)) {
     throw new RangeError(

@@ -5,7 +5,8 @@
  * @module
  */
 
-import { type JsonNode, type JsonParseError, loadAjv, loadedJsonc, loadJsonc } from "./deps.ts";
+import { type JsonNode, type JsonParseError, loadedJsonc, loadJsonc } from "./deps.ts";
+import { loadAjvFor } from "./schema_compiler.ts";
 import { jsonValueOffset } from "./json_locate.ts";
 import { containerPathAt, type JsonStructure, plainStructure, scanJson } from "./json_structure.ts";
 import { directoryOf, resolvePath } from "./paths.ts";
@@ -117,7 +118,7 @@ export async function loadTaskFile(path: string, options: LoadOptions = {}): Pro
   // Plain JSON needs neither parser module nor ajv: load them only for what needs them.
   const parsed = parseStrictJson(text);
   if (parsed === undefined) await loadJsonc();
-  if (options.schema) await loadAjv();
+  if (options.schema) await loadAjvFor([options.schema]);
   const taskFile = parseText(
     text,
     { ...options, file, baseDir: options.baseDir ?? baseDir },

@@ -5,8 +5,7 @@
  * @module
  */
 
-import { loadAjv } from "./deps.ts";
-import { compileArgumentsSchema } from "./schema_compiler.ts";
+import { compileArgumentsSchema, loadAjvFor } from "./schema_compiler.ts";
 import { isAbsolutePath, resolvePath } from "./paths.ts";
 import { osErrorReason, quote, TaskFileError } from "./errors.ts";
 import { MAX_TIMER_MS } from "./suspension.ts";
@@ -66,8 +65,11 @@ export async function loadModule(
     const exported = module!.default;
     const executors = Array.isArray(exported) ? exported : [exported];
     if (executors.length === 0) fail("its default export is an empty array");
-    // Argument schemas are compiled once here, to refuse a bad one early: ajv is needed.
-    if (executors.some((executor) => executor?.argumentsSchema !== undefined)) await loadAjv();
+    // Argument schemas are compiled once here, to refuse a bad one early: ajv is needed (and
+    // its classes for the later drafts, for a schema of one).
+    const schemas = executors.map((executor) => executor?.argumentsSchema)
+      .filter((schema) => schema !== undefined);
+    if (schemas.length > 0) await loadAjvFor(schemas);
     executors.forEach((executor, index) => checkExecutor(executor, index, executors.length, fail));
     return executors as Executor[];
   } catch (error) {

@@ -10,6 +10,7 @@
  */
 
 import { quote, type SourcePosition, TaskFileError } from "./errors.ts";
+import { checkedWaitMs } from "./suspension.ts";
 import type { TaskFile } from "./load.ts";
 import type { ExecutorRegistry } from "./registry.ts";
 import type { Executor } from "./types.ts";
@@ -27,15 +28,42 @@ const loader = () => import("./plugin_loader.ts");
  * const options: ExecutorModuleOptions = { baseDir: "/srv/plugins" };
  * ```
  */
-export interface ExecutorModuleOptions {
+export interface ExecutorModuleOptions extends ModuleLoadOptions {
   /** Directory a relative path resolves against; the working directory by default. */
   readonly baseDir?: string;
+}
+
+/**
+ * How long loading a plugin module may take: the option of every function that loads them,
+ * {@linkcode registerTaskFileExecutors} and `run()` (for a task file's `"executors"`)
+ * included.
+ *
+ * @example
+ * ```ts
+ * import type { ModuleLoadOptions } from "@dagrun/dagrun";
+ *
+ * const options: ModuleLoadOptions = { loadTimeoutMs: 5_000 };
+ * ```
+ */
+export interface ModuleLoadOptions {
   /**
    * How long loading one module may take, in milliseconds, before it fails as not loaded
    * (a server that never answers, a top-level `await` that never settles); 60,000 by default,
-   * `Infinity` for no limit.
+   * `Infinity` for no limit. A negative number or `NaN` is a `RangeError`.
    */
   readonly loadTimeoutMs?: number;
+}
+
+/**
+ * Checks a `loadTimeoutMs` before anything is loaded: a negative one would fail every load at
+ * once, and `NaN` would be no limit.
+ *
+ * @throws {TypeError} for one that is not a number; `RangeError` for one below 0 or
+ * `NaN`.
+ */
+export function checkLoadTimeout(loadTimeoutMs: number | undefined): void {
+  // The default is the loader's own; only a given value needs checking.
+  if (loadTimeoutMs !== undefined) checkedWaitMs("loadTimeoutMs", loadTimeoutMs, 0);
 }
 
 /**
@@ -52,11 +80,13 @@ export interface ExecutorModuleOptions {
  * ```
  *
  * @throws {TaskFileError} naming the module when it cannot be loaded or exports no executor.
+ * @throws {RangeError} for a `loadTimeoutMs` below 0 or `NaN`.
  */
 export async function importExecutors(
   specifier: string,
   options: ExecutorModuleOptions = {},
 ): Promise<Executor[]> {
+  checkLoadTimeout(options.loadTimeoutMs);
   const { loadModule, moduleFailure } = await loader();
   return await loadModule(
     specifier,
@@ -82,12 +112,14 @@ export async function importExecutors(
  * ```
  *
  * @throws {TaskFileError} naming the module for a bad module or a clash of types.
+ * @throws {RangeError} for a `loadTimeoutMs` below 0 or `NaN`.
  */
 export async function registerExecutorModules(
   registry: ExecutorRegistry,
   specifiers: readonly string[],
   options: ExecutorModuleOptions = {},
 ): Promise<void> {
+  checkLoadTimeout(options.loadTimeoutMs);
   if (specifiers.length === 0) return;
   const { loadModule, moduleFailure, registerPlugin } = await loader();
   for (const specifier of specifiers) {
@@ -104,7 +136,7 @@ export async function registerExecutorModules(
 
 /**
  * Loads the plugins a task file names in its top-level `"executors"` map (task type to
- * module, resolved relative to the file) into `registry`.
+ * module, resolved relative to the file) into `registry`, each within `loadTimeoutMs`.
  *
  * @example
  * ```ts
@@ -119,13 +151,16 @@ export async function registerExecutorModules(
  * registry.has("http"); // true
  * ```
  *
- * @throws {TaskFileError} at the entry's position for a bad module, a module without an
- * executor of that type, or a clash of types.
+ * @throws {TaskFileError} at the entry's position for a bad module (one not loaded within
+ * `loadTimeoutMs` too), a module without an executor of that type, or a clash of types.
+ * @throws {RangeError} for a `loadTimeoutMs` below 0 or `NaN`.
  */
 export async function registerTaskFileExecutors(
   taskFile: TaskFile,
   registry: ExecutorRegistry,
+  options: ModuleLoadOptions = {},
 ): Promise<void> {
+  checkLoadTimeout(options.loadTimeoutMs);
   const declared = declaredExecutors(taskFile);
   if (declared.length === 0) return;
   const { loadModule, registerPlugin } = await loader();
@@ -137,7 +172,7 @@ export async function registerTaskFileExecutors(
         position,
       });
     };
-    const executors = await loadModule(specifier, taskFile.baseDir, fail);
+    const executors = await loadModule(specifier, taskFile.baseDir, fail, options.loadTimeoutMs);
     const executor = executors.find((candidate) => candidate.type === type);
     if (!executor) {
       fail(

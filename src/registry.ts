@@ -53,11 +53,13 @@ export class ExecutorRegistry {
    * new ExecutorRegistry().register({ type: "noop", run: () => Promise.resolve({ ok: true }) });
    * ```
    *
-   * @throws {TypeError} when it is not an executor.
+   * @throws {TypeError} when it is not an executor: its `type` is not a string, or is blank
+   * (`""`, `"  "`), or it has no `run()`.
    * @throws {Error} when the type is already registered and `override` is not set.
    */
   register(executor: Executor, options: RegisterOptions = {}): this {
-    if (typeof executor?.type !== "string" || executor.type === "") {
+    // Blank too: the plugin loader refuses that, and both ways of registering must agree.
+    if (typeof executor?.type !== "string" || executor.type.trim() === "") {
       throw new TypeError("Cannot register executor: its 'type' must be a non-empty string");
     }
     if (typeof executor.run !== "function") {

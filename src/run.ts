@@ -11,7 +11,7 @@ import { describe } from "./run_report.ts";
 import type { TaskFile } from "./load.ts";
 import { taskFileFromInputs } from "./task_inputs.ts";
 import type { TaskGraph } from "./task_graph.ts";
-import { registerTaskFileExecutors } from "./plugins.ts";
+import { checkLoadTimeout, registerTaskFileExecutors } from "./plugins.ts";
 import { ExecutorRegistry } from "./registry.ts";
 import {
   checkedConcurrency,
@@ -158,6 +158,13 @@ export interface RunOptions {
    * and recorded to after it (see `historyLocation()`); none by default.
    */
   readonly history?: HistoryLocation;
+  /**
+   * How long loading each module of a task file's `"executors"` map may take, in ms, before
+   * it fails as not loaded (a server that never answers, a top-level `await` that never
+   * settles), as for {@linkcode registerTaskFileExecutors}; 60,000 by default, `Infinity` for
+   * no limit.
+   */
+  readonly loadTimeoutMs?: number;
 }
 
 /**
@@ -179,6 +186,8 @@ export interface RunOptions {
  * rejects (it is awaited before the run begins); nothing has run then.
  * @throws {TypeError} for `tasks` that are neither an array nor a {@linkcode TaskFile} (a
  * file name: see {@linkcode loadTaskFile}), or options that are not an object.
+ * @throws {RangeError} for a `loadTimeoutMs` (or `stopGraceMs`) below 0 or `NaN`, or a
+ * `concurrency` that is no limit; nothing has run then.
  */
 export async function run(
   tasks: readonly TaskInput[] | TaskFile,
@@ -186,10 +195,16 @@ export async function run(
 ): Promise<RunReport> {
   checkTasksArgument("run", tasks);
   checkOptionsArgument("run", options);
+  // Checked with tasks that name no modules too, as stopGraceMs is with tasks never stopped.
+  checkLoadTimeout(options.loadTimeoutMs);
   // Task objects have no "executors" map, and their document is made only for a message.
   const taskFile = "locate" in tasks ? tasks : taskFileFromInputs(tasks, { lazyDocument: true });
   const registry = "locate" in tasks
-    ? await withTaskFileExecutors(taskFile, options.registry ?? createDefaultRegistry())
+    ? await withTaskFileExecutors(
+      taskFile,
+      options.registry ?? createDefaultRegistry(),
+      options.loadTimeoutMs,
+    )
     : options.registry ?? createDefaultRegistry();
   return runChecked(taskFile, checkTaskFile(taskFile, registry), registry, options);
 }
@@ -249,10 +264,15 @@ export async function runChecked(
 async function withTaskFileExecutors(
   taskFile: TaskFile,
   registry: ExecutorRegistry,
+  loadTimeoutMs: number | undefined,
 ): Promise<ExecutorRegistry> {
   if (taskFile.document.executors === undefined) return registry;
   const extended = registry.clone();
-  await registerTaskFileExecutors(taskFile, extended);
+  await registerTaskFileExecutors(
+    taskFile,
+    extended,
+    loadTimeoutMs === undefined ? {} : { loadTimeoutMs },
+  );
   return extended;
 }
 

@@ -7,7 +7,7 @@
  */
 
 import type { ErrorObject, ValidateFunction } from "./deps.ts";
-import { compileSchema, createAjv } from "./schema_compiler.ts";
+import { compileSchema, createAjv, schemaDraft } from "./schema_compiler.ts";
 import { describeValue, quote, type SourcePosition, TaskFileError } from "./errors.ts";
 import { DURATION_PATTERN } from "./duration.ts";
 import { NO_NUL_PATTERN } from "./schema_patterns.ts";
@@ -25,7 +25,7 @@ function validatorFor(schema: Record<string, unknown> | undefined, file: string)
   if (!validator) {
     try {
       // An instance of its own: a plugin's schema with the same $id would clash.
-      validator = compileSchema(createAjv(), schema);
+      validator = compileSchema(createAjv(schemaDraft(schema)), schema);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       throw new TaskFileError(`cannot use the schema: ${message.replaceAll("\n", " ")}`, {
@@ -39,7 +39,7 @@ function validatorFor(schema: Record<string, unknown> | undefined, file: string)
 
 /**
  * Compiles a user's schema before any document is checked against it, so that one ajv
- * refuses is reported against the schema's own file. Needs ajv loaded (`loadAjv`).
+ * refuses is reported against the schema's own file. Needs ajv loaded for it (`loadAjvFor`).
  *
  * @throws {TaskFileError} `cannot use the schema: …`, naming `schemaFile`.
  */
@@ -239,6 +239,9 @@ function describeSchemaError(error: ErrorObject, subject: string, value: unknown
       return `${is}must match format "${params.format}", not ${shownValue(value)}`;
     case "additionalProperties":
       return `${is}has unknown field "${params.additionalProperty}"`;
+    // Its counterpart in drafts 2019-09 and 2020-12, which ajv words without the field.
+    case "unevaluatedProperties":
+      return `${is}has unknown field "${params.unevaluatedProperty}"`;
     default:
       return `${is}${error.message ?? "is invalid"}`;
   }

@@ -4,7 +4,8 @@
  */
 
 import assert from "node:assert/strict";
-import { createDefaultRegistry, run } from "../src/run.ts";
+import { fileURLToPath } from "node:url";
+import { createDefaultRegistry, run, validate } from "../src/run.ts";
 import { TaskFileError } from "../src/errors.ts";
 import type { Executor } from "../src/types.ts";
 import { runCli } from "./helpers.ts";
@@ -110,4 +111,174 @@ Deno.test("a minLength above 1 is worded with its limit, not as 'must not be emp
   );
   assert.equal(await failure({ note: "" }), '"arguments.note" must not be empty');
   assert.equal(await failure({ name: "abc", note: "x" }), "no error");
+});
+
+/** A plugin of type "pair" whose schema is written for `draft`, with keywords of that draft. */
+function pairPlugin($schema: string, arrayKeywords: Record<string, unknown>): string {
+  const schema = {
+    $schema,
+    type: "object",
+    properties: { pair: { type: "array", ...arrayKeywords } },
+    required: ["pair"],
+    unevaluatedProperties: false,
+  };
+  return `export default {
+  type: "pair",
+  argumentsSchema: ${JSON.stringify(schema)},
+  run: (task, context) => {
+    context.output("stdout", JSON.stringify(task.arguments.pair));
+    return Promise.resolve({ ok: true });
+  },
+};
+`;
+}
+
+const PAIR_TASKS = (pair: unknown[], extra: Record<string, unknown> = {}) =>
+  JSON.stringify({ tasks: [{ name: "p", type: "pair", arguments: { pair, ...extra } }] });
+
+Deno.test('an argumentsSchema of draft 2020-12 or 2019-09 ("$schema") checks tasks by its draft', async (t) => {
+  const cwd = await directoryWith({
+    // prefixItems is 2020-12's; 2019-09 says it with items as an array.
+    "p2020.ts": pairPlugin("https://json-schema.org/draft/2020-12/schema", {
+      prefixItems: [{ type: "string" }, { type: "integer" }],
+      items: false,
+    }),
+    "p2019.ts": pairPlugin("https://json-schema.org/draft/2019-09/schema#", {
+      items: [{ type: "string" }, { type: "integer" }],
+      additionalItems: false,
+    }),
+    "good.json": PAIR_TASKS(["a", 1]),
+    "second.json": PAIR_TASKS(["a", "b"]),
+    "extra.json": PAIR_TASKS(["a", 1], { note: "x" }),
+  });
+  for (const plugin of ["p2020.ts", "p2019.ts"]) {
+    await t.step(plugin, async () => {
+      const good = await runCli(["--executor", plugin, "good.json", "--no-history"], { cwd });
+      assert.equal(good.stderr, "");
+      assert.equal(good.code, 0);
+      assert.match(good.stdout, /^\[p\] \["a",1\]$/m);
+      // Checked by the draft's own keywords: under draft-07 rules prefixItems would be ignored.
+      const second = await runCli(["--executor", plugin, "second.json", "-q"], { cwd });
+      assert.equal(
+        second.stderr,
+        'dagrun: second.json:1:62: task "p": "arguments.pair[1]" must be an integer, not a string ("b")\n',
+      );
+      assert.equal(second.code, 2);
+      const extra = await runCli(["--executor", plugin, "extra.json", "-q"], { cwd });
+      assert.equal(
+        extra.stderr,
+        'dagrun: extra.json:1:49: task "p": "arguments" has unknown field "note"\n',
+      );
+      assert.equal(extra.code, 2);
+    });
+  }
+});
+
+Deno.test('an argumentsSchema of another "$schema" is refused at load, naming the drafts supported', async () => {
+  const cwd = await directoryWith({
+    "p04.ts": pairPlugin("http://json-schema.org/draft-04/schema#", {}),
+    "good.json": PAIR_TASKS(["a", 1]),
+  });
+  const result = await runCli(["--executor", "./p04.ts", "good.json"], { cwd });
+  assert.equal(
+    result.stderr,
+    'dagrun: executor module "./p04.ts": executor "pair": invalid argumentsSchema: ' +
+      'unsupported "$schema" "http://json-schema.org/draft-04/schema#" (supported: ' +
+      'draft-07 "http://json-schema.org/draft-07/schema#", ' +
+      '2019-09 "https://json-schema.org/draft/2019-09/schema", ' +
+      '2020-12 "https://json-schema.org/draft/2020-12/schema")\n',
+  );
+  assert.equal(result.code, 2);
+  assert.equal(result.stdout, "");
+});
+
+Deno.test("validate() and run() check a registered executor's 2020-12 schema by its draft", async () => {
+  const registry = createDefaultRegistry().register({
+    type: "pair",
+    argumentsSchema: {
+      $schema: "https://json-schema.org/draft/2020-12/schema",
+      type: "array",
+      prefixItems: [{ type: "string" }, { type: "integer" }],
+      items: false,
+    },
+    run: () => Promise.resolve({ ok: true }),
+  });
+  validate([{ name: "p", type: "pair", arguments: ["a", 1] }], registry);
+  assert.throws(
+    () => validate([{ name: "p", type: "pair", arguments: ["a", 1, 2] }], registry),
+    (error: unknown) =>
+      error instanceof TaskFileError && /task "p": "arguments"/.test(error.message),
+  );
+  const report = await run([{ name: "p", type: "pair", arguments: ["a", 1] }], { registry });
+  assert.equal(report.ok, true);
+});
+
+Deno.test('--schema of draft 2020-12 checks the file by its draft; another "$schema" is refused', async () => {
+  const schema = ($schema: string) =>
+    JSON.stringify({
+      $schema,
+      type: "object",
+      properties: {
+        tasks: { type: "array", prefixItems: [{ properties: { name: { const: "first" } } }] },
+      },
+    });
+  const cwd = await directoryWith({
+    "s2020.json": schema("https://json-schema.org/draft/2020-12/schema"),
+    "s04.json": schema("http://json-schema.org/draft-04/schema#"),
+    "good.json": JSON.stringify({ tasks: [{ name: "first", type: "exec", arguments: "true" }] }),
+    "bad.json": JSON.stringify({ tasks: [{ name: "second", type: "exec", arguments: "true" }] }),
+  });
+  const good = await runCli(["validate", "good.json", "--schema", "s2020.json"], { cwd });
+  assert.equal(good.code, 0, good.stderr);
+  const bad = await runCli(["validate", "bad.json", "--schema", "s2020.json"], { cwd });
+  assert.equal(bad.code, 2);
+  assert.match(
+    bad.stderr,
+    /^dagrun: bad\.json:1:\d+: task "second": "name" must be equal to constant\n$/,
+  );
+  const other = await runCli(["validate", "good.json", "--schema", "s04.json"], { cwd });
+  assert.equal(other.code, 2);
+  assert.match(
+    other.stderr,
+    /^dagrun: s04\.json: cannot use the schema: unsupported "\$schema" "http:\/\/json-schema\.org\/draft-04\/schema#" \(supported: draft-07 [^\n]*\)\n$/,
+  );
+});
+
+Deno.test("ajv's classes for the later drafts are loaded only for a schema of one", async () => {
+  // Deno may not read the module: a run that imported it would fail.
+  const drafts = fileURLToPath(new URL("../src/deps/ajv_drafts.ts", import.meta.url));
+  const cwd = await directoryWith({
+    "p07.ts": pairPlugin("http://json-schema.org/draft-07/schema#", {
+      items: [{ type: "string" }, { type: "integer" }],
+    }),
+    "p2020.ts": pairPlugin("https://json-schema.org/draft/2020-12/schema", {
+      prefixItems: [{ type: "string" }, { type: "integer" }],
+    }),
+    "plain.json": JSON.stringify({ tasks: [{ name: "a", type: "exec", arguments: "true" }] }),
+    "good.json": PAIR_TASKS(["a", 1]),
+  });
+  const dagrun = async (...args: string[]) => {
+    const output = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        `--deny-read=${drafts}`,
+        "--quiet",
+        fileURLToPath(new URL("../src/bin.ts", import.meta.url)),
+        "--no-history",
+        "-q",
+        ...args,
+      ],
+      cwd,
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    return { code: output.code, stderr: new TextDecoder().decode(output.stderr) };
+  };
+  assert.deepEqual(await dagrun("plain.json"), { code: 0, stderr: "" });
+  assert.deepEqual(await dagrun("--executor", "./p07.ts", "good.json"), { code: 0, stderr: "" });
+  // The check's own proof: a schema of a later draft does need the module.
+  const later = await dagrun("--executor", "./p2020.ts", "good.json");
+  assert.equal(later.code, 2);
+  assert.match(later.stderr, /ajv_drafts\.ts: cannot load dagrun's module: no permission/);
 });

@@ -64,6 +64,7 @@ Deno.test("every module the bundle loads by URL is a file one level below the ro
     "../executors/eval_worker.ts",
     "../src/cli_program.ts",
     "../src/deps/ajv.ts",
+    "../src/deps/ajv_drafts.ts",
     "../src/deps/jsonc.ts",
     "../src/format/html.ts",
     "../src/format/timeline.ts",

@@ -245,6 +245,59 @@ Deno.test("a usage error's hint names the help of the command in use, whichever 
   }
 });
 
+Deno.test("every usage error about an option or its value is one line, worded alike", async (t) => {
+  const file = await writeTaskFile({ tasks: [{ name: "a", type: "exec", arguments: "true" }] });
+  const DURATION = 'expected a number of seconds or a duration such as "90s", "1m30s" or "500ms"';
+  for (
+    const [args, message] of [
+      // commander's suggestion, on the line of the error it belongs to.
+      [[file, "--color"], "unknown option '--color' (did you mean --no-color?)"],
+      [
+        [file, "--retry", "1"],
+        "unknown option '--retry' (did you mean one of --report, --retries?)",
+      ],
+      [
+        ["graph", file, "--fromreport", "r"],
+        "unknown option '--fromreport' (did you mean --from-report?)",
+      ],
+      // A bad value: `Invalid OPTION: expected …, received '…'`, whoever refuses it.
+      [[file, "-j", "0"], "Invalid concurrency: expected a positive integer, received '0'"],
+      [[file, "--grace", "-1"], `Invalid grace: ${DURATION}, received '-1'`],
+      [[file, "--grace", "1x"], `Invalid grace: ${DURATION}, received '1x'`],
+      [[file, "--timeout=x"], `Invalid timeout: ${DURATION}, received 'x'`],
+      [
+        [file, "--grace", "1000h"],
+        "Invalid grace: expected at most 596h (24 days), received '1000h'",
+      ],
+      [[file, "--timeout", "0"], "Invalid timeout: expected a duration > 0, received '0'"],
+      [[file, "--format", "xml"], "Invalid format: expected human or ndjson, received 'xml'"],
+      [
+        [file, "--output", "foo"],
+        "Invalid output: expected prefixed, grouped or interleaved, received 'foo'",
+      ],
+      [
+        [file, "--eval-isolation", "x"],
+        "Invalid eval-isolation: expected pooled or fresh, received 'x'",
+      ],
+      [
+        ["graph", file, "--format", "xml"],
+        "Invalid format: expected dot or mermaid, received 'xml'",
+      ],
+      // No value at all.
+      [[file, "-j"], "Missing value for option '-j, --concurrency <n>'"],
+      [[file, "--grace"], "Missing value for option '--grace <duration>'"],
+    ] as const
+  ) {
+    await t.step(args.filter((arg) => arg !== file).join(" "), async () => {
+      const result = await runCli(args);
+      assert.equal(result.code, 2, result.stderr);
+      assert.equal(result.stderr.split("\n")[0], `dagrun: ${message}`);
+      assert.match(result.stderr, /^dagrun: [^\n]+\nTry '[^']+' for usage\.\n$/);
+      assert.equal(result.stdout, "");
+    });
+  }
+});
+
 Deno.test("--help and --version exit 0", async () => {
   const help = await runCli(["--help"]);
   assert.equal(help.code, 0);

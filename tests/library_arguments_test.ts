@@ -81,3 +81,17 @@ Deno.test("schedule() rejects a task list or options of the wrong kind", async (
     /^TypeError: schedule\(\) takes options with an executorFor\(\) function, not an object without one$/,
   );
 });
+
+Deno.test("runEvents() throws for an onEvent option, which it would otherwise ignore", () => {
+  const tasks = [{ name: "a", type: "exec", arguments: "true" }];
+  assert.throws(
+    () => runEvents(tasks, { onEvent: () => {} } as never),
+    (error: unknown) =>
+      error instanceof TypeError &&
+      error.message ===
+        "runEvents() takes no onEvent option: iterate the events it returns instead " +
+          "(for await (const event of runEvents(tasks)) ...), or call run(tasks, { onEvent })",
+  );
+  // Left undefined, as an options object built with optional fields may hold it, it is no listener.
+  assert.doesNotThrow(() => runEvents(tasks, { onEvent: undefined } as never));
+});

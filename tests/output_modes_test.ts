@@ -105,12 +105,13 @@ Deno.test("--output interleaved passes output through unprefixed", async () => {
   assert.match(stdout, /^Started: a$/m);
 });
 
-Deno.test("--quiet prints only the report", async () => {
+Deno.test("--quiet prints only the report, without a blank line before it", async () => {
   await reset();
   const file = await writeTaskFile(interleaving);
   const { stdout, stderr } = await runCli([file, "--quiet"]);
   assert.equal(stderr, "");
-  assert.ok(stdout.startsWith("\nTASK "), stdout);
+  // The blank line sets the report apart from what came before it: here nothing did.
+  assert.ok(stdout.startsWith("TASK "), stdout);
   assert.doesNotMatch(stdout, /Started:|Ended :|a1|b1/);
   assert.match(stdout, /2 tasks: 1 ok, 1 failed, 0 skipped .*first failure: b/);
 });
@@ -149,4 +150,47 @@ Deno.test("--output prefixed prefixes what follows a carriage return, which woul
   );
   interleaved({ event: "output", task: "t", stream: "stdout", text: "10%\r20%" });
   assert.equal(raw.join(""), "10%\r20%\n");
+});
+
+Deno.test("the report is set apart by a blank line only from what was printed before it", async (t) => {
+  const file = await writeTaskFile({ tasks: [{ name: "a", type: "exec", arguments: "echo hi" }] });
+  for (
+    const mode of [[], ["--output", "grouped"], ["--output", "interleaved"], [
+      "--output-errors-only",
+    ]]
+  ) {
+    await t.step(mode.join(" ") || "prefixed", async () => {
+      const { stdout, code } = await runCli([file, "--no-history", ...mode]);
+      assert.equal(code, 0);
+      assert.match(stdout, /^Started: a\n/);
+      assert.match(stdout, /\nEnded : a\n\nTASK /);
+    });
+  }
+  await t.step("ndjson: one event a line, no blank one", async () => {
+    const { stdout, code } = await runCli([file, "--no-history", "--format", "ndjson"]);
+    assert.equal(code, 0);
+    for (const line of stdout.trimEnd().split("\n")) JSON.parse(line);
+  });
+  await t.step("a run of no tasks: the summary alone", async () => {
+    const empty = await writeTaskFile({ tasks: [] });
+    const { stdout, code } = await runCli([empty, "--no-history"]);
+    assert.equal(code, 0);
+    assert.match(stdout, /^0 tasks: 0 ok, 0 failed, 0 skipped in \S+\n$/);
+  });
+  await t.step("the formatter: output on stderr alone is something before", () => {
+    const out: string[] = [];
+    const sink = { out: (text: string) => out.push(text), err: () => {}, flush() {} };
+    const onEvent = createHumanFormatter(sink, { output: "interleaved" });
+    onEvent({ event: "output", task: "a", stream: "stderr", text: "oops" });
+    onEvent({
+      event: "run_ended",
+      ok: true,
+      cancelled: false,
+      durationMs: 1,
+      counts: { ok: 0, failed: 0, skipped: 0 },
+      tasks: [],
+      time: 0,
+    } as never);
+    assert.equal(out.join(""), "\n0 tasks: 0 ok, 0 failed, 0 skipped in 1ms\n");
+  });
 });

@@ -3,7 +3,11 @@ import { fileURLToPath as fromFileUrl } from "node:url";
 import { runCli, writeTaskFile } from "./helpers.ts";
 import { serve } from "./plugin_helpers.ts";
 import { createDefaultRegistry, run } from "../src/run.ts";
-import { importExecutors, registerExecutorModules } from "../src/plugins.ts";
+import {
+  importExecutors,
+  registerExecutorModules,
+  registerTaskFileExecutors,
+} from "../src/plugins.ts";
 import { parseTaskFile } from "../src/load.ts";
 
 const HTTP_PLUGIN = fromFileUrl(new URL("../executors/http.ts", import.meta.url));
@@ -387,4 +391,97 @@ Deno.test("a plugin's uncaught rejection ends the run on one line, exit 70, noth
   const left = await new Deno.Command("pgrep", { args: ["-f", marker], stdout: "piped" }).output();
   assert.equal(new TextDecoder().decode(left.stdout), "", "a task's process was left running");
   await Deno.remove(directory, { recursive: true });
+});
+
+Deno.test("ExecutorRegistry.register() refuses a blank type, as the plugin loader does", async () => {
+  const { ExecutorRegistry } = await import("../src/registry.ts");
+  for (const type of ["", "  ", "\t"]) {
+    assert.throws(
+      () => new ExecutorRegistry().register({ type, run: () => Promise.resolve({ ok: true }) }),
+      (error: unknown) =>
+        error instanceof TypeError &&
+        error.message === "Cannot register executor: its 'type' must be a non-empty string",
+      JSON.stringify(type),
+    );
+  }
+});
+
+Deno.test("a task file's executors take a loadTimeoutMs too, in registerTaskFileExecutors() and run()", async () => {
+  const directory = await tempDir({
+    "forever.ts":
+      'await new Promise(() => {});\nexport default { type: "f", run: async () => ({ ok: true }) };\n',
+    "tasks.json": JSON.stringify({
+      executors: { f: "./forever.ts" },
+      tasks: [{ name: "a", type: "f", arguments: null }],
+    }),
+  });
+  // In a process of its own, as above: the module's evaluation stays pending for good.
+  const script = `
+    import { registerTaskFileExecutors } from ${
+    JSON.stringify(new URL("../src/plugins.ts", import.meta.url).href)
+  };
+    import { createDefaultRegistry, run } from ${
+    JSON.stringify(new URL("../src/run.ts", import.meta.url).href)
+  };
+    import { loadTaskFile } from ${JSON.stringify(new URL("../src/load.ts", import.meta.url).href)};
+    const taskFile = await loadTaskFile(${JSON.stringify(`${directory}/tasks.json`)});
+    for (const attempt of [
+      () => registerTaskFileExecutors(taskFile, createDefaultRegistry(), { loadTimeoutMs: 200 }),
+      () => run(taskFile, { loadTimeoutMs: 300 }),
+    ]) {
+      try { await attempt(); console.log("loaded"); }
+      catch (error) { console.log(error.constructor.name + ": " + error.message); }
+    }
+    Deno.exit(0);
+  `;
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--quiet", script],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(output.code, 0, new TextDecoder().decode(output.stderr));
+  const lines = new TextDecoder().decode(output.stdout).trimEnd().split("\n");
+  assert.equal(lines.length, 2, lines.join("\n"));
+  for (const [index, seconds] of ["0.2", "0.3"].entries()) {
+    assert.match(
+      lines[index]!,
+      new RegExp(
+        `^TaskFileError: \\S*tasks\\.json:\\d+:\\d+: executor module "\\./forever\\.ts": ` +
+          `cannot load: not loaded after ${seconds.replace(".", "\\.")}s \\(`,
+      ),
+    );
+  }
+});
+
+Deno.test("loadTimeoutMs is a number of milliseconds from 0, in every loading function", async () => {
+  const taskFile = parseTaskFile(JSON.stringify({
+    executors: { f: "./never_loaded.ts" },
+    tasks: [{ name: "a", type: "f", arguments: null }],
+  }));
+  const calls: [string, (loadTimeoutMs: number) => Promise<unknown>][] = [
+    ["importExecutors", (loadTimeoutMs) => importExecutors("./x.ts", { loadTimeoutMs })],
+    [
+      "registerExecutorModules",
+      (loadTimeoutMs) =>
+        registerExecutorModules(createDefaultRegistry(), ["./x.ts"], { loadTimeoutMs }),
+    ],
+    [
+      "registerTaskFileExecutors",
+      (loadTimeoutMs) =>
+        registerTaskFileExecutors(taskFile, createDefaultRegistry(), { loadTimeoutMs }),
+    ],
+    ["run", (loadTimeoutMs) => run(taskFile, { loadTimeoutMs })],
+  ];
+  for (const [name, call] of calls) {
+    for (const value of [-1, NaN]) {
+      await assert.rejects(
+        call(value),
+        (error: unknown) =>
+          error instanceof RangeError &&
+          error.message ===
+            `loadTimeoutMs must be a number of milliseconds from 0 (Infinity: no limit), not ${value}`,
+        `${name}(${value})`,
+      );
+    }
+  }
 });

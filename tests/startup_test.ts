@@ -88,6 +88,7 @@ Deno.test("deno task compile includes every module imported late", async () => {
   assert.deepEqual(late.toSorted(), [
     "src/cli_program.ts",
     "src/deps/ajv.ts",
+    "src/deps/ajv_drafts.ts",
     "src/deps/jsonc.ts",
     "src/format/html.ts",
     "src/format/timeline.ts",

@@ -68,15 +68,29 @@ export function createHumanFormatter(
 ): (event: RunEvent) => void {
   const paint = options.color ? colorize : (_status: TerminalStatus, text: string) => text;
   const mode = options.output ?? "prefixed";
+  // Whether anything came before the report, which a blank line then sets it apart from: with
+  // --quiet, or a run of no tasks, the report is all there is.
+  let printedBefore = false;
+  const written: TextSink = {
+    out(text) {
+      printedBefore = true;
+      sink.out(text);
+    },
+    err(text) {
+      printedBefore = true;
+      sink.err(text);
+    },
+    flush: () => sink.flush(),
+  };
   const grouped = mode === "grouped"
-    ? createGroupedWriter(sink, { errorsOnly: options.errorsOnly ?? false })
+    ? createGroupedWriter(written, { errorsOnly: options.errorsOnly ?? false })
     : undefined;
   const quiet = options.quiet ?? false;
   return (event) => {
     if (quiet && event.event !== "run_ended") return;
     switch (event.event) {
       case "task_started":
-        if (!grouped) sink.out(`Started: ${printable(event.task)}\n`);
+        if (!grouped) written.out(`Started: ${printable(event.task)}\n`);
         break;
       case "output": {
         if (grouped) {
@@ -90,14 +104,14 @@ export function createHumanFormatter(
         let text = event.text.replaceAll("\n", "\n" + prefix);
         if (prefix !== "" && text.includes("\r")) text = text.replaceAll("\r", "\r" + prefix);
         const line = prefix + text + "\n";
-        if (event.stream === "stdout") sink.out(line);
-        else sink.err(line);
+        if (event.stream === "stdout") written.out(line);
+        else written.err(line);
         break;
       }
       case "task_ended":
-        if (event.resumed) sink.out(`Resumed: ${printable(event.task)}\n`);
+        if (event.resumed) written.out(`Resumed: ${printable(event.task)}\n`);
         else if (grouped) grouped.ended(event.task, event.status === "ok");
-        else sink.out(`Ended : ${printable(event.task)}\n`);
+        else written.out(`Ended : ${printable(event.task)}\n`);
         break;
       case "task_retry": {
         const line = `Retry  : ${
@@ -107,21 +121,22 @@ export function createHumanFormatter(
         })`;
         // Grouped, in the task's block, between the output of the attempts it separates.
         if (grouped) grouped.output(event.task, "stdout", line);
-        else sink.out(`${line}\n`);
+        else written.out(`${line}\n`);
         break;
       }
       case "task_skipped":
-        sink.out(`Skipped: ${printable(event.task)} (${printable(event.reason)})\n`);
+        written.out(`Skipped: ${printable(event.task)} (${printable(event.reason)})\n`);
         break;
       case "run_ended":
-        sink.out(formatReport(event, paint));
+        sink.out(printedBefore ? formatReport(event, paint) : reportText(event, paint));
         break;
     }
   };
 }
 
 /**
- * The final report: one row per task, then a summary line.
+ * The final report: one row per task, then a summary line, after a blank line that sets it
+ * apart from what was printed before it.
  *
  * @example
  * ```ts
@@ -134,6 +149,14 @@ export function createHumanFormatter(
 export function formatReport(
   report: RunReport,
   paint: (status: TerminalStatus, text: string) => string = (_status, text) => text,
+): string {
+  return "\n" + reportText(report, paint);
+}
+
+/** The report of {@linkcode formatReport}, without the blank line before it. */
+function reportText(
+  report: RunReport,
+  paint: (status: TerminalStatus, text: string) => string,
 ): string {
   const header = ["TASK", "TYPE", "STATUS", "DURATION", "DETAILS"];
   const rows = report.tasks.map((task) => [
@@ -162,7 +185,7 @@ export function formatReport(
   const table = rows.length === 0
     ? []
     : [render(header), ...rows.map((row, i) => render(row, report.tasks[i]!.status)), ""];
-  return ["", ...table, summary(report)].join("\n") + "\n";
+  return [...table, summary(report)].join("\n") + "\n";
 }
 
 function details(task: TaskReport): string {
