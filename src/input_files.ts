@@ -157,15 +157,12 @@ async function readStream(
   if (!streamReadsInterruptible) return readBoundedStream(await open());
   let opened = false;
   let interrupted = false;
-  let onSignal!: (signal: InterruptingSignal) => void;
-  const interruption = new Promise<never>((_, reject) => {
-    onSignal = (signal) => {
-      interrupted = true;
-      reject(new InputReadInterrupted(path, signal, opened));
-    };
-  });
+  const interruption = Promise.withResolvers<never>();
   // Listened to before the open starts: its thread may wait for the writer at once.
-  const stopListening = listenForInterruptingSignals(onSignal);
+  const stopListening = listenForInterruptingSignals((signal) => {
+    interrupted = true;
+    interruption.reject(new InputReadInterrupted(path, signal, opened));
+  });
   const reading = (async () => {
     const readable = await open();
     opened = true;
@@ -178,7 +175,7 @@ async function readStream(
   })();
   try {
     // race() subscribes to both: the read's failure after a signal is not left unhandled.
-    return await Promise.race([reading, interruption]);
+    return await Promise.race([reading, interruption.promise]);
   } finally {
     stopListening();
   }
