@@ -66,8 +66,9 @@ export interface InputBytes {
  * A FIFO is waited on for its writer, as `cat` waits. `-` is standard input, read as a stream.
  *
  * @throws the OS error of the stat, the open or the read (`Deno.errors.IsADirectory` for a
- * directory), {@linkcode FileTooLongError} for a regular file too long to decode, or
- * {@linkcode InputTooLongError}.
+ * directory), {@linkcode FileTooLongError} for a regular file too long to decode,
+ * {@linkcode InputTooLongError}, or {@linkcode InputReadInterrupted} when a signal ends the
+ * wait for a stream (see {@linkcode interruptStreamReadsBySignals}).
  */
 export async function readInputFile(path: string, asStream = false): Promise<InputBytes> {
   if (path === "-") {
