@@ -66,8 +66,9 @@ export interface InputBytes {
  * A FIFO is waited on for its writer, as `cat` waits. `-` is standard input, read as a stream.
  *
  * @throws the OS error of the stat, the open or the read (`Deno.errors.IsADirectory` for a
- * directory), {@linkcode FileTooLongError} for a regular file too long to decode, or
- * {@linkcode InputTooLongError}.
+ * directory), {@linkcode FileTooLongError} for a regular file too long to decode,
+ * {@linkcode InputTooLongError}, or {@linkcode InputReadInterrupted} when a signal ends the
+ * wait for a stream (see {@linkcode interruptStreamReadsBySignals}).
  */
 export async function readInputFile(path: string, asStream = false): Promise<InputBytes> {
   if (path === "-") {
@@ -157,15 +158,12 @@ async function readStream(
   if (!streamReadsInterruptible) return readBoundedStream(await open());
   let opened = false;
   let interrupted = false;
-  let onSignal!: (signal: InterruptingSignal) => void;
-  const interruption = new Promise<never>((_, reject) => {
-    onSignal = (signal) => {
-      interrupted = true;
-      reject(new InputReadInterrupted(path, signal, opened));
-    };
-  });
+  const interruption = Promise.withResolvers<never>();
   // Listened to before the open starts: its thread may wait for the writer at once.
-  const stopListening = listenForInterruptingSignals(onSignal);
+  const stopListening = listenForInterruptingSignals((signal) => {
+    interrupted = true;
+    interruption.reject(new InputReadInterrupted(path, signal, opened));
+  });
   const reading = (async () => {
     const readable = await open();
     opened = true;
@@ -178,7 +176,7 @@ async function readStream(
   })();
   try {
     // race() subscribes to both: the read's failure after a signal is not left unhandled.
-    return await Promise.race([reading, interruption]);
+    return await Promise.race([reading, interruption.promise]);
   } finally {
     stopListening();
   }

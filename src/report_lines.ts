@@ -15,6 +15,8 @@ import { InputReadInterrupted, readInputFile } from "./input_files.ts";
  * input, as it is for the task file.
  *
  * @throws {TaskFileError} `cannot read report: REASON`, naming the path.
+ * @throws {InputReadInterrupted} when a signal ends the wait for a stream (see
+ * `interruptStreamReadsBySignals`).
  */
 export async function readReportText(path: string): Promise<string> {
   try {

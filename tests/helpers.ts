@@ -103,22 +103,23 @@ export function killIfRunning(child: Deno.ChildProcess): void {
 }
 
 /** Whether a thread of process `pid` waits in a FIFO's open for the other end (Linux). */
-export async function waitsInFifoOpen(pid: number): Promise<boolean> {
-  for await (const thread of Deno.readDir(`/proc/${pid}/task`)) {
-    const wchan = await Deno.readTextFile(`/proc/${pid}/task/${thread.name}/wchan`).catch(() => "");
-    if (wchan === "wait_for_partner") return true;
-  }
-  return false;
+export function waitsInFifoOpen(pid: number): Promise<boolean> {
+  return aThreadWaitsIn(pid, /^wait_for_partner$/);
 }
 
 /**
  * Whether a thread of process `pid` waits in a read of a pipe or FIFO (Linux; the kernel names
  * the wait `pipe_read`, or `anon_pipe_read` in later kernels).
  */
-export async function waitsInPipeRead(pid: number): Promise<boolean> {
+export function waitsInPipeRead(pid: number): Promise<boolean> {
+  return aThreadWaitsIn(pid, /(^|_)pipe_read$/);
+}
+
+/** Whether a thread of process `pid` waits in a kernel function `wait` matches (Linux). */
+async function aThreadWaitsIn(pid: number, wait: RegExp): Promise<boolean> {
   for await (const thread of Deno.readDir(`/proc/${pid}/task`)) {
     const wchan = await Deno.readTextFile(`/proc/${pid}/task/${thread.name}/wchan`).catch(() => "");
-    if (/(^|_)pipe_read$/.test(wchan)) return true;
+    if (wait.test(wchan)) return true;
   }
   return false;
 }

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { OutputStream, RunEvent, TaskSpec, TerminalStatus } from "../types.ts";
+import type { OutputEvent, OutputStream, RunEvent, TaskSpec, TerminalStatus } from "../types.ts";
 import { utf8Length } from "../utf8_length.ts";
 import { pastEscapeSequence, restOfSequence, unfinishedSequenceAt } from "./ansi_html.ts";
 
@@ -132,14 +132,7 @@ export function createTimelineRecorder(tasks: readonly TaskSpec[]): TimelineReco
         const record = byName.get(event.task)!;
         let output = outputs.get(record);
         if (!output) outputs.set(record, output = { kept: 0, carried: {} });
-        output.kept = addOutput(
-          record,
-          event.stream,
-          event.text,
-          event.continues === true,
-          output.kept,
-          output.carried,
-        );
+        output.kept = addOutput(record, event, output.kept, output.carried);
         break;
       }
       case "task_ended": {
@@ -198,9 +191,7 @@ export function createTimelineRecorder(tasks: readonly TaskSpec[]): TimelineReco
  */
 function addOutput(
   record: TaskRecord,
-  stream: OutputStream,
-  text: string,
-  isPiece: boolean,
+  { stream, text, continues }: OutputEvent,
   kept: number,
   carried: Partial<Record<OutputStream, string>>,
 ): number {
@@ -213,7 +204,7 @@ function addOutput(
   if (start > 0) record.droppedBytes += utf8Length(text.slice(0, start));
   const first = record.output.length;
   for (const line of (start > 0 ? text.slice(start) : text).split("\n")) {
-    record.output.push(isPiece ? { stream, text: line, continues: true } : { stream, text: line });
+    record.output.push(continues ? { stream, text: line, continues } : { stream, text: line });
     kept += utf8Length(line) + 1;
   }
   const sequence = carried[stream];
