@@ -623,6 +623,8 @@ Deno.test("a quoted cwd and its path in one message are each escaped once, never
         ["x\\y\u0007", '"x\\\\y\\u0007"', "x\\\\y\\u0007"],
         // A character that reorders the line: JSON leaves it, the quote escapes it all the same.
         ["x\\y\u202e", '"x\\\\y\\u202e"', "x\\\\y\\u202e"],
+        // A noncharacter past the first plane, two code units: escaped whole, once.
+        ["x\\y\u{1fffe}", '"x\\\\y\\ud83f\\udffe"', "x\\\\y\\ud83f\\udffe"],
       ]
     ) {
       await Deno.writeTextFile(
