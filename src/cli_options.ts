@@ -7,7 +7,7 @@
  */
 
 import { UsageError } from "./errors.ts";
-import { parseDuration } from "./duration.ts";
+import { isZeroDuration, parseDuration } from "./duration.ts";
 import {
   type EvalPermissions,
   parseGrantedEvalPermissions,
@@ -234,7 +234,7 @@ function parseTimeout(value: string): number {
   if (ms === 0) {
     // Zero as the task file's "timeout" says it; above zero, durations are whole
     // milliseconds: 0.0001 rounds to none.
-    const expected = /[1-9]/.test(value) ? "at least 1ms" : "a duration > 0";
+    const expected = isZeroDuration(value) ? "a duration > 0" : "at least 1ms";
     throw new UsageError(`Invalid timeout: expected ${expected}, received '${value}'`);
   }
   return ms;

@@ -99,14 +99,20 @@ export function loadedCrypto(): NodeCrypto {
  * @throws {TaskFileError} naming the module, when it is not there (a copy of the bundle away
  * from its checkout) or Deno may not read it.
  */
-export async function importLate<T>(url: URL): Promise<T> {
+export function importLate<T>(url: URL): Promise<T> {
+  return importFrom<T>(url, true);
+}
+
+async function importFrom<T>(url: URL, followLink: boolean): Promise<T> {
   try {
     return await import(url.href);
   } catch (error) {
     const missing = missingModuleError(error);
     // The bundle run through a symbolic link: its modules are beside the file it leads to.
-    const moved = missing && beyondSymbolicLink(url);
-    if (moved) return await importLate<T>(moved);
+    // Looked for there once: that place is under the link's root too when the checkout is
+    // below it (`~/bin/dagrun.js` to `~/dagrun/dist/`), and would be moved again, endlessly.
+    const moved = missing && followLink && beyondSymbolicLink(url);
+    if (moved) return await importFrom<T>(moved, false);
     // A copy of the bundle run away from its checkout: the module is not beside it.
     if (missing) throw missing;
     // A run allowed less than -A (`--allow-read=tasks.json`) may not read dagrun's own module:

@@ -85,6 +85,22 @@ export function parseDuration(value: number | string): number {
   return ms;
 }
 
+/**
+ * Whether a duration is zero as written, in every part (`0`, `"0"`, `"0s"`, `"0m0.0s"`), rather
+ * than above zero and rounded to no milliseconds (`0.0001`): a time limit's messages say
+ * "> 0" for the one, "at least 1ms" for the other.
+ *
+ * @example
+ * ```ts
+ * import { isZeroDuration } from "./duration.ts";
+ * isZeroDuration("0ms"); // true
+ * isZeroDuration("0.0001"); // false
+ * ```
+ */
+export function isZeroDuration(value: number | string): boolean {
+  return !/[1-9]/.test(String(value));
+}
+
 /** `0.3s`, `1.5s`, `90s`: how messages name a duration. */
 export function formatSeconds(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000}s` : `${(ms / 1000).toFixed(3).replace(/0+$/, "")}s`;

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { printable } from "./format/printable.ts";
+import { printable, printableKey } from "./format/printable.ts";
 
 /**
  * Exit codes of the command-line program.
@@ -244,14 +244,11 @@ export function quote(value: string): string {
 /** JSON string syntax with every character printable() would escape as a `\u` escape. */
 function jsonQuote(value: string): string {
   const json = JSON.stringify(value);
-  // JSON.stringify escapes C0 controls and lone surrogates; what is left is single code
-  // units outside the surrogates, each looked at alone.
   if (printable(json) === json) return json;
-  return json.replace(
-    /[^\x20-\x7e\ud800-\udfff]/g,
-    (unit) =>
-      printable(unit) === unit ? unit : `\\u${unit.charCodeAt(0).toString(16).padStart(4, "0")}`,
-  );
+  // JSON.stringify escapes C0 controls, backslashes and lone surrogates: what is left to
+  // escape is a character beyond ASCII, each looked at whole (a noncharacter past the first
+  // plane is two code units), which printableKey() writes as printable() would.
+  return json.replace(/[^\x20-\x7e]/gu, (character) => printableKey(character));
 }
 
 /**

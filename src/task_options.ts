@@ -12,7 +12,7 @@
 
 import { resolvePath } from "./paths.ts";
 import { workingDirectoryProblem } from "./working_directory.ts";
-import { parseDuration } from "./duration.ts";
+import { isZeroDuration, parseDuration } from "./duration.ts";
 import { quote, type SourcePosition, TaskFileError } from "./errors.ts";
 import { printable } from "./format/printable.ts";
 import type { TaskSpec } from "./types.ts";
@@ -138,7 +138,7 @@ function parseOptions(
       fail(
         "timeout",
         `${field("timeout")} ${
-          isZero(raw.timeout as string) ? "must be > 0" : "must be at least 1ms"
+          isZeroDuration(raw.timeout as number | string) ? "must be > 0" : "must be at least 1ms"
         }`,
       );
     }
@@ -185,11 +185,6 @@ function parseOptions(
     options.cwd = cwd;
   }
   return options;
-}
-
-/** Whether a duration string is zero in every part (`"0"`, `"0s"`, `"0m0.0s"`). */
-function isZero(duration: string): boolean {
-  return !/[1-9]/.test(duration);
 }
 
 function definedOnly<T extends object>(object: T): Partial<T> {

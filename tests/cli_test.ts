@@ -3,6 +3,7 @@ import { Ajv } from "../src/deps/ajv.ts";
 import eventsSchema from "../schema/events.schema.json" with { type: "json" };
 import type { RunEvent } from "../src/types.ts";
 import { MOD, runCli, writeTaskFile } from "./helpers.ts";
+import { bundle } from "../dist/build.ts";
 
 const EXAMPLE = new URL("../examples/input1.json", import.meta.url).pathname;
 const validateEvent = new Ajv({ strict: false }).compile(eventsSchema);
@@ -623,6 +624,8 @@ Deno.test("a quoted cwd and its path in one message are each escaped once, never
         ["x\\y\u0007", '"x\\\\y\\u0007"', "x\\\\y\\u0007"],
         // A character that reorders the line: JSON leaves it, the quote escapes it all the same.
         ["x\\y\u202e", '"x\\\\y\\u202e"', "x\\\\y\\u202e"],
+        // A noncharacter past the first plane, two code units: escaped whole, once.
+        ["x\\y\u{1fffe}", '"x\\\\y\\ud83f\\udffe"', "x\\\\y\\ud83f\\udffe"],
       ]
     ) {
       await Deno.writeTextFile(
@@ -686,4 +689,41 @@ Deno.test("an option naming one file, given twice with two paths, is a usage err
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test({
+  name:
+    "a link to a bundle whose checkout lacks a module says which, once looked for beyond the link",
+  ignore: Deno.build.os === "windows",
+  async fn() {
+    // The checkout below the link's root (`~/bin/dagrun.js` to `~/dagrun/dist/dagrun.js`):
+    // the module looked for beyond the link was looked for beyond it again, endlessly, until
+    // an internal error named a path of thousands of characters. Built here from the sources,
+    // the bundle has nothing beside it.
+    const dir = await Deno.realPath(await Deno.makeTempDir());
+    try {
+      await Deno.mkdir(`${dir}/bin`);
+      await Deno.mkdir(`${dir}/dagrun/dist`, { recursive: true });
+      await Deno.writeTextFile(`${dir}/dagrun/dist/dagrun.js`, await bundle());
+      await Deno.symlink(`${dir}/dagrun/dist/dagrun.js`, `${dir}/bin/dagrun.js`);
+      // JSONC: jsonc-parser is loaded late.
+      await Deno.writeTextFile(`${dir}/tasks.jsonc`, '{ // c\n"tasks": [] }');
+      const output = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", "--quiet", `${dir}/bin/dagrun.js`, "tasks.jsonc", "--no-history"],
+        cwd: dir,
+        stdout: "null",
+        stderr: "piped",
+        env: { NO_COLOR: "1" },
+      }).output();
+      assert.equal(output.code, 2);
+      assert.equal(
+        new TextDecoder().decode(output.stderr),
+        `dagrun: ${dir}/dagrun/src/deps/jsonc.ts: cannot load dagrun's module: no such module ` +
+          "(dist/dagrun.js loads it from its own checkout: run the bundle there, by its path or " +
+          "URL, or the sources' mod.ts, not a copy)\n",
+      );
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
 });
