@@ -16,6 +16,9 @@
 import { forEachLine } from "../src/lines.ts";
 import type { Executor, ExecutorContext, TaskResult, TaskSpec } from "../src/types.ts";
 
+/** How a piece of a line cut for length is passed on. */
+const PIECE_OF_A_LINE = { continues: true } as const;
+
 /**
  * The arguments of an `http` task.
  *
@@ -122,7 +125,14 @@ async function request(task: TaskSpec, context: ExecutorContext): Promise<TaskRe
   }
   try {
     if (response.body) {
-      await forEachLine(response.body, (line) => context.output("stdout", line));
+      // A line too long to pass whole goes in pieces, each but the last marked as one.
+      await forEachLine(
+        response.body,
+        (line, continues) =>
+          continues
+            ? context.output("stdout", line, PIECE_OF_A_LINE)
+            : context.output("stdout", line),
+      );
     }
   } catch (error) {
     if (context.signal.aborted) return { ok: false, error: "interrupted" };

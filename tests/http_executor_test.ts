@@ -20,6 +20,25 @@ Deno.test("http succeeds on 2xx and passes the body on as output lines", async (
   assert.deepEqual(server.requests.map((r) => `${r.method} ${r.path}`), ["GET /health"]);
 });
 
+Deno.test("http passes a line too long to pass whole in pieces marked as pieces", async () => {
+  // Without the mark, a piece read as a whole line: the timeline split an escape sequence cut
+  // in two into text, and the NDJSON events lost "continues".
+  const long = "x".repeat(70_000);
+  await using server = serve(() => new Response(`${long}\nshort\n`));
+  const pieces: { text: string; continues: boolean }[] = [];
+  const { context } = testContext({
+    output: (_stream, text, options) =>
+      pieces.push({ text, continues: options?.continues === true }),
+  });
+  assert.deepEqual(await http.run(task({ url: `${server.origin}/long` }), context), { ok: true });
+  assert.equal(pieces.map((piece) => piece.text).join(""), `${long}short`);
+  assert.ok(pieces.length > 2, `${pieces.length} pieces`);
+  assert.deepEqual(
+    pieces.map((piece) => piece.continues),
+    [...pieces.slice(0, -2).map(() => true), false, false],
+  );
+});
+
 Deno.test("http fails a task on a non-2xx status, naming the status", async () => {
   await using server = serve(() => new Response("gone", { status: 404 }));
   const { context } = testContext();
