@@ -11,7 +11,6 @@ import { importLate, loadCrypto, loadJsonc } from "./deps.ts";
 import {
   emptyPathError,
   ExitCode,
-  osErrorReason,
   OutputError,
   quote,
   TaskFileError,
@@ -59,7 +58,7 @@ import type { WarningEvent } from "./event_types.ts";
 import type { LoadWarning } from "./unknown_fields.ts";
 import { now } from "./run_report.ts";
 import { identify, readResumeReport, resumedTasks } from "./resume.ts";
-import { InputReadInterrupted, readInputFile } from "./input_files.ts";
+import { InputReadInterrupted, readAs, readInputFile } from "./input_files.ts";
 import { debugRequested, isGranted } from "./permissions.ts";
 
 /** What every command reading a task file takes. */
@@ -218,15 +217,9 @@ function looksLikeTaskFile(name: string): boolean {
 }
 
 async function readSchema(path: string): Promise<Record<string, unknown>> {
-  let text: string;
-  try {
-    // Bounded, as the task file is: /dev/zero is refused, not read until memory runs out.
-    text = new TextDecoder().decode((await readInputFile(path)).bytes);
-  } catch (error) {
-    // A signal while a FIFO waited for its writer: said as such, not as a schema unread.
-    if (error instanceof InputReadInterrupted) throw error;
-    throw new TaskFileError(`cannot read schema: ${osErrorReason(error)}`, { file: path });
-  }
+  // Bounded, as the task file is: /dev/zero is refused, not read until memory runs out.
+  const { bytes } = await readAs("schema", path, () => readInputFile(path));
+  const text = new TextDecoder().decode(bytes);
   let schema: unknown;
   try {
     schema = JSON.parse(text);

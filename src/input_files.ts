@@ -6,6 +6,7 @@
  * @module
  */
 
+import { osErrorReason, TaskFileError } from "./errors.ts";
 import { ignoreAgain, ignoredAtStart } from "./ignored_signals.ts";
 
 /**
@@ -123,6 +124,23 @@ let streamReadsInterruptible = false;
  */
 export function interruptStreamReadsBySignals(): void {
   streamReadsInterruptible = true;
+}
+
+/**
+ * What `read()` gives; its failure worded as `cannot read WHAT: REASON`, naming `file`, except
+ * a signal that ended the wait for a stream, passed on as itself (said as such, not as an input
+ * left unread).
+ *
+ * @throws {TaskFileError} `cannot read WHAT: REASON`.
+ * @throws {InputReadInterrupted} as `read()` threw it.
+ */
+export async function readAs<T>(what: string, file: string, read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (error) {
+    if (error instanceof InputReadInterrupted) throw error;
+    throw new TaskFileError(`cannot read ${what}: ${osErrorReason(error)}`, { file });
+  }
 }
 
 /** A read of a stream was ended by a signal (see {@linkcode interruptStreamReadsBySignals}). */

@@ -10,8 +10,8 @@ import { loadAjvFor } from "./schema_compiler.ts";
 import { jsonValueOffset } from "./json_locate.ts";
 import { containerPathAt, type JsonStructure, plainStructure, scanJson } from "./json_structure.ts";
 import { directoryOf, resolvePath } from "./paths.ts";
-import { osErrorReason, quote, type SourcePosition, TaskFileError } from "./errors.ts";
-import { InputReadInterrupted, readInputFile } from "./input_files.ts";
+import { quote, type SourcePosition, TaskFileError } from "./errors.ts";
+import { readAs, readInputFile } from "./input_files.ts";
 import type { TaskSpec } from "./types.ts";
 import { buildTaskSpecs, fileConcurrency, type OptionOverrides } from "./task_options.ts";
 import { validateAgainstSchema } from "./schema_validation.ts";
@@ -135,7 +135,7 @@ export async function readTaskText(
   path: string,
 ): Promise<{ text: string; file: string; baseDir: string; fromStream: boolean }> {
   if (path === "-") {
-    const { bytes } = await readTaskBytes(() => readInputFile("-"), "<stdin>");
+    const { bytes } = await readAs("task file", "<stdin>", () => readInputFile("-"));
     const text = decodeUtf8(bytes, "<stdin>");
     return { text, file: "<stdin>", baseDir: Deno.cwd(), fromStream: true };
   }
@@ -145,9 +145,10 @@ export async function readTaskText(
   // /dev/fd), nor is it a place for the duration history. Nor is its length known: it is
   // read up to a bound, as /dev/zero or `<(yes)` would fill the memory. So is a FIFO of the
   // user's elsewhere (`mkfifo /tmp/f; dagrun /tmp/f`), found by the stat the read makes anyway.
-  const { bytes, stream } = await readTaskBytes(
-    () => readInputFile(path, STREAM_DIRECTORY.test(resolved)),
+  const { bytes, stream } = await readAs(
+    "task file",
     path,
+    () => readInputFile(path, STREAM_DIRECTORY.test(resolved)),
   );
   const text = decodeUtf8(bytes, path);
   return {
@@ -156,18 +157,6 @@ export async function readTaskText(
     baseDir: stream ? Deno.cwd() : directoryOf(resolved),
     fromStream: stream,
   };
-}
-
-/** A read of a task file, its failure worded as `cannot read task file: …`. */
-async function readTaskBytes<T>(read: () => Promise<T>, file: string): Promise<T> {
-  try {
-    return await read();
-  } catch (error) {
-    // A signal while a FIFO waited for its writer: said as such, not as a file unread.
-    if (error instanceof InputReadInterrupted) throw error;
-    // Standard input redirected from a directory, say.
-    throw new TaskFileError(`cannot read task file: ${osErrorReason(error)}`, { file });
-  }
 }
 
 /** Where the paths of standard input and other streams are, not files of the user's. */

@@ -5,8 +5,8 @@
  * @module
  */
 
-import { osErrorReason, TaskFileError } from "./errors.ts";
-import { InputReadInterrupted, readInputFile } from "./input_files.ts";
+import { TaskFileError } from "./errors.ts";
+import { readAs, readInputFile } from "./input_files.ts";
 
 /**
  * The text of the NDJSON report at `path`, read as `--resume` and `--from-report` read it:
@@ -19,15 +19,8 @@ import { InputReadInterrupted, readInputFile } from "./input_files.ts";
  * `interruptStreamReadsBySignals`).
  */
 export async function readReportText(path: string): Promise<string> {
-  try {
-    return new TextDecoder().decode((await readInputFile(path)).bytes);
-  } catch (error) {
-    // A signal while a FIFO waited for its writer: said as such, not as a report unread.
-    if (error instanceof InputReadInterrupted) throw error;
-    throw new TaskFileError(`cannot read report: ${osErrorReason(error)}`, {
-      file: reportName(path),
-    });
-  }
+  const { bytes } = await readAs("report", reportName(path), () => readInputFile(path));
+  return new TextDecoder().decode(bytes);
 }
 
 /** How a report read from `path` is named in messages: `<stdin>` for `-`, as a task file is. */
