@@ -231,15 +231,10 @@ export function isSandbox(permissions: EvalPermissions | undefined): boolean {
 export function workerOptionsEnabled(): boolean | undefined {
   // Looked up once: Deno read its flags and configuration when the process started, and the
   // command line asks before the run, the executor again when it is made.
-  if (!workerOptionsKnown) {
-    workerOptions = lookUpWorkerOptions();
-    workerOptionsKnown = true;
-  }
-  return workerOptions;
+  return (workerOptions ??= { enabled: lookUpWorkerOptions() }).enabled;
 }
 
-let workerOptions: boolean | undefined;
-let workerOptionsKnown = false;
+let workerOptions: { enabled: boolean | undefined } | undefined;
 
 function lookUpWorkerOptions(): boolean | undefined {
   const args = commandLine();

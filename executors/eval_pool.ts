@@ -294,14 +294,15 @@ export class WorkerPool {
   }
 
   #spawn(): void {
+    let module: URL;
     try {
-      evalWorkerModule();
+      module = evalWorkerModule();
     } catch (error) {
       // Missing (a copy of the bundle away from its checkout): the tasks say so, once each,
       // and no worker is made, for which Deno would print a line of its own.
       return this.#cannotStart((error as Error).message);
     }
-    const worker: EvalWorker = new EvalWorker(this.#options, {
+    const worker: EvalWorker = new EvalWorker(module, this.#options, {
       ready: () => {
         this.#lastProgress = performance.now();
         this.#serving.push(worker);

@@ -69,13 +69,12 @@ export class TaskTimers {
    * gives a timer that has fired a new number.
    */
   readonly #timers = new Set<Timer>();
-  /** Every timer the snippets' `setTimeout` and `setInterval` made, for `refresh()`. */
-  readonly #made = new WeakSet<object>();
   /**
-   * Timers a task set some other way (`node:timers`' own functions by name, its promises),
-   * followed once {@linkcode followAll} or a first timer has patched Node's `Timeout`.
+   * Every timer the snippets set, for `refresh()`: through their `setTimeout` and
+   * `setInterval`, and some other way (`node:timers`' own functions by name, its promises)
+   * once {@linkcode followAll} or a first timer has patched Node's `Timeout`.
    */
-  readonly #others = new WeakSet<object>();
+  readonly #followed = new WeakSet<object>();
   /** The snippet's `setTimeout` or `setInterval` is making a timer, followed its own way. */
   #settingGlobal = false;
   #patched = false;
@@ -162,9 +161,11 @@ export class TaskTimers {
    * throws and to tell the task when it has fired for the last time.
    */
   #setting(timer: Timer): void {
-    if (this.#settingGlobal || this.#made.has(timer) || !this.#events.running()) return;
-    if (!this.#others.has(timer)) {
-      this.#others.add(timer);
+    if (this.#settingGlobal || !this.#events.running()) return;
+    // Not one set again (`refresh()` after it fired) nor the snippet's own: their callbacks
+    // tell the task already.
+    if (!this.#followed.has(timer)) {
+      this.#followed.add(timer);
       const state = timer as unknown as { _onTimeout?: unknown; _repeat?: unknown };
       const callback = state._onTimeout;
       if (typeof callback === "function") {
@@ -200,7 +201,7 @@ export class TaskTimers {
   /** Follows a timer the snippet set: the running task waits for it while it is ref'd. */
   #track(timer: Timer): void {
     if (!this.#patched) this.#patch(timer);
-    if (typeof timer === "object") this.#made.add(timer);
+    if (typeof timer === "object") this.#followed.add(timer);
     if (this.#events.running()) this.#timers.add(timer);
   }
 
@@ -242,8 +243,7 @@ export class TaskTimers {
     wrap("unref", () => this.#events.settled());
     wrap("refresh", (timer) => {
       // A timer cleared stays so.
-      const followed = this.#made.has(timer) || this.#others.has(timer);
-      if (this.#events.running() && followed && armed(timer)) {
+      if (this.#events.running() && this.#followed.has(timer) && armed(timer)) {
         this.#timers.add(timer);
       }
     });

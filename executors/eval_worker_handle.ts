@@ -107,9 +107,10 @@ export class EvalWorker {
   #runningSince = 0;
   #retiring = false;
 
-  constructor(options: EvalWorkerOptions, events: EvalWorkerEvents) {
+  /** Starts a worker of `module` ({@linkcode evalWorkerModule}). */
+  constructor(module: URL, options: EvalWorkerOptions, events: EvalWorkerEvents) {
     this.#events = events;
-    this.#worker = new Worker(evalWorkerModule(), {
+    this.#worker = new Worker(module, {
       type: "module",
       // Only a sandbox passes the unstable option, so the default needs no flag.
       ...(options.permissions === undefined ? {} : { deno: { permissions: options.permissions } }),

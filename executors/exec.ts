@@ -215,10 +215,7 @@ async function spawnDirect(
     if (lookAtWorkingDirectory(context.cwd) !== undefined) return undefined;
     // Or the program's interpreter's: a script saved with CRLF endings asks for `/bin/sh\r`.
     const missing = missingInterpreter(words[0]!, context);
-    if (missing !== undefined) {
-      context.output("stderr", `${words[0]}: ${missing}`);
-      return { error: { ok: false, exitCode: 126, error: `cannot run ${words[0]}: ${missing}` } };
-    }
+    if (missing !== undefined) return cannotRun(words[0]!, missing, context);
     context.output("stderr", `${words[0]}: command not found`);
     return { error: { ok: false, exitCode: 127, error: `command not found: ${words[0]}` } };
   };
@@ -294,29 +291,13 @@ function cannotStart(program: string, reason: string): { error: TaskResult } {
  * missing. `undefined` when there is no such program: it was not found.
  */
 function missingInterpreter(program: string, context: ExecutorContext): string | undefined {
-  const directories = program.includes("/")
-    ? [""]
-    : (searchPath(context) ?? "").split(":").map((entry) => entry || ".");
-  for (const directory of directories) {
-    const path = resolvePath(context.cwd, directory, program);
+  for (const path of programPaths(program, context)) {
     // Queried, not asked for (a prompt would stop the run): where dagrun may not look, the
     // program is not found, as the shell will then say.
     if (!isGranted({ name: "read", path })) continue;
-    let head: Uint8Array;
-    try {
-      if (!Deno.statSync(path).isFile) continue;
-      using file = Deno.openSync(path);
-      head = new Uint8Array(256);
-      head = head.subarray(0, file.readSync(head) ?? 0);
-    } catch {
-      continue;
-    }
-    const text = new TextDecoder().decode(head);
-    // The kernel takes the first word after `#!`, ended by a space, a tab or the newline.
-    const interpreter = text.startsWith("#!") ? /^[ \t]*([^ \t\n]*)/.exec(text.slice(2))![1] : "";
-    return interpreter
-      ? `its interpreter ${JSON.stringify(interpreter)} was not found`
-      : "its dynamic loader was not found";
+    const interpreter = shebangInterpreter(path, { executable: false });
+    if (interpreter === undefined) continue;
+    return interpreter ? interpreterNotFound(interpreter) : "its dynamic loader was not found";
   }
   return undefined;
 }
@@ -332,41 +313,74 @@ function interpreterMissing(
   program: string,
   context: ExecutorContext,
 ): { error: TaskResult } | undefined {
-  const directories = program.includes("/")
-    ? [""]
-    : (searchPath(context) ?? "").split(":").map((entry) => entry || ".");
-  for (const directory of directories) {
-    const path = resolvePath(context.cwd, directory, program);
+  for (const path of programPaths(program, context)) {
     if (!isGranted({ name: "read", path })) return undefined;
-    let head: Uint8Array;
-    try {
-      // The one the shell would run: the first executable file found.
-      const stat = Deno.statSync(path);
-      if (!stat.isFile || ((stat.mode ?? 0) & 0o111) === 0) continue;
-      using file = Deno.openSync(path);
-      head = new Uint8Array(256);
-      head = head.subarray(0, file.readSync(head) ?? 0);
-    } catch {
-      continue;
-    }
-    const text = new TextDecoder().decode(head);
-    if (!text.startsWith("#!")) return undefined;
-    // The kernel takes the first word after `#!`, ended by a space, a tab or the newline, and
-    // a relative one from the process's directory.
-    const interpreter = /^[ \t]*([^ \t\n]*)/.exec(text.slice(2))![1]!;
+    // The one the shell would run: the first executable file found.
+    const interpreter = shebangInterpreter(path, { executable: true });
+    if (interpreter === undefined) continue;
+    if (interpreter === "") return undefined;
+    // A relative one is looked for from the process's directory, as the kernel does.
     const interpreterPath = resolvePath(context.cwd, interpreter);
-    if (interpreter === "" || !isGranted({ name: "read", path: interpreterPath })) return undefined;
+    if (!isGranted({ name: "read", path: interpreterPath })) return undefined;
     try {
       Deno.statSync(interpreterPath);
       return undefined;
     } catch (error) {
       if (!(error instanceof Deno.errors.NotFound)) return undefined;
     }
-    const missing = `its interpreter ${JSON.stringify(interpreter)} was not found`;
-    context.output("stderr", `${program}: ${missing}`);
-    return { error: { ok: false, exitCode: 126, error: `cannot run ${program}: ${missing}` } };
+    return cannotRun(program, interpreterNotFound(interpreter), context);
   }
   return undefined;
+}
+
+/**
+ * The paths a search for `program` tries, in order, as the shell's: the program itself from
+ * the task's directory when it holds a `/`, else the program in each PATH entry (an empty
+ * one is the task's directory).
+ */
+function programPaths(program: string, context: ExecutorContext): string[] {
+  if (program.includes("/")) return [resolvePath(context.cwd, program)];
+  return (searchPath(context) ?? "").split(":")
+    .map((entry) => resolvePath(context.cwd, entry || ".", program));
+}
+
+/**
+ * The interpreter the `#!` line of the file at `path` names; "" for a file without one (a
+ * binary), or with no word after it. `undefined` when there is no file there (with
+ * `executable`, no executable one) or it cannot be read.
+ */
+function shebangInterpreter(
+  path: string,
+  { executable }: { executable: boolean },
+): string | undefined {
+  let head: Uint8Array;
+  try {
+    const stat = Deno.statSync(path);
+    if (!stat.isFile || (executable && ((stat.mode ?? 0) & 0o111) === 0)) return undefined;
+    using file = Deno.openSync(path);
+    head = new Uint8Array(256);
+    head = head.subarray(0, file.readSync(head) ?? 0);
+  } catch {
+    return undefined;
+  }
+  const text = new TextDecoder().decode(head);
+  // The kernel takes the first word after `#!`, ended by a space, a tab or the newline.
+  return text.startsWith("#!") ? /^[ \t]*([^ \t\n]*)/.exec(text.slice(2))![1]! : "";
+}
+
+function interpreterNotFound(interpreter: string): string {
+  return `its interpreter ${JSON.stringify(interpreter)} was not found`;
+}
+
+/**
+ * The task's failure when `program` is there but cannot run, for `reason`; said on its
+ * stderr too, where the shell would have said it.
+ */
+function cannotRun(program: string, reason: string, context: ExecutorContext): {
+  error: TaskResult;
+} {
+  context.output("stderr", `${program}: ${reason}`);
+  return { error: { ok: false, exitCode: 126, error: `cannot run ${program}: ${reason}` } };
 }
 
 /**

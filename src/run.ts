@@ -11,7 +11,7 @@ import { describe } from "./run_report.ts";
 import type { TaskFile } from "./load.ts";
 import { taskFileFromInputs } from "./task_inputs.ts";
 import type { TaskGraph } from "./task_graph.ts";
-import { checkLoadTimeout, registerTaskFileExecutors } from "./plugins.ts";
+import { checkLoadTimeout, type ModuleLoadOptions, registerTaskFileExecutors } from "./plugins.ts";
 import { ExecutorRegistry } from "./registry.ts";
 import {
   checkedConcurrency,
@@ -113,7 +113,8 @@ function toTaskFile(tasks: readonly TaskInput[] | TaskFile): TaskFile {
 }
 
 /**
- * Options of {@linkcode run}.
+ * Options of {@linkcode run}; `loadTimeoutMs` (of {@linkcode ModuleLoadOptions}) bounds the
+ * loading of each module of a task file's `"executors"` map.
  *
  * @example
  * ```ts
@@ -127,7 +128,7 @@ function toTaskFile(tasks: readonly TaskInput[] | TaskFile): TaskFile {
  * await run([{ name: "hello", type: "exec", arguments: "echo hello" }], options);
  * ```
  */
-export interface RunOptions {
+export interface RunOptions extends ModuleLoadOptions {
   /**
    * The executors; `exec` and `eval` by default. The plugins of a task file's `"executors"`
    * map are added to a copy of it.
@@ -158,13 +159,6 @@ export interface RunOptions {
    * and recorded to after it (see `historyLocation()`); none by default.
    */
   readonly history?: HistoryLocation;
-  /**
-   * How long loading each module of a task file's `"executors"` map may take, in ms, before
-   * it fails as not loaded (a server that never answers, a top-level `await` that never
-   * settles), as for {@linkcode registerTaskFileExecutors}; 60,000 by default, `Infinity` for
-   * no limit.
-   */
-  readonly loadTimeoutMs?: number;
 }
 
 /**
@@ -200,11 +194,7 @@ export async function run(
   // Task objects have no "executors" map, and their document is made only for a message.
   const taskFile = "locate" in tasks ? tasks : taskFileFromInputs(tasks, { lazyDocument: true });
   const registry = "locate" in tasks
-    ? await withTaskFileExecutors(
-      taskFile,
-      options.registry ?? createDefaultRegistry(),
-      options.loadTimeoutMs,
-    )
+    ? await withTaskFileExecutors(taskFile, options.registry ?? createDefaultRegistry(), options)
     : options.registry ?? createDefaultRegistry();
   return runChecked(taskFile, checkTaskFile(taskFile, registry), registry, options);
 }
@@ -264,15 +254,11 @@ export async function runChecked(
 async function withTaskFileExecutors(
   taskFile: TaskFile,
   registry: ExecutorRegistry,
-  loadTimeoutMs: number | undefined,
+  options: ModuleLoadOptions,
 ): Promise<ExecutorRegistry> {
   if (taskFile.document.executors === undefined) return registry;
   const extended = registry.clone();
-  await registerTaskFileExecutors(
-    taskFile,
-    extended,
-    loadTimeoutMs === undefined ? {} : { loadTimeoutMs },
-  );
+  await registerTaskFileExecutors(taskFile, extended, options);
   return extended;
 }
 

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { createExecExecutor } from "../executors/exec.ts";
+import { libc } from "../executors/libc.ts";
 import type { ExecutorContext, OutputStream, TaskSpec } from "../src/types.ts";
 
 const exec = createExecExecutor({ graceMs: 500 });
@@ -252,6 +253,16 @@ Deno.test("exec tasks stopped together share each look at /proc while what left 
       }),
     ));
   await ready.promise;
+  // The looks: each poll of a task asks whether its group is still there (libc's `kill` with
+  // signal 0, libc being shared, its functions read-only in their type only), then, the group
+  // gone, for what left it.
+  const symbols = libc()! as { kill: (pid: number, signal: number) => number };
+  const kill = symbols.kill;
+  let asked = 0;
+  symbols.kill = (pid, signal) => {
+    if (pid < 0 && signal === 0) asked++;
+    return kill(pid, signal);
+  };
   // The reads of /proc, and those that came in the same run of microtasks as another (where
   // one look would have served): the tasks' polls share a clock, so they all look at once.
   const readDirSync = Deno.readDirSync;
@@ -266,13 +277,14 @@ Deno.test("exec tasks stopped together share each look at /proc while what left 
     return readDirSync(path);
   };
   controller.abort("interrupted");
-  // Twenty polls, every task waiting for what is left of its own (unless they ended).
+  // Twenty polls of every task, all waiting for what is left of theirs (unless they ended).
   let ended = false;
   Promise.all(runs).finally(() => ended = true);
   try {
-    while (!ended && scans < 20) await new Promise((resolve) => setTimeout(resolve, 10));
+    while (!ended && asked < 20 * count) await new Promise((resolve) => setTimeout(resolve, 10));
   } finally {
     Deno.readDirSync = readDirSync;
+    symbols.kill = kill;
   }
   await Deno.writeTextFile(go, "");
   const results = await Promise.all(runs);
@@ -282,5 +294,6 @@ Deno.test("exec tasks stopped together share each look at /proc while what left 
   assert.equal(new TextDecoder().decode(pgrep.stdout), "", "nothing left behind");
   // Each poll asks once per task; each turn of polls reads /proc once.
   assert.ok(scans > 0);
+  assert.ok(scans * 2 <= asked, `${scans} reads of /proc for ${asked} looks`);
   assert.equal(repeated, 0, `${repeated} of ${scans} reads of /proc could have been shared`);
 });

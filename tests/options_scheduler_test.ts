@@ -26,6 +26,23 @@ function task(name: string, options: Partial<TaskSpec> = {}): TaskSpec {
   return { name, type: "fake", arguments: "", dependencies: [], ...options };
 }
 
+/**
+ * schedule() and run(), given one task and `options` (values of any type, as from JavaScript),
+ * both refuse them: their promise rejects with an error whose string matches `message`.
+ */
+async function assertRefused(
+  options: { concurrency?: unknown; stopGraceMs?: unknown },
+  message: RegExp,
+): Promise<void> {
+  const given = options as { concurrency?: number; stopGraceMs?: number };
+  // Through the promise, as from any function returning one.
+  await assert.rejects(
+    schedule([task("a")], { executorFor: () => flaky({}).executor, ...given }),
+    message,
+  );
+  await assert.rejects(run([{ name: "a", type: "exec", arguments: "true" }], given), message);
+}
+
 Deno.test("schedule() clears a task's timeout timer when the task ends first", async () => {
   let seen: AbortSignal | undefined;
   const executor: Executor = {
@@ -309,13 +326,8 @@ Deno.test("schedule() fails a task whose executor returns no result, and runs th
 
 Deno.test("schedule() and run() refuse a concurrency that would let no task start", async () => {
   for (const concurrency of [0, -1, NaN]) {
-    // Through the promise, as from any function returning one.
-    await assert.rejects(
-      schedule([task("a")], { executorFor: () => flaky({}).executor, concurrency }),
-      /^RangeError: concurrency must be a number of at least 1, not /,
-    );
-    await assert.rejects(
-      run([{ name: "a", type: "exec", arguments: "true" }], { concurrency }),
+    await assertRefused(
+      { concurrency },
       /^RangeError: concurrency must be a number of at least 1, not /,
     );
   }
@@ -328,19 +340,7 @@ Deno.test("schedule() and run() refuse a concurrency that is not a whole number,
     ["4", /^TypeError: concurrency must be a number, not a string \("4"\)$/],
     [true, /^TypeError: concurrency must be a number, not a boolean \(true\)$/],
   ];
-  for (const [concurrency, message] of cases) {
-    await assert.rejects(
-      schedule([task("a")], {
-        executorFor: () => flaky({}).executor,
-        concurrency: concurrency as number,
-      }),
-      (error: unknown) => message.test(String(error)),
-    );
-    await assert.rejects(
-      run([{ name: "a", type: "exec", arguments: "true" }], { concurrency: concurrency as number }),
-      (error: unknown) => message.test(String(error)),
-    );
-  }
+  for (const [concurrency, message] of cases) await assertRefused({ concurrency }, message);
   // No limit, and a limit of any size, still do.
   for (const concurrency of [Infinity, 1, 2 ** 40]) {
     const report = await run([{ name: "a", type: "exec", arguments: "true" }], { concurrency });
@@ -502,19 +502,5 @@ Deno.test("schedule() and run() refuse a stopGraceMs that is not a number of mil
     [NaN, /^RangeError: stopGraceMs must be a number of milliseconds from 0 .*, not NaN$/],
     ["5s", /^TypeError: stopGraceMs must be a number of milliseconds, not a string \("5s"\)$/],
   ];
-  for (const [stopGraceMs, message] of cases) {
-    await assert.rejects(
-      schedule([task("a")], {
-        executorFor: () => flaky({}).executor,
-        stopGraceMs: stopGraceMs as number,
-      }),
-      (error: unknown) => message.test(String(error)),
-    );
-    await assert.rejects(
-      run([{ name: "a", type: "exec", arguments: "true" }], {
-        stopGraceMs: stopGraceMs as number,
-      }),
-      (error: unknown) => message.test(String(error)),
-    );
-  }
+  for (const [stopGraceMs, message] of cases) await assertRefused({ stopGraceMs }, message);
 });
