@@ -44,7 +44,7 @@ import {
 } from "./report_files.ts";
 import { printable } from "./format/printable.ts";
 import { DEFAULT_GRACE_MS } from "../executors/exec.ts";
-import { ignoreAgain, ignoredAtStart } from "./ignored_signals.ts";
+import { type EndingSignal, exitStatusOf, listenForEndingSignals } from "./ignored_signals.ts";
 import {
   cleanLineAfterInterrupt,
   colorsWanted,
@@ -323,14 +323,14 @@ export async function runCommand(
   const controller = new AbortController();
   const stopOnClosedOutput = () => controller.abort("output closed");
   outputClosed.addEventListener("abort", stopOnClosedOutput, { once: true });
-  let interruptedBy: Deno.Signal | undefined;
+  let interruptedBy: EndingSignal | undefined;
   // Whether the run has begun (its report files emptied), for a second signal's exit.
   let begun = false;
   // Opened once the signals are listened to: a FIFO's open waits for its reader, and Ctrl-C
   // must end that wait as it ends the run.
   let reports: ReportFiles | undefined;
   let report: ReturnType<typeof ndjsonReport> | undefined;
-  const onSignal = (signal: Deno.Signal) => () => {
+  const onSignal = (signal: EndingSignal) => {
     if (signal === "SIGINT") screen?.interrupted();
     if (interruptedBy) {
       // A second signal: the user will not wait for the grace period.
@@ -350,24 +350,12 @@ export async function runCommand(
       // Not begun (a plugin still preparing): the files it created are removed, as when
       // the run never begins.
       reports?.close();
-      Deno.exit(128 + SIGNAL_NUMBERS[signal]);
+      Deno.exit(exitStatusOf(signal));
     }
     interruptedBy = signal;
     controller.abort("interrupted");
   };
-  // Started under nohup, SIGHUP stays ignored, as make leaves it: not listened to, and
-  // ignored again once Deno's first listener has set handlers for all three. (SIGINT ignored
-  // at start, as in a script's `&` job, is still heard: that is a shell's accident, not a
-  // request, and Ctrl-C must work.)
-  const hangupIgnored = ignoredAtStart(SIGNAL_NUMBERS.SIGHUP!);
-  const listeners = (["SIGINT", "SIGTERM", "SIGHUP"] as const)
-    .filter((signal) => signal !== "SIGHUP" || !hangupIgnored)
-    .map((signal) => {
-      const listener = onSignal(signal);
-      Deno.addSignalListener(signal, listener);
-      return [signal, listener] as const;
-    });
-  if (hangupIgnored) ignoreAgain([SIGNAL_NUMBERS.SIGHUP!]);
+  const stopListening = listenForEndingSignals(onSignal);
   // Listened for from the first task's start, once its line is out and its process spawned:
   // until then a stop has nothing to stop but dagrun (its default action), and the check
   // costs ≈ 1 ms (first calls of the permission query and of stat) that would otherwise
@@ -391,7 +379,7 @@ export async function runCommand(
       // Nothing ran and no file is left: one line, and the signal's exit status.
       if (interruptedBy) {
         runSink.err(`dagrun: ${printable(error.message)}; nothing ran\n`);
-        return 128 + SIGNAL_NUMBERS[interruptedBy];
+        return exitStatusOf(interruptedBy);
       }
       return closedOutputExitCode(outputClosed);
     }
@@ -442,7 +430,7 @@ export async function runCommand(
     });
     view.finish(opened);
     report?.flush();
-    if (interruptedBy) return 128 + SIGNAL_NUMBERS[interruptedBy];
+    if (interruptedBy) return exitStatusOf(interruptedBy);
     const reportFailure = report?.failure();
     if (reportFailure) throw reportFailure;
     // Another failure to write is reported by main().
@@ -450,7 +438,7 @@ export async function runCommand(
     return result.ok ? ExitCode.Ok : ExitCode.TaskFailed;
   } finally {
     outputClosed.removeEventListener("abort", stopOnClosedOutput);
-    for (const [signal, listener] of listeners) Deno.removeSignalListener(signal, listener);
+    stopListening();
     stopListeningForSuspend?.();
     report?.flush();
     reports?.close();
@@ -530,8 +518,6 @@ export function usageHint(command?: string): string {
 
 /** `--dry-run`'s module, imported late (see importLate): in no other run. */
 type TerminalCommands = typeof import("./terminal_commands.ts");
-
-const SIGNAL_NUMBERS = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as Record<Deno.Signal, number>;
 
 /**
  * Reports an error of a command on one line; resolves with the exit code. A usage error is

@@ -58,3 +58,42 @@ export function ignoreAgain(signals: readonly number[]): void {
   const SIG_IGN = Deno.UnsafePointer.create(1n);
   for (const number of signals) signal.call(number, SIG_IGN);
 }
+
+/** The signals that end a run, and a wait for its input: Ctrl-C, `kill`, a closed terminal. */
+export const ENDING_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+
+/** One of {@linkcode ENDING_SIGNALS}. */
+export type EndingSignal = typeof ENDING_SIGNALS[number];
+
+const SIGNAL_NUMBERS: Readonly<Record<EndingSignal, number>> = {
+  SIGHUP: 1,
+  SIGINT: 2,
+  SIGTERM: 15,
+};
+
+/** The exit status of a process `signal` ended, as a shell reports it: 128 + its number. */
+export function exitStatusOf(signal: EndingSignal): number {
+  return 128 + SIGNAL_NUMBERS[signal];
+}
+
+/**
+ * Calls `onSignal` at each of {@linkcode ENDING_SIGNALS} until the returned function is
+ * called. Started under `nohup`, SIGHUP stays ignored, as make leaves it: not listened to, and
+ * ignored again once Deno's first listener has set handlers for all three. (SIGINT ignored at
+ * start, as in a script's `&` job, is still heard: that is a shell's accident, not a request,
+ * and Ctrl-C must work.)
+ */
+export function listenForEndingSignals(onSignal: (signal: EndingSignal) => void): () => void {
+  const hangupIgnored = ignoredAtStart(SIGNAL_NUMBERS.SIGHUP);
+  const listeners = ENDING_SIGNALS
+    .filter((signal) => signal !== "SIGHUP" || !hangupIgnored)
+    .map((signal) => {
+      const listener = () => onSignal(signal);
+      Deno.addSignalListener(signal, listener);
+      return [signal, listener] as const;
+    });
+  if (hangupIgnored) ignoreAgain([SIGNAL_NUMBERS.SIGHUP]);
+  return () => {
+    for (const [signal, listener] of listeners) Deno.removeSignalListener(signal, listener);
+  };
+}

@@ -7,7 +7,7 @@
  */
 
 import { osErrorReason, TaskFileError } from "./errors.ts";
-import { ignoreAgain, ignoredAtStart } from "./ignored_signals.ts";
+import { type EndingSignal, exitStatusOf, listenForEndingSignals } from "./ignored_signals.ts";
 
 /**
  * The most an input read from a stream may hold: 256 MiB, about 2.5 million tasks, well below
@@ -94,22 +94,6 @@ export async function readInputFile(path: string, asStream = false): Promise<Inp
   };
 }
 
-/**
- * The signals that end a wait for a stream's writer or data, once
- * {@linkcode interruptStreamReadsBySignals} is called: those that end a run.
- */
-const INTERRUPTING_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
-
-/** A signal that ends a wait for a stream (see {@linkcode interruptStreamReadsBySignals}). */
-export type InterruptingSignal = typeof INTERRUPTING_SIGNALS[number];
-
-/** Their numbers, for the exit status: 128 + the number, as a shell reports a death by it. */
-const SIGNAL_NUMBERS: Readonly<Record<InterruptingSignal, number>> = {
-  SIGHUP: 1,
-  SIGINT: 2,
-  SIGTERM: 15,
-};
-
 /** Set by the command line: whether a signal ends a read of a stream (see below). */
 let streamReadsInterruptible = false;
 
@@ -149,7 +133,7 @@ export class InputReadInterrupted extends Error {
    * Builds the error for the input at `path` (`-` for standard input), ended by `signal`
    * while it waited for the stream's writer to open it (`opened` false) or for its data.
    */
-  constructor(readonly path: string, readonly signal: InterruptingSignal, opened: boolean) {
+  constructor(readonly path: string, readonly signal: EndingSignal, opened: boolean) {
     const name = path === "-" ? "standard input" : path;
     super(
       opened
@@ -161,7 +145,7 @@ export class InputReadInterrupted extends Error {
 
   /** The exit status of a process the signal ended: 130 for SIGINT, 143, 129. */
   get exitCode(): number {
-    return 128 + SIGNAL_NUMBERS[this.signal];
+    return exitStatusOf(this.signal);
   }
 }
 
@@ -178,7 +162,7 @@ async function readStream(
   let interrupted = false;
   const interruption = Promise.withResolvers<never>();
   // Listened to before the open starts: its thread may wait for the writer at once.
-  const stopListening = listenForInterruptingSignals((signal) => {
+  const stopListening = listenForEndingSignals((signal) => {
     interrupted = true;
     interruption.reject(new InputReadInterrupted(path, signal, opened));
   });
@@ -198,28 +182,6 @@ async function readStream(
   } finally {
     stopListening();
   }
-}
-
-/**
- * Calls `onSignal` at each interrupting signal until the returned function is called. SIGHUP
- * ignored at the start (`nohup`) stays ignored: not listened to, and ignored again once Deno's
- * first listener has set handlers for all three (as the run's own listeners do).
- */
-function listenForInterruptingSignals(
-  onSignal: (signal: InterruptingSignal) => void,
-): () => void {
-  const hangupIgnored = ignoredAtStart(SIGNAL_NUMBERS.SIGHUP);
-  const listeners = INTERRUPTING_SIGNALS
-    .filter((signal) => signal !== "SIGHUP" || !hangupIgnored)
-    .map((signal) => {
-      const listener = () => onSignal(signal);
-      Deno.addSignalListener(signal, listener);
-      return [signal, listener] as const;
-    });
-  if (hangupIgnored) ignoreAgain([SIGNAL_NUMBERS.SIGHUP]);
-  return () => {
-    for (const [signal, listener] of listeners) Deno.removeSignalListener(signal, listener);
-  };
 }
 
 /** Reads a stream to its end, refusing one longer than {@linkcode MAX_STREAMED_INPUT_BYTES}. */
