@@ -183,6 +183,20 @@ async function loadFailure(error: unknown, baseDir: string): Promise<string> {
   // plugin's code threw as it loaded (a missing setting, say) has its place in its stack, and
   // is named by its class, as Deno would print it.
   const given = /\n\s*at (\S+):(\d+):(\d+)\s*$/.exec(message)?.slice(1);
+  // A syntax error that V8 finds as it compiles the module, past Deno's parser (a name
+  // declared twice; TypeScript served as a type Deno does not know, which it reads as
+  // JavaScript), is a SyntaxError whose one line ends with the place: named and placed as
+  // Deno's parser's are, not left as a bare sentence and a file URL.
+  const compiled = given || !(error instanceof SyntaxError)
+    ? undefined
+    : /^(.*) at (\S+):(\d+):(\d+)$/.exec(first)?.slice(1);
+  if (compiled) {
+    const [text, url = "", line, column] = compiled;
+    return `${(error as SyntaxError).name}: ${text} at ${await shownModule(
+      url,
+      baseDir,
+    )}:${line}:${column}`;
+  }
   const thrown = given || !(error instanceof Error) ? undefined : thrownAt(error.stack ?? "");
   const [url, line, column] = given ?? thrown ?? [];
   if (url === undefined) return first;

@@ -20,13 +20,21 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-/** Runs `deno run -A mod.ts ...args` and collects its output. */
+/**
+ * Runs `deno run -A mod.ts ...args` and collects its output; `denoFlags` go to `deno run`
+ * (`--no-lock`, so that a module served on a random port stays out of deno.lock).
+ */
 export async function runCli(
   args: readonly string[],
-  options: { stdin?: string; cwd?: string; env?: Record<string, string> } = {},
+  options: {
+    stdin?: string;
+    cwd?: string;
+    env?: Record<string, string>;
+    denoFlags?: readonly string[];
+  } = {},
 ): Promise<CliResult> {
   const command = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--quiet", MOD, ...args],
+    args: ["run", "-A", "--quiet", ...(options.denoFlags ?? []), MOD, ...args],
     stdin: options.stdin === undefined ? "null" : "piped",
     stdout: "piped",
     stderr: "piped",

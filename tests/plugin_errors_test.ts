@@ -108,6 +108,51 @@ Deno.test("importExecutors() names the place of a syntax error too", async () =>
   });
 });
 
+Deno.test("a syntax error V8 finds, not Deno's parser, is named and placed the same way", async () => {
+  // Deno's parser passes a redeclaration; V8 refuses it as it compiles the module, with a
+  // SyntaxError whose message ends with the place on the same line.
+  const REDECLARED = "const a = 1;\nconst a = 2;\nexport default {};\n";
+  const cwd = await directoryWith({
+    "p.js": REDECLARED,
+    "q.ts": 'import "./lib/dup.js";\nexport default {};\n',
+    "lib/dup.js": REDECLARED,
+    "tasks.json": TASKS,
+  });
+  for (const [plugin, place] of [["./p.js", "./p.js:2:7"], ["./q.ts", "./lib/dup.js:2:7"]]) {
+    const result = await runCli(["--executor", plugin!, "tasks.json"], { cwd });
+    assert.equal(result.code, 2, result.stderr);
+    assert.equal(
+      result.stderr,
+      `dagrun: executor module "${plugin}": cannot load: ` +
+        `SyntaxError: Identifier 'a' has already been declared at ${place}\n`,
+    );
+  }
+});
+
+Deno.test("TypeScript served as a type Deno does not know is read as JavaScript: a SyntaxError", async () => {
+  // Python's http.server sends .ts as text/vnd.trolltech.linguist (Debian's mime.types); Deno
+  // reads a module of a type it does not know, imported by a computed specifier, as JavaScript.
+  const root = await directoryWith({
+    "p.ts":
+      'const greeting: string = "hi";\nexport default { type: "x", run: () => ({ ok: true }) };\n',
+    "tasks.json": TASKS,
+  });
+  await using server = serveFiles(root, { ".ts": "text/vnd.trolltech.linguist" });
+  const url = `${server.origin}/p.ts`;
+  // Without the lock file: the module is fetched before V8 refuses it, and a random port must
+  // not end up in deno.lock.
+  const result = await runCli(["--executor", url, "tasks.json"], {
+    cwd: root,
+    denoFlags: ["--no-lock"],
+  });
+  assert.equal(result.code, 2, result.stderr);
+  assert.equal(
+    result.stderr,
+    `dagrun: executor module "${url}": cannot load: ` +
+      `SyntaxError: Missing initializer in const declaration at ${url}:1:7\n`,
+  );
+});
+
 Deno.test("a plugin that throws as it loads names the error and where it was thrown", async () => {
   const cwd = await directoryWith({
     "p.ts":

@@ -43,14 +43,18 @@ const CONTENT_TYPES: Record<string, string> = {
   ".json": "application/json; charset=utf-8",
 };
 
-/** Serves the files under `root` with the content types Deno needs to import them. */
-export function serveFiles(root: string): TestServer {
+/**
+ * Serves the files under `root` with the content types Deno needs to import them, or with the
+ * `types` given by extension (a server that sends another type).
+ */
+export function serveFiles(root: string, types: Record<string, string> = {}): TestServer {
   return serve(async (request) => {
     const path = normalize(decodeURIComponent(new URL(request.url).pathname));
     if (path.split("/").includes("..")) return new Response("forbidden", { status: 403 });
     try {
       const body = await Deno.readFile(join(root, path));
-      const type = CONTENT_TYPES[extname(path)] ?? "application/octet-stream";
+      const type = types[extname(path)] ?? CONTENT_TYPES[extname(path)] ??
+        "application/octet-stream";
       return new Response(body, { headers: { "content-type": type } });
     } catch {
       return new Response("not found", { status: 404 });
