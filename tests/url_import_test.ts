@@ -81,6 +81,28 @@ Deno.test("the CLI runs from its URL, with a plugin from a URL too", async () =>
   assert.match(result.stdout, /^3 tasks: 3 ok, 0 failed, 0 skipped/m);
 });
 
+Deno.test("the CLI from a server that sends .ts files as another type says so on one line", async () => {
+  // Python's http.server sends .ts as text/vnd.trolltech.linguist: the late JSONC module then
+  // failed to parse as JavaScript, and dagrun ended with "internal error" (exit 70).
+  await using server = serveFiles(ROOT, { ".ts": "text/vnd.trolltech.linguist" });
+  const directory = await Deno.makeTempDir({ prefix: "dagrun-consumer-" });
+  await Deno.writeTextFile(`${directory}/tasks.jsonc`, '{ "tasks": [] } // JSONC');
+  const result = await runCommand(Deno.execPath(), [
+    ...flags(server.origin),
+    `${server.origin}/dist/dagrun.js`,
+    "tasks.jsonc",
+  ], { cwd: directory });
+  assert.equal(result.code, 2, result.stderr);
+  assert.match(
+    result.stderr,
+    new RegExp(
+      `^dagrun: ${server.origin}/src/deps/jsonc\\.ts: cannot load dagrun's module: ` +
+        "(SyntaxError: .+ at \\d+:\\d+|Expected a JavaScript or TypeScript module, .+) " +
+        "\\(its server must send \\.ts files as TypeScript: application/typescript\\)\n$",
+    ),
+  );
+});
+
 Deno.test("third-party modules are imported only in src/deps/, with pinned npm: specifiers", async () => {
   const offenders: string[] = [];
   const files = ["mod.ts"];
