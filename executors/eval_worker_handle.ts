@@ -15,7 +15,7 @@
  */
 
 import type { ExecutorContext, TaskResult } from "../src/types.ts";
-import { missingModule, missingModuleError } from "../src/errors.ts";
+import { missingModule, missingModuleError, mistypedModuleError } from "../src/errors.ts";
 import { lateModuleFile } from "../src/deps.ts";
 import type { EvalPermissions } from "./eval_permissions.ts";
 import {
@@ -125,7 +125,9 @@ export class EvalWorker {
       event.preventDefault();
       // One that never loaded: a copy of the bundle, away from its checkout, has no worker
       // module beside it; the tasks' error says so, and what to run instead.
-      const missing = this.#ready ? undefined : missingModuleError(event.message)?.message;
+      // Or one its server sent as a type Deno does not take for TypeScript.
+      const missing = this.#ready ? undefined : (missingModuleError(event.message) ??
+        mistypedModuleError(event.message, module.href))?.message;
       const message = missing ?? (event.message || "the eval worker crashed");
       this.#jobs[0]?.settle({ ok: false, error: message });
       this.terminate(this.#ready ? undefined : message);

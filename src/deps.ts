@@ -15,7 +15,13 @@
  * @module
  */
 
-import { missingModuleError, moduleLocation, osErrorReason, TaskFileError } from "./errors.ts";
+import {
+  missingModuleError,
+  mistypedModuleError,
+  moduleLocation,
+  osErrorReason,
+  TaskFileError,
+} from "./errors.ts";
 import { isGranted } from "./permissions.ts";
 import type * as JsoncModule from "./deps/jsonc.ts";
 import type * as AjvModule from "./deps/ajv.ts";
@@ -116,43 +122,18 @@ async function importFrom<T>(url: URL, followLink: boolean): Promise<T> {
     // A copy of the bundle run away from its checkout: the module is not beside it.
     if (missing) throw missing;
     const file = moduleLocation(url.href);
+    // Served with a type Deno does not take for TypeScript: the server's doing, on one line.
+    const mistyped = mistypedModuleError(
+      error instanceof SyntaxError ? `SyntaxError: ${error.message}` : error,
+      url.href,
+    );
+    if (mistyped) throw mistyped;
     const message = error instanceof Error ? error.message : "";
-    // Served by a server that sends a `.ts` file as a type Deno does not take for TypeScript
-    // (Python's http.server: text/vnd.trolltech.linguist), the module is refused as of an
-    // unknown type, or read as JavaScript and fails at its first type: the server's doing,
-    // not a fault of dagrun's, said on one line.
-    if (
-      url.protocol !== "file:" &&
-        /^(SyntaxError: |Expected a JavaScript or TypeScript module)/.test(message) ||
-      error instanceof SyntaxError
-    ) {
-      const reason = message.startsWith("Expected a JavaScript")
-        ? message.split("\n", 1)[0]!.replace(/\.? Importing these types .*$/, "")
-        : syntaxErrorLine(error as Error);
-      throw new TaskFileError(
-        `cannot load dagrun's module: ${reason} (its server must send .ts files as ` +
-          "TypeScript: application/typescript)",
-        { file },
-      );
-    }
     // A run allowed less than -A (`--allow-read=tasks.json`) may not read dagrun's own module:
     // Deno's refusal (a TypeError) is the user's to lift, not an internal error of ours.
     if (!/^Requires \w+ access to /.test(message)) throw error;
     throw new TaskFileError(`cannot load dagrun's module: ${osErrorReason(error)}`, { file });
   }
-}
-
-/**
- * A syntax error's first line with its place, `SyntaxError: Expected ',', got 'Node' at 9:8`:
- * Deno's parser's (a TypeError whose message starts `SyntaxError: `) shows the source line
- * below its first, and ends with `at URL:LINE:COL`; V8's, past the parser, has the place on its
- * one line.
- */
-function syntaxErrorLine(error: Error): string {
-  const first = error.message.split("\n", 1)[0]!.trim().replace(/ at \S+:\d+:\d+$/, "");
-  const named = first.startsWith("SyntaxError: ") ? first : `${error.name}: ${first}`;
-  const place = /\sat \S+:(\d+):(\d+)\s*$/.exec(error.message);
-  return `${named}${place ? ` at ${place[1]}:${place[2]}` : ""}`;
 }
 
 /**

@@ -356,6 +356,50 @@ export function missingModule(url: string): TaskFileError {
 }
 
 /**
+ * The one-line error for a module of dagrun's own at `url` that its server sent as a type Deno
+ * does not take for TypeScript (Python's `http.server` sends `.ts` as
+ * `text/vnd.trolltech.linguist`): Deno refuses it as of an unknown type, or reads it as
+ * JavaScript and fails at its first type annotation, with a message of several lines (the
+ * source shown). `undefined` for any other failure, and for a file, which has no server.
+ *
+ * @example
+ * ```ts
+ * import { mistypedModuleError } from "./errors.ts";
+ *
+ * mistypedModuleError(
+ *   "SyntaxError: Expected ',', got 'Node'\n  |\n9 | type Node\n    at http://h/src/deps/jsonc.ts:9:8",
+ *   "http://h/src/deps/jsonc.ts",
+ * )?.message;
+ * // "http://h/src/deps/jsonc.ts: cannot load dagrun's module: SyntaxError: Expected ',', got 'Node' at 9:8 (…)"
+ * ```
+ */
+export function mistypedModuleError(error: unknown, url: string): TaskFileError | undefined {
+  if (url.startsWith("file:")) return undefined;
+  // A worker's error event says "Uncaught" first.
+  const message = (error instanceof Error ? error.message : String(error))
+    .replace(/^Uncaught /, "");
+  const [first = ""] = message.split("\n", 1);
+  let reason: string;
+  if (first.startsWith("Expected a JavaScript or TypeScript module")) {
+    reason = first.replace(/\.? Importing these types .*$/, "");
+  } else if (first.startsWith("SyntaxError: ")) {
+    // Deno's parser shows the source below the first line and ends with `at URL:LINE:COL`;
+    // V8's own has the place on its one line: taken off, and put back short.
+    const place = /\sat \S+:(\d+):(\d+)\s*$/.exec(message);
+    reason = `${first.trim().replace(/ at \S+:\d+:\d+$/, "")}${
+      place ? ` at ${place[1]}:${place[2]}` : ""
+    }`;
+  } else {
+    return undefined;
+  }
+  return new TaskFileError(
+    `cannot load dagrun's module: ${reason} (its server must send .ts files as TypeScript: ` +
+      "application/typescript)",
+    { file: moduleLocation(url) },
+  );
+}
+
+/**
  * How a message names a module of dagrun's own: a `file:` URL by its path, as every file is
  * named, and any other URL as it is.
  *

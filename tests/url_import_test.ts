@@ -101,6 +101,27 @@ Deno.test("the CLI from a server that sends .ts files as another type says so on
         "\\(its server must send \\.ts files as TypeScript: application/typescript\\)\n$",
     ),
   );
+  // The eval worker's module alike: the task's failure is that line (Deno's own report of the
+  // worker's error still goes to stderr first).
+  await Deno.writeTextFile(
+    `${directory}/eval.json`,
+    '{ "tasks": [{ "name": "e", "type": "eval", "arguments": "1" }] }',
+  );
+  const evaluated = await runCommand(Deno.execPath(), [
+    ...flags(server.origin),
+    `${server.origin}/dist/dagrun.js`,
+    "eval.json",
+  ], { cwd: directory });
+  assert.equal(evaluated.code, 1, evaluated.stderr);
+  assert.match(
+    evaluated.stdout,
+    new RegExp(
+      `^e +eval +failed +\\S+ +Cannot start an eval worker: ${server.origin}/executors/` +
+        "eval_worker\\.ts: cannot load dagrun's module: SyntaxError: .+ at \\d+:\\d+ " +
+        "\\(its server must send \\.ts files as TypeScript: application/typescript\\)$",
+      "m",
+    ),
+  );
 });
 
 Deno.test("third-party modules are imported only in src/deps/, with pinned npm: specifiers", async () => {
