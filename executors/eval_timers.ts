@@ -227,13 +227,18 @@ export class TaskTimers {
     const prototype = Object.getPrototypeOf(timer) as Record<PropertyKey, unknown> | null;
     if (!prototype) return;
     type Method = (this: Timer, ...args: unknown[]) => unknown;
-    const wrap = (key: PropertyKey, after: (timer: Timer) => void) => {
+    const wrap = (
+      key: PropertyKey,
+      after?: (timer: Timer) => void,
+      before?: (timer: Timer) => void,
+    ) => {
       const original = prototype[key];
       if (typeof original !== "function") return;
       Object.defineProperty(prototype, key, {
         value: function (this: Timer, ...args: unknown[]) {
+          before?.(this);
           const result = (original as Method).apply(this, args);
-          after(this);
+          after?.(this);
           return result;
         },
         configurable: true,
@@ -255,19 +260,8 @@ export class TaskTimers {
       Object.getOwnPropertySymbols(prototype).find((each) => each.description === name);
     const destroy = symbol("destroy"), createTimer = symbol("createTimer");
     if (destroy) wrap(destroy, (timer) => this.#released(timer));
-    const create = createTimer === undefined ? undefined : prototype[createTimer];
-    if (typeof create === "function") {
-      const setting = (timer: Timer) => this.#setting(timer);
-      Object.defineProperty(prototype, createTimer!, {
-        // Before: Node reads the callback as it sets the timer.
-        value: function (this: Timer, ...args: unknown[]) {
-          setting(this);
-          return (create as Method).apply(this, args);
-        },
-        configurable: true,
-        writable: true,
-      });
-    }
+    // Before: Node reads the callback as it sets the timer.
+    if (createTimer) wrap(createTimer, undefined, (timer) => this.#setting(timer));
   }
 }
 
