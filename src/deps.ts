@@ -121,18 +121,16 @@ async function importFrom<T>(url: URL, followLink: boolean): Promise<T> {
     if (moved) return await importFrom<T>(moved, false);
     // A copy of the bundle run away from its checkout: the module is not beside it.
     if (missing) throw missing;
-    const file = moduleLocation(url.href);
     // Served with a type Deno does not take for TypeScript: the server's doing, on one line.
-    const mistyped = mistypedModuleError(
-      error instanceof SyntaxError ? `SyntaxError: ${error.message}` : error,
-      url.href,
-    );
+    const mistyped = mistypedModuleError(error, url.href);
     if (mistyped) throw mistyped;
     const message = error instanceof Error ? error.message : "";
     // A run allowed less than -A (`--allow-read=tasks.json`) may not read dagrun's own module:
     // Deno's refusal (a TypeError) is the user's to lift, not an internal error of ours.
     if (!/^Requires \w+ access to /.test(message)) throw error;
-    throw new TaskFileError(`cannot load dagrun's module: ${osErrorReason(error)}`, { file });
+    throw new TaskFileError(`cannot load dagrun's module: ${osErrorReason(error)}`, {
+      file: moduleLocation(url.href),
+    });
   }
 }
 

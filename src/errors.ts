@@ -361,6 +361,7 @@ export function missingModule(url: string): TaskFileError {
  * `text/vnd.trolltech.linguist`): Deno refuses it as of an unknown type, or reads it as
  * JavaScript and fails at its first type annotation, with a message of several lines (the
  * source shown). `undefined` for any other failure, and for a file, which has no server.
+ * `error` is what the import rejected with, or the message of a worker's error event.
  *
  * @example
  * ```ts
@@ -375,9 +376,12 @@ export function missingModule(url: string): TaskFileError {
  */
 export function mistypedModuleError(error: unknown, url: string): TaskFileError | undefined {
   if (url.startsWith("file:")) return undefined;
-  // A worker's error event says "Uncaught" first.
-  const message = (error instanceof Error ? error.message : String(error))
-    .replace(/^Uncaught /, "");
+  // A worker's error event says "Uncaught" first. Deno's parser rejects an import with a
+  // TypeError whose message begins `SyntaxError: `; V8's own SyntaxError leaves its class out
+  // of its message, and is named here as Deno's is.
+  const message = error instanceof SyntaxError
+    ? `SyntaxError: ${error.message}`
+    : (error instanceof Error ? error.message : String(error)).replace(/^Uncaught /, "");
   const [first = ""] = message.split("\n", 1);
   let reason: string;
   if (first.startsWith("Expected a JavaScript or TypeScript module")) {

@@ -8,6 +8,25 @@ import { bundle } from "../dist/build.ts";
 const EXAMPLE = new URL("../examples/input1.json", import.meta.url).pathname;
 const validateEvent = new Ajv({ strict: false }).compile(eventsSchema);
 
+/** A task file of one task, `a`, that succeeds. */
+const ONE_TASK = JSON.stringify({ tasks: [{ name: "a", type: "exec", arguments: "true" }] });
+
+/** Runs `body` in a new temporary directory holding `files` (by name), then removes it. */
+async function inTempDir(
+  files: Readonly<Record<string, string>>,
+  body: (dir: string) => Promise<void>,
+): Promise<void> {
+  const dir = await Deno.makeTempDir();
+  try {
+    for (const [name, text] of Object.entries(files)) {
+      await Deno.writeTextFile(`${dir}/${name}`, text);
+    }
+    await body(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
 function parseNdjson(stdout: string): RunEvent[] {
   return stdout.trimEnd().split("\n").map((line) => {
     const event = JSON.parse(line) as RunEvent;
@@ -477,8 +496,7 @@ Deno.test("a missing task file names the command it is missing from", async () =
 });
 
 Deno.test("a mistyped command is named, not taken for a missing task file; a file of that name runs", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
+  await inTempDir({}, async (dir) => {
     const mistyped = await runCli(["valdate", "tasks.json"], { cwd: dir });
     assert.equal(mistyped.code, 2);
     assert.equal(
@@ -486,24 +504,17 @@ Deno.test("a mistyped command is named, not taken for a missing task file; a fil
       'dagrun: No task file "valdate" (did you mean the command "validate"?)\n' +
         "Try 'dagrun --help' for usage.\n",
     );
-    await Deno.writeTextFile(
-      `${dir}/grahp`,
-      JSON.stringify({ tasks: [{ name: "a", type: "exec", arguments: "true" }] }),
-    );
+    await Deno.writeTextFile(`${dir}/grahp`, ONE_TASK);
     const file = await runCli(["grahp", "--no-history", "-q"], { cwd: dir });
     assert.equal(file.code, 0, file.stderr);
     // A name close to no command keeps the plain message.
     const plain = await runCli(["tasks"], { cwd: dir });
     assert.equal(plain.stderr, "dagrun: tasks: cannot read task file: no such file or directory\n");
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("an empty path to a file to read is a usage error naming its option, as --report's is", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
-    await Deno.writeTextFile(`${dir}/tasks.json`, JSON.stringify({ tasks: [] }));
+  await inTempDir({ "tasks.json": JSON.stringify({ tasks: [] }) }, async (dir) => {
     for (
       const [args, option, command] of [
         [[""], "The task file", "run"],
@@ -524,14 +535,11 @@ Deno.test("an empty path to a file to read is a usage error naming its option, a
           `Try 'dagrun ${command} --help' for usage.\n`,
       );
     }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("a command after an option is named as out of place, not as itself mistyped", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
+  await inTempDir({}, async (dir) => {
     for (const command of ["validate", "run"]) {
       const late = await runCli(["-q", command, "tasks.json"], { cwd: dir });
       assert.equal(late.code, 2);
@@ -542,14 +550,11 @@ Deno.test("a command after an option is named as out of place, not as itself mis
           "Try 'dagrun --help' for usage.\n",
       );
     }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("after a command named first, a missing file named as a command is a missing file", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
+  await inTempDir({}, async (dir) => {
     for (
       const args of [
         ["run", "run"],
@@ -574,17 +579,11 @@ Deno.test("after a command named first, a missing file named as a command is a m
     // Not named, it is still a command out of place, or mistyped.
     const late = await runCli(["-q", "run"], { cwd: dir });
     assert.match(late.stderr, /the command "run" must come first/);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("with --input, a task file given again as an operand is named as such, not only as an unknown task", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
-    const tasks = { tasks: [{ name: "a", type: "exec", arguments: "true" }] };
-    await Deno.writeTextFile(`${dir}/a.json`, JSON.stringify(tasks));
-    await Deno.writeTextFile(`${dir}/Makefile`, "all:\n");
+  await inTempDir({ "a.json": ONE_TASK, Makefile: "all:\n" }, async (dir) => {
     for (
       const [args, name] of [
         [["s.json", "--input", "a.json"], "s.json"],
@@ -608,9 +607,7 @@ Deno.test("with --input, a task file given again as an operand is named as such,
     assert.equal(plain.stderr, "dagrun: Unknown task \"b\"\nTry 'dagrun run --help' for usage.\n");
     const twice = await runCli(["a.json", "--input", "a.json", "-q", "--no-history"], { cwd: dir });
     assert.equal(twice.code, 0, twice.stderr);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("a quoted cwd and its path in one message are each escaped once, never twice", async () => {
@@ -646,11 +643,7 @@ Deno.test("a quoted cwd and its path in one message are each escaped once, never
 });
 
 Deno.test("an option naming one file, given twice with two paths, is a usage error, not the last one silently", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
-    const tasks = { tasks: [{ name: "a", type: "exec", arguments: "true" }] };
-    await Deno.writeTextFile(`${dir}/a.json`, JSON.stringify(tasks));
-    await Deno.writeTextFile(`${dir}/b.json`, JSON.stringify(tasks));
+  await inTempDir({ "a.json": ONE_TASK, "b.json": ONE_TASK }, async (dir) => {
     for (
       const [args, option, command] of [
         [["--input", "a.json", "--input=b.json"], "--input", "run"],
@@ -686,9 +679,7 @@ Deno.test("an option naming one file, given twice with two paths, is a usage err
       cwd: dir,
     });
     assert.equal(same.code, 0, same.stderr);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test({

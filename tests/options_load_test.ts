@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { parseTaskFile } from "../src/load.ts";
-import { parseDuration } from "../src/duration.ts";
+import { DURATION_PATTERN, parseDuration } from "../src/duration.ts";
+import tasksSchema from "../schema/tasks.schema.json" with { type: "json" };
 import { TaskFileError } from "../src/errors.ts";
 import { run } from "../src/run.ts";
 
@@ -43,6 +44,13 @@ Deno.test("parseDuration() reads seconds and duration strings", () => {
   assert.throws(() => parseDuration("1m 30s"), RangeError);
   assert.throws(() => parseDuration(-1), RangeError);
   assert.throws(() => parseDuration("600h"), /at most 596h/);
+});
+
+Deno.test("the schema's duration fields have parseDuration()'s pattern, which its messages recognise", () => {
+  // The messages of schema_validation.ts know a duration by this pattern: a schema written
+  // otherwise would say "must match /…/" where it says "must be a duration such as …".
+  const { timeout, retryDelay } = tasksSchema.definitions;
+  assert.deepEqual([timeout.pattern, retryDelay.pattern], [DURATION_PATTERN, DURATION_PATTERN]);
 });
 
 Deno.test("parseTaskFile() leaves a task of the original schema without options", () => {

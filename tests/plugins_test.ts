@@ -23,6 +23,27 @@ const SHOUT = `export default {
 };
 `;
 
+/** A module of the repository, from this file, as a string literal for a script's `import`. */
+function moduleSpecifier(path: string): string {
+  return JSON.stringify(new URL(path, import.meta.url).href);
+}
+
+/**
+ * The standard output of `script`, run by `deno eval` in a process of its own that exits (0)
+ * once the script has run, as the command line does: a plugin module whose evaluation stays
+ * pending is then not reported by Deno, as it is when a process ends of itself. Its standard
+ * error is the message of an exit other than 0.
+ */
+async function evalUntilExit(script: string): Promise<string> {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--quiet", `${script}\nDeno.exit(0);\n`],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(output.code, 0, new TextDecoder().decode(output.stderr));
+  return new TextDecoder().decode(output.stdout);
+}
+
 async function tempDir(files: Record<string, string>): Promise<string> {
   const directory = await Deno.makeTempDir({ prefix: "dagrun-plugins-" });
   for (const [name, text] of Object.entries(files)) {
@@ -289,26 +310,13 @@ Deno.test("a plugin module that never finishes loading fails after the load time
       "forever.ts":
         'await new Promise(() => {});\nexport default { type: "f", run: async () => ({ ok: true }) };\n',
     });
-    // In a process of its own that exits once it has the error, as the command line does:
-    // the module's evaluation stays pending, and Deno reports that when a process ends of
-    // itself.
-    const script = `
-      import { importExecutors } from ${
-      JSON.stringify(new URL("../src/plugins.ts", import.meta.url).href)
-    };
+    const stdout = await evalUntilExit(`
+      import { importExecutors } from ${moduleSpecifier("../src/plugins.ts")};
       try { await importExecutors(${
       JSON.stringify(`${directory}/forever.ts`)
     }, { loadTimeoutMs: 200 }); }
       catch (error) { console.log(error.message); }
-      Deno.exit(0);
-    `;
-    const output = await new Deno.Command(Deno.execPath(), {
-      args: ["eval", "--quiet", script],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const stdout = new TextDecoder().decode(output.stdout);
-    assert.equal(output.code, 0, new TextDecoder().decode(output.stderr));
+    `);
     assert.match(stdout, /forever\.ts": cannot load: not loaded after 0\.2s/);
   });
   await t.step(
@@ -415,15 +423,11 @@ Deno.test("a task file's executors take a loadTimeoutMs too, in registerTaskFile
       tasks: [{ name: "a", type: "f", arguments: null }],
     }),
   });
-  // In a process of its own, as above: the module's evaluation stays pending for good.
-  const script = `
-    import { registerTaskFileExecutors } from ${
-    JSON.stringify(new URL("../src/plugins.ts", import.meta.url).href)
-  };
-    import { createDefaultRegistry, run } from ${
-    JSON.stringify(new URL("../src/run.ts", import.meta.url).href)
-  };
-    import { loadTaskFile } from ${JSON.stringify(new URL("../src/load.ts", import.meta.url).href)};
+  // In a process of its own (see evalUntilExit): the module's evaluation stays pending for good.
+  const stdout = await evalUntilExit(`
+    import { registerTaskFileExecutors } from ${moduleSpecifier("../src/plugins.ts")};
+    import { createDefaultRegistry, run } from ${moduleSpecifier("../src/run.ts")};
+    import { loadTaskFile } from ${moduleSpecifier("../src/load.ts")};
     const taskFile = await loadTaskFile(${JSON.stringify(`${directory}/tasks.json`)});
     for (const attempt of [
       () => registerTaskFileExecutors(taskFile, createDefaultRegistry(), { loadTimeoutMs: 200 }),
@@ -432,15 +436,8 @@ Deno.test("a task file's executors take a loadTimeoutMs too, in registerTaskFile
       try { await attempt(); console.log("loaded"); }
       catch (error) { console.log(error.constructor.name + ": " + error.message); }
     }
-    Deno.exit(0);
-  `;
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["eval", "--quiet", script],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  assert.equal(output.code, 0, new TextDecoder().decode(output.stderr));
-  const lines = new TextDecoder().decode(output.stdout).trimEnd().split("\n");
+  `);
+  const lines = stdout.trimEnd().split("\n");
   assert.equal(lines.length, 2, lines.join("\n"));
   for (const [index, seconds] of ["0.2", "0.3"].entries()) {
     assert.match(
