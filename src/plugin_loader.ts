@@ -8,7 +8,7 @@
 import { compileArgumentsSchema, loadAjvFor } from "./schema_compiler.ts";
 import { isAbsolutePath, resolvePath } from "./paths.ts";
 import { osErrorReason, quote, TaskFileError } from "./errors.ts";
-import { MAX_TIMER_MS } from "./suspension.ts";
+import { MAX_DURATION_MS } from "./duration.ts";
 import type { ExecutorRegistry } from "./registry.ts";
 import type { Executor } from "./types.ts";
 
@@ -86,7 +86,7 @@ export async function loadModule(
  */
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   // Past a timer's range (2^31 - 1 ms, Infinity) a timer would fire at once: no limit then.
-  if (!(ms <= MAX_TIMER_MS)) return promise;
+  if (!(ms <= MAX_DURATION_MS)) return promise;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(

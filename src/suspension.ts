@@ -8,12 +8,10 @@
  * @module
  */
 
+import { MAX_DURATION_MS } from "./duration.ts";
 import { describeValue } from "./errors.ts";
 
 let suspendedTotalMs = 0;
-
-/** The longest delay a timer takes (2^31 - 1 ms, about 24.8 days); past it, one fires at once. */
-export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * A wait given as an option, checked: 0 or more milliseconds, `Infinity` (or anything past a
@@ -56,7 +54,7 @@ export function addSuspendedTime(ms: number): void {
 /**
  * A one-shot timer that fires once `ms` of the process's running time have passed: time spent
  * suspended meanwhile is not counted. (A plain timer counts wall time, and fires at once on
- * resuming if the suspension outlasted it.) A delay past {@linkcode MAX_TIMER_MS}, `Infinity`
+ * resuming if the suspension outlasted it.) A delay past {@linkcode MAX_DURATION_MS}, `Infinity`
  * included, never fires, where a plain timer would fire at once (with Deno's
  * `TimeoutOverflowWarning`).
  *
@@ -78,7 +76,7 @@ export class RunningTimeout {
   constructor(callback: () => void, ms: number) {
     this.#callback = callback;
     this.#dueAt = runningNow() + ms;
-    if (ms <= MAX_TIMER_MS) this.#timer = setTimeout(this.#fire, ms);
+    if (ms <= MAX_DURATION_MS) this.#timer = setTimeout(this.#fire, ms);
   }
 
   /** Stops it; harmless once it has fired. */
