@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { fileURLToPath as fromFileUrl } from "node:url";
-import { runCli, writeTaskFile } from "./helpers.ts";
+import { denoEval, runCli, writeTaskFile } from "./helpers.ts";
 import { serve } from "./plugin_helpers.ts";
 import { createDefaultRegistry, run } from "../src/run.ts";
 import {
@@ -302,13 +302,8 @@ Deno.test("a plugin module that never finishes loading fails after the load time
       catch (error) { console.log(error.message); }
       Deno.exit(0);
     `;
-    const output = await new Deno.Command(Deno.execPath(), {
-      args: ["eval", "--quiet", script],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const stdout = new TextDecoder().decode(output.stdout);
-    assert.equal(output.code, 0, new TextDecoder().decode(output.stderr));
+    const { code, stdout, stderr } = await denoEval(script);
+    assert.equal(code, 0, stderr);
     assert.match(stdout, /forever\.ts": cannot load: not loaded after 0\.2s/);
   });
   await t.step(
@@ -434,13 +429,9 @@ Deno.test("a task file's executors take a loadTimeoutMs too, in registerTaskFile
     }
     Deno.exit(0);
   `;
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["eval", "--quiet", script],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  assert.equal(output.code, 0, new TextDecoder().decode(output.stderr));
-  const lines = new TextDecoder().decode(output.stdout).trimEnd().split("\n");
+  const { code, stdout, stderr } = await denoEval(script);
+  assert.equal(code, 0, stderr);
+  const lines = stdout.trimEnd().split("\n");
   assert.equal(lines.length, 2, lines.join("\n"));
   for (const [index, seconds] of ["0.2", "0.3"].entries()) {
     assert.match(
