@@ -13,6 +13,7 @@ import { describe } from "./run_report.ts";
 import { printable } from "./format/printable.ts";
 import { debugRequested } from "./permissions.ts";
 import { interruptStreamReadsBySignals } from "./input_files.ts";
+import { ERASE_LINE } from "./output.ts";
 
 /**
  * Runs the command line with `args` and exits the process with its exit code.
@@ -75,8 +76,7 @@ function crash(event: Event, error: unknown): void {
   const encoder = new TextEncoder();
   try {
     // Whatever line the cursor is on: the status line if it is drawn, else an empty one.
-    // (status_line.ts's ERASE_LINE, not imported: that module loads only for a terminal.)
-    if (Deno.stdout.isTerminal()) Deno.stdout.writeSync(encoder.encode("\r\x1b[2K"));
+    if (Deno.stdout.isTerminal()) Deno.stdout.writeSync(encoder.encode(ERASE_LINE));
     const stack = debugRequested() && error instanceof Error ? `\n${error.stack}` : "";
     Deno.stderr.writeSync(
       encoder.encode(

@@ -36,7 +36,7 @@ export const MAX_FILE_INPUT_BYTES = 2 ** 29 - 24;
 export class FileTooLongError extends Error {
   constructor(size: number) {
     const mib = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MiB`;
-    const exactly = (bytes: number) => `${String(bytes).replace(/\B(?=(\d{3})+$)/g, ",")} bytes`;
+    const exactly = (bytes: number) => `${bytes.toLocaleString("en-US")} bytes`;
     // The limit is 24 bytes short of 512 MiB: a file just past it rounds to the same MiB,
     // which would read "it is 512 MiB, more than … (512 MiB)"; bytes then tell them apart.
     const inMib = mib(size) !== mib(MAX_FILE_INPUT_BYTES);

@@ -10,6 +10,12 @@
 import { isGranted } from "./permissions.ts";
 
 /**
+ * Carriage return, then erase the whole line: on a terminal, what is written next starts on a
+ * clean line (the status line's, an echoed `^C` gone).
+ */
+export const ERASE_LINE = "\r\x1b[2K";
+
+/**
  * Where formatters write.
  *
  * @example

@@ -12,7 +12,7 @@ import { UsageError } from "./errors.ts";
 import { createHumanFormatter, type OutputMode } from "./format/human.ts";
 import { createNdjsonFormatter } from "./format/ndjson.ts";
 import type { TaskFile } from "./load.ts";
-import type { TextSink } from "./output.ts";
+import { ERASE_LINE, type TextSink } from "./output.ts";
 import { environmentVariable } from "./permissions.ts";
 import { type ReportFiles, writeReportFile } from "./report_files.ts";
 import { now } from "./run_report.ts";
@@ -97,8 +97,7 @@ export function cleanLineAfterInterrupt(sink: TextSink): CleanLineSink {
   const clean = () => {
     if (!echoed) return;
     echoed = false;
-    // status_line.ts's ERASE_LINE, not imported: that module loads only for the status line.
-    sink.out("\r\x1b[2K");
+    sink.out(ERASE_LINE);
   };
   return {
     out: (text) => {

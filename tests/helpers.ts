@@ -1,12 +1,14 @@
 /**
- * Shared test helpers: running the CLI as a real subprocess (under a memory limit too),
- * writing into a FIFO, and a fake executor that records what the scheduler did.
+ * Shared test helpers: running the CLI as a real subprocess (under a memory limit too), a
+ * script in a Deno process of its own, making and writing into a FIFO, and a fake executor
+ * that records what the scheduler did.
  *
  * @module
  */
 
 import assert from "node:assert/strict";
 import type { Executor, RunEvent, TaskResult, TaskSpec } from "../src/types.ts";
+import { runCommand } from "./plugin_helpers.ts";
 
 /** The repository root. */
 export const ROOT = new URL("../", import.meta.url);
@@ -87,10 +89,23 @@ export async function runCliUnderDataLimit(
   return { code, stderr: new TextDecoder().decode(stderr) };
 }
 
-/** Makes a FIFO at `path` and writes `text` into it from a shell, once a reader opens it. */
-export async function fifoWriting(path: string, text: string): Promise<Deno.ChildProcess> {
+/**
+ * Runs `script` with `deno eval --quiet` in a process of its own (what is opened or left
+ * pending once per process is counted there, not in the test's) and collects its output.
+ */
+export function denoEval(script: string): Promise<CliResult> {
+  return runCommand(Deno.execPath(), ["eval", "--quiet", script]);
+}
+
+/** Makes a FIFO at `path`. */
+export async function makeFifo(path: string): Promise<void> {
   const made = await new Deno.Command("mkfifo", { args: [path] }).output();
   assert.ok(made.success, new TextDecoder().decode(made.stderr));
+}
+
+/** Makes a FIFO at `path` and writes `text` into it from a shell, once a reader opens it. */
+export async function fifoWriting(path: string, text: string): Promise<Deno.ChildProcess> {
+  await makeFifo(path);
   return new Deno.Command("sh", {
     args: ["-c", 'printf %s "$1" > "$2"', "sh", text, path],
     stdout: "null",
@@ -130,6 +145,13 @@ async function aThreadWaitsIn(pid: number, wait: RegExp): Promise<boolean> {
     if (wait.test(wchan)) return true;
   }
   return false;
+}
+
+/** The names of the entries of `directory`, sorted: what a run left there. */
+export async function namesIn(directory: string): Promise<string[]> {
+  const names = [];
+  for await (const entry of Deno.readDir(directory)) names.push(entry.name);
+  return names.sort();
 }
 
 /** Polls `condition` until it holds; fails after many tries rather than hang the suite. */

@@ -2,7 +2,9 @@ import assert from "node:assert/strict";
 import { dirname } from "node:path";
 import {
   killIfRunning,
+  makeFifo,
   MOD,
+  namesIn,
   until,
   waitsInFifoOpen,
   waitsInPipeRead,
@@ -32,8 +34,7 @@ Deno.test({
       tasks: [{ name: "a", type: "exec", arguments: "touch ran" }],
     });
     const directory = dirname(file);
-    const made = await new Deno.Command("mkfifo", { args: [`${directory}/fifo`] }).output();
-    assert.ok(made.success);
+    await makeFifo(`${directory}/fifo`);
     const cases: InterruptCase[] = [
       {
         args: ["fifo"],
@@ -118,9 +119,11 @@ Deno.test({
             await writer.status;
           }
         }
-        const left = [];
-        for await (const entry of Deno.readDir(directory)) left.push(entry.name);
-        assert.deepEqual(left.sort(), ["fifo", "tasks.json"], "nothing ran, no file left");
+        assert.deepEqual(
+          await namesIn(directory),
+          ["fifo", "tasks.json"],
+          "nothing ran, no file left",
+        );
       });
     }
     await Deno.remove(directory, { recursive: true });

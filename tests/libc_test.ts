@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { denoEval } from "./helpers.ts";
 
 const moduleUrl = (path: string) => JSON.stringify(import.meta.resolve(path));
 
@@ -22,14 +23,9 @@ let fellBack = false;
 bindStopSelf(undefined, () => { fellBack = true; });
 console.log(JSON.stringify({ loaded, opens, alive, spawner, fellBack }));
 `;
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["eval", "--quiet", program],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const stderr = new TextDecoder().decode(output.stderr);
-  assert.equal(output.code, 0, stderr);
-  assert.deepEqual(JSON.parse(new TextDecoder().decode(output.stdout)), {
+  const { code, stdout, stderr } = await denoEval(program);
+  assert.equal(code, 0, stderr);
+  assert.deepEqual(JSON.parse(stdout), {
     // Loading the modules opens nothing: a run that needs no libc pays nothing.
     loaded: 0,
     opens: 1,

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { fileURLToPath as fromFileUrl } from "node:url";
-import { runCli, writeTaskFile } from "./helpers.ts";
+import { denoEval, runCli, writeTaskFile } from "./helpers.ts";
 import { serve } from "./plugin_helpers.ts";
 import { createDefaultRegistry, run } from "../src/run.ts";
 import {
@@ -35,13 +35,9 @@ function moduleSpecifier(path: string): string {
  * error is the message of an exit other than 0.
  */
 async function evalUntilExit(script: string): Promise<string> {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["eval", "--quiet", `${script}\nDeno.exit(0);\n`],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  assert.equal(output.code, 0, new TextDecoder().decode(output.stderr));
-  return new TextDecoder().decode(output.stdout);
+  const { code, stdout, stderr } = await denoEval(`${script}\nDeno.exit(0);\n`);
+  assert.equal(code, 0, stderr);
+  return stdout;
 }
 
 async function tempDir(files: Record<string, string>): Promise<string> {

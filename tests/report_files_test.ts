@@ -1,6 +1,14 @@
 import assert from "node:assert/strict";
 import { dirname } from "node:path";
-import { killIfRunning, MOD, until, waitsInFifoOpen, writeTaskFile } from "./helpers.ts";
+import {
+  killIfRunning,
+  makeFifo,
+  MOD,
+  namesIn,
+  until,
+  waitsInFifoOpen,
+  writeTaskFile,
+} from "./helpers.ts";
 import {
   allowedOutsideProc,
   assertAskedNothing,
@@ -206,8 +214,7 @@ Deno.test({
       listener.close();
     }
     // A FIFO is opened once its reader comes, as the shell's `>` waits, and read as it is written.
-    const made = await new Deno.Command("mkfifo", { args: [`${directory}/fifo`] }).output();
-    assert.ok(made.success);
+    await makeFifo(`${directory}/fifo`);
     const result = await sh(file, 'cat fifo > trace.json & eval "$DAGRUN --trace fifo"; wait');
     assert.equal(result.code, 0, result.stderr);
     const trace = JSON.parse(await Deno.readTextFile(`${directory}/trace.json`));
@@ -298,8 +305,7 @@ Deno.test({
       tasks: [{ name: "a", type: "exec", arguments: "touch ran; echo hi" }],
     });
     const directory = dirname(file);
-    const made = await new Deno.Command("mkfifo", { args: [`${directory}/fifo`] }).output();
-    assert.ok(made.success);
+    await makeFifo(`${directory}/fifo`);
     const cases = [
       // The NDJSON report into the FIFO: nothing else opened. Seen waiting in the open.
       { reports: ["--report", "fifo"], waiting: (pid: number) => waitsInFifoOpen(pid) },
@@ -336,9 +342,11 @@ Deno.test({
         } finally {
           killIfRunning(child);
         }
-        const left = [];
-        for await (const entry of Deno.readDir(directory)) left.push(entry.name);
-        assert.deepEqual(left.sort(), ["fifo", "tasks.json"], "no report file left, nothing ran");
+        assert.deepEqual(
+          await namesIn(directory),
+          ["fifo", "tasks.json"],
+          "no report file left, nothing ran",
+        );
       });
     }
   },

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { createStatusLine, ERASE_LINE, formatStatus } from "../src/format/status_line.ts";
+import { createStatusLine, formatStatus } from "../src/format/status_line.ts";
+import { ERASE_LINE } from "../src/output.ts";
 import { createRunView } from "../src/terminal.ts";
 import { clipToWidth, displayWidth } from "../src/format/display_width.ts";
 import { parseTaskFile } from "../src/load.ts";

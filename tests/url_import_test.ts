@@ -87,11 +87,11 @@ Deno.test("the CLI from a server that sends .ts files as another type says so on
   await using server = serveFiles(ROOT, { ".ts": "text/vnd.trolltech.linguist" });
   const directory = await Deno.makeTempDir({ prefix: "dagrun-consumer-" });
   await Deno.writeTextFile(`${directory}/tasks.jsonc`, '{ "tasks": [] } // JSONC');
-  const result = await runCommand(Deno.execPath(), [
-    ...flags(server.origin),
-    `${server.origin}/dist/dagrun.js`,
-    "tasks.jsonc",
-  ], { cwd: directory });
+  const bundle = `${server.origin}/dist/dagrun.js`;
+  /** The bundle from the server, run on `file` in the directory. */
+  const runBundle = (file: string) =>
+    runCommand(Deno.execPath(), [...flags(server.origin), bundle, file], { cwd: directory });
+  const result = await runBundle("tasks.jsonc");
   assert.equal(result.code, 2, result.stderr);
   assert.match(
     result.stderr,
@@ -107,11 +107,7 @@ Deno.test("the CLI from a server that sends .ts files as another type says so on
     `${directory}/eval.json`,
     '{ "tasks": [{ "name": "e", "type": "eval", "arguments": "1" }] }',
   );
-  const evaluated = await runCommand(Deno.execPath(), [
-    ...flags(server.origin),
-    `${server.origin}/dist/dagrun.js`,
-    "eval.json",
-  ], { cwd: directory });
+  const evaluated = await runBundle("eval.json");
   assert.equal(evaluated.code, 1, evaluated.stderr);
   assert.match(
     evaluated.stdout,

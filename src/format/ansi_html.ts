@@ -1,10 +1,12 @@
 /**
  * Task output with terminal escape sequences, as HTML: SGR colours and attributes (the 16
  * standard colours, 256 colours, true colour, bold, faint, italic, underline, inverse,
- * strike-through) become styled spans; every other escape sequence (cursor moves, erasures,
- * OSC titles and hyperlinks, DCS strings) is dropped, so that none shows as text. The text
- * between them goes through {@linkcode escapeHtml}; a span's class and style are built from
- * numbers only, never from the output's text.
+ * strike-through) become styled spans; the cursor's moves within a line (carriage return,
+ * backspace, CHA, CUF, CUB) and erasing in it (EL) are applied, as a terminal shows the line;
+ * every other escape sequence (other cursor moves and erasures, OSC titles and hyperlinks, DCS
+ * strings) is dropped, so that none shows as text. The text between them goes through
+ * {@linkcode escapeHtml}; a span's class and style are built from numbers only, never from the
+ * output's text.
  *
  * @module
  */

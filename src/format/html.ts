@@ -196,7 +196,7 @@ function bar(task: TaskRecord, top: number, x: (time: number) => number, critica
 function outputBlock(task: TaskRecord): string {
   if (task.output.length === 0) return "";
   const dropped = task.droppedBytes > 0
-    ? `… ${task.droppedBytes.toString().replace(/\B(?=(\d{3})+$)/g, ",")} bytes left out\n`
+    ? `… ${task.droppedBytes.toLocaleString("en-US")} bytes left out\n`
     : "";
   // Colours as the terminal showed them, each stream keeping its own from line to line (a
   // colour set in lines left out is not known).

@@ -27,17 +27,16 @@ export const NONCHARACTER_PATTERN =
 // What printable() must look at: the controls above and the noncharacters (lone surrogates are
 // found by isWellFormed()).
 const SHOWN_ESCAPED = new RegExp(`${CONTROL_CHARACTERS.source}|${NONCHARACTER_PATTERN}`);
-// Each character printable() writes as a `\u` escape: the controls above, a noncharacter, and a
-// lone surrogate (a JSON string may hold `"\ud800"`), which no terminal can show: encoded, it
-// would print as U+FFFD, like the character U+FFFD itself and every other lone surrogate. A
-// noncharacter is matched before a lone surrogate's test can take its high surrogate alone.
-const UNPRINTABLE = new RegExp(
-  `${CONTROL_CHARACTERS.source}|${NONCHARACTER_PATTERN}|[\\ud800-\\udbff](?![\\udc00-\\udfff])|(?<![\\ud800-\\udbff])[\\udc00-\\udfff]`,
+// What is escaped once anything is: the backslash, so that the escaped text reads back as the
+// very text (`\\u0007` in a name is not the escape of BEL); and each character written as a
+// `\u` escape: the controls above, a noncharacter, and a lone surrogate (a JSON string may hold
+// `"\ud800"`), which no terminal can show: encoded, it would print as U+FFFD, like the
+// character U+FFFD itself and every other lone surrogate. A noncharacter is matched before a
+// lone surrogate's test can take its high surrogate alone.
+const ESCAPED = new RegExp(
+  `\\\\|${CONTROL_CHARACTERS.source}|${NONCHARACTER_PATTERN}|[\\ud800-\\udbff](?![\\udc00-\\udfff])|(?<![\\ud800-\\udbff])[\\udc00-\\udfff]`,
   "g",
 );
-// What is escaped once anything is: those, and the backslash, so that the escaped text reads
-// back as the very text (`\\u0007` in a name is not the escape of BEL).
-const ESCAPED = new RegExp(`\\\\|${UNPRINTABLE.source}`, "g");
 
 /**
  * A character as `\uXXXX` escapes, one per UTF-16 code unit (two for a noncharacter past the

@@ -10,14 +10,11 @@
  * @module
  */
 
-import type { TextSink } from "../output.ts";
+import { ERASE_LINE, type TextSink } from "../output.ts";
 import type { RunEvent } from "../types.ts";
 import { isForegroundJob } from "../process_groups.ts";
 import { printable } from "./printable.ts";
 import { clipToWidth, displayWidth } from "./display_width.ts";
-
-/** Carriage return, then erase the whole line. */
-export const ERASE_LINE = "\r\x1b[2K";
 
 /** Options of {@linkcode createStatusLine}. */
 export interface StatusLineOptions {
