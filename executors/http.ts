@@ -13,11 +13,8 @@
  * @module
  */
 
-import { forEachLine } from "../src/lines.ts";
+import { forEachLine, passOutput } from "../src/lines.ts";
 import type { Executor, ExecutorContext, TaskResult, TaskSpec } from "../src/types.ts";
-
-/** How a piece of a line cut for length is passed on. */
-const PIECE_OF_A_LINE = { continues: true } as const;
 
 /**
  * The arguments of an `http` task.
@@ -126,13 +123,7 @@ async function request(task: TaskSpec, context: ExecutorContext): Promise<TaskRe
   try {
     if (response.body) {
       // A line too long to pass whole goes in pieces, each but the last marked as one.
-      await forEachLine(
-        response.body,
-        (line, continues) =>
-          continues
-            ? context.output("stdout", line, PIECE_OF_A_LINE)
-            : context.output("stdout", line),
-      );
+      await forEachLine(response.body, passOutput(context, "stdout"));
     }
   } catch (error) {
     if (context.signal.aborted) return { ok: false, error: "interrupted" };

@@ -7,7 +7,7 @@
  */
 
 import { runningNow, RunningTimeout } from "./suspension.ts";
-import { forEachLineBlock, LineBlockSplitter, type OnLines } from "./lines.ts";
+import { forEachLineBlock, LineBlockSplitter, passOutput } from "./lines.ts";
 import {
   addProcessGroup,
   groupExists,
@@ -17,7 +17,7 @@ import {
   signalSession,
   signalSessionStragglers,
 } from "./process_groups.ts";
-import type { ExecutorContext, OutputOptions, OutputStream, TaskResult } from "./types.ts";
+import type { ExecutorContext, TaskResult } from "./types.ts";
 
 /** How a child process ended, as `Deno.CommandStatus` says it. */
 export interface SupervisedStatus {
@@ -261,8 +261,8 @@ function passOutputOn(
   context: ExecutorContext,
 ): { drained: Promise<unknown>; release: () => void } {
   if ("pipeOutput" in child) {
-    const out = new LineBlockSplitter(passOn(context, "stdout"));
-    const err = new LineBlockSplitter(passOn(context, "stderr"));
+    const out = new LineBlockSplitter(passOutput(context, "stdout"));
+    const err = new LineBlockSplitter(passOutput(context, "stderr"));
     const drained = child.pipeOutput((chunk) => out.push(chunk), (chunk) => err.push(chunk))
       .then(() => {
         out.end();
@@ -272,20 +272,11 @@ function passOutputOn(
   }
   const stopReading = new AbortController();
   const drained = Promise.all([
-    forEachLineBlock(child.stdout, passOn(context, "stdout"), stopReading.signal),
-    forEachLineBlock(child.stderr, passOn(context, "stderr"), stopReading.signal),
+    forEachLineBlock(child.stdout, passOutput(context, "stdout"), stopReading.signal),
+    forEachLineBlock(child.stderr, passOutput(context, "stderr"), stopReading.signal),
   ]);
   return { drained, release: () => stopReading.abort() };
 }
-
-/** What a line splitter hands on, passed to the task's `stream`; a piece flagged as one. */
-function passOn(context: ExecutorContext, stream: OutputStream): OnLines {
-  return (lines, continues) =>
-    continues ? context.output(stream, lines, CONTINUES) : context.output(stream, lines);
-}
-
-/** The options of a piece of a long line: one object for them all. */
-const CONTINUES: OutputOptions = { continues: true };
 
 /**
  * Whether `hasEnded()` turns true within a few turns of the microtask queue: the pipes of a

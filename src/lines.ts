@@ -4,6 +4,8 @@
  * @module
  */
 
+import type { ExecutorContext, OutputOptions, OutputStream } from "./types.ts";
+
 /**
  * A line longer than this is passed on in pieces, so one endless line cannot exhaust memory.
  *
@@ -23,6 +25,18 @@ export const MAX_LINE_LENGTH = 64 * 1024;
  * from a whole line of the same length.
  */
 export type OnLines = (lines: string, continues: boolean) => void;
+
+/**
+ * What a line splitter hands on, passed to an executor's `output` for `stream`: a piece of a
+ * cut line flagged as one (`continues`), which the `output` event then says.
+ */
+export function passOutput(context: ExecutorContext, stream: OutputStream): OnLines {
+  return (lines, continues) =>
+    continues ? context.output(stream, lines, CONTINUES) : context.output(stream, lines);
+}
+
+/** The options of a piece of a long line: one object for them all. */
+const CONTINUES: OutputOptions = { continues: true };
 
 /**
  * Reads a byte stream to its end, calling `onLines` with every run of complete lines as it
