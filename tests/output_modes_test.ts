@@ -67,6 +67,33 @@ Deno.test("--output-errors-only keeps only the failed tasks' blocks", async () =
   assert.equal(body, "Started: b\nb1\nEnded : b\nStarted: a\nEnded : a\n");
 });
 
+// As the README says: a retried task that ended ok shows no Retry lines (its report line says
+// "ok after N attempts"); one that failed keeps them in its block, between its attempts.
+Deno.test("--output-errors-only leaves out the Retry lines of a task that ended ok", async () => {
+  const markers = await Deno.makeTempDir({ prefix: "dagrun-retry-" });
+  const file = await writeTaskFile({
+    tasks: [
+      {
+        name: "flaky",
+        type: "exec",
+        arguments: `echo try; [ -f ${markers}/tried ] || { touch ${markers}/tried; exit 1; }`,
+        retries: 1,
+      },
+      { name: "broken", type: "exec", arguments: "echo try; exit 1", retries: 1 },
+    ],
+  });
+  const { stdout, code } = await runCli([file, "--output-errors-only", "-j", "1", "--no-history"]);
+  await Deno.remove(markers, { recursive: true });
+  assert.equal(code, 1);
+  const body = stdout.slice(0, stdout.indexOf("\nTASK"));
+  assert.equal(
+    body,
+    "Started: flaky\nEnded : flaky\n" +
+      "Started: broken\ntry\nRetry  : broken (attempt 2/2, after exit code 1)\ntry\nEnded : broken\n",
+  );
+  assert.match(stdout, /flaky +exec +ok +\S+ +ok after 2 attempts/);
+});
+
 Deno.test("--output-errors-only with --output prefixed is a usage error", async () => {
   await reset();
   const file = await writeTaskFile(interleaving);
