@@ -16,6 +16,12 @@ export const DURATION_PATTERN = "^(0|([0-9]+(\\.[0-9]+)?(ms|s|m|h))+)$";
 export const MAX_DURATION_MS = 2 ** 31 - 1;
 
 /**
+ * {@linkcode MAX_DURATION_MS} as a duration string, to the millisecond: a limit said rounded
+ * ("596h") would be contradicted by the longer durations it takes (`"596h30m"`).
+ */
+export const MAX_DURATION_TEXT = "596h31m23.647s";
+
+/**
  * The longest duration a run can have recorded, a year in milliseconds: beyond it a recorded
  * duration is corrupt, not measured (taken as it is, it would outweigh every real one).
  */
@@ -77,7 +83,7 @@ export function parseDuration(value: number | string): number {
   if (ms > MAX_DURATION_MS) {
     // A number as it is: JSON.stringify(Infinity) is "null".
     throw new RangeError(
-      `must be at most 596h (24 days), not ${
+      `must be at most ${MAX_DURATION_TEXT} (24.8 days), not ${
         typeof value === "number" ? value : JSON.stringify(value)
       }`,
     );

@@ -287,7 +287,7 @@ Deno.test("every usage error about an option or its value is one line, worded al
       [[file, "--timeout=x"], `Invalid timeout: ${DURATION}, received 'x'`],
       [
         [file, "--grace", "1000h"],
-        "Invalid grace: expected at most 596h (24 days), received '1000h'",
+        "Invalid grace: expected at most 596h31m23.647s (24.8 days), received '1000h'",
       ],
       [[file, "--timeout", "0"], "Invalid timeout: expected a duration > 0, received '0'"],
       [[file, "--format", "xml"], "Invalid format: expected human or ndjson, received 'xml'"],

@@ -123,7 +123,7 @@ const cases: [string, string, string | RegExp][] = [
     // JSON makes 1e400 Infinity, which was called not non-negative.
     "a timeout too large for a number",
     `{"tasks": [${task({}).replace("}", ', "timeout": 1e400}')}]}`,
-    't.json:1:69: task "a": "timeout" must be at most 596h (24 days), not Infinity',
+    't.json:1:69: task "a": "timeout" must be at most 596h31m23.647s (24.8 days), not Infinity',
   ],
   [
     // The stat call's own error repeated the path, NUL and all.

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { parseTaskFile } from "../src/load.ts";
-import { DURATION_PATTERN, parseDuration } from "../src/duration.ts";
+import { DURATION_PATTERN, MAX_DURATION_MS, parseDuration } from "../src/duration.ts";
 import tasksSchema from "../schema/tasks.schema.json" with { type: "json" };
 import { TaskFileError } from "../src/errors.ts";
 import { run } from "../src/run.ts";
@@ -44,6 +44,19 @@ Deno.test("parseDuration() reads seconds and duration strings", () => {
   assert.throws(() => parseDuration("1m 30s"), RangeError);
   assert.throws(() => parseDuration(-1), RangeError);
   assert.throws(() => parseDuration("600h"), /at most 596h/);
+});
+
+Deno.test("the longest duration a message names is the longest one taken, to the millisecond", () => {
+  // Said as "596h" while "596h30m" was taken, the limit was contradicted by what passed.
+  let message = "";
+  try {
+    parseDuration("600h");
+  } catch (error) {
+    message = (error as Error).message;
+  }
+  const limit = /at most (\S+) /.exec(message)?.[1] ?? "";
+  assert.equal(parseDuration(limit), MAX_DURATION_MS);
+  assert.throws(() => parseDuration(`${limit.slice(0, -4)}648s`), RangeError);
 });
 
 Deno.test("the schema's duration fields have parseDuration()'s pattern, which its messages recognise", () => {
