@@ -181,6 +181,24 @@ Deno.test("--schema validates against the user's schema", async () => {
   assert.equal((await runCli([file, "--schema", original])).code, 0);
 });
 
+Deno.test("a --schema's const says the value it allows, on the one line naming file, position and task", async () => {
+  const schema = await writeTaskFile({
+    type: "object",
+    properties: {
+      tasks: { type: "array", items: { properties: { type: { const: "exec" } } } },
+    },
+  }, "schema.json");
+  const file = await writeTaskFile({
+    tasks: [{ name: "a", type: "eval", arguments: "1" }],
+  });
+  const result = await runCli(["validate", file, "--schema", schema]);
+  assert.equal(
+    result.stderr,
+    `dagrun: ${file}:1:30: task "a": "type" must be "exec", not "eval"\n`,
+  );
+  assert.equal(result.code, 2);
+});
+
 Deno.test("30 independent sleep 1 tasks end together", async () => {
   const tasks = Array.from({ length: 30 }, (_, i) => ({
     name: `sleep${i}`,
