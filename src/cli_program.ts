@@ -27,6 +27,7 @@ import {
 import {
   type InputFlags,
   loadChecked,
+  notDoneOnInterrupt,
   reportError,
   runCommand,
   type RunCommandFlags,
@@ -141,13 +142,15 @@ export function buildProgram(
       .description("print the task graph of FILE as Graphviz DOT or Mermaid")
       .argument("[file]", "the task file; '-' reads standard input"),
     GRAPH_OPTIONS,
-  ).action(async (file, flags) => {
-    const { taskFile } = await loadChecked(file, flags, {}, "graph");
-    await printGraph(taskFile, {
-      format: flags.format,
-      ...(flags.fromReport === undefined ? {} : { fromReport: flags.fromReport }),
-    }, sink);
-  });
+  ).action((file, flags) =>
+    notDoneOnInterrupt("graph", async () => {
+      const { taskFile } = await loadChecked(file, flags, {}, "graph");
+      await printGraph(taskFile, {
+        format: flags.format,
+        ...(flags.fromReport === undefined ? {} : { fromReport: flags.fromReport }),
+      }, sink);
+    })
+  );
 
   program.command("schema")
     .description("print the task-file JSON Schema, for editors")
@@ -158,11 +161,13 @@ export function buildProgram(
       .description("check FILE without running anything")
       .argument("[file]", "the task file; '-' reads standard input"),
     INPUT_OPTIONS,
-  ).action(async (file, flags) => {
-    const { taskFile } = await loadChecked(file, flags, {}, "validate");
-    const count = taskFile.tasks.length;
-    sink.out(`${taskFile.file}: ${count} ${count === 1 ? "task" : "tasks"}, valid\n`);
-  });
+  ).action((file, flags) =>
+    notDoneOnInterrupt("validate", async () => {
+      const { taskFile } = await loadChecked(file, flags, {}, "validate");
+      const count = taskFile.tasks.length;
+      sink.out(`${taskFile.file}: ${count} ${count === 1 ? "task" : "tasks"}, valid\n`);
+    })
+  );
 
   return program as unknown as Command;
 }
