@@ -13,7 +13,7 @@ import {
   Option,
   type OptionValues,
 } from "./deps/commander.ts";
-import { ExitCode, type UsageError } from "./errors.ts";
+import { ExitCode, UsageError } from "./errors.ts";
 import type { TextSink } from "./output.ts";
 import { printGraph, printSchema } from "./terminal_commands.ts";
 import {
@@ -72,12 +72,14 @@ export async function runProgram(
   try {
     await program.parseAsync([...args], { from: "user" });
   } catch (error) {
-    const valueOfFlag = error instanceof CommanderError
-      ? valueGivenToFlag(error, args, command ?? program)
+    // Commander's errors that dagrun words as its own usage errors.
+    const reworded = error instanceof CommanderError
+      ? valueGivenToFlag(error, args, command ?? program) ??
+        excessArguments(error, command ?? program)
       : undefined;
-    exitCode = error instanceof CommanderError && !valueOfFlag
+    exitCode = error instanceof CommanderError && !reworded
       ? reportCommanderError(error, context.sink, command?.name())
-      : reportError(valueOfFlag ?? error, context.sink, command?.name());
+      : reportError(reworded ?? error, context.sink, command?.name());
   }
   return exitCode;
 }
@@ -230,6 +232,28 @@ function valueGivenToFlag(
     return undefined;
   }
   return takesNoValue(name, command) ? noValueAllowed(name, value) : undefined;
+}
+
+/**
+ * An operand more than the command takes, worded as dagrun's usage errors are, naming the
+ * first one too many (commander's `too many arguments for 'validate'. Expected 1 argument but
+ * got 2: a.json, b.` lists them all, joined by commas that a path may hold too): a second task
+ * file as a second `--input` is, `Cannot take more than one task file: 'a.json', then 'b'`.
+ */
+function excessArguments(
+  error: CommanderError,
+  command: CommandUnknownOpts,
+): UsageError | undefined {
+  if (error.code !== "commander.excessArguments") return undefined;
+  const taken = command.registeredArguments.length;
+  const [first] = command.args;
+  const extra = command.args[taken];
+  if (extra === undefined) return undefined;
+  return new UsageError(
+    taken === 0 || first === undefined
+      ? `Unexpected argument '${extra}': 'dagrun ${command.name()}' takes no arguments`
+      : `Cannot take more than one task file: '${first}', then '${extra}'`,
+  );
 }
 
 /** Whether `name` (`--quiet`, `-q`) is a flag of `command` or of the program, taking no value. */

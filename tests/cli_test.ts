@@ -355,6 +355,31 @@ Deno.test("every usage error about an option or its value is one line, worded al
   }
 });
 
+Deno.test("an operand too many is one line naming it, worded as dagrun's usage errors", async (t) => {
+  const file = await writeTaskFile({ tasks: [{ name: "a", type: "exec", arguments: "true" }] });
+  for (
+    const [args, message] of [
+      // Not commander's "too many arguments for 'validate'. Expected 1 argument but got 2: …".
+      [
+        ["validate", file, "b, c.json"],
+        `Cannot take more than one task file: '${file}', then 'b, c.json'`,
+      ],
+      [["graph", file, "b", "c"], `Cannot take more than one task file: '${file}', then 'b'`],
+      [["schema", "x", "y"], "Unexpected argument 'x': 'dagrun schema' takes no arguments"],
+    ] as [string[], string][]
+  ) {
+    await t.step(args.filter((arg) => arg !== file).join(" "), async () => {
+      const result = await runCli(args);
+      assert.equal(
+        result.stderr,
+        `dagrun: ${message}\nTry 'dagrun ${args[0]} --help' for usage.\n`,
+      );
+      assert.equal(result.code, 2);
+      assert.equal(result.stdout, "");
+    });
+  }
+});
+
 Deno.test("every flag of every command refuses a value in one line, whichever parser reads it", async (t) => {
   const file = await writeTaskFile({ tasks: [{ name: "a", type: "exec", arguments: "true" }] });
   const commands = [["run", RUN_OPTIONS], ["graph", GRAPH_OPTIONS], ["validate", INPUT_OPTIONS]];
