@@ -237,17 +237,72 @@ async function readSchema(path: string): Promise<Record<string, unknown>> {
 }
 
 /**
+ * What each command had not done when a signal ended its wait for an input (a FIFO's writer,
+ * standard input), said after the interruption: "nothing ran" would be odd for `validate`.
+ */
+const NOT_DONE = {
+  run: "nothing ran",
+  "dry-run": "no plan printed",
+  graph: "no graph printed",
+  validate: "nothing validated",
+} as const;
+
+/** A command that reads inputs, as {@linkcode notDoneOnInterrupt} names what it had not done. */
+export type InputReadingCommand = keyof typeof NOT_DONE;
+
+/** A command ended by a signal while it waited for an input, before it did its work. */
+class CommandInterrupted extends Error {
+  /** The exit status of the interrupted read: the signal's (130 for SIGINT, 143, 129). */
+  readonly exitCode: number;
+
+  constructor(interrupted: InputReadInterrupted, command: InputReadingCommand) {
+    super(`${interrupted.message}; ${NOT_DONE[command]}`, { cause: interrupted });
+    this.name = "CommandInterrupted";
+    this.exitCode = interrupted.exitCode;
+  }
+}
+
+/**
+ * Runs `body`, the work of `command`; a signal that ends its wait for an input is reported
+ * (by {@linkcode reportError}) with what `command` had not done: `…; nothing validated`.
+ */
+export async function notDoneOnInterrupt<T>(
+  command: InputReadingCommand,
+  body: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await body();
+  } catch (error) {
+    throw error instanceof InputReadInterrupted ? new CommandInterrupted(error, command) : error;
+  }
+}
+
+/**
  * `dagrun run`: loads, checks and runs the tasks; resolves with the exit code. `command` is
  * `"run"` when the command line names it (`dagrun run FILE`), `undefined` for `dagrun FILE`.
  */
-export async function runCommand(
+export function runCommand(
   file: string | undefined,
   names: string[],
   flags: RunFlags & RunOnlyFlags,
   sink: TextSink,
   outputClosed: AbortSignal,
   command?: "run",
-) {
+): Promise<number> {
+  return notDoneOnInterrupt(
+    flags.dryRun ? "dry-run" : "run",
+    () => runTasks(file, names, flags, sink, outputClosed, command),
+  );
+}
+
+async function runTasks(
+  file: string | undefined,
+  names: string[],
+  flags: RunFlags & RunOnlyFlags,
+  sink: TextSink,
+  outputClosed: AbortSignal,
+  command?: "run",
+): Promise<number> {
   if (file !== undefined && flags.input !== undefined && file !== flags.input) {
     // With --input naming the file, every positional argument is a task name, as every
     // operand is a target after make's -f.
@@ -537,9 +592,10 @@ export function reportError(error: unknown, sink: TextSink, command?: string): n
     sink.err(`dagrun: ${printable(error.message)}\n`);
     return error.exitCode;
   }
-  // Ctrl-C while an input FIFO waited for its writer: as for a report FIFO's reader.
-  if (error instanceof InputReadInterrupted) {
-    sink.err(`dagrun: ${printable(error.message)}; nothing ran\n`);
+  // Ctrl-C while an input FIFO waited for its writer: as for a report FIFO's reader, with what
+  // the command had not done.
+  if (error instanceof CommandInterrupted || error instanceof InputReadInterrupted) {
+    sink.err(`dagrun: ${printable(error.message)}\n`);
     return error.exitCode;
   }
   // Our own bug: still one line, with a pointer to the details.

@@ -6,20 +6,28 @@
  * @module
  */
 
-import { Command, CommanderError, Option, type OptionValues } from "./deps/commander.ts";
-import { ExitCode } from "./errors.ts";
+import {
+  Command,
+  CommanderError,
+  type CommandUnknownOpts,
+  Option,
+  type OptionValues,
+} from "./deps/commander.ts";
+import { ExitCode, UsageError } from "./errors.ts";
 import type { TextSink } from "./output.ts";
 import { printGraph, printSchema } from "./terminal_commands.ts";
 import {
   choiceParser,
   GRAPH_OPTIONS,
   INPUT_OPTIONS,
+  noValueAllowed,
   type OptionSpec,
   RUN_OPTIONS,
 } from "./cli_options.ts";
 import {
   type InputFlags,
   loadChecked,
+  notDoneOnInterrupt,
   reportError,
   runCommand,
   type RunCommandFlags,
@@ -55,18 +63,23 @@ export async function runProgram(
   // The command the arguments went to, `run` also when not named, for the hint after a usage
   // error: its help lists its options. No arguments at all: the general help, which lists the
   // commands, is the one to read.
-  let command: string | undefined;
+  let command: CommandUnknownOpts | undefined;
   if (args.length > 0) {
     program.hook("preSubcommand", (_program, subcommand) => {
-      command = subcommand.name();
+      command = subcommand;
     });
   }
   try {
     await program.parseAsync([...args], { from: "user" });
   } catch (error) {
-    exitCode = error instanceof CommanderError
-      ? reportCommanderError(error, context.sink, command)
-      : reportError(error, context.sink, command);
+    // Commander's errors that dagrun words as its own usage errors.
+    const reworded = error instanceof CommanderError
+      ? valueGivenToFlag(error, args, command ?? program) ??
+        excessArguments(error, command ?? program)
+      : undefined;
+    exitCode = error instanceof CommanderError && !reworded
+      ? reportCommanderError(error, context.sink, command?.name())
+      : reportError(reworded ?? error, context.sink, command?.name());
   }
   return exitCode;
 }
@@ -131,13 +144,15 @@ export function buildProgram(
       .description("print the task graph of FILE as Graphviz DOT or Mermaid")
       .argument("[file]", "the task file; '-' reads standard input"),
     GRAPH_OPTIONS,
-  ).action(async (file, flags) => {
-    const { taskFile } = await loadChecked(file, flags, {}, "graph");
-    await printGraph(taskFile, {
-      format: flags.format,
-      ...(flags.fromReport === undefined ? {} : { fromReport: flags.fromReport }),
-    }, sink);
-  });
+  ).action((file, flags) =>
+    notDoneOnInterrupt("graph", async () => {
+      const { taskFile } = await loadChecked(file, flags, {}, "graph");
+      await printGraph(taskFile, {
+        format: flags.format,
+        ...(flags.fromReport === undefined ? {} : { fromReport: flags.fromReport }),
+      }, sink);
+    })
+  );
 
   program.command("schema")
     .description("print the task-file JSON Schema, for editors")
@@ -148,11 +163,13 @@ export function buildProgram(
       .description("check FILE without running anything")
       .argument("[file]", "the task file; '-' reads standard input"),
     INPUT_OPTIONS,
-  ).action(async (file, flags) => {
-    const { taskFile } = await loadChecked(file, flags, {}, "validate");
-    const count = taskFile.tasks.length;
-    sink.out(`${taskFile.file}: ${count} ${count === 1 ? "task" : "tasks"}, valid\n`);
-  });
+  ).action((file, flags) =>
+    notDoneOnInterrupt("validate", async () => {
+      const { taskFile } = await loadChecked(file, flags, {}, "validate");
+      const count = taskFile.tasks.length;
+      sink.out(`${taskFile.file}: ${count} ${count === 1 ? "task" : "tasks"}, valid\n`);
+    })
+  );
 
   return program as unknown as Command;
 }
@@ -182,6 +199,72 @@ function addOptions<Flags, Args extends unknown[]>(
 /** An option's name in messages, as the table's parsers name theirs: `--eval-isolation <mode>` → `eval-isolation`. */
 function optionName(flags: string): string {
   return /--([\w-]+)/.exec(flags)![1]!;
+}
+
+/**
+ * The refusal of a value given to an option that takes none, which commander reports as an
+ * unknown option: `--no-history=x` whole, and `-q=1` as what is left of it after `-q`
+ * (`-=1`, each letter after a short flag read as another flag). `undefined` for any other
+ * error.
+ */
+function valueGivenToFlag(
+  error: CommanderError,
+  args: readonly string[],
+  command: CommandUnknownOpts,
+): UsageError | undefined {
+  if (error.code !== "commander.unknownOption") return undefined;
+  const unknown = /^error: unknown option '(.*)'/s.exec(error.message)?.[1];
+  if (unknown === undefined) return undefined;
+  let name: string, value: string;
+  const long = /^(--[^=]+)=(.*)$/s.exec(unknown);
+  if (long) {
+    name = long[1]!;
+    value = long[2]!;
+  } else if (unknown.startsWith("-=")) {
+    const rest = unknown.slice(1);
+    const group = args.find((arg) =>
+      /^-[^-]/.test(arg) && arg.length > unknown.length && arg.endsWith(rest)
+    );
+    if (group === undefined) return undefined;
+    name = `-${group[group.length - unknown.length]}`;
+    value = rest.slice(1);
+  } else {
+    return undefined;
+  }
+  return takesNoValue(name, command) ? noValueAllowed(name, value) : undefined;
+}
+
+/**
+ * An operand more than the command takes, worded as dagrun's usage errors are, naming the
+ * first one too many (commander's `too many arguments for 'validate'. Expected 1 argument but
+ * got 2: a.json, b.` lists them all, joined by commas that a path may hold too): a second task
+ * file as a second `--input` is, `Cannot take more than one task file: 'a.json', then 'b'`.
+ */
+function excessArguments(
+  error: CommanderError,
+  command: CommandUnknownOpts,
+): UsageError | undefined {
+  if (error.code !== "commander.excessArguments") return undefined;
+  const taken = command.registeredArguments.length;
+  const [first] = command.args;
+  const extra = command.args[taken];
+  if (extra === undefined) return undefined;
+  return new UsageError(
+    taken === 0 || first === undefined
+      ? `Unexpected argument '${extra}': 'dagrun ${command.name()}' takes no arguments`
+      : `Cannot take more than one task file: '${first}', then '${extra}'`,
+  );
+}
+
+/** Whether `name` (`--quiet`, `-q`) is a flag of `command` or of the program, taking no value. */
+function takesNoValue(name: string, command: CommandUnknownOpts): boolean {
+  // Commander's help option is not among a command's options.
+  if (name === "--help" || name === "-h") return true;
+  for (let at: CommandUnknownOpts | null = command; at; at = at.parent) {
+    const option = at.options.find((option) => option.long === name || option.short === name);
+    if (option) return !option.required && !option.optional;
+  }
+  return false;
 }
 
 function reportCommanderError(

@@ -9,7 +9,7 @@ import { compileArgumentsSchema, loadAjvFor } from "./schema_compiler.ts";
 import { isAbsolutePath, resolvePath } from "./paths.ts";
 import { osErrorReason, quote, TaskFileError } from "./errors.ts";
 import { MAX_DURATION_MS } from "./duration.ts";
-import type { ExecutorRegistry } from "./registry.ts";
+import { executorProblem, type ExecutorRegistry } from "./registry.ts";
 import type { Executor } from "./types.ts";
 
 /** Where each plugin executor came from, for messages about clashes. */
@@ -123,15 +123,14 @@ function checkExecutor(
   fail: (detail: string) => never,
 ): void {
   const what = count > 1 ? `default export [${index}]` : "default export";
-  if (value === null || typeof value !== "object") {
-    fail(`${what} is not an executor (an object with "type" and run())`);
-  }
+  // Worded as ExecutorRegistry.register() words it: both ways of registering must agree.
+  const problem = executorProblem(value);
   const executor = value as Partial<Executor>;
-  if (typeof executor.type !== "string" || executor.type.trim() === "") {
-    fail(`${what} is not an executor: "type" must be a non-empty string`);
-  }
-  if (typeof executor.run !== "function") {
-    fail(`${what} (type ${quote(executor.type!)}) is not an executor: it has no run() function`);
+  if (problem !== undefined) {
+    // Named by its type when it has a usable one (`default export (type "x") is not …`).
+    const type = executor?.type;
+    const named = typeof type === "string" && type.trim() !== "" ? ` (type ${quote(type)})` : "";
+    fail(`${what}${named} is not an executor: ${problem}`);
   }
   const schema = executor.argumentsSchema;
   if (schema === undefined) return;

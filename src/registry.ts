@@ -5,6 +5,32 @@
  */
 
 import type { Executor } from "./types.ts";
+import { describeValue } from "./errors.ts";
+
+/**
+ * Why `value` is not an executor that can be registered, or `undefined` when it is one: the
+ * one wording of {@linkcode ExecutorRegistry.register} (`Cannot register executor: …`) and of
+ * the plugin loader (`default export is not an executor: …`), which must refuse alike.
+ *
+ * @example
+ * ```ts
+ * import { executorProblem } from "./registry.ts";
+ *
+ * executorProblem({ type: " ", run: () => Promise.resolve({ ok: true }) });
+ * // 'its "type" must not be empty or blank'
+ * ```
+ */
+export function executorProblem(value: unknown): string | undefined {
+  if (value === null || typeof value !== "object") {
+    return `it must be an object with "type" and run(), not ${describeValue(value)}`;
+  }
+  const { type, run } = value as Partial<Executor>;
+  if (typeof type !== "string") return `its "type" must be a string, not ${describeValue(type)}`;
+  // Blank too: no task file could name that type in a way a reader would see.
+  if (type.trim() === "") return 'its "type" must not be empty or blank';
+  if (typeof run !== "function") return "it has no run() function";
+  return undefined;
+}
 
 /**
  * Options for {@linkcode ExecutorRegistry.register}.
@@ -53,17 +79,18 @@ export class ExecutorRegistry {
    * new ExecutorRegistry().register({ type: "noop", run: () => Promise.resolve({ ok: true }) });
    * ```
    *
-   * @throws {TypeError} when it is not an executor: its `type` is not a string, or is blank
-   * (`""`, `"  "`), or it has no `run()`.
+   * @throws {TypeError} when it is not an executor ({@linkcode executorProblem} says why): its
+   * `type` is not a string, or is blank (`""`, `"  "`), or it has no `run()`.
    * @throws {Error} when the type is already registered and `override` is not set.
    */
   register(executor: Executor, options: RegisterOptions = {}): this {
-    // Blank too: the plugin loader refuses that, and both ways of registering must agree.
-    if (typeof executor?.type !== "string" || executor.type.trim() === "") {
-      throw new TypeError("Cannot register executor: its 'type' must be a non-empty string");
-    }
-    if (typeof executor.run !== "function") {
-      throw new TypeError(`Cannot register executor '${executor.type}': it has no run() function`);
+    // Worded as the plugin loader words it: both ways of registering must agree.
+    const problem = executorProblem(executor);
+    if (problem !== undefined) {
+      // Named by its type when it has a usable one (`Cannot register executor 'x': …`).
+      const type = executor?.type;
+      const named = typeof type === "string" && type.trim() !== "" ? ` '${type}'` : "";
+      throw new TypeError(`Cannot register executor${named}: ${problem}`);
     }
     const existing = this.#executors.get(executor.type);
     if (existing === executor) return this;

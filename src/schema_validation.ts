@@ -214,6 +214,9 @@ function describeSchemaError(error: ErrorObject, subject: string, value: unknown
       return `${is}must be one of ${
         (params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(", ")
       }, not ${shownValue(value)}`;
+    // ajv's own words ("must be equal to constant") leave out the one value allowed.
+    case "const":
+      return `${is}must be ${allowedValue(params.allowedValue)}, not ${shownValue(value)}`;
     case "pattern":
       if (params.pattern === DURATION_PATTERN) {
         return `${is}must be a number of seconds or a duration such as "90s", "1m30s" or "500ms", not ${
@@ -251,6 +254,22 @@ function article(type: string): string {
   const words = type.split(",").map((t) => /^[aeiou]/.test(t) ? `an ${t}` : `a ${t}`);
   return words.join(" or ");
 }
+
+/**
+ * The one value a `const` allows, as JSON (a string quoted and, when long, shortened as
+ * {@linkcode quote} does); an object or an array whose JSON would not fit on a line is named
+ * by its kind, as the schema's.
+ */
+function allowedValue(value: unknown): string {
+  if (typeof value === "string") return quote(value);
+  const json = JSON.stringify(value);
+  return json.length <= MAX_CONST_JSON
+    ? json
+    : `the schema's "const" (${describeValue(value)} too long to show)`;
+}
+
+/** The longest `const` shown whole in a message, in characters of its JSON. */
+const MAX_CONST_JSON = 80;
 
 /**
  * A value of the right kind but not among those allowed (an enum, a pattern, a format), after

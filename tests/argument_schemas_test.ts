@@ -113,6 +113,47 @@ Deno.test("a minLength above 1 is worded with its limit, not as 'must not be emp
   assert.equal(await failure({ name: "abc", note: "x" }), "no error");
 });
 
+Deno.test("a const is worded with the value it allows, as an enum is", async () => {
+  const registry = createDefaultRegistry().register({
+    type: "deploy",
+    argumentsSchema: {
+      type: "object",
+      properties: {
+        region: { const: "eu" },
+        replicas: { const: 2 },
+        flags: { const: ["a", "b"] },
+        labels: { const: { tier: "x".repeat(100) } },
+        stage: { enum: ["dev", "prod"] },
+      },
+    },
+    run: () => Promise.resolve({ ok: true }),
+  });
+  const failure = async (args: Record<string, unknown>) => {
+    try {
+      await run([{ name: "d", type: "deploy", arguments: args }], { registry });
+    } catch (error) {
+      return (error as Error).message.replace(/^.*task "d": /, "");
+    }
+    return "no error";
+  };
+  assert.equal(await failure({ region: "us" }), '"arguments.region" must be "eu", not "us"');
+  assert.equal(await failure({ replicas: 3 }), '"arguments.replicas" must be 2, not a number (3)');
+  assert.equal(
+    await failure({ flags: ["a"] }),
+    '"arguments.flags" must be ["a","b"], not an array',
+  );
+  // Too long for a line: named by its kind.
+  assert.equal(
+    await failure({ labels: {} }),
+    '"arguments.labels" must be the schema\'s "const" (an object too long to show), not an object',
+  );
+  assert.equal(
+    await failure({ stage: "qa" }),
+    '"arguments.stage" must be one of "dev", "prod", not "qa"',
+  );
+  assert.equal(await failure({ region: "eu", replicas: 2, stage: "dev" }), "no error");
+});
+
 /** A plugin of type "pair" whose schema is written for `draft`, with keywords of that draft. */
 function pairPlugin($schema: string, arrayKeywords: Record<string, unknown>): string {
   const schema = {
@@ -234,7 +275,7 @@ Deno.test('--schema of draft 2020-12 checks the file by its draft; another "$sch
   assert.equal(bad.code, 2);
   assert.match(
     bad.stderr,
-    /^dagrun: bad\.json:1:\d+: task "second": "name" must be equal to constant\n$/,
+    /^dagrun: bad\.json:1:\d+: task "second": "name" must be "first", not "second"\n$/,
   );
   const other = await runCli(["validate", "good.json", "--schema", "s04.json"], { cwd });
   assert.equal(other.code, 2);

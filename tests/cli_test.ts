@@ -4,6 +4,7 @@ import eventsSchema from "../schema/events.schema.json" with { type: "json" };
 import type { RunEvent } from "../src/types.ts";
 import { MOD, runCli, writeTaskFile } from "./helpers.ts";
 import { bundle } from "../dist/build.ts";
+import { GRAPH_OPTIONS, INPUT_OPTIONS, type OptionSpec, RUN_OPTIONS } from "../src/cli_options.ts";
 
 const EXAMPLE = new URL("../examples/input1.json", import.meta.url).pathname;
 const validateEvent = new Ajv({ strict: false }).compile(eventsSchema);
@@ -180,6 +181,24 @@ Deno.test("--schema validates against the user's schema", async () => {
   assert.equal((await runCli([file, "--schema", original])).code, 0);
 });
 
+Deno.test("a --schema's const says the value it allows, on the one line naming file, position and task", async () => {
+  const schema = await writeTaskFile({
+    type: "object",
+    properties: {
+      tasks: { type: "array", items: { properties: { type: { const: "exec" } } } },
+    },
+  }, "schema.json");
+  const file = await writeTaskFile({
+    tasks: [{ name: "a", type: "eval", arguments: "1" }],
+  });
+  const result = await runCli(["validate", file, "--schema", schema]);
+  assert.equal(
+    result.stderr,
+    `dagrun: ${file}:1:30: task "a": "type" must be "exec", not "eval"\n`,
+  );
+  assert.equal(result.code, 2);
+});
+
 Deno.test("30 independent sleep 1 tasks end together", async () => {
   const tasks = Array.from({ length: 30 }, (_, i) => ({
     name: `sleep${i}`,
@@ -306,6 +325,24 @@ Deno.test("every usage error about an option or its value is one line, worded al
       // No value at all.
       [[file, "-j"], "Missing value for option '-j, --concurrency <n>'"],
       [[file, "--grace"], "Missing value for option '--grace <duration>'"],
+      // A value given to a flag, as getopt_long refuses it, rather than "unknown option
+      // '--no-history=x' (did you mean --no-history?)": every flag, whichever parser reads it.
+      [[file, "--no-history=x"], "Option '--no-history' takes no value, received 'x'"],
+      [["run", file, "--no-history=x"], "Option '--no-history' takes no value, received 'x'"],
+      [[file, "--fail-fast=1"], "Option '--fail-fast' takes no value, received '1'"],
+      [[file, "--dry-run=yes"], "Option '--dry-run' takes no value, received 'yes'"],
+      [[file, "--no-color="], "Option '--no-color' takes no value, received ''"],
+      [
+        [file, "--output-errors-only=true"],
+        "Option '--output-errors-only' takes no value, received 'true'",
+      ],
+      [[file, "--quiet=1"], "Option '--quiet' takes no value, received '1'"],
+      [[file, "-q=1"], "Option '-q' takes no value, received '1'"],
+      [[file, "--help=x"], "Option '--help' takes no value, received 'x'"],
+      [["graph", file, "--help=x"], "Option '--help' takes no value, received 'x'"],
+      [["validate", file, "--version=1"], "Option '--version' takes no value, received '1'"],
+      // Not an option of the command: unknown, value and all.
+      [["validate", file, "--no-history=x"], "unknown option '--no-history=x'"],
     ] as const
   ) {
     await t.step(args.filter((arg) => arg !== file).join(" "), async () => {
@@ -315,6 +352,58 @@ Deno.test("every usage error about an option or its value is one line, worded al
       assert.match(result.stderr, /^dagrun: [^\n]+\nTry '[^']+' for usage\.\n$/);
       assert.equal(result.stdout, "");
     });
+  }
+});
+
+Deno.test("an operand too many is one line naming it, worded as dagrun's usage errors", async (t) => {
+  const file = await writeTaskFile({ tasks: [{ name: "a", type: "exec", arguments: "true" }] });
+  for (
+    const [args, message] of [
+      // Not commander's "too many arguments for 'validate'. Expected 1 argument but got 2: …".
+      [
+        ["validate", file, "b, c.json"],
+        `Cannot take more than one task file: '${file}', then 'b, c.json'`,
+      ],
+      [["graph", file, "b", "c"], `Cannot take more than one task file: '${file}', then 'b'`],
+      [["schema", "x", "y"], "Unexpected argument 'x': 'dagrun schema' takes no arguments"],
+    ] as [string[], string][]
+  ) {
+    await t.step(args.filter((arg) => arg !== file).join(" "), async () => {
+      const result = await runCli(args);
+      assert.equal(
+        result.stderr,
+        `dagrun: ${message}\nTry 'dagrun ${args[0]} --help' for usage.\n`,
+      );
+      assert.equal(result.code, 2);
+      assert.equal(result.stdout, "");
+    });
+  }
+});
+
+Deno.test("every flag of every command refuses a value in one line, whichever parser reads it", async (t) => {
+  const file = await writeTaskFile({ tasks: [{ name: "a", type: "exec", arguments: "true" }] });
+  const commands = [["run", RUN_OPTIONS], ["graph", GRAPH_OPTIONS], ["validate", INPUT_OPTIONS]];
+  for (const [command, options] of commands as [string, readonly OptionSpec[]][]) {
+    const flags = options.filter((spec) => !spec.flags.includes("<"))
+      .map((spec) => /--[\w-]+/.exec(spec.flags)![0]);
+    // `dagrun FILE …` goes to the fast parser first, `dagrun run FILE …` straight to commander.
+    const lines = [...flags, "--help"].flatMap((flag) => [
+      [command, file, `${flag}=x`],
+      ...(command === "run" ? [[file, `${flag}=x`]] : []),
+    ]);
+    for (const args of lines) {
+      await t.step(args.filter((arg) => arg !== file).join(" "), async () => {
+        const result = await runCli(args);
+        const flag = args.at(-1)!.replace(/=x$/, "");
+        assert.equal(
+          result.stderr,
+          `dagrun: Option '${flag}' takes no value, received 'x'\n` +
+            `Try 'dagrun ${command} --help' for usage.\n`,
+        );
+        assert.equal(result.code, 2);
+        assert.equal(result.stdout, "");
+      });
+    }
   }
 });
 

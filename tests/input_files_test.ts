@@ -25,6 +25,17 @@ interface InterruptCase {
   readonly stdinPipe?: boolean;
 }
 
+/**
+ * A command line whose run leaves no history file: `--no-history` after the command, if one is
+ * named (it must come first), and none for validate and graph, which keep no history and take
+ * no such option.
+ */
+function withoutHistory(args: readonly string[]): string[] {
+  const [first, ...rest] = args;
+  if (first === "validate" || first === "graph") return [...args];
+  return first === "run" ? ["run", "--no-history", ...rest] : ["--no-history", ...args];
+}
+
 Deno.test({
   name:
     "a signal while an input FIFO waits for its writer ends dagrun with one line and the signal's status, nothing left",
@@ -58,12 +69,65 @@ Deno.test({
         stderr: "dagrun: interrupted while waiting for a writer to open fifo; nothing ran\n",
         waitsIn: "open",
       },
+      // A command that runs nothing says what it had not done instead.
       {
         args: ["tasks.json", "--dry-run", "--from-report", "fifo"],
         signal: "SIGINT",
         code: 130,
+        stderr: "dagrun: interrupted while waiting for a writer to open fifo; no plan printed\n",
+        waitsIn: "open",
+      },
+      {
+        args: ["fifo", "--dry-run"],
+        signal: "SIGTERM",
+        code: 143,
+        stderr: "dagrun: interrupted while waiting for a writer to open fifo; no plan printed\n",
+        waitsIn: "open",
+      },
+      {
+        args: ["validate", "fifo"],
+        signal: "SIGTERM",
+        code: 143,
+        stderr: "dagrun: interrupted while waiting for a writer to open fifo; nothing validated\n",
+        waitsIn: "open",
+      },
+      {
+        args: ["validate", "tasks.json", "--schema", "fifo"],
+        signal: "SIGINT",
+        code: 130,
+        stderr: "dagrun: interrupted while waiting for a writer to open fifo; nothing validated\n",
+        waitsIn: "open",
+      },
+      {
+        args: ["graph", "fifo"],
+        signal: "SIGINT",
+        code: 130,
+        stderr: "dagrun: interrupted while waiting for a writer to open fifo; no graph printed\n",
+        waitsIn: "open",
+      },
+      {
+        args: ["graph", "tasks.json", "--from-report", "fifo"],
+        signal: "SIGHUP",
+        code: 129,
+        stderr: "dagrun: interrupted while waiting for a writer to open fifo; no graph printed\n",
+        waitsIn: "open",
+      },
+      {
+        // Named, `run` says what it always said.
+        args: ["run", "fifo"],
+        signal: "SIGTERM",
+        code: 143,
         stderr: "dagrun: interrupted while waiting for a writer to open fifo; nothing ran\n",
         waitsIn: "open",
+      },
+      {
+        // The writer came, and has written nothing yet.
+        args: ["validate", "fifo"],
+        signal: "SIGINT",
+        code: 130,
+        stderr: "dagrun: interrupted while reading fifo; nothing validated\n",
+        waitsIn: "read",
+        holdingWriter: true,
       },
       {
         // The writer came, and has written nothing yet.
@@ -91,7 +155,7 @@ Deno.test({
           }).spawn()
           : undefined;
         const child = new Deno.Command(Deno.execPath(), {
-          args: ["run", "-A", "--quiet", MOD, "--no-history", ...args],
+          args: ["run", "-A", "--quiet", MOD, ...withoutHistory(args)],
           cwd: directory,
           stdin: stdinPipe ? "piped" : "null",
           stdout: "piped",

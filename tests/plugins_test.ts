@@ -9,6 +9,7 @@ import {
   registerTaskFileExecutors,
 } from "../src/plugins.ts";
 import { parseTaskFile } from "../src/load.ts";
+import type { Executor } from "../src/types.ts";
 
 const HTTP_PLUGIN = fromFileUrl(new URL("../executors/http.ts", import.meta.url));
 
@@ -397,17 +398,49 @@ Deno.test("a plugin's uncaught rejection ends the run on one line, exit 70, noth
   await Deno.remove(directory, { recursive: true });
 });
 
-Deno.test("ExecutorRegistry.register() refuses a blank type, as the plugin loader does", async () => {
+Deno.test("ExecutorRegistry.register() and the plugin loader refuse a blank type in the same words", async () => {
   const { ExecutorRegistry } = await import("../src/registry.ts");
+  const REFUSAL = 'its "type" must not be empty or blank';
   for (const type of ["", "  ", "\t"]) {
     assert.throws(
       () => new ExecutorRegistry().register({ type, run: () => Promise.resolve({ ok: true }) }),
       (error: unknown) =>
-        error instanceof TypeError &&
-        error.message === "Cannot register executor: its 'type' must be a non-empty string",
+        error instanceof TypeError && error.message === `Cannot register executor: ${REFUSAL}`,
       JSON.stringify(type),
     );
   }
+  const directory = await tempDir({
+    "blank.ts": 'export default { type: "  ", run: () => Promise.resolve({ ok: true }) };\n',
+  });
+  const file = await writeTaskFile({ tasks: [{ name: "a", type: "exec", arguments: "true" }] });
+  const result = await runCli(["validate", file, "--executor", `${directory}/blank.ts`]);
+  assert.equal(
+    result.stderr,
+    `dagrun: executor module "${directory}/blank.ts": default export is not an executor: ${REFUSAL}\n`,
+  );
+  assert.equal(result.code, 2);
+  await Deno.remove(directory, { recursive: true });
+});
+
+Deno.test("ExecutorRegistry.register() says what is wrong with a value that is not an executor", async () => {
+  const { ExecutorRegistry } = await import("../src/registry.ts");
+  const refusal = (value: unknown) => {
+    try {
+      new ExecutorRegistry().register(value as Executor);
+    } catch (error) {
+      return (error as Error).message;
+    }
+    return "registered";
+  };
+  assert.equal(
+    refusal(null),
+    'Cannot register executor: it must be an object with "type" and run(), not null',
+  );
+  assert.equal(
+    refusal({ type: 3, run: () => {} }),
+    'Cannot register executor: its "type" must be a string, not a number (3)',
+  );
+  assert.equal(refusal({ type: "x" }), "Cannot register executor 'x': it has no run() function");
 });
 
 Deno.test("a task file's executors take a loadTimeoutMs too, in registerTaskFileExecutors() and run()", async () => {

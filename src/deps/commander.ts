@@ -8,6 +8,7 @@
 export {
   Command,
   CommanderError,
+  type CommandUnknownOpts,
   Option,
   type OptionValues,
 } from "npm:@commander-js/extra-typings@15.1.0";
