@@ -20,7 +20,27 @@
 function runtimeGlobal<T>(name: string): () => T {
   const descriptor = Object.getOwnPropertyDescriptor(globalThis, name);
   let value: T | undefined;
-  return () => value ??= descriptor?.get ? descriptor.get.call(globalThis) : descriptor?.value;
+  return () => {
+    loaded = true;
+    return value ??= descriptor?.get ? descriptor.get.call(globalThis) : descriptor?.value;
+  };
+}
+
+/** Whether a runtime timer global has been read here, which loaded Node's timers. */
+let loaded = false;
+
+/**
+ * Whether Node's timers are loaded in this worker because it read one of the runtime's timer
+ * globals (to set a timer, or for a task's end, see {@linkcode nextMacrotask}): following
+ * every timer ({@linkcode TaskTimers.followAll}) then costs one timer made and cleared.
+ *
+ * @example
+ * ```ts ignore
+ * if (runtimeTimersLoaded()) timers.followAll();
+ * ```
+ */
+export function runtimeTimersLoaded(): boolean {
+  return loaded;
 }
 
 const realSetTimeout = runtimeGlobal<typeof setTimeout>("setTimeout");
@@ -101,8 +121,9 @@ export class TaskTimers {
   /**
    * Follows the timers a task sets through `node:timers`' own functions (`import { setTimeout }
    * from "node:timers"`, `node:timers/promises`) too, from now on: Node's `Timeout`, which
-   * they make, is patched, which loads Node's timers (≈ 4 ms, once) unless a timer was set
-   * already. Asked for by a snippet that names `timers`, before it runs.
+   * they make, is patched, which loads Node's timers (≈ 4 ms, once) unless they are loaded
+   * already ({@linkcode runtimeTimersLoaded}). Asked for before a snippet that may reach them
+   * runs (see `eval_worker.ts`).
    */
   followAll(): void {
     if (this.#patched) return;

@@ -180,3 +180,36 @@ Deno.test("an eval task's node:timers callback that throws fails that task, not 
   assert.deepEqual(results[1], { ok: true });
   assert.deepEqual(textOf(outputs[1]!, "stdout"), ["next"]);
 });
+
+Deno.test("an eval task waits for the node:timers timers a module it imports sets, from a worker's first task on", async () => {
+  // The snippet names no `timers`: the module does, out of the worker's sight until it runs.
+  const directory = await Deno.makeTempDir({ prefix: "dagrun-eval-module-clock-" });
+  try {
+    const module = `${directory}/later.ts`;
+    await Deno.writeTextFile(
+      module,
+      [
+        "import { setTimeout } from 'node:timers';",
+        "export function later(text: string) { setTimeout(() => console.log(text), 50); }",
+        "globalThis.later = later;",
+      ].join("\n"),
+    );
+    const url = JSON.stringify(`file://${module}`);
+    const { results, outputs } = await runBounded([
+      `import { later } from ${url}; later("first");`,
+      `const { later } = await import(${url}); later("second");`,
+      // A snippet with no import at all, calling what an earlier task's module left.
+      `globalThis.later("third");`,
+      "await new Promise((r) => setTimeout(r, 200));",
+    ], { maxWorkers: 1 });
+    assert.deepEqual(results, [{ ok: true }, { ok: true }, { ok: true }, { ok: true }]);
+    assert.deepEqual(outputs.map((lines) => textOf(lines, "stdout")), [
+      ["first"],
+      ["second"],
+      ["third"],
+      [],
+    ]);
+  } finally {
+    await Deno.remove(directory, { recursive: true });
+  }
+});
