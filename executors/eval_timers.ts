@@ -20,7 +20,27 @@
 function runtimeGlobal<T>(name: string): () => T {
   const descriptor = Object.getOwnPropertyDescriptor(globalThis, name);
   let value: T | undefined;
-  return () => value ??= descriptor?.get ? descriptor.get.call(globalThis) : descriptor?.value;
+  return () => {
+    loaded = true;
+    return value ??= descriptor?.get ? descriptor.get.call(globalThis) : descriptor?.value;
+  };
+}
+
+/** Whether a runtime timer global has been read here, which loaded Node's timers. */
+let loaded = false;
+
+/**
+ * Whether Node's timers are loaded in this worker because it read one of the runtime's timer
+ * globals (to set a timer, or for a task's end, see {@linkcode nextMacrotask}): following
+ * every timer ({@linkcode TaskTimers.followAll}) then costs one timer made and cleared.
+ *
+ * @example
+ * ```ts ignore
+ * if (runtimeTimersLoaded()) timers.followAll();
+ * ```
+ */
+export function runtimeTimersLoaded(): boolean {
+  return loaded;
 }
 
 const realSetTimeout = runtimeGlobal<typeof setTimeout>("setTimeout");
@@ -78,6 +98,16 @@ export class TaskTimers {
   /** The snippet's `setTimeout` or `setInterval` is making a timer, followed its own way. */
   #settingGlobal = false;
   #patched = false;
+  /** The timers whose callbacks are running (a timer's callback may set another's off). */
+  readonly #firing = new Set<Timer>();
+  /**
+   * Timeouts their own callback `refresh()`ed, set again once the callback has returned:
+   * Deno's `Timeout` marks a timeout finished (`_destroyed`) after its callback returns even
+   * when the callback set it again, which then fires all the same, where nothing sees it
+   * (not `clearTimeout`, not `unref()`, not the task). Set again after, the timer is set as
+   * any that has fired is, and is what it says it is.
+   */
+  readonly #refreshLater = new Set<Timer>();
 
   /** Timers that tell `events` what they do; none is followed until {@linkcode install}. */
   constructor(events: TimerEvents) {
@@ -86,7 +116,10 @@ export class TaskTimers {
 
   /** Whether a timer of the running task keeps it running: one ref'd. */
   get pending(): boolean {
-    for (const timer of this.#timers) if (keepsAlive(timer)) return true;
+    for (const timer of this.#timers) {
+      // To be set again in a moment, past Deno's marking it finished.
+      if (this.#refreshLater.has(timer) ? hasRef(timer) : keepsAlive(timer)) return true;
+    }
     return false;
   }
 
@@ -101,8 +134,9 @@ export class TaskTimers {
   /**
    * Follows the timers a task sets through `node:timers`' own functions (`import { setTimeout }
    * from "node:timers"`, `node:timers/promises`) too, from now on: Node's `Timeout`, which
-   * they make, is patched, which loads Node's timers (≈ 4 ms, once) unless a timer was set
-   * already. Asked for by a snippet that names `timers`, before it runs.
+   * they make, is patched, which loads Node's timers (≈ 4 ms, once) unless they are loaded
+   * already ({@linkcode runtimeTimersLoaded}). Asked for before a snippet that may reach them
+   * runs (see `eval_worker.ts`).
    */
   followAll(): void {
     if (this.#patched) return;
@@ -127,7 +161,7 @@ export class TaskTimers {
         const timer = this.#setGlobal(() =>
           realSetTimeout()(() => {
             this.#timers.delete(timer);
-            this.#invoke(handler, args);
+            this.#fire(timer, () => this.#invoke(handler, args));
             this.#events.settled();
           }, delay)
         );
@@ -171,13 +205,14 @@ export class TaskTimers {
       if (typeof callback === "function") {
         const events = this.#events;
         const forget = () => this.#timers.delete(timer);
+        const fire = (run: () => unknown) => this.#fire(timer, run);
         state._onTimeout = function (this: unknown, ...args: unknown[]) {
           // As the snippet's `setTimeout` does: a timeout firing is forgotten first, and
           // followed again if its callback calls `refresh()`.
           const last = !state._repeat;
           if (last) forget();
           try {
-            return callback.apply(this, args);
+            return fire(() => callback.apply(this, args));
           } catch (error) {
             events.threw(error);
           } finally {
@@ -187,6 +222,16 @@ export class TaskTimers {
       }
     }
     this.#timers.add(timer);
+  }
+
+  /** Runs `timer`'s callback, known meanwhile as firing (see {@linkcode #refreshLater}). */
+  #fire<T>(timer: Timer, run: () => T): T {
+    this.#firing.add(timer);
+    try {
+      return run();
+    } finally {
+      this.#firing.delete(timer);
+    }
   }
 
   #invoke(handler: Handler, args: unknown[]): void {
@@ -207,6 +252,8 @@ export class TaskTimers {
 
   /** The running task's timer has fired for the last time, or was cleared. */
   #released(timer: Timer | number): void {
+    // Cleared from its own callback, or after it, before it was set again (#refreshLater).
+    if (typeof timer === "object") this.#refreshLater.delete(timer);
     const followed = this.#timers.has(timer as Timer)
       ? timer as Timer
       : [...this.#timers].find((each) => Number(each) === Number(timer));
@@ -246,11 +293,32 @@ export class TaskTimers {
       });
     };
     wrap("unref", () => this.#events.settled());
-    wrap("refresh", (timer) => {
+    const refreshed = (timer: Timer) => {
       // A timer cleared stays so.
       if (this.#events.running() && this.#followed.has(timer) && armed(timer)) {
         this.#timers.add(timer);
       }
+    };
+    wrap("refresh", refreshed);
+    // And around that, the refresh of a timeout from its own callback put off.
+    const refresh = prototype.refresh as Method;
+    const refreshLater = this.#refreshLater, firingTimers = this.#firing;
+    Object.defineProperty(prototype, "refresh", {
+      value: function (this: Timer) {
+        // A timeout setting itself again from its callback: once the callback has returned
+        // and Deno has marked the timeout finished (see #refreshLater), before anything else.
+        if (!firingTimers.has(this) || (this as TimeoutState)._repeat) return refresh.call(this);
+        if (!refreshLater.has(this)) {
+          refreshLater.add(this);
+          queueMicrotask(() => {
+            if (refreshLater.delete(this)) refresh.call(this);
+          });
+        }
+        refreshed(this);
+        return this;
+      },
+      configurable: true,
+      writable: true,
     });
     wrap("close", (timer) => this.#released(timer));
     wrap(Symbol.dispose, (timer) => this.#released(timer));
@@ -269,6 +337,7 @@ export class TaskTimers {
 interface TimeoutState {
   hasRef?: unknown;
   _destroyed?: unknown;
+  _repeat?: unknown;
 }
 
 /**
@@ -286,6 +355,11 @@ function armed(timer: Timer): boolean {
  * before: so does the task.
  */
 function keepsAlive(timer: Timer): boolean {
+  return armed(timer) && hasRef(timer);
+}
+
+/** Whether a timer is ref'd, by its `hasRef()`: a timer without one is. */
+function hasRef(timer: Timer): boolean {
   const hasRef = (timer as TimeoutState).hasRef;
-  return armed(timer) && (typeof hasRef === "function" ? hasRef.call(timer) !== false : true);
+  return typeof hasRef === "function" ? hasRef.call(timer) !== false : true;
 }

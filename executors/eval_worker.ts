@@ -21,7 +21,7 @@
 import { Capture } from "./eval_capture.ts";
 import { describeThrown, rewriteTrace } from "./eval_errors.ts";
 import { usesModuleSyntax } from "./eval_syntax.ts";
-import { nextMacrotask, TaskTimers } from "./eval_timers.ts";
+import { nextMacrotask, runtimeTimersLoaded, TaskTimers } from "./eval_timers.ts";
 import {
   type EvalCommand,
   type EvalConfig,
@@ -219,11 +219,15 @@ async function runSnippet(request: EvalSent): Promise<void> {
   const running: Running = { id: request.id, name: request.name, returned: false, ending: false };
   task = running;
   capture.begin();
-  // A snippet that names Node's timers may set its timers through them: they are followed
-  // too (loading them costs ≈ 4 ms, once a worker, which a snippet that does not is spared).
-  if (NAMES_TIMERS.test(request.code)) timers.followAll();
+  const fast = compileFast(request.code);
+  // Timers set through Node's own functions are followed too, from before the first snippet
+  // that may reach them: one that names Node's timers, or imports a module (which may), or
+  // calls what an earlier task's module left. Loading the timers costs ≈ 4 ms, once a worker,
+  // which the first task's end pays anyway (see `nextMacrotask`) unless it failed: a worker
+  // that has loaded them pays only for one timer made and cleared, and one that has not is
+  // spared them while its snippets import nothing and name no timers.
+  if (!fast || runtimeTimersLoaded() || NAMES_TIMERS.test(request.code)) timers.followAll();
   try {
-    const fast = compileFast(request.code);
     if (fast) {
       await fast();
     } else {

@@ -216,8 +216,7 @@ async function spawnDirect(
     // Or the program's interpreter's: a script saved with CRLF endings asks for `/bin/sh\r`.
     const missing = missingInterpreter(words[0]!, context);
     if (missing !== undefined) return cannotRun(words[0]!, missing, context);
-    context.output("stderr", `${words[0]}: command not found`);
-    return { error: { ok: false, exitCode: 127, error: `command not found: ${words[0]}` } };
+    return commandNotFound(words[0]!, context);
   };
   // posix_spawnp looks PATH up in our environment, so a task setting its own goes the
   // slow way.
@@ -246,7 +245,7 @@ async function spawnDirect(
     return { child: spawn(words[0]!, words.slice(1), context, setPwd) };
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return notFound();
-    if (error instanceof Deno.errors.NotCapable) return interpreterMissing(words[0]!, context);
+    if (error instanceof Deno.errors.NotCapable) return unlistedFailure(words[0]!, context);
     const message = error instanceof Error ? error.message : String(error);
     return resourceFailure(Number(/\(os error (\d+)\)/.exec(message)?.[1]), words, context);
   }
@@ -285,6 +284,12 @@ function cannotStart(program: string, reason: string): { error: TaskResult } {
   return { error: { ok: false, error: `cannot start ${program}: ${reason}` } };
 }
 
+/** The task's failure when there is no `program` to run: said on its stderr too, as a shell would. */
+function commandNotFound(program: string, context: ExecutorContext): { error: TaskResult } {
+  context.output("stderr", `${program}: command not found`);
+  return { error: { ok: false, exitCode: 127, error: `command not found: ${program}` } };
+}
+
 /**
  * Why a program that exec said does not exist (ENOENT) cannot run, when it is there all the
  * same: the interpreter its `#!` line names, or (a binary) the dynamic loader it asks for, is
@@ -295,42 +300,66 @@ function missingInterpreter(program: string, context: ExecutorContext): string |
     // Queried, not asked for (a prompt would stop the run): where dagrun may not look, the
     // program is not found, as the shell will then say.
     if (!isGranted({ name: "read", path })) continue;
-    const interpreter = shebangInterpreter(path, { executable: false });
-    if (interpreter === undefined) continue;
-    return interpreter ? interpreterNotFound(interpreter) : "its dynamic loader was not found";
+    const loaded = loadedWith(path, { executable: false });
+    if (loaded === undefined) continue;
+    // The kernel said ENOENT of a file that is there: what it loads with is missing, even
+    // where the file's header could not tell which.
+    return loaded.path ? loadedWithNotFound(loaded) : "its dynamic loader was not found";
   }
   return undefined;
 }
 
 /**
  * The task's failure when a program dagrun may not spawn itself (an `--allow-run` list
- * without it, so the shell runs it instead) is a `#!` script whose interpreter is missing:
- * the shell would only say `not found` of a file that is there. `undefined` otherwise (the
- * shell then runs it, or says why not), and where dagrun may not look at the script or the
- * interpreter.
+ * without it, so the shell runs it instead) cannot run, worded as when dagrun spawns it: a
+ * path to no file is not found; a `#!` script whose interpreter, or a binary whose dynamic
+ * loader, is missing cannot run (the shell would only say `not found` of a file that is
+ * there). `undefined` otherwise (the shell then runs it, or says why not), and where dagrun
+ * may not look at the program or what it is loaded with.
  */
-function interpreterMissing(
+function unlistedFailure(
   program: string,
   context: ExecutorContext,
 ): { error: TaskResult } | undefined {
+  // A bare name is one Deno found in PATH (it reports one it cannot find as not found).
+  if (program.includes("/") && nothingAt(program, context)) {
+    return commandNotFound(program, context);
+  }
   for (const path of programPaths(program, context)) {
     if (!isGranted({ name: "read", path })) return undefined;
     // The one the shell would run: the first executable file found.
-    const interpreter = shebangInterpreter(path, { executable: true });
-    if (interpreter === undefined) continue;
-    if (interpreter === "") return undefined;
+    const loaded = loadedWith(path, { executable: true });
+    if (loaded === undefined) continue;
+    if (loaded.path === "") return undefined;
     // A relative one is looked for from the process's directory, as the kernel does.
-    const interpreterPath = resolvePath(context.cwd, interpreter);
-    if (!isGranted({ name: "read", path: interpreterPath })) return undefined;
+    const loadedPath = resolvePath(context.cwd, loaded.path);
+    if (!isGranted({ name: "read", path: loadedPath })) return undefined;
     try {
-      Deno.statSync(interpreterPath);
+      Deno.statSync(loadedPath);
       return undefined;
     } catch (error) {
       if (!(error instanceof Deno.errors.NotFound)) return undefined;
     }
-    return cannotRun(program, interpreterNotFound(interpreter), context);
+    return cannotRun(program, loadedWithNotFound(loaded), context);
   }
   return undefined;
+}
+
+/**
+ * Whether there is nothing at all at the path `program` (which holds a `/`), in a working
+ * directory that is there: `false` where dagrun may not look (the shell then says).
+ */
+function nothingAt(program: string, context: ExecutorContext): boolean {
+  const path = resolvePath(context.cwd, program);
+  if (!isGranted({ name: "read", path })) return false;
+  if (lookAtWorkingDirectory(context.cwd) !== undefined) return false;
+  try {
+    // A dangling link is nothing to run either: the shell says `not found` of it too.
+    Deno.statSync(path);
+    return false;
+  } catch (error) {
+    return error instanceof Deno.errors.NotFound;
+  }
 }
 
 /**
@@ -345,31 +374,83 @@ function programPaths(program: string, context: ExecutorContext): string[] {
 }
 
 /**
- * The interpreter the `#!` line of the file at `path` names; "" for a file without one (a
- * binary), or with no word after it. `undefined` when there is no file there (with
- * `executable`, no executable one) or it cannot be read.
+ * What the kernel loads to run a program: the interpreter a script's `#!` line names, or the
+ * dynamic loader (ELF `PT_INTERP`) a binary names; `path` "" when the file names none (a
+ * static binary, a file the kernel will not exec, a `#!` with no word after it).
  */
-function shebangInterpreter(
-  path: string,
-  { executable }: { executable: boolean },
-): string | undefined {
-  let head: Uint8Array;
+interface LoadedWith {
+  readonly kind: "interpreter" | "dynamic loader";
+  readonly path: string;
+}
+
+/**
+ * What the file at `path` is loaded with, from its first bytes. `undefined` when there is no
+ * file there (with `executable`, no executable one) or it cannot be read.
+ */
+function loadedWith(path: string, { executable }: { executable: boolean }): LoadedWith | undefined {
   try {
     const stat = Deno.statSync(path);
     if (!stat.isFile || (executable && ((stat.mode ?? 0) & 0o111) === 0)) return undefined;
     using file = Deno.openSync(path);
-    head = new Uint8Array(256);
-    head = head.subarray(0, file.readSync(head) ?? 0);
+    const head = readAt(file, 0, 256);
+    if (head[0] === 0x23 && head[1] === 0x21) {
+      const text = new TextDecoder().decode(head.subarray(2));
+      // The kernel takes the first word after `#!`, ended by a space, a tab or the newline.
+      return { kind: "interpreter", path: /^[ \t]*([^ \t\n]*)/.exec(text)![1]! };
+    }
+    return { kind: "dynamic loader", path: elfInterpreter(file, head) };
   } catch {
     return undefined;
   }
-  const text = new TextDecoder().decode(head);
-  // The kernel takes the first word after `#!`, ended by a space, a tab or the newline.
-  return text.startsWith("#!") ? /^[ \t]*([^ \t\n]*)/.exec(text.slice(2))![1]! : "";
 }
 
-function interpreterNotFound(interpreter: string): string {
-  return `its interpreter ${JSON.stringify(interpreter)} was not found`;
+/**
+ * The dynamic loader an ELF file names in its `PT_INTERP` program header, `head` being its
+ * first bytes; "" for a file that is not ELF, or names none.
+ */
+function elfInterpreter(file: Deno.FsFile, head: Uint8Array): string {
+  // "\x7fELF", then the class (1: 32-bit, 2: 64-bit) and the byte order (1: little-endian).
+  const magic = head.length >= 64 && head[0] === 0x7f && head[1] === 0x45 && head[2] === 0x4c &&
+    head[3] === 0x46;
+  if (!magic) return "";
+  const wide = head[4] === 2, little = head[5] === 1;
+  const header = new DataView(head.buffer, head.byteOffset, head.byteLength);
+  const word = (view: DataView, at: number) =>
+    wide ? Number(view.getBigUint64(at, little)) : view.getUint32(at, little);
+  const tableOffset = word(header, wide ? 0x20 : 0x1c);
+  const entrySize = header.getUint16(wide ? 0x36 : 0x2a, little);
+  const entries = header.getUint16(wide ? 0x38 : 0x2c, little);
+  // A header no kernel would load (the table is never over 64 KiB): no loader to name.
+  if (entrySize < (wide ? 56 : 32) || entrySize * entries > 65_536) return "";
+  const table = readAt(file, tableOffset, entrySize * entries);
+  const view = new DataView(table.buffer, table.byteOffset, table.byteLength);
+  for (let at = 0; at + entrySize <= table.length; at += entrySize) {
+    if (view.getUint32(at, little) !== 3) continue; // PT_INTERP
+    const offset = word(view, at + (wide ? 0x08 : 0x04));
+    const size = word(view, at + (wide ? 0x20 : 0x10));
+    // A path, NUL-terminated; the kernel takes no more than a page of it.
+    const bytes = readAt(file, offset, Math.min(size, 4096));
+    const end = bytes.indexOf(0);
+    return new TextDecoder().decode(end < 0 ? bytes : bytes.subarray(0, end));
+  }
+  return "";
+}
+
+/** Up to `length` bytes of `file` from `offset`: fewer at its end. */
+function readAt(file: Deno.FsFile, offset: number, length: number): Uint8Array {
+  file.seekSync(offset, Deno.SeekMode.Start);
+  const buffer = new Uint8Array(length);
+  let filled = 0;
+  while (filled < length) {
+    const read = file.readSync(buffer.subarray(filled));
+    if (read === null || read === 0) break;
+    filled += read;
+  }
+  return buffer.subarray(0, filled);
+}
+
+function loadedWithNotFound(loaded: LoadedWith): string {
+  return `its ${loaded.kind} ${JSON.stringify(loaded.path)} was not found`;
 }
 
 /**

@@ -180,3 +180,84 @@ Deno.test("an eval task's node:timers callback that throws fails that task, not 
   assert.deepEqual(results[1], { ok: true });
   assert.deepEqual(textOf(outputs[1]!, "stdout"), ["next"]);
 });
+
+Deno.test("an eval task waits for the node:timers timers a module it imports sets, from a worker's first task on", async () => {
+  // The snippet names no `timers`: the module does, out of the worker's sight until it runs.
+  const directory = await Deno.makeTempDir({ prefix: "dagrun-eval-module-clock-" });
+  try {
+    const module = `${directory}/later.ts`;
+    await Deno.writeTextFile(
+      module,
+      [
+        "import { setTimeout } from 'node:timers';",
+        "export function later(text: string) { setTimeout(() => console.log(text), 50); }",
+        "globalThis.later = later;",
+      ].join("\n"),
+    );
+    const url = JSON.stringify(`file://${module}`);
+    const { results, outputs } = await runBounded([
+      `import { later } from ${url}; later("first");`,
+      `const { later } = await import(${url}); later("second");`,
+      // A snippet with no import at all, calling what an earlier task's module left.
+      `globalThis.later("third");`,
+      "await new Promise((r) => setTimeout(r, 200));",
+    ], { maxWorkers: 1 });
+    assert.deepEqual(results, [{ ok: true }, { ok: true }, { ok: true }, { ok: true }]);
+    assert.deepEqual(outputs.map((lines) => textOf(lines, "stdout")), [
+      ["first"],
+      ["second"],
+      ["third"],
+      [],
+    ]);
+  } finally {
+    await Deno.remove(directory, { recursive: true });
+  }
+});
+
+Deno.test("an eval task waits for a timeout its own callback refresh()ed, past another timer's end", async () => {
+  // Deno's Timeout marks a timeout finished once its callback returns, even one the callback
+  // set again, which fires all the same: the task ended at the other timer, and `fired 2`
+  // showed up in the next task.
+  const snippets = [
+    "const t = setTimeout(() => { console.log('fired', ++n); if (n < 2) t.refresh(); }, 50);\n" +
+    "setTimeout(() => console.log('other'), 70);",
+    "import { setTimeout as later } from 'node:timers';\n" +
+    "const t = later(() => { console.log('fired', ++n); if (n < 2) t.refresh(); }, 50);\n" +
+    "later(() => console.log('other'), 70);",
+    "const t = setTimeout(() => { console.log('fired', ++n); if (n < 2) t.refresh(); }, 50);\n" +
+    "await new Promise((resolve) => setTimeout(resolve, 70)); console.log('other');",
+  ].map((code) => `let n = 0;\n${code}`);
+  const { results, outputs } = await runBounded(
+    [...snippets, "await new Promise((r) => setTimeout(r, 200)); console.log('next');"],
+    { maxWorkers: 1 },
+  );
+  const expected = ["fired 1", "other", "fired 2"];
+  for (const [i, snippet] of snippets.entries()) {
+    assert.deepEqual(results[i], { ok: true }, snippet);
+    assert.deepEqual(textOf(outputs[i]!, "stdout"), expected, snippet);
+    assert.deepEqual(await denoEvalLines(snippet), expected, `in deno eval: ${snippet}`);
+  }
+  assert.deepEqual(textOf(outputs.at(-1)!, "stdout"), ["next"]);
+});
+
+Deno.test("a timeout its own callback refresh()ed is cleared and unref'd as in Node", async () => {
+  // Deno's own Timeout then ignores clearTimeout() and unref() (it thinks the timeout has
+  // finished) and fires it anyway; Node does not, and neither does an eval task.
+  const { results, outputs } = await runBounded([
+    "let n = 0;\nconst t = setTimeout(() => { console.log('fired', ++n); if (n < 2) t.refresh(); }, 50);\n" +
+    "setTimeout(() => { console.log('other'); clearTimeout(t); }, 70);",
+    "let n = 0;\nconst t = setTimeout(() => { console.log('fired', ++n); if (n < 2) t.refresh(); }, 50);\n" +
+    "setTimeout(() => { console.log('other'); t.unref(); }, 70);",
+    "let n = 0;\nconst t = setTimeout(() => { console.log('fired', ++n); if (n < 2) t.refresh(); }, 50);\n" +
+    "await new Promise((resolve) => setTimeout(resolve, 70)); console.log(t.hasRef(), t._destroyed);",
+    "await new Promise((r) => setTimeout(r, 200)); console.log('next');",
+  ], { maxWorkers: 1 });
+  assert.deepEqual(results, [{ ok: true }, { ok: true }, { ok: true }, { ok: true }]);
+  assert.deepEqual(outputs.map((lines) => textOf(lines, "stdout")), [
+    ["fired 1", "other"],
+    ["fired 1", "other"],
+    // Set again, as it says.
+    ["fired 1", "true false", "fired 2"],
+    ["next"],
+  ]);
+});

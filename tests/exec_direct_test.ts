@@ -81,6 +81,34 @@ async function exec(command: string, options: { cwd?: string; posixSpawn?: boole
   return { result, lines };
 }
 
+/**
+ * Copies the ELF binary `from` to `to` (executable) with the dynamic loader its PT_INTERP
+ * header names changed to `loader` (no longer than the one it had): a binary that is there
+ * but that the kernel cannot load (ENOENT), as one copied from another system.
+ */
+async function copyWithLoader(from: string, to: string, loader: string): Promise<void> {
+  const bytes = await Deno.readFile(from);
+  const view = new DataView(bytes.buffer);
+  // 64-bit little-endian ELF, as on the x86-64 and arm64 Linux dagrun runs its tests on.
+  assert.equal(view.getUint32(0), 0x7f454c46);
+  const tableOffset = Number(view.getBigUint64(0x20, true));
+  const entrySize = view.getUint16(0x36, true);
+  const entries = view.getUint16(0x38, true);
+  for (let entry = 0; entry < entries; entry++) {
+    const at = tableOffset + entry * entrySize;
+    if (view.getUint32(at, true) !== 3) continue; // PT_INTERP
+    const offset = Number(view.getBigUint64(at + 0x08, true));
+    const size = Number(view.getBigUint64(at + 0x20, true));
+    const path = new TextEncoder().encode(`${loader}\0`);
+    assert.ok(path.length <= size, `${loader} is longer than ${from}'s loader`);
+    bytes.set(path, offset);
+    await Deno.writeFile(to, bytes, { mode: 0o755 });
+    await Deno.chmod(to, 0o755);
+    return;
+  }
+  throw new Error(`${from} names no dynamic loader`);
+}
+
 /** Whether a process is still running: not gone and not a zombie awaiting its reaper. */
 async function alive(pid: number): Promise<boolean> {
   for (let attempt = 0; attempt < 20; attempt++) {
@@ -306,6 +334,19 @@ for (const posixSpawn of [true, false]) {
     }
   });
 
+  Deno.test(`exec names a binary's missing dynamic loader (${via})`, async () => {
+    const dir = await Deno.makeTempDir();
+    try {
+      await copyWithLoader("/bin/true", `${dir}/lost`, "/no/such/ld.so");
+      const { result, lines } = await exec("./lost", { cwd: dir, posixSpawn });
+      const why = 'its dynamic loader "/no/such/ld.so" was not found';
+      assert.deepEqual(result, { ok: false, exitCode: 126, error: `cannot run ./lost: ${why}` });
+      assert.deepEqual(lines, [["stderr", `./lost: ${why}`]]);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+
   Deno.test(`exec names the program whose arguments are too long for the kernel (${via})`, async () => {
     // 3 MB of arguments, past Linux's limit (a quarter of an 8 MB stack): E2BIG.
     const words = Array.from({ length: 3_000 }, () => "y".repeat(1_000));
@@ -497,6 +538,54 @@ Deno.test("exec names a script's missing interpreter when an --allow-run list ha
     );
     // A script whose interpreter is there still runs, through the shell.
     assert.ok(stdout.includes("[good] good\n"), stdout);
+  } finally {
+    await Deno.remove(directory, { recursive: true });
+  }
+});
+
+Deno.test("exec says a missing program or a binary's missing loader as with -A when an --allow-run list hands it to the shell", async () => {
+  // Deno refuses to spawn a path its --allow-run list leaves out, whether there is a file or
+  // not, so the shell (listed) runs it, and would only say "not found" with exit code 127.
+  const directory = await Deno.makeTempDir({ prefix: "dagrun-run-list-" });
+  try {
+    await copyWithLoader("/bin/true", `${directory}/lost`, "/no/such/ld.so");
+    await Deno.copyFile("/bin/true", `${directory}/fine`);
+    const tasks = [
+      { name: "lost", type: "exec", arguments: "./lost" },
+      { name: "gone", type: "exec", arguments: "./gone --flag" },
+      { name: "fine", type: "exec", arguments: "./fine" },
+    ];
+    await Deno.writeTextFile(`${directory}/tasks.json`, JSON.stringify({ tasks }));
+    const output = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--quiet",
+        "--allow-read",
+        "--allow-write",
+        "--allow-env",
+        "--allow-run=/bin/sh",
+        MOD,
+        "--no-history",
+        "tasks.json",
+      ],
+      cwd: directory,
+      env: { NO_COLOR: "1" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stdout = new TextDecoder().decode(output.stdout);
+    const stderr = new TextDecoder().decode(output.stderr);
+    assert.equal(output.code, 1, stdout + stderr);
+    const why = 'its dynamic loader "/no/such/ld.so" was not found';
+    assert.ok(stderr.includes(`[lost] ./lost: ${why}\n`), stderr);
+    assert.match(
+      stdout,
+      new RegExp(`^lost +exec +failed +\\S+ +cannot run \\./lost: ${why}$`, "m"),
+    );
+    assert.ok(stderr.includes("[gone] ./gone: command not found\n"), stderr);
+    assert.match(stdout, /^gone +exec +failed +\S+ +command not found: \.\/gone$/m);
+    // A binary whose loader is there still runs, through the shell.
+    assert.match(stdout, /^fine +exec +ok /m);
   } finally {
     await Deno.remove(directory, { recursive: true });
   }
