@@ -228,11 +228,25 @@ function hasJsonType(value: unknown, type: string): boolean {
   }
 }
 
-/** ` (did you mean "x"?)` when a known name is close to an unknown one, else empty. */
+/**
+ * ` (did you mean "x"?)` when a known name is close to an unknown one, else empty. A known
+ * name that reads the same, written in other code points (`é` as one, or as `e` and a
+ * combining accent: what one editor or keyboard writes and another does not), is the one
+ * meant; the two are then shown with their code points escaped, as quoted they look alike.
+ */
 export function didYouMean(unknown: string, known: Iterable<string>): string {
+  const candidates = [...known];
+  const composed = unknown.normalize("NFC");
+  for (const candidate of candidates) {
+    if (candidate !== unknown && candidate.normalize("NFC") === composed) {
+      return ` (did you mean ${
+        asciiQuote(candidate)
+      }? it reads the same, but in other code points than ${asciiQuote(unknown)})`;
+    }
+  }
   let best: string | undefined, bestDistance = Infinity;
   const limit = Math.max(2, Math.floor(unknown.length / 3));
-  for (const candidate of known) {
+  for (const candidate of candidates) {
     if (Math.abs(candidate.length - unknown.length) > limit) continue;
     const distance = editDistance(unknown, candidate);
     if (distance < bestDistance) [best, bestDistance] = [candidate, distance];
@@ -241,6 +255,14 @@ export function didYouMean(unknown: string, known: Iterable<string>): string {
   // short the names ("zz" is not "a" misspelled).
   const related = best !== undefined && bestDistance < Math.max(best.length, unknown.length);
   return related && bestDistance <= limit ? ` (did you mean ${quote(best!)}?)` : "";
+}
+
+/** {@linkcode quote}'s form with every character beyond ASCII a `\u` escape too. */
+function asciiQuote(name: string): string {
+  return quote(name).replace(
+    /[^\x20-\x7e]/g,
+    (unit) => `\\u${unit.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
 }
 
 function editDistance(a: string, b: string): number {

@@ -350,11 +350,16 @@ async function runTasks(
       new URL("../src/terminal_commands.ts", import.meta.url),
     );
     const concurrency = flags.concurrency ?? taskFile.concurrency;
-    await dryRun(taskFile, {
-      ...(concurrency === undefined ? {} : { concurrency }),
-      ...historyOption(taskFile, flags),
-      ...(flags.fromReport === undefined ? {} : { fromReport: flags.fromReport }),
-    }, sink);
+    await dryRun(
+      taskFile,
+      {
+        ...(concurrency === undefined ? {} : { concurrency }),
+        ...historyOption(taskFile, flags),
+        ...(flags.fromReport === undefined ? {} : { fromReport: flags.fromReport }),
+      },
+      sink,
+      loaded,
+    );
     return ExitCode.Ok;
   }
   // On a terminal, the human view's first line after Ctrl-C erases the echoed `^C` first.

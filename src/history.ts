@@ -240,6 +240,11 @@ export async function recordHistory(
     const targetProblem = targetDirectory === directory ? undefined : unpermitted(targetDirectory);
     if (targetProblem) return targetProblem;
     const path = target ?? location.path;
+    // A task file named `.dagrun_history.json` (or linked to it) is read as a corrupt
+    // history: replacing it, as a corrupt history is, would lose the task file.
+    if (entry !== null && sameFile(path, `${directory}/${location.key}`)) {
+      return notRecorded("it is the task file itself; left as it is");
+    }
     temporary = `${path}.${Deno.pid}.tmp`;
     // The lstat above is the lock's first look at the path, when it is the path locked.
     const locked = await lockHistory(path, target === undefined ? entry : undefined);
@@ -381,6 +386,17 @@ function openToLock(path: string): Deno.FsFile {
     } catch {
       throw error;
     }
+  }
+}
+
+/** Whether `a` and `b` (links followed) are one file; `false` when either cannot be stat'ed. */
+function sameFile(a: string, b: string): boolean {
+  try {
+    const [first, second] = [Deno.statSync(a), Deno.statSync(b)];
+    // Without inode numbers (Windows) there is no telling: taken as different files.
+    return first.ino !== null && first.ino === second.ino && first.dev === second.dev;
+  } catch {
+    return false;
   }
 }
 

@@ -8,20 +8,27 @@ import { criticalPathPriority } from "./critical_path.ts";
 import { type HistoryLocation, readHistory } from "./history.ts";
 import { formatGraph, type GraphFormat } from "./format/graph.ts";
 import { formatPlan, planRun } from "./format/plan.ts";
-import { readPreviousRun } from "./format/previous_report.ts";
+import { readPreviousRun, refuseOtherTaskFile } from "./format/previous_report.ts";
 import type { TaskFile } from "./load.ts";
+import { printable } from "./format/printable.ts";
+import { resolvePath } from "./paths.ts";
 import type { TextSink } from "./output.ts";
 import tasksSchema from "../schema/tasks.schema.json" with { type: "json" };
 
-/** `--dry-run`: prints the simulated order of starts; durations from `--from-report`. */
+/**
+ * `--dry-run`: prints the simulated order of starts; durations from `--from-report`. `loaded`
+ * is the whole task file when `taskFile` is a subset of it: a report of another subset is
+ * still one of this file.
+ */
 export async function dryRun(
   taskFile: TaskFile,
   options: { concurrency?: number; fromReport?: string; history?: HistoryLocation },
   sink: TextSink,
+  loaded: TaskFile = taskFile,
 ): Promise<void> {
   // Durations from the report asked for, else from the history a real run would use.
   const durations = options.fromReport !== undefined
-    ? (await readPreviousRun(options.fromReport)).durations
+    ? (await previousRunOf(loaded, options.fromReport, "plan")).durations
     : options.history
     ? await readHistory(options.history)
     : undefined;
@@ -45,8 +52,18 @@ export async function printGraph(
 ): Promise<void> {
   const statuses = options.fromReport === undefined
     ? undefined
-    : (await readPreviousRun(options.fromReport)).statuses;
+    : (await previousRunOf(taskFile, options.fromReport, "colour the graph")).statuses;
   sink.out(formatGraph(taskFile.tasks, options.format, statuses));
+}
+
+/** The report at `path`, refused when it is of another task file than `taskFile`. */
+async function previousRunOf(taskFile: TaskFile, path: string, use: string) {
+  const previous = await readPreviousRun(path);
+  const names = taskFile.tasks.map((task) => task.name);
+  // Named as --resume names it: absolute, as the report's run_started does.
+  const file = taskFile.file === "<stdin>" ? "<stdin>" : resolvePath(taskFile.file);
+  refuseOtherTaskFile(previous, path, names, printable(file), use);
+  return previous;
 }
 
 /** `dagrun schema`: the task-file JSON Schema, for editors. */

@@ -346,3 +346,22 @@ Deno.test("a history that is a symbolic link is written where it leads, never ov
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a task file named .dagrun_history.json, or linked to it, is never replaced by a history", async () => {
+  const text = JSON.stringify({ tasks: [{ name: "t", type: "exec", arguments: "true" }] });
+  const file = await writeTaskFile(text, ".dagrun_history.json");
+  const dir = file.replace(/\/\.dagrun_history\.json$/, "");
+  const warning =
+    `dagrun: warning: task durations not recorded in ${file}: it is the task file itself; left as it is\n`;
+  try {
+    for (const taskFile of [file, `${dir}/tasks.json`]) {
+      if (taskFile !== file) await Deno.symlink(".dagrun_history.json", taskFile);
+      const { code, stderr } = await quietRun(taskFile);
+      assert.equal(code, 0);
+      assert.equal(stderr, warning);
+      assert.equal(await Deno.readTextFile(file), text);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -206,3 +206,39 @@ Deno.test("--dry-run --from-report leaves out durations no run could have record
   assert.doesNotMatch(plan.stdout, /Infinity|NaN|\+-/);
   assert.match(plan.stdout, /estimated run 200ms/);
 });
+
+Deno.test("--dry-run and graph refuse a --from-report of another task file; a report of another subset is fine", async () => {
+  const file = await writeTaskFile({
+    tasks: [
+      { name: "a", type: "exec", arguments: "true" },
+      { name: "b", type: "exec", arguments: "true" },
+    ],
+  });
+  const dir = file.replace(/\/tasks\.json$/, "");
+  const other = `${dir}/other.json`;
+  await Deno.writeTextFile(
+    other,
+    JSON.stringify({ tasks: [{ name: "x", type: "exec", arguments: "true" }] }),
+  );
+  const report = `${dir}/run.ndjson`;
+  try {
+    // A run of the subset "a" alone.
+    assert.equal((await runCli([file, "a", "--report", report, "-q", "--no-history"])).code, 0);
+    const refusal = (use: string) =>
+      `dagrun: ${report}: is a report of another task file (${file}): its one task is not in ${other}; refusing to ${use} from it\n`;
+    const plan = await runCli([other, "--dry-run", "--from-report", report]);
+    assert.equal(plan.code, 2);
+    assert.equal(plan.stdout, "");
+    assert.equal(plan.stderr, refusal("plan"));
+    const graph = await runCli(["graph", other, "--from-report", report]);
+    assert.equal(graph.code, 2);
+    assert.equal(graph.stdout, "");
+    assert.equal(graph.stderr, refusal("colour the graph"));
+    // Another subset of the same file: the plan of "b" has no duration for it, but is made.
+    const subset = await runCli([file, "b", "--dry-run", "--from-report", report]);
+    assert.equal(subset.code, 0);
+    assert.match(subset.stdout, /^Plan: 1 task, /);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -164,3 +164,38 @@ Deno.test("an unknown --only name with spaces around a task's says that spaces a
     'dagrun: Unknown task "  build" (did you mean "build"?); --only keeps the spaces around a name',
   );
 });
+
+Deno.test("a name that reads the same in other code points is shown escaped, both in the file and on the command line", async () => {
+  // "école" composed (U+00E9) on the command line, decomposed ("e" and U+0301) in the file:
+  // quoted as they are, the message would suggest what was typed.
+  const decomposed = "e\u0301cole", composed = "\u00e9cole";
+  const hint = String
+    .raw`(did you mean "e\u0301cole"? it reads the same, but in other code points than "\u00e9cole")`;
+  const taskFile = await writeTaskFile({
+    tasks: [{ name: decomposed, type: "exec", arguments: "true" }],
+  });
+  const dependent = await writeTaskFile({
+    tasks: [
+      { name: decomposed, type: "exec", arguments: "true" },
+      { name: "b", type: "exec", arguments: "true", dependencies: [composed] },
+    ],
+  });
+  try {
+    for (const args of [[taskFile, composed], [taskFile, "--dry-run", "--only", composed]]) {
+      const { code, stdout, stderr } = await runCli(args);
+      assert.equal(code, 2);
+      assert.equal(stdout, "");
+      assert.ok(stderr.startsWith(`dagrun: Unknown task "${composed}" ${hint}\n`), stderr);
+    }
+    const { code, stderr } = await runCli([dependent]);
+    assert.equal(code, 2);
+    assert.equal(
+      stderr,
+      `dagrun: ${dependent}:1:123: task "b": unknown dependency "${composed}" ${hint}\n`,
+    );
+  } finally {
+    for (const file of [taskFile, dependent]) {
+      await Deno.remove(file.replace(/\/tasks\.json$/, ""), { recursive: true });
+    }
+  }
+});

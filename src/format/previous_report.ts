@@ -16,6 +16,8 @@ export interface PreviousRun {
   readonly statuses: Map<string, TerminalStatus>;
   /** How long each task that ran took, in ms, by name. */
   readonly durations: Map<string, number>;
+  /** The task file the last run was of, as its `run_started` names it (absolute). */
+  readonly file?: string;
 }
 
 /**
@@ -40,10 +42,12 @@ export function parsePreviousRun(text: string, file: string): PreviousRun {
   let statuses = new Map<string, TerminalStatus>();
   const durations = new Map<string, number>();
   let started = false;
+  let taskFile: string | undefined;
   for (const { event } of reportEvents(text, file)) {
     if (event.event === "run_started") {
       started = true;
       statuses = new Map();
+      taskFile = typeof event.file === "string" ? event.file : undefined;
     } else if (event.event === "task_ended" && typeof event.task === "string") {
       statuses.set(event.task, event.status === "ok" ? "ok" : "failed");
       // A resumed task did not run: its 0 ms says nothing of how long it takes. A duration no
@@ -71,7 +75,40 @@ export function parsePreviousRun(text: string, file: string): PreviousRun {
   if (!started) {
     throw new TaskFileError("not a dagrun NDJSON report: it has no run_started event", { file });
   }
-  return { statuses, durations };
+  return { statuses, durations, ...(taskFile === undefined ? {} : { file: taskFile }) };
+}
+
+/**
+ * Refuses a report of another task file: one whose last run names tasks, none of them among
+ * `taskNames` (those of the whole task file, `taskFilePath`). Its durations and statuses would
+ * all be dropped without a word, and the plan or graph look as if no report had been given.
+ *
+ * @example
+ * ```ts
+ * import { parsePreviousRun, refuseOtherTaskFile } from "./previous_report.ts";
+ * const text = '{"event":"run_started","total":1,"time":0}\n' +
+ *   '{"event":"task_ended","task":"a","status":"ok","durationMs":12,"time":0}\n';
+ * refuseOtherTaskFile(parsePreviousRun(text, "run.ndjson"), "run.ndjson", ["a"], "tasks.json", "plan");
+ * ```
+ *
+ * @throws {TaskFileError} naming the report, the file it is of and `use` (what it was for).
+ */
+export function refuseOtherTaskFile(
+  previous: PreviousRun,
+  reportPath: string,
+  taskNames: readonly string[],
+  taskFilePath: string,
+  use: string,
+): void {
+  const reported = previous.statuses.size;
+  if (reported === 0 || taskNames.some((name) => previous.statuses.has(name))) return;
+  const of = previous.file === undefined ? "" : ` (${previous.file})`;
+  throw new TaskFileError(
+    `is a report of another task file${of}: ${
+      reported === 1 ? "its one task is not" : `none of its ${reported} tasks is`
+    } in ${taskFilePath}; refusing to ${use} from it`,
+    { file: reportName(reportPath) },
+  );
 }
 
 /** Reads and parses a previous report file. */
