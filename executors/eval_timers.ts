@@ -293,33 +293,30 @@ export class TaskTimers {
       });
     };
     wrap("unref", () => this.#events.settled());
-    const refreshed = (timer: Timer) => {
-      // A timer cleared stays so.
-      if (this.#events.running() && this.#followed.has(timer) && armed(timer)) {
-        this.#timers.add(timer);
-      }
-    };
-    wrap("refresh", refreshed);
-    // And around that, the refresh of a timeout from its own callback put off.
-    const refresh = prototype.refresh as Method;
-    const refreshLater = this.#refreshLater, firingTimers = this.#firing;
-    Object.defineProperty(prototype, "refresh", {
-      value: function (this: Timer) {
-        // A timeout setting itself again from its callback: once the callback has returned
-        // and Deno has marked the timeout finished (see #refreshLater), before anything else.
-        if (!firingTimers.has(this) || (this as TimeoutState)._repeat) return refresh.call(this);
-        if (!refreshLater.has(this)) {
-          refreshLater.add(this);
-          queueMicrotask(() => {
-            if (refreshLater.delete(this)) refresh.call(this);
-          });
-        }
-        refreshed(this);
-        return this;
-      },
-      configurable: true,
-      writable: true,
-    });
+    const refresh = prototype.refresh;
+    if (typeof refresh === "function") {
+      const timers = this, refreshLater = this.#refreshLater, firing = this.#firing;
+      Object.defineProperty(prototype, "refresh", {
+        value: function (this: Timer) {
+          // A timeout setting itself again from its own callback is, once the callback has
+          // returned and Deno has marked the timeout finished (see #refreshLater).
+          if (!firing.has(this) || (this as TimeoutState)._repeat) refresh.call(this);
+          else if (!refreshLater.has(this)) {
+            refreshLater.add(this);
+            queueMicrotask(() => {
+              if (refreshLater.delete(this)) refresh.call(this);
+            });
+          }
+          // A timer cleared stays so.
+          if (timers.#events.running() && timers.#followed.has(this) && armed(this)) {
+            timers.#timers.add(this);
+          }
+          return this;
+        },
+        configurable: true,
+        writable: true,
+      });
+    }
     wrap("close", (timer) => this.#released(timer));
     wrap(Symbol.dispose, (timer) => this.#released(timer));
     // Node's own symbols, found by their names: making a timer, and clearing it (what

@@ -301,7 +301,7 @@ function missingInterpreter(program: string, context: ExecutorContext): string |
     // program is not found, as the shell will then say.
     if (!isGranted({ name: "read", path })) continue;
     const loaded = loadedWith(path, { executable: false });
-    if (loaded === undefined) continue;
+    if (loaded === undefined || loaded === NO_FILE) continue;
     // The kernel said ENOENT of a file that is there: what it loads with is missing, even
     // where the file's header could not tell which.
     return loaded.path ? loadedWithNotFound(loaded) : "its dynamic loader was not found";
@@ -321,14 +321,18 @@ function unlistedFailure(
   program: string,
   context: ExecutorContext,
 ): { error: TaskResult } | undefined {
-  // A bare name is one Deno found in PATH (it reports one it cannot find as not found).
-  if (program.includes("/") && nothingAt(program, context)) {
-    return commandNotFound(program, context);
-  }
   for (const path of programPaths(program, context)) {
     if (!isGranted({ name: "read", path })) return undefined;
     // The one the shell would run: the first executable file found.
     const loaded = loadedWith(path, { executable: true });
+    if (loaded === NO_FILE) {
+      // A bare name is one Deno found in PATH (it reports one it cannot find as not found);
+      // a path to nothing at all is not found, in a working directory that is there (a
+      // dangling link neither: the shell says `not found` of it too).
+      if (!program.includes("/")) continue;
+      if (lookAtWorkingDirectory(context.cwd) !== undefined) return undefined;
+      return commandNotFound(program, context);
+    }
     if (loaded === undefined) continue;
     if (loaded.path === "") return undefined;
     // A relative one is looked for from the process's directory, as the kernel does.
@@ -343,23 +347,6 @@ function unlistedFailure(
     return cannotRun(program, loadedWithNotFound(loaded), context);
   }
   return undefined;
-}
-
-/**
- * Whether there is nothing at all at the path `program` (which holds a `/`), in a working
- * directory that is there: `false` where dagrun may not look (the shell then says).
- */
-function nothingAt(program: string, context: ExecutorContext): boolean {
-  const path = resolvePath(context.cwd, program);
-  if (!isGranted({ name: "read", path })) return false;
-  if (lookAtWorkingDirectory(context.cwd) !== undefined) return false;
-  try {
-    // A dangling link is nothing to run either: the shell says `not found` of it too.
-    Deno.statSync(path);
-    return false;
-  } catch (error) {
-    return error instanceof Deno.errors.NotFound;
-  }
 }
 
 /**
@@ -383,24 +370,34 @@ interface LoadedWith {
   readonly path: string;
 }
 
+/** {@linkcode loadedWith}'s answer when there is nothing at all at the path. */
+const NO_FILE = "no file";
+
 /**
- * What the file at `path` is loaded with, from its first bytes. `undefined` when there is no
- * file there (with `executable`, no executable one) or it cannot be read.
+ * What the file at `path` is loaded with, from its first bytes. {@linkcode NO_FILE} when
+ * there is nothing there; `undefined` when it is no file (with `executable`, no executable
+ * one) or cannot be read.
  */
-function loadedWith(path: string, { executable }: { executable: boolean }): LoadedWith | undefined {
+function loadedWith(
+  path: string,
+  { executable }: { executable: boolean },
+): LoadedWith | typeof NO_FILE | undefined {
   try {
     const stat = Deno.statSync(path);
     if (!stat.isFile || (executable && ((stat.mode ?? 0) & 0o111) === 0)) return undefined;
     using file = Deno.openSync(path);
-    const head = readAt(file, 0, 256);
+    // A page: a binary's program headers and the loader they name are in it, as a rule, so
+    // that this one read is all a program that runs costs.
+    const head = readAt(file, 0, 4096);
     if (head[0] === 0x23 && head[1] === 0x21) {
-      const text = new TextDecoder().decode(head.subarray(2));
-      // The kernel takes the first word after `#!`, ended by a space, a tab or the newline.
+      // The kernel reads 256 bytes of a script, and takes the first word after `#!`, ended
+      // by a space, a tab or the newline.
+      const text = new TextDecoder().decode(head.subarray(2, 256));
       return { kind: "interpreter", path: /^[ \t]*([^ \t\n]*)/.exec(text)![1]! };
     }
     return { kind: "dynamic loader", path: elfInterpreter(file, head) };
-  } catch {
-    return undefined;
+  } catch (error) {
+    return error instanceof Deno.errors.NotFound ? NO_FILE : undefined;
   }
 }
 
@@ -422,22 +419,31 @@ function elfInterpreter(file: Deno.FsFile, head: Uint8Array): string {
   const entries = header.getUint16(wide ? 0x38 : 0x2c, little);
   // A header no kernel would load (the table is never over 64 KiB): no loader to name.
   if (entrySize < (wide ? 56 : 32) || entrySize * entries > 65_536) return "";
-  const table = readAt(file, tableOffset, entrySize * entries);
+  const table = readAt(file, tableOffset, entrySize * entries, head);
   const view = new DataView(table.buffer, table.byteOffset, table.byteLength);
   for (let at = 0; at + entrySize <= table.length; at += entrySize) {
     if (view.getUint32(at, little) !== 3) continue; // PT_INTERP
     const offset = word(view, at + (wide ? 0x08 : 0x04));
     const size = word(view, at + (wide ? 0x20 : 0x10));
     // A path, NUL-terminated; the kernel takes no more than a page of it.
-    const bytes = readAt(file, offset, Math.min(size, 4096));
+    const bytes = readAt(file, offset, Math.min(size, 4096), head);
     const end = bytes.indexOf(0);
     return new TextDecoder().decode(end < 0 ? bytes : bytes.subarray(0, end));
   }
   return "";
 }
 
-/** Up to `length` bytes of `file` from `offset`: fewer at its end. */
-function readAt(file: Deno.FsFile, offset: number, length: number): Uint8Array {
+/**
+ * Up to `length` bytes of `file` from `offset`: fewer at its end. Taken from `head`, the
+ * file's first bytes read already, when it holds them all.
+ */
+function readAt(
+  file: Deno.FsFile,
+  offset: number,
+  length: number,
+  head?: Uint8Array,
+): Uint8Array {
+  if (head && offset + length <= head.length) return head.subarray(offset, offset + length);
   file.seekSync(offset, Deno.SeekMode.Start);
   const buffer = new Uint8Array(length);
   let filled = 0;

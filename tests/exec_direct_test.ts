@@ -492,6 +492,41 @@ Deno.test("a spawn out of file descriptors names the program, not the shell", as
   await Deno.remove(directory, { recursive: true });
 });
 
+/**
+ * Runs dagrun on `tasks` in `directory` with an `--allow-run` list of only the shell (and no
+ * FFI, which would spawn the programs directly): Deno refuses to spawn any other program, so
+ * the shell runs it.
+ */
+async function runWithRunList(
+  directory: string,
+  tasks: readonly Record<string, string>[],
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  await Deno.writeTextFile(`${directory}/tasks.json`, JSON.stringify({ tasks }));
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--quiet",
+      "--allow-read",
+      "--allow-write",
+      "--allow-env",
+      "--allow-run=/bin/sh",
+      MOD,
+      "--no-history",
+      "tasks.json",
+    ],
+    cwd: directory,
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const decoder = new TextDecoder();
+  return {
+    code: output.code,
+    stdout: decoder.decode(output.stdout),
+    stderr: decoder.decode(output.stderr),
+  };
+}
+
 Deno.test("exec names a script's missing interpreter when an --allow-run list hands it to the shell", async () => {
   // Deno refuses to spawn a program its --allow-run list leaves out, so the shell (listed)
   // runs it, and would only say "not found" of a script that is there. No FFI either, which
@@ -506,27 +541,8 @@ Deno.test("exec names a script's missing interpreter when an --allow-run list ha
       { name: "crlf", type: "exec", arguments: "./crlf.sh" },
       { name: "good", type: "exec", arguments: "./good.sh" },
     ];
-    await Deno.writeTextFile(`${directory}/tasks.json`, JSON.stringify({ tasks }));
-    const output = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--quiet",
-        "--allow-read",
-        "--allow-write",
-        "--allow-env",
-        "--allow-run=/bin/sh",
-        MOD,
-        "--no-history",
-        "tasks.json",
-      ],
-      cwd: directory,
-      env: { NO_COLOR: "1" },
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const stdout = new TextDecoder().decode(output.stdout);
-    const stderr = new TextDecoder().decode(output.stderr);
-    assert.equal(output.code, 1, stdout + stderr);
+    const { code, stdout, stderr } = await runWithRunList(directory, tasks);
+    assert.equal(code, 1, stdout + stderr);
     const why = 'its interpreter "/bin/sh\\r" was not found';
     assert.ok(stderr.includes(`[crlf] ./crlf.sh: ${why}\n`), stderr);
     assert.match(
@@ -555,27 +571,8 @@ Deno.test("exec says a missing program or a binary's missing loader as with -A w
       { name: "gone", type: "exec", arguments: "./gone --flag" },
       { name: "fine", type: "exec", arguments: "./fine" },
     ];
-    await Deno.writeTextFile(`${directory}/tasks.json`, JSON.stringify({ tasks }));
-    const output = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--quiet",
-        "--allow-read",
-        "--allow-write",
-        "--allow-env",
-        "--allow-run=/bin/sh",
-        MOD,
-        "--no-history",
-        "tasks.json",
-      ],
-      cwd: directory,
-      env: { NO_COLOR: "1" },
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const stdout = new TextDecoder().decode(output.stdout);
-    const stderr = new TextDecoder().decode(output.stderr);
-    assert.equal(output.code, 1, stdout + stderr);
+    const { code, stdout, stderr } = await runWithRunList(directory, tasks);
+    assert.equal(code, 1, stdout + stderr);
     const why = 'its dynamic loader "/no/such/ld.so" was not found';
     assert.ok(stderr.includes(`[lost] ./lost: ${why}\n`), stderr);
     assert.match(
