@@ -128,6 +128,8 @@ export class TaskTimers {
     // Forgotten first: a cleared timer does not tell the task it settled.
     const timers = [...this.#timers];
     this.#timers.clear();
+    // A refresh put off past its callback must not set a cleared timer again.
+    this.#refreshLater.clear();
     for (const timer of timers) realClearTimeout()(timer);
   }
 
