@@ -10,7 +10,6 @@ import { formatGraph, type GraphFormat } from "./format/graph.ts";
 import { formatPlan, planRun } from "./format/plan.ts";
 import { readPreviousRun, refuseOtherTaskFile } from "./format/previous_report.ts";
 import type { TaskFile } from "./load.ts";
-import { printable } from "./format/printable.ts";
 import { resolvePath } from "./paths.ts";
 import type { TextSink } from "./output.ts";
 import tasksSchema from "../schema/tasks.schema.json" with { type: "json" };
@@ -62,7 +61,7 @@ async function previousRunOf(taskFile: TaskFile, path: string, use: string) {
   const names = taskFile.tasks.map((task) => task.name);
   // Named as --resume names it: absolute, as the report's run_started does.
   const file = taskFile.file === "<stdin>" ? "<stdin>" : resolvePath(taskFile.file);
-  refuseOtherTaskFile(previous, path, names, printable(file), use);
+  refuseOtherTaskFile(previous, path, names, file, use);
   return previous;
 }
 
