@@ -72,14 +72,14 @@ export async function runProgram(
   try {
     await program.parseAsync([...args], { from: "user" });
   } catch (error) {
-    // Commander's errors that dagrun words as its own usage errors.
+    // Commander's errors that dagrun words as its own usage errors, as such.
+    const given = command ?? program;
     const reworded = error instanceof CommanderError
-      ? valueGivenToFlag(error, args, command ?? program) ??
-        excessArguments(error, command ?? program)
-      : undefined;
-    exitCode = error instanceof CommanderError && !reworded
-      ? reportCommanderError(error, context.sink, command?.name())
-      : reportError(reworded ?? error, context.sink, command?.name());
+      ? valueGivenToFlag(error, args, given) ?? excessArguments(error, given) ?? error
+      : error;
+    exitCode = reworded instanceof CommanderError
+      ? reportCommanderError(reworded, context.sink, command?.name())
+      : reportError(reworded, context.sink, command?.name());
   }
   return exitCode;
 }
@@ -250,7 +250,7 @@ function excessArguments(
   const extra = command.args[taken];
   if (extra === undefined) return undefined;
   return new UsageError(
-    taken === 0 || first === undefined
+    taken === 0
       ? `Unexpected argument '${extra}': 'dagrun ${command.name()}' takes no arguments`
       : `Cannot take more than one task file: '${first}', then '${extra}'`,
   );
