@@ -15,19 +15,19 @@ import type { TextSink } from "./output.ts";
 import tasksSchema from "../schema/tasks.schema.json" with { type: "json" };
 
 /**
- * `--dry-run`: prints the simulated order of starts; durations from `--from-report`. `loaded`
- * is the whole task file when `taskFile` is a subset of it: a report of another subset is
- * still one of this file.
+ * `--dry-run`: prints the simulated order of starts; durations from `--from-report`.
+ * `wholeFile` is the whole task file when `taskFile` is a subset of it (as for
+ * `identify()`): a report of another subset is still one of this file.
  */
 export async function dryRun(
   taskFile: TaskFile,
   options: { concurrency?: number; fromReport?: string; history?: HistoryLocation },
   sink: TextSink,
-  loaded: TaskFile = taskFile,
+  wholeFile: TaskFile = taskFile,
 ): Promise<void> {
   // Durations from the report asked for, else from the history a real run would use.
   const durations = options.fromReport !== undefined
-    ? (await previousRunOf(loaded, options.fromReport, "plan")).durations
+    ? (await previousRunOf(wholeFile, options.fromReport, "plan")).durations
     : options.history
     ? await readHistory(options.history)
     : undefined;
