@@ -20,7 +20,6 @@ import {
   choiceParser,
   GRAPH_OPTIONS,
   INPUT_OPTIONS,
-  noValueAllowed,
   type OptionSpec,
   RUN_OPTIONS,
 } from "./cli_options.ts";
@@ -231,7 +230,11 @@ function valueGivenToFlag(
   } else {
     return undefined;
   }
-  return takesNoValue(name, command) ? noValueAllowed(name, value) : undefined;
+  // As getopt_long refuses it: commander would call the option unknown, then suggest the very
+  // option given. The fast parser declines such a line, so this is the one wording.
+  return takesNoValue(name, command)
+    ? new UsageError(`Option '${name}' takes no value, received '${value}'`)
+    : undefined;
 }
 
 /**
