@@ -9,6 +9,7 @@
 import type { ValidateFunction } from "./deps.ts";
 import { compileArgumentsSchema } from "./schema_compiler.ts";
 import { quote, TaskFileError } from "./errors.ts";
+import { unicodeEscape } from "./format/printable.ts";
 import type { TaskFile } from "./load.ts";
 import { schemaError } from "./schema_validation.ts";
 import type { ExecutorRegistry } from "./registry.ts";
@@ -259,10 +260,7 @@ export function didYouMean(unknown: string, known: Iterable<string>): string {
 
 /** {@linkcode quote}'s form with every character beyond ASCII a `\u` escape too. */
 function asciiQuote(name: string): string {
-  return quote(name).replace(
-    /[^\x20-\x7e]/g,
-    (unit) => `\\u${unit.charCodeAt(0).toString(16).padStart(4, "0")}`,
-  );
+  return quote(name).replace(/[^\x20-\x7e]/g, unicodeEscape);
 }
 
 function editDistance(a: string, b: string): number {

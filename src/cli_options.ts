@@ -192,22 +192,6 @@ export const GRAPH_OPTIONS: readonly OptionSpec[] = [
 ];
 
 /**
- * The refusal of a value given to an option that takes none (`--no-history=x`, `-q=1`), as
- * getopt_long refuses it: commander would call the option unknown, then suggest the very option
- * given. The one wording of both parsers (the fast one declines such a line to commander).
- *
- * @example
- * ```ts
- * import { noValueAllowed } from "./cli_options.ts";
- *
- * noValueAllowed("--no-history", "x").message; // "Option '--no-history' takes no value, received 'x'"
- * ```
- */
-export function noValueAllowed(option: string, value: string): UsageError {
-  return new UsageError(`Option '${option}' takes no value, received '${value}'`);
-}
-
-/**
  * Parses a duration option: seconds (`5`, `0.5`) or a duration (`500ms`, `2s`, `1m30s`), in
  * milliseconds.
  *

@@ -20,7 +20,6 @@ import {
   choiceParser,
   GRAPH_OPTIONS,
   INPUT_OPTIONS,
-  noValueAllowed,
   type OptionSpec,
   RUN_OPTIONS,
 } from "./cli_options.ts";
@@ -72,14 +71,14 @@ export async function runProgram(
   try {
     await program.parseAsync([...args], { from: "user" });
   } catch (error) {
-    // Commander's errors that dagrun words as its own usage errors.
+    // Commander's errors that dagrun words as its own usage errors, as such.
+    const given = command ?? program;
     const reworded = error instanceof CommanderError
-      ? valueGivenToFlag(error, args, command ?? program) ??
-        excessArguments(error, command ?? program)
-      : undefined;
-    exitCode = error instanceof CommanderError && !reworded
-      ? reportCommanderError(error, context.sink, command?.name())
-      : reportError(reworded ?? error, context.sink, command?.name());
+      ? valueGivenToFlag(error, args, given) ?? excessArguments(error, given) ?? error
+      : error;
+    exitCode = reworded instanceof CommanderError
+      ? reportCommanderError(reworded, context.sink, command?.name())
+      : reportError(reworded, context.sink, command?.name());
   }
   return exitCode;
 }
@@ -231,7 +230,11 @@ function valueGivenToFlag(
   } else {
     return undefined;
   }
-  return takesNoValue(name, command) ? noValueAllowed(name, value) : undefined;
+  // As getopt_long refuses it: commander would call the option unknown, then suggest the very
+  // option given. The fast parser declines such a line, so this is the one wording.
+  return takesNoValue(name, command)
+    ? new UsageError(`Option '${name}' takes no value, received '${value}'`)
+    : undefined;
 }
 
 /**
@@ -250,7 +253,7 @@ function excessArguments(
   const extra = command.args[taken];
   if (extra === undefined) return undefined;
   return new UsageError(
-    taken === 0 || first === undefined
+    taken === 0
       ? `Unexpected argument '${extra}': 'dagrun ${command.name()}' takes no arguments`
       : `Cannot take more than one task file: '${first}', then '${extra}'`,
   );

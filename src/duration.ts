@@ -19,7 +19,7 @@ export const MAX_DURATION_MS = 2 ** 31 - 1;
  * {@linkcode MAX_DURATION_MS} as a duration string, to the millisecond: a limit said rounded
  * ("596h") would be contradicted by the longer durations it takes (`"596h30m"`).
  */
-export const MAX_DURATION_TEXT = "596h31m23.647s";
+const MAX_DURATION_TEXT = "596h31m23.647s";
 
 /**
  * The longest duration a run can have recorded, a year in milliseconds: beyond it a recorded

@@ -240,17 +240,17 @@ export async function recordHistory(
     const targetProblem = targetDirectory === directory ? undefined : unpermitted(targetDirectory);
     if (targetProblem) return targetProblem;
     const path = target ?? location.path;
-    // A task file named `.dagrun_history.json` (or linked to it) is read as a corrupt
-    // history: replacing it, as a corrupt history is, would lose the task file.
-    if (entry !== null && sameFile(path, `${directory}/${location.key}`)) {
-      return notRecorded("it is the task file itself; left as it is");
-    }
     temporary = `${path}.${Deno.pid}.tmp`;
     // The lstat above is the lock's first look at the path, when it is the path locked.
     const locked = await lockHistory(path, target === undefined ? entry : undefined);
     lock = locked?.file;
     // Read under the lock: another run may have recorded its durations since this one began.
     const read = locked ? readLockedFiles(locked.file, locked.info) : readFiles(path);
+    // A task file named `.dagrun_history.json` (or linked to it) reads as no history:
+    // replacing it, as a corrupt history is, would lose the task file. Only then looked at.
+    if (read === undefined && sameFile(path, `${directory}/${location.key}`)) {
+      return notRecorded("it is the task file itself; left as it is");
+    }
     if (read === undefined && target !== undefined) {
       // Replacing what a link leads to is only for a history: never another file.
       return notRecorded(`it links to ${target}, which is not a dagrun history; left as it is`);

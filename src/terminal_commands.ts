@@ -10,25 +10,24 @@ import { formatGraph, type GraphFormat } from "./format/graph.ts";
 import { formatPlan, planRun } from "./format/plan.ts";
 import { readPreviousRun, refuseOtherTaskFile } from "./format/previous_report.ts";
 import type { TaskFile } from "./load.ts";
-import { printable } from "./format/printable.ts";
 import { resolvePath } from "./paths.ts";
 import type { TextSink } from "./output.ts";
 import tasksSchema from "../schema/tasks.schema.json" with { type: "json" };
 
 /**
- * `--dry-run`: prints the simulated order of starts; durations from `--from-report`. `loaded`
- * is the whole task file when `taskFile` is a subset of it: a report of another subset is
- * still one of this file.
+ * `--dry-run`: prints the simulated order of starts; durations from `--from-report`.
+ * `wholeFile` is the whole task file when `taskFile` is a subset of it (as for
+ * `identify()`): a report of another subset is still one of this file.
  */
 export async function dryRun(
   taskFile: TaskFile,
   options: { concurrency?: number; fromReport?: string; history?: HistoryLocation },
   sink: TextSink,
-  loaded: TaskFile = taskFile,
+  wholeFile: TaskFile = taskFile,
 ): Promise<void> {
   // Durations from the report asked for, else from the history a real run would use.
   const durations = options.fromReport !== undefined
-    ? (await previousRunOf(loaded, options.fromReport, "plan")).durations
+    ? (await previousRunOf(wholeFile, options.fromReport, "plan")).durations
     : options.history
     ? await readHistory(options.history)
     : undefined;
@@ -62,7 +61,7 @@ async function previousRunOf(taskFile: TaskFile, path: string, use: string) {
   const names = taskFile.tasks.map((task) => task.name);
   // Named as --resume names it: absolute, as the report's run_started does.
   const file = taskFile.file === "<stdin>" ? "<stdin>" : resolvePath(taskFile.file);
-  refuseOtherTaskFile(previous, path, names, printable(file), use);
+  refuseOtherTaskFile(previous, path, names, file, use);
   return previous;
 }
 

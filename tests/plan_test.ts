@@ -242,3 +242,29 @@ Deno.test("--dry-run and graph refuse a --from-report of another task file; a re
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("--from-report of another task file names both files escaped once, whatever their names hold", async () => {
+  const dir = await Deno.makeTempDir();
+  // A control character in each path: the one the report names and the one given.
+  const ran = `${dir}/ran\u0007.json`, other = `${dir}/other\u0001.json`;
+  const report = `${dir}/run.ndjson`;
+  try {
+    await Deno.writeTextFile(
+      ran,
+      JSON.stringify({ tasks: [{ name: "a", type: "exec", arguments: "true" }] }),
+    );
+    await Deno.writeTextFile(
+      other,
+      JSON.stringify({ tasks: [{ name: "x", type: "exec", arguments: "true" }] }),
+    );
+    assert.equal((await runCli([ran, "--report", report, "-q", "--no-history"])).code, 0);
+    const plan = await runCli([other, "--dry-run", "--from-report", report]);
+    assert.equal(plan.code, 2);
+    assert.equal(
+      plan.stderr,
+      `dagrun: ${report}: is a report of another task file (${dir}/ran\\u0007.json): its one task is not in ${dir}/other\\u0001.json; refusing to plan from it\n`,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

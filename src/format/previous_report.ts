@@ -6,6 +6,7 @@
  */
 
 import { TaskFileError } from "../errors.ts";
+import { printable } from "./printable.ts";
 import { isMeasuredDuration } from "../duration.ts";
 import { readReportText, reportEvents, reportName } from "../report_lines.ts";
 import type { TerminalStatus } from "../types.ts";
@@ -102,11 +103,13 @@ export function refuseOtherTaskFile(
 ): void {
   const reported = previous.statuses.size;
   if (reported === 0 || taskNames.some((name) => previous.statuses.has(name))) return;
-  const of = previous.file === undefined ? "" : ` (${previous.file})`;
+  // Each path printable here, as TaskFileError's place is: escaping the whole message instead
+  // would escape the place a second time.
+  const of = previous.file === undefined ? "" : ` (${printable(previous.file)})`;
   throw new TaskFileError(
     `is a report of another task file${of}: ${
       reported === 1 ? "its one task is not" : `none of its ${reported} tasks is`
-    } in ${taskFilePath}; refusing to ${use} from it`,
+    } in ${printable(taskFilePath)}; refusing to ${use} from it`,
     { file: reportName(reportPath) },
   );
 }

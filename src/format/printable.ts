@@ -41,8 +41,15 @@ const ESCAPED = new RegExp(
 /**
  * A character as `\uXXXX` escapes, one per UTF-16 code unit (two for a noncharacter past the
  * first plane, as JSON writes it).
+ *
+ * @example
+ * ```ts
+ * import { unicodeEscape } from "./printable.ts";
+ *
+ * unicodeEscape("\u00e9"); // "\\u00e9"
+ * ```
  */
-function unicodeEscape(character: string): string {
+export function unicodeEscape(character: string): string {
   let escaped = "";
   for (let i = 0; i < character.length; i++) {
     escaped += `\\u${character.charCodeAt(i).toString(16).padStart(4, "0")}`;
