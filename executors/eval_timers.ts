@@ -297,7 +297,8 @@ export class TaskTimers {
     wrap("unref", () => this.#events.settled());
     const refresh = prototype.refresh;
     if (typeof refresh === "function") {
-      const timers = this, refreshLater = this.#refreshLater, firing = this.#firing;
+      const refreshLater = this.#refreshLater, firing = this.#firing;
+      const events = this.#events, followed = this.#followed, tracked = this.#timers;
       Object.defineProperty(prototype, "refresh", {
         value: function (this: Timer) {
           // A timeout setting itself again from its own callback is, once the callback has
@@ -310,8 +311,8 @@ export class TaskTimers {
             });
           }
           // A timer cleared stays so.
-          if (timers.#events.running() && timers.#followed.has(this) && armed(this)) {
-            timers.#timers.add(this);
+          if (events.running() && followed.has(this) && armed(this)) {
+            tracked.add(this);
           }
           return this;
         },
