@@ -14,6 +14,7 @@ import { loadedCrypto } from "./deps.ts";
 import { resolvePath } from "./paths.ts";
 import { readReportText, reportEvents, reportName } from "./report_lines.ts";
 import { TaskFileError } from "./errors.ts";
+import { printable } from "./format/printable.ts";
 import type { TaskFile } from "./load.ts";
 import type { RunIdentity } from "./scheduler.ts";
 import type { TaskSpec } from "./types.ts";
@@ -165,7 +166,11 @@ export function resumedTasks(
 ): Set<string> {
   if (report.file !== identity.file && report.tasksHash !== identity.tasksHash) {
     throw new TaskFileError(
-      `is a report of another task file (${report.file}, with other task names), not of ${identity.file}; refusing to resume from it`,
+      // Each path printable here, as TaskFileError's place is: escaping the whole message
+      // instead would escape the place a second time.
+      `is a report of another task file (${
+        printable(report.file)
+      }, with other task names), not of ${printable(identity.file)}; refusing to resume from it`,
       { file: report.path },
     );
   }

@@ -126,6 +126,37 @@ Deno.test("--resume refuses a report of another task file", async () => {
   await assert.rejects(p.read("ran"));
 });
 
+Deno.test("--resume of another task file's report names the report and both files escaped once", async () => {
+  // The files' names went into the message raw, so that the whole line was escaped again,
+  // the report's name (escaped already, as a place) twice: r\\u0001.ndjson.
+  const dir = await Deno.makeTempDir();
+  const ran = `${dir}/ran\u0007.json`, other = `${dir}/other\u0001.json`;
+  try {
+    await Deno.writeTextFile(
+      ran,
+      JSON.stringify({ tasks: [{ name: "a", type: "exec", arguments: "true" }] }),
+    );
+    await Deno.writeTextFile(
+      other,
+      JSON.stringify({ tasks: [{ name: "x", type: "exec", arguments: "true" }] }),
+    );
+    const args = ["-q", "--no-history"];
+    assert.equal(
+      (await runCli([ran, "--report", "r\u0001.ndjson", ...args], { cwd: dir })).code,
+      0,
+    );
+    const result = await runCli([other, "--resume", "r\u0001.ndjson", ...args], { cwd: dir });
+    assert.equal(result.code, 2);
+    const real = await Deno.realPath(dir);
+    assert.equal(
+      result.stderr,
+      `dagrun: r\\u0001.ndjson: is a report of another task file (${real}/ran\\u0007.json, with other task names), not of ${real}/other\\u0001.json; refusing to resume from it\n`,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("--resume accepts a report of the same tasks at another path", async () => {
   const p = await project(pipeline);
   await p.write("", "fixed");
