@@ -94,8 +94,19 @@ export async function readInputFile(path: string, asStream = false): Promise<Inp
   };
 }
 
-/** Set by the command line: whether a signal ends a read of a stream (see below). */
-let streamReadsInterruptible = false;
+/**
+ * Where the command line records that a signal ends a read of a stream (see below): a global
+ * under a registered symbol, not a variable of this module, as `dist/dagrun.js` holds its own
+ * copy of this module and loads `src/cli_program.ts` (`dagrun run`, `validate`, `graph`) with
+ * the sources' copy beside it. A variable set in one copy left the other's reads deaf to a
+ * signal, and dagrun died of it without a word.
+ */
+const STREAM_READS_INTERRUPTIBLE = Symbol.for("dagrun.streamReadsInterruptible");
+
+/** Whether {@linkcode interruptStreamReadsBySignals} was called, by any copy of this module. */
+function streamReadsInterruptible(): boolean {
+  return (globalThis as Record<symbol, unknown>)[STREAM_READS_INTERRUPTIBLE] === true;
+}
 
 /**
  * Makes every later read of a stream by {@linkcode readInputFile} (a FIFO waiting for its
@@ -107,7 +118,7 @@ let streamReadsInterruptible = false;
  * A regular file's read listens to nothing, and costs nothing more.
  */
 export function interruptStreamReadsBySignals(): void {
-  streamReadsInterruptible = true;
+  (globalThis as Record<symbol, unknown>)[STREAM_READS_INTERRUPTIBLE] = true;
 }
 
 /**
@@ -157,7 +168,7 @@ async function readStream(
   path: string,
   open: () => Promise<ReadableStream<Uint8Array>>,
 ): Promise<Uint8Array> {
-  if (!streamReadsInterruptible) return readBoundedStream(await open());
+  if (!streamReadsInterruptible()) return readBoundedStream(await open());
   let opened = false;
   let interrupted = false;
   const interruption = Promise.withResolvers<never>();

@@ -8,7 +8,8 @@ import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { runCommand, serveFiles } from "./plugin_helpers.ts";
-import { writeTaskFile } from "./helpers.ts";
+import { dirname } from "node:path";
+import { killIfRunning, makeFifo, until, waitsInFifoOpen, writeTaskFile } from "./helpers.ts";
 import { sourcePaths, staleness } from "../dist/build.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
@@ -196,6 +197,55 @@ Deno.test("dist/dagrun.js stops on SIGINT with 130 and leaves no process behind"
   assert.match(seen, /wait\s+exec\s+failed/);
   const left = await new Deno.Command("pgrep", { args: ["-f", marker], stdout: "piped" }).output();
   assert.equal(new TextDecoder().decode(left.stdout), "");
+});
+
+Deno.test({
+  name:
+    "dist/dagrun.js: a signal while a task file FIFO waits ends every command with its one line, not only the fast path",
+  ignore: Deno.build.os !== "linux",
+  async fn(t) {
+    // `dagrun FIFO` runs in the bundle; `run`, `validate` and `graph` in the sources'
+    // cli_program.ts it loads beside it, with their own copy of the module that reads the FIFO.
+    const directory = dirname(await writeTaskFile({ tasks: [] }));
+    await makeFifo(`${directory}/fifo`);
+    const cases = [
+      { args: ["fifo", "--no-history"], done: "nothing ran" },
+      { args: ["run", "--no-history", "fifo"], done: "nothing ran" },
+      { args: ["validate", "fifo"], done: "nothing validated" },
+      { args: ["graph", "fifo"], done: "no graph printed" },
+    ];
+    for (const { args, done } of cases) {
+      await t.step(args.join(" "), async () => {
+        const child = new Deno.Command(Deno.execPath(), {
+          args: ["run", "-A", "--quiet", BUNDLE, ...args],
+          cwd: directory,
+          stdin: "null",
+          stdout: "piped",
+          stderr: "piped",
+        }).spawn();
+        try {
+          await until(() => waitsInFifoOpen(child.pid), "dagrun waiting for the FIFO's writer");
+          child.kill("SIGINT");
+          const output = await child.output();
+          assert.deepEqual(
+            {
+              code: output.code,
+              signal: output.signal,
+              stderr: new TextDecoder().decode(output.stderr),
+            },
+            {
+              code: 130,
+              signal: null,
+              stderr: `dagrun: interrupted while waiting for a writer to open fifo; ${done}\n`,
+            },
+          );
+        } finally {
+          killIfRunning(child);
+        }
+      });
+    }
+    await Deno.remove(directory, { recursive: true });
+  },
 });
 
 Deno.test("dist/dagrun.js runs from a URL, its worker and late modules fetched beside it", async () => {
