@@ -98,8 +98,8 @@ export class TaskTimers {
   /** The snippet's `setTimeout` or `setInterval` is making a timer, followed its own way. */
   #settingGlobal = false;
   #patched = false;
-  /** The timers whose callbacks are running (a timer's callback may set another's off). */
-  readonly #firing = new Set<Timer>();
+  /** The timer whose callback is running. */
+  #firing: Timer | undefined;
   /**
    * Timeouts their own callback `refresh()`ed, set again once the callback has returned:
    * Deno's `Timeout` marks a timeout finished (`_destroyed`) after its callback returns even
@@ -228,11 +228,12 @@ export class TaskTimers {
 
   /** Runs `timer`'s callback, known meanwhile as firing (see {@linkcode #refreshLater}). */
   #fire<T>(timer: Timer, run: () => T): T {
-    this.#firing.add(timer);
+    const outer = this.#firing;
+    this.#firing = timer;
     try {
       return run();
     } finally {
-      this.#firing.delete(timer);
+      this.#firing = outer;
     }
   }
 
@@ -297,13 +298,13 @@ export class TaskTimers {
     wrap("unref", () => this.#events.settled());
     const refresh = prototype.refresh;
     if (typeof refresh === "function") {
-      const refreshLater = this.#refreshLater, firing = this.#firing;
+      const refreshLater = this.#refreshLater, firing = () => this.#firing;
       const events = this.#events, followed = this.#followed, tracked = this.#timers;
       Object.defineProperty(prototype, "refresh", {
         value: function (this: Timer) {
           // A timeout setting itself again from its own callback is, once the callback has
           // returned and Deno has marked the timeout finished (see #refreshLater).
-          if (!firing.has(this) || (this as TimeoutState)._repeat) refresh.call(this);
+          if (firing() !== this || (this as TimeoutState)._repeat) refresh.call(this);
           else if (!refreshLater.has(this)) {
             refreshLater.add(this);
             queueMicrotask(() => {

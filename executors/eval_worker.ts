@@ -222,10 +222,11 @@ async function runSnippet(request: EvalSent): Promise<void> {
   const fast = compileFast(request.code);
   // Timers set through Node's own functions are followed too, from before the first snippet
   // that may reach them: one that names Node's timers, or runs as a module (an import may
-  // reach them), or calls what an earlier task's module left. Loading the timers costs ≈ 4 ms, once a worker,
-  // which the first task's end pays anyway (see `nextMacrotask`) unless it failed: a worker
-  // that has loaded them pays only for one timer made and cleared, and one that has not is
-  // spared them while its snippets import nothing and name no timers.
+  // reach them), or calls what an earlier task's module left. Loading the timers costs
+  // ≈ 4 ms, once a worker, which the first task's end pays anyway (see `nextMacrotask`)
+  // unless it failed: a worker that has loaded them pays only for one timer made and
+  // cleared, and one that has not is spared them while its snippets import nothing and name
+  // no timers.
   if (!fast || runtimeTimersLoaded() || NAMES_TIMERS.test(request.code)) timers.followAll();
   try {
     if (fast) {
