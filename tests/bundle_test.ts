@@ -8,8 +8,12 @@ import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { runCommand, serveFiles } from "./plugin_helpers.ts";
-import { dirname } from "node:path";
-import { killIfRunning, makeFifo, until, waitsInFifoOpen, writeTaskFile } from "./helpers.ts";
+import {
+  signalledWhileWaiting,
+  taskFileBesideFifo,
+  waitsInFifoOpen,
+  writeTaskFile,
+} from "./helpers.ts";
 import { sourcePaths, staleness } from "../dist/build.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
@@ -206,8 +210,7 @@ Deno.test({
   async fn(t) {
     // `dagrun FIFO` runs in the bundle; `run`, `validate` and `graph` in the sources'
     // cli_program.ts it loads beside it, with their own copy of the module that reads the FIFO.
-    const directory = dirname(await writeTaskFile({ tasks: [] }));
-    await makeFifo(`${directory}/fifo`);
+    const directory = await taskFileBesideFifo({ tasks: [] });
     const cases = [
       { args: ["fifo", "--no-history"], done: "nothing ran" },
       { args: ["run", "--no-history", "fifo"], done: "nothing ran" },
@@ -216,32 +219,22 @@ Deno.test({
     ];
     for (const { args, done } of cases) {
       await t.step(args.join(" "), async () => {
-        const child = new Deno.Command(Deno.execPath(), {
-          args: ["run", "-A", "--quiet", BUNDLE, ...args],
+        const { code, signal, stderr } = await signalledWhileWaiting({
+          args,
           cwd: directory,
-          stdin: "null",
-          stdout: "piped",
-          stderr: "piped",
-        }).spawn();
-        try {
-          await until(() => waitsInFifoOpen(child.pid), "dagrun waiting for the FIFO's writer");
-          child.kill("SIGINT");
-          const output = await child.output();
-          assert.deepEqual(
-            {
-              code: output.code,
-              signal: output.signal,
-              stderr: new TextDecoder().decode(output.stderr),
-            },
-            {
-              code: 130,
-              signal: null,
-              stderr: `dagrun: interrupted while waiting for a writer to open fifo; ${done}\n`,
-            },
-          );
-        } finally {
-          killIfRunning(child);
-        }
+          waiting: waitsInFifoOpen,
+          what: "dagrun waiting for the FIFO's writer",
+          signal: "SIGINT",
+          script: BUNDLE,
+        });
+        assert.deepEqual(
+          { code, signal, stderr },
+          {
+            code: 130,
+            signal: null,
+            stderr: `dagrun: interrupted while waiting for a writer to open fifo; ${done}\n`,
+          },
+        );
       });
     }
     await Deno.remove(directory, { recursive: true });

@@ -214,19 +214,24 @@ Deno.test("an eval task waits for the node:timers timers a module it imports set
   }
 });
 
+/**
+ * A snippet's start: a 50 ms timeout whose callback, at its first firing, refresh()es it, so
+ * that it prints `fired 1` then `fired 2`.
+ */
+const REFRESHED_TIMEOUT =
+  "let n = 0;\nconst t = setTimeout(() => { console.log('fired', ++n); if (n < 2) t.refresh(); }, 50);\n";
+
 Deno.test("an eval task waits for a timeout its own callback refresh()ed, past another timer's end", async () => {
   // Deno's Timeout marks a timeout finished once its callback returns, even one the callback
   // set again, which fires all the same: the task ended at the other timer, and `fired 2`
   // showed up in the next task.
   const snippets = [
-    "const t = setTimeout(() => { console.log('fired', ++n); if (n < 2) t.refresh(); }, 50);\n" +
-    "setTimeout(() => console.log('other'), 70);",
-    "import { setTimeout as later } from 'node:timers';\n" +
+    `${REFRESHED_TIMEOUT}setTimeout(() => console.log('other'), 70);`,
+    "let n = 0;\nimport { setTimeout as later } from 'node:timers';\n" +
     "const t = later(() => { console.log('fired', ++n); if (n < 2) t.refresh(); }, 50);\n" +
     "later(() => console.log('other'), 70);",
-    "const t = setTimeout(() => { console.log('fired', ++n); if (n < 2) t.refresh(); }, 50);\n" +
-    "await new Promise((resolve) => setTimeout(resolve, 70)); console.log('other');",
-  ].map((code) => `let n = 0;\n${code}`);
+    `${REFRESHED_TIMEOUT}await new Promise((resolve) => setTimeout(resolve, 70)); console.log('other');`,
+  ];
   const { results, outputs } = await runBounded(
     [...snippets, "await new Promise((r) => setTimeout(r, 200)); console.log('next');"],
     { maxWorkers: 1 },
@@ -244,12 +249,9 @@ Deno.test("a timeout its own callback refresh()ed is cleared and unref'd as in N
   // Deno's own Timeout then ignores clearTimeout() and unref() (it thinks the timeout has
   // finished) and fires it anyway; Node does not, and neither does an eval task.
   const { results, outputs } = await runBounded([
-    "let n = 0;\nconst t = setTimeout(() => { console.log('fired', ++n); if (n < 2) t.refresh(); }, 50);\n" +
-    "setTimeout(() => { console.log('other'); clearTimeout(t); }, 70);",
-    "let n = 0;\nconst t = setTimeout(() => { console.log('fired', ++n); if (n < 2) t.refresh(); }, 50);\n" +
-    "setTimeout(() => { console.log('other'); t.unref(); }, 70);",
-    "let n = 0;\nconst t = setTimeout(() => { console.log('fired', ++n); if (n < 2) t.refresh(); }, 50);\n" +
-    "await new Promise((resolve) => setTimeout(resolve, 70)); console.log(t.hasRef(), t._destroyed);",
+    `${REFRESHED_TIMEOUT}setTimeout(() => { console.log('other'); clearTimeout(t); }, 70);`,
+    `${REFRESHED_TIMEOUT}setTimeout(() => { console.log('other'); t.unref(); }, 70);`,
+    `${REFRESHED_TIMEOUT}await new Promise((resolve) => setTimeout(resolve, 70)); console.log(t.hasRef(), t._destroyed);`,
     "await new Promise((r) => setTimeout(r, 200)); console.log('next');",
   ], { maxWorkers: 1 });
   assert.deepEqual(results, [{ ok: true }, { ok: true }, { ok: true }, { ok: true }]);

@@ -4,6 +4,7 @@ import { createExecExecutor } from "../executors/exec.ts";
 import { ArgvArena } from "../executors/posix_spawn.ts";
 import type { ExecutorContext, OutputStream, TaskResult } from "../src/types.ts";
 import { MOD } from "./helpers.ts";
+import { runCommand } from "./plugin_helpers.ts";
 
 Deno.test("plainWords() splits commands made of plain words", () => {
   assert.deepEqual(plainWords("/bin/true"), ["/bin/true"]);
@@ -502,29 +503,17 @@ async function runWithRunList(
   tasks: readonly Record<string, string>[],
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   await Deno.writeTextFile(`${directory}/tasks.json`, JSON.stringify({ tasks }));
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--quiet",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      "--allow-run=/bin/sh",
-      MOD,
-      "--no-history",
-      "tasks.json",
-    ],
-    cwd: directory,
-    env: { NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const decoder = new TextDecoder();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
+  return await runCommand(Deno.execPath(), [
+    "run",
+    "--quiet",
+    "--allow-read",
+    "--allow-write",
+    "--allow-env",
+    "--allow-run=/bin/sh",
+    MOD,
+    "--no-history",
+    "tasks.json",
+  ], { cwd: directory });
 }
 
 Deno.test("exec names a script's missing interpreter when an --allow-run list hands it to the shell", async () => {

@@ -7,6 +7,7 @@
  */
 
 import assert from "node:assert/strict";
+import { dirname } from "node:path";
 import type { Executor, RunEvent, TaskResult, TaskSpec } from "../src/types.ts";
 import { runCommand } from "./plugin_helpers.ts";
 
@@ -64,6 +65,12 @@ export async function writeTaskFile(content: unknown, name = "tasks.json"): Prom
   const path = `${directory}/${name}`;
   await Deno.writeTextFile(path, typeof content === "string" ? content : JSON.stringify(content));
   return path;
+}
+
+/** Writes at `path` a task file of an `exec` task running `true` for each of `names`. */
+export async function writeTrueTasks(path: string, names: readonly string[]): Promise<void> {
+  const tasks = names.map((name) => ({ name, type: "exec", arguments: "true" }));
+  await Deno.writeTextFile(path, JSON.stringify({ tasks }));
 }
 
 /**
@@ -152,6 +159,61 @@ export async function namesIn(directory: string): Promise<string[]> {
   const names = [];
   for await (const entry of Deno.readDir(directory)) names.push(entry.name);
   return names.sort();
+}
+
+/**
+ * Writes the task file `content` as tasks.json into a fresh temporary directory, with a FIFO
+ * named `fifo` beside it, and returns the directory.
+ */
+export async function taskFileBesideFifo(content: unknown): Promise<string> {
+  const directory = dirname(await writeTaskFile(content));
+  await makeFifo(`${directory}/fifo`);
+  return directory;
+}
+
+/** How a process that was sent a signal ended, and what it printed. */
+export interface SignalledResult {
+  readonly code: number;
+  readonly signal: Deno.Signal | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * Runs `deno run -A --quiet SCRIPT ...args` (SCRIPT mod.ts unless given) in `cwd`, waits until
+ * `waiting(pid)` holds (a FIFO's open, a pipe's read), sends it `signal` and collects how it
+ * ended. It is killed should the wait fail.
+ */
+export async function signalledWhileWaiting(options: {
+  args: readonly string[];
+  cwd: string;
+  waiting: (pid: number) => Promise<boolean>;
+  what: string;
+  signal: Deno.Signal;
+  script?: string;
+  stdin?: "null" | "piped";
+}): Promise<SignalledResult> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--quiet", options.script ?? MOD, ...options.args],
+    cwd: options.cwd,
+    stdin: options.stdin ?? "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  try {
+    await until(() => options.waiting(child.pid), options.what);
+    child.kill(options.signal);
+    const output = await child.output();
+    const decoder = new TextDecoder();
+    return {
+      code: output.code,
+      signal: output.signal,
+      stdout: decoder.decode(output.stdout),
+      stderr: decoder.decode(output.stderr),
+    };
+  } finally {
+    killIfRunning(child);
+  }
 }
 
 /** Polls `condition` until it holds; fails after many tries rather than hang the suite. */

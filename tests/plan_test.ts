@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { criticalPath } from "../src/critical_path.ts";
 import { formatPlan, planRun } from "../src/format/plan.ts";
 import type { TaskSpec } from "../src/types.ts";
-import { graph, runCli, writeTaskFile } from "./helpers.ts";
+import { graph, runCli, writeTaskFile, writeTrueTasks } from "./helpers.ts";
 
 Deno.test("criticalPath() follows the longest chain by duration", () => {
   const tasks = graph({ a: [], b: ["a"], c: [], d: ["b", "c"], e: ["c"] });
@@ -249,14 +249,8 @@ Deno.test("--from-report of another task file names both files escaped once, wha
   const ran = `${dir}/ran\u0007.json`, other = `${dir}/other\u0001.json`;
   const report = `${dir}/run.ndjson`;
   try {
-    await Deno.writeTextFile(
-      ran,
-      JSON.stringify({ tasks: [{ name: "a", type: "exec", arguments: "true" }] }),
-    );
-    await Deno.writeTextFile(
-      other,
-      JSON.stringify({ tasks: [{ name: "x", type: "exec", arguments: "true" }] }),
-    );
+    await writeTrueTasks(ran, ["a"]);
+    await writeTrueTasks(other, ["x"]);
     assert.equal((await runCli([ran, "--report", report, "-q", "--no-history"])).code, 0);
     const plan = await runCli([other, "--dry-run", "--from-report", report]);
     assert.equal(plan.code, 2);

@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { dirname } from "node:path";
 import {
-  killIfRunning,
   makeFifo,
   MOD,
   namesIn,
-  until,
+  signalledWhileWaiting,
+  taskFileBesideFifo,
   waitsInFifoOpen,
   writeTaskFile,
 } from "./helpers.ts";
@@ -301,11 +301,9 @@ Deno.test({
     "Ctrl-C while a report FIFO waits for its reader ends dagrun at once: one line, 130, no file left",
   ignore: Deno.build.os !== "linux",
   async fn(t) {
-    const file = await writeTaskFile({
+    const directory = await taskFileBesideFifo({
       tasks: [{ name: "a", type: "exec", arguments: "touch ran; echo hi" }],
     });
-    const directory = dirname(file);
-    await makeFifo(`${directory}/fifo`);
     const cases = [
       // The NDJSON report into the FIFO: nothing else opened. Seen waiting in the open.
       { reports: ["--report", "fifo"], waiting: (pid: number) => waitsInFifoOpen(pid) },
@@ -318,30 +316,21 @@ Deno.test({
     ];
     for (const { reports, waiting } of cases) {
       await t.step(reports.join(" "), async () => {
-        const child = new Deno.Command(Deno.execPath(), {
-          args: ["run", "-A", "--quiet", MOD, "--no-history", file, ...reports],
-          cwd: directory,
-          stdin: "null",
-          stdout: "piped",
-          stderr: "piped",
-        }).spawn();
-        try {
-          await until(() => waiting(child.pid), "dagrun waiting for the FIFO's reader");
-          child.kill("SIGINT");
-          const { code, signal, stdout, stderr } = await child.output();
-          const decoder = new TextDecoder();
-          assert.deepEqual(
-            { code, signal, stdout: decoder.decode(stdout), stderr: decoder.decode(stderr) },
-            {
-              code: 130,
-              signal: null,
-              stdout: "",
-              stderr: "dagrun: interrupted while waiting for a reader to open fifo; nothing ran\n",
-            },
-          );
-        } finally {
-          killIfRunning(child);
-        }
+        assert.deepEqual(
+          await signalledWhileWaiting({
+            args: ["--no-history", `${directory}/tasks.json`, ...reports],
+            cwd: directory,
+            waiting,
+            what: "dagrun waiting for the FIFO's reader",
+            signal: "SIGINT",
+          }),
+          {
+            code: 130,
+            signal: null,
+            stdout: "",
+            stderr: "dagrun: interrupted while waiting for a reader to open fifo; nothing ran\n",
+          },
+        );
         assert.deepEqual(
           await namesIn(directory),
           ["fifo", "tasks.json"],
@@ -349,5 +338,6 @@ Deno.test({
         );
       });
     }
+    await Deno.remove(directory, { recursive: true });
   },
 });

@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { fifoWriting, killIfRunning, runCli, runCliUnderDataLimit } from "./helpers.ts";
+import {
+  fifoWriting,
+  killIfRunning,
+  runCli,
+  runCliUnderDataLimit,
+  writeTrueTasks,
+} from "./helpers.ts";
 import { parseEvents, project } from "./options_helpers.ts";
 import { readResumeReport } from "../src/resume.ts";
 
@@ -132,14 +138,8 @@ Deno.test("--resume of another task file's report names the report and both file
   const dir = await Deno.makeTempDir();
   const ran = `${dir}/ran\u0007.json`, other = `${dir}/other\u0001.json`;
   try {
-    await Deno.writeTextFile(
-      ran,
-      JSON.stringify({ tasks: [{ name: "a", type: "exec", arguments: "true" }] }),
-    );
-    await Deno.writeTextFile(
-      other,
-      JSON.stringify({ tasks: [{ name: "x", type: "exec", arguments: "true" }] }),
-    );
+    await writeTrueTasks(ran, ["a"]);
+    await writeTrueTasks(other, ["x"]);
     const args = ["-q", "--no-history"];
     assert.equal(
       (await runCli([ran, "--report", "r\u0001.ndjson", ...args], { cwd: dir })).code,
