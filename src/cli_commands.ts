@@ -295,13 +295,9 @@ export function runCommand(
   );
 }
 
+/** {@linkcode runCommand}'s work, which it wraps to name what an interrupted read left undone. */
 async function runTasks(
-  file: string | undefined,
-  names: string[],
-  flags: RunFlags & RunOnlyFlags,
-  sink: TextSink,
-  outputClosed: AbortSignal,
-  command?: "run",
+  ...[file, names, flags, sink, outputClosed, command]: Parameters<typeof runCommand>
 ): Promise<number> {
   if (file !== undefined && flags.input !== undefined && file !== flags.input) {
     // With --input naming the file, every positional argument is a task name, as every

@@ -125,13 +125,12 @@ function checkExecutor(
   const what = count > 1 ? `default export [${index}]` : "default export";
   // Worded as ExecutorRegistry.register() words it: both ways of registering must agree.
   const problem = executorProblem(value);
-  const executor = value as Partial<Executor>;
   if (problem !== undefined) {
     // Named by its type when it has a usable one (`default export (type "x") is not …`).
-    const type = executor?.type;
-    const named = typeof type === "string" && type.trim() !== "" ? ` (type ${quote(type)})` : "";
-    fail(`${what}${named} is not an executor: ${problem}`);
+    const named = problem.type === undefined ? "" : ` (type ${quote(problem.type)})`;
+    fail(`${what}${named} is not an executor: ${problem.reason}`);
   }
+  const executor = value as Partial<Executor>;
   const schema = executor.argumentsSchema;
   if (schema === undefined) return;
   if (schema === null || typeof schema !== "object" || Array.isArray(schema)) {

@@ -8,7 +8,8 @@ import type { Executor } from "./types.ts";
 import { describeValue } from "./errors.ts";
 
 /**
- * Why `value` is not an executor that can be registered, or `undefined` when it is one: the
+ * Why `value` is not an executor that can be registered (`reason`), with its `type` when that
+ * is one a task file could name (only `run()` is then missing); `undefined` when it is one. The
  * one wording of {@linkcode ExecutorRegistry.register} (`Cannot register executor: …`) and of
  * the plugin loader (`default export is not an executor: …`), which must refuse alike.
  *
@@ -17,18 +18,23 @@ import { describeValue } from "./errors.ts";
  * import { executorProblem } from "./registry.ts";
  *
  * executorProblem({ type: " ", run: () => Promise.resolve({ ok: true }) });
- * // 'its "type" must not be empty or blank'
+ * // { reason: 'its "type" must not be empty or blank' }
+ * executorProblem({ type: "x" }); // { reason: "it has no run() function", type: "x" }
  * ```
  */
-export function executorProblem(value: unknown): string | undefined {
+export function executorProblem(
+  value: unknown,
+): { reason: string; type?: string } | undefined {
   if (value === null || typeof value !== "object") {
-    return `it must be an object with "type" and run(), not ${describeValue(value)}`;
+    return { reason: `it must be an object with "type" and run(), not ${describeValue(value)}` };
   }
   const { type, run } = value as Partial<Executor>;
-  if (typeof type !== "string") return `its "type" must be a string, not ${describeValue(type)}`;
+  if (typeof type !== "string") {
+    return { reason: `its "type" must be a string, not ${describeValue(type)}` };
+  }
   // Blank too: no task file could name that type in a way a reader would see.
-  if (type.trim() === "") return 'its "type" must not be empty or blank';
-  if (typeof run !== "function") return "it has no run() function";
+  if (type.trim() === "") return { reason: 'its "type" must not be empty or blank' };
+  if (typeof run !== "function") return { reason: "it has no run() function", type };
   return undefined;
 }
 
@@ -88,9 +94,8 @@ export class ExecutorRegistry {
     const problem = executorProblem(executor);
     if (problem !== undefined) {
       // Named by its type when it has a usable one (`Cannot register executor 'x': …`).
-      const type = executor?.type;
-      const named = typeof type === "string" && type.trim() !== "" ? ` '${type}'` : "";
-      throw new TypeError(`Cannot register executor${named}: ${problem}`);
+      const named = problem.type === undefined ? "" : ` '${problem.type}'`;
+      throw new TypeError(`Cannot register executor${named}: ${problem.reason}`);
     }
     const existing = this.#executors.get(executor.type);
     if (existing === executor) return this;

@@ -64,10 +64,18 @@ export function identify(taskFile: TaskFile, wholeFile: TaskFile = taskFile): Ru
   // Asked once, not once per task: a task without a `cwd` runs in this one.
   const processDirectory = Deno.cwd();
   return {
-    file: taskFile.file === "<stdin>" ? "<stdin>" : resolvePath(taskFile.file),
+    file: reportedFileName(taskFile),
     tasksHash: hash(names.join("\n")),
     hashes: taskFile.tasks.map((task) => taskHash(task, processDirectory)),
   };
+}
+
+/**
+ * The task file as a report names it (`run_started`'s `file`): its absolute path, or
+ * `<stdin>`.
+ */
+export function reportedFileName(taskFile: TaskFile): string {
+  return taskFile.file === "<stdin>" ? "<stdin>" : resolvePath(taskFile.file);
 }
 
 /**

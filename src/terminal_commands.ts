@@ -10,7 +10,7 @@ import { formatGraph, type GraphFormat } from "./format/graph.ts";
 import { formatPlan, planRun } from "./format/plan.ts";
 import { readPreviousRun, refuseOtherTaskFile } from "./format/previous_report.ts";
 import type { TaskFile } from "./load.ts";
-import { resolvePath } from "./paths.ts";
+import { reportedFileName } from "./resume.ts";
 import type { TextSink } from "./output.ts";
 import tasksSchema from "../schema/tasks.schema.json" with { type: "json" };
 
@@ -59,9 +59,8 @@ export async function printGraph(
 async function previousRunOf(taskFile: TaskFile, path: string, use: string) {
   const previous = await readPreviousRun(path);
   const names = taskFile.tasks.map((task) => task.name);
-  // Named as --resume names it: absolute, as the report's run_started does.
-  const file = taskFile.file === "<stdin>" ? "<stdin>" : resolvePath(taskFile.file);
-  refuseOtherTaskFile(previous, path, names, file, use);
+  // Named as --resume names it: as the report's run_started does.
+  refuseOtherTaskFile(previous, path, names, reportedFileName(taskFile), use);
   return previous;
 }
 
