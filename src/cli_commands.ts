@@ -38,6 +38,7 @@ import { compileUserSchema } from "./schema_validation.ts";
 import { loadAjvFor } from "./schema_compiler.ts";
 import {
   openReportFiles,
+  refuseReportPaths,
   type ReportFiles,
   ReportOpeningInterrupted,
   reportWriteError,
@@ -49,10 +50,11 @@ import {
   cleanLineAfterInterrupt,
   colorsWanted,
   createRunView,
+  refuseConflictingViewFlags,
   stdoutIsTerminal,
   type ViewFlags,
 } from "./terminal.ts";
-import { selectSubset } from "./subset.ts";
+import { refuseEmptyOnly, selectSubset } from "./subset.ts";
 import type { RunEvent } from "./types.ts";
 import type { WarningEvent } from "./event_types.ts";
 import type { LoadWarning } from "./unknown_fields.ts";
@@ -295,6 +297,46 @@ export function runCommand(
   );
 }
 
+/**
+ * Refuses the options of `run` that contradict each other or name no file to write, by the
+ * command line alone: checked before the task file is loaded (a file with warnings would
+ * print them before the usage error), in the order the run met them when they were checked
+ * later.
+ *
+ * @throws {UsageError} naming the options.
+ */
+function refuseConflictingRunFlags(flags: RunFlags & RunOnlyFlags): void {
+  refuseEmptyOnly(flags.only ?? []);
+  if (flags.fromReport !== undefined && !flags.dryRun) {
+    throw new UsageError("Cannot use --from-report without --dry-run when running tasks");
+  }
+  if (flags.resume !== undefined && flags.dryRun) {
+    // The plan would silently ignore it, report unread.
+    throw new UsageError(
+      "Cannot use --resume with --dry-run: the plan does not resume (--from-report takes a report's durations)",
+    );
+  }
+  const reports = {
+    "--report": flags.report,
+    "--report-html": flags.reportHtml,
+    "--trace": flags.trace,
+  };
+  if (flags.dryRun) {
+    // The plan is text, and nothing runs to report on: these would be ignored without a word.
+    const ignored = flags.format === "ndjson"
+      ? "--format ndjson"
+      : Object.entries(reports).find(([, path]) => path !== undefined)?.[0];
+    if (ignored !== undefined) {
+      throw new UsageError(
+        `Cannot use ${ignored} with --dry-run: the plan is printed as text, and nothing runs to report on`,
+      );
+    }
+    return;
+  }
+  refuseConflictingViewFlags(flags);
+  refuseReportPaths(reports);
+}
+
 /** {@linkcode runCommand}'s work, which it wraps to name what an interrupted read left undone. */
 async function runTasks(
   ...[file, names, flags, sink, outputClosed, command]: Parameters<typeof runCommand>
@@ -311,6 +353,8 @@ async function runTasks(
     sink.err(`dagrun: ${WORKER_OPTIONS_HINT}\n`);
     return ExitCode.InvalidInput;
   }
+  // Before the load: a mistake in the options is said alone, not after the file's warnings.
+  refuseConflictingRunFlags(flags);
   // Asked once: the eval output's colours and the run's view are decided by the same answers.
   const isTerminal = stdoutIsTerminal();
   const colors = colorsWanted(flags.color, isTerminal);
@@ -322,26 +366,7 @@ async function runTasks(
   }, command);
   if (flags.input !== undefined) refuseTaskFileAsName(loaded, names, flags.input);
   const taskFile = selectSubset(loaded, names, flags.only);
-  if (flags.fromReport !== undefined && !flags.dryRun) {
-    throw new UsageError("Cannot use --from-report without --dry-run when running tasks");
-  }
-  if (flags.resume !== undefined && flags.dryRun) {
-    // The plan would silently ignore it, report unread.
-    throw new UsageError(
-      "Cannot use --resume with --dry-run: the plan does not resume (--from-report takes a report's durations)",
-    );
-  }
   if (flags.dryRun) {
-    // The plan is text, and nothing runs to report on: these would be ignored without a word.
-    const ignored = flags.format === "ndjson"
-      ? "--format ndjson"
-      : [["--report", flags.report], ["--report-html", flags.reportHtml], ["--trace", flags.trace]]
-        .find(([, path]) => path !== undefined)?.[0];
-    if (ignored !== undefined) {
-      throw new UsageError(
-        `Cannot use ${ignored} with --dry-run: the plan is printed as text, and nothing runs to report on`,
-      );
-    }
     const { dryRun } = await importLate<TerminalCommands>(
       new URL("../src/terminal_commands.ts", import.meta.url),
     );

@@ -42,6 +42,29 @@ export class ReportOpeningInterrupted extends Error {
 }
 
 /**
+ * Refuses a report path that is no file to write, by its text alone: an empty one, or `-`.
+ * The command line calls it before the task file is loaded, so that such a mistake is said
+ * alone, not after the file's warnings; {@linkcode openReportFiles} calls it again.
+ *
+ * @throws {UsageError} for an empty path, or `-`.
+ */
+export function refuseReportPaths(paths: Readonly<Record<string, string | undefined>>): void {
+  for (const [option, path] of Object.entries(paths)) {
+    // Deno would say "No such file or directory", naming no path.
+    if (path === "") throw emptyPathError(option);
+    // Not standard output, as `-` is where dagrun reads: it would be a file named "-".
+    if (path === "-") {
+      const events = option === "--report"
+        ? "; --format ndjson writes the events to standard output"
+        : "";
+      throw new UsageError(
+        `${option} writes a file, and "-" is not standard output here (./- names a file "-")${events}`,
+      );
+    }
+  }
+}
+
+/**
  * Opens the path given for each option (`{ "--trace": "t.json" }`; undefined for none) for
  * writing, without emptying any yet. Either every file is open, or none is and the error
  * names the path that failed: the files opened before it are closed and those it created
@@ -59,22 +82,10 @@ export async function openReportFiles(
   ownFiles: Readonly<Record<string, string | undefined>> = {},
   signal?: AbortSignal,
 ): Promise<ReportFiles> {
+  refuseReportPaths(paths);
   const given = Object.entries(paths).filter((entry): entry is [string, string] =>
     entry[1] !== undefined
   );
-  for (const [option, path] of given) {
-    // Deno would say "No such file or directory", naming no path.
-    if (path === "") throw emptyPathError(option);
-    // Not standard output, as `-` is where dagrun reads: it would be a file named "-".
-    if (path === "-") {
-      const events = option === "--report"
-        ? "; --format ndjson writes the events to standard output"
-        : "";
-      throw new UsageError(
-        `${option} writes a file, and "-" is not standard output here (./- names a file "-")${events}`,
-      );
-    }
-  }
   // Queried once per path, for every look at it below: Deno would prompt on a terminal for
   // a path it may not read.
   const reports = given.map(([option, path]) => ({

@@ -67,6 +67,22 @@ export function parseNameList(values: readonly string[]): string[] {
 }
 
 /**
+ * The names `--only`'s values list ({@linkcode parseNameList}), refusing values that list none:
+ * `--only "$TASKS"` with the variable empty must not run everything. The command line calls
+ * it before the task file is loaded, so that the mistake is said alone, not after the file's
+ * warnings.
+ *
+ * @throws {UsageError} `--only needs at least one task name`.
+ */
+export function refuseEmptyOnly(only: readonly string[]): string[] {
+  const listed = parseNameList(only);
+  if (only.length > 0 && listed.length === 0) {
+    throw new UsageError("--only needs at least one task name");
+  }
+  return listed;
+}
+
+/**
  * Narrows a task file to the named tasks (positional names and `--only` values) and their
  * dependencies; returns it unchanged when no name is given.
  *
@@ -86,11 +102,7 @@ export function selectSubset(
   names: readonly string[],
   only: readonly string[] = [],
 ): TaskFile {
-  const listed = parseNameList(only);
-  // `--only "$TASKS"` with the variable empty must not run everything.
-  if (only.length > 0 && listed.length === 0) {
-    throw new UsageError("--only needs at least one task name");
-  }
+  const listed = refuseEmptyOnly(only);
   const wanted = [...names, ...listed];
   if (wanted.length === 0) return taskFile;
   try {

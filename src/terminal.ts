@@ -127,18 +127,14 @@ export function colorsWanted(color: boolean, isTerminal: boolean = stdoutIsTermi
 }
 
 /**
- * Builds the listeners of a run from its flags. The status line is drawn only when stdout is
- * a terminal (and not `TERM=dumb`), for the human format, without `--quiet`. The status line
- * and the timeline recorder are loaded only for the runs that use them. `colors` is
- * {@linkcode colorsWanted}'s answer, passed by a caller that already has it.
+ * Refuses view options that contradict each other (`--output-errors-only` with `--output
+ * prefixed`) or the format (`--quiet` with `--format ndjson`). The command line calls it
+ * before the task file is loaded, so that the mistake is said alone, not after the file's
+ * warnings; {@linkcode createRunView} calls it again.
+ *
+ * @throws {UsageError} naming the options.
  */
-export async function createRunView(
-  taskFile: TaskFile,
-  flags: ViewFlags,
-  sink: TextSink,
-  isTerminal: boolean = stdoutIsTerminal(),
-  colors: boolean = colorsWanted(flags.color, isTerminal),
-): Promise<RunView> {
+export function refuseConflictingViewFlags(flags: ViewFlags): void {
   if (flags.outputErrorsOnly && flags.output !== undefined && flags.output !== "grouped") {
     throw new UsageError(
       `Cannot use --output-errors-only with --output ${flags.output}: it needs grouped output`,
@@ -159,6 +155,22 @@ export async function createRunView(
       );
     }
   }
+}
+
+/**
+ * Builds the listeners of a run from its flags. The status line is drawn only when stdout is
+ * a terminal (and not `TERM=dumb`), for the human format, without `--quiet`. The status line
+ * and the timeline recorder are loaded only for the runs that use them. `colors` is
+ * {@linkcode colorsWanted}'s answer, passed by a caller that already has it.
+ */
+export async function createRunView(
+  taskFile: TaskFile,
+  flags: ViewFlags,
+  sink: TextSink,
+  isTerminal: boolean = stdoutIsTerminal(),
+  colors: boolean = colorsWanted(flags.color, isTerminal),
+): Promise<RunView> {
+  refuseConflictingViewFlags(flags);
   const listeners: ((event: RunEvent) => void)[] = [];
   let stop = () => {};
   let beforeSuspend = () => sink.flush();
