@@ -8,17 +8,53 @@ import { contextFor, evalTask, evaluate, type Line, textOf } from "./eval_helper
 /** Prints an id that stays with the worker, to tell workers apart. */
 const WORKER_ID = "globalThis.__id ??= crypto.randomUUID(); console.log(globalThis.__id);";
 
-/** Runs `count` eval tasks that each print their worker's id and then wait `ms`. */
-async function workerIds(count: number, ms: number, options: {
+/**
+ * A real HTTP server on 127.0.0.1 that holds each request until `batch` of them wait, then
+ * answers them all: tasks that fetch it overlap for certain, however slow the machine (a sleep
+ * of a few hundred milliseconds did not, under load). After `giveUpMs` a batch is let go short,
+ * so that a pool that does not grow fails the test's count rather than hanging it.
+ */
+function startBarrier(batch: number, giveUpMs = 20_000) {
+  let waiting: Array<() => void> = [];
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const release = () => {
+    clearTimeout(timer);
+    for (const answer of waiting) answer();
+    waiting = [];
+  };
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    () =>
+      new Promise<Response>((resolve) => {
+        waiting.push(() => resolve(new Response("go")));
+        if (waiting.length === 1) timer = setTimeout(release, giveUpMs);
+        if (waiting.length >= batch) release();
+      }),
+  );
+  return {
+    url: `http://127.0.0.1:${server.addr.port}/`,
+    async [Symbol.asyncDispose]() {
+      release();
+      await server.shutdown();
+    },
+  };
+}
+
+/**
+ * Runs `count` eval tasks that each print their worker's id and then wait until `together` of
+ * them are running (see {@linkcode startBarrier}).
+ */
+async function workerIds(count: number, together: number, options: {
   concurrency?: number;
   maxWorkers?: number;
 }) {
+  await using barrier = startBarrier(together);
   const ids: string[] = [];
   const report = await run(
     Array.from({ length: count }, (_, i) => ({
       name: `t${i}`,
       type: "eval",
-      arguments: `${WORKER_ID} await new Promise((r) => setTimeout(r, ${ms}));`,
+      arguments: `${WORKER_ID} await (await fetch(${JSON.stringify(barrier.url)})).text();`,
     })),
     {
       registry: createDefaultRegistry({
@@ -86,12 +122,12 @@ Deno.test("pooled workers are reused, keeping globalThis changes; fresh ones are
 });
 
 Deno.test("eval pool grows to the tasks running at once, within the concurrency limit", async () => {
-  assert.equal((await workerIds(6, 300, {})).size, 6);
-  assert.equal((await workerIds(6, 300, { concurrency: 3 })).size, 3);
+  assert.equal((await workerIds(6, 6, {})).size, 6);
+  assert.equal((await workerIds(6, 3, { concurrency: 3 })).size, 3);
 });
 
 Deno.test("eval pool never holds more than maxWorkers; waiting tasks still run", async () => {
-  assert.equal((await workerIds(6, 100, { maxWorkers: 2 })).size, 2);
+  assert.equal((await workerIds(6, 2, { maxWorkers: 2 })).size, 2);
 });
 
 Deno.test("a stopped eval task's worker is terminated and a new one runs the next", async () => {
