@@ -81,7 +81,7 @@ export interface HistoryLocation {
  */
 export function historyLocation(taskFile: string): HistoryLocation {
   const key = taskFile.slice(taskFile.lastIndexOf("/") + 1);
-  return { path: `${directoryOf(taskFile)}/${HISTORY_FILE_NAME}`, key };
+  return { path: inDirectory(directoryOf(taskFile), HISTORY_FILE_NAME), key };
 }
 
 type Files = Record<string, Record<string, number>>;
@@ -172,7 +172,7 @@ function linkTarget(path: string): string {
   } catch {
     // Dangling: one step, from the link's directory.
     const target = Deno.readLinkSync(path);
-    return target.startsWith("/") ? target : `${directoryOf(path)}/${target}`;
+    return target.startsWith("/") ? target : inDirectory(directoryOf(path), target);
   }
 }
 
@@ -248,7 +248,7 @@ export async function recordHistory(
     const read = locked ? readLockedFiles(locked.file, locked.info) : readFiles(path);
     // A task file named `.dagrun_history.json` (or linked to it) reads as no history:
     // replacing it, as a corrupt history is, would lose the task file. Only then looked at.
-    if (read === undefined && sameFile(path, `${directory}/${location.key}`)) {
+    if (read === undefined && sameFile(path, inDirectory(directory, location.key))) {
       return notRecorded("it is the task file itself; left as it is");
     }
     if (read === undefined && target !== undefined) {
@@ -321,6 +321,11 @@ function withinMaxBytes(files: Files, key: string): Uint8Array {
 function directoryOf(path: string): string {
   const slash = path.lastIndexOf("/");
   return slash === -1 ? "." : path.slice(0, slash) || "/";
+}
+
+/** `name` in `directory`: the root's files are `/name`, not `//name`. */
+function inDirectory(directory: string, name: string): string {
+  return directory === "/" ? `/${name}` : `${directory}/${name}`;
 }
 
 /**

@@ -365,3 +365,18 @@ Deno.test("a task file named .dagrun_history.json, or linked to it, is never rep
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("the history of a task file in / is /.dagrun_history.json, with one slash", () => {
+  assert.deepEqual(historyLocation("/tasks.json"), {
+    path: "/.dagrun_history.json",
+    key: "tasks.json",
+  });
+  assert.deepEqual(historyLocation("tasks.json"), {
+    path: "./.dagrun_history.json",
+    key: "tasks.json",
+  });
+  assert.deepEqual(historyLocation("/ci/tasks.json"), {
+    path: "/ci/.dagrun_history.json",
+    key: "tasks.json",
+  });
+});
