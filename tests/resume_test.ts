@@ -125,7 +125,7 @@ Deno.test("--resume refuses a report of another task file", async () => {
   const file = await Deno.realPath(p.file);
   assert.equal(
     result.stderr,
-    `dagrun: r.ndjson: is a report of another task file (${file}, with other task names), not of ${
+    `dagrun: r.ndjson: is a report of another task file (${file}): none of its 4 tasks is in ${
       file.replace(/tasks\.json$/, "other.json")
     }; refusing to resume from it\n`,
   );
@@ -150,7 +150,7 @@ Deno.test("--resume of another task file's report names the report and both file
     const real = await Deno.realPath(dir);
     assert.equal(
       result.stderr,
-      `dagrun: r\\u0001.ndjson: is a report of another task file (${real}/ran\\u0007.json, with other task names), not of ${real}/other\\u0001.json; refusing to resume from it\n`,
+      `dagrun: r\\u0001.ndjson: is a report of another task file (${real}/ran\\u0007.json): its one task is not in ${real}/other\\u0001.json; refusing to resume from it\n`,
     );
   } finally {
     await Deno.remove(dir, { recursive: true });
