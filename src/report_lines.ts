@@ -42,10 +42,12 @@ export interface ReportEvent {
  *
  * A run killed while writing leaves its last line cut short: at the end of the report that
  * line is left out; inside a report that later runs were appended to (`>> runs.ndjson`), the
- * next run's first event is glued to the cut line, and is read without it.
+ * next run's first event, its `run_started`, is glued to the cut line, and is read without it.
+ * Any other event glued to a cut line is an error, as a line that is not JSON is.
  *
  * @throws {TaskFileError} naming `file` and the line, for any other line that is not a JSON
- * object with an `event` string.
+ * object with an `event` string, and for a cut line glued to an event other than a
+ * `run_started`.
  *
  * @example
  * ```ts
@@ -69,6 +71,17 @@ export function* reportEvents(text: string, file: string): Generator<ReportEvent
       if (event === undefined) {
         if (i === last) return;
         throw badLine("this line is not JSON", file, i + 1);
+      }
+      // Only a run appended after a killed one starts on its cut line. Any other event glued
+      // there is of the run the cut line is of: a line lost inside a run (two writers to one
+      // file?), which may have been a run_started or a failure, so what the run did cannot be
+      // told, and resuming from it could take a task as done that was not.
+      if ((event as ReportEvent["event"]).event !== "run_started") {
+        throw badLine(
+          "this line is cut short, and the event after the cut is not a new run's run_started",
+          file,
+          i + 1,
+        );
       }
     }
     if (
