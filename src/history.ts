@@ -255,6 +255,12 @@ export async function recordHistory(
       // Replacing what a link leads to is only for a history: never another file.
       return notRecorded(`it links to ${target}, which is not a dagrun history; left as it is`);
     }
+    // A history its owner made read-only (chmod a-w: a baseline kept for CI, say) is theirs
+    // to keep, as make or ninja leave a file the user protected: not replaced by the rename,
+    // which a writable directory would allow.
+    if (isReadOnly(locked?.info ?? statOrNull(path))) {
+      return notRecorded("it is read-only; left as it is");
+    }
     const files = read ?? record<Record<string, number>>();
     const previous = files[location.key] ?? record<number>();
     const next = record<number>();
@@ -323,6 +329,20 @@ function directoryOf(path: string): string {
   return slash === -1 ? "." : path.slice(0, slash) || "/";
 }
 
+/** Whether a file's mode lets no one write it; `false` without modes (Windows) or a file. */
+function isReadOnly(info: Deno.FileInfo | null): boolean {
+  return info !== null && info.isFile && info.mode !== null && (info.mode & 0o222) === 0;
+}
+
+/** The file at `path`, links followed; `null` when it cannot be stat'ed (missing, say). */
+function statOrNull(path: string): Deno.FileInfo | null {
+  try {
+    return Deno.statSync(path);
+  } catch {
+    return null;
+  }
+}
+
 /** `name` in `directory`: the root's files are `/name`, not `//name`. */
 function inDirectory(directory: string, name: string): string {
   return directory === "/" ? `/${name}` : `${directory}/${name}`;
@@ -383,8 +403,8 @@ function openToLock(path: string): Deno.FsFile {
   try {
     return Deno.openSync(path, { read: true, write: true, create: true });
   } catch (error) {
-    // A read-only history in a writable directory is still replaced by the rename; with
-    // none, the directory is read-only, which is the error to tell.
+    // A read-only history is still locked, read, and left as it is (a warning); with none,
+    // the directory is read-only, which is the error to tell.
     if (!(error instanceof Deno.errors.PermissionDenied)) throw error;
     try {
       return Deno.openSync(path, { read: true });
