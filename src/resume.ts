@@ -20,7 +20,6 @@ import {
   reportName,
 } from "./report_lines.ts";
 import { TaskFileError } from "./errors.ts";
-import { printable } from "./format/printable.ts";
 import type { TaskFile } from "./load.ts";
 import type { RunIdentity } from "./scheduler.ts";
 import type { TaskSpec } from "./types.ts";
