@@ -248,7 +248,9 @@ export async function recordHistory(
     const read = locked ? readLockedFiles(locked.file, locked.info) : readFiles(path);
     // A task file named `.dagrun_history.json` (or linked to it) reads as no history:
     // replacing it, as a corrupt history is, would lose the task file. Only then looked at.
-    if (read === undefined && sameFile(path, inDirectory(directory, location.key))) {
+    if (
+      read === undefined && sameFile(locked?.info ?? path, inDirectory(directory, location.key))
+    ) {
       return notRecorded("it is the task file itself; left as it is");
     }
     if (read === undefined && target !== undefined) {
@@ -414,10 +416,13 @@ function openToLock(path: string): Deno.FsFile {
   }
 }
 
-/** Whether `a` and `b` (links followed) are one file; `false` when either cannot be stat'ed. */
-function sameFile(a: string, b: string): boolean {
+/**
+ * Whether `a` and `b` (links followed) are one file; `false` when either cannot be stat'ed.
+ * `a` may be given stat'ed already (the locked history's), not to stat it twice.
+ */
+function sameFile(a: string | Deno.FileInfo, b: string): boolean {
   try {
-    const [first, second] = [Deno.statSync(a), Deno.statSync(b)];
+    const [first, second] = [typeof a === "string" ? Deno.statSync(a) : a, Deno.statSync(b)];
     // Without inode numbers (Windows) there is no telling: taken as different files.
     return first.ino !== null && first.ino === second.ino && first.dev === second.dev;
   } catch {
