@@ -81,7 +81,7 @@ export interface HistoryLocation {
  */
 export function historyLocation(taskFile: string): HistoryLocation {
   const key = taskFile.slice(taskFile.lastIndexOf("/") + 1);
-  return { path: `${directoryOf(taskFile)}/${HISTORY_FILE_NAME}`, key };
+  return { path: inDirectory(directoryOf(taskFile), HISTORY_FILE_NAME), key };
 }
 
 type Files = Record<string, Record<string, number>>;
@@ -172,7 +172,7 @@ function linkTarget(path: string): string {
   } catch {
     // Dangling: one step, from the link's directory.
     const target = Deno.readLinkSync(path);
-    return target.startsWith("/") ? target : `${directoryOf(path)}/${target}`;
+    return target.startsWith("/") ? target : inDirectory(directoryOf(path), target);
   }
 }
 
@@ -248,12 +248,20 @@ export async function recordHistory(
     const read = locked ? readLockedFiles(locked.file, locked.info) : readFiles(path);
     // A task file named `.dagrun_history.json` (or linked to it) reads as no history:
     // replacing it, as a corrupt history is, would lose the task file. Only then looked at.
-    if (read === undefined && sameFile(path, `${directory}/${location.key}`)) {
+    if (
+      read === undefined && sameFile(locked?.info ?? path, inDirectory(directory, location.key))
+    ) {
       return notRecorded("it is the task file itself; left as it is");
     }
     if (read === undefined && target !== undefined) {
       // Replacing what a link leads to is only for a history: never another file.
       return notRecorded(`it links to ${target}, which is not a dagrun history; left as it is`);
+    }
+    // A history its owner made read-only (chmod a-w: a baseline kept for CI, say) is theirs
+    // to keep, as make or ninja leave a file the user protected: not replaced by the rename,
+    // which a writable directory would allow.
+    if (isReadOnly(locked?.info ?? statOrNull(path))) {
+      return notRecorded("it is read-only; left as it is");
     }
     const files = read ?? record<Record<string, number>>();
     const previous = files[location.key] ?? record<number>();
@@ -323,6 +331,25 @@ function directoryOf(path: string): string {
   return slash === -1 ? "." : path.slice(0, slash) || "/";
 }
 
+/** Whether a file's mode lets no one write it; `false` without modes (Windows) or a file. */
+function isReadOnly(info: Deno.FileInfo | null): boolean {
+  return info !== null && info.isFile && info.mode !== null && (info.mode & 0o222) === 0;
+}
+
+/** The file at `path`, links followed; `null` when it cannot be stat'ed (missing, say). */
+function statOrNull(path: string): Deno.FileInfo | null {
+  try {
+    return Deno.statSync(path);
+  } catch {
+    return null;
+  }
+}
+
+/** `name` in `directory`: the root's files are `/name`, not `//name`. */
+function inDirectory(directory: string, name: string): string {
+  return directory === "/" ? `/${name}` : `${directory}/${name}`;
+}
+
 /**
  * How long a run waits for the others recording at the same moment. Each holds the lock for
  * the time of a read and a write of a small file; a run waiting longer waits on one that was
@@ -378,8 +405,8 @@ function openToLock(path: string): Deno.FsFile {
   try {
     return Deno.openSync(path, { read: true, write: true, create: true });
   } catch (error) {
-    // A read-only history in a writable directory is still replaced by the rename; with
-    // none, the directory is read-only, which is the error to tell.
+    // A read-only history is still locked, read, and left as it is (a warning); with none,
+    // the directory is read-only, which is the error to tell.
     if (!(error instanceof Deno.errors.PermissionDenied)) throw error;
     try {
       return Deno.openSync(path, { read: true });
@@ -389,10 +416,13 @@ function openToLock(path: string): Deno.FsFile {
   }
 }
 
-/** Whether `a` and `b` (links followed) are one file; `false` when either cannot be stat'ed. */
-function sameFile(a: string, b: string): boolean {
+/**
+ * Whether `a` and `b` (links followed) are one file; `false` when either cannot be stat'ed.
+ * `a` may be given stat'ed already (the locked history's), not to stat it twice.
+ */
+function sameFile(a: string | Deno.FileInfo, b: string): boolean {
   try {
-    const [first, second] = [Deno.statSync(a), Deno.statSync(b)];
+    const [first, second] = [typeof a === "string" ? Deno.statSync(a) : a, Deno.statSync(b)];
     // Without inode numbers (Windows) there is no telling: taken as different files.
     return first.ino !== null && first.ino === second.ino && first.dev === second.dev;
   } catch {

@@ -6,6 +6,7 @@
  */
 
 import { TaskFileError } from "./errors.ts";
+import { printable } from "./format/printable.ts";
 import { readAs, readInputFile } from "./input_files.ts";
 
 /**
@@ -41,10 +42,12 @@ export interface ReportEvent {
  *
  * A run killed while writing leaves its last line cut short: at the end of the report that
  * line is left out; inside a report that later runs were appended to (`>> runs.ndjson`), the
- * next run's first event is glued to the cut line, and is read without it.
+ * next run's first event, its `run_started`, is glued to the cut line, and is read without it.
+ * Any other event glued to a cut line is an error, as a line that is not JSON is.
  *
  * @throws {TaskFileError} naming `file` and the line, for any other line that is not a JSON
- * object with an `event` string.
+ * object with an `event` string, and for a cut line glued to an event other than a
+ * `run_started`.
  *
  * @example
  * ```ts
@@ -68,6 +71,17 @@ export function* reportEvents(text: string, file: string): Generator<ReportEvent
       if (event === undefined) {
         if (i === last) return;
         throw badLine("this line is not JSON", file, i + 1);
+      }
+      // Only a run appended after a killed one starts on its cut line. Any other event glued
+      // there is of the run the cut line is of: a line lost inside a run (two writers to one
+      // file?), which may have been a run_started or a failure, so what the run did cannot be
+      // told, and resuming from it could take a task as done that was not.
+      if ((event as ReportEvent["event"]).event !== "run_started") {
+        throw badLine(
+          "this line is cut short, and the event after the cut is not a new run's run_started",
+          file,
+          i + 1,
+        );
       }
     }
     if (
@@ -103,4 +117,62 @@ function badLine(detail: string, file: string, line: number): TaskFileError {
     file,
     position: { file, line, column: 1 },
   });
+}
+
+/** What a report says of the task file its last run was of, to tell whether it is this one. */
+export interface ReportedTaskFile {
+  /** The task file's absolute path (or `<stdin>`), from `run_started`; absent in old reports. */
+  readonly file?: string;
+  /** The hash of the file's sorted task names, from `run_started`; absent in old reports. */
+  readonly tasksHash?: string;
+  /** The names of the tasks the last run reports on. */
+  readonly tasks: ReadonlySet<string> | ReadonlyMap<string, unknown>;
+}
+
+/**
+ * Refuses a report of another task file, for `--resume` and `--from-report` alike. A report
+ * is of this file when its path is the same (the file was edited: renamed tasks run under
+ * their new names), or its task names are all the same (the file was moved, copied or checked
+ * out elsewhere), or at least one task it reports on is in this file (moved and edited): what
+ * is taken from it is then decided task by task, by name and for `--resume` by definition
+ * hash. Only a report that could give this file nothing at all is refused: using it would
+ * drop every task's record without a word, and it is most likely the wrong file.
+ *
+ * @param reportPath the report's name in messages.
+ * @param taskFile the whole task file's path as a report names it, its task names and the
+ * hash of them (as `identify()` computes it).
+ * @param use what the report was for: `resume`, `plan`, `colour the graph`.
+ * @throws {TaskFileError} naming the report, the file it is of and this file.
+ */
+export function refuseReportOfOtherFile(
+  report: ReportedTaskFile,
+  reportPath: string,
+  taskFile: {
+    readonly file: string;
+    readonly tasksHash: string;
+    readonly names: readonly string[];
+  },
+  use: string,
+): void {
+  if (report.file !== undefined && report.file === taskFile.file) return;
+  if (report.tasksHash !== undefined && report.tasksHash === taskFile.tasksHash) return;
+  const count = report.tasks.size;
+  // A report that names neither a file nor a task (not written by dagrun, or cut right after
+  // its start) has nothing to tell it by.
+  if (report.file === undefined && report.tasksHash === undefined && count === 0) return;
+  if (taskFile.names.some((name) => report.tasks.has(name))) return;
+  // Each path printable here, as TaskFileError's place is: escaping the whole message instead
+  // would escape the place a second time.
+  const of = report.file === undefined ? "" : ` (${printable(report.file)})`;
+  const which = count === 0
+    ? "it reports on no task, and its task names are not those"
+    : count === 1
+    ? "its one task is not"
+    : `none of its ${count} tasks is`;
+  throw new TaskFileError(
+    `is a report of another task file${of}: ${which} in ${
+      printable(taskFile.file)
+    }; refusing to ${use} from it`,
+    { file: reportPath },
+  );
 }

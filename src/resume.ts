@@ -5,16 +5,21 @@
  * names) and each task's definition (`task_started`, or `task_ended` of a resumed task: a
  * hash of type, arguments, env and cwd). A task is taken as done when it ended `ok` in the
  * report with the same definition hash and every task it depends on is taken as done too;
- * everything else runs. A report of another file is refused.
+ * everything else runs. A report of another file is refused, by the rule `--from-report`
+ * follows too.
  *
  * @module
  */
 
 import { loadedCrypto } from "./deps.ts";
 import { resolvePath } from "./paths.ts";
-import { readReportText, reportEvents, reportName } from "./report_lines.ts";
+import {
+  readReportText,
+  refuseReportOfOtherFile,
+  reportEvents,
+  reportName,
+} from "./report_lines.ts";
 import { TaskFileError } from "./errors.ts";
-import { printable } from "./format/printable.ts";
 import type { TaskFile } from "./load.ts";
 import type { RunIdentity } from "./scheduler.ts";
 import type { TaskSpec } from "./types.ts";
@@ -39,6 +44,11 @@ export interface ResumeReport {
   readonly tasksHash: string;
   /** Tasks that ended `ok` (ran or resumed), with their definition hashes. */
   readonly done: ReadonlyMap<string, string>;
+  /**
+   * Every task the last run reports on (started, ended or skipped), to tell a report of
+   * another task file; when absent, those of `done`.
+   */
+  readonly tasks?: ReadonlySet<string>;
 }
 
 /**
@@ -124,7 +134,9 @@ export async function readResumeReport(from: string): Promise<ResumeReport> {
   let run: { file: string; tasksHash: string } | undefined;
   let started = new Map<string, string>();
   let done = new Map<string, string>();
+  let tasks = new Set<string>();
   for (const { event, line } of reportEvents(text, path)) {
+    if (typeof event.task === "string") tasks.add(event.task);
     if (event.event === "run_started") {
       if (typeof event.file !== "string" || typeof event.tasksHash !== "string") {
         throw new TaskFileError(
@@ -135,6 +147,7 @@ export async function readResumeReport(from: string): Promise<ResumeReport> {
       run = { file: event.file, tasksHash: event.tasksHash };
       started = new Map();
       done = new Map();
+      tasks = new Set();
     } else if (event.event === "task_started" && typeof event.hash === "string") {
       started.set(event.task as string, event.hash);
     } else if (event.event === "task_ended" && event.status === "ok") {
@@ -147,7 +160,7 @@ export async function readResumeReport(from: string): Promise<ResumeReport> {
       file: path,
     });
   }
-  return { path, ...run, done };
+  return { path, ...run, done, tasks };
 }
 
 /**
@@ -155,7 +168,8 @@ export async function readResumeReport(from: string): Promise<ResumeReport> {
  * and with every dependency taken as done.
  *
  * @throws {TaskFileError} when the report is of another task file: neither its path nor its
- * task names match.
+ * task names match, and none of the tasks it reports on is in `taskFile` (see
+ * `refuseReportOfOtherFile`).
  *
  * @example
  * ```ts
@@ -172,16 +186,16 @@ export function resumedTasks(
   identity: RunIdentity,
   report: ResumeReport,
 ): Set<string> {
-  if (report.file !== identity.file && report.tasksHash !== identity.tasksHash) {
-    throw new TaskFileError(
-      // Each path printable here, as TaskFileError's place is: escaping the whole message
-      // instead would escape the place a second time.
-      `is a report of another task file (${
-        printable(report.file)
-      }, with other task names), not of ${printable(identity.file)}; refusing to resume from it`,
-      { file: report.path },
-    );
-  }
+  refuseReportOfOtherFile(
+    { file: report.file, tasksHash: report.tasksHash, tasks: report.tasks ?? report.done },
+    report.path,
+    {
+      file: identity.file,
+      tasksHash: identity.tasksHash,
+      names: taskFile.tasks.map((task) => task.name),
+    },
+    "resume",
+  );
   const tasks = taskFile.tasks;
   const indexByName = new Map(tasks.map((task, i) => [task.name, i]));
   const dependents: number[][] = tasks.map(() => []);

@@ -8,9 +8,11 @@ import { criticalPathPriority } from "./critical_path.ts";
 import { type HistoryLocation, readHistory } from "./history.ts";
 import { formatGraph, type GraphFormat } from "./format/graph.ts";
 import { formatPlan, planRun } from "./format/plan.ts";
-import { readPreviousRun, refuseOtherTaskFile } from "./format/previous_report.ts";
+import { readPreviousRun } from "./format/previous_report.ts";
 import type { TaskFile } from "./load.ts";
-import { reportedFileName } from "./resume.ts";
+import { identify } from "./resume.ts";
+import { refuseReportOfOtherFile, reportName } from "./report_lines.ts";
+import { loadCrypto } from "./deps.ts";
 import type { TextSink } from "./output.ts";
 import tasksSchema from "../schema/tasks.schema.json" with { type: "json" };
 
@@ -58,9 +60,16 @@ export async function printGraph(
 /** The report at `path`, refused when it is of another task file than `taskFile`. */
 async function previousRunOf(taskFile: TaskFile, path: string, use: string) {
   const previous = await readPreviousRun(path);
+  // Told as --resume tells it: by the path and the task names' hash `identify()` gives.
+  await loadCrypto();
+  const { file, tasksHash } = identify(taskFile);
   const names = taskFile.tasks.map((task) => task.name);
-  // Named as --resume names it: as the report's run_started does.
-  refuseOtherTaskFile(previous, path, names, reportedFileName(taskFile), use);
+  refuseReportOfOtherFile(
+    { ...previous, tasks: previous.statuses },
+    reportName(path),
+    { file, tasksHash, names },
+    use,
+  );
   return previous;
 }
 

@@ -202,16 +202,27 @@ Deno.test("a history that cannot be written is warned of once, and the run goes 
       );
       await assert.rejects(Deno.lstat(history), Deno.errors.NotFound);
     });
-    await t.step("a read-only history in a writable directory is replaced", async () => {
-      await Deno.writeTextFile(history, '{"version":1,"files":{"tasks.json":{"a":7}}}');
-      await Deno.chmod(history, 0o444);
-      const { code, stderr } = await quietRun(file);
-      assert.equal(code, 0);
-      assert.equal(stderr, "");
-      const recorded = JSON.parse(await Deno.readTextFile(history)).files["tasks.json"];
-      assert.deepEqual(Object.keys(recorded).sort(), ["a", "b"]);
-      await Deno.remove(history);
-    });
+    await t.step(
+      "a read-only history in a writable directory is left as it is, with a warning",
+      async () => {
+        // It was replaced by the rename, with mode 644: the protection the user gave it lost.
+        const text = '{"version":1,"files":{"tasks.json":{"a":7}}}';
+        await Deno.writeTextFile(history, text);
+        await Deno.chmod(history, 0o444);
+        const { code, stderr } = await quietRun(file);
+        assert.equal(code, 0);
+        assert.equal(
+          stderr,
+          `dagrun: warning: task durations not recorded in ${history}: it is read-only; left as it is\n`,
+        );
+        assert.equal(await Deno.readTextFile(history), text);
+        assert.equal((await Deno.stat(history)).mode! & 0o777, 0o444);
+        // Still read: the plan takes its durations.
+        const plan = await runCli([file, "--dry-run"]);
+        assert.match(plan.stdout, /durations from earlier runs \(1 known\)/);
+        await Deno.remove(history);
+      },
+    );
     await t.step({
       name: "a read-only directory",
       // Root writes into a directory whatever its mode.
@@ -364,4 +375,19 @@ Deno.test("a task file named .dagrun_history.json, or linked to it, is never rep
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("the history of a task file in / is /.dagrun_history.json, with one slash", () => {
+  assert.deepEqual(historyLocation("/tasks.json"), {
+    path: "/.dagrun_history.json",
+    key: "tasks.json",
+  });
+  assert.deepEqual(historyLocation("tasks.json"), {
+    path: "./.dagrun_history.json",
+    key: "tasks.json",
+  });
+  assert.deepEqual(historyLocation("/ci/tasks.json"), {
+    path: "/ci/.dagrun_history.json",
+    key: "tasks.json",
+  });
 });

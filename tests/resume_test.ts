@@ -125,7 +125,7 @@ Deno.test("--resume refuses a report of another task file", async () => {
   const file = await Deno.realPath(p.file);
   assert.equal(
     result.stderr,
-    `dagrun: r.ndjson: is a report of another task file (${file}, with other task names), not of ${
+    `dagrun: r.ndjson: is a report of another task file (${file}): none of its 4 tasks is in ${
       file.replace(/tasks\.json$/, "other.json")
     }; refusing to resume from it\n`,
   );
@@ -150,7 +150,7 @@ Deno.test("--resume of another task file's report names the report and both file
     const real = await Deno.realPath(dir);
     assert.equal(
       result.stderr,
-      `dagrun: r\\u0001.ndjson: is a report of another task file (${real}/ran\\u0007.json, with other task names), not of ${real}/other\\u0001.json; refusing to resume from it\n`,
+      `dagrun: r\\u0001.ndjson: is a report of another task file (${real}/ran\\u0007.json): its one task is not in ${real}/other\\u0001.json; refusing to resume from it\n`,
     );
   } finally {
     await Deno.remove(dir, { recursive: true });
@@ -360,4 +360,41 @@ Deno.test({
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /^4 tasks: 4 ok \(4 resumed\)/m);
   },
+});
+
+Deno.test("a line cut short inside a run is an error for --resume and --from-report, as a garbage line is", async () => {
+  const p = await project(pipeline);
+  // The run's own next event glued to its cut line: not a run appended after a killed one.
+  // The line lost may have been this run's run_started: read on, the report would mix two
+  // runs and take "build" as done, though it failed last.
+  const lines = [
+    { event: "run_started", total: 1, file: p.file, tasksHash: "h", time: 1 },
+    { event: "task_started", task: "build", type: "exec", hash: "hb", time: 1 },
+    { event: "task_ended", task: "build", status: "ok", durationMs: 1, time: 2 },
+  ].map((event) => JSON.stringify(event));
+  const glued = '{"event":"run_sta' +
+    JSON.stringify({ event: "task_started", task: "build", type: "exec", hash: "hb2", time: 3 });
+  const failed = JSON.stringify({
+    event: "task_ended",
+    task: "build",
+    status: "failed",
+    durationMs: 1,
+    time: 4,
+  });
+  await p.write([...lines, glued, failed].join("\n") + "\n", "r.ndjson");
+  const message =
+    "r.ndjson:4:1: not an NDJSON report: this line is cut short, and the event after the cut is not a new run's run_started";
+  for (const args of [["--resume", "r.ndjson"], ["--dry-run", "--from-report", "r.ndjson"]]) {
+    const result = await runCli([p.file, ...args, "--no-history"], { cwd: p.dir });
+    assert.equal(result.code, 2, args.join(" "));
+    assert.equal(result.stderr, `dagrun: ${message}\n`);
+  }
+  // As a garbage line there is.
+  await p.write([...lines, "garbage", failed].join("\n") + "\n", "r.ndjson");
+  const garbage = await runCli([p.file, "--resume", "r.ndjson"], { cwd: p.dir });
+  assert.equal(garbage.code, 2);
+  assert.equal(
+    garbage.stderr,
+    "dagrun: r.ndjson:4:1: not an NDJSON report: this line is not JSON\n",
+  );
 });

@@ -6,7 +6,6 @@
  */
 
 import { TaskFileError } from "../errors.ts";
-import { printable } from "./printable.ts";
 import { isMeasuredDuration } from "../duration.ts";
 import { readReportText, reportEvents, reportName } from "../report_lines.ts";
 import type { TerminalStatus } from "../types.ts";
@@ -19,6 +18,8 @@ export interface PreviousRun {
   readonly durations: Map<string, number>;
   /** The task file the last run was of, as its `run_started` names it (absolute). */
   readonly file?: string;
+  /** The hash of that file's task names, as its `run_started` gives it. */
+  readonly tasksHash?: string;
 }
 
 /**
@@ -44,11 +45,13 @@ export function parsePreviousRun(text: string, file: string): PreviousRun {
   const durations = new Map<string, number>();
   let started = false;
   let taskFile: string | undefined;
+  let tasksHash: string | undefined;
   for (const { event } of reportEvents(text, file)) {
     if (event.event === "run_started") {
       started = true;
       statuses = new Map();
       taskFile = typeof event.file === "string" ? event.file : undefined;
+      tasksHash = typeof event.tasksHash === "string" ? event.tasksHash : undefined;
     } else if (event.event === "task_ended" && typeof event.task === "string") {
       statuses.set(event.task, event.status === "ok" ? "ok" : "failed");
       // A resumed task did not run: its 0 ms says nothing of how long it takes. A duration no
@@ -76,42 +79,12 @@ export function parsePreviousRun(text: string, file: string): PreviousRun {
   if (!started) {
     throw new TaskFileError("not a dagrun NDJSON report: it has no run_started event", { file });
   }
-  return { statuses, durations, ...(taskFile === undefined ? {} : { file: taskFile }) };
-}
-
-/**
- * Refuses a report of another task file: one whose last run names tasks, none of them among
- * `taskNames` (those of the whole task file, `taskFilePath`). Its durations and statuses would
- * all be dropped without a word, and the plan or graph look as if no report had been given.
- *
- * @example
- * ```ts
- * import { parsePreviousRun, refuseOtherTaskFile } from "./previous_report.ts";
- * const text = '{"event":"run_started","total":1,"time":0}\n' +
- *   '{"event":"task_ended","task":"a","status":"ok","durationMs":12,"time":0}\n';
- * refuseOtherTaskFile(parsePreviousRun(text, "run.ndjson"), "run.ndjson", ["a"], "tasks.json", "plan");
- * ```
- *
- * @throws {TaskFileError} naming the report, the file it is of and `use` (what it was for).
- */
-export function refuseOtherTaskFile(
-  previous: PreviousRun,
-  reportPath: string,
-  taskNames: readonly string[],
-  taskFilePath: string,
-  use: string,
-): void {
-  const reported = previous.statuses.size;
-  if (reported === 0 || taskNames.some((name) => previous.statuses.has(name))) return;
-  // Each path printable here, as TaskFileError's place is: escaping the whole message instead
-  // would escape the place a second time.
-  const of = previous.file === undefined ? "" : ` (${printable(previous.file)})`;
-  throw new TaskFileError(
-    `is a report of another task file${of}: ${
-      reported === 1 ? "its one task is not" : `none of its ${reported} tasks is`
-    } in ${printable(taskFilePath)}; refusing to ${use} from it`,
-    { file: reportName(reportPath) },
-  );
+  return {
+    statuses,
+    durations,
+    ...(taskFile === undefined ? {} : { file: taskFile }),
+    ...(tasksHash === undefined ? {} : { tasksHash }),
+  };
 }
 
 /** Reads and parses a previous report file. */
