@@ -397,7 +397,7 @@ async function runTasks(
   // Read before the report is opened: `--resume r.ndjson --report r.ndjson` is fine.
   const resumed = flags.resume === undefined
     ? undefined
-    : resumedTasks(taskFile, identity!, await readResumeReport(flags.resume));
+    : resumedTasks(taskFile, identity!, await readResumeReport(flags.resume), loaded);
   // Nor may a report be a file of the run's own: the history is renamed over its path at the
   // end.
   const history = historyOption(taskFile, flags, loaded).history;

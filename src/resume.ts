@@ -165,10 +165,12 @@ export async function readResumeReport(from: string): Promise<ResumeReport> {
 
 /**
  * The names of the tasks to take as done: ok in the report with an unchanged definition,
- * and with every dependency taken as done.
+ * and with every dependency taken as done. `wholeFile` is the task file `taskFile` was chosen
+ * from (`--only`), when it was: whether the report is of this file is decided on all its tasks,
+ * not on the ones chosen to run.
  *
  * @throws {TaskFileError} when the report is of another task file: neither its path nor its
- * task names match, and none of the tasks it reports on is in `taskFile` (see
+ * task names match, and none of the tasks it reports on is in `wholeFile` (see
  * `refuseReportOfOtherFile`).
  *
  * @example
@@ -185,6 +187,7 @@ export function resumedTasks(
   taskFile: TaskFile,
   identity: RunIdentity,
   report: ResumeReport,
+  wholeFile: TaskFile = taskFile,
 ): Set<string> {
   refuseReportOfOtherFile(
     { file: report.file, tasksHash: report.tasksHash, tasks: report.tasks ?? report.done },
@@ -192,7 +195,7 @@ export function resumedTasks(
     {
       file: identity.file,
       tasksHash: identity.tasksHash,
-      names: taskFile.tasks.map((task) => task.name),
+      names: wholeFile.tasks.map((task) => task.name),
     },
     "resume",
   );

@@ -52,6 +52,14 @@ Deno.test("--resume, --dry-run and graph take or refuse a report of another task
     // it, its path and task names both differing, where `--from-report` took it.
     const movedEdited = await taskFile(`${dir}/moved`, "edited.json", ["a", "c"]);
     assert.deepEqual(await each(movedEdited, "run.ndjson", dir), [taken, taken, taken]);
+    // The same with only the new task chosen (`graph` has no `--only`): the rule looks at the
+    // whole file, not at the tasks chosen to run, so a choice does not make it another file.
+    const onlyNew = ["--only", "c", "-q", "--no-history"];
+    const chosen = await Promise.all([
+      runCli([movedEdited, "--resume", "run.ndjson", ...onlyNew], { cwd: dir }),
+      runCli([movedEdited, "--dry-run", "--from-report", "run.ndjson", ...onlyNew], { cwd: dir }),
+    ]);
+    assert.deepEqual(chosen.map(({ code, stderr }) => ({ code, stderr })), [taken, taken]);
     // Another file that shares no task name with the report's: refused, in one wording.
     const other = await taskFile(dir, "other.json", ["x", "y"]);
     assert.deepEqual(
