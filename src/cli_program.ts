@@ -50,10 +50,13 @@ export async function runProgram(
 ): Promise<number> {
   let exitCode: number = ExitCode.Ok;
   const program = buildProgram(context, (code) => exitCode = code);
-  // Commander answers `help NAME` for an unknown NAME with the general help and success.
+  // Commander answers `help NAME` for an unknown NAME with the general help and success. A
+  // line asking for help anywhere (`help --help`, `help run -h`) gets it, as everywhere else.
   const [first, second] = args;
+  const helpCommand = first === "help" &&
+    !args.some((arg) => arg === "--help" || arg === "-h");
   if (
-    first === "help" && second !== undefined && second !== "help" &&
+    helpCommand && second !== undefined && second !== "help" &&
     !program.commands.some((command) => command.name() === second)
   ) {
     context.sink.err(`dagrun: Unknown command '${second}'\n${usageHint()}`);
@@ -62,7 +65,7 @@ export async function runProgram(
   // Commander's help command ignores what follows its command (`help schema x`): refused as the
   // command itself refuses an operand too many, by the help command's name.
   const extra = args[2];
-  if (first === "help" && extra !== undefined) {
+  if (helpCommand && extra !== undefined) {
     context.sink.err(
       `dagrun: Unexpected argument '${extra}': 'dagrun help' takes one command\n${usageHint()}`,
     );

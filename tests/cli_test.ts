@@ -596,10 +596,23 @@ Deno.test("help takes one command: an operand after it is refused as other comma
       assert.equal(result.stdout, "");
     });
   }
-  // `--help`, like GNU's and git's, prints the help whatever else is on the line.
-  const help = await runCli(["schema", "--help", "x"]);
-  assert.equal(help.code, 0);
-  assert.match(help.stdout, /^Usage: dagrun schema/);
+  // `--help`, like GNU's and git's, prints the help whatever else is on the line, after
+  // `help` too (it was `Unknown command '--help'`).
+  for (
+    const [args, usage] of [
+      [["schema", "--help", "x"], "Usage: dagrun schema"],
+      [["help", "schema", "x", "--help"], "Usage: dagrun schema"],
+      [["help", "run", "-h"], "Usage: dagrun run"],
+      [["help", "--help"], "Usage: dagrun "],
+    ] as const
+  ) {
+    await t.step(args.join(" "), async () => {
+      const help = await runCli(args);
+      assert.equal(help.code, 0, help.stderr);
+      assert.ok(help.stdout.startsWith(usage), help.stdout);
+      assert.equal(help.stderr, "");
+    });
+  }
 });
 
 Deno.test("a missing task file names the command it is missing from", async () => {
