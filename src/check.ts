@@ -9,7 +9,6 @@
 import type { ValidateFunction } from "./deps.ts";
 import { compileArgumentsSchema } from "./schema_compiler.ts";
 import { quote, TaskFileError } from "./errors.ts";
-import { unicodeEscape } from "./format/printable.ts";
 import type { TaskFile } from "./load.ts";
 import { schemaError } from "./schema_validation.ts";
 import type { ExecutorRegistry } from "./registry.ts";
@@ -241,8 +240,8 @@ export function didYouMean(unknown: string, known: Iterable<string>): string {
   for (const candidate of candidates) {
     if (candidate !== unknown && candidate.normalize("NFC") === composed) {
       return ` (did you mean ${
-        asciiQuote(candidate)
-      }? it reads the same, but in other code points than ${asciiQuote(unknown)})`;
+        quote(candidate, { ascii: true })
+      }? it reads the same, but in other code points than ${quote(unknown, { ascii: true })})`;
     }
   }
   let best: string | undefined, bestDistance = Infinity;
@@ -256,11 +255,6 @@ export function didYouMean(unknown: string, known: Iterable<string>): string {
   // short the names ("zz" is not "a" misspelled).
   const related = best !== undefined && bestDistance < Math.max(best.length, unknown.length);
   return related && bestDistance <= limit ? ` (did you mean ${quote(best!)}?)` : "";
-}
-
-/** {@linkcode quote}'s form with every character beyond ASCII a `\u` escape too. */
-function asciiQuote(name: string): string {
-  return quote(name).replace(/[^\x20-\x7e]/g, unicodeEscape);
 }
 
 function editDistance(a: string, b: string): number {

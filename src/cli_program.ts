@@ -50,13 +50,25 @@ export async function runProgram(
 ): Promise<number> {
   let exitCode: number = ExitCode.Ok;
   const program = buildProgram(context, (code) => exitCode = code);
-  // Commander answers `help NAME` for an unknown NAME with the general help and success.
+  // Commander answers `help NAME` for an unknown NAME with the general help and success. A
+  // line asking for help anywhere (`help --help`, `help run -h`) gets it, as everywhere else.
   const [first, second] = args;
+  const helpCommand = first === "help" &&
+    !args.some((arg) => arg === "--help" || arg === "-h");
   if (
-    first === "help" && second !== undefined && second !== "help" &&
+    helpCommand && second !== undefined && second !== "help" &&
     !program.commands.some((command) => command.name() === second)
   ) {
-    context.sink.err(`dagrun: unknown command '${second}'\n${usageHint()}`);
+    context.sink.err(`dagrun: Unknown command '${second}'\n${usageHint()}`);
+    return ExitCode.InvalidInput;
+  }
+  // Commander's help command ignores what follows its command (`help schema x`): refused as the
+  // command itself refuses an operand too many, by the help command's name.
+  const extra = args[2];
+  if (helpCommand && extra !== undefined) {
+    context.sink.err(
+      `dagrun: Unexpected argument '${extra}': 'dagrun help' takes one command\n${usageHint()}`,
+    );
     return ExitCode.InvalidInput;
   }
   // The command the arguments went to, `run` also when not named, for the hint after a usage
@@ -74,7 +86,8 @@ export async function runProgram(
     // Commander's errors that dagrun words as its own usage errors, as such.
     const given = command ?? program;
     const reworded = error instanceof CommanderError
-      ? valueGivenToFlag(error, args, given) ?? excessArguments(error, given) ?? error
+      ? valueGivenToFlag(error, args, given) ?? unknownWithValue(error, given) ??
+        excessArguments(error, given) ?? error
       : error;
     exitCode = reworded instanceof CommanderError
       ? reportCommanderError(reworded, context.sink, command?.name())
@@ -238,6 +251,40 @@ function valueGivenToFlag(
 }
 
 /**
+ * An unknown option given a value (`--formt=dot`) with commander's suggestion for its name
+ * alone: commander compares the whole `--formt=dot` with the option names, too far from any to
+ * suggest one. The option is named as given, value and all, and the suggestion is the name
+ * alone (`unknown option '--formt=dot' (did you mean --format?)`), as cargo's (clap's) tip
+ * names `--release` for `--relase=x`. `undefined` for any other error.
+ */
+function unknownWithValue(
+  error: CommanderError,
+  command: CommandUnknownOpts,
+): CommanderError | undefined {
+  if (error.code !== "commander.unknownOption") return undefined;
+  // Commander's suggestion for the whole, if any, is dropped: it compares the value too
+  // (`--retry=1` gets `--retries` only, `--retry` gets `--report` too).
+  const given = /^error: unknown option '((--[^=]+)=.*?)'(?:\n\(Did you mean [^\n]*\))?$/s
+    .exec(error.message);
+  if (!given) return undefined;
+  const [, whole, name] = given as unknown as [string, string, string];
+  // Commander's own suggestion, from its `unknownOption` (untyped, as commander marks it
+  // internal; the version is pinned), which throws, as `exitOverride` has it, with the message.
+  let suggestion = "";
+  try {
+    (command as unknown as { unknownOption(flag: string): void }).unknownOption(name);
+  } catch (named) {
+    if (!(named instanceof CommanderError) || named.code !== error.code) throw named;
+    suggestion = named.message.slice(`error: unknown option '${name}'`.length);
+  }
+  return new CommanderError(
+    error.exitCode,
+    error.code,
+    `error: unknown option '${whole}'${suggestion}`,
+  );
+}
+
+/**
  * An operand more than the command takes, worded as dagrun's usage errors are, naming the
  * first one too many (commander's `too many arguments for 'validate'. Expected 1 argument but
  * got 2: a.json, b.` lists them all, joined by commas that a path may hold too): a second task
@@ -286,13 +333,16 @@ function reportCommanderError(
 }
 
 /**
- * A commander error on one line, worded as dagrun's own: its suggestion, which commander
- * puts on a line of its own (`(Did you mean --no-color?)`), joins the error's, and a missing
- * value is said as `Missing value for option '--grace <duration>'`.
+ * A commander error on one line, worded as dagrun's own: capitalized, its suggestion, which
+ * commander puts on a line of its own (`(Did you mean --no-color?)`), joins the error's, and a
+ * missing value is said as `Missing value for option '--grace <duration>'`.
  */
 function commanderMessage(error: CommanderError): string {
   const message = error.message.replace(/^error: /, "");
   const missing = /^option '(.+)' argument missing$/.exec(message);
   if (missing) return `Missing value for option '${missing[1]}'`;
-  return message.replace(/\n\(Did you mean /g, " (did you mean ").replaceAll("\n", " ");
+  // Capitalized as dagrun's own usage errors are (`Invalid …`, `Cannot take …`), so that no
+  // usage error reads otherwise whichever parser or check found it: `Unknown option '-j'`.
+  const line = message.replace(/\n\(Did you mean /g, " (did you mean ").replaceAll("\n", " ");
+  return line.charAt(0).toUpperCase() + line.slice(1);
 }

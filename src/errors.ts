@@ -4,7 +4,7 @@
  * @module
  */
 
-import { printable, printableKey } from "./format/printable.ts";
+import { printable, printableKey, unicodeEscape } from "./format/printable.ts";
 
 /**
  * Exit codes of the command-line program.
@@ -230,15 +230,30 @@ export function emptyPathError(what: string): UsageError {
  * escapes the message again (backslashes doubled) once anything in it needs escaping, finds
  * nothing to escape in a quoted value.
  */
-export function quote(value: string): string {
+export function quote(value: string, options: QuoteOptions = {}): string {
+  const quoteWhole = options.ascii ? asciiJsonQuote : jsonQuote;
   // A message is one line meant to be read: a 5 MB name is shown by its ends.
   if (value.length > MAX_QUOTED) {
     const half = MAX_QUOTED / 2;
-    return `${jsonQuote(value.slice(0, half))}…(${value.length} characters)…${
-      jsonQuote(value.slice(-half))
+    return `${quoteWhole(value.slice(0, half))}…(${value.length} characters)…${
+      quoteWhole(value.slice(-half))
     }`;
   }
-  return jsonQuote(value);
+  return quoteWhole(value);
+}
+
+/** How {@linkcode quote} writes a value. */
+export interface QuoteOptions {
+  /**
+   * Every character of the value beyond ASCII as a `\u` escape too, to tell apart two names
+   * that look alike; the `…` shortening a long one is quote's own, written as it is.
+   */
+  readonly ascii?: boolean;
+}
+
+/** {@linkcode jsonQuote} with every code unit beyond ASCII a `\u` escape. */
+function asciiJsonQuote(value: string): string {
+  return jsonQuote(value).replace(/[^\x20-\x7e]/g, unicodeEscape);
 }
 
 /** JSON string syntax with every character printable() would escape as a `\u` escape. */

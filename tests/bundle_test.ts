@@ -135,7 +135,7 @@ Deno.test("dist/dagrun.js reports bad input in one line and prints commander's h
   assert.match(help.stdout, /^Usage: dagrun \[options\] \[command\]/);
   const unknown = await runBundle(["--no-such-flag"]);
   assert.equal(unknown.code, 2);
-  assert.match(unknown.stderr, /unknown option '--no-such-flag'/);
+  assert.match(unknown.stderr, /Unknown option '--no-such-flag'/);
 });
 
 Deno.test("dist/dagrun.js reports an error of a module it loads late as one line, exit 2", async () => {

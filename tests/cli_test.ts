@@ -290,15 +290,30 @@ Deno.test("every usage error about an option or its value is one line, worded al
   for (
     const [args, message] of [
       // commander's suggestion, on the line of the error it belongs to.
-      [[file, "--color"], "unknown option '--color' (did you mean --no-color?)"],
+      [[file, "--color"], "Unknown option '--color' (did you mean --no-color?)"],
       [
         [file, "--retry", "1"],
-        "unknown option '--retry' (did you mean one of --report, --retries?)",
+        "Unknown option '--retry' (did you mean one of --report, --retries?)",
       ],
       [
         ["graph", file, "--fromreport", "r"],
-        "unknown option '--fromreport' (did you mean --from-report?)",
+        "Unknown option '--fromreport' (did you mean --from-report?)",
       ],
+      // Given a value, the option's name alone is compared, the value left out, and the
+      // suggestion is that name (as cargo's): commander compared `--formt=dot` whole, and
+      // suggested nothing, or by the value (`--retry=1`: `--retries` alone).
+      [[file, "--formt=dot"], "Unknown option '--formt=dot' (did you mean --format?)"],
+      [["run", file, "--timout=5s"], "Unknown option '--timout=5s' (did you mean --timeout?)"],
+      [
+        [file, "--retry=1"],
+        "Unknown option '--retry=1' (did you mean one of --report, --retries?)",
+      ],
+      [
+        ["graph", file, "--formt=mermaid"],
+        "Unknown option '--formt=mermaid' (did you mean --format?)",
+      ],
+      [[file, "--color="], "Unknown option '--color=' (did you mean --no-color?)"],
+      [[file, "--zzzzzz=1"], "Unknown option '--zzzzzz=1'"],
       // A bad value: `Invalid OPTION: expected …, received '…'`, whoever refuses it.
       [[file, "-j", "0"], "Invalid concurrency: expected a positive integer, received '0'"],
       [[file, "--grace", "-1"], `Invalid grace: ${DURATION}, received '-1'`],
@@ -342,7 +357,7 @@ Deno.test("every usage error about an option or its value is one line, worded al
       [["graph", file, "--help=x"], "Option '--help' takes no value, received 'x'"],
       [["validate", file, "--version=1"], "Option '--version' takes no value, received '1'"],
       // Not an option of the command: unknown, value and all.
-      [["validate", file, "--no-history=x"], "unknown option '--no-history=x'"],
+      [["validate", file, "--no-history=x"], "Unknown option '--no-history=x'"],
     ] as const
   ) {
     await t.step(args.filter((arg) => arg !== file).join(" "), async () => {
@@ -470,7 +485,7 @@ Deno.test("validate refuses run-only options instead of ignoring them", async ()
   for (const option of [["--format", "ndjson"], ["-j", "2"], ["--no-history"]]) {
     const result = await runCli(["validate", EXAMPLE, ...option]);
     assert.equal(result.code, 2, option.join(" "));
-    assert.match(result.stderr, /^dagrun: unknown option/);
+    assert.match(result.stderr, /^dagrun: Unknown option/);
   }
   const withSchema = await runCli([
     "validate",
@@ -559,11 +574,45 @@ Deno.test("control characters in task names reach the terminal escaped, task out
 Deno.test("help for an unknown command is a usage error, help for a known one is its help", async () => {
   const unknown = await runCli(["help", "bogus"]);
   assert.equal(unknown.code, 2);
-  assert.equal(unknown.stderr, "dagrun: unknown command 'bogus'\nTry 'dagrun --help' for usage.\n");
+  assert.equal(unknown.stderr, "dagrun: Unknown command 'bogus'\nTry 'dagrun --help' for usage.\n");
   assert.equal((await runCli(["help", "help"])).code, 0);
   const known = await runCli(["help", "validate"]);
   assert.equal(known.code, 0);
   assert.match(known.stdout, /^Usage: dagrun validate/);
+});
+
+Deno.test("help takes one command: an operand after it is refused as other commands refuse one too many", async (t) => {
+  for (
+    const args of [["help", "schema", "x"], ["help", "run", "tasks.json"], ["help", "help", "x"]]
+  ) {
+    await t.step(args.join(" "), async () => {
+      const result = await runCli(args);
+      assert.equal(
+        result.stderr,
+        `dagrun: Unexpected argument '${args[2]}': 'dagrun help' takes one command\n` +
+          "Try 'dagrun --help' for usage.\n",
+      );
+      assert.equal(result.code, 2);
+      assert.equal(result.stdout, "");
+    });
+  }
+  // `--help`, like GNU's and git's, prints the help whatever else is on the line, after
+  // `help` too (it was `Unknown command '--help'`).
+  for (
+    const [args, usage] of [
+      [["schema", "--help", "x"], "Usage: dagrun schema"],
+      [["help", "schema", "x", "--help"], "Usage: dagrun schema"],
+      [["help", "run", "-h"], "Usage: dagrun run"],
+      [["help", "--help"], "Usage: dagrun "],
+    ] as const
+  ) {
+    await t.step(args.join(" "), async () => {
+      const help = await runCli(args);
+      assert.equal(help.code, 0, help.stderr);
+      assert.ok(help.stdout.startsWith(usage), help.stdout);
+      assert.equal(help.stderr, "");
+    });
+  }
 });
 
 Deno.test("a missing task file names the command it is missing from", async () => {
