@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { fileURLToPath as fromFileUrl } from "node:url";
 import { denoEval, runCli, writeTaskFile } from "./helpers.ts";
 import { serve } from "./plugin_helpers.ts";
+import { survivors } from "./reliability_helpers.ts";
 import { createDefaultRegistry, run } from "../src/run.ts";
 import {
   importExecutors,
@@ -393,8 +394,9 @@ Deno.test("a plugin's uncaught rejection ends the run on one line, exit 70, noth
   const result = await runCli([file, "--no-history"]);
   assert.equal(result.code, 70);
   assert.equal(result.stderr, "dagrun: internal error: uncaught Error: background failure\n");
-  const left = await new Deno.Command("pgrep", { args: ["-f", marker], stdout: "piped" }).output();
-  assert.equal(new TextDecoder().decode(left.stdout), "", "a task's process was left running");
+  // dagrun's SIGKILL takes effect when the killed process next runs: on a busy machine it may
+  // still be listed for a moment after dagrun's exit.
+  assert.deepEqual(await survivors(marker), [], "a task's process was left running");
   await Deno.remove(directory, { recursive: true });
 });
 
