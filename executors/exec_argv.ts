@@ -114,10 +114,9 @@ const SHELL_WORDS = new Set([
  */
 export function plainWords(command: string): string[] | undefined {
   const words = command.split(/[ \t]+/).filter((word) => word !== "");
-  // A first word starting with `-` reads as an option to some shells: theirs to word.
-  if (words.length === 0 || SHELL_WORDS.has(words[0]!) || words[0]!.startsWith("-")) {
-    return undefined;
-  }
+  // A first word starting with `-` is a program's name like any other, as it is to `sh -c --`
+  // (see `shellArguments`): found or not, it says so as `+x` or `x` does.
+  if (words.length === 0 || SHELL_WORDS.has(words[0]!)) return undefined;
   for (const word of words) if (!PLAIN_WORD.test(word)) return undefined;
   if (words[0]!.includes("=")) return undefined;
   return words;
@@ -166,10 +165,15 @@ const JOIN_PIECES =
  * ```ts
  * import { shellArguments } from "./exec_argv.ts";
  * shellArguments("sh", "echo hi"); // ["-c", "echo hi"]
+ * shellArguments("sh", "-x; echo hi"); // ["-c", "--", "-x; echo hi"]
  * shellArguments("/bin/sh", "echo hi; ".repeat(20_000)).length; // 5: -c, wrapper, $0, 2 pieces
  * ```
  */
 export function shellArguments(name: string, script: string): string[] {
+  // A script starting with `-` or `+` (`-x; echo hi`) would be read as the shell's own options
+  // (`sh: 0: Illegal option -;`, exit 2, nothing run): `--` ends them, as POSIX has it. Only
+  // then, so that every other script reaches the shell exactly as `sh -c` would give it.
+  if (/^[-+]/.test(script) && fitsOneArgument(script)) return ["-c", "--", script];
   if (fitsOneArgument(script)) return ["-c", script];
   return ["-c", JOIN_PIECES, name, ...utf8Pieces(new TextEncoder().encode(script))];
 }

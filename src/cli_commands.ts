@@ -19,7 +19,7 @@ import {
 } from "./errors.ts";
 import { type HistoryLocation, historyLocation } from "./history.ts";
 import { loadTaskFile, type TaskFile } from "./load.ts";
-import { createSink, type TextSink } from "./output.ts";
+import { createSink, ERASE_LINE, type TextSink } from "./output.ts";
 import { createNdjsonFormatter } from "./format/ndjson.ts";
 import { signalProcessGroups } from "./process_groups.ts";
 import { listenForSuspend } from "./job_control.ts";
@@ -621,6 +621,10 @@ export function reportError(error: unknown, sink: TextSink, command?: string): n
   // Ctrl-C while an input FIFO waited for its writer: as for a report FIFO's reader, with what
   // the command had not done.
   if (error instanceof CommandInterrupted || error instanceof InputReadInterrupted) {
+    // The terminal echoed Ctrl-C as `^C` where the cursor was (a read of the terminal itself
+    // ends there): the line goes in its place, as a report FIFO's does.
+    const read = error instanceof CommandInterrupted ? error.cause as InputReadInterrupted : error;
+    if (read.signal === "SIGINT" && stdoutIsTerminal()) sink.out(ERASE_LINE);
     sink.err(`dagrun: ${printable(error.message)}\n`);
     return error.exitCode;
   }

@@ -53,11 +53,29 @@ Deno.test("plainWords() leaves anything with shell syntax to the shell", () => {
     "ls a{b,c}",
     "ls ${x}",
     "in x",
-    "-x",
-    "--version",
+    "-x; echo hi",
+    "+x; echo hi",
   ];
   for (const command of needShell) {
     assert.equal(plainWords(command), undefined, JSON.stringify(command));
+  }
+});
+
+Deno.test("exec runs a command starting with - or + as plain words, as it runs any other", async () => {
+  for (const name of ["-x", "--version", "+x"]) {
+    assert.deepEqual(plainWords(`${name} arg`), [name, "arg"]);
+    const { result, lines } = await exec(`${name} arg`);
+    assert.deepEqual(result, { ok: false, exitCode: 127, error: `command not found: ${name}` });
+    assert.deepEqual(lines, [["stderr", `${name}: command not found`]]);
+  }
+});
+
+Deno.test("exec gives the shell a script starting with - or + as its script, not its options", async () => {
+  // Not `sh: 0: Illegal option -;`, exit 2, nothing run.
+  for (const script of ["-x; echo hi", "+x; echo hi", "--version || echo hi"]) {
+    const { result, lines } = await exec(script);
+    assert.deepEqual(result, { ok: true, exitCode: 0 }, script);
+    assert.deepEqual(lines.filter(([stream]) => stream === "stdout"), [["stdout", "hi"]], script);
   }
 });
 

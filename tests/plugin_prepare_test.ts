@@ -211,8 +211,15 @@ Deno.test({
           [
             "a FIFO report waiting for its reader",
             [plain, "--report", fifo],
-            undefined,
+            ["wait_for_partner", fifo],
             /^dagrun: interrupted while waiting for a reader to open .*fifo; nothing ran$/m,
+          ],
+          [
+            "the task file read from the terminal (-)",
+            ["-"],
+            // This checkout's dagrun (its path), reading the terminal.
+            ["wait_woken", `${MOD} --no-history -$`],
+            /^dagrun: interrupted while reading standard input; nothing ran$/m,
           ],
         ] as const
       ) {
@@ -220,23 +227,25 @@ Deno.test({
           await term.type("clear", "Enter");
           const command = denoCommandLine(["run", "-A", "--quiet", MOD, "--no-history", ...args]);
           await term.type(`${command}; echo "exit=$?"`, "Enter");
-          if (waiting) await term.waitFor(waiting, "the plugin preparing", 600);
+          if (waiting instanceof RegExp) await term.waitFor(waiting, "the plugin preparing", 600);
           else {
-            // Nothing to see while the FIFO's open waits: dagrun's process (the one naming
-            // the FIFO), waiting there.
+            // Nothing to see while the open or the read waits: dagrun's process (the one whose
+            // command line matches), waiting there in the kernel.
+            const [wchan, commandLine] = waiting;
             const waitingInOpen = new Deno.Command("sh", {
               args: [
                 "-c",
-                'for pid in $(pgrep -f "$1"); do grep -q wait_for_partner /proc/$pid/task/*/wchan && exit 0; done; exit 1',
+                'for pid in $(pgrep -f "$2"); do grep -q "$1" /proc/$pid/task/*/wchan && exit 0; done; exit 1',
                 "sh",
-                fifo,
+                wchan,
+                commandLine,
               ],
               stdout: "null",
               stderr: "null",
             });
             let tries = 0;
             while (!(await waitingInOpen.output()).success) {
-              assert.ok(++tries < 600, "dagrun never waited in the FIFO's open");
+              assert.ok(++tries < 600, `dagrun never waited (${wchan})`);
               await new Promise((resolve) => setTimeout(resolve, 50));
             }
           }
