@@ -42,6 +42,7 @@ import {
   type ReportFiles,
   ReportOpeningInterrupted,
   reportWriteError,
+  type ReportWriteFailure,
 } from "./report_files.ts";
 import { printable } from "./format/printable.ts";
 import { DEFAULT_GRACE_MS } from "../executors/exec.ts";
@@ -419,12 +420,12 @@ async function runTasks(
       view.stop();
       if (begun) {
         // The timeline and the trace as the run stands, rather than the empty files the
-        // run's beginning left: tasks still running drawn as interrupted.
-        try {
-          view.abandon(reports!);
-        } catch (error) {
-          reportError(error, runSink);
-        }
+        // run's beginning left: tasks still running drawn as interrupted. Every report that
+        // could not be written is named, --report's too.
+        const failures = view.abandon(reports!);
+        report?.flush();
+        const unwritten = unwrittenReports(report, failures);
+        if (unwritten) reportError(unwritten, runSink);
       }
       report?.flush();
       runSink.flush();
@@ -509,11 +510,16 @@ async function runTasks(
       stopGraceMs: (flags.grace ?? DEFAULT_GRACE_MS) + 5_000,
       ...(history ? { history } : {}),
     });
-    view.finish(opened);
+    const failures = view.finish(opened);
     report?.flush();
-    if (interruptedBy) return exitStatusOf(interruptedBy);
-    const reportFailure = report?.failure();
-    if (reportFailure) throw reportFailure;
+    // Every report that could not be written, on one line (a full disk fails them all); a
+    // signal that ended the run keeps its exit status, as for standard output in main().
+    const unwritten = unwrittenReports(report, failures);
+    if (interruptedBy) {
+      if (unwritten) reportError(unwritten, runSink);
+      return exitStatusOf(interruptedBy);
+    }
+    if (unwritten) throw unwritten;
     // Another failure to write is reported by main().
     if (outputClosed.aborted) return closedOutputExitCode(outputClosed);
     return result.ok ? ExitCode.Ok : ExitCode.TaskFailed;
@@ -565,16 +571,29 @@ function historyOption(
 }
 
 /**
+ * The error naming every report file that could not be written: `--report`'s first, then
+ * those of `failures` (`--report-html`, `--trace`); `undefined` when all were written.
+ */
+function unwrittenReports(
+  report: ReturnType<typeof ndjsonReport> | undefined,
+  failures: readonly ReportWriteFailure[],
+): OutputError | undefined {
+  const ndjson = report?.failure();
+  const all = ndjson === undefined ? failures : [ndjson, ...failures];
+  return all.length === 0 ? undefined : reportWriteError(all);
+}
+
+/**
  * The `--report` file's writer: the NDJSON report, written into its file as the events come.
  * A write that fails (a full disk) stops its writing, not the run: `failure()` then says what
  * went wrong, for the end of the run.
  */
 function ndjsonReport(file: Deno.FsFile, path: string) {
-  let failure: OutputError | undefined;
+  let failure: ReportWriteFailure | undefined;
   const sink = createSink({
     stdout: file,
     stderr: file,
-    onClosed: (error) => failure = reportWriteError(path, error),
+    onClosed: (error) => failure = { path, error },
   });
   return {
     onEvent: createNdjsonFormatter(sink),

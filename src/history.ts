@@ -231,6 +231,8 @@ export async function recordHistory(
   if (problem) return problem;
   let temporary: string | undefined;
   let lock: Deno.FsFile | undefined;
+  // The path of the history, when its lock created it (there was none).
+  let created: string | undefined;
   try {
     const entry = lstatOrNull(location.path);
     // A link is followed (the history kept elsewhere, a CI cache say), not replaced: its
@@ -244,6 +246,7 @@ export async function recordHistory(
     // The lstat above is the lock's first look at the path, when it is the path locked.
     const locked = await lockHistory(path, target === undefined ? entry : undefined);
     lock = locked?.file;
+    if (locked?.created) created = path;
     // Read under the lock: another run may have recorded its durations since this one began.
     const read = locked ? readLockedFiles(locked.file, locked.info) : readFiles(path);
     // A task file named `.dagrun_history.json` (or linked to it) reads as no history:
@@ -301,6 +304,9 @@ export async function recordHistory(
     // A read-only directory, a full disk, a directory in the way: run without a history next
     // time, and say so.
     if (temporary !== undefined) await Deno.remove(temporary).catch(() => {});
+    // Nor is the empty file the lock created left behind, when there was no history before:
+    // removed while still locked, so no other run has written into it or renamed over it.
+    if (created && lock) removeIfEmptyAt(lock, created);
     return notRecorded(osErrorReason(error));
   } finally {
     // After the rename, the lock is on the file replaced: runs waiting on it see that and
@@ -373,14 +379,14 @@ const LOCK_RETRY_MAX_MS = 50;
 async function lockHistory(
   path: string,
   entry?: Deno.FileInfo | null,
-): Promise<{ file: Deno.FsFile; info: Deno.FileInfo } | undefined> {
+): Promise<{ file: Deno.FsFile; info: Deno.FileInfo; created: boolean } | undefined> {
   const deadline = Date.now() + LOCK_WAIT_MS;
   for (let pause = 1;; pause = Math.min(2 * pause, LOCK_RETRY_MAX_MS)) {
     // Never opened otherwise: opening a FIFO may wait for a writer for ever.
     if (entry === undefined) entry = lstatOrNull(path);
     if (entry !== null && !entry.isFile) return undefined;
+    const { file, created } = openToLock(path, entry === null);
     entry = undefined; // a later try looks again
-    const file = openToLock(path);
     let locked: boolean;
     try {
       locked = file.tryLockSync(true);
@@ -389,7 +395,7 @@ async function lockHistory(
       return undefined; // no locks here (some network file systems): as before, unlocked
     }
     const info = locked ? heldFileAt(file, path) : undefined;
-    if (info) return { file, info };
+    if (info) return { file, info, created };
     file.close();
     if (!locked) {
       if (Date.now() >= deadline) {
@@ -400,8 +406,31 @@ async function lockHistory(
   }
 }
 
-/** Opens `path` to lock it, creating it when missing; read-only when it may not be written. */
-function openToLock(path: string): Deno.FsFile {
+/**
+ * Opens `path` to lock it, creating it when missing; read-only when it may not be written.
+ * Tells whether this open created it: tried exclusively first when the caller's look found
+ * nothing there (`missing`), so that a failed write removes only a file no one had before.
+ */
+function openToLock(path: string, missing: boolean): { file: Deno.FsFile; created: boolean } {
+  if (missing) {
+    try {
+      return {
+        file: Deno.openSync(path, { read: true, write: true, createNew: true }),
+        created: true,
+      };
+    } catch (error) {
+      // Created by another run meanwhile, or a read-only directory: opened as any other.
+      if (
+        !(error instanceof Deno.errors.AlreadyExists) &&
+        !(error instanceof Deno.errors.PermissionDenied)
+      ) throw error;
+    }
+  }
+  return { file: openExistingToLock(path), created: false };
+}
+
+/** {@linkcode openToLock}'s open when the file is not known to be missing. */
+function openExistingToLock(path: string): Deno.FsFile {
   try {
     return Deno.openSync(path, { read: true, write: true, create: true });
   } catch (error) {
@@ -413,6 +442,20 @@ function openToLock(path: string): Deno.FsFile {
     } catch {
       throw error;
     }
+  }
+}
+
+/**
+ * Removes the history at `path`, which the run's lock created, when it is still the file
+ * locked (`lock`) and empty: nothing could be written into it (a full disk), and an empty
+ * history is litter. Anything else there is left as it is.
+ */
+function removeIfEmptyAt(lock: Deno.FsFile, path: string): void {
+  try {
+    const info = heldFileAt(lock, path);
+    if (info !== undefined && info.size === 0) Deno.removeSync(path);
+  } catch {
+    // Gone, or not ours to remove: the warning says why nothing was recorded.
   }
 }
 

@@ -184,27 +184,38 @@ export async function openReportFiles(
   };
 }
 
+/** A report file that could not be written (a full disk, say): its path, and the system's error. */
+export interface ReportWriteFailure {
+  /** The path given for the report. */
+  readonly path: string;
+  /** What the write threw. */
+  readonly error: unknown;
+}
+
 /**
  * Writes the whole text into a report file (left open: `ReportFiles.close` closes it).
  *
- * @throws {OutputError} `PATH: cannot write report: …` (a full disk, say).
+ * @throws the system's error (a full disk, say), for {@linkcode reportWriteError}.
  */
-export function writeReportFile(file: Deno.FsFile, path: string, text: string): void {
-  try {
-    const bytes = new TextEncoder().encode(text);
-    for (let written = 0; written < bytes.length;) {
-      written += file.writeSync(bytes.subarray(written));
-    }
-  } catch (error) {
-    throw reportWriteError(path, error);
+export function writeReportFile(file: Deno.FsFile, text: string): void {
+  const bytes = new TextEncoder().encode(text);
+  for (let written = 0; written < bytes.length;) {
+    written += file.writeSync(bytes.subarray(written));
   }
 }
 
-/** The error of a report file that could not be written (a full disk, say). */
-export function reportWriteError(path: string, error: unknown): OutputError {
-  return new OutputError(
-    `${path}: cannot write report: ${osErrorReason(error)}`,
-  );
+/**
+ * The error of the report files that could not be written, in the order given: every one is
+ * named, on one line, as a full disk fails them all at once and the user must learn of each
+ * (`h.html: cannot write report: …` for one; `cannot write reports: h.html: …; t.json: …`).
+ */
+export function reportWriteError(failures: readonly ReportWriteFailure[]): OutputError {
+  if (failures.length === 1) {
+    const [{ path, error }] = failures as [ReportWriteFailure];
+    return new OutputError(`${path}: cannot write report: ${osErrorReason(error)}`);
+  }
+  const each = failures.map(({ path, error }) => `${path}: ${osErrorReason(error)}`);
+  return new OutputError(`cannot write reports: ${each.join("; ")}`);
 }
 
 /** dagrun's standard output and error, as far as they can be looked at. */

@@ -14,7 +14,7 @@ import { createNdjsonFormatter } from "./format/ndjson.ts";
 import type { TaskFile } from "./load.ts";
 import { ERASE_LINE, type TextSink } from "./output.ts";
 import { environmentVariable } from "./permissions.ts";
-import { type ReportFiles, writeReportFile } from "./report_files.ts";
+import { type ReportFiles, type ReportWriteFailure, writeReportFile } from "./report_files.ts";
 import { now } from "./run_report.ts";
 import type { RunEvent } from "./types.ts";
 
@@ -47,16 +47,18 @@ export interface RunView {
   readonly onEvent: (event: RunEvent) => void;
   /**
    * Writes the HTML report and the trace into their files, opened before the run (see
-   * `openReportFiles`, whose `close` closes them); call after the run. Both are written
-   * before the first failure to write one is thrown.
+   * `openReportFiles`, whose `close` closes them); call after the run. Each is written even
+   * when the other failed; resolves to those that failed (none: empty), for the caller to
+   * name with any other report that failed (`reportWriteError`).
    */
-  finish(files: Pick<ReportFiles, "fileOf">): void;
+  finish(files: Pick<ReportFiles, "fileOf">): ReportWriteFailure[];
   /**
    * When a second signal ends the run at once: writes the HTML report and the trace as the
    * run stands (see `TimelineRecorder.interruptedAt`), synchronously, before the process
-   * exits. Both are written before the first failure to write one is thrown.
+   * exits. Each is written even when the other failed; returns those that failed, as
+   * `finish` does.
    */
-  abandon(files: Pick<ReportFiles, "fileOf">): void;
+  abandon(files: Pick<ReportFiles, "fileOf">): ReportWriteFailure[];
   /** Erases the status line, if any (for an early exit). */
   stop(): void;
   /** Before the process is suspended (Ctrl-Z): erases the status line, flushes the output. */
@@ -222,20 +224,20 @@ export async function createRunView(
       render: trace && ((run: Timeline) => JSON.stringify(trace.toTraceEvents(run)) + "\n"),
     },
   ];
-  // Each is written even when another failed (a full disk under one path only): the first
-  // failure is said at the end.
+  // Each is written even when another failed (a full disk under one path only); all that
+  // failed are named at the end, together with --report's.
   const writeReports = (run: Timeline, files: Pick<ReportFiles, "fileOf">) => {
-    let failure: unknown;
+    const failures: ReportWriteFailure[] = [];
     for (const { option, path, render } of reports) {
       const file = files.fileOf(option);
       if (render === undefined || path === undefined || file === undefined) continue;
       try {
-        writeReportFile(file, path, render(run));
+        writeReportFile(file, render(run));
       } catch (error) {
-        failure ??= error;
+        failures.push({ path, error });
       }
     }
-    if (failure !== undefined) throw failure;
+    return failures;
   };
   return {
     onEvent: (event) => {
@@ -244,11 +246,7 @@ export async function createRunView(
     stop,
     beforeSuspend,
     afterResume,
-    finish(files) {
-      if (recorder) writeReports(recorder.timeline(), files);
-    },
-    abandon(files) {
-      if (recorder) writeReports(recorder.interruptedAt(now()), files);
-    },
+    finish: (files) => recorder ? writeReports(recorder.timeline(), files) : [],
+    abandon: (files) => recorder ? writeReports(recorder.interruptedAt(now()), files) : [],
   };
 }

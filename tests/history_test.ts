@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { run } from "../src/run.ts";
 import { historyLocation, readHistory, recordHistory } from "../src/history.ts";
 import type { RunReport, TaskReport } from "../src/types.ts";
-import { MOD, runCli, writeTaskFile } from "./helpers.ts";
+import { MOD, namesIn, runCli, writeTaskFile } from "./helpers.ts";
 
 /** The history recorded next to `file` for it: task name to milliseconds. */
 async function recorded(file: string): Promise<Record<string, number>> {
@@ -223,6 +223,42 @@ Deno.test("a history that cannot be written is warned of once, and the run goes 
         await Deno.remove(history);
       },
     );
+    // A write the system refuses, as a full disk does, once the file the lock needs exists:
+    // past `ulimit -f` (SIGXFSZ ignored, so that the write fails with EFBIG rather than killing
+    // dagrun), which needs neither root nor a full file system.
+    const limited = (limit: number) =>
+      new Deno.Command("sh", {
+        args: [
+          "-c",
+          `trap '' XFSZ; ulimit -f ${limit}; exec '${Deno.execPath()}' run -A --quiet '${MOD}' '${file}' -q`,
+        ],
+        stdin: "null",
+        stdout: "null",
+        stderr: "piped",
+        env: { NO_COLOR: "1" },
+      }).output().then(({ code, stderr }) => ({ code, stderr: new TextDecoder().decode(stderr) }));
+    const tooLarge = `dagrun: warning: task durations not recorded in ${history}: file too large\n`;
+    await t.step("a write refused (a full disk): no empty history is left behind", async () => {
+      // The lock's file was left, empty: later runs ignored it, but it was litter.
+      const { code, stderr } = await limited(0);
+      assert.equal(code, 0);
+      assert.equal(stderr, tooLarge);
+      await assert.rejects(Deno.lstat(history), Deno.errors.NotFound);
+      assert.deepEqual(await namesIn(dir), ["tasks.json"]);
+    });
+    await t.step("a write refused: a history there before is left as it was", async () => {
+      const text = '{"version":1,"files":{"tasks.json":{"a":7}}}';
+      await Deno.writeTextFile(history, text);
+      const { code, stderr } = await limited(0);
+      assert.equal(code, 0);
+      assert.equal(stderr, tooLarge);
+      assert.equal(await Deno.readTextFile(history), text);
+      // An empty one, which no run wrote (a user's `touch`), stays too.
+      await Deno.writeTextFile(history, "");
+      assert.equal((await limited(0)).stderr, tooLarge);
+      assert.equal((await Deno.stat(history)).size, 0);
+      await Deno.remove(history);
+    });
     await t.step({
       name: "a read-only directory",
       // Root writes into a directory whatever its mode.

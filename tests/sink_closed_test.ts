@@ -143,6 +143,51 @@ Deno.test({
       const report = await Deno.readTextFile(`${directory}/r.ndjson`);
       assert.match(report, /"event":"run_ended"/);
     });
+    await t.step("every report past the limit: each is named, on one line", async () => {
+      // Only the first was named: the others were left empty, and the user never told.
+      const [ndjson, html, trace] = ["r.ndjson", "all.html", "all.json"].map((name) =>
+        `${directory}/${name}`
+      );
+      const result = await run(
+        `trap '' XFSZ; ulimit -f 0; eval "$DAGRUN -q --report ${ndjson} --report-html ${html} --trace ${trace}"`,
+      );
+      assert.equal(result.code, 74);
+      assert.match(result.stdout, /2 tasks: 1 ok, 1 failed/);
+      assert.equal(
+        result.stderr,
+        `dagrun: cannot write reports: ${ndjson}: ${tooLarge}; ${html}: ${tooLarge}; ${trace}: ${tooLarge}\n`,
+      );
+      // The same without --report: the two written at the end.
+      const both = await run(
+        `trap '' XFSZ; ulimit -f 0; eval "$DAGRUN -q --report-html ${html} --trace ${trace}"`,
+      );
+      assert.equal(both.code, 74);
+      assert.equal(
+        both.stderr,
+        `dagrun: cannot write reports: ${html}: ${tooLarge}; ${trace}: ${tooLarge}\n`,
+      );
+    });
+    await t.step(
+      "reports that fail in a run a signal ended: named, the signal's exit status",
+      async () => {
+        // --report's failure went unsaid, and the page's exited 74, not 130.
+        const [ndjson, html] = [`${directory}/int.ndjson`, `${directory}/int.html`];
+        const interrupted = await taskFile([{ name: "k", arguments: "kill -INT $PPID; sleep 1" }]);
+        const result = await new Deno.Command("sh", {
+          args: [
+            "-c",
+            `trap '' XFSZ; ulimit -f 0; exec '${Deno.execPath()}' run -A --quiet '${MOD}' --no-history '${interrupted}' -q --report ${ndjson} --report-html ${html}`,
+          ],
+          stdout: "null",
+          stderr: "piped",
+        }).output();
+        assert.equal(result.code, 130);
+        assert.equal(
+          new TextDecoder().decode(result.stderr),
+          `dagrun: cannot write reports: ${ndjson}: ${tooLarge}; ${html}: ${tooLarge}\n`,
+        );
+      },
+    );
     await t.step("standard error to a full disk: the run goes on, its report printed", async () => {
       const result = await run('eval "$DAGRUN" 2> /dev/full');
       assert.equal(result.code, 1);
