@@ -92,7 +92,7 @@ export async function runProgram(
     const reworded = error instanceof CommanderError
       ? valueGivenToFlag(error, args, given) ?? unknownWithValue(error, given) ??
         excessArguments(error, given) ?? error
-      : error;
+      : shortOptionWithEquals(error, args, given) ?? error;
     exitCode = reworded instanceof CommanderError
       ? reportCommanderError(reworded, context.sink, command?.name())
       : reportError(reworded, context.sink, command?.name());
@@ -308,6 +308,46 @@ function excessArguments(
       ? `Unexpected argument '${extra}': 'dagrun ${command.name()}' takes no arguments`
       : `Cannot take more than one task file: '${first}', then '${extra}'`,
   );
+}
+
+/**
+ * The refusal of a short option's value written after `=` (`-j=2`), with how to write it: as
+ * getopt's, a short option's value is what follows the letter, `=2` here, and "received '=2'"
+ * alone would not say why. `undefined` for any other error. The fast parser declines a value
+ * it cannot parse, so this is the one wording.
+ */
+function shortOptionWithEquals(
+  error: unknown,
+  args: readonly string[],
+  command: CommandUnknownOpts,
+): UsageError | undefined {
+  if (!(error instanceof UsageError)) return undefined;
+  for (const arg of args) {
+    if (arg === "--") break;
+    const given = /^(-[^-])=(.+)$/s.exec(arg);
+    if (!given) continue;
+    const [, name, value] = given as unknown as [string, string, string];
+    if (!error.message.endsWith(`, received '=${value}'`) || takesNoValue(name, command)) continue;
+    // Only when the value itself is one the option takes: `-j=x` has the value to mend first.
+    if (!valueTaken(name, value, command)) continue;
+    return new UsageError(`${error.message} (write ${name} ${value} or ${name}${value})`);
+  }
+  return undefined;
+}
+
+/** Whether the option `name` (`-j`) of `command` or of the program takes `value`. */
+function valueTaken(name: string, value: string, command: CommandUnknownOpts): boolean {
+  for (let at: CommandUnknownOpts | null = command; at; at = at.parent) {
+    const option = at.options.find((option) => option.short === name);
+    if (!option) continue;
+    try {
+      option.parseArg?.(value, undefined as never);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+  return false;
 }
 
 /** Whether `name` (`--quiet`, `-q`) is a flag of `command` or of the program, taking no value. */
