@@ -151,6 +151,11 @@ function refusePathsNotRead(given: Readonly<Record<string, unknown>>): void {
   for (const [key, option] of READ_PATHS) {
     if (given[key] === "") throw emptyPathError(option);
   }
+  // A module to import, said by the command line alone: refused here rather than by the
+  // plugin loader, which runs after the task file's load and its warnings.
+  if ((given.executor as readonly string[] | undefined)?.includes("")) {
+    throw new UsageError(`--executor needs a module path or URL, and "" is none`);
+  }
   // FILE and --input name one file (both given, they must be the same).
   const fromStdin = ([
     ["the task file", given.FILE ?? given.input],

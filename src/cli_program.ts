@@ -15,6 +15,7 @@ import {
 } from "./deps/commander.ts";
 import { ExitCode, UsageError } from "./errors.ts";
 import type { TextSink } from "./output.ts";
+import { printable } from "./format/printable.ts";
 import { printGraph, printSchema } from "./terminal_commands.ts";
 import {
   choiceParser,
@@ -59,7 +60,8 @@ export async function runProgram(
     helpCommand && second !== undefined && second !== "help" &&
     !program.commands.some((command) => command.name() === second)
   ) {
-    context.sink.err(`dagrun: Unknown command '${second}'\n${usageHint()}`);
+    // Escaped as every usage error is: what was typed must not drive the terminal.
+    context.sink.err(`dagrun: ${printable(`Unknown command '${second}'`)}\n${usageHint()}`);
     return ExitCode.InvalidInput;
   }
   // Commander's help command ignores what follows its command (`help schema x`): refused as the
@@ -67,7 +69,9 @@ export async function runProgram(
   const extra = args[2];
   if (helpCommand && extra !== undefined) {
     context.sink.err(
-      `dagrun: Unexpected argument '${extra}': 'dagrun help' takes one command\n${usageHint()}`,
+      `dagrun: ${
+        printable(`Unexpected argument '${extra}': 'dagrun help' takes one command`)
+      }\n${usageHint()}`,
     );
     return ExitCode.InvalidInput;
   }
@@ -88,7 +92,7 @@ export async function runProgram(
     const reworded = error instanceof CommanderError
       ? valueGivenToFlag(error, args, given) ?? unknownWithValue(error, given) ??
         excessArguments(error, given) ?? error
-      : error;
+      : shortOptionWithEquals(error, args, given) ?? error;
     exitCode = reworded instanceof CommanderError
       ? reportCommanderError(reworded, context.sink, command?.name())
       : reportError(reworded, context.sink, command?.name());
@@ -306,6 +310,46 @@ function excessArguments(
   );
 }
 
+/**
+ * The refusal of a short option's value written after `=` (`-j=2`), with how to write it: as
+ * getopt's, a short option's value is what follows the letter, `=2` here, and "received '=2'"
+ * alone would not say why. `undefined` for any other error. The fast parser declines a value
+ * it cannot parse, so this is the one wording.
+ */
+function shortOptionWithEquals(
+  error: unknown,
+  args: readonly string[],
+  command: CommandUnknownOpts,
+): UsageError | undefined {
+  if (!(error instanceof UsageError)) return undefined;
+  for (const arg of args) {
+    if (arg === "--") break;
+    const given = /^(-[^-])=(.+)$/s.exec(arg);
+    if (!given) continue;
+    const [, name, value] = given as unknown as [string, string, string];
+    if (!error.message.endsWith(`, received '=${value}'`) || takesNoValue(name, command)) continue;
+    // Only when the value itself is one the option takes: `-j=x` has the value to mend first.
+    if (!valueTaken(name, value, command)) continue;
+    return new UsageError(`${error.message} (write ${name} ${value} or ${name}${value})`);
+  }
+  return undefined;
+}
+
+/** Whether the option `name` (`-j`) of `command` or of the program takes `value`. */
+function valueTaken(name: string, value: string, command: CommandUnknownOpts): boolean {
+  for (let at: CommandUnknownOpts | null = command; at; at = at.parent) {
+    const option = at.options.find((option) => option.short === name);
+    if (!option) continue;
+    try {
+      option.parseArg?.(value, undefined as never);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+  return false;
+}
+
 /** Whether `name` (`--quiet`, `-q`) is a flag of `command` or of the program, taking no value. */
 function takesNoValue(name: string, command: CommandUnknownOpts): boolean {
   // Commander's help option is not among a command's options.
@@ -335,14 +379,18 @@ function reportCommanderError(
 /**
  * A commander error on one line, worded as dagrun's own: capitalized, its suggestion, which
  * commander puts on a line of its own (`(Did you mean --no-color?)`), joins the error's, and a
- * missing value is said as `Missing value for option '--grace <duration>'`.
+ * missing value is said as `Missing value for option '--grace <duration>'`. What the user typed
+ * (an unknown option or command, quoted raw by commander) is escaped as in every usage error
+ * (`printable`): a newline in it is shown, not a break of the line, and an escape sequence
+ * does not reach the terminal.
  */
 function commanderMessage(error: CommanderError): string {
   const message = error.message.replace(/^error: /, "");
   const missing = /^option '(.+)' argument missing$/.exec(message);
-  if (missing) return `Missing value for option '${missing[1]}'`;
+  if (missing) return printable(`Missing value for option '${missing[1]}'`);
   // Capitalized as dagrun's own usage errors are (`Invalid …`, `Cannot take …`), so that no
   // usage error reads otherwise whichever parser or check found it: `Unknown option '-j'`.
-  const line = message.replace(/\n\(Did you mean /g, " (did you mean ").replaceAll("\n", " ");
+  // Commander's only line breaks are before its suggestions; any other is the user's.
+  const line = printable(message.replace(/\n\(Did you mean /g, " (did you mean "));
   return line.charAt(0).toUpperCase() + line.slice(1);
 }

@@ -365,7 +365,10 @@ Deno.test("an empty --executor path is one line saying so", async () => {
   assert.equal(result.stdout, "");
   assert.equal(
     result.stderr,
-    'dagrun: executor module "": cannot load: the module path is empty\n',
+    // A usage error of the command line, refused before the file is read (the plugin
+    // loader's own "the module path is empty" is for the library's callers).
+    `dagrun: --executor needs a module path or URL, and "" is none\n` +
+      "Try 'dagrun run --help' for usage.\n",
   );
 });
 

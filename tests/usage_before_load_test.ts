@@ -34,6 +34,9 @@ const CASES: readonly (readonly [string[], string])[] = [
   ],
   [["--only", ","], "--only needs at least one task name"],
   [["--only", ""], "--only needs at least one task name"],
+  [["--executor", ""], `--executor needs a module path or URL, and "" is none`],
+  [["--executor="], `--executor needs a module path or URL, and "" is none`],
+  [["--dry-run", "--executor", ""], `--executor needs a module path or URL, and "" is none`],
 ];
 
 Deno.test("options refused by themselves are refused before the task file's warnings", async () => {
@@ -54,6 +57,29 @@ Deno.test("options refused by themselves are refused before the task file's warn
         assert.ok(stderr.endsWith(`\n${HINT}`), `${shown}: ${stderr}`);
         // One line and the hint: the load's warning never came.
         assert.equal(stderr.split("\n").length, 3, `${shown}: ${stderr}`);
+      }
+    }
+  } finally {
+    await Deno.remove(file.slice(0, file.lastIndexOf("/")), { recursive: true });
+  }
+});
+
+Deno.test("an empty --executor is refused before the task file's warnings by every command", async () => {
+  const file = await writeTaskFile(WARNING_TASKS);
+  try {
+    for (const command of ["validate", "graph"]) {
+      for (const options of [["--executor", ""], ["--executor="]]) {
+        const args = [command, file, ...options];
+        const { code, stdout, stderr } = await runCli(args);
+        const shown = JSON.stringify(args);
+        assert.equal(code, 2, `${shown}: ${stderr}`);
+        assert.equal(stdout, "", shown);
+        assert.equal(
+          stderr,
+          `dagrun: --executor needs a module path or URL, and "" is none\n` +
+            `Try 'dagrun ${command} --help' for usage.\n`,
+          shown,
+        );
       }
     }
   } finally {
