@@ -262,8 +262,9 @@ export async function recordHistory(
     }
     // A history its owner made read-only (chmod a-w: a baseline kept for CI, say) is theirs
     // to keep, as make or ninja leave a file the user protected: not replaced by the rename,
-    // which a writable directory would allow.
-    if (isReadOnly(locked?.info ?? statOrNull(path))) {
+    // which a writable directory would allow. Not one this run's lock created: read-only by
+    // the umask alone (`umask 222`), it is dagrun's, empty, and would be left so for ever.
+    if (created === undefined && isReadOnly(locked?.info ?? statOrNull(path))) {
       return notRecorded("it is read-only; left as it is");
     }
     const files = read ?? record<Record<string, number>>();

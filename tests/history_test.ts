@@ -223,6 +223,26 @@ Deno.test("a history that cannot be written is warned of once, and the run goes 
         await Deno.remove(history);
       },
     );
+    await t.step(
+      "a history the run creates read-only (umask 222) is recorded, not left empty",
+      async () => {
+        // It was called read-only and left empty, its creation taken for the user's protection.
+        const output = await new Deno.Command("sh", {
+          args: ["-c", `umask 222; exec '${Deno.execPath()}' run -A --quiet '${MOD}' '${file}' -q`],
+          stdin: "null",
+          stdout: "null",
+          stderr: "piped",
+          env: { NO_COLOR: "1" },
+        }).output();
+        try {
+          assert.equal(output.code, 0);
+          assert.equal(new TextDecoder().decode(output.stderr), "");
+          assert.deepEqual(Object.keys(await recorded(file)).sort(), ["a", "b"]);
+        } finally {
+          await Deno.remove(history).catch(() => {});
+        }
+      },
+    );
     // A write the system refuses, as a full disk does, once the file the lock needs exists:
     // past `ulimit -f` (SIGXFSZ ignored, so that the write fails with EFBIG rather than killing
     // dagrun), which needs neither root nor a full file system.
