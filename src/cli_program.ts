@@ -266,8 +266,9 @@ function unknownWithValue(
   command: CommandUnknownOpts,
 ): CommanderError | undefined {
   if (error.code !== "commander.unknownOption") return undefined;
-  // Commander's suggestion for the whole, if any, is dropped: it compares the value too
-  // (`--retry=1` gets `--retries` only, `--retry` gets `--report` too).
+  // Commander's suggestion for the whole, if any, is dropped: it compares the value too, so
+  // that its suggestion for `--retry=1` would be `--retries` alone, where the name `--retry`
+  // is as near to `--report`; the suggestion made below is the name's.
   const given = /^error: unknown option '((--[^=]+)=.*?)'(?:\n\(Did you mean [^\n]*\))?$/s
     .exec(error.message);
   if (!given) return undefined;
