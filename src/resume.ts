@@ -70,22 +70,29 @@ export interface ResumeReport {
  * ```
  */
 export function identify(taskFile: TaskFile, wholeFile: TaskFile = taskFile): RunIdentity {
-  const names = wholeFile.tasks.map((task) => task.name).sort();
   // Asked once, not once per task: a task without a `cwd` runs in this one.
   const processDirectory = Deno.cwd();
   return {
-    file: reportedFileName(taskFile),
-    tasksHash: hash(names.join("\n")),
+    ...fileIdentity(taskFile, wholeFile),
     hashes: taskFile.tasks.map((task) => taskHash(task, processDirectory)),
   };
 }
 
 /**
- * The task file as a report names it (`run_started`'s `file`): its absolute path, or
- * `<stdin>`.
+ * The task file's part of {@linkcode identify}, as a report's `run_started` names it: its
+ * absolute path (or `<stdin>`) and the hash of `wholeFile`'s task names; without hashing
+ * every task's definition, which telling what file a report is of does not need. Needs
+ * `loadCrypto()`.
  */
-export function reportedFileName(taskFile: TaskFile): string {
-  return taskFile.file === "<stdin>" ? "<stdin>" : resolvePath(taskFile.file);
+export function fileIdentity(
+  taskFile: TaskFile,
+  wholeFile: TaskFile = taskFile,
+): Pick<RunIdentity, "file" | "tasksHash"> {
+  const names = wholeFile.tasks.map((task) => task.name).sort();
+  return {
+    file: taskFile.file === "<stdin>" ? "<stdin>" : resolvePath(taskFile.file),
+    tasksHash: hash(names.join("\n")),
+  };
 }
 
 /**

@@ -10,7 +10,7 @@ import { formatGraph, type GraphFormat } from "./format/graph.ts";
 import { formatPlan, planRun } from "./format/plan.ts";
 import { readPreviousRun } from "./format/previous_report.ts";
 import type { TaskFile } from "./load.ts";
-import { identify } from "./resume.ts";
+import { fileIdentity } from "./resume.ts";
 import { refuseReportOfOtherFile, reportName } from "./report_lines.ts";
 import { loadCrypto } from "./deps.ts";
 import type { TextSink } from "./output.ts";
@@ -62,7 +62,7 @@ async function previousRunOf(taskFile: TaskFile, path: string, use: string) {
   const previous = await readPreviousRun(path);
   // Told as --resume tells it: by the path and the task names' hash `identify()` gives.
   await loadCrypto();
-  const { file, tasksHash } = identify(taskFile);
+  const { file, tasksHash } = fileIdentity(taskFile);
   const names = taskFile.tasks.map((task) => task.name);
   refuseReportOfOtherFile(
     { ...previous, tasks: previous.statuses },
