@@ -60,20 +60,16 @@ export async function runProgram(
     helpCommand && second !== undefined && second !== "help" &&
     !program.commands.some((command) => command.name() === second)
   ) {
-    // Escaped as every usage error is: what was typed must not drive the terminal.
-    context.sink.err(`dagrun: ${printable(`Unknown command '${second}'`)}\n${usageHint()}`);
-    return ExitCode.InvalidInput;
+    return reportError(new UsageError(`Unknown command '${second}'`), context.sink);
   }
   // Commander's help command ignores what follows its command (`help schema x`): refused as the
   // command itself refuses an operand too many, by the help command's name.
   const extra = args[2];
   if (helpCommand && extra !== undefined) {
-    context.sink.err(
-      `dagrun: ${
-        printable(`Unexpected argument '${extra}': 'dagrun help' takes one command`)
-      }\n${usageHint()}`,
+    return reportError(
+      new UsageError(`Unexpected argument '${extra}': 'dagrun help' takes one command`),
+      context.sink,
     );
-    return ExitCode.InvalidInput;
   }
   // The command the arguments went to, `run` also when not named, for the hint after a usage
   // error: its help lists its options. No arguments at all: the general help, which lists the
@@ -338,28 +334,31 @@ function shortOptionWithEquals(
 
 /** Whether the option `name` (`-j`) of `command` or of the program takes `value`. */
 function valueTaken(name: string, value: string, command: CommandUnknownOpts): boolean {
-  for (let at: CommandUnknownOpts | null = command; at; at = at.parent) {
-    const option = at.options.find((option) => option.short === name);
-    if (!option) continue;
-    try {
-      option.parseArg?.(value, undefined as never);
-      return true;
-    } catch {
-      return false;
-    }
+  const option = findOption(name, command);
+  if (!option) return false;
+  try {
+    option.parseArg?.(value, undefined as never);
+    return true;
+  } catch {
+    return false;
   }
-  return false;
 }
 
 /** Whether `name` (`--quiet`, `-q`) is a flag of `command` or of the program, taking no value. */
 function takesNoValue(name: string, command: CommandUnknownOpts): boolean {
   // Commander's help option is not among a command's options.
   if (name === "--help" || name === "-h") return true;
+  const option = findOption(name, command);
+  return option !== undefined && !option.required && !option.optional;
+}
+
+/** The option `name` (`--quiet`, `-q`) of `command`, else of the nearest command above it. */
+function findOption(name: string, command: CommandUnknownOpts): Option | undefined {
   for (let at: CommandUnknownOpts | null = command; at; at = at.parent) {
     const option = at.options.find((option) => option.long === name || option.short === name);
-    if (option) return !option.required && !option.optional;
+    if (option) return option;
   }
-  return false;
+  return undefined;
 }
 
 function reportCommanderError(
