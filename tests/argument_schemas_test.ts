@@ -10,6 +10,23 @@ import { TaskFileError } from "../src/errors.ts";
 import type { Executor } from "../src/types.ts";
 import { runCli } from "./helpers.ts";
 
+/**
+ * The message, past its task prefix, with which a run of one task of `type` with `args`
+ * is refused; "no error" if it is not.
+ */
+async function argumentsError(
+  registry: ReturnType<typeof createDefaultRegistry>,
+  type: string,
+  args: Record<string, unknown>,
+): Promise<string> {
+  try {
+    await run([{ name: "t", type, arguments: args }], { registry });
+  } catch (error) {
+    return (error as Error).message.replace(/^.*task "t": /, "");
+  }
+  return "no error";
+}
+
 async function directoryWith(files: Record<string, string>): Promise<string> {
   const directory = await Deno.makeTempDir({ prefix: "dagrun-argument-schemas-" });
   for (const [path, content] of Object.entries(files)) {
@@ -93,14 +110,7 @@ Deno.test("a minLength above 1 is worded with its limit, not as 'must not be emp
     },
     run: () => Promise.resolve({ ok: true }),
   });
-  const failure = async (args: Record<string, unknown>) => {
-    try {
-      await run([{ name: "t", type: "tag", arguments: args }], { registry });
-    } catch (error) {
-      return (error as Error).message.replace(/^.*task "t": /, "");
-    }
-    return "no error";
-  };
+  const failure = (args: Record<string, unknown>) => argumentsError(registry, "tag", args);
   assert.equal(
     await failure({ name: "ab" }),
     '"arguments.name" must be at least 3 characters long, not "ab"',
@@ -128,14 +138,7 @@ Deno.test("a const is worded with the value it allows, as an enum is", async () 
     },
     run: () => Promise.resolve({ ok: true }),
   });
-  const failure = async (args: Record<string, unknown>) => {
-    try {
-      await run([{ name: "d", type: "deploy", arguments: args }], { registry });
-    } catch (error) {
-      return (error as Error).message.replace(/^.*task "d": /, "");
-    }
-    return "no error";
-  };
+  const failure = (args: Record<string, unknown>) => argumentsError(registry, "deploy", args);
   assert.equal(await failure({ region: "us" }), '"arguments.region" must be "eu", not "us"');
   assert.equal(await failure({ replicas: 3 }), '"arguments.replicas" must be 2, not a number (3)');
   assert.equal(

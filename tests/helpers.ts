@@ -146,7 +146,7 @@ export function waitsInPipeRead(pid: number): Promise<boolean> {
 }
 
 /** Whether a thread of process `pid` waits in a kernel function `wait` matches (Linux). */
-async function aThreadWaitsIn(pid: number, wait: RegExp): Promise<boolean> {
+export async function aThreadWaitsIn(pid: number, wait: RegExp): Promise<boolean> {
   for await (const thread of Deno.readDir(`/proc/${pid}/task`)) {
     const wchan = await Deno.readTextFile(`/proc/${pid}/task/${thread.name}/wchan`).catch(() => "");
     if (wait.test(wchan)) return true;

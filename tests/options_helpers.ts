@@ -12,7 +12,10 @@ import type { RunEvent } from "../src/types.ts";
 
 const validateEvent = new Ajv({ strict: false }).compile(eventsSchema);
 
-/** A fresh directory holding `tasks.json`, with helpers to write and read files in it. */
+/**
+ * A fresh directory holding `tasks.json`, with helpers to write and read files in it;
+ * `await using` it to remove the directory when the test ends, passed or failed.
+ */
 export async function project(document: unknown) {
   const dir = await Deno.makeTempDir({ prefix: "dagrun-options-" });
   const file = `${dir}/tasks.json`;
@@ -22,7 +25,13 @@ export async function project(document: unknown) {
       typeof content === "string" ? content : JSON.stringify(content, null, 2),
     );
   await write(document);
-  return { dir, file, write, read: (name: string) => Deno.readTextFile(`${dir}/${name}`) };
+  return {
+    dir,
+    file,
+    write,
+    read: (name: string) => Deno.readTextFile(`${dir}/${name}`),
+    [Symbol.asyncDispose]: () => Deno.remove(dir, { recursive: true }),
+  };
 }
 
 /** Parses NDJSON, asserting that every line is an event the schema accepts. */

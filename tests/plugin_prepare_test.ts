@@ -6,9 +6,9 @@
 
 import assert from "node:assert/strict";
 import { dirname } from "node:path";
-import { MOD, runCli, writeTaskFile } from "./helpers.ts";
+import { aThreadWaitsIn, MOD, runCli, until, writeTaskFile } from "./helpers.ts";
 import { bashInTmux, denoCommandLine, findProgram } from "./terminal_helpers.ts";
-import { spawnCli } from "./reliability_helpers.ts";
+import { pgrep, spawnCli } from "./reliability_helpers.ts";
 import { run } from "../src/run.ts";
 import { loadTaskFile } from "../src/load.ts";
 import { TaskFileError } from "../src/errors.ts";
@@ -211,14 +211,14 @@ Deno.test({
           [
             "a FIFO report waiting for its reader",
             [plain, "--report", fifo],
-            ["wait_for_partner", fifo],
+            [/wait_for_partner/, fifo],
             /^dagrun: interrupted while waiting for a reader to open .*fifo; nothing ran$/m,
           ],
           [
             "the task file read from the terminal (-)",
             ["-"],
             // This checkout's dagrun (its path), reading the terminal.
-            ["wait_woken", `${MOD} --no-history -$`],
+            [/wait_woken/, `${MOD} --no-history -$`],
             /^dagrun: interrupted while reading standard input; nothing ran$/m,
           ],
         ] as const
@@ -232,22 +232,13 @@ Deno.test({
             // Nothing to see while the open or the read waits: dagrun's process (the one whose
             // command line matches), waiting there in the kernel.
             const [wchan, commandLine] = waiting;
-            const waitingInOpen = new Deno.Command("sh", {
-              args: [
-                "-c",
-                'for pid in $(pgrep -f "$2"); do grep -q "$1" /proc/$pid/task/*/wchan && exit 0; done; exit 1',
-                "sh",
-                wchan,
-                commandLine,
-              ],
-              stdout: "null",
-              stderr: "null",
-            });
-            let tries = 0;
-            while (!(await waitingInOpen.output()).success) {
-              assert.ok(++tries < 600, `dagrun never waited (${wchan})`);
-              await new Promise((resolve) => setTimeout(resolve, 50));
-            }
+            await until(async () => {
+              for (const pid of await pgrep(commandLine)) {
+                // A pid pgrep saw may have ended since.
+                if (await aThreadWaitsIn(pid, wchan).catch(() => false)) return true;
+              }
+              return false;
+            }, `dagrun waiting (${wchan.source})`);
           }
           await term.type("C-c");
           const text = await term.waitFor(/^exit=\d+$/m, "dagrun ending", 600);

@@ -19,7 +19,7 @@ const pipeline = {
 };
 
 Deno.test("--resume takes tasks ok in the report as done and runs the rest", async () => {
-  const p = await project(pipeline);
+  await using p = await project(pipeline);
   const first = await runCli([p.file, "--report", "run1.ndjson"], { cwd: p.dir });
   assert.equal(first.code, 1);
   await p.write("", "fixed");
@@ -47,7 +47,7 @@ Deno.test("--resume takes tasks ok in the report as done and runs the rest", asy
 });
 
 Deno.test("--resume runs again a changed task and what depends on it", async () => {
-  const p = await project(pipeline);
+  await using p = await project(pipeline);
   await p.write("", "fixed");
   const first = await runCli([p.file, "--format", "ndjson"], { cwd: p.dir });
   assert.equal(first.code, 0, first.stderr);
@@ -75,7 +75,7 @@ Deno.test("--resume runs again a task whose env or cwd changed", async () => {
     arguments: "true",
     ...fields,
   });
-  const p = await project({
+  await using p = await project({
     defaults: { env: { MODE: "debug" } },
     tasks: [exec("own"), exec("inherits"), exec("moves", { cwd: "." })],
   });
@@ -99,7 +99,7 @@ Deno.test("--resume runs again a task whose env or cwd changed", async () => {
 
 Deno.test("--resume runs again a task without cwd when dagrun runs in another directory", async () => {
   // Such a task runs in dagrun's directory: from elsewhere, it writes elsewhere.
-  const p = await project({
+  await using p = await project({
     tasks: [
       { name: "fetch", type: "exec", arguments: "echo fetched > data.txt" },
       { name: "here", type: "exec", arguments: "true", cwd: "." },
@@ -117,7 +117,7 @@ Deno.test("--resume runs again a task without cwd when dagrun runs in another di
 });
 
 Deno.test("--resume refuses a report of another task file", async () => {
-  const p = await project(pipeline);
+  await using p = await project(pipeline);
   assert.equal((await runCli([p.file, "--report", "r.ndjson"], { cwd: p.dir })).code, 1);
   await p.write({ tasks: [{ name: "other", type: "exec", arguments: "touch ran" }] }, "other.json");
   const result = await runCli([`${p.dir}/other.json`, "--resume", "r.ndjson"], { cwd: p.dir });
@@ -158,7 +158,7 @@ Deno.test("--resume of another task file's report names the report and both file
 });
 
 Deno.test("--resume accepts a report of the same tasks at another path", async () => {
-  const p = await project(pipeline);
+  await using p = await project(pipeline);
   await p.write("", "fixed");
   assert.equal((await runCli([p.file, "--report", "r.ndjson"], { cwd: p.dir })).code, 0);
   await p.write(pipeline, "copy.json");
@@ -170,7 +170,7 @@ Deno.test("--resume accepts a report of the same tasks at another path", async (
 Deno.test("--resume with a subset accepts a report of the same tasks at another path", async () => {
   // The task names that identify a file are all of its names, whatever part of it a run
   // runs: a subset's report resumes a whole run elsewhere, and a whole run's a subset.
-  const p = await project(pipeline);
+  await using p = await project(pipeline);
   await p.write("", "fixed");
   assert.equal((await runCli([p.file, "--report", "whole.ndjson"], { cwd: p.dir })).code, 0);
   assert.equal((await runCli([p.file, "test", "--report", "part.ndjson"], { cwd: p.dir })).code, 0);
@@ -189,7 +189,7 @@ Deno.test("--resume with a subset accepts a report of the same tasks at another 
 });
 
 Deno.test("--resume - reads the report from standard input, as a task file - is", async () => {
-  const p = await project(pipeline);
+  await using p = await project(pipeline);
   await runCli([p.file, "--report", "run1.ndjson"], { cwd: p.dir });
   await p.write("", "fixed");
   const resumed = await runCli([p.file, "--resume", "-"], {
@@ -236,7 +236,7 @@ Deno.test("--resume - reads the report from standard input, as a task file - is"
 });
 
 Deno.test("--resume refuses what is not a report", async (t) => {
-  const p = await project(pipeline);
+  await using p = await project(pipeline);
   await t.step("a missing file", async () => {
     const result = await runCli([p.file, "--resume", "nope.ndjson"], { cwd: p.dir });
     assert.equal(result.code, 2);
@@ -265,7 +265,7 @@ Deno.test("--resume refuses what is not a report", async (t) => {
 });
 
 Deno.test("readResumeReport() reads a run appended after a line cut short", async () => {
-  const p = await project(pipeline);
+  await using p = await project(pipeline);
   const first = [
     { event: "run_started", total: 2, file: "/old", tasksHash: "h", time: 1 },
     { event: "task_started", task: "a", type: "exec", hash: "ha", time: 1 },
@@ -304,7 +304,7 @@ async function assertAppendedRunReadAfterEveryCut(
 }
 
 Deno.test("readResumeReport() ignores a last line cut short and keeps the last run", async () => {
-  const p = await project(pipeline);
+  await using p = await project(pipeline);
   const lines = [
     { event: "run_started", total: 1, file: "/old", tasksHash: "h", time: 1 },
     { event: "task_started", task: "a", type: "exec", hash: "ha", time: 1 },
@@ -326,7 +326,7 @@ Deno.test({
     "a report from a stream without end (/dev/zero, or a link to it) is refused past 256 MiB, not read until memory runs out",
   ignore: Deno.build.os !== "linux",
   async fn(t) {
-    const p = await project(pipeline);
+    await using p = await project(pipeline);
     await Deno.symlink("/dev/zero", `${p.dir}/zeros.ndjson`);
     const past = "cannot read report: it goes on past 256 MiB (a stream such as /dev/zero?)";
     await t.step("--resume", async () => {
@@ -349,7 +349,7 @@ Deno.test({
   name: "--resume reads a report from a FIFO as a stream, once its writer comes",
   ignore: Deno.build.os === "windows",
   async fn() {
-    const p = await project(pipeline);
+    await using p = await project(pipeline);
     await p.write("", "fixed");
     const first = await runCli([p.file, "--format", "ndjson"], { cwd: p.dir });
     assert.equal(first.code, 0, first.stderr);
@@ -363,7 +363,7 @@ Deno.test({
 });
 
 Deno.test("a line cut short inside a run is an error for --resume and --from-report, as a garbage line is", async () => {
-  const p = await project(pipeline);
+  await using p = await project(pipeline);
   // The run's own next event glued to its cut line: not a run appended after a killed one.
   // The line lost may have been this run's run_started: read on, the report would mix two
   // runs and take "build" as done, though it failed last.

@@ -98,10 +98,12 @@ Deno.test({
       { name: "a", arguments: "echo hi" },
       { name: "b", arguments: "echo err >&2; false", dependencies: ["a"] },
     ]);
-    const run = (shell: string) =>
+    // The directories of both task files go at the end, with the reports written in them.
+    const directories = [file.replace(/\/[^/]*$/, "")];
+    const run = (shell: string, tasks = file) =>
       new Deno.Command("sh", {
         args: ["-c", shell],
-        env: { DAGRUN: `'${Deno.execPath()}' run -A --quiet '${MOD}' --no-history '${file}'` },
+        env: { DAGRUN: `'${Deno.execPath()}' run -A --quiet '${MOD}' --no-history '${tasks}'` },
         stdout: "piped",
         stderr: "piped",
       }).output().then(({ code, stdout, stderr }) => ({
@@ -110,89 +112,101 @@ Deno.test({
         stderr: new TextDecoder().decode(stderr),
       }));
     const full = "no space left on device";
-    await t.step("standard output to a full disk", async () => {
-      const result = await run('eval "$DAGRUN" > /dev/full');
-      assert.equal(result.code, 74);
-      assert.equal(result.stderr, `dagrun: cannot write to standard output: ${full}\n`);
-    });
-    // A report path on a full device is refused before the run (see report_files_test.ts):
-    // a write failing at the end is a file the system will not let grow, past `ulimit -f`
-    // (SIGXFSZ ignored, so that the write fails with EFBIG rather than killing dagrun).
-    const directory = file.replace(/\/[^/]*$/, "");
-    const tooLarge = "file too large";
-    for (const option of ["--report", "--trace", "--report-html"]) {
-      await t.step(`${option} to a file past its size limit`, async () => {
-        const path = `${directory}/limited${option}`;
-        const result = await run(`trap '' XFSZ; ulimit -f 0; eval "$DAGRUN -q ${option} ${path}"`);
+    try {
+      await t.step("standard output to a full disk", async () => {
+        const result = await run('eval "$DAGRUN" > /dev/full');
+        assert.equal(result.code, 74);
+        assert.equal(result.stderr, `dagrun: cannot write to standard output: ${full}\n`);
+      });
+      // A report path on a full device is refused before the run (see report_files_test.ts):
+      // a write failing at the end is a file the system will not let grow, past `ulimit -f`
+      // (SIGXFSZ ignored, so that the write fails with EFBIG rather than killing dagrun).
+      const directory = directories[0];
+      const tooLarge = "file too large";
+      for (const option of ["--report", "--trace", "--report-html"]) {
+        await t.step(`${option} to a file past its size limit`, async () => {
+          const path = `${directory}/limited${option}`;
+          const result = await run(
+            `trap '' XFSZ; ulimit -f 0; eval "$DAGRUN -q ${option} ${path}"`,
+          );
+          assert.equal(result.code, 74);
+          assert.match(result.stdout, /2 tasks: 1 ok, 1 failed/);
+          assert.equal(result.stderr, `dagrun: ${path}: cannot write report: ${tooLarge}\n`);
+        });
+      }
+      await t.step("one report past the limit: the others are written all the same", async () => {
+        // 2,560 bytes (dash counts 512-byte blocks): the page (over 4 KB) does not fit, the
+        // trace and the NDJSON report (about 0.5 and 1 KB) do.
+        const html = `${directory}/r.html`;
+        const result = await run(
+          `trap '' XFSZ; ulimit -f 5; eval "$DAGRUN -q --report-html ${html} --trace ${directory}/t.json --report ${directory}/r.ndjson"`,
+        );
+        assert.equal(result.code, 74);
+        assert.equal(result.stderr, `dagrun: ${html}: cannot write report: ${tooLarge}\n`);
+        const trace = JSON.parse(await Deno.readTextFile(`${directory}/t.json`));
+        assert.equal(
+          trace.traceEvents.filter((event: { ph: string }) => event.ph === "X").length,
+          2,
+        );
+        const report = await Deno.readTextFile(`${directory}/r.ndjson`);
+        assert.match(report, /"event":"run_ended"/);
+      });
+      await t.step("every report past the limit: each is named, on one line", async () => {
+        // Only the first was named: the others were left empty, and the user never told.
+        const [ndjson, html, trace] = ["r.ndjson", "all.html", "all.json"].map((name) =>
+          `${directory}/${name}`
+        );
+        const result = await run(
+          `trap '' XFSZ; ulimit -f 0; eval "$DAGRUN -q --report ${ndjson} --report-html ${html} --trace ${trace}"`,
+        );
         assert.equal(result.code, 74);
         assert.match(result.stdout, /2 tasks: 1 ok, 1 failed/);
-        assert.equal(result.stderr, `dagrun: ${path}: cannot write report: ${tooLarge}\n`);
-      });
-    }
-    await t.step("one report past the limit: the others are written all the same", async () => {
-      // 2,560 bytes (dash counts 512-byte blocks): the page (over 4 KB) does not fit, the
-      // trace and the NDJSON report (about 0.5 and 1 KB) do.
-      const html = `${directory}/r.html`;
-      const result = await run(
-        `trap '' XFSZ; ulimit -f 5; eval "$DAGRUN -q --report-html ${html} --trace ${directory}/t.json --report ${directory}/r.ndjson"`,
-      );
-      assert.equal(result.code, 74);
-      assert.equal(result.stderr, `dagrun: ${html}: cannot write report: ${tooLarge}\n`);
-      const trace = JSON.parse(await Deno.readTextFile(`${directory}/t.json`));
-      assert.equal(trace.traceEvents.filter((event: { ph: string }) => event.ph === "X").length, 2);
-      const report = await Deno.readTextFile(`${directory}/r.ndjson`);
-      assert.match(report, /"event":"run_ended"/);
-    });
-    await t.step("every report past the limit: each is named, on one line", async () => {
-      // Only the first was named: the others were left empty, and the user never told.
-      const [ndjson, html, trace] = ["r.ndjson", "all.html", "all.json"].map((name) =>
-        `${directory}/${name}`
-      );
-      const result = await run(
-        `trap '' XFSZ; ulimit -f 0; eval "$DAGRUN -q --report ${ndjson} --report-html ${html} --trace ${trace}"`,
-      );
-      assert.equal(result.code, 74);
-      assert.match(result.stdout, /2 tasks: 1 ok, 1 failed/);
-      assert.equal(
-        result.stderr,
-        `dagrun: cannot write reports: ${ndjson}: ${tooLarge}; ${html}: ${tooLarge}; ${trace}: ${tooLarge}\n`,
-      );
-      // The same without --report: the two written at the end.
-      const both = await run(
-        `trap '' XFSZ; ulimit -f 0; eval "$DAGRUN -q --report-html ${html} --trace ${trace}"`,
-      );
-      assert.equal(both.code, 74);
-      assert.equal(
-        both.stderr,
-        `dagrun: cannot write reports: ${html}: ${tooLarge}; ${trace}: ${tooLarge}\n`,
-      );
-    });
-    await t.step(
-      "reports that fail in a run a signal ended: named, the signal's exit status",
-      async () => {
-        // --report's failure went unsaid, and the page's exited 74, not 130.
-        const [ndjson, html] = [`${directory}/int.ndjson`, `${directory}/int.html`];
-        const interrupted = await taskFile([{ name: "k", arguments: "kill -INT $PPID; sleep 1" }]);
-        const result = await new Deno.Command("sh", {
-          args: [
-            "-c",
-            `trap '' XFSZ; ulimit -f 0; exec '${Deno.execPath()}' run -A --quiet '${MOD}' --no-history '${interrupted}' -q --report ${ndjson} --report-html ${html}`,
-          ],
-          stdout: "null",
-          stderr: "piped",
-        }).output();
-        assert.equal(result.code, 130);
         assert.equal(
-          new TextDecoder().decode(result.stderr),
-          `dagrun: cannot write reports: ${ndjson}: ${tooLarge}; ${html}: ${tooLarge}\n`,
+          result.stderr,
+          `dagrun: cannot write reports: ${ndjson}: ${tooLarge}; ${html}: ${tooLarge}; ${trace}: ${tooLarge}\n`,
         );
-      },
-    );
-    await t.step("standard error to a full disk: the run goes on, its report printed", async () => {
-      const result = await run('eval "$DAGRUN" 2> /dev/full');
-      assert.equal(result.code, 1);
-      assert.match(result.stdout, /Ended : b\n[^]*2 tasks: 1 ok, 1 failed/);
-    });
+        // The same without --report: the two written at the end.
+        const both = await run(
+          `trap '' XFSZ; ulimit -f 0; eval "$DAGRUN -q --report-html ${html} --trace ${trace}"`,
+        );
+        assert.equal(both.code, 74);
+        assert.equal(
+          both.stderr,
+          `dagrun: cannot write reports: ${html}: ${tooLarge}; ${trace}: ${tooLarge}\n`,
+        );
+      });
+      await t.step(
+        "reports that fail in a run a signal ended: named, the signal's exit status",
+        async () => {
+          // --report's failure went unsaid, and the page's exited 74, not 130.
+          const [ndjson, html] = [`${directory}/int.ndjson`, `${directory}/int.html`];
+          const interrupted = await taskFile([{
+            name: "k",
+            arguments: "kill -INT $PPID; sleep 1",
+          }]);
+          directories.push(interrupted.replace(/\/[^/]*$/, ""));
+          const result = await run(
+            `trap '' XFSZ; ulimit -f 0; eval "$DAGRUN -q --report ${ndjson} --report-html ${html}"`,
+            interrupted,
+          );
+          assert.equal(result.code, 130);
+          assert.equal(
+            result.stderr,
+            `dagrun: cannot write reports: ${ndjson}: ${tooLarge}; ${html}: ${tooLarge}\n`,
+          );
+        },
+      );
+      await t.step(
+        "standard error to a full disk: the run goes on, its report printed",
+        async () => {
+          const result = await run('eval "$DAGRUN" 2> /dev/full');
+          assert.equal(result.code, 1);
+          assert.match(result.stdout, /Ended : b\n[^]*2 tasks: 1 ok, 1 failed/);
+        },
+      );
+    } finally {
+      for (const directory of directories) await Deno.remove(directory, { recursive: true });
+    }
   },
 });
 
