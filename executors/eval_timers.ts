@@ -277,50 +277,48 @@ export class TaskTimers {
     const prototype = Object.getPrototypeOf(timer) as Record<PropertyKey, unknown> | null;
     if (!prototype) return;
     type Method = (this: Timer, ...args: unknown[]) => unknown;
-    const wrap = (
-      key: PropertyKey,
-      after?: (timer: Timer) => void,
-      before?: (timer: Timer) => void,
-    ) => {
+    // Puts `make(original)` in place of the method `key`, where the class has one.
+    const replace = (key: PropertyKey, make: (original: Method) => Method) => {
       const original = prototype[key];
       if (typeof original !== "function") return;
       Object.defineProperty(prototype, key, {
-        value: function (this: Timer, ...args: unknown[]) {
-          before?.(this);
-          const result = (original as Method).apply(this, args);
-          after?.(this);
-          return result;
-        },
+        value: make(original as Method),
         configurable: true,
         writable: true,
       });
     };
+    const wrap = (
+      key: PropertyKey,
+      after?: (timer: Timer) => void,
+      before?: (timer: Timer) => void,
+    ) =>
+      replace(key, (original) =>
+        function (this: Timer, ...args: unknown[]) {
+          before?.(this);
+          const result = original.apply(this, args);
+          after?.(this);
+          return result;
+        });
     wrap("unref", () => this.#events.settled());
-    const refresh = prototype.refresh;
-    if (typeof refresh === "function") {
-      const refreshLater = this.#refreshLater, firing = () => this.#firing;
-      const events = this.#events, followed = this.#followed, tracked = this.#timers;
-      Object.defineProperty(prototype, "refresh", {
-        value: function (this: Timer) {
-          // A timeout setting itself again from its own callback is, once the callback has
-          // returned and Deno has marked the timeout finished (see #refreshLater).
-          if (firing() !== this || (this as TimeoutState)._repeat) refresh.call(this);
-          else if (!refreshLater.has(this)) {
-            refreshLater.add(this);
-            queueMicrotask(() => {
-              if (refreshLater.delete(this)) refresh.call(this);
-            });
-          }
-          // A timer cleared stays so.
-          if (events.running() && followed.has(this) && armed(this)) {
-            tracked.add(this);
-          }
-          return this;
-        },
-        configurable: true,
-        writable: true,
+    const refreshLater = this.#refreshLater, firing = () => this.#firing;
+    const events = this.#events, followed = this.#followed, tracked = this.#timers;
+    replace("refresh", (refresh) =>
+      function (this: Timer) {
+        // A timeout setting itself again from its own callback is, once the callback has
+        // returned and Deno has marked the timeout finished (see #refreshLater).
+        if (firing() !== this || (this as TimeoutState)._repeat) refresh.call(this);
+        else if (!refreshLater.has(this)) {
+          refreshLater.add(this);
+          queueMicrotask(() => {
+            if (refreshLater.delete(this)) refresh.call(this);
+          });
+        }
+        // A timer cleared stays so.
+        if (events.running() && followed.has(this) && armed(this)) {
+          tracked.add(this);
+        }
+        return this;
       });
-    }
     wrap("close", (timer) => this.#released(timer));
     wrap(Symbol.dispose, (timer) => this.#released(timer));
     // Node's own symbols, found by their names: making a timer, and clearing it (what

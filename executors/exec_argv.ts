@@ -173,8 +173,7 @@ export function shellArguments(name: string, script: string): string[] {
   // A script starting with `-` or `+` (`-x; echo hi`) would be read as the shell's own options
   // (`sh: 0: Illegal option -;`, exit 2, nothing run): `--` ends them, as POSIX has it. Only
   // then, so that every other script reaches the shell exactly as `sh -c` would give it.
-  if (/^[-+]/.test(script) && fitsOneArgument(script)) return ["-c", "--", script];
-  if (fitsOneArgument(script)) return ["-c", script];
+  if (fitsOneArgument(script)) return /^[-+]/.test(script) ? ["-c", "--", script] : ["-c", script];
   return ["-c", JOIN_PIECES, name, ...utf8Pieces(new TextEncoder().encode(script))];
 }
 
