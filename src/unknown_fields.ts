@@ -60,15 +60,19 @@ const TOP_LEVEL = fields(
 );
 /**
  * The fields of `defaults`, which gives options only: a task's own field there
- * (`"dependencies": ["setup"]` for every task) is valid but ignored.
+ * (`"dependencies": ["setup"]` for every task) or a file-wide one (`"concurrency": 2`) is valid
+ * but ignored.
  */
-const DEFAULTS = fields(
-  OPTIONS,
-  [...TASK_OWN, ...DEPENDENCY_WORDS].map((field) => [
+const DEFAULTS = fields(OPTIONS, [
+  ...[...TASK_OWN, ...DEPENDENCY_WORDS].map((field): [string, string] => [
     field,
     ` (a task's own field: "defaults" gives only ${OPTIONS.join(", ")})`,
   ]),
-);
+  ...TOP_LEVEL.names.map((field): [string, string] => [
+    field,
+    ` (did you mean the top-level ${quote(field)}?)`,
+  ]),
+]);
 /**
  * The fields of a task, and other tools' words for dependencies (go-task's `deps`,
  * Turborepo's `dependsOn`, GitHub Actions' `needs`): a task written so would run without

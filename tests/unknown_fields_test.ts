@@ -73,7 +73,7 @@ Deno.test("parseTaskFile() names a task option at the top level and a task's fie
     `{
   "env": { "CI": "1" },
   "timeout": "5m",
-  "defaults": { "dependencies": ["setup"], "needs": ["setup"], "retries": 1 },
+  "defaults": { "dependencies": ["setup"], "needs": ["setup"], "retries": 1, "concurrency": 2 },
   "tasks": [
     { "name": "setup", "type": "exec", "arguments": "true" },
     { "name": "build", "type": "exec", "arguments": "true" }
@@ -87,6 +87,8 @@ Deno.test("parseTaskFile() names a task option at the top level and a task's fie
     'tasks.json:3:14: unknown field "timeout" (did you mean "defaults.timeout"?); it is ignored',
     `tasks.json:4:33: unknown field "defaults.dependencies" (a task's own field:${only}); it is ignored`,
     `tasks.json:4:53: unknown field "defaults.needs" (a task's own field:${only}); it is ignored`,
+    // A file-wide field that `defaults` does not give: no limit at all, without a word, before.
+    'tasks.json:4:93: unknown field "defaults.concurrency" (did you mean the top-level "concurrency"?); it is ignored',
   ]);
 });
 
